@@ -1,0 +1,78 @@
+# ticketsweep: lottery-ticket sweeps on MPI + parallel HDF5 + OpenBLAS.
+#
+#   make            build build/ticketsweep
+#   make run        install missing Debian packages, build, run jobs/demo.ini under mpirun
+#   make test       install missing packages, build, run the whole test suite
+#   make bench      benchmarks (ratios against references measured in the same run)
+#   make DEBUG=1    AddressSanitizer + UndefinedBehaviorSanitizer build
+#
+# User CFLAGS/LDFLAGS are appended to ours, never replace them.
+
+CC      = mpicc
+PKGS    = hdf5-openmpi openblas zlib inih
+BUILD  ?= build
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wpointer-arith -Wformat=2 -Wno-unused-parameter
+ifeq ($(DEBUG),1)
+OPT     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+          -fno-sanitize-recover=undefined
+BUILD   = build-debug
+else
+OPT     = -O3 -march=x86-64-v2 -g
+endif
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(OPT) $(LDFLAGS)
+LIBS        = $(PKG_LIBS) -lm
+
+# Every module but main goes into a static library the tests link against.
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+NP ?= $(shell nproc)
+MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
+
+.PHONY: all deps run test test-unit test-cluster bench fuzz clean
+all: $(BUILD)/ticketsweep
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libticketsweep.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/ticketsweep: $(BUILD)/obj/main.o $(BUILD)/libticketsweep.a
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libticketsweep.a | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -iquote tests $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(MPIRUN) -np $(NP) $(BUILD)/ticketsweep run jobs/demo.ini -o demo.h5 --force
+
+test: deps
+	@$(MAKE) --no-print-directory all tests-bin
+	@BUILD=$(BUILD) tests/run.sh
+
+tests-bin: $(TEST_BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/bench.sh
+
+clean:
+	rm -rf build build-debug
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d

@@ -1,0 +1,79 @@
+/*
+ * config.h - the job file: INI (libinih) -> config_t, defaults, validation.
+ *
+ * Every key lives in one table (config.c) that holds its default, its help
+ * text and how to parse and print it; `ticketsweep --help` prints that table.
+ * Unknown sections and keys, duplicates and malformed values are errors that
+ * name the file and line ("jobs/x.ini:12: ..."). Overrides from the command
+ * line (`--set section.key=value`) are applied after the file and named
+ * "--set section.key" in messages.
+ */
+#ifndef TS_CONFIG_H
+#define TS_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_MAX_LIST 64    /* entries in a list value (rates, rounds, seeds) */
+#define CFG_MAX_LAYERS 16  /* hidden layers */
+#define CFG_MAX_ROUNDS 254 /* a mask byte counts rounds 0..254 active */
+#define CFG_PATH 1024
+
+enum { OPT_ADAM = 0, OPT_SGD = 1 };
+enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
+enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
+
+typedef struct {
+    /* [data] */
+    char train_images[CFG_PATH], train_labels[CFG_PATH];
+    char test_images[CFG_PATH], test_labels[CFG_PATH];
+    int64_t validation;
+    /* [model] */
+    int hidden[CFG_MAX_LAYERS];
+    int n_hidden;
+    /* [train] */
+    int optimizer;
+    double lr, momentum, beta1, beta2, eps;
+    int batch;
+    int64_t iterations, eval_every;
+    /* [prune] */
+    int scope;
+    double output_scale;
+    int64_t rewind_iteration;
+    int controls; /* CTRL_* bits */
+    /* [sweep] */
+    double rates[CFG_MAX_LIST];
+    int n_rates;
+    int rounds[CFG_MAX_LIST];
+    int n_rounds;
+    int64_t seeds[CFG_MAX_LIST];
+    int n_seeds;
+
+    /* Where each key was set: "file:line", "--set section.key" or "default". */
+    char where[64][CFG_PATH + 32];
+} config_t;
+
+/* Fill cfg with the defaults. */
+void config_defaults(config_t *cfg);
+/* Parse an INI job file into cfg (on top of what is there). TS_EINPUT on error. */
+int config_load(config_t *cfg, const char *path);
+/* Parse "section.key=value" and apply it. TS_EINPUT on error. */
+int config_set(config_t *cfg, const char *assignment);
+/* Parse INI text held in memory (the `config` attribute of a results file). */
+int config_load_string(config_t *cfg, const char *text, const char *name);
+/* Check ranges and relations between keys; the message names the key and where it was set. */
+int config_validate(const config_t *cfg);
+/* Where key "section.key" was set (for messages from later checks). */
+const char *config_where(const config_t *cfg, const char *section_key);
+/* The resolved configuration as INI text, every key in table order; a valid job file.
+ * Returns a malloc'd string (caller frees) or NULL. */
+char *config_to_string(const config_t *cfg);
+/* 16 hex digits: FNV-1a 64 of config_to_string(). */
+void config_hash(const config_t *cfg, char out[17]);
+/* Write to buf (size len) the keys whose values differ between two resolved texts,
+ * as "a.b (x -> y), ..."; returns how many differ. */
+int config_diff(const char *old_text, const char *new_text, char *buf, size_t len);
+/* Print every key with its default and meaning (for --help). */
+void config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * optim.h - Adam and SGD with momentum, fused with masking.
+ *
+ * One pass over the parameter block updates each parameter and, where the mask
+ * is 0, forces the parameter, its gradient and its moments to exactly 0: a
+ * pruned weight can never regrow through momentum. The update formulas are
+ * PyTorch's (torch.optim.Adam, torch.optim.SGD with momentum, no dampening).
+ */
+#ifndef TS_OPTIM_H
+#define TS_OPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int kind; /* OPT_ADAM or OPT_SGD (config.h) */
+    float lr, momentum, beta1, beta2, eps;
+    int64_t t;  /* steps taken */
+    size_t n;
+    float *m;   /* [n] first moment (Adam) or momentum buffer (SGD) */
+    float *v;   /* [n] second moment (Adam only) */
+} optim_t;
+
+int optim_create(optim_t *o, int kind, size_t n, float lr, float momentum, float beta1,
+                 float beta2, float eps);
+/* Zero the state (a new training run). */
+void optim_reset(optim_t *o);
+/* One step: params -= update(grads); then params, grads, moments *= mask. */
+void optim_step(optim_t *o, float *params, float *grads, const float *mask);
+void optim_free(optim_t *o);
+
+#endif

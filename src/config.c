@@ -1,0 +1,665 @@
+/*
+ * config.c - the key table, INI parsing through libinih, validation.
+ *
+ * libinih's handler does not see line numbers, so we feed it lines through
+ * ini_parse_stream with a reader that counts them.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "err.h"
+
+typedef enum { K_PATH, K_INT, K_I64, K_DOUBLE, K_INTLIST, K_I64LIST, K_DLIST, K_CHOICE, K_FLAGS } ktype_t;
+
+typedef struct {
+    const char *section, *name;
+    ktype_t type;
+    size_t off;       /* offset of the value in config_t */
+    size_t count_off; /* lists: offset of the int count */
+    const char *def;
+    const char *choices; /* K_CHOICE / K_FLAGS: "a|b|c", index = value (flags: bit) */
+    const char *help;
+} key_t_;
+
+#define F(field) offsetof(config_t, field)
+#define FASHION "/usr/share/datasets/fashion-mnist/"
+
+static const key_t_ keys[] = {
+    {"data", "train_images", K_PATH, F(train_images), 0, FASHION "train-images-idx3-ubyte.gz", NULL,
+     "training images, MNIST IDX format, plain or gzip"},
+    {"data", "train_labels", K_PATH, F(train_labels), 0, FASHION "train-labels-idx1-ubyte.gz", NULL,
+     "training labels"},
+    {"data", "test_images", K_PATH, F(test_images), 0, FASHION "t10k-images-idx3-ubyte.gz", NULL,
+     "test images"},
+    {"data", "test_labels", K_PATH, F(test_labels), 0, FASHION "t10k-labels-idx1-ubyte.gz", NULL,
+     "test labels"},
+    {"data", "validation", K_I64, F(validation), 0, "5000", NULL,
+     "images held out of the end of the training file for validation (same for every trial)"},
+    {"model", "hidden", K_INTLIST, F(hidden), F(n_hidden), "300, 100", NULL,
+     "hidden layer widths of the MLP (LeNet-300-100)"},
+    {"train", "optimizer", K_CHOICE, F(optimizer), 0, "adam", "adam|sgd", "adam or sgd (with momentum)"},
+    {"train", "lr", K_DOUBLE, F(lr), 0, "0.0012", NULL, "learning rate"},
+    {"train", "momentum", K_DOUBLE, F(momentum), 0, "0.9", NULL, "SGD momentum"},
+    {"train", "beta1", K_DOUBLE, F(beta1), 0, "0.9", NULL, "Adam beta1"},
+    {"train", "beta2", K_DOUBLE, F(beta2), 0, "0.999", NULL, "Adam beta2"},
+    {"train", "eps", K_DOUBLE, F(eps), 0, "1e-08", NULL, "Adam epsilon"},
+    {"train", "batch", K_INT, F(batch), 0, "60", NULL, "minibatch size"},
+    {"train", "iterations", K_I64, F(iterations), 0, "50000", NULL, "training iterations per round"},
+    {"train", "eval_every", K_I64, F(eval_every), 0, "1000", NULL,
+     "evaluate every this many iterations (and at 0 and at the end)"},
+    {"prune", "scope", K_CHOICE, F(scope), 0, "layerwise", "layerwise|global",
+     "layerwise: each layer loses its share; global: one magnitude threshold over all layers"},
+    {"prune", "output_scale", K_DOUBLE, F(output_scale), 0, "0.5", NULL,
+     "the output layer is pruned at this multiple of the per-round rate (layerwise)"},
+    {"prune", "rewind_iteration", K_I64, F(rewind_iteration), 0, "0", NULL,
+     "0: reset survivors to theta0; k > 0: to their values at iteration k of round 0"},
+    {"prune", "controls", K_FLAGS, F(controls), 0, "none", "reinit|random",
+     "none, or a list of reinit (same mask, fresh init) and random (random mask, theta0)"},
+    {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
+     "pruning rates: fraction of each layer's weights removed by the last round"},
+    {"sweep", "rounds", K_INTLIST, F(rounds), F(n_rounds), "1, 2", NULL,
+     "pruning round counts (1..254)"},
+    {"sweep", "seeds", K_I64LIST, F(seeds), F(n_seeds), "1, 2", NULL, "seeds (theta0 and data order)"},
+};
+#define NKEYS ((int)(sizeof keys / sizeof keys[0]))
+_Static_assert(NKEYS <= 64, "config_t.where has 64 slots");
+
+static int key_find(const char *section, const char *name)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+            return i;
+    return -1;
+}
+
+static int section_known(const char *section)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].section, section))
+            return 1;
+    return 0;
+}
+
+/* --- value parsers: 0 or a static reason string --- */
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+static const char *parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end)
+        return "is not an integer";
+    if (errno == ERANGE)
+        return "is out of range";
+    *out = v;
+    return NULL;
+}
+
+static const char *parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end)
+        return "is not a number";
+    if (!isfinite(v))
+        return "is not finite";
+    if (errno == ERANGE && v != 0)
+        return "is out of range";
+    *out = v;
+    return NULL;
+}
+
+/* Split a comma list in place; returns count or -1 on an empty entry, -2 on too many. */
+static int split_list(char *s, char **items)
+{
+    int n = 0;
+    if (!*trim(s))
+        return 0;
+    for (char *tok = s;; n++) {
+        char *comma = strchr(tok, ',');
+        if (comma)
+            *comma = 0;
+        if (n == CFG_MAX_LIST)
+            return -2;
+        items[n] = trim(tok);
+        if (!*items[n])
+            return -1;
+        if (!comma)
+            return n + 1;
+        tok = comma + 1;
+    }
+}
+
+static int choice_index(const char *choices, const char *v)
+{
+    int idx = 0;
+    size_t len = strlen(v);
+    for (const char *c = choices; *c; idx++) {
+        const char *bar = strchr(c, '|');
+        size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+        if (clen == len && !strncmp(c, v, len))
+            return idx;
+        if (!bar)
+            break;
+        c = bar + 1;
+    }
+    return -1;
+}
+
+/* Parse value for key k into cfg. Returns NULL or a reason ("is not a number"). */
+static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, char *why, size_t wlen)
+{
+    char buf[CFG_PATH * 2];
+    char *items[CFG_MAX_LIST];
+    char *base = (char *)cfg + k->off;
+    const char *err = NULL;
+    if (strlen(value) >= sizeof buf)
+        return "is too long";
+    strcpy(buf, value);
+    char *v = trim(buf);
+    switch (k->type) {
+    case K_PATH:
+        if (!*v)
+            return "is empty";
+        if (strlen(v) >= CFG_PATH)
+            return "is too long";
+        strcpy(base, v);
+        return NULL;
+    case K_INT: {
+        int64_t x;
+        if ((err = parse_i64(v, &x)))
+            return err;
+        if (x < -2147483647 || x > 2147483647)
+            return "is out of range";
+        *(int *)base = (int)x;
+        return NULL;
+    }
+    case K_I64:
+        return parse_i64(v, (int64_t *)base);
+    case K_DOUBLE:
+        return parse_double(v, (double *)base);
+    case K_CHOICE: {
+        int c = choice_index(k->choices, v);
+        if (c < 0) {
+            snprintf(why, wlen, "'%s' is not one of %s", v, k->choices);
+            return why;
+        }
+        *(int *)base = c;
+        return NULL;
+    }
+    case K_FLAGS: {
+        int n = split_list(v, items), bits = 0;
+        if (n < 0)
+            return "has an empty list entry";
+        if (n == 1 && !strcmp(items[0], "none")) {
+            *(int *)base = 0;
+            return NULL;
+        }
+        for (int i = 0; i < n; i++) {
+            int c = choice_index(k->choices, items[i]);
+            if (c < 0) {
+                snprintf(why, wlen, "entry '%s' is not one of none, %s", items[i], k->choices);
+                return why;
+            }
+            if (bits & (1 << c)) {
+                snprintf(why, wlen, "lists '%s' twice", items[i]);
+                return why;
+            }
+            bits |= 1 << c;
+        }
+        *(int *)base = bits;
+        return NULL;
+    }
+    case K_INTLIST:
+    case K_I64LIST:
+    case K_DLIST: {
+        int n = split_list(v, items);
+        if (n == -1)
+            return "has an empty list entry";
+        if (n == -2)
+            return "has more than 64 entries";
+        for (int i = 0; i < n && !err; i++) {
+            int64_t x;
+            double d;
+            if (k->type == K_DLIST) {
+                if (!(err = parse_double(items[i], &d)))
+                    ((double *)base)[i] = d;
+            } else if (!(err = parse_i64(items[i], &x))) {
+                if (k->type == K_I64LIST)
+                    ((int64_t *)base)[i] = x;
+                else if (x < -2147483647 || x > 2147483647)
+                    err = "is out of range";
+                else
+                    ((int *)base)[i] = (int)x;
+            }
+            if (err) {
+                snprintf(why, wlen, "entry '%s' %s", items[i], err);
+                return why;
+            }
+        }
+        *(int *)((char *)cfg + k->count_off) = n;
+        return NULL;
+    }
+    }
+    return "has an unknown type";
+}
+
+/* Shortest "%g" text that reads back as exactly x. */
+static int fmt_double(char *out, size_t len, double x)
+{
+    int n = 0;
+    for (int prec = 6; prec <= 17; prec++) {
+        n = snprintf(out, len, "%.*g", prec, x);
+        if (strtod(out, NULL) == x)
+            break;
+    }
+    return n;
+}
+
+/* Canonical text of key k's value: the same value always prints the same. */
+static void key_format(const key_t_ *k, const config_t *cfg, char *out, size_t len)
+{
+    const char *base = (const char *)cfg + k->off;
+    size_t used = 0;
+    out[0] = 0;
+    switch (k->type) {
+    case K_PATH:
+        snprintf(out, len, "%s", base);
+        return;
+    case K_INT:
+        snprintf(out, len, "%d", *(const int *)base);
+        return;
+    case K_I64:
+        snprintf(out, len, "%lld", (long long)*(const int64_t *)base);
+        return;
+    case K_DOUBLE:
+        fmt_double(out, len, *(const double *)base);
+        return;
+    case K_CHOICE: {
+        int want = *(const int *)base, idx = 0;
+        for (const char *c = k->choices; *c; idx++) {
+            const char *bar = strchr(c, '|');
+            size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+            if (idx == want) {
+                snprintf(out, len, "%.*s", (int)clen, c);
+                return;
+            }
+            if (!bar)
+                return;
+            c = bar + 1;
+        }
+        return;
+    }
+    case K_FLAGS: {
+        int bits = *(const int *)base, idx = 0;
+        if (!bits) {
+            snprintf(out, len, "none");
+            return;
+        }
+        for (const char *c = k->choices; *c; idx++) {
+            const char *bar = strchr(c, '|');
+            size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+            if (bits & (1 << idx))
+                used += snprintf(out + used, len - used, "%s%.*s", used ? ", " : "", (int)clen, c);
+            if (!bar)
+                return;
+            c = bar + 1;
+        }
+        return;
+    }
+    case K_INTLIST:
+    case K_I64LIST:
+    case K_DLIST: {
+        int n = *(const int *)((const char *)cfg + k->count_off);
+        for (int i = 0; i < n && used < len; i++) {
+            const char *sep = i ? ", " : "";
+            if (k->type == K_INTLIST)
+                used += snprintf(out + used, len - used, "%s%d", sep, ((const int *)base)[i]);
+            else if (k->type == K_I64LIST)
+                used += snprintf(out + used, len - used, "%s%lld", sep,
+                                 (long long)((const int64_t *)base)[i]);
+            else
+                {
+                used += snprintf(out + used, len - used, "%s", sep);
+                used += fmt_double(out + used, len - used, ((const double *)base)[i]);
+            }
+        }
+        return;
+    }
+    }
+}
+
+void config_defaults(config_t *cfg)
+{
+    char why[256];
+    memset(cfg, 0, sizeof *cfg);
+    for (int i = 0; i < NKEYS; i++) {
+        const char *err = key_parse(&keys[i], cfg, keys[i].def, why, sizeof why);
+        (void)err; /* the table's defaults are tested by the test suite */
+        snprintf(cfg->where[i], sizeof cfg->where[i], "default");
+    }
+}
+
+/* --- INI parsing with line numbers --- */
+
+typedef struct {
+    config_t *cfg;
+    const char *name; /* file name for messages */
+    FILE *f;          /* file, or NULL when parsing text */
+    const char *text; /* remaining text */
+    int line;
+    int seen[NKEYS];
+    char msg[CFG_PATH + 256];
+} parse_t;
+
+static char *reader_file(char *str, int num, void *stream)
+{
+    parse_t *p = stream;
+    char *r = fgets(str, num, p->f);
+    if (r)
+        p->line++;
+    return r;
+}
+
+static char *reader_text(char *str, int num, void *stream)
+{
+    parse_t *p = stream;
+    if (!*p->text)
+        return NULL;
+    const char *nl = strchr(p->text, '\n');
+    size_t len = nl ? (size_t)(nl - p->text + 1) : strlen(p->text);
+    if (len > (size_t)num - 1)
+        len = (size_t)num - 1;
+    memcpy(str, p->text, len);
+    str[len] = 0;
+    p->text += len;
+    p->line++;
+    return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    parse_t *p = user;
+    char why[256];
+    if (!name) /* a section header alone */
+        return 1;
+    int k = key_find(section, name);
+    if (k < 0) {
+        if (!section_known(section))
+            snprintf(p->msg, sizeof p->msg, "%s:%d: unknown section [%s]", p->name, p->line, section);
+        else
+            snprintf(p->msg, sizeof p->msg, "%s:%d: unknown key '%s' in [%s]", p->name, p->line, name,
+                     section);
+        return 0;
+    }
+    if (p->seen[k]) {
+        snprintf(p->msg, sizeof p->msg, "%s:%d: %s.%s is set twice (first on line %d)", p->name,
+                 p->line, section, name, p->seen[k]);
+        return 0;
+    }
+    p->seen[k] = p->line;
+    const char *err = key_parse(&keys[k], p->cfg, value ? value : "", why, sizeof why);
+    if (err) {
+        snprintf(p->msg, sizeof p->msg, "%s:%d: %s.%s = '%s' %s", p->name, p->line, section, name,
+                 value ? value : "", err);
+        return 0;
+    }
+    snprintf(p->cfg->where[k], sizeof p->cfg->where[k], "%s:%d", p->name, p->line);
+    return 1;
+}
+
+static int parse_common(parse_t *p)
+{
+    ini_stop_on_first_error = 1;
+    ini_allow_multiline = 0;
+    ini_use_stack = 0;
+    ini_max_line = 8192;
+    int rc = ini_parse_stream(p->f ? reader_file : reader_text, p, handler, p);
+    if (rc == 0)
+        return 0;
+    if (rc == -2)
+        return ts_fail(TS_ERUN, "%s: out of memory while parsing", p->name);
+    if (p->msg[0])
+        return ts_fail(TS_EINPUT, "%s", p->msg);
+    return ts_fail(TS_EINPUT, "%s:%d: syntax error (expected [section] or key = value)", p->name, rc);
+}
+
+int config_load(config_t *cfg, const char *path)
+{
+    parse_t p = {.cfg = cfg, .name = path};
+    p.f = fopen(path, "r");
+    if (!p.f)
+        return ts_fail(TS_EINPUT, "%s: cannot open job file: %s", path, strerror(errno));
+    int rc = parse_common(&p);
+    fclose(p.f);
+    return rc;
+}
+
+int config_load_string(config_t *cfg, const char *text, const char *name)
+{
+    parse_t p = {.cfg = cfg, .name = name, .text = text};
+    return parse_common(&p);
+}
+
+int config_set(config_t *cfg, const char *assignment)
+{
+    char section[64], name[64], why[256];
+    const char *dot = strchr(assignment, '.');
+    const char *eq = strchr(assignment, '=');
+    if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1 ||
+        (size_t)(dot - assignment) >= sizeof section || (size_t)(eq - dot - 1) >= sizeof name)
+        return ts_fail(TS_EINPUT, "--set '%s': expected section.key=value", assignment);
+    snprintf(section, sizeof section, "%.*s", (int)(dot - assignment), assignment);
+    snprintf(name, sizeof name, "%.*s", (int)(eq - dot - 1), dot + 1);
+    char *s = trim(section), *n = trim(name);
+    int k = key_find(s, n);
+    if (k < 0)
+        return ts_fail(TS_EINPUT, "--set '%s': unknown key %s.%s", assignment, s, n);
+    const char *err = key_parse(&keys[k], cfg, eq + 1, why, sizeof why);
+    if (err)
+        return ts_fail(TS_EINPUT, "--set %s.%s = '%s' %s", s, n, eq + 1, err);
+    snprintf(cfg->where[k], sizeof cfg->where[k], "--set %s.%s", s, n);
+    return 0;
+}
+
+const char *config_where(const config_t *cfg, const char *section_key)
+{
+    const char *dot = strchr(section_key, '.');
+    char section[64];
+    if (!dot || (size_t)(dot - section_key) >= sizeof section)
+        return "?";
+    snprintf(section, sizeof section, "%.*s", (int)(dot - section_key), section_key);
+    int k = key_find(section, dot + 1);
+    return k < 0 ? "?" : cfg->where[k];
+}
+
+/* --- validation: one flat list of checks --- */
+
+#define BAD(key, ...) bad(cfg, key, __VA_ARGS__)
+static int bad(const config_t *cfg, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad(const config_t *cfg, const char *key, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return ts_fail(TS_EINPUT, "%s: %s %s", config_where(cfg, key), key, what);
+}
+
+int config_validate(const config_t *cfg)
+{
+    if (cfg->validation < 1)
+        return BAD("data.validation", "= %lld must be at least 1", (long long)cfg->validation);
+    if (cfg->n_hidden < 1)
+        return BAD("model.hidden", "is empty: give at least one layer width");
+    for (int i = 0; i < cfg->n_hidden; i++)
+        if (cfg->hidden[i] < 1 || cfg->hidden[i] > 65536)
+            return BAD("model.hidden", "entry %d is %d: widths must be in [1, 65536]", i + 1,
+                       cfg->hidden[i]);
+    if (cfg->n_hidden > CFG_MAX_LAYERS - 1)
+        return BAD("model.hidden", "has %d layers: at most %d", cfg->n_hidden, CFG_MAX_LAYERS - 1);
+    if (!(cfg->lr > 0))
+        return BAD("train.lr", "= %g must be positive", cfg->lr);
+    if (cfg->momentum < 0 || cfg->momentum >= 1)
+        return BAD("train.momentum", "= %g is outside [0, 1)", cfg->momentum);
+    if (cfg->beta1 < 0 || cfg->beta1 >= 1)
+        return BAD("train.beta1", "= %g is outside [0, 1)", cfg->beta1);
+    if (cfg->beta2 < 0 || cfg->beta2 >= 1)
+        return BAD("train.beta2", "= %g is outside [0, 1)", cfg->beta2);
+    if (!(cfg->eps > 0))
+        return BAD("train.eps", "= %g must be positive", cfg->eps);
+    if (cfg->batch < 1)
+        return BAD("train.batch", "= %d must be at least 1", cfg->batch);
+    if (cfg->iterations < 1 || cfg->iterations > 1000000000)
+        return BAD("train.iterations", "= %lld is outside [1, 1e9]", (long long)cfg->iterations);
+    if (cfg->eval_every < 1)
+        return BAD("train.eval_every", "= %lld must be at least 1", (long long)cfg->eval_every);
+    if (cfg->output_scale < 0 || cfg->output_scale > 1)
+        return BAD("prune.output_scale", "= %g is outside [0, 1]", cfg->output_scale);
+    if (cfg->rewind_iteration < 0 || cfg->rewind_iteration > cfg->iterations)
+        return BAD("prune.rewind_iteration", "= %lld is outside [0, train.iterations = %lld]",
+                   (long long)cfg->rewind_iteration, (long long)cfg->iterations);
+    if (cfg->n_rates < 1)
+        return BAD("sweep.rates", "is empty");
+    if (cfg->n_rounds < 1)
+        return BAD("sweep.rounds", "is empty");
+    if (cfg->n_seeds < 1)
+        return BAD("sweep.seeds", "is empty");
+    for (int i = 0; i < cfg->n_rates; i++) {
+        if (cfg->rates[i] < 0 || cfg->rates[i] >= 1)
+            return BAD("sweep.rates", "entry %g is outside [0, 1)", cfg->rates[i]);
+        for (int j = 0; j < i; j++)
+            if (cfg->rates[j] == cfg->rates[i])
+                return BAD("sweep.rates", "lists %g twice", cfg->rates[i]);
+    }
+    for (int i = 0; i < cfg->n_rounds; i++) {
+        if (cfg->rounds[i] < 1 || cfg->rounds[i] > CFG_MAX_ROUNDS)
+            return BAD("sweep.rounds", "entry %d is outside [1, %d] (a mask byte counts rounds)",
+                       cfg->rounds[i], CFG_MAX_ROUNDS);
+        for (int j = 0; j < i; j++)
+            if (cfg->rounds[j] == cfg->rounds[i])
+                return BAD("sweep.rounds", "lists %d twice", cfg->rounds[i]);
+    }
+    for (int i = 0; i < cfg->n_seeds; i++) {
+        if (cfg->seeds[i] < 0)
+            return BAD("sweep.seeds", "entry %lld is negative", (long long)cfg->seeds[i]);
+        for (int j = 0; j < i; j++)
+            if (cfg->seeds[j] == cfg->seeds[i])
+                return BAD("sweep.seeds", "lists %lld twice", (long long)cfg->seeds[i]);
+    }
+    return 0;
+}
+
+/* --- resolved text, hash, diff, help --- */
+
+char *config_to_string(const config_t *cfg)
+{
+    size_t cap = 1 << 16, used = 0;
+    char *out = ts_malloc(cap);
+    char val[CFG_PATH * 2];
+    const char *section = "";
+    if (!out)
+        return NULL;
+    out[0] = 0;
+    for (int i = 0; i < NKEYS; i++) {
+        key_format(&keys[i], cfg, val, sizeof val);
+        if (strcmp(section, keys[i].section)) {
+            section = keys[i].section;
+            used += snprintf(out + used, cap - used, "%s[%s]\n", i ? "\n" : "", section);
+        }
+        used += snprintf(out + used, cap - used, "%s = %s\n", keys[i].name, val);
+        if (used >= cap) {
+            free(out);
+            ts_fail(TS_ERUN, "resolved configuration is too long");
+            return NULL;
+        }
+    }
+    return out;
+}
+
+void config_hash(const config_t *cfg, char out[17])
+{
+    char *text = config_to_string(cfg);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *c = text ? text : ""; *c; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+    free(text);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Find "name = value" of key k inside section in resolved text; copies value. */
+static int lookup(const char *text, const char *section, const char *name, char *val, size_t len)
+{
+    char cur[64] = "";
+    const char *line = text;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        size_t l = nl ? (size_t)(nl - line) : strlen(line);
+        if (line[0] == '[' && l > 2 && l < sizeof cur)
+            snprintf(cur, sizeof cur, "%.*s", (int)(l - 2), line + 1);
+        else if (!strcmp(cur, section)) {
+            size_t nlen = strlen(name);
+            if (l > nlen + 3 && !strncmp(line, name, nlen) && !strncmp(line + nlen, " = ", 3)) {
+                snprintf(val, len, "%.*s", (int)(l - nlen - 3), line + nlen + 3);
+                return 1;
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+int config_diff(const char *old_text, const char *new_text, char *buf, size_t len)
+{
+    char a[CFG_PATH * 2], b[CFG_PATH * 2];
+    size_t used = 0;
+    int n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < NKEYS; i++) {
+        int ha = lookup(old_text, keys[i].section, keys[i].name, a, sizeof a);
+        int hb = lookup(new_text, keys[i].section, keys[i].name, b, sizeof b);
+        if (!ha)
+            snprintf(a, sizeof a, "(absent)");
+        if (!hb)
+            snprintf(b, sizeof b, "(absent)");
+        if (strcmp(a, b)) {
+            if (used < len)
+                used += snprintf(buf + used, len - used, "%s%s.%s (%s -> %s)", n ? ", " : "",
+                                 keys[i].section, keys[i].name, a, b);
+            n++;
+        }
+    }
+    return n;
+}
+
+void config_print_help(FILE *out)
+{
+    const char *section = "";
+    for (int i = 0; i < NKEYS; i++) {
+        if (strcmp(section, keys[i].section)) {
+            section = keys[i].section;
+            fprintf(out, "  [%s]\n", section);
+        }
+        fprintf(out, "    %-17s %s\n%22s default: %s\n", keys[i].name, keys[i].help, "", keys[i].def);
+    }
+}

@@ -1,0 +1,558 @@
+/*
+ * main.c - the command line: `run`, `merge`, `status`. The only place that
+ * ends the program.
+ *
+ * Exit status: 0 all trials done; 1 a runtime failure (I/O, memory, MPI);
+ * 2 bad input (job file, data, options, results file), nothing changed;
+ * 3 interrupted by a signal (resumable); 4 the sweep ran but trials failed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <hdf5.h>
+#include <limits.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "config.h"
+#include "data.h"
+#include "err.h"
+#include "grid.h"
+#include "sched.h"
+#include "store.h"
+#include "trial.h"
+
+#ifndef TS_VERSION
+#define TS_VERSION "0.1.0"
+#endif
+
+enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILED = 4 };
+
+static int world_rank, world_size;
+
+static int exit_code(int rc)
+{
+    return rc == TS_EINPUT ? EXIT_INPUT : EXIT_RUNTIME;
+}
+
+/*
+ * Agree on an outcome across ranks: the worst code wins everywhere. The
+ * message is printed once: by rank 0 if it failed, else by the failing ranks.
+ */
+static int agree(int rc)
+{
+    int all, rc0 = rc;
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Bcast(&rc0, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (all && rc && (world_rank == 0 || rc0 == 0)) {
+        if (world_size > 1 && world_rank > 0)
+            fprintf(stderr, "ticketsweep: rank %d: %s\n", world_rank, ts_errmsg());
+        else
+            fprintf(stderr, "ticketsweep: %s\n", ts_errmsg());
+    }
+    return all;
+}
+
+/* A failure after the ranks went their own ways: print and end the whole job. */
+static void die(int rc)
+{
+    fprintf(stderr, "ticketsweep: rank %d: %s\n", world_rank, ts_errmsg());
+    fflush(stderr);
+    if (world_size > 1)
+        MPI_Abort(MPI_COMM_WORLD, exit_code(rc));
+    MPI_Finalize();
+    exit(exit_code(rc));
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"
+            "                       [--shard I/N] [--grace SECONDS]\n"
+            "       ticketsweep merge OUT.h5 SHARD.h5... [--force]\n"
+            "       ticketsweep status FILE.h5\n"
+            "       ticketsweep --help | --version\n\n"
+            "Run under MPI: mpirun -np N ticketsweep run JOB.ini\n\n"
+            "Options of run:\n"
+            "  -o, --output FILE   results file (default: the job file's name with .h5, here)\n"
+            "  -s, --set S.K=V     override a job-file key (repeatable)\n"
+            "  -r, --resume        continue FILE: run the trials not done (config must match)\n"
+            "  -f, --force         overwrite FILE and start over\n"
+            "      --shard I/N     run only trials t with t mod N = I (default under a Slurm\n"
+            "                      job array: from SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
+            "  -g, --grace SEC     after SIGTERM/SIGINT/SIGUSR1, let trials in flight finish\n"
+            "                      for SEC seconds (default 60), then leave them pending\n\n"
+            "Exit status: 0 done, 1 runtime error, 2 bad input, 3 interrupted (resume it),\n"
+            "4 some trials failed.\n\n"
+            "Job-file keys (INI sections and keys, with defaults):\n");
+    config_print_help(out);
+}
+
+typedef struct {
+    const char *job, *output;
+    const char *sets[64];
+    int n_sets, resume, force;
+    int shard_i, shard_n;
+    double grace;
+    char default_out[PATH_MAX];
+} run_args_t;
+
+static int parse_shard(const char *s, int *i, int *n)
+{
+    char *end;
+    long a = strtol(s, &end, 10);
+    if (end == s || *end != '/')
+        return -1;
+    const char *p = end + 1;
+    long b = strtol(p, &end, 10);
+    if (end == p || *end || b < 1 || a < 0 || a >= b || b > 1000000)
+        return -1;
+    *i = (int)a;
+    *n = (int)b;
+    return 0;
+}
+
+/* Parse `run` options. Returns 0, 1 (help printed) or TS_EINPUT. */
+static int parse_run(int argc, char **argv, run_args_t *a)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"set", required_argument, 0, 's'},
+        {"resume", no_argument, 0, 'r'},       {"force", no_argument, 0, 'f'},
+        {"shard", required_argument, 0, 'S'},  {"grace", required_argument, 0, 'g'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    int c;
+    memset(a, 0, sizeof *a);
+    a->grace = 60;
+    a->shard_n = 1;
+    const char *tid = getenv("SLURM_ARRAY_TASK_ID"), *tcount = getenv("SLURM_ARRAY_TASK_COUNT");
+    if (tid && tcount) {
+        const char *tmin = getenv("SLURM_ARRAY_TASK_MIN");
+        a->shard_i = atoi(tid) - (tmin ? atoi(tmin) : 0);
+        a->shard_n = atoi(tcount);
+        if (a->shard_n < 1 || a->shard_i < 0 || a->shard_i >= a->shard_n)
+            return ts_fail(TS_EINPUT, "SLURM_ARRAY_TASK_ID=%s, _MIN, _COUNT=%s do not make a shard I/N: pass --shard",
+                           tid, tcount);
+    }
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:s:rfg:h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o': a->output = optarg; break;
+        case 's':
+            if (a->n_sets == 64)
+                return ts_fail(TS_EINPUT, "too many --set options (at most 64)");
+            a->sets[a->n_sets++] = optarg;
+            break;
+        case 'r': a->resume = 1; break;
+        case 'f': a->force = 1; break;
+        case 'S':
+            if (parse_shard(optarg, &a->shard_i, &a->shard_n))
+                return ts_fail(TS_EINPUT, "--shard '%s': expected I/N with 0 <= I < N", optarg);
+            break;
+        case 'g':
+            errno = 0;
+            a->grace = strtod(optarg, &end);
+            if (end == optarg || *end || !(a->grace >= 0) || a->grace > 1e7)
+                return ts_fail(TS_EINPUT, "--grace '%s': expected seconds >= 0", optarg);
+            break;
+        case 'h': return 1;
+        case ':': return ts_fail(TS_EINPUT, "option %s needs a value", argv[optind - 1]);
+        default: return ts_fail(TS_EINPUT, "unknown option '%s' (see ticketsweep --help)", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return ts_fail(TS_EINPUT, optind >= argc ? "run: missing the job file (ticketsweep run JOB.ini)"
+                                                 : "run: unexpected argument '%s'",
+                       argv[optind + 1 < argc ? optind + 1 : optind]);
+    if (a->resume && a->force)
+        return ts_fail(TS_EINPUT, "--resume and --force exclude each other");
+    a->job = argv[optind];
+    if (!a->output) {
+        const char *base = strrchr(a->job, '/');
+        base = base ? base + 1 : a->job;
+        const char *dot = strrchr(base, '.');
+        int len = dot ? (int)(dot - base) : (int)strlen(base);
+        if (a->shard_n > 1)
+            snprintf(a->default_out, sizeof a->default_out, "%.*s.shard%dof%d.h5", len, base,
+                     a->shard_i, a->shard_n);
+        else
+            snprintf(a->default_out, sizeof a->default_out, "%.*s.h5", len, base);
+        a->output = a->default_out;
+    }
+    return 0;
+}
+
+static int load_config(config_t *cfg, const run_args_t *a)
+{
+    config_defaults(cfg);
+    int rc = config_load(cfg, a->job);
+    for (int i = 0; !rc && i < a->n_sets; i++)
+        rc = config_set(cfg, a->sets[i]);
+    return rc ? rc : config_validate(cfg);
+}
+
+/* The run's context, once (rank 0): IOR's PrintHeader. */
+static void print_header(int argc, char **argv, const config_t *cfg, const run_args_t *a, int T,
+                         int to_run)
+{
+    char name[MPI_MAX_PROCESSOR_NAME], *all = NULL, lib[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len, hosts = 0;
+    unsigned maj, min, rel;
+    MPI_Get_processor_name(name, &len);
+    if (world_rank == 0)
+        all = calloc((size_t)world_size, MPI_MAX_PROCESSOR_NAME);
+    MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0,
+               MPI_COMM_WORLD);
+    if (world_rank != 0)
+        return;
+    for (int i = 0; all && i < world_size; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = !strcmp(all + (size_t)i * MPI_MAX_PROCESSOR_NAME, all + (size_t)j * MPI_MAX_PROCESSOR_NAME);
+        hosts += !seen;
+    }
+    free(all);
+    MPI_Get_library_version(lib, &len);
+    char *nl = strchr(lib, '\n');
+    if (nl)
+        *nl = 0;
+    H5get_libversion(&maj, &min, &rel);
+    fprintf(stderr, "ticketsweep %s:", TS_VERSION);
+    for (int i = 0; i < argc; i++)
+        fprintf(stderr, " %s", argv[i]);
+    fprintf(stderr, "\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", world_size, hosts,
+            hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
+    fprintf(stderr, "  output %s; %d trials in the grid, %d to run", a->output, T, to_run);
+    if (a->shard_n > 1)
+        fprintf(stderr, " (shard %d/%d)", a->shard_i, a->shard_n);
+    fprintf(stderr, "\n  resolved configuration:\n");
+    char *text = config_to_string(cfg);
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+        fprintf(stderr, "    %s\n", line);
+    free(text);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_args_t a;
+    config_t *cfg = calloc(1, sizeof *cfg);
+    data_t data = {0};
+    mlp_t layout = {0};
+    store_t store;
+    int rc = cfg ? parse_run(argc, argv, &a) : TS_ERUN;
+    if (rc == 1) {
+        if (world_rank == 0)
+            usage(stdout);
+        free(cfg);
+        return 0;
+    }
+    if (!rc)
+        rc = load_config(cfg, &a);
+    if (!rc)
+        rc = data_load(&data, cfg);
+    if (!rc)
+        rc = mlp_create(&layout, data.train.dim, cfg->hidden, cfg->n_hidden, DATA_CLASSES, 1);
+    if ((rc = agree(rc)))
+        goto out;
+
+    /* Never touch an existing file unless told to. */
+    int exists = 0;
+    if (world_rank == 0)
+        exists = file_exists(a.output);
+    MPI_Bcast(&exists, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (exists && !a.resume && !a.force)
+        rc = ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
+                     a.output);
+    else if (exists && a.resume) {
+        config_t *old = calloc(1, sizeof *old);
+        int dim;
+        char hash[17];
+        rc = old ? store_peek(a.output, old, &dim, hash) : TS_ERUN;
+        if (!rc && dim != data.train.dim)
+            rc = ts_fail(TS_EINPUT, "%s: was made with %d inputs per example, the data has %d",
+                         a.output, dim, data.train.dim);
+        free(old);
+        if (!agree(rc))
+            rc = store_open(&store, a.output, MPI_COMM_WORLD, cfg, &layout, 0);
+    } else {
+        rc = store_create(&store, a.output, MPI_COMM_WORLD, cfg, &layout, 1);
+    }
+    if ((rc = agree(rc)))
+        goto out;
+
+    int T = grid_size(cfg), n_run = 0;
+    char *to_run = calloc((size_t)T, 1);
+    int8_t *status = calloc((size_t)T, 1);
+    if (!to_run || !status)
+        die(ts_fail(TS_ERUN, "out of memory"));
+    if (world_rank == 0 && exists && a.resume && (rc = store_read_status(&store, status)))
+        die(rc);
+    for (int t = 0; t < T; t++)
+        if (t % a.shard_n == a.shard_i && status[t] != STATUS_DONE) {
+            to_run[t] = 1;
+            n_run++;
+        }
+    print_header(argc, argv, cfg, &a, T, n_run);
+
+    sched_opts_t opts = {a.shard_i, a.shard_n, a.grace, NULL};
+    sched_stats_t st = {0};
+    sched_install_signals();
+    if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &store, &opts, to_run, &st)))
+        die(rc);
+    if ((rc = agree(store_close(&store))))
+        goto out;
+    free(to_run);
+    free(status);
+    if (world_rank == 0) {
+        double util = st.seconds > 0 ? st.busy_seconds / (st.seconds * world_size) : 0;
+        fprintf(stderr, "ticketsweep: %d done, %d failed, %d pending in %.1f s (rank utilisation %.1f%%); results in %s\n",
+                st.done, st.failed, st.pending, st.seconds, 100 * util, a.output);
+        if (st.interrupted)
+            fprintf(stderr, "ticketsweep: interrupted; to finish: mpirun ... ticketsweep run %s -o %s --resume\n",
+                    a.job, a.output);
+    }
+    int ints[2] = {st.interrupted, st.failed};
+    MPI_Bcast(ints, 2, MPI_INT, 0, MPI_COMM_WORLD);
+    rc = ints[0] ? EXIT_INTERRUPTED : ints[1] ? EXIT_TRIALS_FAILED : 0;
+    data_free(&data);
+    mlp_free(&layout);
+    free(cfg);
+    return rc;
+out:
+    data_free(&data);
+    mlp_free(&layout);
+    free(cfg);
+    return exit_code(rc);
+}
+
+/* --- merge: one process; other ranks wait --- */
+
+static int merge(const char *out, char **shards, int n, int force)
+{
+    config_t *cfg = calloc(1, sizeof *cfg), *other = calloc(1, sizeof *other);
+    mlp_t layout = {0};
+    store_t dst, src;
+    trial_result_t res = {0}, have = {0};
+    int dim, dim2, rc, T;
+    char hash[17], hash2[17];
+    if (!cfg || !other)
+        return ts_fail(TS_ERUN, "out of memory");
+    if ((rc = store_peek(shards[0], cfg, &dim, hash)))
+        goto out_free;
+    for (int i = 1; i < n; i++) {
+        if ((rc = store_peek(shards[i], other, &dim2, hash2)))
+            goto out_free;
+        if (strcmp(hash, hash2) || dim != dim2) {
+            char *a = config_to_string(cfg), *b = config_to_string(other), diff[1024] = "";
+            if (a && b)
+                config_diff(a, b, diff, sizeof diff);
+            free(a);
+            free(b);
+            rc = ts_fail(TS_EINPUT, "%s: from a different job than %s (config hash %s, not %s; %s)",
+                         shards[i], shards[0], hash2, hash, diff[0] ? diff : "input size differs");
+            goto out_free;
+        }
+    }
+    if (!force && file_exists(out)) {
+        rc = ts_fail(TS_EINPUT, "%s: already exists: use --force to overwrite it", out);
+        goto out_free;
+    }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(out, shards[i])) {
+            rc = ts_fail(TS_EINPUT, "%s: the output is also an input", out);
+            goto out_free;
+        }
+    if ((rc = mlp_create(&layout, dim, cfg->hidden, cfg->n_hidden, DATA_CLASSES, 1)) ||
+        (rc = trial_result_create(&res, cfg, &layout)) ||
+        (rc = trial_result_create(&have, cfg, &layout)))
+        goto out_free;
+    if ((rc = store_create(&dst, out, MPI_COMM_SELF, cfg, &layout, 1)))
+        goto out_free;
+    float *theta0 = calloc(layout.n_params, sizeof(float));
+    for (int i = 0; theta0 && !rc && i < cfg->n_seeds; i++) {
+        trial_theta0(&layout, cfg->seeds[i], theta0);
+        rc = store_write_theta0(&dst, i, theta0);
+    }
+    free(theta0);
+    T = grid_size(cfg);
+    int8_t *done = calloc((size_t)T, 1), *st = calloc((size_t)T, 1);
+    int merged = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        if ((rc = store_open(&src, shards[i], MPI_COMM_SELF, cfg, &layout, 1)))
+            break;
+        rc = store_read_status(&src, st);
+        for (int t = 0; !rc && t < T; t++) {
+            if (st[t] == STATUS_PENDING)
+                continue;
+            double wall;
+            int rank;
+            char host[64], err[160];
+            trial_result_clear(&res);
+            if ((rc = store_read_trial(&src, t, &res)) ||
+                (rc = store_read_ledger(&src, t, &wall, &rank, host, err)))
+                break;
+            if (done[t]) {
+                trial_result_clear(&have);
+                if ((rc = store_read_trial(&dst, t, &have)))
+                    break;
+                if (!trial_result_equal(&res, &have))
+                    rc = ts_fail(TS_EINPUT, "%s: trial %d is also in an earlier shard, with different data",
+                                 shards[i], t);
+                continue;
+            }
+            if ((rc = store_write_trial(&dst, t, &res, wall, rank, host)))
+                break;
+            done[t] = 1;
+            merged++;
+        }
+        int rc2 = store_close(&src);
+        rc = rc ? rc : rc2;
+    }
+    int rc2 = store_close(&dst);
+    rc = rc ? rc : rc2;
+    if (!rc) {
+        int pending = 0;
+        for (int t = 0; t < T; t++)
+            pending += !done[t];
+        fprintf(stderr, "ticketsweep: merged %d trials from %d files into %s (%d of %d still pending)\n",
+                merged, n, out, pending, T);
+    } else {
+        remove(out); /* the output is ours, half-made: do not leave it to be mistaken */
+    }
+    free(done);
+    free(st);
+out_free:
+    trial_result_free(&res);
+    trial_result_free(&have);
+    mlp_free(&layout);
+    free(cfg);
+    free(other);
+    return rc;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    int force = 0, n = 0;
+    char *files[4096];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
+            force = 1;
+        else if (argv[i][0] == '-')
+            return ts_fail(TS_EINPUT, "merge: unknown option '%s'", argv[i]);
+        else if (n < 4096)
+            files[n++] = argv[i];
+    }
+    if (n < 2)
+        return ts_fail(TS_EINPUT, "merge: usage: ticketsweep merge OUT.h5 SHARD.h5...");
+    return merge(files[0], files + 1, n - 1, force);
+}
+
+/* --- status: read-only, works while another job writes the file --- */
+
+static int cmd_status(int argc, char **argv)
+{
+    if (argc != 2)
+        return ts_fail(TS_EINPUT, "status: usage: ticketsweep status FILE.h5");
+    const char *path = argv[1];
+    config_t *cfg = calloc(1, sizeof *cfg);
+    mlp_t layout = {0};
+    store_t s;
+    trial_result_t res = {0};
+    int dim, rc;
+    char hash[17];
+    if (!cfg)
+        return ts_fail(TS_ERUN, "out of memory");
+    if ((rc = store_peek(path, cfg, &dim, hash)) ||
+        (rc = mlp_create(&layout, dim, cfg->hidden, cfg->n_hidden, DATA_CLASSES, 1)) ||
+        (rc = trial_result_create(&res, cfg, &layout)) ||
+        (rc = store_open(&s, path, MPI_COMM_SELF, cfg, &layout, 1)))
+        goto out;
+    int T = grid_size(cfg), n[3] = {0};
+    int8_t *st = calloc((size_t)T, 1);
+    if (!st || (rc = store_read_status(&s, st)))
+        goto out_close;
+    printf("%-6s %-8s %-6s %-8s %-8s %-5s %-16s %9s %9s %9s  %s\n", "trial", "rate", "rounds",
+           "seed", "status", "rank", "host", "wall_s", "density", "es_acc", "error");
+    for (int t = 0; t < T; t++) {
+        static const char *names[] = {"pending", "done", "failed"};
+        trial_t tr = grid_trial(cfg, t);
+        int k = st[t] >= 0 && st[t] <= 2 ? st[t] : 0;
+        n[k]++;
+        printf("%-6d %-8g %-6d %-8lld %-8s", t, tr.rate, tr.rounds, (long long)tr.seed, names[k]);
+        if (k == STATUS_PENDING) {
+            printf("\n");
+            continue;
+        }
+        double wall;
+        int rank;
+        char host[64], err[160];
+        trial_result_clear(&res);
+        if ((rc = store_read_trial(&s, t, &res)) ||
+            (rc = store_read_ledger(&s, t, &wall, &rank, host, err)))
+            break;
+        printf(" %-5d %-16.16s %9.1f %9.4f %9.4f  %s\n", rank, host, wall,
+               res.density[ARM_TICKET][tr.rounds], res.es_test_acc[ARM_TICKET][tr.rounds], err);
+    }
+    printf("%s: %d trials: %d done, %d failed, %d pending\n", path, T, n[1], n[2], n[0]);
+    free(st);
+out_close:
+    {
+        int rc2 = store_close(&s);
+        rc = rc ? rc : rc2;
+    }
+out:
+    trial_result_free(&res);
+    mlp_free(&layout);
+    free(cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    blas_init();
+    int code = 0;
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (!strcmp(cmd, "run")) {
+        code = cmd_run(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "merge") || !strcmp(cmd, "status")) {
+        int rc = 0;
+        if (world_rank == 0) {
+            rc = !strcmp(cmd, "merge") ? cmd_merge(argc - 1, argv + 1) : cmd_status(argc - 1, argv + 1);
+            if (rc)
+                fprintf(stderr, "ticketsweep: %s\n", ts_errmsg());
+        }
+        MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        code = rc ? exit_code(rc) : 0;
+    } else if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        if (world_rank == 0)
+            usage(stdout);
+    } else if (!strcmp(cmd, "--version")) {
+        if (world_rank == 0)
+            printf("ticketsweep %s (results format %d)\n", TS_VERSION, STORE_VERSION);
+    } else {
+        if (world_rank == 0) {
+            if (*cmd)
+                fprintf(stderr, "ticketsweep: unknown command '%s' (run, merge, status; see --help)\n", cmd);
+            else
+                usage(stderr);
+        }
+        code = EXIT_INPUT;
+    }
+    MPI_Finalize();
+    return code;
+}

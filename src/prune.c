@@ -1,0 +1,80 @@
+/* prune.c - see prune.h. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "err.h"
+#include "prune.h"
+
+size_t prune_count(size_t alive, double q)
+{
+    return (size_t)floor(q * (double)alive + 0.5);
+}
+
+size_t prune_alive(const float *mask, prune_seg_t seg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < seg.len; i++)
+        n += mask[seg.off + i] != 0;
+    return n;
+}
+
+typedef struct {
+    float mag;
+    uint32_t idx; /* position in the parameter block */
+} cand_t;
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+    const cand_t *a = pa, *b = pb;
+    if (a->mag != b->mag)
+        return a->mag < b->mag ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_segs, size_t count)
+{
+    size_t total = 0;
+    for (int s = 0; s < n_segs; s++)
+        total += prune_alive(mask, segs[s]);
+    if (count == 0)
+        return 0;
+    if (count > total)
+        count = total;
+    cand_t *c = ts_malloc(total * sizeof *c);
+    if (!c)
+        return TS_ERUN;
+    size_t n = 0;
+    for (int s = 0; s < n_segs; s++)
+        for (size_t i = segs[s].off; i < segs[s].off + segs[s].len; i++)
+            if (mask[i] != 0)
+                c[n++] = (cand_t){fabsf(w[i]), (uint32_t)i};
+    qsort(c, n, sizeof *c, cand_cmp);
+    for (size_t i = 0; i < count; i++)
+        mask[c[i].idx] = 0;
+    free(c);
+    return 0;
+}
+
+int prune_random(float *mask, prune_seg_t seg, size_t count, rng_t *r)
+{
+    size_t n = 0;
+    uint32_t *alive = ts_malloc(seg.len * sizeof *alive + 1);
+    if (!alive)
+        return TS_ERUN;
+    for (size_t i = seg.off; i < seg.off + seg.len; i++)
+        if (mask[i] != 0)
+            alive[n++] = (uint32_t)i;
+    if (count > n)
+        count = n;
+    /* partial Fisher-Yates: the first `count` slots become a uniform sample */
+    for (size_t i = 0; i < count; i++) {
+        size_t j = i + (size_t)rng_below(r, n - i);
+        uint32_t t = alive[i];
+        alive[i] = alive[j];
+        alive[j] = t;
+        mask[alive[i]] = 0;
+    }
+    free(alive);
+    return 0;
+}

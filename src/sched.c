@@ -1,0 +1,360 @@
+/*
+ * sched.c - rank 0 hands out trials (see sched.h).
+ *
+ * Protocol, all on one communicator:
+ *   worker -> 0, TAG_REPORT: double[6] = {kind, trial, status, wall, density, es_acc}
+ *            kind REPORT_READY (first request) or REPORT_TRIAL (a trial ended).
+ *   0 -> worker, TAG_CTRL: int = a trial index to run, CTRL_STOP, or CTRL_ABORT
+ *            (abandon the trial in flight; sent only to busy workers, so a
+ *            worker's poll hook that finds a TAG_CTRL message knows it is that).
+ * One tag in each direction keeps the messages between two ranks in order.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "grid.h"
+#include "sched.h"
+
+enum { TAG_REPORT = 11, TAG_CTRL = 12 };
+enum { REPORT_READY = 0, REPORT_TRIAL = 1 };
+enum { CTRL_STOP = -1, CTRL_ABORT = -2 };
+#define REPORT_LEN 6
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+void sched_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+    MPI_Comm comm;
+    int rank, size;
+    const config_t *cfg;
+    store_t *store;
+    const sched_opts_t *opts;
+    trial_ctx_t ctx;
+    trial_result_t res;
+    char host[MPI_MAX_PROCESSOR_NAME];
+    /* rank 0 only */
+    int *queue, qlen, qpos;
+    char *busy;            /* [size]: worker has a trial in flight */
+    int *busy_trial;       /* [size] */
+    int active;            /* workers not yet told to stop */
+    int stopping, aborting;
+    double deadline, t0;
+    int done, failed, abandoned, total;
+    double busy_seconds;
+    int tty;
+} sched_t;
+
+/* ---------- progress output (rank 0) ---------- */
+
+static void print_progress(sched_t *s)
+{
+    double el = now() - s->t0;
+    int finished = s->done + s->failed, running = 0;
+    for (int r = 0; r < s->size; r++)
+        running += s->busy[r];
+    double rate = el > 0 ? finished / el : 0;
+    int left = s->total - finished - s->abandoned;
+    char eta[32] = "?";
+    if (rate > 0)
+        snprintf(eta, sizeof eta, "%.0f s", left / rate);
+    if (s->tty) {
+        int width = 30, fill = s->total ? width * finished / s->total : width;
+        fprintf(stderr, "\r[%.*s%*s] %d/%d done, %d failed, %d running, %.2f trials/s, ETA %s   ",
+                fill, "##############################", width - fill, "", s->done, s->total,
+                s->failed, running, rate, eta);
+    } else {
+        fprintf(stderr, "progress: %d/%d done, %d failed, %d running, %.2f trials/s, ETA %s\n",
+                s->done, s->total, s->failed, running, rate, eta);
+    }
+    fflush(stderr);
+}
+
+static void report_trial(sched_t *s, int t, int status, int rank, double wall, double density,
+                         double acc)
+{
+    trial_t tr = grid_trial(s->cfg, t);
+    if (status == STATUS_DONE)
+        s->done++;
+    else if (status == STATUS_FAILED)
+        s->failed++;
+    else
+        s->abandoned++;
+    s->busy_seconds += wall;
+    if (s->tty)
+        fprintf(stderr, "\r\033[K");
+    if (status == STATUS_DONE)
+        fprintf(stderr,
+                "trial %d (rate %g, rounds %d, seed %lld): done on rank %d in %.1f s, density %.4f, "
+                "early-stop test acc %.4f\n",
+                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall, density, acc);
+    else
+        fprintf(stderr, "trial %d (rate %g, rounds %d, seed %lld): %s on rank %d after %.1f s\n", t,
+                tr.rate, tr.rounds, (long long)tr.seed,
+                status == STATUS_FAILED ? "FAILED" : "abandoned (left pending)", rank, wall);
+    print_progress(s);
+}
+
+/* ---------- rank 0: dispatch ---------- */
+
+static void begin_stop(sched_t *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    s->deadline = now() + s->opts->grace_seconds;
+    if (s->tty)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "ticketsweep: signal %d: no new trials; trials in flight get %.0f s to finish\n",
+            (int)stop_signal, s->opts->grace_seconds);
+}
+
+/* Tell busy workers to abandon their trials (once the grace time is over). */
+static void abort_workers(sched_t *s)
+{
+    if (s->aborting)
+        return;
+    s->aborting = 1;
+    int msg = CTRL_ABORT;
+    for (int r = 1; r < s->size; r++)
+        if (s->busy[r])
+            MPI_Send(&msg, 1, MPI_INT, r, TAG_CTRL, s->comm);
+}
+
+/* Answer one report from a worker. */
+static void serve_one(sched_t *s, MPI_Status *st)
+{
+    double m[REPORT_LEN];
+    int src = st->MPI_SOURCE;
+    MPI_Recv(m, REPORT_LEN, MPI_DOUBLE, src, TAG_REPORT, s->comm, MPI_STATUS_IGNORE);
+    if ((int)m[0] == REPORT_TRIAL) {
+        s->busy[src] = 0;
+        report_trial(s, (int)m[1], (int)m[2], src, m[3], m[4], m[5]);
+    }
+    int next = CTRL_STOP;
+    if (!s->stopping && s->qpos < s->qlen) {
+        next = s->queue[s->qpos++];
+        s->busy[src] = 1;
+        s->busy_trial[src] = next;
+    } else {
+        s->active--;
+    }
+    MPI_Send(&next, 1, MPI_INT, src, TAG_CTRL, s->comm);
+}
+
+/* Serve every report waiting now; returns how many. */
+static int serve_pending(sched_t *s)
+{
+    int n = 0, flag;
+    MPI_Status st;
+    for (;;) {
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, s->comm, &flag, &st);
+        if (!flag)
+            return n;
+        serve_one(s, &st);
+        n++;
+    }
+}
+
+static void check_stop(sched_t *s)
+{
+    if (stop_signal && !s->stopping)
+        begin_stop(s);
+    if (s->stopping && !s->aborting && now() >= s->deadline)
+        abort_workers(s);
+}
+
+/* Rank 0's poll hook: serve, then say whether its own trial must be abandoned. */
+static int poll_root(void *arg)
+{
+    sched_t *s = arg;
+    if (s->size > 1)
+        serve_pending(s);
+    check_stop(s);
+    return s->aborting;
+}
+
+/* A worker's poll hook: a message from rank 0 during a trial can only be ABORT. */
+static int poll_worker(void *arg)
+{
+    sched_t *s = arg;
+    int flag, msg;
+    MPI_Iprobe(0, TAG_CTRL, s->comm, &flag, MPI_STATUS_IGNORE);
+    if (!flag)
+        return 0;
+    MPI_Recv(&msg, 1, MPI_INT, 0, TAG_CTRL, s->comm, MPI_STATUS_IGNORE);
+    return 1;
+}
+
+/* Run trial t here and write it. Returns 0, or TS_ERUN when the store fails. */
+static int run_one(sched_t *s, int t, double *wall, int *status)
+{
+    trial_t tr = grid_trial(s->cfg, t);
+    double t0 = now();
+    int rc = trial_run(&s->ctx, &tr, &s->res);
+    *wall = now() - t0;
+    if (rc == TS_ERUN) { /* e.g. out of memory: the trial fails, the sweep goes on */
+        s->res.status = STATUS_FAILED;
+        snprintf(s->res.error, sizeof s->res.error, "%s", ts_errmsg());
+    }
+    *status = s->res.status;
+    if (s->res.status == STATUS_PENDING) /* abandoned: nothing to write */
+        return 0;
+    return store_write_trial(s->store, t, &s->res, *wall, s->rank, s->host);
+}
+
+/* Density and early-stop accuracy of the ticket's last round (for the trial line). */
+static void last_round(const sched_t *s, int t, double *density, double *acc)
+{
+    int r = grid_trial(s->cfg, t).rounds;
+    *density = s->res.density[ARM_TICKET][r];
+    *acc = s->res.es_test_acc[ARM_TICKET][r];
+}
+
+static int cmp_cost_desc(const void *a, const void *b, void *arg)
+{
+    const config_t *cfg = arg;
+    int ta = *(const int *)a, tb = *(const int *)b;
+    trial_t x = grid_trial(cfg, ta), y = grid_trial(cfg, tb);
+    double ca = grid_cost(cfg, &x), cb = grid_cost(cfg, &y);
+    if (ca != cb)
+        return ca > cb ? -1 : 1;
+    return (ta > tb) - (ta < tb);
+}
+
+static int run_root(sched_t *s, const char *to_run)
+{
+    int T = grid_size(s->cfg), rc = 0;
+    s->queue = ts_calloc((size_t)T, sizeof(int));
+    s->busy = ts_calloc((size_t)s->size, 1);
+    s->busy_trial = ts_calloc((size_t)s->size, sizeof(int));
+    if (!s->queue || !s->busy || !s->busy_trial)
+        return TS_ERUN;
+    for (int t = 0; t < T; t++)
+        if (to_run[t])
+            s->queue[s->qlen++] = t;
+    qsort_r(s->queue, (size_t)s->qlen, sizeof(int), cmp_cost_desc, (void *)s->cfg);
+    s->total = s->qlen;
+    s->active = s->size - 1;
+    s->tty = isatty(2);
+    s->t0 = now();
+    s->ctx.poll = poll_root;
+    s->ctx.poll_arg = s;
+
+    for (;;) {
+        check_stop(s);
+        if (!s->stopping && s->qpos < s->qlen) {
+            int t = s->queue[s->qpos++], status;
+            double wall, density, acc;
+            s->busy[0] = 1;
+            if ((rc = run_one(s, t, &wall, &status)))
+                break;
+            s->busy[0] = 0;
+            last_round(s, t, &density, &acc);
+            report_trial(s, t, status, 0, wall, density, acc);
+            continue;
+        }
+        if (s->active == 0)
+            break;
+        if (!serve_pending(s)) {
+            struct timespec ms = {0, 1000000}; /* idle manager: ~0 CPU */
+            nanosleep(&ms, NULL);
+        }
+    }
+    if (s->tty)
+        fprintf(stderr, "\n");
+    return rc;
+}
+
+static int run_worker(sched_t *s)
+{
+    double m[REPORT_LEN] = {REPORT_READY, -1, 0, 0, 0, 0};
+    s->ctx.poll = poll_worker;
+    s->ctx.poll_arg = s;
+    for (;;) {
+        int t;
+        MPI_Send(m, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, s->comm);
+        /* An ABORT sent while our report was on its way is stale: the answer
+         * to the report follows it. */
+        do
+            MPI_Recv(&t, 1, MPI_INT, 0, TAG_CTRL, s->comm, MPI_STATUS_IGNORE);
+        while (t == CTRL_ABORT);
+        if (t == CTRL_STOP)
+            return 0;
+        double wall, density, acc;
+        int status, rc = run_one(s, t, &wall, &status);
+        if (rc)
+            return rc;
+        last_round(s, t, &density, &acc);
+        double r[REPORT_LEN] = {REPORT_TRIAL, t, status, wall, density, acc};
+        memcpy(m, r, sizeof m);
+    }
+}
+
+int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, store_t *store,
+              const sched_opts_t *opts, const char *to_run, sched_stats_t *stats)
+{
+    sched_t s;
+    int rc, len;
+    memset(&s, 0, sizeof s);
+    s.comm = comm;
+    s.cfg = cfg;
+    s.store = store;
+    s.opts = opts;
+    MPI_Comm_rank(comm, &s.rank);
+    MPI_Comm_size(comm, &s.size);
+    MPI_Get_processor_name(s.host, &len);
+    double t0 = now();
+    if ((rc = trial_ctx_create(&s.ctx, cfg, data)) ||
+        (rc = trial_result_create(&s.res, cfg, &s.ctx.net)))
+        goto out;
+    if (s.rank == 0) /* theta0 of every seed: known before any trial */
+        for (int i = 0; i < cfg->n_seeds && !rc; i++) {
+            trial_theta0(&s.ctx.net, cfg->seeds[i], s.ctx.theta0);
+            rc = store_write_theta0(store, i, s.ctx.theta0);
+        }
+    if (!rc)
+        rc = s.rank == 0 ? run_root(&s, to_run) : run_worker(&s);
+    if (s.rank == 0 && stats) {
+        stats->done = s.done;
+        stats->failed = s.failed;
+        stats->pending = s.total - s.done - s.failed;
+        stats->interrupted = s.stopping;
+        stats->seconds = now() - t0;
+        stats->busy_seconds = s.busy_seconds;
+    }
+out:
+    trial_result_free(&s.res);
+    trial_ctx_free(&s.ctx);
+    free(s.queue);
+    free(s.busy);
+    free(s.busy_trial);
+    return rc;
+}

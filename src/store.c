@@ -1,0 +1,635 @@
+/*
+ * store.c - the HDF5 results file (see store.h for the parallel pattern).
+ *
+ * Every dataset is contiguous, allocated when created and never filled (the
+ * writers write every byte a reader may look at), so after the up-front
+ * creation no metadata changes: raw writes only. Every HDF5 call is checked;
+ * H5_TRY turns a failure into a ts_fail message with the source line.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "grid.h"
+#include "store.h"
+
+#ifndef TS_VERSION
+#define TS_VERSION "0.1.0"
+#endif
+
+enum {
+    DS_CURVE, DS_DENSITY, DS_ES_ITER, DS_ES_ACC, DS_FINAL_ACC, DS_MASK, /* per arm */
+    DS_REWIND_W, DS_REWIND_B,                                           /* per seed */
+    DS_STATUS, DS_ERROR, DS_WALL, DS_RANK, DS_HOST,                     /* ledger */
+    DS_OTHER                                                            /* written once */
+};
+
+#define ERROR_LEN 160
+#define HOST_LEN 64
+
+#define H5_TRY(call)                                                                    \
+    do {                                                                                 \
+        if ((call) < 0)                                                                  \
+            return ts_fail(TS_ERUN, "%s: HDF5 call failed (%s:%d): %s", s->path, __FILE__, \
+                           __LINE__, #call);                                             \
+    } while (0)
+
+static hid_t str_type(size_t len)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, len);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    return t;
+}
+
+/* Create groups along path (collective). */
+static int make_groups(store_t *s, const char *path)
+{
+    char buf[128];
+    for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+        snprintf(buf, sizeof buf, "%.*s", (int)(p - path), path);
+        htri_t exists = H5Lexists(s->file, buf, H5P_DEFAULT);
+        H5_TRY(exists);
+        if (!exists) {
+            hid_t g = H5Gcreate2(s->file, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+            H5_TRY(g);
+            H5Gclose(g);
+        }
+    }
+    return 0;
+}
+
+/* Register (and create or open) one dataset. filetype NULL-equivalent: memtype. */
+static int add_ds(store_t *s, int create, const char *path, int kind, int arm, int metric,
+                  int layer, hid_t memtype, hid_t filetype, int rank, const hsize_t *dims)
+{
+    if (s->n_ds == STORE_MAX_DS)
+        return ts_fail(TS_ERUN, "%s: too many datasets", s->path);
+    store_ds_t *d = &s->ds[s->n_ds];
+    snprintf(d->path, sizeof d->path, "%s", path);
+    d->kind = kind;
+    d->arm = arm;
+    d->metric = metric;
+    d->layer = layer;
+    d->memtype = memtype;
+    if (create) {
+        if (make_groups(s, path))
+            return TS_ERUN;
+        hid_t space = H5Screate_simple(rank, dims, NULL);
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5_TRY(space);
+        H5_TRY(dcpl);
+        H5_TRY(H5Pset_layout(dcpl, H5D_CONTIGUOUS));
+        H5_TRY(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
+        H5_TRY(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER));
+        d->id = H5Dcreate2(s->file, path, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        H5Pclose(dcpl);
+        H5Sclose(space);
+    } else {
+        d->id = H5Dopen2(s->file, path, H5P_DEFAULT);
+    }
+    if (d->id < 0)
+        return ts_fail(create ? TS_ERUN : TS_EINPUT, "%s: cannot %s dataset %s", s->path,
+                       create ? "create" : "open", path);
+    s->n_ds++;
+    return 0;
+}
+
+/* All datasets of the layout, in a fixed order (create or open). */
+static int layout(store_t *s, int create)
+{
+    const config_t *cfg = s->cfg;
+    const mlp_t *net = s->net;
+    char p[128];
+    hsize_t T = (hsize_t)s->T, R1 = (hsize_t)s->R1, E = (hsize_t)s->E, S = (hsize_t)s->n_seeds;
+    hid_t f32 = H5T_NATIVE_FLOAT, f64 = H5T_NATIVE_DOUBLE, i32 = H5T_NATIVE_INT32;
+    hid_t i64 = H5T_NATIVE_INT64, u8 = H5T_NATIVE_UINT8, i8 = H5T_NATIVE_INT8;
+    hid_t fle32 = H5T_IEEE_F32LE, fle64 = H5T_IEEE_F64LE, sle32 = H5T_STD_I32LE;
+    hid_t sle64 = H5T_STD_I64LE, ule8 = H5T_STD_U8LE, sle8 = H5T_STD_I8LE;
+    static hid_t err_t = -1, host_t = -1;
+    if (err_t < 0) {
+        err_t = str_type(ERROR_LEN);
+        host_t = str_type(HOST_LEN);
+    }
+    int rc = 0;
+#define ADD(path, kind, arm, metric, layer, mt, ft, rank, ...)                           \
+    do {                                                                                  \
+        hsize_t dims_[] = {__VA_ARGS__};                                                  \
+        if ((rc = add_ds(s, create, path, kind, arm, metric, layer, mt, ft, rank, dims_))) \
+            return rc;                                                                    \
+    } while (0)
+
+    ADD("/grid/rates", DS_OTHER, 0, 0, 0, f64, fle64, 1, (hsize_t)cfg->n_rates);
+    ADD("/grid/rounds", DS_OTHER, 0, 0, 0, i32, sle32, 1, (hsize_t)cfg->n_rounds);
+    ADD("/grid/seeds", DS_OTHER, 0, 0, 0, i64, sle64, 1, S);
+    ADD("/trials/rate", DS_OTHER, 0, 0, 0, f64, fle64, 1, T);
+    ADD("/trials/rounds", DS_OTHER, 0, 0, 0, i32, sle32, 1, T);
+    ADD("/trials/seed", DS_OTHER, 0, 0, 0, i64, sle64, 1, T);
+    ADD("/trials/status", DS_STATUS, 0, 0, 0, i8, sle8, 1, T);
+    ADD("/trials/error", DS_ERROR, 0, 0, 0, err_t, err_t, 1, T);
+    ADD("/trials/wall_seconds", DS_WALL, 0, 0, 0, f64, fle64, 1, T);
+    ADD("/trials/rank", DS_RANK, 0, 0, 0, i32, sle32, 1, T);
+    ADD("/trials/host", DS_HOST, 0, 0, 0, host_t, host_t, 1, T);
+    ADD("/curves/iteration", DS_OTHER, 0, 0, 0, i32, sle32, 1, E);
+    for (int l = 0; l < net->n_layers; l++) {
+        const mlp_layer_t *L = &net->layers[l];
+        hsize_t o = (hsize_t)L->out, in = (hsize_t)L->in;
+        snprintf(p, sizeof p, "/init/%s/weight", L->name);
+        ADD(p, DS_OTHER, 0, 0, l, f32, fle32, 3, S, o, in);
+        snprintf(p, sizeof p, "/init/%s/bias", L->name);
+        ADD(p, DS_OTHER, 0, 0, l, f32, fle32, 2, S, o);
+        if (cfg->rewind_iteration > 0) {
+            snprintf(p, sizeof p, "/rewind/%s/weight", L->name);
+            ADD(p, DS_REWIND_W, 0, 0, l, f32, fle32, 3, S, o, in);
+            snprintf(p, sizeof p, "/rewind/%s/bias", L->name);
+            ADD(p, DS_REWIND_B, 0, 0, l, f32, fle32, 2, S, o);
+        }
+    }
+    for (int a = 0; a < N_ARMS; a++) {
+        if ((a == ARM_REINIT && !(cfg->controls & CTRL_REINIT)) ||
+            (a == ARM_RANDOM && !(cfg->controls & CTRL_RANDOM)))
+            continue;
+        char pre[32] = "";
+        if (a != ARM_TICKET)
+            snprintf(pre, sizeof pre, "/controls/%s", trial_arm_names[a]);
+        for (int m = 0; m < N_METRICS; m++) {
+            snprintf(p, sizeof p, "%s/curves/%s", pre, trial_metric_names[m]);
+            ADD(p, DS_CURVE, a, m, 0, f32, fle32, 3, T, R1, E);
+        }
+        snprintf(p, sizeof p, "%s/summary/density", pre);
+        ADD(p, DS_DENSITY, a, 0, 0, f64, fle64, 2, T, R1);
+        snprintf(p, sizeof p, "%s/summary/early_stop_iter", pre);
+        ADD(p, DS_ES_ITER, a, 0, 0, i32, sle32, 2, T, R1);
+        snprintf(p, sizeof p, "%s/summary/early_stop_test_acc", pre);
+        ADD(p, DS_ES_ACC, a, 0, 0, f32, fle32, 2, T, R1);
+        snprintf(p, sizeof p, "%s/summary/final_test_acc", pre);
+        ADD(p, DS_FINAL_ACC, a, 0, 0, f32, fle32, 2, T, R1);
+        if (a == ARM_REINIT) /* the reinit control trains the ticket's masks */
+            continue;
+        for (int l = 0; l < net->n_layers; l++) {
+            const mlp_layer_t *L = &net->layers[l];
+            snprintf(p, sizeof p, "%s/masks/%s", pre, L->name);
+            ADD(p, DS_MASK, a, 0, l, u8, ule8, 3, T, (hsize_t)L->out, (hsize_t)L->in);
+        }
+    }
+#undef ADD
+    (void)u8;
+    return 0;
+}
+
+static store_ds_t *find_ds(store_t *s, const char *path)
+{
+    for (int i = 0; i < s->n_ds; i++)
+        if (!strcmp(s->ds[i].path, path))
+            return &s->ds[i];
+    return NULL;
+}
+
+/* Write (or read) row `row` of dataset d: the slab [row, :, ...]. */
+static int rw_row(store_t *s, const store_ds_t *d, hsize_t row, void *buf, int write)
+{
+    hsize_t dims[4], start[4] = {0}, count[4];
+    hid_t fspace = H5Dget_space(d->id);
+    H5_TRY(fspace);
+    int rank = H5Sget_simple_extent_dims(fspace, dims, NULL);
+    for (int i = 0; i < rank; i++)
+        count[i] = dims[i];
+    start[0] = row;
+    count[0] = 1;
+    hid_t mspace = H5Screate_simple(rank, count, NULL);
+    herr_t e = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (e >= 0)
+        e = write ? H5Dwrite(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, buf)
+                  : H5Dread(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, buf);
+    H5Sclose(mspace);
+    H5Sclose(fspace);
+    if (e < 0)
+        return ts_fail(TS_ERUN, "%s: cannot %s row %llu of %s", s->path, write ? "write" : "read",
+                       (unsigned long long)row, d->path);
+    return 0;
+}
+
+/* Whole-dataset write of something small (rank 0, at creation). */
+static int write_all(store_t *s, const char *path, const void *buf)
+{
+    store_ds_t *d = find_ds(s, path);
+    if (!d || H5Dwrite(d->id, d->memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+        return ts_fail(TS_ERUN, "%s: cannot write %s", s->path, path);
+    return 0;
+}
+
+static int write_attr_str(store_t *s, const char *name, const char *value)
+{
+    hid_t t = str_type(strlen(value) + 1);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(s->file, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, t, value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5_TRY(e);
+    return 0;
+}
+
+static int write_attr_int(store_t *s, const char *name, int value)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(s->file, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT, &value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    H5_TRY(e);
+    return 0;
+}
+
+/* Read a string attribute into a malloc'd buffer (NULL if absent or not a string). */
+static char *read_attr_str(hid_t file, const char *name)
+{
+    if (H5Aexists(file, name) <= 0)
+        return NULL;
+    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+    hid_t ft = a < 0 ? -1 : H5Aget_type(a);
+    char *out = NULL;
+    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
+        size_t len = H5Tget_size(ft);
+        hid_t mt = str_type(len + 1);
+        out = calloc(len + 2, 1);
+        if (out && H5Aread(a, mt, out) < 0) {
+            free(out);
+            out = NULL;
+        }
+        H5Tclose(mt);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (a >= 0)
+        H5Aclose(a);
+    return out;
+}
+
+static int read_attr_int(hid_t file, const char *name, int *value)
+{
+    if (H5Aexists(file, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_INT, value);
+    if (a >= 0)
+        H5Aclose(a);
+    return e < 0 ? -1 : 0;
+}
+
+static hid_t make_fapl(MPI_Comm comm, int use_mpio)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0)
+        return -1;
+    if (use_mpio)
+        H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    /* Locks do not help a single writer per row and break on NFS/Lustre and for
+     * readers of a file that is being written (ticketsweep status). */
+    H5Pset_file_locking(fapl, 0, 1);
+    return fapl;
+}
+
+static void store_init(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+                       const mlp_t *net)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->comm = comm;
+    MPI_Comm_rank(comm, &s->rank);
+    s->cfg = cfg;
+    s->net = net;
+    s->T = grid_size(cfg);
+    s->R1 = grid_max_rounds(cfg) + 1;
+    s->E = trial_eval_count(cfg);
+    s->n_seeds = cfg->n_seeds;
+    s->file = -1;
+}
+
+int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+                 const mlp_t *net, int overwrite)
+{
+    struct stat st;
+    int rc;
+    store_init(s, path, comm, cfg, net);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (!overwrite && stat(path, &st) == 0)
+        return ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
+                       path);
+    hid_t fapl = make_fapl(comm, 1);
+    H5_TRY(fapl);
+    s->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (s->file < 0)
+        return ts_fail(TS_EINPUT, "%s: cannot create the results file (does the directory exist and is it writable?)",
+                       path);
+
+    char *text = config_to_string(cfg), hash[17], when[64];
+    if (!text)
+        return TS_ERUN;
+    config_hash(cfg, hash);
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    rc = write_attr_str(s, "format", STORE_FORMAT);
+    if (!rc)
+        rc = write_attr_int(s, "format_version", STORE_VERSION);
+    if (!rc)
+        rc = write_attr_str(s, "config", text);
+    if (!rc)
+        rc = write_attr_str(s, "config_hash", hash);
+    if (!rc)
+        rc = write_attr_str(s, "software_version", "ticketsweep " TS_VERSION);
+    if (!rc)
+        rc = write_attr_str(s, "created", when);
+    if (!rc)
+        rc = write_attr_int(s, "input_dim", net->layers[0].in);
+    free(text);
+    if (rc || (rc = layout(s, 1)))
+        return rc;
+
+    /* rank 0 fills what is known before any trial runs */
+    if (s->rank == 0) {
+        double *rate = ts_calloc((size_t)s->T, sizeof(double));
+        int32_t *rounds = ts_calloc((size_t)s->T, sizeof(int32_t)), *its;
+        int64_t *seed = ts_calloc((size_t)s->T, sizeof(int64_t));
+        int8_t *status = ts_calloc((size_t)s->T, 1);
+        double *wall = ts_calloc((size_t)s->T, sizeof(double));
+        int32_t *rank = ts_calloc((size_t)s->T, sizeof(int32_t));
+        char *err = ts_calloc((size_t)s->T, ERROR_LEN), *host = ts_calloc((size_t)s->T, HOST_LEN);
+        int32_t grid_rounds[CFG_MAX_LIST];
+        its = ts_calloc((size_t)s->E, sizeof(int32_t));
+        rc = !rate || !rounds || !seed || !status || !wall || !rank || !err || !host || !its
+                 ? TS_ERUN : 0;
+        for (int t = 0; !rc && t < s->T; t++) {
+            trial_t tr = grid_trial(cfg, t);
+            rate[t] = tr.rate;
+            rounds[t] = tr.rounds;
+            seed[t] = tr.seed;
+            wall[t] = NAN;
+            rank[t] = -1;
+        }
+        for (int e = 0; !rc && e < s->E; e++)
+            its[e] = (int32_t)trial_eval_iter(cfg, e);
+        for (int i = 0; i < cfg->n_rounds; i++)
+            grid_rounds[i] = cfg->rounds[i];
+        if (!rc)
+            rc = write_all(s, "/grid/rates", cfg->rates);
+        if (!rc)
+            rc = write_all(s, "/grid/rounds", grid_rounds);
+        if (!rc)
+            rc = write_all(s, "/grid/seeds", cfg->seeds);
+        if (!rc)
+            rc = write_all(s, "/trials/rate", rate);
+        if (!rc)
+            rc = write_all(s, "/trials/rounds", rounds);
+        if (!rc)
+            rc = write_all(s, "/trials/seed", seed);
+        if (!rc)
+            rc = write_all(s, "/trials/error", err);
+        if (!rc)
+            rc = write_all(s, "/trials/wall_seconds", wall);
+        if (!rc)
+            rc = write_all(s, "/trials/rank", rank);
+        if (!rc)
+            rc = write_all(s, "/trials/host", host);
+        if (!rc)
+            rc = write_all(s, "/curves/iteration", its);
+        if (!rc)
+            rc = write_all(s, "/trials/status", status);
+        free(rate), free(rounds), free(seed), free(status), free(wall), free(rank);
+        free(err), free(host), free(its);
+    }
+    /* one rank's failure must not leave the others in a collective call alone */
+    MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
+    if (rc)
+        return rc ? rc : TS_ERUN;
+    return store_flush(s);
+}
+
+int store_peek(const char *path, config_t *cfg, int *input_dim, char hash[17])
+{
+    struct stat st;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (stat(path, &st) != 0)
+        return ts_fail(TS_EINPUT, "%s: no such results file", path);
+    htri_t is = H5Fis_hdf5(path);
+    if (is <= 0)
+        return ts_fail(TS_EINPUT, "%s: not an HDF5 file (not a ticketsweep results file)", path);
+    hid_t fapl = make_fapl(MPI_COMM_SELF, 0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (f < 0)
+        return ts_fail(TS_EINPUT, "%s: cannot open as HDF5", path);
+    int rc = 0, version = -1;
+    char *format = read_attr_str(f, "format"), *text = NULL, *h = NULL;
+    if (!format || strcmp(format, STORE_FORMAT)) {
+        rc = ts_fail(TS_EINPUT, "%s: not a ticketsweep results file (format attribute is %s)", path,
+                     format ? format : "missing");
+        goto out;
+    }
+    if (read_attr_int(f, "format_version", &version) || version != STORE_VERSION) {
+        rc = ts_fail(TS_EINPUT,
+                     "%s: results format version %d, this ticketsweep reads version %d: "
+                     "use the ticketsweep release that wrote it",
+                     path, version, STORE_VERSION);
+        goto out;
+    }
+    text = read_attr_str(f, "config");
+    h = read_attr_str(f, "config_hash");
+    if (!text || !h || read_attr_int(f, "input_dim", input_dim)) {
+        rc = ts_fail(TS_EINPUT, "%s: damaged results file: config attributes missing", path);
+        goto out;
+    }
+    config_defaults(cfg);
+    if ((rc = config_load_string(cfg, text, path)))
+        goto out;
+    snprintf(hash, 17, "%s", h);
+out:
+    free(format);
+    free(text);
+    free(h);
+    H5Fclose(f);
+    return rc;
+}
+
+int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+               const mlp_t *net, int readonly)
+{
+    store_init(s, path, comm, cfg, net);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fapl = make_fapl(comm, !readonly);
+    H5_TRY(fapl);
+    s->file = H5Fopen(path, readonly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    if (s->file < 0)
+        return ts_fail(TS_EINPUT, "%s: cannot open the results file%s", path,
+                       readonly ? "" : " for writing");
+    char *format = read_attr_str(s->file, "format");
+    int version = -1, ok = format && !strcmp(format, STORE_FORMAT);
+    free(format);
+    if (!ok)
+        return ts_fail(TS_EINPUT, "%s: not a ticketsweep results file", path);
+    if (read_attr_int(s->file, "format_version", &version) || version != STORE_VERSION)
+        return ts_fail(TS_EINPUT, "%s: results format version %d, this ticketsweep reads version %d",
+                       path, version, STORE_VERSION);
+    char *text = read_attr_str(s->file, "config");
+    char *mine = config_to_string(cfg);
+    if (!text || !mine) {
+        free(text);
+        free(mine);
+        return ts_fail(TS_EINPUT, "%s: damaged results file: no config attribute", path);
+    }
+    char diff[2048];
+    int n = config_diff(text, mine, diff, sizeof diff);
+    free(text);
+    free(mine);
+    if (n)
+        return ts_fail(TS_EINPUT, "%s: made by a different job (%d key%s differ: %s); use --force to start over or -o for a new file",
+                       path, n, n == 1 ? "" : "s", diff);
+    return layout(s, 0);
+}
+
+int store_write_theta0(store_t *s, int si, const float *theta0)
+{
+    for (int i = 0; i < s->n_ds; i++) {
+        store_ds_t *d = &s->ds[i];
+        if (strncmp(d->path, "/init/", 6))
+            continue;
+        const mlp_layer_t *L = &s->net->layers[d->layer];
+        int is_w = strstr(d->path, "/weight") != NULL;
+        int rc = rw_row(s, d, (hsize_t)si, (void *)(theta0 + (is_w ? L->w_off : L->b_off)), 1);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Offset of layer l's weights in a concatenated byte mask. */
+static size_t mask_off(const mlp_t *net, int l)
+{
+    size_t off = 0;
+    for (int i = 0; i < l; i++)
+        off += (size_t)net->layers[i].in * net->layers[i].out;
+    return off;
+}
+
+/* Pointer to the part of res that dataset d's row t holds; NULL for ledger/other. */
+static void *row_ptr(store_t *s, const store_ds_t *d, const trial_result_t *res)
+{
+    const mlp_layer_t *L = &s->net->layers[d->layer];
+    switch (d->kind) {
+    case DS_CURVE: return res->curves[d->arm][d->metric];
+    case DS_DENSITY: return res->density[d->arm];
+    case DS_ES_ITER: return res->es_iter[d->arm];
+    case DS_ES_ACC: return res->es_test_acc[d->arm];
+    case DS_FINAL_ACC: return res->final_test_acc[d->arm];
+    case DS_MASK: return res->masks[d->arm] + mask_off(s->net, d->layer);
+    case DS_REWIND_W: return res->rewind + L->w_off;
+    case DS_REWIND_B: return res->rewind + L->b_off;
+    }
+    return NULL;
+}
+
+static int rw_trial(store_t *s, int t, trial_result_t *res, int write)
+{
+    trial_t tr = grid_trial(s->cfg, t);
+    for (int i = 0; i < s->n_ds; i++) {
+        store_ds_t *d = &s->ds[i];
+        void *p = row_ptr(s, d, res);
+        if (!p)
+            continue;
+        if ((d->kind == DS_REWIND_W || d->kind == DS_REWIND_B) && res->status != STATUS_DONE)
+            continue;
+        hsize_t row = d->kind == DS_REWIND_W || d->kind == DS_REWIND_B ? (hsize_t)tr.seed_i
+                                                                      : (hsize_t)t;
+        int rc = rw_row(s, d, row, p, write);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int store_write_trial(store_t *s, int t, const trial_result_t *res, double wall, int rank,
+                      const char *host)
+{
+    char err[ERROR_LEN] = {0}, h[HOST_LEN] = {0};
+    int32_t r = rank;
+    int8_t status = (int8_t)res->status;
+    snprintf(err, sizeof err, "%s", res->error);
+    snprintf(h, sizeof h, "%s", host ? host : "");
+    int rc = rw_trial(s, t, (trial_result_t *)res, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/error"), (hsize_t)t, err, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/wall_seconds"), (hsize_t)t, &wall, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/rank"), (hsize_t)t, &r, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/host"), (hsize_t)t, h, 1);
+    /* the status goes last: a reader that sees "done" sees complete rows */
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/status"), (hsize_t)t, &status, 1);
+    return rc;
+}
+
+int store_read_trial(store_t *s, int t, trial_result_t *res)
+{
+    int8_t status;
+    int rc = rw_row(s, find_ds(s, "/trials/status"), (hsize_t)t, &status, 0);
+    if (rc)
+        return rc;
+    res->status = status;
+    char err[ERROR_LEN];
+    if ((rc = rw_row(s, find_ds(s, "/trials/error"), (hsize_t)t, err, 0)))
+        return rc;
+    snprintf(res->error, sizeof res->error, "%s", err);
+    return rw_trial(s, t, res, 0);
+}
+
+int store_read_status(store_t *s, int8_t *status)
+{
+    store_ds_t *d = find_ds(s, "/trials/status");
+    if (H5Dread(d->id, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0)
+        return ts_fail(TS_ERUN, "%s: cannot read /trials/status", s->path);
+    return 0;
+}
+
+int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64], char error[160])
+{
+    int32_t r;
+    int rc = rw_row(s, find_ds(s, "/trials/wall_seconds"), (hsize_t)t, wall, 0);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/rank"), (hsize_t)t, &r, 0);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/host"), (hsize_t)t, host, 0);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/error"), (hsize_t)t, error, 0);
+    *rank = r;
+    return rc;
+}
+
+int store_flush(store_t *s)
+{
+    H5_TRY(H5Fflush(s->file, H5F_SCOPE_GLOBAL));
+    return 0;
+}
+
+int store_close(store_t *s)
+{
+    int rc = 0;
+    for (int i = 0; i < s->n_ds; i++)
+        if (s->ds[i].id >= 0 && H5Dclose(s->ds[i].id) < 0)
+            rc = ts_fail(TS_ERUN, "%s: cannot close %s", s->path, s->ds[i].path);
+    s->n_ds = 0;
+    if (s->file >= 0 && H5Fclose(s->file) < 0)
+        rc = ts_fail(TS_ERUN, "%s: cannot close the results file (disk full?)", s->path);
+    s->file = -1;
+    return rc;
+}
