@@ -54,7 +54,8 @@ static int idx_load(idx_t *out, const char *path, uint32_t want_magic)
         return ts_fail(TS_EINPUT, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
     int ndim = want_magic == IDX_MAGIC_IMAGES ? 3 : 1;
     unsigned char hdr[16];
-    int rc = read_full(f, path, hdr, 4 + 4 * (size_t)ndim, "header");
+    /* the magic first, so that a label file given as images says so */
+    int rc = read_full(f, path, hdr, 4, "header");
     if (rc)
         goto out_close;
     uint32_t magic = be32(hdr);
@@ -63,6 +64,8 @@ static int idx_load(idx_t *out, const char *path, uint32_t want_magic)
                      magic, want_magic, ndim == 3 ? "image" : "label");
         goto out_close;
     }
+    if ((rc = read_full(f, path, hdr + 4, 4 * (size_t)ndim, "header")))
+        goto out_close;
     out->n = be32(hdr + 4);
     if (ndim == 3) {
         out->rows = (int)be32(hdr + 8);

@@ -1,0 +1,72 @@
+# tests/lib.sh - shared helpers for the shell tests (source it).
+#
+# Gives: $TS (the binary), $W (a scratch folder removed on exit), mpirun_ts
+# (mpirun with the flags a test needs), fail MSG (print and exit 1), skip MSG
+# (exit 77), small_data DIR (writes tiny MNIST-format files), tiny_job FILE
+# DATADIR (a job file that trains in well under a second per trial).
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+BUILD=${BUILD:-build}
+TS=${TS:-$TOP/$BUILD/ticketsweep}
+PY=/usr/bin/python3
+W=$(mktemp -d /tmp/tstest.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_hwloc_base_binding_policy=none
+# keep Open MPI's session files out of shared /tmp clutter
+export TMPDIR=$W
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skipped: $*"; exit 77; }
+mpirun_ts() { np=$1; shift; mpirun --oversubscribe --bind-to none -np "$np" "$TS" "$@"; }
+
+# small_data DIR [N_TRAIN] [N_TEST]: learnable 8x8 images, 10 classes (class k is
+# a bright block at position k plus noise), gzip for train, plain for test.
+small_data() {
+    "$PY" - "$1" "${2:-1200}" "${3:-300}" <<'PYEOF'
+import gzip, struct, sys, os
+import numpy as np
+d, ntr, nte = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(d, exist_ok=True)
+rng = np.random.default_rng(7)
+def make(n):
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.integers(0, 60, (n, 8, 8)).astype(np.uint8)
+    for i, k in enumerate(y):
+        r, c = divmod(int(k), 4)
+        x[i, r*2:r*2+2, c*2:c*2+2] = 200 + rng.integers(0, 55)
+    return x, y
+def write(path, x, y, gz):
+    op = gzip.open if gz else open
+    with op(path + "-images", "wb") as f:
+        f.write(struct.pack(">IIII", 2051, len(x), 8, 8)); f.write(x.tobytes())
+    with op(path + "-labels", "wb") as f:
+        f.write(struct.pack(">II", 2049, len(y))); f.write(y.tobytes())
+write(os.path.join(d, "train"), *make(ntr), True)
+write(os.path.join(d, "test"), *make(nte), False)
+PYEOF
+}
+
+# tiny_job FILE DATADIR: rates x rounds x seeds = 2 x 2 x 2 trials on small_data.
+tiny_job() {
+    cat >"$1" <<JOBEOF
+[data]
+train_images = $2/train-images
+train_labels = $2/train-labels
+test_images = $2/test-images
+test_labels = $2/test-labels
+validation = 200
+[model]
+hidden = 16, 8
+[train]
+batch = 20
+iterations = 60
+eval_every = 20
+[prune]
+controls = reinit, random
+[sweep]
+rates = 0.5, 0.8
+rounds = 1, 2
+seeds = 1, 2
+JOBEOF
+}
