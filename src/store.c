@@ -6,6 +6,7 @@
  * creation no metadata changes: raw writes only. Every HDF5 call is checked;
  * H5_TRY turns a failure into a ts_fail message with the source line.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,13 +324,18 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     if (!overwrite && stat(path, &st) == 0)
         return ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
                        path);
+    /* Build the file under a temporary name and rename it when its structure is
+     * complete and flushed: a job killed while creating never leaves a damaged
+     * file under the user's name, and --force replaces the old file only then. */
+    char partial[CFG_PATH + 16];
+    snprintf(partial, sizeof partial, "%s.partial", path);
     hid_t fapl = make_fapl(comm, 1);
     H5_TRY(fapl);
-    s->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    s->file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (s->file < 0)
         return ts_fail(TS_EINPUT, "%s: cannot create the results file (does the directory exist and is it writable?)",
-                       path);
+                       partial);
 
     char *text = config_to_string(cfg), hash[17], when[64];
     if (!text)
@@ -409,8 +415,14 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     /* one rank's failure must not leave the others in a collective call alone */
     MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
     if (rc)
-        return rc ? rc : TS_ERUN;
-    return store_flush(s);
+        return rc;
+    if ((rc = store_flush(s)))
+        return rc;
+    MPI_Barrier(comm);
+    if (s->rank == 0 && rename(partial, path) != 0)
+        rc = ts_fail(TS_ERUN, "%s: cannot rename %s: %s", path, partial, strerror(errno));
+    MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
+    return rc;
 }
 
 int store_peek(const char *path, config_t *cfg, int *input_dim, char hash[17])

@@ -70,3 +70,23 @@ rounds = 1, 2
 seeds = 1, 2
 JOBEOF
 }
+
+# same_data A B: the two results files hold the same data (everything but the
+# ledger and the root attributes, which hold times), and the same job.
+same_data() {
+    h5diff -q --exclude-path /trials/wall_seconds --exclude-path /trials/rank \
+        --exclude-path /trials/host --exclude-attribute / "$1" "$2" ||
+        { h5diff -r --exclude-path /trials/wall_seconds --exclude-path /trials/rank \
+            --exclude-path /trials/host --exclude-attribute / "$1" "$2" | head -20; return 1; }
+    [ "$(h5_attr "$1" config_hash)" = "$(h5_attr "$2" config_hash)" ] || { echo "config_hash differs"; return 1; }
+}
+
+# h5_attr FILE NAME: a root attribute's value.
+h5_attr() {
+    "$PY" -c 'import h5py,sys; v=h5py.File(sys.argv[1],"r").attrs[sys.argv[2]]; print(v.decode() if isinstance(v,bytes) else v)' "$1" "$2"
+}
+
+# statuses FILE: the /trials/status vector as one string, e.g. "11110000".
+statuses() {
+    "$PY" -c 'import h5py,sys; print("".join(str(s) for s in h5py.File(sys.argv[1],"r")["trials/status"][:]))' "$1"
+}

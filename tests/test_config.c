@@ -1,0 +1,78 @@
+/*
+ * test_config: the defaults are valid; the resolved text reads back to the
+ * same configuration (and hash); errors carry file:line or the key; --set
+ * overrides; config_diff names the keys that differ.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "err.h"
+
+static int parse(config_t *c, const char *text)
+{
+    config_defaults(c);
+    int rc = config_load_string(c, text, "job.ini");
+    return rc ? rc : config_validate(c);
+}
+
+static void expect_error(const char *text, const char *fragment)
+{
+    config_t c;
+    int rc = parse(&c, text);
+    CHECK(rc == TS_EINPUT, "'%s' should fail", text);
+    CHECK(strstr(ts_errmsg(), fragment) != NULL, "'%s': message '%s' lacks '%s'", text, ts_errmsg(), fragment);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    config_t a, b;
+    config_defaults(&a);
+    CHECK(config_validate(&a) == 0, "defaults valid: %s", ts_errmsg());
+    CHECK(a.n_hidden == 2 && a.hidden[0] == 300 && a.hidden[1] == 100, "LeNet-300-100 default");
+    CHECK(a.batch == 60 && a.lr == 0.0012 && a.optimizer == OPT_ADAM, "paper's Adam defaults");
+
+    CHECK(parse(&a, "[sweep]\nrates = 0.2, 0.5\nseeds = 3\n[prune]\ncontrols = random, reinit\n") == 0, "parse: %s", ts_errmsg());
+    CHECK(a.n_rates == 2 && a.rates[1] == 0.5 && a.n_seeds == 1 && a.seeds[0] == 3, "lists");
+    CHECK(a.controls == (CTRL_REINIT | CTRL_RANDOM), "controls flags %d", a.controls);
+    CHECK(!strcmp(config_where(&a, "sweep.rates"), "job.ini:2"), "where: %s", config_where(&a, "sweep.rates"));
+    char *text = config_to_string(&a);
+    CHECK(parse(&b, text) == 0, "resolved text parses: %s", ts_errmsg());
+    char h1[17], h2[17];
+    config_hash(&a, h1);
+    config_hash(&b, h2);
+    CHECK(!strcmp(h1, h2), "hash survives a round trip: %s %s", h1, h2);
+
+    CHECK(config_set(&b, "train.lr=0.5") == 0 && b.lr == 0.5, "--set");
+    CHECK(!strcmp(config_where(&b, "train.lr"), "--set train.lr"), "where of --set");
+    char *text2 = config_to_string(&b), diff[512];
+    CHECK(config_diff(text, text2, diff, sizeof diff) == 1 && strstr(diff, "train.lr (0.0012 -> 0.5)"), "diff: %s", diff);
+    config_hash(&b, h2);
+    CHECK(strcmp(h1, h2), "hash changes with a value");
+    free(text);
+    free(text2);
+
+    expect_error("[sweep]\nrates = 1.5\n", "job.ini:2: sweep.rates");
+    expect_error("[sweep]\nrates = nan\n", "job.ini:2: sweep.rates");
+    expect_error("[train]\nlr = inf\n", "not finite");
+    expect_error("[train]\nlr = 0\n", "train.lr");
+    expect_error("[train]\nbatch = ten\n", "job.ini:2: train.batch");
+    expect_error("[train]\nbatch = 10\nbatch = 20\n", "job.ini:3: train.batch is set twice");
+    expect_error("[trian]\nbatch = 10\n", "job.ini:2: unknown section [trian]");
+    expect_error("[train]\nbatchsize = 10\n", "job.ini:2: unknown key 'batchsize'");
+    expect_error("[sweep]\nrounds = 0\n", "sweep.rounds");
+    expect_error("[sweep]\nrounds = 255\n", "sweep.rounds");
+    expect_error("[sweep]\nseeds = 1, 1\n", "lists 1 twice");
+    expect_error("[sweep]\nseeds =\n", "sweep.seeds is empty");
+    expect_error("[model]\nhidden = 300, 0\n", "model.hidden");
+    expect_error("[train]\neval_every = 0\n", "train.eval_every");
+    expect_error("[prune]\ncontrols = reinit, bogus\n", "bogus");
+    expect_error("[sweep\nrates = 0.5\n", "job.ini:1: syntax error");
+    expect_error("just text\n", "job.ini:1");
+    CHECK(config_set(&a, "trainlr=1") == TS_EINPUT && strstr(ts_errmsg(), "section.key=value"), "malformed --set");
+    CHECK(config_set(&a, "train.nope=1") == TS_EINPUT && strstr(ts_errmsg(), "unknown key"), "unknown --set key");
+    CHECK(config_load(&a, "/nonexistent/job.ini") == TS_EINPUT && strstr(ts_errmsg(), "/nonexistent/job.ini"), "missing file");
+    return check_summary(argv[0]);
+}
