@@ -36,7 +36,7 @@ run_and_kill() {
     while pgrep -s "$pid" >/dev/null; do sleep 0.1; done
 }
 
-for delay in 0.05 0.5 1.1; do
+for delay in 0.05 1.0 2.5; do
     run_and_kill $delay 2
     [ -e "$W/k.h5" ] && check_opens "$W/k.h5"
 done
