@@ -7,7 +7,7 @@ set -eu
 
 PKGS="make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools \
 libopenblas-dev zlib1g-dev libinih-dev dataset-fashion-mnist \
-python3-h5py python3-numpy python3-matplotlib ${DEPS_EXTRA:-}"
+python3-h5py python3-numpy python3-matplotlib octave ${DEPS_EXTRA:-}"
 
 missing=""
 for p in $PKGS; do

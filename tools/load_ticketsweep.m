@@ -1,0 +1,359 @@
+function r = load_ticketsweep(file, varargin)
+%LOAD_TICKETSWEEP  Read a ticketsweep results file into a struct (MATLAB and GNU Octave).
+%
+%   r = load_ticketsweep('results.h5')
+%   r = load_ticketsweep('results.h5', 'reader', READER)
+%
+%   Reads a file of format "ticketsweep-results" version 1 (docs/FORMAT.md) and refuses
+%   any other format or version. READER is 'auto' (default: h5read/h5info/h5readatt in
+%   MATLAB, load in Octave), 'h5read' or 'load'. Octave's load cannot read HDF5
+%   attributes: there the root attributes are read with the h5dump program (package
+%   hdf5-tools) when it is on the PATH, and are left empty with a warning otherwise.
+%   The returned struct is the same from both readers.
+%
+%   DIMENSIONS. The file is written in C order; MATLAB and Octave see every dataset
+%   with its dimensions reversed. A mask stored as [T, out, in] arrives as [in, out, T].
+%   Below, t = 1..T is the trial (file row t-1), k = 0..R is a round (index k+1), e an
+%   evaluation point (index e, iteration r.iteration(e)), s a seed (index into
+%   r.grid.seeds). Vectors are columns.
+%
+%   FIELDS
+%     file, format, format_version, config (the resolved job file, INI text), config_hash,
+%     software_version, created, input_dim      root attributes
+%     n_trials (T), max_rounds (R), iteration [E x 1] (int32: iteration of each point)
+%     arms     {'ticket'; 'reinit'; 'random'}: the arms present (controls only if run)
+%     layers   {'fc1'; 'fc2'; ...}: the MLP's layers, the last is the output layer
+%     grid     .rates [n_rates x 1], .rounds [n_rounds x 1] int32, .seeds [S x 1] int64
+%     trials   one column per field, T rows: .rate, .rounds (int32), .seed (int64),
+%              .status (int8: 0 pending, 1 done, 2 failed), .error (cellstr), .wall_seconds,
+%              .rank (int32), .host (cellstr). In MATLAB struct2table(r.trials) makes a table.
+%     status   counts: .done, .failed, .pending; .complete is true when all trials are done
+%     summary.<arm>  .density, .early_stop_iter (int32), .early_stop_test_acc,
+%                    .final_test_acc: each [R+1, T]; NaN (-1 for the iteration) past a
+%                    trial's rounds. Trial t, round k: r.summary.ticket.final_test_acc(k+1, t)
+%     curves.<arm>   .train_loss, .val_loss, .val_acc, .test_loss, .test_acc: each
+%                    [E, R+1, T]. The curve of trial t, round k: r.curves.ticket.test_acc(:, k+1, t)
+%     masks.<arm>.<layer>  uint8 [in, out, T]: how many rounds each weight was active; it is
+%                    active in round k exactly when the value is > k. Only the ticket and the
+%                    random control have masks; the reinit control trains the ticket's.
+%                    Mask of trial t, round k as the layer's [out, in] weight shape:
+%                    r.masks.ticket.fc1(:, :, t).' > k
+%     theta0.<layer> .weight [in, out, S], .bias [out, S]: the initial weights of each seed.
+%                    theta0 of trial t: s = find(r.grid.seeds == r.trials.seed(t));
+%                    W0 = r.theta0.fc1.weight(:, :, s).'   (shape [out, in], y = W0 * x)
+%     rewind.<layer> as theta0, only when the job had rewind_iteration > 0
+%
+%   Floating-point data arrives as double (float32 in the file: exact), integers keep
+%   their class. Rows of trials that are not done hold undefined values: always select
+%   with r.trials.status == 1.
+%
+%   EXAMPLE (see also tools/plot_ticketsweep_example.m)
+%     r = load_ticketsweep('demo.h5');
+%     t = find(r.trials.status == 1, 1);                    % first finished trial
+%     k = double(r.trials.rounds(t));                       % its last round
+%     plot(r.iteration, squeeze(r.curves.ticket.test_acc(:, [1, k+1], t)));
+%     legend('dense (round 0)', sprintf('round %d, density %.3f', k, ...
+%            r.summary.ticket.density(k+1, t)));
+%     xlabel('iteration'); ylabel('test accuracy');
+%     active = nnz(r.masks.ticket.fc1(:, :, t) > k);       % fc1 weights left in round k
+
+  if nargin < 1 || ~ischar(file)
+    error('load_ticketsweep: usage: r = load_ticketsweep(FILE.h5)');
+  end
+  reader = 'auto';
+  if mod(numel(varargin), 2) ~= 0
+    error('load_ticketsweep: options come in name, value pairs');
+  end
+  for i = 1:2:numel(varargin)
+    if ~strcmpi(varargin{i}, 'reader')
+      error('load_ticketsweep: unknown option ''%s'' (known: ''reader'')', varargin{i});
+    end
+    reader = lower(varargin{i + 1});
+  end
+  is_octave = exist('OCTAVE_VERSION', 'builtin') ~= 0;
+  if strcmp(reader, 'auto')
+    if is_octave
+      reader = 'load';
+    else
+      reader = 'h5read';
+    end
+  end
+  if exist(file, 'file') ~= 2
+    error('load_ticketsweep: %s: no such file', file);
+  end
+
+  switch reader
+    case 'load'
+      [raw, attrs] = read_with_load(file);
+      strings_in_rows = true;      % Octave's load: one string per row
+    case 'h5read'
+      [raw, attrs] = read_with_h5read(file);
+      strings_in_rows = false;     % MATLAB's convention: one string per column
+    otherwise
+      error('load_ticketsweep: reader ''%s'': expected ''auto'', ''h5read'' or ''load''', reader);
+  end
+  r = build(file, raw, attrs, strings_in_rows);
+end
+
+% ---------------------------------------------------------------------------------------
+
+function [raw, attrs] = read_with_load(file)
+% Octave: `load` turns groups into nested structs and datasets into arrays.
+  try
+    raw = load('-hdf5', file);
+  catch err
+    error('load_ticketsweep: %s: cannot read it as HDF5 (%s)', file, err.message);
+  end
+  attrs = read_attrs_h5dump(file);
+end
+
+function attrs = read_attrs_h5dump(file)
+% Root attributes through `h5dump -b` (raw bytes into a temporary file): Octave's load
+% skips attributes. Returns [] where an attribute cannot be read.
+  attrs = empty_attrs();
+  [rc, ~] = system('h5dump --version');
+  if rc ~= 0
+    warning('load_ticketsweep:noattrs', ...
+            ['load_ticketsweep: %s: h5dump not found (Debian package hdf5-tools): the root ' ...
+             'attributes (format, config, ...) are left empty and the format is not checked'], file);
+    attrs.unreadable = true;
+    return;
+  end
+  names = fieldnames(attrs);
+  tmp = [tempname() '.bin'];
+  for i = 1:numel(names)
+    name = names{i};
+    if strcmp(name, 'unreadable')
+      continue;
+    end
+    cmd = sprintf('h5dump -a %s -b NATIVE -o %s %s', shell_quote(['/' name]), ...
+                  shell_quote(tmp), shell_quote(file));
+    [rc, ~] = system(cmd);
+    fid = -1;
+    if rc == 0
+      fid = fopen(tmp, 'r');
+    end
+    if fid < 0
+      continue;
+    end
+    if any(strcmp(name, {'format_version', 'input_dim'}))
+      v = fread(fid, 1, 'int32');
+    else
+      v = fread(fid, Inf, 'uint8=>char').';
+      v(v == char(0)) = [];                  % the text exactly, but no terminator
+    end
+    fclose(fid);
+    attrs.(name) = v;
+  end
+  if exist(tmp, 'file')
+    delete(tmp);
+  end
+end
+
+function q = shell_quote(s)
+  q = ['''' strrep(s, '''', '''\''''') ''''];
+end
+
+function [raw, attrs] = read_with_h5read(file)
+% MATLAB (or Octave with an h5read on the path): walk the file with h5info.
+  try
+    info = h5info(file);
+  catch err
+    error('load_ticketsweep: %s: cannot read it as HDF5 (%s)', file, err.message);
+  end
+  raw = read_group(file, info);
+  attrs = empty_attrs();
+  names = fieldnames(attrs);
+  present = {};
+  if isfield(info, 'Attributes') && ~isempty(info.Attributes)
+    present = {info.Attributes.Name};
+  end
+  for i = 1:numel(names)
+    if any(strcmp(names{i}, present))
+      v = h5readatt(file, '/', names{i});
+      if iscell(v)
+        v = v{1};
+      end
+      if ischar(v) || (exist('isstring', 'builtin') && isstring(v))
+        v = char(v);
+        v = v(:).';
+        v(v == char(0)) = [];
+      else
+        v = double(v);
+      end
+      attrs.(names{i}) = v;
+    end
+  end
+end
+
+function s = read_group(file, g)
+  s = struct();
+  for i = 1:numel(g.Datasets)
+    name = g.Datasets(i).Name;
+    if strcmp(g.Name, '/')
+      path = ['/' name];
+    else
+      path = [g.Name '/' name];
+    end
+    s.(name) = h5read(file, path);
+  end
+  for i = 1:numel(g.Groups)
+    full = g.Groups(i).Name;
+    slash = find(full == '/', 1, 'last');
+    s.(full(slash + 1:end)) = read_group(file, g.Groups(i));
+  end
+end
+
+function a = empty_attrs()
+  a = struct('format', [], 'format_version', [], 'config', [], 'config_hash', [], ...
+             'software_version', [], 'created', [], 'input_dim', [], 'unreadable', false);
+end
+
+function s = strip_nul(s)
+% One string of a fixed-length string dataset: without its NUL or space padding.
+  s = s(:).';
+  s(s == char(0)) = [];
+  s = deblank(s);
+end
+
+% ---------------------------------------------------------------------------------------
+
+function r = build(file, raw, attrs, strings_in_rows)
+% From the file's tree (as either reader returns it) to the documented struct.
+  if ~attrs.unreadable
+    if ~ischar(attrs.format) || ~strcmp(attrs.format, 'ticketsweep-results')
+      error(['load_ticketsweep: %s: not a ticketsweep results file (its format attribute ' ...
+             'is ''%s''; expected ''ticketsweep-results'')'], file, char(attrs.format));
+    end
+    if isempty(attrs.format_version) || attrs.format_version ~= 1
+      error(['load_ticketsweep: %s: results format version %g; this reader knows version 1 ' ...
+             '(use the load_ticketsweep.m of the ticketsweep that wrote the file)'], ...
+            file, attrs.format_version);
+    end
+  end
+  need = {'grid', 'trials', 'curves', 'summary', 'masks', 'init'};
+  for i = 1:numel(need)
+    if ~isfield(raw, need{i})
+      error('load_ticketsweep: %s: no /%s group: not a ticketsweep results file', file, need{i});
+    end
+  end
+
+  r = struct();
+  r.file = file;
+  names = fieldnames(attrs);
+  for i = 1:numel(names)
+    if ~strcmp(names{i}, 'unreadable')
+      r.(names{i}) = attrs.(names{i});
+    end
+  end
+
+  r.grid = struct('rates', column(raw.grid.rates), 'rounds', column(raw.grid.rounds), ...
+                  'seeds', column(raw.grid.seeds));
+  tr = raw.trials;
+  T = numel(tr.status);
+  r.trials = struct();
+  r.trials.rate = column(tr.rate);
+  r.trials.rounds = column(tr.rounds);
+  r.trials.seed = column(tr.seed);
+  r.trials.status = column(tr.status);
+  r.trials.error = string_column(tr.error, T, strings_in_rows);
+  r.trials.wall_seconds = column(tr.wall_seconds);
+  r.trials.rank = column(tr.rank);
+  r.trials.host = string_column(tr.host, T, strings_in_rows);
+
+  r.n_trials = T;
+  r.max_rounds = double(max(r.grid.rounds));
+  r.iteration = column(raw.curves.iteration);
+  r.status = struct('done', sum(r.trials.status == 1), 'failed', sum(r.trials.status == 2), ...
+                    'pending', sum(r.trials.status == 0));
+  r.status.complete = r.status.done == T;
+
+  % the arms: the ticket at the root, controls under /controls/<arm>
+  arm_root = struct('ticket', raw);
+  if isfield(raw, 'controls')
+    for a = {'reinit', 'random'}
+      if isfield(raw.controls, a{1})
+        arm_root.(a{1}) = raw.controls.(a{1});
+      end
+    end
+  end
+  r.arms = fieldnames(arm_root);
+  r.layers = sort_layers(fieldnames(raw.init));
+  r.summary = struct();
+  r.curves = struct();
+  r.masks = struct();
+  for i = 1:numel(r.arms)
+    arm = r.arms{i};
+    g = arm_root.(arm);
+    r.summary.(arm) = floats(g.summary);
+    c = g.curves;
+    if isfield(c, 'iteration')
+      c = rmfield(c, 'iteration');
+    end
+    r.curves.(arm) = floats(c);
+    if isfield(g, 'masks')
+      r.masks.(arm) = order_fields(g.masks, r.layers);
+    end
+  end
+  r.theta0 = layer_params(raw.init, r.layers);
+  if isfield(raw, 'rewind')
+    r.rewind = layer_params(raw.rewind, r.layers);
+  end
+end
+
+function x = column(x)
+  x = x(:);
+  if isa(x, 'single')
+    x = double(x);
+  end
+end
+
+function s = floats(s)
+% float32 datasets as double (MATLAB's h5read gives single, Octave's load double).
+  f = fieldnames(s);
+  for i = 1:numel(f)
+    if isa(s.(f{i}), 'single')
+      s.(f{i}) = double(s.(f{i}));
+    end
+  end
+end
+
+function c = string_column(x, T, in_rows)
+% Fixed-length string datasets as a T x 1 cellstr without padding.
+  if exist('isstring', 'builtin') && isstring(x)
+    x = cellstr(x);
+  end
+  if iscell(x)
+    c = cellfun(@strip_nul, x(:), 'UniformOutput', false);
+    return;
+  end
+  if ~in_rows || (size(x, 1) ~= T && size(x, 2) == T)
+    x = x.';
+  end
+  c = cell(T, 1);
+  for t = 1:T
+    c{t} = strip_nul(x(t, :));
+  end
+end
+
+function p = layer_params(g, layers)
+  p = struct();
+  for i = 1:numel(layers)
+    p.(layers{i}) = floats(g.(layers{i}));
+  end
+end
+
+function s = order_fields(s, layers)
+  s = orderfields(s, layers(ismember(layers, fieldnames(s))));
+end
+
+function names = sort_layers(names)
+% fc1, fc2, ..., fc10 in numeric order (fieldnames may come sorted as text).
+  n = zeros(numel(names), 1);
+  for i = 1:numel(names)
+    n(i) = str2double(names{i}(3:end));
+  end
+  [~, idx] = sort(n);
+  names = names(idx);
+  names = names(:);
+end
