@@ -68,6 +68,7 @@ typedef struct {
     int stopping, aborting;
     double deadline, t0;
     int done, failed, abandoned, total;
+    double cost_total, cost_done; /* grid_cost units: the ETA weighs trials by cost */
     double busy_seconds;
     int tty;
 } sched_t;
@@ -81,10 +82,9 @@ static void print_progress(sched_t *s)
     for (int r = 0; r < s->size; r++)
         running += s->busy[r];
     double rate = el > 0 ? finished / el : 0;
-    int left = s->total - finished - s->abandoned;
     char eta[32] = "?";
-    if (rate > 0)
-        snprintf(eta, sizeof eta, "%.0f s", left / rate);
+    if (s->cost_done > 0)
+        snprintf(eta, sizeof eta, "%.0f s", el * (s->cost_total - s->cost_done) / s->cost_done);
     if (s->tty) {
         int width = 30, fill = s->total ? width * finished / s->total : width;
         fprintf(stderr, "\r[%.*s%*s] %d/%d done, %d failed, %d running, %.2f trials/s, ETA %s   ",
@@ -101,6 +101,7 @@ static void report_trial(sched_t *s, int t, int status, int rank, double wall, d
                          double acc)
 {
     trial_t tr = grid_trial(s->cfg, t);
+    s->cost_done += grid_cost(s->cfg, &tr);
     if (status == STATUS_DONE)
         s->done++;
     else if (status == STATUS_FAILED)
@@ -262,6 +263,10 @@ static int run_root(sched_t *s, const char *to_run)
             s->queue[s->qlen++] = t;
     qsort_r(s->queue, (size_t)s->qlen, sizeof(int), cmp_cost_desc, (void *)s->cfg);
     s->total = s->qlen;
+    for (int i = 0; i < s->qlen; i++) {
+        trial_t tr = grid_trial(s->cfg, s->queue[i]);
+        s->cost_total += grid_cost(s->cfg, &tr);
+    }
     s->active = s->size - 1;
     s->tty = isatty(2);
     s->t0 = now();
