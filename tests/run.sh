@@ -4,16 +4,23 @@
 # with 77 (it prints why), fails otherwise. Ends with "N passed, N failed".
 #
 #   tests/run.sh [PATTERN]     only tests whose name contains PATTERN
+#   TEST_DIR=tests/cluster tests/run.sh
+#                              the shell tests of another folder (default tests);
+#                              the C test binaries run only with the default
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD TS="$PWD/$BUILD/ticketsweep" TOP="$PWD"
 pattern=${1:-}
+TEST_DIR=${TEST_DIR:-tests}
+bins=""
+[ "$TEST_DIR" = tests ] && bins="$BUILD/tests/test_*"
 passed=0 failed=0 skipped=0 failures=""
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-for t in "$BUILD"/tests/test_* tests/test_*.sh; do
+# shellcheck disable=SC2086
+for t in $bins "$TEST_DIR"/test_*.sh; do
     [ -x "$t" ] || [ "${t%.sh}" != "$t" ] || continue
     name=$(basename "$t")
     case "$name" in *"$pattern"*) ;; *) continue ;; esac
