@@ -68,6 +68,13 @@ test: deps
 
 tests-bin: $(TEST_BIN)
 
+# Real Slurm (a one-node cluster started by the test) and multi-host MPI (network
+# namespaces) tests: tests/cluster/test_*.sh. Needs root.
+test-cluster:
+	@DEPS_EXTRA="slurm-wlm slurmctld slurmd slurm-client munge octave" tools/deps.sh
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) TEST_DIR=tests/cluster tests/run.sh
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench.sh
