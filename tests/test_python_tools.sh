@@ -1,0 +1,249 @@
+#!/bin/sh
+# test_python_tools.sh - the Python reader (tools/ticketsweep.py) and the report
+# (tools/lth_report.py) on a tiny sweep, checked against the file read with
+# h5py directly: trial table, mask counts against densities, theta0, curves and
+# summary rows, refusal of foreign files, summary.csv against means computed
+# here from the raw datasets, non-trivial PNGs, and the done-only rule on a copy
+# where trials are marked failed or pending.
+. "$(dirname "$0")/lib.sh"
+
+"$PY" -c 'import h5py, numpy, matplotlib' 2>/dev/null ||
+    skip "python3-h5py, python3-numpy or python3-matplotlib is not installed"
+[ -x "$TS" ] || fail "$TS is missing: run make first"
+TOOLS=$TOP/tools
+export PYTHONDONTWRITEBYTECODE=1
+
+small_data "$W/data"
+tiny_job "$W/job.ini" "$W/data"
+"$TS" run "$W/job.ini" -o "$W/r.h5" --force >"$W/run.log" 2>&1 ||
+    { cat "$W/run.log"; fail "ticketsweep run failed"; }
+
+# Copies for the refusal and done-only checks.
+"$PY" - "$W" <<'PYEOF' || fail "could not make the modified copies"
+import shutil, sys, h5py, numpy as np
+w = sys.argv[1]
+for name, edit in (("badformat", lambda f: f.attrs.modify("format", np.bytes_("something-else"))),
+                   ("badversion", lambda f: f.attrs.modify("format_version", np.int32(2))),
+                   ("partial", None), ("nonedone", None)):
+    shutil.copy(f"{w}/r.h5", f"{w}/{name}.h5")
+    with h5py.File(f"{w}/{name}.h5", "r+") as f:
+        if edit:
+            edit(f)
+        elif name == "partial":     # trial 0 failed, trial 7 pending; rows hold garbage
+            st = f["trials/status"]; st[0] = 2; st[7] = 0
+            f["trials/error"][0] = np.bytes_("diverged: test")
+            f["summary/early_stop_test_acc"][0, :] = 123.0
+        else:
+            f["trials/status"][:] = 0
+PYEOF
+
+# --- the reader against h5py --------------------------------------------------
+"$PY" - "$TOOLS" "$W" <<'PYEOF' || fail "reader checks"
+import sys, h5py, numpy as np
+sys.path.insert(0, sys.argv[1]); w = sys.argv[2]
+import ticketsweep as ts
+errors = []
+def check(ok, msg):
+    if not ok:
+        errors.append(msg)
+
+def read_arm(f, arm):
+    return f if arm == "ticket" else f[f"controls/{arm}"]
+
+for name in ("r", "partial"):
+    path = f"{w}/{name}.h5"
+    f = h5py.File(path, "r")
+    r = ts.load(path)
+    T = f["trials/status"].shape[0]
+    done = f["trials/status"][:] == 1
+    # trial table
+    check(len(r.trials) == T == 8, f"{name}: {len(r.trials)} trials, file has {T}")
+    check(np.array_equal(r.trials["index"], np.arange(T)), f"{name}: index column")
+    for k in ("rate", "rounds", "seed", "status"):
+        check(np.array_equal(r.trials[k], f["trials/" + k][:]), f"{name}: trials.{k} differs")
+    check(list(r.trials["error"]) == [e.decode() for e in f["trials/error"][:]], f"{name}: errors")
+    check(np.array_equal(r.done, done), f"{name}: done flags")
+    check(r.arms == ("ticket", "reinit", "random"), f"{name}: arms {r.arms}")
+    check(np.array_equal(r.iterations, [0, 20, 40, 60]), f"{name}: iterations {r.iterations}")
+    layers = sorted(f["masks"])
+    nw = sum(f["masks/" + l][0].size for l in layers)
+    check(r.n_weights == nw == 64 * 16 + 16 * 8 + 8 * 10, f"{name}: n_weights {r.n_weights}")
+    # masks: counts equal density x weights, nested, reinit = ticket, bad rounds refused
+    for t in np.flatnonzero(done):
+        n = int(f["trials/rounds"][t])
+        for arm in ("ticket", "random"):
+            dens = read_arm(f, arm)["summary/density"][t]
+            prev = None
+            for rr in range(n + 1):
+                m = r.mask(t, rr, arm)
+                check(sorted(m) == layers, f"{name}: mask layers {sorted(m)}")
+                cnt = sum(int(v.sum()) for v in m.values())
+                want = dens[rr] * nw
+                check(abs(want - round(want)) < 1e-6 and cnt == round(want),
+                      f"{name}: trial {t} {arm} round {rr}: {cnt} active, density says {want}")
+                for l in layers:
+                    check(m[l].dtype == bool and m[l].shape == f["init"][l]["weight"].shape[1:],
+                          f"{name}: mask {l} dtype/shape")
+                    raw = read_arm(f, arm)["masks"][l][t]
+                    check(np.array_equal(m[l], raw > rr), f"{name}: mask {l} != raw > {rr}")
+                    if prev is not None:
+                        check(not np.any(m[l] & ~prev[l]), f"{name}: masks not nested")
+                prev = m
+            check(0.0 < dens[n] < dens[0] == 1.0, f"{name}: trial {t} {arm} densities {dens}")
+        re = r.mask(t, n, "reinit"); tk = r.mask(t, n)
+        check(all(np.array_equal(re[l], tk[l]) for l in layers), f"{name}: reinit mask")
+        try:
+            r.mask(t, n + 1)
+            check(False, f"{name}: mask(t, rounds + 1) accepted")
+        except ValueError:
+            pass
+    for t in np.flatnonzero(~done):
+        try:
+            r.mask(t, 0)
+            check(False, f"{name}: mask of a trial that is not done accepted")
+        except ValueError:
+            pass
+    # theta0 per seed
+    for s_i, seed in enumerate(f["grid/seeds"][:]):
+        th = r.theta0(int(seed))
+        for l in layers:
+            check(np.array_equal(th[l][0], f[f"init/{l}/weight"][s_i]) and
+                  np.array_equal(th[l][1], f[f"init/{l}/bias"][s_i]), f"{name}: theta0 {seed} {l}")
+    try:
+        r.theta0(999)
+        check(False, f"{name}: theta0 of a seed not in the grid accepted")
+    except KeyError:
+        pass
+    # curves and summary: equal for done trials, NaN / absent for the others
+    for arm in r.arms:
+        g = read_arm(f, arm)
+        for metric in ts.METRICS:
+            c = r.curves(arm, metric)
+            raw = g["curves/" + metric][:]
+            check(c.shape == raw.shape, f"{name}: curves shape")
+            check(np.array_equal(c[done], raw[done], equal_nan=True), f"{name}: {arm} {metric}")
+            check(np.all(np.isnan(c[~done])), f"{name}: {arm} {metric} rows not done not NaN")
+        s = r.summary(arm)
+        rows = [(t, rr) for t in np.flatnonzero(done) for rr in range(f["trials/rounds"][t] + 1)]
+        check(len(s) == len(rows), f"{name}: {arm} summary has {len(s)} rows, want {len(rows)}")
+        for row, (t, rr) in zip(s, rows):
+            check(row["trial"] == t and row["round"] == rr, f"{name}: summary row order")
+            check(row["seed"] == f["trials/seed"][t] and row["rate"] == f["trials/rate"][t],
+                  f"{name}: summary cell")
+            for k in ts.SUMMARY_FIELDS:
+                check(row[k] == g["summary/" + k][t, rr], f"{name}: {arm} {k}[{t},{rr}]")
+    r.close()
+    f.close()
+
+# foreign files are refused with a clear message
+for bad, words in (("badformat", "not a ticketsweep results file"), ("badversion", "format_version")):
+    try:
+        ts.load(f"{w}/{bad}.h5")
+        check(False, f"{bad}.h5 was accepted")
+    except ts.FormatError as e:
+        check(words in str(e) and bad in str(e), f"{bad}.h5: unclear message: {e}")
+for e in errors[:30]:
+    print("FAIL:", e)
+print(f"reader: {len(errors)} errors")
+sys.exit(1 if errors else 0)
+PYEOF
+
+# --- the report ---------------------------------------------------------------
+"$PY" "$TOOLS/lth_report.py" "$W/r.h5" -o "$W/rep" >"$W/rep.md" 2>"$W/rep.err" ||
+    { cat "$W/rep.err"; fail "lth_report.py failed"; }
+"$PY" "$TOOLS/lth_report.py" "$W/partial.h5" -o "$W/rep_partial" >/dev/null 2>"$W/partial.err" ||
+    { cat "$W/partial.err"; fail "lth_report.py failed on a file with failed trials"; }
+grep -q "2 of 8 trials are not done" "$W/partial.err" || fail "no note about trials not done"
+for bad in badformat badversion nonedone; do
+    if "$PY" "$TOOLS/lth_report.py" "$W/$bad.h5" -o "$W/rep_bad" >/dev/null 2>"$W/bad.err"; then
+        fail "lth_report.py accepted $bad.h5"
+    fi
+    grep -q "$bad.h5" "$W/bad.err" || { cat "$W/bad.err"; fail "message does not name $bad.h5"; }
+done
+
+"$PY" - "$W" <<'PYEOF' || fail "report checks"
+import csv, math, sys, h5py, numpy as np
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.image as mpimg
+w = sys.argv[1]
+errors = []
+def check(ok, msg):
+    if not ok:
+        errors.append(msg)
+
+def expected(path):
+    """{(arm, rounds, rate, round): stats} computed from the raw datasets."""
+    f = h5py.File(path, "r")
+    st, rate, rounds, seed = (f["trials/" + k][:] for k in ("status", "rate", "rounds", "seed"))
+    out = {}
+    for arm in ("ticket", "reinit", "random"):
+        g = f if arm == "ticket" else f["controls/" + arm]
+        d, it, es, fin = (g["summary/" + k][:] for k in
+                          ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc"))
+        pts = {}
+        for t in range(len(st)):
+            if st[t] != 1:
+                continue
+            for rr in range(rounds[t] + 1):
+                key = (arm, "", "", 0) if rr == 0 else (arm, int(rounds[t]), float(rate[t]), rr)
+                pts.setdefault(key, {}).setdefault(int(seed[t]), []).append(
+                    (d[t, rr], it[t, rr], es[t, rr], fin[t, rr]))
+        for key, by_seed in pts.items():
+            ps = np.array([np.mean(np.array(v, float), axis=0) for v in by_seed.values()])
+            out[key] = {"weights_remaining_pct": ps[:, 0].mean() * 100, "n_seeds": len(ps),
+                        "es_test_acc_mean": ps[:, 2].mean(),
+                        "es_test_acc_std": ps[:, 2].std(ddof=1) if len(ps) > 1 else math.nan,
+                        "es_iter_mean": ps[:, 1].mean(), "final_test_acc_mean": ps[:, 3].mean(),
+                        "es_test_acc_min": ps[:, 2].min(), "es_test_acc_max": ps[:, 2].max()}
+    return out
+
+head = ["arm", "weights_remaining_pct", "n_seeds", "es_test_acc_mean", "es_test_acc_std",
+        "es_iter_mean", "final_test_acc_mean"]
+for rep, h5 in (("rep", "r"), ("rep_partial", "partial")):
+    want = expected(f"{w}/{h5}.h5")
+    with open(f"{w}/{rep}/summary.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    check(rows and list(rows[0])[:len(head)] == head, f"{rep}: csv header {list(rows[0]) if rows else None}")
+    got = {}
+    for row in rows:
+        key = (row["arm"], int(row["rounds"]) if row["rounds"] else "",
+               float(row["rate"]) if row["rate"] else "", int(row["round"]))
+        check(key not in got, f"{rep}: duplicate row {key}")
+        got[key] = row
+    check(set(got) == set(want), f"{rep}: groups {sorted(set(got) ^ set(want), key=str)} differ")
+    for key in set(got) & set(want):
+        for k, v in want[key].items():
+            x = float(got[key][k])
+            check((math.isnan(v) and math.isnan(x)) or math.isclose(x, v, rel_tol=1e-7, abs_tol=1e-9),
+                  f"{rep}: {key} {k} = {x}, h5py gives {v}")
+    if h5 == "r":   # 3 arms x (dense + 2 rates x (1 + 2 rounds)) = 3 x 7 groups, 2 seeds each
+        check(len(rows) == 21 and all(int(r["n_seeds"]) == 2 for r in rows), f"{rep}: {len(rows)} rows")
+    else:           # trial 0 (rate 0.5, 1 round, seed 1) failed: that group has 1 seed left
+        check(int(got[("ticket", 1, 0.5, 1)]["n_seeds"]) == 1, f"{rep}: failed trial counted")
+        check(float(got[("ticket", 1, 0.5, 1)]["es_test_acc_mean"]) < 1, f"{rep}: garbage row used")
+
+# the markdown table on stdout has the same rows
+md = [l for l in open(f"{w}/rep.md").read().splitlines() if l.startswith("|")]
+check(len(md) == 2 + 21, f"markdown: {len(md)} table lines")
+check([c.strip() for c in md[0].strip("|").split("|")][:len(head)] == head, "markdown header")
+
+for name in ("accuracy", "early_stop", "curves"):
+    p = f"{w}/rep/{name}.png"
+    try:
+        raw = open(p, "rb").read()
+        img = mpimg.imread(p)
+    except OSError as e:
+        check(False, f"{name}.png: {e}")
+        continue
+    check(raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 20000, f"{name}.png: {len(raw)} bytes")
+    rgb = (img[..., :3] * 255).astype(np.uint32)
+    colors = len(np.unique(rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]))
+    check(img.shape[0] >= 400 and img.shape[1] >= 600 and img[..., :3].std() > 0.03 and colors > 50,
+          f"{name}.png: {img.shape}, std {img[..., :3].std():.3f}, {colors} colours")
+for e in errors[:30]:
+    print("FAIL:", e)
+print(f"report: {len(errors)} errors")
+sys.exit(1 if errors else 0)
+PYEOF
+echo "python tools: ok"
