@@ -73,6 +73,8 @@ int store_read_status(store_t *s, int8_t *status);
 int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64], char error[160]);
 /* Flush (collective). */
 int store_flush(store_t *s);
+/* Bytes the file will take once every trial is written (its datasets' sizes). */
+double store_estimate_bytes(const config_t *cfg, const mlp_t *net);
 /* Close (collective). */
 int store_close(store_t *s);
 

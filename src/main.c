@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "blas.h"
@@ -34,6 +35,7 @@
 enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILED = 4 };
 
 static int world_rank, world_size;
+static char command_line[4096]; /* as typed: getopt_long permutes argv */
 
 static int exit_code(int rc)
 {
@@ -198,7 +200,7 @@ static int load_config(config_t *cfg, const run_args_t *a)
 }
 
 /* The run's context, once (rank 0): IOR's PrintHeader. */
-static void print_header(int argc, char **argv, const config_t *cfg, const run_args_t *a, int T,
+static void print_header(const config_t *cfg, const run_args_t *a, int T,
                          int to_run)
 {
     char name[MPI_MAX_PROCESSOR_NAME], *all = NULL, lib[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -223,10 +225,8 @@ static void print_header(int argc, char **argv, const config_t *cfg, const run_a
     if (nl)
         *nl = 0;
     H5get_libversion(&maj, &min, &rel);
-    fprintf(stderr, "ticketsweep %s:", TS_VERSION);
-    for (int i = 0; i < argc; i++)
-        fprintf(stderr, " %s", argv[i]);
-    fprintf(stderr, "\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", world_size, hosts,
+    fprintf(stderr, "ticketsweep %s: %s\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", TS_VERSION,
+            command_line, world_size, hosts,
             hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
     fprintf(stderr, "  output %s; %d trials in the grid, %d to run", a->output, T, to_run);
     if (a->shard_n > 1)
@@ -236,6 +236,63 @@ static void print_header(int argc, char **argv, const config_t *cfg, const run_a
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
         fprintf(stderr, "    %s\n", line);
     free(text);
+}
+
+/* MemAvailable from /proc/meminfo in bytes (free pages where it is missing). */
+static double mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb >= 0 ? kb * 1024 : (double)sysconf(_SC_AVPHYS_PAGES) * sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Refuse, before any training, a sweep that cannot fit: the memory every rank
+ * of this host needs for a trial (the data are loaded already), and the disk
+ * the results file will take (when it is created, not resumed).
+ */
+static int check_resources(const config_t *cfg, const mlp_t *net, const char *output, int creating)
+{
+    MPI_Comm node;
+    int local;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &local);
+    MPI_Comm_free(&node);
+    double acts = 0;
+    for (int l = 0; l < net->n_layers; l++)
+        acts += net->layers[l].out;
+    int maxb = cfg->batch > 1000 ? cfg->batch : 1000;
+    /* params, grads, mask, 2 moments, theta0, start, 2 masks, rewind; activations, deltas;
+     * a result's masks and the pruning scratch */
+    double per_rank = net->n_params * 4.0 * 10 + acts * maxb * 4 * 2 + net->n_weights * (3 + 8.0);
+    double avail = mem_available();
+    if (per_rank * local > avail)
+        return ts_fail(TS_EINPUT,
+                       "%s: the model needs about %.2f GB per rank, %.2f GB for the %d ranks on this host, "
+                       "but %.2f GB are available: use fewer ranks per host or a smaller model.hidden",
+                       config_where(cfg, "model.hidden"), per_rank / 1e9, per_rank * local / 1e9, local,
+                       avail / 1e9);
+    if (!creating || world_rank != 0)
+        return 0;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", output);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    struct statvfs vfs;
+    double need = store_estimate_bytes(cfg, net);
+    if (statvfs(dir, &vfs) == 0 && need > (double)vfs.f_bavail * vfs.f_frsize)
+        return ts_fail(TS_EINPUT, "%s: the results file needs about %.3g MB, but %s has %.3g MB free",
+                       output, need / 1e6, dir, (double)vfs.f_bavail * vfs.f_frsize / 1e6);
+    return 0;
 }
 
 static int file_exists(const char *path)
@@ -275,7 +332,11 @@ static int cmd_run(int argc, char **argv)
     if (exists && !a.resume && !a.force)
         rc = ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
                      a.output);
-    else if (exists && a.resume) {
+    if (!rc)
+        rc = check_resources(cfg, &layout, a.output, !(exists && a.resume));
+    if ((rc = agree(rc)))
+        goto out;
+    if (exists && a.resume) {
         config_t *old = calloc(1, sizeof *old);
         int dim;
         char hash[17];
@@ -304,7 +365,7 @@ static int cmd_run(int argc, char **argv)
             to_run[t] = 1;
             n_run++;
         }
-    print_header(argc, argv, cfg, &a, T, n_run);
+    print_header(cfg, &a, T, n_run);
 
     sched_opts_t opts = {a.shard_i, a.shard_n, a.grace, NULL};
     sched_stats_t st = {0};
@@ -339,7 +400,9 @@ out:
 
 /* --- merge: one process; other ranks wait --- */
 
-static int merge(const char *out, char **shards, int n, int force)
+/* Merge shards into out. *outcome: 0 all trials done, EXIT_INTERRUPTED some
+ * pending (resume the merged file to finish), EXIT_TRIALS_FAILED some failed. */
+static int merge(const char *out, char **shards, int n, int force, int *outcome)
 {
     config_t *cfg = calloc(1, sizeof *cfg), *other = calloc(1, sizeof *other);
     mlp_t layout = {0};
@@ -414,7 +477,7 @@ static int merge(const char *out, char **shards, int n, int force)
             }
             if ((rc = store_write_trial(&dst, t, &res, wall, rank, host)))
                 break;
-            done[t] = 1;
+            done[t] = (int8_t)res.status;
             merged++;
         }
         int rc2 = store_close(&src);
@@ -423,11 +486,12 @@ static int merge(const char *out, char **shards, int n, int force)
     int rc2 = store_close(&dst);
     rc = rc ? rc : rc2;
     if (!rc) {
-        int pending = 0;
+        int pending = 0, failed = 0;
         for (int t = 0; t < T; t++)
-            pending += !done[t];
-        fprintf(stderr, "ticketsweep: merged %d trials from %d files into %s (%d of %d still pending)\n",
-                merged, n, out, pending, T);
+            pending += !done[t], failed += done[t] == STATUS_FAILED;
+        fprintf(stderr, "ticketsweep: merged %d trials from %d files into %s: %d done, %d failed, %d pending\n",
+                merged, n, out, merged - failed, failed, pending);
+        *outcome = pending ? EXIT_INTERRUPTED : failed ? EXIT_TRIALS_FAILED : 0;
     } else {
         remove(out); /* the output is ours, half-made: do not leave it to be mistaken */
     }
@@ -442,7 +506,7 @@ out_free:
     return rc;
 }
 
-static int cmd_merge(int argc, char **argv)
+static int cmd_merge(int argc, char **argv, int *outcome)
 {
     int force = 0, n = 0;
     char *files[4096];
@@ -456,7 +520,7 @@ static int cmd_merge(int argc, char **argv)
     }
     if (n < 2)
         return ts_fail(TS_EINPUT, "merge: usage: ticketsweep merge OUT.h5 SHARD.h5...");
-    return merge(files[0], files + 1, n - 1, force);
+    return merge(files[0], files + 1, n - 1, force, outcome);
 }
 
 /* --- status: read-only, works while another job writes the file --- */
@@ -524,6 +588,8 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    for (int i = 0, used = 0; i < argc && used < (int)sizeof command_line; i++)
+        used += snprintf(command_line + used, sizeof command_line - used, "%s%s", i ? " " : "", argv[i]);
     blas_init();
     int code = 0;
     const char *cmd = argc > 1 ? argv[1] : "";
@@ -532,12 +598,14 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "merge") || !strcmp(cmd, "status")) {
         int rc = 0;
         if (world_rank == 0) {
-            rc = !strcmp(cmd, "merge") ? cmd_merge(argc - 1, argv + 1) : cmd_status(argc - 1, argv + 1);
+            rc = !strcmp(cmd, "merge") ? cmd_merge(argc - 1, argv + 1, &code)
+                                       : cmd_status(argc - 1, argv + 1);
             if (rc)
                 fprintf(stderr, "ticketsweep: %s\n", ts_errmsg());
         }
         MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-        code = rc ? exit_code(rc) : 0;
+        MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        code = rc ? exit_code(rc) : code;
     } else if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         if (world_rank == 0)
             usage(stdout);

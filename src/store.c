@@ -627,6 +627,19 @@ int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64],
     return rc;
 }
 
+double store_estimate_bytes(const config_t *cfg, const mlp_t *net)
+{
+    double T = grid_size(cfg), R1 = grid_max_rounds(cfg) + 1, E = trial_eval_count(cfg);
+    double S = cfg->n_seeds, P = (double)net->n_params, Wt = (double)net->n_weights;
+    int arms = 1 + !!(cfg->controls & CTRL_REINIT) + !!(cfg->controls & CTRL_RANDOM);
+    int mask_arms = 1 + !!(cfg->controls & CTRL_RANDOM);
+    double per_arm = T * R1 * (E * N_METRICS * 4 + 8 + 4 + 4 + 4);
+    double bytes = arms * per_arm + mask_arms * T * Wt;
+    bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
+    bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN);
+    return bytes + 65536; /* metadata */
+}
+
 int store_flush(store_t *s)
 {
     H5_TRY(H5Fflush(s->file, H5F_SCOPE_GLOBAL));
