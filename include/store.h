@@ -75,6 +75,9 @@ int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64],
 int store_flush(store_t *s);
 /* Bytes the file will take once every trial is written (its datasets' sizes). */
 double store_estimate_bytes(const config_t *cfg, const mlp_t *net);
+/* Bytes free for unprivileged users on the file system that holds path's
+ * folder; -1 when unknown. */
+double store_free_bytes(const char *path);
 /* Close (collective). */
 int store_close(store_t *s);
 

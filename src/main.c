@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "blas.h"
@@ -280,18 +279,10 @@ static int check_resources(const config_t *cfg, const mlp_t *net, const char *ou
                        avail / 1e9);
     if (!creating || world_rank != 0)
         return 0;
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", output);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir] = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
-    struct statvfs vfs;
-    double need = store_estimate_bytes(cfg, net);
-    if (statvfs(dir, &vfs) == 0 && need > (double)vfs.f_bavail * vfs.f_frsize)
-        return ts_fail(TS_EINPUT, "%s: the results file needs about %.3g MB, but %s has %.3g MB free",
-                       output, need / 1e6, dir, (double)vfs.f_bavail * vfs.f_frsize / 1e6);
+    double need = store_estimate_bytes(cfg, net), room = store_free_bytes(output);
+    if (room >= 0 && need > room)
+        return ts_fail(TS_EINPUT, "%s: the results file needs about %.3g MB, but its file system has %.3g MB free",
+                       output, need / 1e6, room / 1e6);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +191,35 @@ static store_ds_t *find_ds(store_t *s, const char *path)
     return NULL;
 }
 
+double store_free_bytes(const char *path)
+{
+    char dir[CFG_PATH];
+    struct statvfs v;
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = 0; /* "/x.h5" -> "/" */
+    else
+        snprintf(dir, sizeof dir, ".");
+    return statvfs(dir, &v) == 0 ? (double)v.f_bavail * v.f_frsize : -1;
+}
+
+/* HDF5's MPI-IO driver does not pass on the system's reason for a failed
+ * write; a file system with (almost) no room left is the usual one. */
+static int disk_full(const char *path)
+{
+    double room = store_free_bytes(path);
+    return room >= 0 && room < 1 << 20;
+}
+
+/* Error-stack walker: keep the innermost description (the system's reason). */
+static herr_t deepest(unsigned n, const H5E_error2_t *e, void *data)
+{
+    if (n == 0 && e->desc)
+        snprintf(data, 256, "%s", e->desc);
+    return 0;
+}
+
 /* Write (or read) row `row` of dataset d: the slab [row, :, ...]. */
 static int rw_row(store_t *s, const store_ds_t *d, hsize_t row, void *buf, int write)
 {
@@ -203,14 +233,20 @@ static int rw_row(store_t *s, const store_ds_t *d, hsize_t row, void *buf, int w
     count[0] = 1;
     hid_t mspace = H5Screate_simple(rank, count, NULL);
     herr_t e = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+    errno = 0;
     if (e >= 0)
         e = write ? H5Dwrite(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, buf)
                   : H5Dread(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, buf);
+    char why[256] = "HDF5 error";
+    if (e < 0) /* before the next HDF5 call clears the error stack */
+        H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, deepest, why);
     H5Sclose(mspace);
     H5Sclose(fspace);
     if (e < 0)
-        return ts_fail(TS_ERUN, "%s: cannot %s row %llu of %s", s->path, write ? "write" : "read",
-                       (unsigned long long)row, d->path);
+        return ts_fail(TS_ERUN, "%s: cannot %s row %llu of %s: %s%s", s->path,
+                       write ? "write" : "read", (unsigned long long)row, d->path, why,
+                       write && disk_full(s->path) ? " (the file system is full: resume once there is room)"
+                                                   : "");
     return 0;
 }
 
