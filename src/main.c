@@ -358,7 +358,7 @@ static int cmd_run(int argc, char **argv)
         }
     print_header(cfg, &a, T, n_run);
 
-    sched_opts_t opts = {a.shard_i, a.shard_n, a.grace, NULL};
+    sched_opts_t opts = {.grace_seconds = a.grace};
     sched_stats_t st = {0};
     sched_install_signals();
     if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &store, &opts, to_run, &st)))
@@ -369,8 +369,13 @@ static int cmd_run(int argc, char **argv)
     free(status);
     if (world_rank == 0) {
         double util = st.seconds > 0 ? st.busy_seconds / (st.seconds * world_size) : 0;
-        fprintf(stderr, "ticketsweep: %d done, %d failed, %d pending in %.1f s (rank utilisation %.1f%%); results in %s\n",
-                st.done, st.failed, st.pending, st.seconds, 100 * util, a.output);
+        fprintf(stderr, "ticketsweep: %d done, %d failed, %d pending in %.1f s; results in %s\n",
+                st.done, st.failed, st.pending, st.seconds, a.output);
+        fprintf(stderr, "ticketsweep: rank utilisation %.1f%%, HDF5 writes %.2f%% of trial time, "
+                        "dispatch %.1f us per request at rank 0, %.1f us waited per trial by workers\n",
+                100 * util, st.busy_seconds > 0 ? 100 * st.write_seconds / st.busy_seconds : 0,
+                st.served ? 1e6 * st.serve_seconds / st.served : 0,
+                st.waits ? 1e6 * st.wait_seconds / st.waits : 0);
         if (st.interrupted)
             fprintf(stderr, "ticketsweep: interrupted; to finish: mpirun ... ticketsweep run %s -o %s --resume\n",
                     a.job, a.output);

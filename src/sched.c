@@ -2,7 +2,7 @@
  * sched.c - rank 0 hands out trials (see sched.h).
  *
  * Protocol, all on one communicator:
- *   worker -> 0, TAG_REPORT: double[6] = {kind, trial, status, wall, density, es_acc}
+ *   worker -> 0, TAG_REPORT: double[REPORT_LEN] = {kind, outcome_t fields}
  *            kind REPORT_READY (first request) or REPORT_TRIAL (a trial ended).
  *   0 -> worker, TAG_CTRL: int = a trial index to run, CTRL_STOP, or CTRL_ABORT
  *            (abandon the trial in flight; sent only to busy workers, so a
@@ -24,7 +24,16 @@
 enum { TAG_REPORT = 11, TAG_CTRL = 12 };
 enum { REPORT_READY = 0, REPORT_TRIAL = 1 };
 enum { CTRL_STOP = -1, CTRL_ABORT = -2 };
-#define REPORT_LEN 6
+
+/* What rank 0 learns of a trial that ended (the progress line's figures). */
+typedef struct {
+    int trial, status, rank;
+    double wall;          /* seconds in trial_run and the writes */
+    double write;         /* seconds of those in store_write_trial */
+    double density, acc;  /* the ticket's last round */
+    double wait;          /* seconds the worker waited for this trial after asking */
+} outcome_t;
+#define REPORT_LEN 8
 
 static volatile sig_atomic_t stop_signal;
 
@@ -69,7 +78,10 @@ typedef struct {
     double deadline, t0;
     int done, failed, abandoned, total;
     double cost_total, cost_done; /* grid_cost units: the ETA weighs trials by cost */
-    double busy_seconds;
+    double busy_seconds, write_seconds, wait_seconds;
+    int waits;
+    double serve_seconds; /* rank 0's time answering reports */
+    int served;
     int tty;
 } sched_t;
 
@@ -97,9 +109,10 @@ static void print_progress(sched_t *s)
     fflush(stderr);
 }
 
-static void report_trial(sched_t *s, int t, int status, int rank, double wall, double density,
-                         double acc)
+static void report_trial(sched_t *s, const outcome_t *o)
 {
+    int t = o->trial, status = o->status, rank = o->rank;
+    double wall = o->wall;
     trial_t tr = grid_trial(s->cfg, t);
     s->cost_done += grid_cost(s->cfg, &tr);
     if (status == STATUS_DONE)
@@ -109,13 +122,18 @@ static void report_trial(sched_t *s, int t, int status, int rank, double wall, d
     else
         s->abandoned++;
     s->busy_seconds += wall;
+    s->write_seconds += o->write;
+    if (rank > 0) {
+        s->wait_seconds += o->wait;
+        s->waits++;
+    }
     if (s->tty)
         fprintf(stderr, "\r\033[K");
     if (status == STATUS_DONE)
         fprintf(stderr,
                 "trial %d (rate %g, rounds %d, seed %lld): done on rank %d in %.1f s, density %.4f, "
                 "early-stop test acc %.4f\n",
-                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall, density, acc);
+                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall, o->density, o->acc);
     else
         fprintf(stderr, "trial %d (rate %g, rounds %d, seed %lld): %s on rank %d after %.1f s\n", t,
                 tr.rate, tr.rounds, (long long)tr.seed,
@@ -152,12 +170,13 @@ static void abort_workers(sched_t *s)
 /* Answer one report from a worker. */
 static void serve_one(sched_t *s, MPI_Status *st)
 {
-    double m[REPORT_LEN];
+    double m[REPORT_LEN], t0 = now();
     int src = st->MPI_SOURCE;
     MPI_Recv(m, REPORT_LEN, MPI_DOUBLE, src, TAG_REPORT, s->comm, MPI_STATUS_IGNORE);
     if ((int)m[0] == REPORT_TRIAL) {
+        outcome_t o = {(int)m[1], (int)m[2], src, m[3], m[4], m[5], m[6], m[7]};
         s->busy[src] = 0;
-        report_trial(s, (int)m[1], (int)m[2], src, m[3], m[4], m[5]);
+        report_trial(s, &o);
     }
     int next = CTRL_STOP;
     if (!s->stopping && s->qpos < s->qlen) {
@@ -168,6 +187,8 @@ static void serve_one(sched_t *s, MPI_Status *st)
         s->active--;
     }
     MPI_Send(&next, 1, MPI_INT, src, TAG_CTRL, s->comm);
+    s->serve_seconds += now() - t0;
+    s->served++;
 }
 
 /* Serve every report waiting now; returns how many. */
@@ -215,28 +236,23 @@ static int poll_worker(void *arg)
 }
 
 /* Run trial t here and write it. Returns 0, or TS_ERUN when the store fails. */
-static int run_one(sched_t *s, int t, double *wall, int *status)
+static int run_one(sched_t *s, int t, outcome_t *o)
 {
     trial_t tr = grid_trial(s->cfg, t);
     double t0 = now();
-    int rc = trial_run(&s->ctx, &tr, &s->res);
-    *wall = now() - t0;
+    int rc = s->opts->run ? s->opts->run(s->opts->run_arg, &tr, &s->res)
+                          : trial_run(&s->ctx, &tr, &s->res);
     if (rc == TS_ERUN) { /* e.g. out of memory: the trial fails, the sweep goes on */
         s->res.status = STATUS_FAILED;
         snprintf(s->res.error, sizeof s->res.error, "%s", ts_errmsg());
     }
-    *status = s->res.status;
-    if (s->res.status == STATUS_PENDING) /* abandoned: nothing to write */
-        return 0;
-    return store_write_trial(s->store, t, &s->res, *wall, s->rank, s->host);
-}
-
-/* Density and early-stop accuracy of the ticket's last round (for the trial line). */
-static void last_round(const sched_t *s, int t, double *density, double *acc)
-{
-    int r = grid_trial(s->cfg, t).rounds;
-    *density = s->res.density[ARM_TICKET][r];
-    *acc = s->res.es_test_acc[ARM_TICKET][r];
+    double t1 = now();
+    rc = 0;
+    if (s->res.status != STATUS_PENDING && s->store) /* abandoned: nothing to write */
+        rc = store_write_trial(s->store, t, &s->res, t1 - t0, s->rank, s->host);
+    *o = (outcome_t){t, s->res.status, s->rank, now() - t0, now() - t1,
+                     s->res.density[ARM_TICKET][tr.rounds], s->res.es_test_acc[ARM_TICKET][tr.rounds], 0};
+    return rc;
 }
 
 static int cmp_cost_desc(const void *a, const void *b, void *arg)
@@ -275,15 +291,16 @@ static int run_root(sched_t *s, const char *to_run)
 
     for (;;) {
         check_stop(s);
+        /* waiting workers first: rank 0 takes a trial only when none is asking */
+        if (s->size > 1)
+            serve_pending(s);
         if (!s->stopping && s->qpos < s->qlen) {
-            int t = s->queue[s->qpos++], status;
-            double wall, density, acc;
+            outcome_t o;
             s->busy[0] = 1;
-            if ((rc = run_one(s, t, &wall, &status)))
+            if ((rc = run_one(s, s->queue[s->qpos++], &o)))
                 break;
             s->busy[0] = 0;
-            last_round(s, t, &density, &acc);
-            report_trial(s, t, status, 0, wall, density, acc);
+            report_trial(s, &o);
             continue;
         }
         if (s->active == 0)
@@ -300,11 +317,12 @@ static int run_root(sched_t *s, const char *to_run)
 
 static int run_worker(sched_t *s)
 {
-    double m[REPORT_LEN] = {REPORT_READY, -1, 0, 0, 0, 0};
+    double m[REPORT_LEN] = {REPORT_READY};
     s->ctx.poll = poll_worker;
     s->ctx.poll_arg = s;
     for (;;) {
         int t;
+        double asked = now();
         MPI_Send(m, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, s->comm);
         /* An ABORT sent while our report was on its way is stale: the answer
          * to the report follows it. */
@@ -313,12 +331,12 @@ static int run_worker(sched_t *s)
         while (t == CTRL_ABORT);
         if (t == CTRL_STOP)
             return 0;
-        double wall, density, acc;
-        int status, rc = run_one(s, t, &wall, &status);
+        outcome_t o;
+        double wait = now() - asked;
+        int rc = run_one(s, t, &o);
         if (rc)
             return rc;
-        last_round(s, t, &density, &acc);
-        double r[REPORT_LEN] = {REPORT_TRIAL, t, status, wall, density, acc};
+        double r[REPORT_LEN] = {REPORT_TRIAL, o.trial, o.status, o.wall, o.write, o.density, o.acc, wait};
         memcpy(m, r, sizeof m);
     }
 }
@@ -340,7 +358,7 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, store_t *s
     if ((rc = trial_ctx_create(&s.ctx, cfg, data)) ||
         (rc = trial_result_create(&s.res, cfg, &s.ctx.net)))
         goto out;
-    if (s.rank == 0) /* theta0 of every seed: known before any trial */
+    if (s.rank == 0 && store) /* theta0 of every seed: known before any trial */
         for (int i = 0; i < cfg->n_seeds && !rc; i++) {
             trial_theta0(&s.ctx.net, cfg->seeds[i], s.ctx.theta0);
             rc = store_write_theta0(store, i, s.ctx.theta0);
@@ -354,6 +372,11 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, store_t *s
         stats->interrupted = s.stopping;
         stats->seconds = now() - t0;
         stats->busy_seconds = s.busy_seconds;
+        stats->write_seconds = s.write_seconds;
+        stats->serve_seconds = s.serve_seconds;
+        stats->served = s.served;
+        stats->wait_seconds = s.wait_seconds;
+        stats->waits = s.waits;
     }
 out:
     trial_result_free(&s.res);
