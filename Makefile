@@ -79,6 +79,39 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench.sh
 
+# Fuzzing: libFuzzer harnesses in tests/fuzz/ built with clang against the
+# parser sources (no MPI, no HDF5), each run for FUZZ_SECONDS, one job, niced.
+# New inputs go to $(FUZZ_DIR)/corpus_*, crashes to $(FUZZ_DIR)/crash-*; keep
+# each crash as tests/fuzz/regress_*/ (replayed by tests/test_fuzz_regress.c).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR      = $(BUILD)/fuzz
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                -iquote include $(shell pkg-config --cflags zlib inih 2>/dev/null)
+FUZZ_LIBS     = $(shell pkg-config --libs zlib inih 2>/dev/null)
+
+fuzz: $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_idx
+	@for h in config idx; do \
+	    mkdir -p $(FUZZ_DIR)/corpus_$$h || exit 1; \
+	    dict=; [ -f tests/fuzz/$$h.dict ] && dict=-dict=tests/fuzz/$$h.dict; \
+	    echo "fuzz_$$h: $(FUZZ_SECONDS) s"; \
+	    nice -n 10 $(FUZZ_DIR)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/ $$dict $(FUZZ_DIR)/corpus_$$h tests/fuzz/corpus_$$h \
+	        || exit 1; \
+	done
+
+$(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/err.c include/config.h include/err.h | $(FUZZ_DIR)
+	clang $(FUZZ_CFLAGS) tests/fuzz/fuzz_config.c src/config.c src/err.c $(FUZZ_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_idx: tests/fuzz/fuzz_idx.c src/idx.c src/err.c include/idx.h include/err.h | $(FUZZ_DIR)
+	clang $(FUZZ_CFLAGS) tests/fuzz/fuzz_idx.c src/idx.c src/err.c $(FUZZ_LIBS) -o $@
+
+$(FUZZ_DIR):
+	mkdir -p $@
+
+# the regression test replays saved inputs through the harnesses' entry points
+$(BUILD)/tests/test_fuzz_regress: tests/fuzz/fuzz_config.c tests/fuzz/fuzz_idx.c
+
 clean:
 	rm -rf build build-debug
 

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <ini.h>
 #include <math.h>
 #include <stdarg.h>
@@ -99,6 +100,16 @@ static char *trim(char *s)
     return s;
 }
 
+/* 1 when s, written as "key = s", reads back as s: no line break, and no ';'
+ * first or after a space (inih takes it for a comment). */
+static int ini_safe(const char *s)
+{
+    for (const char *c = s; *c; c++)
+        if (*c == '\n' || *c == '\r' || (*c == ';' && (c == s || isspace((unsigned char)c[-1]))))
+            return 0;
+    return 1;
+}
+
 static const char *parse_i64(const char *s, int64_t *out)
 {
     char *end;
@@ -121,14 +132,16 @@ static const char *parse_double(const char *s, double *out)
         return "is not a number";
     if (!isfinite(v))
         return "is not finite";
-    if (errno == ERANGE && v != 0)
+    /* underflow too: a subnormal would not read back from its printed form */
+    if (errno == ERANGE || (v != 0 && fabs(v) < DBL_MIN))
         return "is out of range";
     *out = v;
     return NULL;
 }
 
-/* Split a comma list in place; returns count or -1 on an empty entry, -2 on too many. */
-static int split_list(char *s, char **items)
+/* Split a comma list in place into at most max items; returns count or -1 on
+ * an empty entry, -2 on too many. */
+static int split_list(char *s, char **items, int max)
 {
     int n = 0;
     if (!*trim(s))
@@ -137,7 +150,7 @@ static int split_list(char *s, char **items)
         char *comma = strchr(tok, ',');
         if (comma)
             *comma = 0;
-        if (n == CFG_MAX_LIST)
+        if (n == max)
             return -2;
         items[n] = trim(tok);
         if (!*items[n])
@@ -181,6 +194,10 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
             return "is empty";
         if (strlen(v) >= CFG_PATH)
             return "is too long";
+        /* The resolved text (the results file's `config`) must read back the same:
+         * INI has no escapes, so refuse what inih would cut off or split. */
+        if (!ini_safe(v))
+            return "contains a line break or a ';' after a space (not allowed in a job file)";
         strcpy(base, v);
         return NULL;
     case K_INT: {
@@ -199,14 +216,14 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
     case K_CHOICE: {
         int c = choice_index(k->choices, v);
         if (c < 0) {
-            snprintf(why, wlen, "'%s' is not one of %s", v, k->choices);
+            snprintf(why, wlen, "is not one of %s", k->choices);
             return why;
         }
         *(int *)base = c;
         return NULL;
     }
     case K_FLAGS: {
-        int n = split_list(v, items), bits = 0;
+        int n = split_list(v, items, CFG_MAX_LIST), bits = 0;
         if (n < 0)
             return "has an empty list entry";
         if (n == 1 && !strcmp(items[0], "none")) {
@@ -231,11 +248,15 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
     case K_INTLIST:
     case K_I64LIST:
     case K_DLIST: {
-        int n = split_list(v, items);
+        /* model.hidden holds fewer entries than the other lists */
+        int max = k->off == F(hidden) ? CFG_MAX_LAYERS - 1 : CFG_MAX_LIST;
+        int n = split_list(v, items, max);
         if (n == -1)
             return "has an empty list entry";
-        if (n == -2)
-            return "has more than 64 entries";
+        if (n == -2) {
+            snprintf(why, wlen, "has more than %d entries", max);
+            return why;
+        }
         for (int i = 0; i < n && !err; i++) {
             int64_t x;
             double d;
@@ -360,23 +381,42 @@ void config_defaults(config_t *cfg)
 
 /* --- INI parsing with line numbers --- */
 
+#define CFG_LINE 8192 /* inih's line buffer: a line, its "\r\n" and the NUL */
+
 typedef struct {
     config_t *cfg;
     const char *name; /* file name for messages */
     FILE *f;          /* file, or NULL when parsing text */
     const char *text; /* remaining text */
     int line;
+    int too_long; /* the line that does not fit inih's buffer, or 0 */
     int seen[NKEYS];
     char msg[CFG_PATH + 256];
 } parse_t;
 
+/* Count a line read into str (num bytes). A line that fills the buffer and
+ * goes on (more != 0) is too long: inih would take its rest for a line of its
+ * own, so stop there and let parse_common say which line it was. */
+static char *line_read(parse_t *p, char *str, int num, int more)
+{
+    size_t len = strlen(str);
+    p->line++;
+    if (len > 0 && len == (size_t)num - 1 && str[len - 1] != '\n' && more) {
+        p->too_long = p->line;
+        return NULL;
+    }
+    return str;
+}
+
 static char *reader_file(char *str, int num, void *stream)
 {
     parse_t *p = stream;
-    char *r = fgets(str, num, p->f);
-    if (r)
-        p->line++;
-    return r;
+    if (!fgets(str, num, p->f))
+        return NULL;
+    int c = getc(p->f);
+    if (c != EOF)
+        ungetc(c, p->f);
+    return line_read(p, str, num, c != EOF);
 }
 
 static char *reader_text(char *str, int num, void *stream)
@@ -391,8 +431,7 @@ static char *reader_text(char *str, int num, void *stream)
     memcpy(str, p->text, len);
     str[len] = 0;
     p->text += len;
-    p->line++;
-    return str;
+    return line_read(p, str, num, *p->text != 0);
 }
 
 static int handler(void *user, const char *section, const char *name, const char *value)
@@ -403,7 +442,10 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1;
     int k = key_find(section, name);
     if (k < 0) {
-        if (!section_known(section))
+        if (!*section)
+            snprintf(p->msg, sizeof p->msg, "%s:%d: '%s' comes before any [section]", p->name,
+                     p->line, name);
+        else if (!section_known(section))
             snprintf(p->msg, sizeof p->msg, "%s:%d: unknown section [%s]", p->name, p->line, section);
         else
             snprintf(p->msg, sizeof p->msg, "%s:%d: unknown key '%s' in [%s]", p->name, p->line, name,
@@ -418,8 +460,10 @@ static int handler(void *user, const char *section, const char *name, const char
     p->seen[k] = p->line;
     const char *err = key_parse(&keys[k], p->cfg, value ? value : "", why, sizeof why);
     if (err) {
-        snprintf(p->msg, sizeof p->msg, "%s:%d: %s.%s = '%s' %s", p->name, p->line, section, name,
-                 value ? value : "", err);
+        /* quote at most 100 characters of the value: the reason must fit the message */
+        const char *v = value ? value : "";
+        snprintf(p->msg, sizeof p->msg, "%s:%d: %s.%s = '%.100s%s' %s", p->name, p->line, section,
+                 name, v, strlen(v) > 100 ? "..." : "", err);
         return 0;
     }
     snprintf(p->cfg->where[k], sizeof p->cfg->where[k], "%s:%d", p->name, p->line);
@@ -430,9 +474,15 @@ static int parse_common(parse_t *p)
 {
     ini_stop_on_first_error = 1;
     ini_allow_multiline = 0;
+    /* A heap buffer of CFG_LINE bytes from the start: with ini_use_stack = 0
+     * inih allocates ini_initial_alloc (200) and, without realloc, never more. */
     ini_use_stack = 0;
-    ini_max_line = 8192;
+    ini_allow_realloc = 0;
+    ini_max_line = ini_initial_alloc = CFG_LINE;
     int rc = ini_parse_stream(p->f ? reader_file : reader_text, p, handler, p);
+    if (p->too_long)
+        return ts_fail(TS_EINPUT, "%s:%d: line is too long (at most %d characters)", p->name,
+                       p->too_long, CFG_LINE - 3);
     if (rc == 0)
         return 0;
     if (rc == -2)
@@ -462,6 +512,10 @@ int config_load_string(config_t *cfg, const char *text, const char *name)
 int config_set(config_t *cfg, const char *assignment)
 {
     char section[64], name[64], why[256];
+    /* messages quote the assignment: it must not break them in two */
+    if (strpbrk(assignment, "\r\n"))
+        return ts_fail(TS_EINPUT, "--set '%.*s...': contains a line break",
+                       (int)strcspn(assignment, "\r\n"), assignment);
     const char *dot = strchr(assignment, '.');
     const char *eq = strchr(assignment, '=');
     if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1 ||

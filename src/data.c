@@ -22,20 +22,35 @@ static int make_split(dataset_t *ds, const idx_t *img, const idx_t *lab, int64_t
     return 0;
 }
 
-static int load_pair(idx_t *img, idx_t *lab, const char *img_path, const char *lab_path)
+/* Put in front of the message of a bad file where its key was set:
+ * "jobs/x.ini:3: data.train_images: /data/x: truncated body ...". */
+static int key_fault(const config_t *cfg, const char *key, int rc)
+{
+    char msg[1024];
+    if (rc != TS_EINPUT)
+        return rc;
+    snprintf(msg, sizeof msg, "%s", ts_errmsg());
+    return ts_fail(rc, "%s: %s: %s", config_where(cfg, key), key, msg);
+}
+
+/* Load the image/label files named by keys img_key and lab_key ("data.train_images"). */
+static int load_pair(idx_t *img, idx_t *lab, const config_t *cfg, const char *img_key,
+                     const char *img_path, const char *lab_key, const char *lab_path)
 {
     int rc = idx_load_images(img, img_path);
     if (rc)
-        return rc;
+        return key_fault(cfg, img_key, rc);
     if ((rc = idx_load_labels(lab, lab_path)))
-        return rc;
+        return key_fault(cfg, lab_key, rc);
     if (img->n != lab->n)
-        return ts_fail(TS_EINPUT, "%s: %lld labels, but %s has %lld images", lab_path,
-                       (long long)lab->n, img_path, (long long)img->n);
+        return key_fault(cfg, lab_key,
+                         ts_fail(TS_EINPUT, "%s: %lld labels, but %s has %lld images", lab_path,
+                                 (long long)lab->n, img_path, (long long)img->n));
     for (int64_t i = 0; i < lab->n; i++)
         if (lab->data[i] >= DATA_CLASSES)
-            return ts_fail(TS_EINPUT, "%s: label %d of item %lld is out of range [0, %d)", lab_path,
-                           lab->data[i], (long long)i, DATA_CLASSES);
+            return key_fault(cfg, lab_key,
+                             ts_fail(TS_EINPUT, "%s: label %d of item %lld is out of range [0, %d)",
+                                     lab_path, lab->data[i], (long long)i, DATA_CLASSES));
     return 0;
 }
 
@@ -43,14 +58,17 @@ int data_load(data_t *d, const config_t *cfg)
 {
     idx_t tri = {0}, trl = {0}, tei = {0}, tel = {0};
     memset(d, 0, sizeof *d);
-    int rc = load_pair(&tri, &trl, cfg->train_images, cfg->train_labels);
+    int rc = load_pair(&tri, &trl, cfg, "data.train_images", cfg->train_images,
+                       "data.train_labels", cfg->train_labels);
     if (rc)
         goto out;
-    if ((rc = load_pair(&tei, &tel, cfg->test_images, cfg->test_labels)))
+    if ((rc = load_pair(&tei, &tel, cfg, "data.test_images", cfg->test_images, "data.test_labels",
+                        cfg->test_labels)))
         goto out;
     if (tei.rows != tri.rows || tei.cols != tri.cols) {
-        rc = ts_fail(TS_EINPUT, "%s: images are %dx%d, but the training images are %dx%d",
-                     cfg->test_images, tei.rows, tei.cols, tri.rows, tri.cols);
+        rc = key_fault(cfg, "data.test_images",
+                       ts_fail(TS_EINPUT, "%s: images are %dx%d, but the training images are %dx%d",
+                               cfg->test_images, tei.rows, tei.cols, tri.rows, tri.cols));
         goto out;
     }
     if (cfg->validation >= tri.n) {

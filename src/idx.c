@@ -14,27 +14,42 @@
 #define IDX_MAGIC_LABELS 2049
 /* Larger files than this are surely not MNIST-like data: refuse early. */
 #define IDX_MAX_BYTES ((int64_t)1 << 34)
+/* The body is read into a block that starts this large and doubles. */
+#define IDX_FIRST_CHUNK ((size_t)1 << 20)
 
-/* Read exactly len bytes; returns 0, or TS_EINPUT naming what was short. */
-static int read_full(gzFile f, const char *path, void *buf, size_t len, const char *what)
+/* After gzread failed: TS_EINPUT saying why (a read error, or corrupt gzip data). */
+static int read_error(gzFile f, const char *path, const char *what)
+{
+    int zerr;
+    const char *msg = gzerror(f, &zerr);
+    size_t plen = strlen(path);
+    if (zerr == Z_ERRNO)
+        return ts_fail(TS_EINPUT, "%s: cannot read: %s", path, strerror(errno));
+    /* zlib's message starts with the path: do not say it twice */
+    if (!strncmp(msg, path, plen) && !strncmp(msg + plen, ": ", 2))
+        msg += plen + 2;
+    return ts_fail(TS_EINPUT, "%s: corrupt gzip data in %s: %s", path, what, msg);
+}
+
+/* Read exactly len bytes; returns 0, or TS_EINPUT naming what was short. The
+ * part (header or body) is `total` bytes, of which earlier calls read `before`. */
+static int read_full(gzFile f, const char *path, void *buf, size_t len, size_t before,
+                     size_t total, const char *what)
 {
     size_t got = 0;
     while (got < len) {
         unsigned chunk = len - got > (1u << 30) ? (1u << 30) : (unsigned)(len - got);
         int n = gzread(f, (char *)buf + got, chunk);
-        if (n < 0) {
-            int zerr;
-            const char *msg = gzerror(f, &zerr);
-            return ts_fail(TS_EINPUT, "%s: corrupt gzip data in %s: %s", path, what, msg);
-        }
+        if (n < 0)
+            return read_error(f, path, what);
         if (n == 0) {
             /* gzread returns 0 at EOF, but also when the compressed stream ends early */
             int zerr;
-            const char *msg = gzerror(f, &zerr);
+            gzerror(f, &zerr);
             if (zerr != Z_OK && zerr != Z_BUF_ERROR)
-                return ts_fail(TS_EINPUT, "%s: corrupt gzip data in %s: %s", path, what, msg);
+                return read_error(f, path, what);
             return ts_fail(TS_EINPUT, "%s: truncated %s: expected %zu bytes, found %zu",
-                           path, what, len, got);
+                           path, what, total, before + got);
         }
         got += (size_t)n;
     }
@@ -55,7 +70,7 @@ static int idx_load(idx_t *out, const char *path, uint32_t want_magic)
     int ndim = want_magic == IDX_MAGIC_IMAGES ? 3 : 1;
     unsigned char hdr[16];
     /* the magic first, so that a label file given as images says so */
-    int rc = read_full(f, path, hdr, 4, "header");
+    int rc = read_full(f, path, hdr, 4, 0, 4 + 4 * (size_t)ndim, "header");
     if (rc)
         goto out_close;
     uint32_t magic = be32(hdr);
@@ -64,7 +79,7 @@ static int idx_load(idx_t *out, const char *path, uint32_t want_magic)
                      magic, want_magic, ndim == 3 ? "image" : "label");
         goto out_close;
     }
-    if ((rc = read_full(f, path, hdr + 4, 4 * (size_t)ndim, "header")))
+    if ((rc = read_full(f, path, hdr + 4, 4 * (size_t)ndim, 4, 4 + 4 * (size_t)ndim, "header")))
         goto out_close;
     out->n = be32(hdr + 4);
     if (ndim == 3) {
@@ -81,18 +96,32 @@ static int idx_load(idx_t *out, const char *path, uint32_t want_magic)
         rc = ts_fail(TS_EINPUT, "%s: implausible item count %lld", path, (long long)out->n);
         goto out_close;
     }
+    /* Grow the block as the body arrives, doubling: a header that claims more
+     * than the file holds must not make us allocate it (16 GiB for a 16-byte file). */
     size_t len = (size_t)(out->n * item);
-    out->data = malloc(len);
-    if (!out->data) {
-        rc = ts_fail(TS_ERUN, "%s: out of memory for %zu bytes", path, len);
+    for (size_t got = 0; got < len;) {
+        size_t chunk = got > IDX_FIRST_CHUNK ? got : IDX_FIRST_CHUNK;
+        if (chunk > len - got)
+            chunk = len - got;
+        uint8_t *grown = realloc(out->data, got + chunk);
+        if (!grown) {
+            rc = ts_fail(TS_ERUN, "%s: out of memory for %zu bytes", path, got + chunk);
+            goto out_close;
+        }
+        out->data = grown;
+        if ((rc = read_full(f, path, out->data + got, chunk, got, len, "body")))
+            goto out_close;
+        got += chunk;
+    }
+    /* Anything after the body means the header does not describe the file; a
+     * gzip stream damaged in its body often shows only here, at its checksum. */
+    unsigned char extra;
+    int n = gzread(f, &extra, 1);
+    if (n < 0) {
+        rc = read_error(f, path, "body");
         goto out_close;
     }
-    rc = read_full(f, path, out->data, len, "body");
-    if (rc)
-        goto out_close;
-    /* Anything after the body means the header does not describe the file. */
-    unsigned char extra;
-    if (gzread(f, &extra, 1) != 0) {
+    if (n > 0) {
         rc = ts_fail(TS_EINPUT, "%s: trailing data after %lld items", path, (long long)out->n);
         goto out_close;
     }
