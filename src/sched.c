@@ -131,9 +131,9 @@ static void report_trial(sched_t *s, const outcome_t *o)
         fprintf(stderr, "\r\033[K");
     if (status == STATUS_DONE)
         fprintf(stderr,
-                "trial %d (rate %g, rounds %d, seed %lld): done on rank %d in %.1f s, density %.4f, "
-                "early-stop test acc %.4f\n",
-                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall, o->density, o->acc);
+                "trial %d (rate %g, rounds %d, seed %lld): done on rank %d in %.1f s; round %d: "
+                "density %.4f, early-stop test acc %.4f\n",
+                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall, tr.rounds, o->density, o->acc);
     else
         fprintf(stderr, "trial %d (rate %g, rounds %d, seed %lld): %s on rank %d after %.1f s\n", t,
                 tr.rate, tr.rounds, (long long)tr.seed,
