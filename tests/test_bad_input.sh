@@ -11,7 +11,8 @@
 #   expect     fragments the stderr line must contain, one a line (same placeholders)
 #   status     the expected exit status
 #   job.ini    optional: copied (placeholders replaced) into the run folder
-#   prior      optional: a fixture copied to out.h5 before the run (DIR: a folder)
+#   prior      optional: a fixture copied to out.h5 before the run (DIR: a
+#              folder; NONE: no out.h5, and no run with one)
 #   mpi        optional: also run under `mpirun -np 2`
 #   ulimit     optional: `ulimit -v` (KiB) for the run (not under ASan)
 #   known_bug  optional: first line the checks a known bug outside the tested
@@ -19,12 +20,14 @@
 #              those checks only warn (BAD_STRICT=1: they fail too)
 #   note       optional: why the case is there
 #
-# Each case runs in a fresh folder holding job.ini and the fixtures real.h5 (a
-# finished sweep of tests/bad/base.ini), other.h5 (a shard of another job),
-# foreign.h5 (HDF5 without the format attribute), v2.h5 (format_version 2),
-# notes.txt and empty.h5. Without `prior` it runs twice: with no out.h5 (none may
-# appear) and with out.h5 a copy of real.h5 (it must stay byte-identical).
-# After every run the folder's listing and checksums must be unchanged.
+# Each case runs in a fresh folder holding job.ini and the fixtures: real.h5 (a
+# finished sweep of tests/bad/base.ini), shard0.h5 (its shard 0/2),
+# shard0-changed.h5 (the same with other data for trial 0), other.h5 (a shard
+# of another job), truncated.h5 (real.h5 cut short), foreign.h5 (HDF5 without
+# the format attribute), v2.h5 (format_version 2), notes.txt and empty.h5.
+# Without `prior` it runs twice: with no out.h5 (none may appear) and with
+# out.h5 a copy of real.h5 (it must stay byte-identical). After every run the
+# folder's listing and checksums must be unchanged.
 #
 #   sh tests/test_bad_input.sh [PATTERN]     only cases whose name contains PATTERN
 #   BUILD=build-debug TS=$PWD/build-debug/ticketsweep sh tests/test_bad_input.sh
@@ -50,7 +53,9 @@ run_one() {
     prior=
     [ -f "$c/prior" ] && prior=$(cat "$c/prior")
     [ "$mode" = existing ] && prior=real.h5
-    if [ "$prior" = DIR ]; then
+    if [ "$prior" = NONE ]; then
+        :
+    elif [ "$prior" = DIR ]; then
         mkdir "$d/out.h5"
     elif [ -n "$prior" ]; then
         cp "$FIX/$prior" "$d/out.h5"
@@ -194,6 +199,8 @@ sed "s|@DATA@|$DATA|g" "$CASES/base.ini" >"$FIX/job.ini"
 (cd "$FIX" && "$TS" run job.ini -o real.h5 >"$W/log/fix1" 2>&1) || { cat "$W/log/fix1"; fail "cannot make real.h5"; }
 (cd "$FIX" && "$TS" run job.ini -o other.h5 --shard 1/2 --set train.lr=0.002 >"$W/log/fix2" 2>&1) ||
     { cat "$W/log/fix2"; fail "cannot make other.h5"; }
+(cd "$FIX" && "$TS" run job.ini -o shard0.h5 --shard 0/2 >"$W/log/fix3" 2>&1) ||
+    { cat "$W/log/fix3"; fail "cannot make shard0.h5"; }
 rm -f "$FIX/job.ini"
 "$PY" - "$FIX" <<'PYEOF' || fail "cannot make the HDF5 fixtures"
 import shutil, sys
@@ -202,11 +209,19 @@ fix = sys.argv[1]
 with h5py.File(fix + "/foreign.h5", "w") as f:  # another program's file
     f["x"] = np.arange(3)
     f.attrs["config"] = "[train]\nlr = 0.1\n"
+shutil.copy(fix + "/shard0.h5", fix + "/shard0-changed.h5")
+with h5py.File(fix + "/shard0-changed.h5", "r+") as f:  # trial 0 with other data
+    assert f["/trials/status"][0] == 1
+    acc = f["/summary/final_test_acc"]
+    a = acc[...]
+    a[0, 0] += 0.25
+    acc[...] = a
 shutil.copy(fix + "/real.h5", fix + "/v2.h5")
 with h5py.File(fix + "/v2.h5", "r+") as f:
     assert f.attrs["format_version"] == 1
     f.attrs["format_version"] = np.int32(2)
 PYEOF
+head -c 30000 "$FIX/real.h5" >"$FIX/truncated.h5"
 echo "these are notes, not results" >"$FIX/notes.txt"
 : >"$FIX/empty.h5"
 (cd "$FIX" && md5sum ./* >"$W/fix.md5")
