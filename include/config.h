@@ -15,22 +15,30 @@
 #include <stdio.h>
 
 #define CFG_MAX_LIST 64    /* entries in a list value (rates, rounds, seeds) */
-#define CFG_MAX_LAYERS 16  /* hidden layers */
+#define CFG_MAX_LAYERS 16  /* hidden layers; also conv entries */
+#define CFG_POOL (-1)      /* a 2x2 max-pool in model.conv */
 #define CFG_MAX_ROUNDS 254 /* a mask byte counts rounds 0..254 active */
 #define CFG_PATH 1024
 
 enum { OPT_ADAM = 0, OPT_SGD = 1 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
+enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
+enum { ARCH_CUSTOM = 0, ARCH_LENET300, ARCH_CONV2, ARCH_CONV4, ARCH_CONV6 };
 
 typedef struct {
     /* [data] */
     char train_images[CFG_PATH], train_labels[CFG_PATH];
     char test_images[CFG_PATH], test_labels[CFG_PATH];
     int64_t validation;
+    int format; /* FORMAT_*: idx (MNIST) or cifar10 (train_images: a comma list of batch files) */
     /* [model] */
+    int arch;   /* ARCH_*: a preset that fills conv and hidden (only while parsing) */
+    int conv[CFG_MAX_LAYERS]; /* output channels of 3x3 convolutions, or CFG_POOL */
+    int n_conv;
     int hidden[CFG_MAX_LAYERS];
     int n_hidden;
+    double dropout; /* on the outputs of hidden fully connected layers, while training */
     /* [train] */
     int optimizer;
     double lr, momentum, beta1, beta2, eps;
@@ -38,7 +46,7 @@ typedef struct {
     int64_t iterations, eval_every;
     /* [prune] */
     int scope;
-    double output_scale;
+    double output_scale, conv_scale;
     int64_t rewind_iteration;
     int controls; /* CTRL_* bits */
     /* [sweep] */

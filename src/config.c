@@ -17,7 +17,10 @@
 #include "config.h"
 #include "err.h"
 
-typedef enum { K_PATH, K_INT, K_I64, K_DOUBLE, K_INTLIST, K_I64LIST, K_DLIST, K_CHOICE, K_FLAGS } ktype_t;
+typedef enum {
+    K_PATH, K_INT, K_I64, K_DOUBLE, K_INTLIST, K_I64LIST, K_DLIST, K_CHOICE, K_FLAGS,
+    K_LAYERS /* ints or "pool" (CFG_POOL) */
+} ktype_t;
 
 typedef struct {
     const char *section, *name;
@@ -43,8 +46,16 @@ static const key_t_ keys[] = {
      "test labels"},
     {"data", "validation", K_I64, F(validation), 0, "5000", NULL,
      "images held out of the end of the training file for validation (same for every trial)"},
+    {"data", "format", K_CHOICE, F(format), 0, "idx", "idx|cifar10",
+     "idx: MNIST files; cifar10: binary batches (train_images: comma list of files; labels unused)"},
+    {"model", "arch", K_CHOICE, F(arch), 0, "custom", "custom|lenet300|conv2|conv4|conv6",
+     "custom (conv and hidden as given) or a paper architecture that sets them"},
+    {"model", "conv", K_LAYERS, F(conv), F(n_conv), "", NULL,
+     "3x3 convolutions (output channels) and 2x2 max-pools before the hidden layers, e.g. 64, 64, pool"},
     {"model", "hidden", K_INTLIST, F(hidden), F(n_hidden), "300, 100", NULL,
-     "hidden layer widths of the MLP (LeNet-300-100)"},
+     "hidden fully connected layer widths (LeNet-300-100)"},
+    {"model", "dropout", K_DOUBLE, F(dropout), 0, "0", NULL,
+     "dropout probability on the hidden fully connected layers while training"},
     {"train", "optimizer", K_CHOICE, F(optimizer), 0, "adam", "adam|sgd", "adam or sgd (with momentum)"},
     {"train", "lr", K_DOUBLE, F(lr), 0, "0.0012", NULL, "learning rate"},
     {"train", "momentum", K_DOUBLE, F(momentum), 0, "0.9", NULL, "SGD momentum"},
@@ -59,6 +70,8 @@ static const key_t_ keys[] = {
      "layerwise: each layer loses its share; global: one magnitude threshold over all layers"},
     {"prune", "output_scale", K_DOUBLE, F(output_scale), 0, "0.5", NULL,
      "the output layer is pruned at this multiple of the per-round rate (layerwise)"},
+    {"prune", "conv_scale", K_DOUBLE, F(conv_scale), 0, "1", NULL,
+     "convolutions are pruned at this multiple of the per-round rate (layerwise)"},
     {"prune", "rewind_iteration", K_I64, F(rewind_iteration), 0, "0", NULL,
      "0: reset survivors to theta0; k > 0: to their values at iteration k of round 0"},
     {"prune", "controls", K_FLAGS, F(controls), 0, "none", "reinit|random",
@@ -247,9 +260,10 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
     }
     case K_INTLIST:
     case K_I64LIST:
-    case K_DLIST: {
-        /* model.hidden holds fewer entries than the other lists */
-        int max = k->off == F(hidden) ? CFG_MAX_LAYERS - 1 : CFG_MAX_LIST;
+    case K_DLIST:
+    case K_LAYERS: {
+        /* model.hidden and model.conv hold fewer entries than the other lists */
+        int max = k->off == F(hidden) || k->off == F(conv) ? CFG_MAX_LAYERS - 1 : CFG_MAX_LIST;
         int n = split_list(v, items, max);
         if (n == -1)
             return "has an empty list entry";
@@ -260,7 +274,9 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
         for (int i = 0; i < n && !err; i++) {
             int64_t x;
             double d;
-            if (k->type == K_DLIST) {
+            if (k->type == K_LAYERS && !strcmp(items[i], "pool")) {
+                ((int *)base)[i] = CFG_POOL;
+            } else if (k->type == K_DLIST) {
                 if (!(err = parse_double(items[i], &d)))
                     ((double *)base)[i] = d;
             } else if (!(err = parse_i64(items[i], &x))) {
@@ -348,11 +364,14 @@ static void key_format(const key_t_ *k, const config_t *cfg, char *out, size_t l
     }
     case K_INTLIST:
     case K_I64LIST:
-    case K_DLIST: {
+    case K_DLIST:
+    case K_LAYERS: {
         int n = *(const int *)((const char *)cfg + k->count_off);
         for (int i = 0; i < n && used < len; i++) {
             const char *sep = i ? ", " : "";
-            if (k->type == K_INTLIST)
+            if (k->type == K_LAYERS && ((const int *)base)[i] == CFG_POOL)
+                used += snprintf(out + used, len - used, "%spool", sep);
+            else if (k->type == K_INTLIST || k->type == K_LAYERS)
                 used += snprintf(out + used, len - used, "%s%d", sep, ((const int *)base)[i]);
             else if (k->type == K_I64LIST)
                 used += snprintf(out + used, len - used, "%s%lld", sep,
@@ -377,6 +396,49 @@ void config_defaults(config_t *cfg)
         (void)err; /* the table's defaults are tested by the test suite */
         snprintf(cfg->where[i], sizeof cfg->where[i], "default");
     }
+}
+
+/* --- model.arch: a preset for model.conv and model.hidden --- */
+
+static const struct {
+    const char *conv, *hidden;
+} arch_presets[] = {
+    [ARCH_LENET300] = {"", "300, 100"},
+    [ARCH_CONV2] = {"64, 64, pool", "256, 256"},
+    [ARCH_CONV4] = {"64, 64, pool, 128, 128, pool", "256, 256"},
+    [ARCH_CONV6] = {"64, 64, pool, 128, 128, pool, 256, 256, pool", "256, 256"},
+};
+
+/*
+ * After key k was set from `where`: a preset in model.arch fills model.conv
+ * and model.hidden, so setting both is a conflict, whichever comes first.
+ * The resolved text leaves arch out: conv and hidden carry its values, and a
+ * job spelling them out is the same job. Returns NULL or a reason.
+ */
+static const char *arch_apply(config_t *cfg, int k, const char *where, char *why, size_t wlen)
+{
+    int k_arch = key_find("model", "arch"), k_conv = key_find("model", "conv");
+    int k_hidden = key_find("model", "hidden");
+    if (k == k_arch && cfg->arch != ARCH_CUSTOM) {
+        const int set_by[2] = {k_conv, k_hidden};
+        for (int i = 0; i < 2; i++) {
+            int j = set_by[i];
+            if (strcmp(cfg->where[j], "default") && !strstr(cfg->where[j], "(model.arch)")) {
+                snprintf(why, wlen, "conflicts with model.%s set at %s: an arch preset sets model.conv and model.hidden",
+                         keys[j].name, cfg->where[j]);
+                return why;
+            }
+        }
+        key_parse(&keys[k_conv], cfg, arch_presets[cfg->arch].conv, why, wlen);
+        key_parse(&keys[k_hidden], cfg, arch_presets[cfg->arch].hidden, why, wlen);
+        snprintf(cfg->where[k_conv], sizeof cfg->where[k_conv], "%s (model.arch)", where);
+        snprintf(cfg->where[k_hidden], sizeof cfg->where[k_hidden], "%s (model.arch)", where);
+    } else if ((k == k_conv || k == k_hidden) && cfg->arch != ARCH_CUSTOM) {
+        snprintf(why, wlen, "conflicts with model.arch set at %s: use arch = custom to give conv and hidden",
+                 cfg->where[k_arch]);
+        return why;
+    }
+    return NULL;
 }
 
 /* --- INI parsing with line numbers --- */
@@ -458,7 +520,11 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     }
     p->seen[k] = p->line;
+    char where[CFG_PATH + 32];
+    snprintf(where, sizeof where, "%s:%d", p->name, p->line);
     const char *err = key_parse(&keys[k], p->cfg, value ? value : "", why, sizeof why);
+    if (!err)
+        err = arch_apply(p->cfg, k, where, why, sizeof why);
     if (err) {
         /* quote at most 100 characters of the value: the reason must fit the message */
         const char *v = value ? value : "";
@@ -466,7 +532,7 @@ static int handler(void *user, const char *section, const char *name, const char
                  name, v, strlen(v) > 100 ? "..." : "", err);
         return 0;
     }
-    snprintf(p->cfg->where[k], sizeof p->cfg->where[k], "%s:%d", p->name, p->line);
+    snprintf(p->cfg->where[k], sizeof p->cfg->where[k], "%s", where);
     return 1;
 }
 
@@ -527,10 +593,14 @@ int config_set(config_t *cfg, const char *assignment)
     int k = key_find(s, n);
     if (k < 0)
         return ts_fail(TS_EINPUT, "--set '%s': unknown key %s.%s", assignment, s, n);
+    char where[160];
+    snprintf(where, sizeof where, "--set %s.%s", s, n);
     const char *err = key_parse(&keys[k], cfg, eq + 1, why, sizeof why);
+    if (!err)
+        err = arch_apply(cfg, k, where, why, sizeof why);
     if (err)
         return ts_fail(TS_EINPUT, "--set %s.%s = '%s' %s", s, n, eq + 1, err);
-    snprintf(cfg->where[k], sizeof cfg->where[k], "--set %s.%s", s, n);
+    snprintf(cfg->where[k], sizeof cfg->where[k], "%s", where);
     return 0;
 }
 
@@ -572,6 +642,12 @@ int config_validate(const config_t *cfg)
                        cfg->hidden[i]);
     if (cfg->n_hidden > CFG_MAX_LAYERS - 1)
         return BAD("model.hidden", "has %d layers: at most %d", cfg->n_hidden, CFG_MAX_LAYERS - 1);
+    for (int i = 0; i < cfg->n_conv; i++)
+        if (cfg->conv[i] != CFG_POOL && (cfg->conv[i] < 1 || cfg->conv[i] > 4096))
+            return BAD("model.conv", "entry %d is %d: channels must be in [1, 4096] (or pool)", i + 1,
+                       cfg->conv[i]);
+    if (!(cfg->dropout >= 0 && cfg->dropout < 1))
+        return BAD("model.dropout", "= %g is outside [0, 1)", cfg->dropout);
     if (!(cfg->lr > 0))
         return BAD("train.lr", "= %g must be positive", cfg->lr);
     if (cfg->momentum < 0 || cfg->momentum >= 1)
@@ -590,6 +666,8 @@ int config_validate(const config_t *cfg)
         return BAD("train.eval_every", "= %lld must be at least 1", (long long)cfg->eval_every);
     if (cfg->output_scale < 0 || cfg->output_scale > 1)
         return BAD("prune.output_scale", "= %g is outside [0, 1]", cfg->output_scale);
+    if (cfg->conv_scale < 0 || cfg->conv_scale > 1)
+        return BAD("prune.conv_scale", "= %g is outside [0, 1]", cfg->conv_scale);
     if (cfg->rewind_iteration < 0 || cfg->rewind_iteration > cfg->iterations)
         return BAD("prune.rewind_iteration", "= %lld is outside [0, train.iterations = %lld]",
                    (long long)cfg->rewind_iteration, (long long)cfg->iterations);
@@ -636,6 +714,8 @@ char *config_to_string(const config_t *cfg)
         return NULL;
     out[0] = 0;
     for (int i = 0; i < NKEYS; i++) {
+        if (keys[i].off == F(arch)) /* expanded into conv and hidden */
+            continue;
         key_format(&keys[i], cfg, val, sizeof val);
         if (strcmp(section, keys[i].section)) {
             section = keys[i].section;

@@ -144,7 +144,11 @@ static int parse_run(int argc, char **argv, run_args_t *a)
     while ((c = getopt_long(argc, argv, ":o:s:rfg:h", opts, NULL)) != -1) {
         char *end;
         switch (c) {
-        case 'o': a->output = optarg; break;
+        case 'o':
+            if (!*optarg)
+                return ts_fail(TS_EINPUT, "--output: the file name is empty");
+            a->output = optarg;
+            break;
         case 's':
             if (a->n_sets == 64)
                 return ts_fail(TS_EINPUT, "too many --set options (at most 64)");
@@ -317,9 +321,13 @@ static int cmd_run(int argc, char **argv)
 
     /* Never touch an existing file unless told to. */
     int exists = 0;
+    struct stat st_out;
     if (world_rank == 0)
-        exists = file_exists(a.output);
+        exists = stat(a.output, &st_out) == 0 ? (S_ISDIR(st_out.st_mode) ? 2 : 1) : 0;
     MPI_Bcast(&exists, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (exists == 2)
+        rc = ts_fail(TS_EINPUT, "%s: is a directory: give a file name with -o", a.output);
+    else
     if (exists && !a.resume && !a.force)
         rc = ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
                      a.output);
@@ -336,8 +344,9 @@ static int cmd_run(int argc, char **argv)
             rc = ts_fail(TS_EINPUT, "%s: was made with %d inputs per example, the data has %d",
                          a.output, dim, data.train.dim);
         free(old);
-        if (!agree(rc))
-            rc = store_open(&store, a.output, MPI_COMM_WORLD, cfg, &layout, 0);
+        if ((rc = agree(rc)))
+            goto out;
+        rc = store_open(&store, a.output, MPI_COMM_WORLD, cfg, &layout, 0);
     } else {
         rc = store_create(&store, a.output, MPI_COMM_WORLD, cfg, &layout, 1);
     }
@@ -437,7 +446,11 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
         (rc = trial_result_create(&res, cfg, &layout)) ||
         (rc = trial_result_create(&have, cfg, &layout)))
         goto out_free;
-    if ((rc = store_create(&dst, out, MPI_COMM_SELF, cfg, &layout, 1)))
+    /* build the merged file under another name: an existing OUT (with --force)
+     * is replaced only by a complete merge */
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.merging", out);
+    if ((rc = store_create(&dst, tmp, MPI_COMM_SELF, cfg, &layout, 1)))
         goto out_free;
     float *theta0 = calloc(layout.n_params, sizeof(float));
     for (int i = 0; theta0 && !rc && i < cfg->n_seeds; i++) {
@@ -481,6 +494,8 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
     }
     int rc2 = store_close(&dst);
     rc = rc ? rc : rc2;
+    if (!rc && rename(tmp, out) != 0)
+        rc = ts_fail(TS_ERUN, "%s: cannot rename %s: %s", out, tmp, strerror(errno));
     if (!rc) {
         int pending = 0, failed = 0;
         for (int t = 0; t < T; t++)
@@ -489,7 +504,7 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
                 merged, n, out, merged - failed, failed, pending);
         *outcome = pending ? EXIT_INTERRUPTED : failed ? EXIT_TRIALS_FAILED : 0;
     } else {
-        remove(out); /* the output is ours, half-made: do not leave it to be mistaken */
+        remove(tmp); /* ours, half-made: do not leave it to be mistaken */
     }
     free(done);
     free(st);
@@ -613,7 +628,7 @@ int main(int argc, char **argv)
             if (*cmd)
                 fprintf(stderr, "ticketsweep: unknown command '%s' (run, merge, status; see --help)\n", cmd);
             else
-                usage(stderr);
+                fprintf(stderr, "ticketsweep: no command given (run, merge, status; see --help)\n");
         }
         code = EXIT_INPUT;
     }
