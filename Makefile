@@ -76,8 +76,11 @@ test-cluster:
 	@BUILD=$(BUILD) TEST_DIR=tests/cluster tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench_train
 	@BUILD=$(BUILD) tools/bench.sh
+
+$(BUILD)/bench_train: tools/bench_train.c $(BUILD)/libticketsweep.a
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
 
 # Fuzzing: libFuzzer harnesses in tests/fuzz/ built with clang against the
 # parser sources (no MPI, no HDF5), each run for FUZZ_SECONDS, one job, niced.

@@ -5,6 +5,9 @@
  * is 0, forces the parameter, its gradient and its moments to exactly 0: a
  * pruned weight can never regrow through momentum. The update formulas are
  * PyTorch's (torch.optim.Adam, torch.optim.SGD with momentum, no dampening).
+ * Adam runs in vector registers (AVX-512, AVX or SSE2, chosen at run time)
+ * with the same operations in the same order as the scalar formula: results
+ * are bit for bit the same on every path.
  */
 #ifndef TS_OPTIM_H
 #define TS_OPTIM_H

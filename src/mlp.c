@@ -2,9 +2,14 @@
  * mlp.c - forward and backward passes of the MLP through blas_sgemm.
  *
  * Forward of a layer: Z = A W^T + b, done as "copy b into every row of Z,
- * then sgemm with beta = 1", then ReLU in place (not on the last layer).
- * Backward: dW = dZ^T A, db = column sums of dZ, dA = dZ W, and dZ of the
- * layer below = dA where its activation was positive (ReLU' fused in).
+ * then sgemm with beta = 1" (the bias rides in the product's own pass over
+ * Z), then ReLU in place (not on the last layer).
+ * Backward: dW = dZ^T A, dA = dZ W; then one pass over dA turns it into dZ
+ * of the layer below (zero where that activation was not positive) and sums
+ * its columns into that layer's bias gradient. The top layer's bias gradient
+ * is summed from the loss's deltas.
+ *
+ * Nothing here allocates: every buffer was sized by mlp_create.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -114,15 +119,21 @@ double mlp_loss(mlp_t *m, const uint8_t *y, int b, int64_t *correct, int want_gr
                 arg = j;
             }
         float sum = 0;
-        for (int j = 0; j < k; j++)
-            sum += expf(z[j] - mx);
+        float *di = d + (size_t)i * k;
+        if (want_grad) /* keep each exponential for the gradient: one expf per logit */
+            for (int j = 0; j < k; j++) {
+                di[j] = expf(z[j] - mx);
+                sum += di[j];
+            }
+        else
+            for (int j = 0; j < k; j++)
+                sum += expf(z[j] - mx);
         loss += (double)(logf(sum) + mx - z[y[i]]);
         ok += arg == y[i];
         if (want_grad) {
             float inv = 1.0f / sum;
-            float *di = d + (size_t)i * k;
             for (int j = 0; j < k; j++)
-                di[j] = expf(z[j] - mx) * inv * inv_b;
+                di[j] = di[j] * inv * inv_b;
             di[y[i]] -= inv_b;
         }
     }
@@ -131,27 +142,49 @@ double mlp_loss(mlp_t *m, const uint8_t *y, int b, int64_t *correct, int want_gr
     return loss;
 }
 
+/* db[j] = sum over the b rows of dz[i][j], rows in order. */
+static void column_sums(const float *restrict dz, int b, int n, float *restrict db)
+{
+    memset(db, 0, (size_t)n * sizeof(float));
+    for (int i = 0; i < b; i++)
+        for (int j = 0; j < n; j++)
+            db[j] += dz[(size_t)i * n + j];
+}
+
+/* ReLU' and the bias gradient in one pass: dz = a > 0 ? dz : 0 over [b][n],
+ * and db = its column sums (rows in order, as column_sums). */
+static void relu_grad_sums(float *restrict dz, const float *restrict a, int b, int n,
+                           float *restrict db)
+{
+    memset(db, 0, (size_t)n * sizeof(float));
+    for (int i = 0; i < b; i++) {
+        float *restrict d = dz + (size_t)i * n;
+        const float *restrict ai = a + (size_t)i * n;
+        for (int j = 0; j < n; j++) {
+            d[j] = ai[j] > 0 ? d[j] : 0;
+            db[j] += d[j];
+        }
+    }
+}
+
 void mlp_backward(mlp_t *m, const float *x, int b)
 {
-    for (int l = m->n_layers - 1; l >= 0; l--) {
+    int top = m->n_layers - 1;
+    column_sums(m->deltas + m->act_off[top], b, m->layers[top].out,
+                m->grads + m->layers[top].b_off);
+    for (int l = top; l >= 0; l--) {
         const mlp_layer_t *L = &m->layers[l];
         const float *dz = m->deltas + m->act_off[l];
         const float *a = l ? m->acts + m->act_off[l - 1] : x;
         blas_sgemm(true, false, L->out, L->in, b, 1.0f, dz, L->out, a, L->in, 0.0f,
                    m->grads + L->w_off, L->in);
-        float *db = m->grads + L->b_off;
-        memset(db, 0, (size_t)L->out * sizeof(float));
-        for (int i = 0; i < b; i++)
-            for (int j = 0; j < L->out; j++)
-                db[j] += dz[(size_t)i * L->out + j];
         if (l == 0)
             break;
-        /* dA of the layer below, then ReLU': zero where that activation was 0. */
+        /* dA of the layer below, then its ReLU' and bias gradient in one pass */
         float *dprev = m->deltas + m->act_off[l - 1];
         blas_sgemm(false, false, b, L->in, L->out, 1.0f, dz, L->out, m->params + L->w_off, L->in,
                    0.0f, dprev, L->in);
-        const float *aprev = m->acts + m->act_off[l - 1];
-        for (size_t i = 0; i < (size_t)b * L->in; i++)
-            dprev[i] = aprev[i] > 0 ? dprev[i] : 0;
+        relu_grad_sums(dprev, m->acts + m->act_off[l - 1], b, L->in,
+                       m->grads + m->layers[l - 1].b_off);
     }
 }

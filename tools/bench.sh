@@ -1,0 +1,245 @@
+#!/bin/sh
+# bench.sh - `make bench`: ticketsweep's training speed, side by side with the
+# references it is judged against, all measured in the same run.
+#
+#   1 training throughput (samples/s) of LeNet-300-100 (Adam, batch 60, one
+#     thread, Fashion-MNIST) against PyTorch on the same model, optimizer,
+#     batch, thread count and number of steps (tools/bench_torch.py; the faster
+#     of its two Adam implementations, for-loop or foreach, is the reference);
+#   2 the roofline: GEMM FLOP/s of a training step against cblas_sgemm alone on
+#     the same eight products, per step (tools/bench_train.c);
+#   3 where a training step's time goes;
+#   4 sweep throughput of build/ticketsweep with 2 MPI ranks against 1, next to
+#     the machine's own ceiling (two single-thread sgemm loops at once against
+#     one, in the same run).
+#
+# The machine may be shared, so 1-3 are per-step CPU times of the one thread
+# that does the work (waiting for a core is not work), medians over steps; the
+# C and Python runs alternate REPS times and every ratio is the median of the
+# per-repetition ratios. Wall-clock rates are printed next to them. 4 is wall
+# clock, so it comes with the machine's ceiling at the time (NP sgemm loops at
+# once against one) and with an estimate that other users do not move: NP
+# trainings at once against one in per-step CPU time, which keeps what the
+# ranks cost each other through shared caches and memory.
+#
+# Prints a table and appends it to $BENCH_OUT (default tools/bench-results.txt)
+# for the README to quote. Environment: BUILD (build), BENCH_REPS (3),
+# BENCH_ITERS (500 steps per training: bench_train runs two trainings and
+# PyTorch the same total), BENCH_SWEEP_REPS (3), BENCH_NP (2).
+# Not part of `make test`: timings do not belong in a pass/fail suite.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+REPS=${BENCH_REPS:-3}
+ITERS=${BENCH_ITERS:-500}
+SWEEP_REPS=${BENCH_SWEEP_REPS:-3}
+NP=${BENCH_NP:-2}
+OUT=${BENCH_OUT:-tools/bench-results.txt}
+PY=/usr/bin/python3
+BT=$BUILD/bench_train
+TS=$BUILD/ticketsweep
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+die() { echo "bench: $*" >&2; exit 1; }
+for f in "$BT" "$TS"; do [ -x "$f" ] || die "$f is missing: run 'make bench', not this script"; done
+"$PY" -c 'import torch' 2>/dev/null ||
+    die "PyTorch is missing ($PY -c 'import torch' fails): apt-get install python3-torch"
+
+W=$(mktemp -d /tmp/tsbench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+export TMPDIR="$W" # Open MPI's session files
+
+# val KEY FILE: the value of the line "KEY value" in FILE
+val() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$2"; }
+# the median of the numbers on stdin
+median() {
+    sort -g | awk '{ a[NR] = $1 }
+        END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2];
+              else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# calc FORMAT EXPR: awk arithmetic, printed with FORMAT (put comparisons in
+# parentheses: a bare > is awk's output redirection)
+calc() { awk "BEGIN { printf \"$1\\n\", $2 }"; }
+progress() { echo "bench: $*" >&2; }
+m() { median <"$W/$1"; }
+
+# ---- the machine -------------------------------------------------------------
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+fam=$(awk -F': ' '/^cpu family/ { print $2; exit }' /proc/cpuinfo)
+mod=$(awk -F': ' '/^model\t/ { print $2; exit }' /proc/cpuinfo)
+mhz=$(awk -F': ' '/^cpu MHz/ { printf "%.0f", $2; exit }' /proc/cpuinfo)
+simd=$(grep -m1 -o -w -e avx512f -e avx2 /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//')
+l2=$(lscpu 2>/dev/null | awk -F': *' '/^L2 cache/ { print $2 }')
+l3=$(lscpu 2>/dev/null | awk -F': *' '/^L3 cache/ { print $2 }')
+cores=$(getconf _NPROCESSORS_ONLN) # not nproc: it obeys OMP_NUM_THREADS
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+blaslib=$(ldd "$BT" | awk '/libopenblas/ { print $3; exit }')
+ompi=$(mpirun --version 2>/dev/null | awk 'NR == 1 { print $NF }')
+hdf5=$(pkg-config --modversion hdf5-openmpi 2>/dev/null || echo "?")
+gccv=$(gcc -dumpfullversion 2>/dev/null || echo "?")
+torchv=$(dpkg-query -W -f='${Version}' python3-torch 2>/dev/null ||
+    "$PY" -c 'import torch; print(torch.__version__)')
+pyv=$("$PY" -c 'import platform; print(platform.python_version())')
+rev=$(git describe --always --dirty 2>/dev/null || echo "?")
+
+# ---- 1-3: bench_train and PyTorch, alternating --------------------------------
+steps=$((2 * ITERS))
+r=1
+while [ "$r" -le "$REPS" ]; do
+    progress "repetition $r/$REPS: ticketsweep ($steps training steps, the roofline, the parts)"
+    "$BT" --iters "$ITERS" --reps 1 >"$W/c.$r" 2>"$W/c.$r.err" ||
+        { cat "$W/c.$r.err" >&2; die "bench_train failed"; }
+    progress "repetition $r/$REPS: PyTorch ($steps steps, for-loop Adam, then foreach Adam)"
+    "$PY" tools/bench_torch.py --iters "$steps" >"$W/t.$r" || die "bench_torch.py failed"
+    "$PY" tools/bench_torch.py --iters "$steps" --foreach >"$W/f.$r" ||
+        die "bench_torch.py --foreach failed"
+    c=$(val train_samples_per_s "$W/c.$r")
+    t=$(val torch_samples_per_s "$W/t.$r")
+    f=$(val torch_samples_per_s "$W/f.$r")
+    cw=$(val train_wall_samples_per_s "$W/c.$r")
+    tw=$(val torch_wall_samples_per_s "$W/t.$r")
+    fw=$(val torch_wall_samples_per_s "$W/f.$r")
+    echo "$c" >>"$W/c_sps"
+    calc %.1f "($t > $f ? $t : $f)" >>"$W/t_sps"
+    calc %.4f "$c / ($t > $f ? $t : $f)" >>"$W/ratio_torch"
+    echo "$cw" >>"$W/c_wall"
+    calc %.1f "($tw > $fw ? $tw : $fw)" >>"$W/t_wall"
+    calc %.4f "$cw / ($tw > $fw ? $tw : $fw)" >>"$W/ratio_wall"
+    [ "$(calc %d "($f > $t)")" = 1 ] && echo foreach >>"$W/t_kind" || echo for-loop >>"$W/t_kind"
+    for k in roofline step_gflops gemm_gflops step_s gemm_fwd_s gemm_bwd_s forward_s loss_s \
+        backward_s optim_s rest_s eval_point_s; do
+        val "$k" "$W/c.$r" >>"$W/$k"
+    done
+    r=$((r + 1))
+done
+c_sps=$(m c_sps); t_sps=$(m t_sps); r_torch=$(m ratio_torch)
+c_wall=$(m c_wall); t_wall=$(m t_wall); r_wall=$(m ratio_wall)
+t_kind=$(sort "$W/t_kind" | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+roof=$(m roofline); sgf=$(m step_gflops); ggf=$(m gemm_gflops)
+step=$(m step_s); gfw=$(m gemm_fwd_s); gbw=$(m gemm_bwd_s)
+fwd=$(m forward_s); loss=$(m loss_s); bwd=$(m backward_s); opt=$(m optim_s); rest=$(m rest_s)
+ev=$(m eval_point_s)
+evimg=$(val eval_images "$W/c.1")
+blas=$(val blas "$W/c.1")
+tblas=$(val torch_blas "$W/t.1")
+
+# ---- 4: scaling ---------------------------------------------------------------
+# A fixed small sweep: 8 trials of LeNet-300-100, 20 trainings of 500 steps;
+# the scheduler's longest-first queue gives 2 ranks the same work (3+3+2+2
+# trainings each).
+cat >"$W/scale.ini" <<EOF
+[train]
+iterations = 500
+eval_every = 500
+[sweep]
+rates = 0.8, 0.9
+rounds = 1, 2
+seeds = 1, 2
+EOF
+# sweep NP: seconds of the sweep itself (ticketsweep's "N done ... in X s",
+# after start-up and data loading, which every rank does at once) and of the
+# whole mpirun
+sweep() {
+    s0=$(date +%s.%N)
+    mpirun --oversubscribe -np "$1" "$TS" run "$W/scale.ini" -o "$W/scale.h5" --force \
+        >"$W/sweep.out" 2>&1 || { tail -n 20 "$W/sweep.out" >&2; die "the scaling sweep failed (np $1)"; }
+    s1=$(date +%s.%N)
+    sec=$(sed -n 's/.* done, .* in \([0-9.]*\) s.*/\1/p' "$W/sweep.out" | tail -n 1)
+    [ -n "$sec" ] || die "no sweep time in the output of ticketsweep (np $1)"
+    echo "$sec $(calc %.3f "$s1 - $s0")"
+}
+# together KEY ARGS...: bench_train ARGS alone, then NP copies at once; prints
+# the copies' KEY summed over the lone run's KEY, and averaged over it
+together() {
+    k=$1
+    shift
+    "$BT" "$@" >"$W/one" || die "bench_train $* failed"
+    i=1
+    while [ $i -le "$NP" ]; do
+        "$BT" "$@" >"$W/many.$i" &
+        i=$((i + 1))
+    done
+    wait
+    one=$(val "$k" "$W/one")
+    sum=$(for f in "$W"/many.*; do val "$k" "$f"; done | awk '{ s += $1 } END { print s }')
+    rm -f "$W"/many.*
+    calc "%.4f %.4f" "$sum / $one, $sum / $NP / $one"
+}
+r=1
+while [ "$r" -le "$SWEEP_REPS" ]; do
+    progress "scaling $r/$SWEEP_REPS: the sweep with 1 rank and with $NP"
+    if [ $((r % 2)) = 1 ]; then # alternate the order: load that drifts hits both
+        set -- $(sweep 1) $(sweep "$NP")
+    else
+        set -- $(sweep "$NP") $(sweep 1)
+        set -- "$3" "$4" "$1" "$2"
+    fi
+    calc %.4f "$1 / $3" >>"$W/scale"
+    calc %.4f "$2 / $4" >>"$W/scale_wall"
+    echo "$1" >>"$W/sweep1"
+    echo "$3" >>"$W/sweepN"
+    progress "scaling $r/$SWEEP_REPS: $NP sgemm loops at once against one; $NP trainings against one"
+    set -- $(together gemm_wall_gflops --only gemm --iters "$ITERS")
+    echo "$1" >>"$W/ceiling"
+    set -- $(together step_s --only train --iters "$ITERS" --reps 1)
+    calc %.4f "$NP / $2" >>"$W/estimate"
+    r=$((r + 1))
+done
+scale=$(m scale); scale_w=$(m scale_wall); ceil=$(m ceiling); est=$(m estimate)
+s1=$(m sweep1); sN=$(m sweepN)
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- the table ------------------------------------------------------------------
+verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
+# a wall-clock scaling figure means little when the machine itself would not
+# give NP processes 1.85 times what it gives one
+trust=""
+[ "$(calc %d "($ceil < 1.85)")" = 1 ] && trust=" (unreliable: see the ceiling)"
+ms() { calc %.3f "$1 * 1000"; }
+pct() { calc %.1f "100 * $1 / $step"; }
+row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
+{
+    echo "ticketsweep bench, $(date -u '+%Y-%m-%d %H:%M UTC'), revision $rev, host $(hostname)"
+    echo "machine:   $cpu (family $fam model $mod, $mhz MHz), $cores cores, $simd, L2 $l2, L3 $l3"
+    echo "libraries: $blas"
+    echo "           ticketsweep links $blaslib"
+    echo "           PyTorch $torchv (Python $pyv) calls $tblas"
+    echo "           Open MPI $ompi, HDF5 $hdf5, gcc $gccv; one BLAS thread everywhere"
+    echo "load:      $load0 before, $load1 after (1, 5, 15 min)"
+    echo "method:    $REPS alternating repetitions of $steps training steps a side (batch 60,"
+    echo "           Adam, Fashion-MNIST); per-step CPU time of the working thread, medians;"
+    echo "           ratios are medians of per-repetition ratios"
+    echo
+    printf '%-36s %12s %20s %7s %8s  %s\n' "figure" "ticketsweep" "reference" "ratio" "target" ""
+    printf '%-36s %12s %20s %6sx %8s  %s\n' "1 training samples/s" "$c_sps" "PyTorch $t_sps" \
+        "$(calc %.2f "$r_torch")" ">= 1.5x" "$(verdict "$r_torch >= 1.5")"
+    printf '%-36s %12s %20s %6sx\n' "  the same in wall clock, whole runs" "$c_wall" "PyTorch $t_wall" \
+        "$(calc %.2f "$r_wall")"
+    printf '%-36s %12s %20s %7s %8s  %s\n' "2 step GFLOP/s (GEMM FLOPs)" "$sgf" "cblas_sgemm $ggf" \
+        "$(calc %.1f%% "100 * $roof")" ">= 80%" "$(verdict "$roof >= 0.8")"
+    printf '%-36s %12s %20s %6sx %8s  %s\n' "4 sweep trials/s, $NP ranks vs 1" "$(calc %.3f "8 / $sN")" \
+        "1 rank $(calc %.3f "8 / $s1")" "$(calc %.2f "$scale")" ">= 1.85x" "$(verdict "$scale >= 1.85")$trust"
+    printf '%-36s %12s %20s %6sx\n' "  the same, whole mpirun" "" "" "$(calc %.2f "$scale_w")"
+    printf '%-36s %12s %20s %6sx\n' "  machine ceiling: $NP sgemm loops vs 1" "" "" "$(calc %.2f "$ceil")"
+    printf '%-36s %12s %20s %6sx %8s  %s\n' "  $NP ranks on cores of their own" "" "CPU-time estimate" \
+        "$(calc %.2f "$est")" ">= 1.85x" "$(verdict "$est >= 1.85")"
+    echo
+    echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
+    echo
+    echo "3 where a training step goes ($(ms "$step") ms per step)"
+    printf '  %-46s %8s %7s\n' "part" "ms/step" "share"
+    row "forward GEMMs" "$gfw"
+    row "forward bias + ReLU (beyond the GEMMs)" "$(calc %.9f "$fwd - $gfw")"
+    row "loss (softmax cross-entropy and its gradient)" "$loss"
+    row "backward GEMMs (weight and input gradients)" "$gbw"
+    row "backward ReLU' + bias gradients (beyond GEMMs)" "$(calc %.9f "$bwd - $gbw")"
+    row "Adam update + masking (one fused pass)" "$opt"
+    row "batch gathering, loop (the step's remainder)" "$rest"
+    printf '  %-46s %8s ms per evaluation point (%s images)\n' "evaluation" "$(ms "$ev")" "$evimg"
+    printf '  %-46s %7s%% of a default run (a point per 1000 steps)\n' "" \
+        "$(calc %.1f "100 * $ev / ($ev + 1000 * $step)")"
+} >"$W/table"
+cat "$W/table"
+{ cat "$W/table"; echo; } >>"$OUT"
+progress "appended to $OUT"
