@@ -23,7 +23,7 @@ int grid_size(const config_t *cfg);
 trial_t grid_trial(const config_t *cfg, int t);
 /* Largest round count R over the grid. */
 int grid_max_rounds(const config_t *cfg);
-/* Relative cost of a trial: (rounds + 1) x (1 + number of controls). */
+/* Relative cost of a trial in trainings: rounds + 1, plus rounds per control. */
 double grid_cost(const config_t *cfg, const trial_t *t);
 
 #endif

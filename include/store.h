@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "mlp.h"
+#include "net.h"
 #include "trial.h"
 
 #define STORE_FORMAT "ticketsweep-results"
@@ -40,7 +40,7 @@ typedef struct {
     int rank;
     int T, R1, E, n_seeds;
     const config_t *cfg;
-    const mlp_t *net;      /* the layer table: shapes of masks and theta0 */
+    const net_t *net;      /* the layer table: shapes of masks and theta0 */
     int n_ds;
     store_ds_t ds[STORE_MAX_DS];
     char path[CFG_PATH];
@@ -50,16 +50,16 @@ typedef struct {
  * !overwrite. Rank 0 writes the grid, trial table, evaluation iterations and
  * pending statuses; theta0 comes with store_write_theta0. */
 int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                 const mlp_t *net, int overwrite);
+                 const net_t *net, int overwrite);
 /* Open an existing file for resuming or merging (collective). Checks the format
  * and version, and that the file's job equals cfg (else TS_EINPUT naming the
  * keys that differ). readonly opens without file locking. */
 int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-               const mlp_t *net, int readonly);
-/* Read the job and the input size of a results file without opening it for
- * writing (serial, no locking): for resume, merge and status. cfg is filled
- * from the file's `config` attribute. */
-int store_peek(const char *path, config_t *cfg, int *input_dim, char hash[17]);
+               const net_t *net, int readonly);
+/* Read the job and the input shape (channels, rows, cols) of a results file
+ * without opening it for writing (serial, no locking): for resume, merge and
+ * status. cfg is filled from the file's `config` attribute. */
+int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17]);
 /* theta0 of seed index si (independent write; any rank). */
 int store_write_theta0(store_t *s, int si, const float *theta0);
 /* Write trial t's rows from res, then its ledger (wall, rank, host), then its status. */
@@ -74,7 +74,7 @@ int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64],
 /* Flush (collective). */
 int store_flush(store_t *s);
 /* Bytes the file will take once every trial is written (its datasets' sizes). */
-double store_estimate_bytes(const config_t *cfg, const mlp_t *net);
+double store_estimate_bytes(const config_t *cfg, const net_t *net);
 /* Bytes free for unprivileged users on the file system that holds path's
  * folder; -1 when unknown. */
 double store_free_bytes(const char *path);

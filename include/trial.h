@@ -8,8 +8,13 @@
  * survivors are reset and trained again: n + 1 trainings. Controls:
  *   reinit  each round's mask trained again from a fresh random init;
  *   random  a random mask with the ticket's per-layer counts, nested across
- *           rounds, trained from theta0 (its round 0 is the ticket's round 0,
- *           which it equals bit for bit, so it is copied, not retrained).
+ *           rounds, trained from theta0.
+ * Round 0 of either control is the dense network: the ticket's round 0 is
+ * recorded there (for the random control it is the same run bit for bit; for
+ * reinit, a dense network from another random init is the same experiment as
+ * the ticket's own dense network from theta0), so controls train rounds 1..n.
+ * Layer-wise, convolutions lose conv_scale * q a round, the output layer
+ * output_scale * q.
  *
  * Everything a trial computes depends only on (config, data, trial); no MPI,
  * no files. A poll callback, called once per minibatch, lets a caller serve
@@ -23,7 +28,7 @@
 #include "config.h"
 #include "data.h"
 #include "grid.h"
-#include "mlp.h"
+#include "net.h"
 #include "optim.h"
 
 enum { ARM_TICKET, ARM_REINIT, ARM_RANDOM, N_ARMS };
@@ -58,7 +63,7 @@ typedef int (*trial_poll_fn)(void *arg); /* nonzero: stop the trial now */
 typedef struct {
     const config_t *cfg;
     const data_t *data;
-    mlp_t net;
+    net_t net;
     optim_t opt;
     int64_t *eval_iters; /* [E] */
     int E;
@@ -82,7 +87,7 @@ int64_t trial_eval_iter(const config_t *cfg, int e);
 int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data);
 void trial_ctx_free(trial_ctx_t *c);
 
-int trial_result_create(trial_result_t *r, const config_t *cfg, const mlp_t *net);
+int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net);
 void trial_result_free(trial_result_t *r);
 /* 1 when two results hold the same bytes in every row (used by merge). */
 int trial_result_equal(const trial_result_t *a, const trial_result_t *b);
@@ -90,14 +95,15 @@ int trial_result_equal(const trial_result_t *a, const trial_result_t *b);
 void trial_result_clear(trial_result_t *r);
 
 /* theta0 of a seed: depends only on (seed, architecture). */
-void trial_theta0(const mlp_t *net, int64_t seed, float *dst);
+void trial_theta0(const net_t *net, int64_t seed, float *dst);
 
 /* Run trial t into res. Returns 0 (res->status DONE), TRIAL_FAILED (status FAILED,
  * res->error says why, e.g. divergence), TRIAL_ABORTED (poll asked to stop;
  * res is pending) or TS_ERUN. */
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res);
 
-/* Evaluate the current parameters on a split: mean loss and accuracy. */
-void trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *acc);
+/* Evaluate the current parameters on a split: mean loss and accuracy. Calls
+ * the poll hook between batches: TRIAL_ABORTED when it asked to stop, else 0. */
+int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *acc);
 
 #endif

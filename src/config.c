@@ -648,9 +648,6 @@ int config_validate(const config_t *cfg)
                        cfg->conv[i]);
     if (!(cfg->dropout >= 0 && cfg->dropout < 1))
         return BAD("model.dropout", "= %g is outside [0, 1)", cfg->dropout);
-    /* TEMPORARY until the model builds them: refuse rather than train an MLP */
-    if (cfg->n_conv > 0 || cfg->dropout > 0)
-        return BAD(cfg->n_conv ? "model.conv" : "model.dropout", "is not supported by this build yet");
     if (!(cfg->lr > 0))
         return BAD("train.lr", "= %g must be positive", cfg->lr);
     if (cfg->momentum < 0 || cfg->momentum >= 1)

@@ -260,7 +260,7 @@ static double mem_available(void)
  * of this host needs for a trial (the data are loaded already), and the disk
  * the results file will take (when it is created, not resumed).
  */
-static int check_resources(const config_t *cfg, const mlp_t *net, const char *output, int creating)
+static int check_resources(const config_t *cfg, const net_t *net, const char *output, int creating)
 {
     MPI_Comm node;
     int local;
@@ -270,10 +270,11 @@ static int check_resources(const config_t *cfg, const mlp_t *net, const char *ou
     double acts = 0;
     for (int l = 0; l < net->n_layers; l++)
         acts += net->layers[l].out;
-    int maxb = cfg->batch > 1000 ? cfg->batch : 1000;
-    /* params, grads, mask, 2 moments, theta0, start, 2 masks, rewind; activations, deltas;
-     * a result's masks and the pruning scratch */
-    double per_rank = net->n_params * 4.0 * 10 + acts * maxb * 4 * 2 + net->n_weights * (3 + 8.0);
+    /* params, grads, mask, 2 moments, theta0, start, 2 masks, rewind; activations and
+     * deltas of an evaluation batch (net_create caps them near 256 MB beyond the
+     * training batch); a result's masks and the pruning scratch */
+    double act = fmin(acts * 8.0 * (cfg->batch > 1000 ? cfg->batch : 1000), 256e6 + acts * 8.0 * cfg->batch);
+    double per_rank = net->n_params * 4.0 * 10 + act + net->n_weights * (3 + 8.0);
     double avail = mem_available();
     if (per_rank * local > avail)
         return ts_fail(TS_EINPUT,
@@ -301,7 +302,7 @@ static int cmd_run(int argc, char **argv)
     run_args_t a;
     config_t *cfg = calloc(1, sizeof *cfg);
     data_t data = {0};
-    mlp_t layout = {0};
+    net_t layout = {0};
     store_t store;
     int rc = cfg ? parse_run(argc, argv, &a) : TS_ERUN;
     if (rc == 1) {
@@ -315,7 +316,7 @@ static int cmd_run(int argc, char **argv)
     if (!rc)
         rc = data_load(&data, cfg);
     if (!rc)
-        rc = mlp_create(&layout, data.train.dim, cfg->hidden, cfg->n_hidden, DATA_CLASSES, 1);
+        rc = net_create(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES, 1, 1);
     if ((rc = agree(rc)))
         goto out;
 
@@ -337,12 +338,12 @@ static int cmd_run(int argc, char **argv)
         goto out;
     if (exists && a.resume) {
         config_t *old = calloc(1, sizeof *old);
-        int dim;
+        int shape[3];
         char hash[17];
-        rc = old ? store_peek(a.output, old, &dim, hash) : TS_ERUN;
-        if (!rc && dim != data.train.dim)
-            rc = ts_fail(TS_EINPUT, "%s: was made with %d inputs per example, the data has %d",
-                         a.output, dim, data.train.dim);
+        rc = old ? store_peek(a.output, old, shape, hash) : TS_ERUN;
+        if (!rc && (shape[0] != data.channels || shape[1] != data.rows || shape[2] != data.cols))
+            rc = ts_fail(TS_EINPUT, "%s: was made for %dx%dx%d inputs, the data are %dx%dx%d",
+                         a.output, shape[0], shape[1], shape[2], data.channels, data.rows, data.cols);
         free(old);
         if ((rc = agree(rc)))
             goto out;
@@ -393,12 +394,12 @@ static int cmd_run(int argc, char **argv)
     MPI_Bcast(ints, 2, MPI_INT, 0, MPI_COMM_WORLD);
     rc = ints[0] ? EXIT_INTERRUPTED : ints[1] ? EXIT_TRIALS_FAILED : 0;
     data_free(&data);
-    mlp_free(&layout);
+    net_free(&layout);
     free(cfg);
     return rc;
 out:
     data_free(&data);
-    mlp_free(&layout);
+    net_free(&layout);
     free(cfg);
     return exit_code(rc);
 }
@@ -410,19 +411,19 @@ out:
 static int merge(const char *out, char **shards, int n, int force, int *outcome)
 {
     config_t *cfg = calloc(1, sizeof *cfg), *other = calloc(1, sizeof *other);
-    mlp_t layout = {0};
+    net_t layout = {0};
     store_t dst, src;
     trial_result_t res = {0}, have = {0};
-    int dim, dim2, rc, T;
+    int shape[3], shape2[3], rc, T;
     char hash[17], hash2[17];
     if (!cfg || !other)
         return ts_fail(TS_ERUN, "out of memory");
-    if ((rc = store_peek(shards[0], cfg, &dim, hash)))
+    if ((rc = store_peek(shards[0], cfg, shape, hash)))
         goto out_free;
     for (int i = 1; i < n; i++) {
-        if ((rc = store_peek(shards[i], other, &dim2, hash2)))
+        if ((rc = store_peek(shards[i], other, shape2, hash2)))
             goto out_free;
-        if (strcmp(hash, hash2) || dim != dim2) {
+        if (strcmp(hash, hash2) || memcmp(shape, shape2, sizeof shape)) {
             char *a = config_to_string(cfg), *b = config_to_string(other), diff[1024] = "";
             if (a && b)
                 config_diff(a, b, diff, sizeof diff);
@@ -442,7 +443,7 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
             rc = ts_fail(TS_EINPUT, "%s: the output is also an input", out);
             goto out_free;
         }
-    if ((rc = mlp_create(&layout, dim, cfg->hidden, cfg->n_hidden, DATA_CLASSES, 1)) ||
+    if ((rc = net_create(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES, 1, 1)) ||
         (rc = trial_result_create(&res, cfg, &layout)) ||
         (rc = trial_result_create(&have, cfg, &layout)))
         goto out_free;
@@ -511,7 +512,7 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
 out_free:
     trial_result_free(&res);
     trial_result_free(&have);
-    mlp_free(&layout);
+    net_free(&layout);
     free(cfg);
     free(other);
     return rc;
@@ -542,15 +543,15 @@ static int cmd_status(int argc, char **argv)
         return ts_fail(TS_EINPUT, "status: usage: ticketsweep status FILE.h5");
     const char *path = argv[1];
     config_t *cfg = calloc(1, sizeof *cfg);
-    mlp_t layout = {0};
+    net_t layout = {0};
     store_t s;
     trial_result_t res = {0};
-    int dim, rc;
+    int shape[3], rc;
     char hash[17];
     if (!cfg)
         return ts_fail(TS_ERUN, "out of memory");
-    if ((rc = store_peek(path, cfg, &dim, hash)) ||
-        (rc = mlp_create(&layout, dim, cfg->hidden, cfg->n_hidden, DATA_CLASSES, 1)) ||
+    if ((rc = store_peek(path, cfg, shape, hash)) ||
+        (rc = net_create(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES, 1, 1)) ||
         (rc = trial_result_create(&res, cfg, &layout)) ||
         (rc = store_open(&s, path, MPI_COMM_SELF, cfg, &layout, 1)))
         goto out;
@@ -589,7 +590,7 @@ out_close:
     }
 out:
     trial_result_free(&res);
-    mlp_free(&layout);
+    net_free(&layout);
     free(cfg);
     return rc;
 }

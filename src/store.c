@@ -105,7 +105,7 @@ static int add_ds(store_t *s, int create, const char *path, int kind, int arm, i
 static int layout(store_t *s, int create)
 {
     const config_t *cfg = s->cfg;
-    const mlp_t *net = s->net;
+    const net_t *net = s->net;
     char p[128];
     hsize_t T = (hsize_t)s->T, R1 = (hsize_t)s->R1, E = (hsize_t)s->E, S = (hsize_t)s->n_seeds;
     hid_t f32 = H5T_NATIVE_FLOAT, f64 = H5T_NATIVE_DOUBLE, i32 = H5T_NATIVE_INT32;
@@ -137,18 +137,33 @@ static int layout(store_t *s, int create)
     ADD("/trials/rank", DS_RANK, 0, 0, 0, i32, sle32, 1, T);
     ADD("/trials/host", DS_HOST, 0, 0, 0, host_t, host_t, 1, T);
     ADD("/curves/iteration", DS_OTHER, 0, 0, 0, i32, sle32, 1, E);
+    /* per layer with parameters: [S or T, weight shape...] (fc [out, in], conv [out, in, 3, 3]) */
+    hsize_t wdims[5], bdims[2];
+#define LAYER_DIMS(lead, L)                                  \
+    do {                                                     \
+        wdims[0] = bdims[0] = (lead);                        \
+        for (int d_ = 0; d_ < (L)->ndim; d_++)               \
+            wdims[d_ + 1] = (hsize_t)(L)->dims[d_];          \
+        bdims[1] = (hsize_t)(L)->out_c;                      \
+    } while (0)
     for (int l = 0; l < net->n_layers; l++) {
-        const mlp_layer_t *L = &net->layers[l];
-        hsize_t o = (hsize_t)L->out, in = (hsize_t)L->in;
+        const net_layer_t *L = &net->layers[l];
+        if (!net_has_params(L))
+            continue;
+        LAYER_DIMS(S, L);
         snprintf(p, sizeof p, "/init/%s/weight", L->name);
-        ADD(p, DS_OTHER, 0, 0, l, f32, fle32, 3, S, o, in);
+        if ((rc = add_ds(s, create, p, DS_OTHER, 0, 0, l, f32, fle32, 1 + L->ndim, wdims)))
+            return rc;
         snprintf(p, sizeof p, "/init/%s/bias", L->name);
-        ADD(p, DS_OTHER, 0, 0, l, f32, fle32, 2, S, o);
+        if ((rc = add_ds(s, create, p, DS_OTHER, 0, 0, l, f32, fle32, 2, bdims)))
+            return rc;
         if (cfg->rewind_iteration > 0) {
             snprintf(p, sizeof p, "/rewind/%s/weight", L->name);
-            ADD(p, DS_REWIND_W, 0, 0, l, f32, fle32, 3, S, o, in);
+            if ((rc = add_ds(s, create, p, DS_REWIND_W, 0, 0, l, f32, fle32, 1 + L->ndim, wdims)))
+                return rc;
             snprintf(p, sizeof p, "/rewind/%s/bias", L->name);
-            ADD(p, DS_REWIND_B, 0, 0, l, f32, fle32, 2, S, o);
+            if ((rc = add_ds(s, create, p, DS_REWIND_B, 0, 0, l, f32, fle32, 2, bdims)))
+                return rc;
         }
     }
     for (int a = 0; a < N_ARMS; a++) {
@@ -173,13 +188,17 @@ static int layout(store_t *s, int create)
         if (a == ARM_REINIT) /* the reinit control trains the ticket's masks */
             continue;
         for (int l = 0; l < net->n_layers; l++) {
-            const mlp_layer_t *L = &net->layers[l];
+            const net_layer_t *L = &net->layers[l];
+            if (!net_has_params(L))
+                continue;
+            LAYER_DIMS(T, L);
             snprintf(p, sizeof p, "%s/masks/%s", pre, L->name);
-            ADD(p, DS_MASK, a, 0, l, u8, ule8, 3, T, (hsize_t)L->out, (hsize_t)L->in);
+            if ((rc = add_ds(s, create, p, DS_MASK, a, 0, l, u8, ule8, 1 + L->ndim, wdims)))
+                return rc;
         }
     }
 #undef ADD
-    (void)u8;
+#undef LAYER_DIMS
     return 0;
 }
 
@@ -223,7 +242,7 @@ static herr_t deepest(unsigned n, const H5E_error2_t *e, void *data)
 /* Write (or read) row `row` of dataset d: the slab [row, :, ...]. */
 static int rw_row(store_t *s, const store_ds_t *d, hsize_t row, void *buf, int write)
 {
-    hsize_t dims[4], start[4] = {0}, count[4];
+    hsize_t dims[H5S_MAX_RANK], start[H5S_MAX_RANK] = {0}, count[H5S_MAX_RANK];
     hid_t fspace = H5Dget_space(d->id);
     H5_TRY(fspace);
     int rank = H5Sget_simple_extent_dims(fspace, dims, NULL);
@@ -273,11 +292,13 @@ static int write_attr_str(store_t *s, const char *name, const char *value)
     return 0;
 }
 
-static int write_attr_int(store_t *s, const char *name, int value)
+/* An int32 attribute: a scalar when n == 1, else a vector of n. */
+static int write_attr_ints(store_t *s, const char *name, const int *value, int n)
 {
-    hid_t sp = H5Screate(H5S_SCALAR);
+    hsize_t dim = (hsize_t)n;
+    hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
     hid_t a = H5Acreate2(s->file, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT, &value);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT, value);
     if (a >= 0)
         H5Aclose(a);
     H5Sclose(sp);
@@ -310,12 +331,16 @@ static char *read_attr_str(hid_t file, const char *name)
     return out;
 }
 
-static int read_attr_int(hid_t file, const char *name, int *value)
+/* Read an int32 attribute of exactly n values (a scalar when n == 1). */
+static int read_attr_ints(hid_t file, const char *name, int *value, int n)
 {
     if (H5Aexists(file, name) <= 0)
         return -1;
     hid_t a = H5Aopen(file, name, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_INT, value);
+    hid_t sp = a < 0 ? -1 : H5Aget_space(a);
+    herr_t e = sp < 0 || H5Sget_simple_extent_npoints(sp) != n ? -1 : H5Aread(a, H5T_NATIVE_INT, value);
+    if (sp >= 0)
+        H5Sclose(sp);
     if (a >= 0)
         H5Aclose(a);
     return e < 0 ? -1 : 0;
@@ -335,7 +360,7 @@ static hid_t make_fapl(MPI_Comm comm, int use_mpio)
 }
 
 static void store_init(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                       const mlp_t *net)
+                       const net_t *net)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s", path);
@@ -351,7 +376,7 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
 }
 
 int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                 const mlp_t *net, int overwrite)
+                 const net_t *net, int overwrite)
 {
     struct stat st;
     int rc;
@@ -381,7 +406,7 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     rc = write_attr_str(s, "format", STORE_FORMAT);
     if (!rc)
-        rc = write_attr_int(s, "format_version", STORE_VERSION);
+        rc = write_attr_ints(s, "format_version", (int[]){STORE_VERSION}, 1);
     if (!rc)
         rc = write_attr_str(s, "config", text);
     if (!rc)
@@ -391,7 +416,10 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     if (!rc)
         rc = write_attr_str(s, "created", when);
     if (!rc)
-        rc = write_attr_int(s, "input_dim", net->layers[0].in);
+        rc = write_attr_ints(s, "input_dim", (int[]){(int)net->layers[0].in}, 1);
+    if (!rc)
+        rc = write_attr_ints(s, "input_shape",
+                             (int[]){net->in_c, net->in_h, net->in_w}, 3);
     free(text);
     if (rc || (rc = layout(s, 1)))
         return rc;
@@ -461,7 +489,7 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     return rc;
 }
 
-int store_peek(const char *path, config_t *cfg, int *input_dim, char hash[17])
+int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17])
 {
     struct stat st;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -482,7 +510,7 @@ int store_peek(const char *path, config_t *cfg, int *input_dim, char hash[17])
                      format ? format : "missing");
         goto out;
     }
-    if (read_attr_int(f, "format_version", &version) || version != STORE_VERSION) {
+    if (read_attr_ints(f, "format_version", &version, 1) || version != STORE_VERSION) {
         rc = ts_fail(TS_EINPUT,
                      "%s: results format version %d, this ticketsweep reads version %d: "
                      "use the ticketsweep release that wrote it",
@@ -491,7 +519,7 @@ int store_peek(const char *path, config_t *cfg, int *input_dim, char hash[17])
     }
     text = read_attr_str(f, "config");
     h = read_attr_str(f, "config_hash");
-    if (!text || !h || read_attr_int(f, "input_dim", input_dim)) {
+    if (!text || !h || read_attr_ints(f, "input_shape", shape, 3)) {
         rc = ts_fail(TS_EINPUT, "%s: damaged results file: config attributes missing", path);
         goto out;
     }
@@ -508,7 +536,7 @@ out:
 }
 
 int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-               const mlp_t *net, int readonly)
+               const net_t *net, int readonly)
 {
     store_init(s, path, comm, cfg, net);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -524,7 +552,7 @@ int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
     free(format);
     if (!ok)
         return ts_fail(TS_EINPUT, "%s: not a ticketsweep results file", path);
-    if (read_attr_int(s->file, "format_version", &version) || version != STORE_VERSION)
+    if (read_attr_ints(s->file, "format_version", &version, 1) || version != STORE_VERSION)
         return ts_fail(TS_EINPUT, "%s: results format version %d, this ticketsweep reads version %d",
                        path, version, STORE_VERSION);
     char *text = read_attr_str(s->file, "config");
@@ -539,8 +567,8 @@ int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
     free(text);
     free(mine);
     if (n)
-        return ts_fail(TS_EINPUT, "%s: made by a different job (%d key%s differ: %s); use --force to start over or -o for a new file",
-                       path, n, n == 1 ? "" : "s", diff);
+        return ts_fail(TS_EINPUT, "%s: made by a different job (%d key%s: %s); use --force to start over or -o for a new file",
+                       path, n, n == 1 ? " differs" : "s differ", diff);
     return layout(s, 0);
 }
 
@@ -550,7 +578,7 @@ int store_write_theta0(store_t *s, int si, const float *theta0)
         store_ds_t *d = &s->ds[i];
         if (strncmp(d->path, "/init/", 6))
             continue;
-        const mlp_layer_t *L = &s->net->layers[d->layer];
+        const net_layer_t *L = &s->net->layers[d->layer];
         int is_w = strstr(d->path, "/weight") != NULL;
         int rc = rw_row(s, d, (hsize_t)si, (void *)(theta0 + (is_w ? L->w_off : L->b_off)), 1);
         if (rc)
@@ -560,18 +588,18 @@ int store_write_theta0(store_t *s, int si, const float *theta0)
 }
 
 /* Offset of layer l's weights in a concatenated byte mask. */
-static size_t mask_off(const mlp_t *net, int l)
+static size_t mask_off(const net_t *net, int l)
 {
     size_t off = 0;
     for (int i = 0; i < l; i++)
-        off += (size_t)net->layers[i].in * net->layers[i].out;
+        off += net->layers[i].n_w;
     return off;
 }
 
 /* Pointer to the part of res that dataset d's row t holds; NULL for ledger/other. */
 static void *row_ptr(store_t *s, const store_ds_t *d, const trial_result_t *res)
 {
-    const mlp_layer_t *L = &s->net->layers[d->layer];
+    const net_layer_t *L = &s->net->layers[d->layer];
     switch (d->kind) {
     case DS_CURVE: return res->curves[d->arm][d->metric];
     case DS_DENSITY: return res->density[d->arm];
@@ -663,7 +691,7 @@ int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64],
     return rc;
 }
 
-double store_estimate_bytes(const config_t *cfg, const mlp_t *net)
+double store_estimate_bytes(const config_t *cfg, const net_t *net)
 {
     double T = grid_size(cfg), R1 = grid_max_rounds(cfg) + 1, E = trial_eval_count(cfg);
     double S = cfg->n_seeds, P = (double)net->n_params, Wt = (double)net->n_weights;

@@ -15,7 +15,7 @@ const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random"};
 const char *const trial_metric_names[N_METRICS] = {"train_loss", "val_loss", "val_acc",
                                                    "test_loss", "test_acc"};
 
-#define EVAL_BATCH 1000 /* rows per forward pass when evaluating */
+#define EVAL_BATCH 1000 /* rows per forward pass when evaluating (fewer for big models) */
 
 static double now(void)
 {
@@ -40,10 +40,10 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
     memset(c, 0, sizeof *c);
     c->cfg = cfg;
     c->data = data;
-    int dim = data->train.dim;
-    int maxb = cfg->batch > EVAL_BATCH ? cfg->batch : EVAL_BATCH;
-    if (mlp_create(&c->net, dim, cfg->hidden, cfg->n_hidden, DATA_CLASSES, maxb))
-        return TS_ERUN;
+    int dim = data->train.dim, rc;
+    if ((rc = net_create(&c->net, cfg, data->channels, data->rows, data->cols, DATA_CLASSES,
+                         cfg->batch, EVAL_BATCH)))
+        return rc;
     size_t n = c->net.n_params;
     if (optim_create(&c->opt, cfg->optimizer, n, (float)cfg->lr, (float)cfg->momentum,
                      (float)cfg->beta1, (float)cfg->beta2, (float)cfg->eps))
@@ -70,7 +70,7 @@ fail:
 
 void trial_ctx_free(trial_ctx_t *c)
 {
-    mlp_free(&c->net);
+    net_free(&c->net);
     optim_free(&c->opt);
     free(c->eval_iters);
     free(c->theta0);
@@ -83,7 +83,7 @@ void trial_ctx_free(trial_ctx_t *c)
     memset(c, 0, sizeof *c);
 }
 
-int trial_result_create(trial_result_t *r, const config_t *cfg, const mlp_t *net)
+int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net)
 {
     memset(r, 0, sizeof *r);
     r->R1 = grid_max_rounds(cfg) + 1;
@@ -168,24 +168,28 @@ int trial_result_equal(const trial_result_t *a, const trial_result_t *b)
     return 1;
 }
 
-void trial_theta0(const mlp_t *net, int64_t seed, float *dst)
+void trial_theta0(const net_t *net, int64_t seed, float *dst)
 {
-    mlp_init_params(net, dst, (uint64_t)seed, RNG_INIT, 0);
+    net_init_params(net, dst, (uint64_t)seed, RNG_INIT, 0);
 }
 
-void trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *acc)
+int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *acc)
 {
     double sum = 0;
-    int64_t correct = 0;
-    for (int64_t i = 0; i < ds->n; i += EVAL_BATCH) {
-        int b = (int)(ds->n - i < EVAL_BATCH ? ds->n - i : EVAL_BATCH);
+    int64_t correct = 0, chunk = c->net.max_batch;
+    for (int64_t i = 0; i < ds->n; i += chunk) {
+        int b = (int)(ds->n - i < chunk ? ds->n - i : chunk);
         int64_t ok;
-        mlp_forward(&c->net, ds->x + (size_t)i * ds->dim, b);
-        sum += mlp_loss(&c->net, ds->y + i, b, &ok, 0);
+        net_forward(&c->net, ds->x + (size_t)i * ds->dim, b, NULL);
+        sum += net_loss(&c->net, ds->y + i, b, &ok, 0);
         correct += ok;
+        /* an evaluation can take seconds: let the caller serve or stop meanwhile */
+        if (c->poll && c->poll(c->poll_arg))
+            return TRIAL_ABORTED;
     }
     *loss = sum / (double)ds->n;
     *acc = (double)correct / (double)ds->n;
+    return 0;
 }
 
 /*
@@ -221,6 +225,14 @@ static void new_epoch(trial_ctx_t *c, int64_t seed, int64_t epoch)
     rng_shuffle(&r, c->perm, c->data->train.n);
 }
 
+/* A trial's identity for the control and dropout streams: (rate, rounds). */
+static uint64_t trial_salt(const trial_t *t)
+{
+    uint64_t bits;
+    memcpy(&bits, &t->rate, sizeof bits);
+    return rng_key(bits, (uint64_t)t->rounds, 0, 0);
+}
+
 /*
  * One training run: params = start * mask, then `iterations` minibatch steps
  * with evaluations. Writes round `round` of arm `arm` in res. When rewind is
@@ -230,8 +242,11 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
                  trial_result_t *res, float *rewind)
 {
     const config_t *cfg = c->cfg;
-    mlp_t *net = &c->net;
+    net_t *net = &c->net;
     int B = cfg->batch, e = 0;
+    rng_t drop; /* dropout masks: a function of (seed, arm, round, trial) and the step */
+    rng_init(&drop, rng_key((uint64_t)t->seed, RNG_DROPOUT, (uint64_t)arm << 16 | (uint64_t)round,
+                            trial_salt(t)));
     int64_t epoch = 0, pos = 0;
     double loss_sum = 0, t0 = now();
     int64_t loss_n = 0;
@@ -246,8 +261,9 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
     for (int64_t it = 0;; it++) {
         if (it == c->eval_iters[e]) {
             double tl, ta, vl, va, te = now();
-            trial_evaluate(c, &c->data->val, &vl, &va);
-            trial_evaluate(c, &c->data->test, &tl, &ta);
+            if (trial_evaluate(c, &c->data->val, &vl, &va) ||
+                trial_evaluate(c, &c->data->test, &tl, &ta))
+                return TRIAL_ABORTED;
             float *const *cv = res->curves[arm];
             cv[M_TRAIN_LOSS][row + e] = loss_n ? (float)(loss_sum / loss_n) : NAN;
             cv[M_VAL_LOSS][row + e] = (float)vl;
@@ -268,8 +284,8 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
         }
         gather(c, pos, B);
         pos += B;
-        mlp_forward(net, c->xb, B);
-        double loss = mlp_loss(net, c->yb, B, NULL, 1) / B;
+        net_forward(net, c->xb, B, net->dropout > 0 ? &drop : NULL);
+        double loss = net_loss(net, c->yb, B, NULL, 1) / B;
         if (!isfinite(loss)) {
             snprintf(res->error, sizeof res->error,
                      "diverged: %s round %d: training loss is %g at iteration %lld",
@@ -278,7 +294,7 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
         }
         loss_sum += loss;
         loss_n++;
-        mlp_backward(net, c->xb, B);
+        net_backward(net, c->xb, B);
         optim_step(&c->opt, net->params, net->grads, net->mask);
         if (c->poll && c->poll(c->poll_arg))
             return TRIAL_ABORTED;
@@ -296,8 +312,8 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
             best = i;
     size_t active = 0;
     for (int l = 0; l < net->n_layers; l++) {
-        const mlp_layer_t *L = &net->layers[l];
-        for (size_t i = 0; i < (size_t)L->in * L->out; i++)
+        const net_layer_t *L = &net->layers[l];
+        for (size_t i = 0; i < L->n_w; i++)
             active += mask[L->w_off + i] != 0;
     }
     res->density[arm][round] = (double)active / (double)net->n_weights;
@@ -309,58 +325,86 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
 }
 
 /* Add one round of activity to a byte-per-weight mask count. */
-static void count_active(const mlp_t *net, const float *mask, uint8_t *counts)
+static void count_active(const net_t *net, const float *mask, uint8_t *counts)
 {
     size_t k = 0;
     for (int l = 0; l < net->n_layers; l++) {
-        const mlp_layer_t *L = &net->layers[l];
-        for (size_t i = 0; i < (size_t)L->in * L->out; i++, k++)
+        const net_layer_t *L = &net->layers[l];
+        for (size_t i = 0; i < L->n_w; i++, k++)
             counts[k] += mask[L->w_off + i] != 0;
     }
 }
 
-static prune_seg_t layer_seg(const mlp_layer_t *L)
+/* The mask of round r from the byte counts: weights with count > r, biases 1. */
+static void mask_of_round(const net_t *net, const uint8_t *counts, int r, float *mask)
 {
-    return (prune_seg_t){L->w_off, (size_t)L->in * L->out};
+    size_t k = 0;
+    for (size_t i = 0; i < net->n_params; i++)
+        mask[i] = 1.0f;
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        for (size_t i = 0; i < L->n_w; i++, k++)
+            mask[L->w_off + i] = counts[k] > r ? 1.0f : 0.0f;
+    }
+}
+
+static prune_seg_t layer_seg(const net_layer_t *L)
+{
+    return (prune_seg_t){L->w_off, L->n_w};
+}
+
+/* The per-round rate of layer l: q for hidden fully connected layers, scaled
+ * for convolutions and for the output layer (layer-wise scope). */
+static double layer_rate(const trial_ctx_t *c, int l, double q)
+{
+    const net_t *net = &c->net;
+    if (l == net->n_layers - 1)
+        return q * c->cfg->output_scale;
+    return net->layers[l].kind == NET_CONV ? q * c->cfg->conv_scale : q;
 }
 
 /* Prune the ticket mask after a round, from the trained weights in net->params. */
 static int prune_round(trial_ctx_t *c, double q)
 {
-    mlp_t *net = &c->net;
-    prune_seg_t segs[CFG_MAX_LAYERS];
+    net_t *net = &c->net;
+    prune_seg_t segs[NET_MAX_LAYERS];
+    int n_segs = 0;
     if (c->cfg->scope == SCOPE_GLOBAL) {
         size_t alive = 0;
-        for (int l = 0; l < net->n_layers; l++) {
-            segs[l] = layer_seg(&net->layers[l]);
-            alive += prune_alive(c->ticket_mask, segs[l]);
-        }
-        return prune_magnitude(net->params, c->ticket_mask, segs, net->n_layers,
-                               prune_count(alive, q));
+        for (int l = 0; l < net->n_layers; l++)
+            if (net_has_params(&net->layers[l])) {
+                segs[n_segs] = layer_seg(&net->layers[l]);
+                alive += prune_alive(c->ticket_mask, segs[n_segs++]);
+            }
+        return prune_magnitude(net->params, c->ticket_mask, segs, n_segs, prune_count(alive, q));
     }
     for (int l = 0; l < net->n_layers; l++) {
-        double ql = l == net->n_layers - 1 ? q * c->cfg->output_scale : q;
+        if (!net_has_params(&net->layers[l]))
+            continue;
         prune_seg_t s = layer_seg(&net->layers[l]);
         int rc = prune_magnitude(net->params, c->ticket_mask, &s, 1,
-                                 prune_count(prune_alive(c->ticket_mask, s), ql));
+                                 prune_count(prune_alive(c->ticket_mask, s), layer_rate(c, l, q)));
         if (rc)
             return rc;
     }
     return 0;
 }
 
-/* A trial's identity for the control streams: (rate, rounds). */
-static uint64_t trial_salt(const trial_t *t)
+/* Round 0 of a control is the ticket's round 0 (see trial.h): copy its rows. */
+static void copy_round0(trial_result_t *res, int arm)
 {
-    uint64_t bits;
-    memcpy(&bits, &t->rate, sizeof bits);
-    return rng_key(bits, (uint64_t)t->rounds, 0, 0);
+    for (int m = 0; m < N_METRICS; m++)
+        memcpy(res->curves[arm][m], res->curves[ARM_TICKET][m], (size_t)res->E * sizeof(float));
+    res->density[arm][0] = res->density[ARM_TICKET][0];
+    res->es_iter[arm][0] = res->es_iter[ARM_TICKET][0];
+    res->es_test_acc[arm][0] = res->es_test_acc[ARM_TICKET][0];
+    res->final_test_acc[arm][0] = res->final_test_acc[ARM_TICKET][0];
 }
 
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
 {
     const config_t *cfg = c->cfg;
-    mlp_t *net = &c->net;
+    net_t *net = &c->net;
     size_t n = net->n_params;
     int n_rounds = t->rounds, rc;
     double q = 1.0 - pow(1.0 - t->rate, 1.0 / n_rounds);
@@ -384,18 +428,12 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
             goto out;
     }
 
-    /* Reinit control: the ticket's mask of round r, fresh Glorot init. */
+    /* Reinit control: the ticket's mask of round r, a fresh Glorot init. */
     if (cfg->controls & CTRL_REINIT) {
-        for (int r = 0; r <= n_rounds; r++) {
-            for (size_t i = 0; i < n; i++) /* mask of round r: count > r */
-                c->ticket_mask[i] = 1.0f;
-            size_t k = 0;
-            for (int l = 0; l < net->n_layers; l++) {
-                const mlp_layer_t *L = &net->layers[l];
-                for (size_t i = 0; i < (size_t)L->in * L->out; i++, k++)
-                    c->ticket_mask[L->w_off + i] = counts[k] > r ? 1.0f : 0.0f;
-            }
-            mlp_init_params(net, c->start, (uint64_t)t->seed, RNG_REINIT, trial_salt(t) + (uint64_t)r);
+        copy_round0(res, ARM_REINIT);
+        for (int r = 1; r <= n_rounds; r++) {
+            mask_of_round(net, counts, r, c->ticket_mask);
+            net_init_params(net, c->start, (uint64_t)t->seed, RNG_REINIT, trial_salt(t) + (uint64_t)r);
             if ((rc = train(c, t, c->ticket_mask, ARM_REINIT, r, res, NULL)))
                 goto out;
         }
@@ -406,33 +444,27 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
     if (cfg->controls & CTRL_RANDOM) {
         for (size_t i = 0; i < n; i++)
             c->random_mask[i] = 1.0f;
-        for (int r = 0; r <= n_rounds; r++) {
-            if (r == 0) { /* identical to the ticket's round 0: same mask, init and data */
-                for (int m = 0; m < N_METRICS; m++)
-                    memcpy(res->curves[ARM_RANDOM][m], res->curves[ARM_TICKET][m],
-                           (size_t)res->E * sizeof(float));
-                res->density[ARM_RANDOM][0] = res->density[ARM_TICKET][0];
-                res->es_iter[ARM_RANDOM][0] = res->es_iter[ARM_TICKET][0];
-                res->es_test_acc[ARM_RANDOM][0] = res->es_test_acc[ARM_TICKET][0];
-                res->final_test_acc[ARM_RANDOM][0] = res->final_test_acc[ARM_TICKET][0];
-            } else {
-                size_t k = 0;
-                rng_t rg;
-                rng_init(&rg, rng_key((uint64_t)t->seed, RNG_RANDOM, (uint64_t)r, trial_salt(t)));
-                for (int l = 0; l < net->n_layers; l++) {
-                    const mlp_layer_t *L = &net->layers[l];
-                    size_t want = 0, nw = (size_t)L->in * L->out;
-                    for (size_t i = 0; i < nw; i++)
-                        want += counts[k + i] > r;
-                    k += nw;
-                    prune_seg_t s = layer_seg(L);
-                    if ((rc = prune_random(c->random_mask, s, prune_alive(c->random_mask, s) - want, &rg)))
-                        goto out;
-                }
-                memcpy(c->start, reset, n * sizeof(float));
-                if ((rc = train(c, t, c->random_mask, ARM_RANDOM, r, res, NULL)))
+        copy_round0(res, ARM_RANDOM);
+        count_active(net, c->random_mask, res->masks[ARM_RANDOM]);
+        for (int r = 1; r <= n_rounds; r++) {
+            size_t k = 0;
+            rng_t rg;
+            rng_init(&rg, rng_key((uint64_t)t->seed, RNG_RANDOM, (uint64_t)r, trial_salt(t)));
+            for (int l = 0; l < net->n_layers; l++) {
+                const net_layer_t *L = &net->layers[l];
+                size_t want = 0;
+                for (size_t i = 0; i < L->n_w; i++)
+                    want += counts[k + i] > r;
+                k += L->n_w;
+                if (!L->n_w)
+                    continue;
+                prune_seg_t s = layer_seg(L);
+                if ((rc = prune_random(c->random_mask, s, prune_alive(c->random_mask, s) - want, &rg)))
                     goto out;
             }
+            memcpy(c->start, reset, n * sizeof(float));
+            if ((rc = train(c, t, c->random_mask, ARM_RANDOM, r, res, NULL)))
+                goto out;
             count_active(net, c->random_mask, res->masks[ARM_RANDOM]);
         }
     }

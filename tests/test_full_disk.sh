@@ -5,15 +5,15 @@
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
 mkdir -p "$W/full"
-mount -t tmpfs -o size=600k tmpfs "$W/full" 2>/dev/null || skip "cannot mount tmpfs here"
+mount -t tmpfs -o size=2m tmpfs "$W/full" 2>/dev/null || skip "cannot mount tmpfs here"
 trap 'umount "$W/full" 2>/dev/null; rm -rf "$W"' EXIT
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
-SLOW="--set train.iterations=3000"
+SLOW="--set train.iterations=8000 --set model.hidden=64,32"
 "$TS" run "$W/job.ini" -o "$W/ref.h5" $SLOW 2>/dev/null || fail "reference run"
 
 # too large from the start: refused with the estimate, nothing written
-"$TS" run "$W/job.ini" -o "$W/full/big.h5" --set sweep.seeds="$(seq -s, 1 64)" 2>"$W/err"; rc=$?
+"$TS" run "$W/job.ini" -o "$W/full/big.h5" $SLOW --set sweep.seeds="$(seq -s, 1 64)" 2>"$W/err"; rc=$?
 [ $rc = 2 ] || fail "oversized sweep: exit $rc, want 2: $(cat "$W/err")"
 grep -q "needs about .* MB, but its file system has .* MB free" "$W/err" || fail "oversized sweep message: $(cat "$W/err")"
 [ -z "$(ls "$W/full")" ] || fail "oversized sweep left files: $(ls "$W/full")"

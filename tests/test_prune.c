@@ -67,7 +67,7 @@ static void test_trial_masks(int scope, int rounds, double rate)
     trial_t t = {.index = 0, .rate = rate, .rounds = rounds, .seed = 3};
     CHECK(trial_run(&c, &t, &res) == 0, "run: %s", res.error);
     double q = 1 - pow(1 - rate, 1.0 / rounds);
-    const mlp_t *net = &c.net;
+    const net_t *net = &c.net;
     size_t alive[CFG_MAX_LAYERS], total_alive = net->n_weights;
     for (int l = 0; l < net->n_layers; l++)
         alive[l] = (size_t)net->layers[l].in * net->layers[l].out;

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
-SLOW="--set train.iterations=3000"
+SLOW="--set train.iterations=8000 --set model.hidden=64,32"
 
 mpirun_ts 2 run "$W/job.ini" -o "$W/ref.h5" $SLOW 2>"$W/log" || { cat "$W/log"; fail "reference run"; }
 

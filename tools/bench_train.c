@@ -13,7 +13,7 @@
  *          stamps, which leaves out evaluations and set-up;
  *   gemm   the eight cblas_sgemm calls of one training step (forward, weight
  *          gradients, input gradients) on the same shapes, 2N times: the roofline;
- *   parts  mlp_forward, mlp_loss, mlp_backward and optim_step, each timed on
+ *   parts  net_forward, net_loss, net_backward and optim_step, each timed on
  *          its own over 2N steps of contiguous batches;
  *   eval   trial_evaluate on the validation and test splits: one evaluation
  *          point of a training run.
@@ -40,7 +40,7 @@
 #include "data.h"
 #include "err.h"
 #include "grid.h"
-#include "mlp.h"
+#include "net.h"
 #include "optim.h"
 #include "trial.h"
 
@@ -86,7 +86,7 @@ static void die(const char *what)
 /* GEMM floating-point operations of one training step of batch b:
  * forward and weight gradients of every layer, input gradients of all but
  * the first (nobody needs dLoss/dx). */
-static double step_flops(const mlp_t *m, int b)
+static double step_flops(const net_t *m, int b)
 {
     double f = 0;
     for (int l = 0; l < m->n_layers; l++) {
@@ -101,30 +101,30 @@ static double step_flops(const mlp_t *m, int b)
  * buffers (x [b][in] is the input batch): Z = A W^T, dW = dZ^T A, dA = dZ W.
  * Seconds of each step's forward and backward products go to fwd[s], bwd[s].
  */
-static void gemm_steps(mlp_t *m, const float *x, int b, int steps, double *fwd, double *bwd)
+static void gemm_steps(net_t *m, const float *x, int b, int steps, double *fwd, double *bwd)
 {
     float *scratch = m->grads; /* weight gradients land here, as in training */
     for (int s = 0; s < steps; s++) {
         double t0 = cpu_now();
         const float *a = x;
         for (int l = 0; l < m->n_layers; l++) {
-            const mlp_layer_t *L = &m->layers[l];
-            float *z = m->acts + m->act_off[l];
+            const net_layer_t *L = &m->layers[l];
+            float *z = m->acts + m->layers[l].act_off;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, L->out, L->in, 1.0f, a,
                         L->in, m->params + L->w_off, L->in, 0.0f, z, L->out);
             a = z;
         }
         double t1 = cpu_now();
         for (int l = m->n_layers - 1; l >= 0; l--) {
-            const mlp_layer_t *L = &m->layers[l];
-            const float *dz = m->deltas + m->act_off[l];
-            const float *al = l ? m->acts + m->act_off[l - 1] : x;
+            const net_layer_t *L = &m->layers[l];
+            const float *dz = m->deltas + m->layers[l].act_off;
+            const float *al = l ? m->acts + m->layers[l - 1].act_off : x;
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L->out, L->in, b, 1.0f, dz,
                         L->out, al, L->in, 0.0f, scratch + L->w_off, L->in);
             if (l)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, L->in, L->out, 1.0f, dz,
                             L->out, m->params + L->w_off, L->in, 0.0f,
-                            m->deltas + m->act_off[l - 1], L->in);
+                            m->deltas + m->layers[l - 1].act_off, L->in);
         }
         fwd[s] = t1 - t0;
         bwd[s] = cpu_now() - t1;
@@ -135,7 +135,7 @@ static void gemm_steps(mlp_t *m, const float *x, int b, int steps, double *fwd, 
  * timed on its own (p[0..3][s]: forward, loss, backward, optimizer), on
  * contiguous batches from the training split copied to x [b][dim] first
  * (untimed: in training the gathered batch is as fresh in the cache). */
-static void part_steps(mlp_t *m, optim_t *o, const dataset_t *tr, float *x, int b, int steps,
+static void part_steps(net_t *m, optim_t *o, const dataset_t *tr, float *x, int b, int steps,
                        double *p[4])
 {
     int64_t pos = 0;
@@ -146,11 +146,11 @@ static void part_steps(mlp_t *m, optim_t *o, const dataset_t *tr, float *x, int 
         const uint8_t *y = tr->y + pos;
         pos += b;
         double t0 = cpu_now();
-        mlp_forward(m, x, b);
+        net_forward(m, x, b, NULL);
         double t1 = cpu_now();
-        mlp_loss(m, y, b, NULL, 1);
+        net_loss(m, y, b, NULL, 1);
         double t2 = cpu_now();
-        mlp_backward(m, x, b);
+        net_backward(m, x, b);
         double t3 = cpu_now();
         optim_step(o, m->params, m->grads, m->mask);
         double t4 = cpu_now();
@@ -259,13 +259,13 @@ int main(int argc, char **argv)
     int B = cfg.batch, steps = 2 * iters, n = reps * steps;
 
     /* A model and optimizer of our own for the gemm and parts loops. */
-    mlp_t m;
+    net_t m;
     optim_t o;
-    if (mlp_create(&m, data.train.dim, cfg.hidden, cfg.n_hidden, DATA_CLASSES, B) ||
+    if (net_create(&m, &cfg, data.channels, data.rows, data.cols, DATA_CLASSES, B, B) ||
         optim_create(&o, cfg.optimizer, m.n_params, (float)cfg.lr, (float)cfg.momentum,
                      (float)cfg.beta1, (float)cfg.beta2, (float)cfg.eps))
         die("model");
-    mlp_init_params(&m, m.params, 1, RNG_INIT, 0);
+    net_init_params(&m, m.params, 1, RNG_INIT, 0);
     double flops = step_flops(&m, B);
     float *xb = xcalloc((size_t)B * data.train.dim, sizeof(float)); /* a batch */
     memcpy(xb, data.train.x, (size_t)B * data.train.dim * sizeof(float));
@@ -362,7 +362,7 @@ int main(int argc, char **argv)
     free(gf);
     free(gb);
     optim_free(&o);
-    mlp_free(&m);
+    net_free(&m);
     data_free(&data);
     return 0;
 }

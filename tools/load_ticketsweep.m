@@ -22,7 +22,10 @@ function r = load_ticketsweep(file, varargin)
 %     software_version, created, input_dim      root attributes
 %     n_trials (T), max_rounds (R), iteration [E x 1] (int32: iteration of each point)
 %     arms     {'ticket'; 'reinit'; 'random'}: the arms present (controls only if run)
-%     layers   {'fc1'; 'fc2'; ...}: the MLP's layers, the last is the output layer
+%     layers   {'conv1'; ...; 'fc1'; 'fc2'; ...}: the layers with weights in the model's
+%              order (convolutions first), the last is the output layer. A convolution's
+%              mask and theta0 are [3, 3, in, out, T] and [3, 3, in, out, S] (C order
+%              [T, out, in, 3, 3] reversed)
 %     grid     .rates [n_rates x 1], .rounds [n_rounds x 1] int32, .seeds [S x 1] int64
 %     trials   one column per field, T rows: .rate, .rounds (int32), .seed (int64),
 %              .status (int8: 0 pending, 1 done, 2 failed), .error (cellstr), .wall_seconds,
@@ -348,10 +351,15 @@ function s = order_fields(s, layers)
 end
 
 function names = sort_layers(names)
-% fc1, fc2, ..., fc10 in numeric order (fieldnames may come sorted as text).
+% The model's order: conv1, conv2, ..., then fc1, fc2, ..., fc10, each in numeric
+% order (fieldnames may come sorted as text).
   n = zeros(numel(names), 1);
   for i = 1:numel(names)
-    n(i) = str2double(names{i}(3:end));
+    if strncmp(names{i}, 'conv', 4)
+      n(i) = str2double(names{i}(5:end));
+    else
+      n(i) = 1e6 + str2double(names{i}(3:end));
+    end
   end
   [~, idx] = sort(n);
   names = names(idx);

@@ -38,6 +38,12 @@ PENDING, DONE, FAILED = 0, 1, 2
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 
 
+def _layer_order(name):
+    """The model's order of layer names: conv1, conv2, ..., then fc1, fc2, ..."""
+    conv = name.startswith("conv")
+    return (not conv, int(name[4:] if conv else name[2:]))
+
+
 class FormatError(ValueError):
     """The file is not a results file this module can read."""
 
@@ -53,7 +59,7 @@ class Results:
     """An open results file. Use load(path); close() or a with-block ends it.
 
     Attributes: path, trials (structured array, see below), rates, rounds_grid,
-    seeds (the grid), layers (["fc1", ...]), arms (present arms), iterations,
+    seeds (the grid), layers (["conv1", ..., "fc1", ...]: the model's order), arms (present arms), iterations,
     n_weights (prunable weights), config (configparser of the resolved job),
     config_text, attrs (root attributes as Python values), done (bool [T]).
 
@@ -90,7 +96,8 @@ class Results:
     def _read_tables(self):
         f = self.file
         self.attrs = {k: (_str(v) if isinstance(v, (bytes, np.bytes_, str)) else v.item()
-                          if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+                          if np.ndim(v) == 0 and hasattr(v, "item") else v)
+                      for k, v in f.attrs.items()}
         self.config_text = self.attrs.get("config", "")
         self.config = configparser.ConfigParser(interpolation=None)
         self.config.read_string(self.config_text)
@@ -107,7 +114,7 @@ class Results:
         self.trials["error"] = [_str(e) for e in tr["error"][:]]
         self.done = self.trials["status"] == DONE
         self.iterations = f["curves/iteration"][:]
-        self.layers = sorted(f["masks"].keys(), key=lambda s: int(s[2:]))
+        self.layers = sorted(f["masks"].keys(), key=_layer_order)
         self.n_weights = sum(int(np.prod(f["masks"][l].shape[1:])) for l in self.layers)
         self.arms = tuple(a for a in ARMS if a == "ticket" or f"controls/{a}" in f)
 

@@ -1,0 +1,308 @@
+/*
+ * net.c - forward and backward passes of the model (see net.h).
+ *
+ * Fully connected layer, forward: Z = A W^T + b, done as "copy b into every
+ * row of Z, then sgemm with beta = 1" (the bias rides in the product's own
+ * pass over Z), then ReLU in place. Backward: dW = dZ^T A, dA = dZ W; then
+ * one pass over dA turns it into dZ of the layer below (zero where that
+ * activation was not positive) and sums its columns into that layer's bias
+ * gradient. Convolutions, pools and dropout go through conv.c; every matrix
+ * product goes through blas_sgemm.
+ *
+ * Nothing here allocates after net_create: every buffer was sized there.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "conv.h"
+#include "err.h"
+#include "net.h"
+
+#define ACT_BUDGET_BYTES ((size_t)256 << 20) /* activations + deltas, evaluation batches */
+
+/* Append a layer with input shape (c, h, w); fills sizes and parameter offsets. */
+static net_layer_t *add_layer(net_t *n, int kind, int c, int h, int w, int out_c, size_t *off)
+{
+    net_layer_t *L = &n->layers[n->n_layers++];
+    memset(L, 0, sizeof *L);
+    L->kind = kind;
+    L->in_c = c, L->in_h = h, L->in_w = w;
+    if (kind == NET_FC) {
+        L->in_c = c * h * w, L->in_h = L->in_w = 1;
+        L->out_c = out_c, L->out_h = L->out_w = 1;
+        L->n_w = (size_t)L->in_c * out_c;
+        L->ndim = 2;
+        L->dims[0] = out_c, L->dims[1] = L->in_c;
+    } else if (kind == NET_CONV) {
+        L->out_c = out_c, L->out_h = h, L->out_w = w;
+        L->n_w = (size_t)out_c * c * 9;
+        L->ndim = 4;
+        L->dims[0] = out_c, L->dims[1] = c, L->dims[2] = L->dims[3] = 3;
+    } else {
+        L->out_c = c, L->out_h = h / 2, L->out_w = w / 2;
+    }
+    L->in = (size_t)L->in_c * L->in_h * L->in_w;
+    L->out = (size_t)L->out_c * L->out_h * L->out_w;
+    if (L->n_w) {
+        L->w_off = *off;
+        *off += L->n_w;
+        L->b_off = *off;
+        *off += (size_t)L->out_c;
+        n->n_weights += L->n_w;
+    }
+    return L;
+}
+
+int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
+               int batch, int eval_cap)
+{
+    memset(n, 0, sizeof *n);
+    size_t off = 0;
+    int c = channels, h = rows, w = cols, n_conv = 0, n_fc = 0;
+    n->in_c = channels, n->in_h = rows, n->in_w = cols;
+    for (int i = 0; i < cfg->n_conv; i++) {
+        if (cfg->conv[i] == CFG_POOL) {
+            if (h % 2 || w % 2)
+                return ts_fail(TS_EINPUT, "%s: model.conv entry %d: a 2x2 pool needs an even image size, here it is %dx%d",
+                               config_where(cfg, "model.conv"), i + 1, h, w);
+            add_layer(n, NET_POOL, c, h, w, c, &off);
+            h /= 2, w /= 2;
+            continue;
+        }
+        net_layer_t *L = add_layer(n, NET_CONV, c, h, w, cfg->conv[i], &off);
+        snprintf(L->name, sizeof L->name, "conv%d", ++n_conv);
+        L->relu = 1;
+        c = cfg->conv[i];
+    }
+    for (int i = 0; i <= cfg->n_hidden; i++) {
+        int out = i < cfg->n_hidden ? cfg->hidden[i] : classes;
+        net_layer_t *L = add_layer(n, NET_FC, c, h, w, out, &off);
+        snprintf(L->name, sizeof L->name, "fc%d", ++n_fc);
+        L->relu = i < cfg->n_hidden;
+        L->dropout = L->relu && cfg->dropout > 0;
+        c = out, h = w = 1;
+    }
+    n->n_params = off;
+    n->dropout = (float)cfg->dropout;
+
+    /* evaluation batches as large as eval_cap, or as the activation budget allows */
+    size_t per_example = 0, args = 0, keep = 0, col = 0;
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        per_example += L->out;
+        if (L->kind == NET_CONV && conv_col_floats(L->in_c, L->in_h, L->in_w) > col)
+            col = conv_col_floats(L->in_c, L->in_h, L->in_w);
+    }
+    size_t fit = ACT_BUDGET_BYTES / (per_example * 2 * sizeof(float) + 1);
+    n->max_batch = eval_cap < (int)fit ? eval_cap : (int)fit;
+    if (n->max_batch < batch)
+        n->max_batch = batch;
+    size_t act = 0;
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        L->act_off = act;
+        act += (size_t)n->max_batch * L->out;
+        if (L->kind == NET_POOL) {
+            L->arg_off = args;
+            args += (size_t)n->max_batch * L->out;
+        }
+        if (L->dropout) {
+            L->keep_off = keep;
+            keep += (size_t)n->max_batch * L->out;
+        }
+    }
+    n->params = ts_calloc(off, sizeof(float));
+    n->grads = ts_calloc(off, sizeof(float));
+    n->mask = ts_calloc(off, sizeof(float));
+    n->acts = ts_calloc(act, sizeof(float));
+    n->deltas = ts_calloc(act, sizeof(float));
+    n->col = ts_calloc(col, sizeof(float));
+    n->args = ts_calloc(args, sizeof(int32_t));
+    n->keep = ts_calloc(keep, 1);
+    if (!n->params || !n->grads || !n->mask || !n->acts || !n->deltas || !n->col || !n->args ||
+        !n->keep) {
+        net_free(n);
+        return TS_ERUN;
+    }
+    for (size_t i = 0; i < off; i++)
+        n->mask[i] = 1.0f;
+    return 0;
+}
+
+void net_free(net_t *n)
+{
+    free(n->params);
+    free(n->grads);
+    free(n->mask);
+    free(n->acts);
+    free(n->deltas);
+    free(n->col);
+    free(n->args);
+    free(n->keep);
+    memset(n, 0, sizeof *n);
+}
+
+void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uint64_t salt)
+{
+    uint64_t k = 0;
+    for (int l = 0; l < n->n_layers; l++) {
+        const net_layer_t *L = &n->layers[l];
+        if (!net_has_params(L))
+            continue;
+        rng_t r;
+        rng_init(&r, rng_key(seed, (uint64_t)purpose, k++, salt));
+        int kernel = L->kind == NET_CONV ? 9 : 1;
+        double std = sqrt(2.0 / ((double)L->in_c * kernel + (double)L->out_c * kernel));
+        float *wt = dst + L->w_off;
+        for (size_t i = 0; i < L->n_w; i++)
+            wt[i] = (float)(std * rng_normal(&r));
+        memset(dst + L->b_off, 0, (size_t)L->out_c * sizeof(float));
+    }
+}
+
+const float *net_forward(net_t *n, const float *x, int b, rng_t *dropout_rng)
+{
+    const float *a = x;
+    for (int l = 0; l < n->n_layers; l++) {
+        const net_layer_t *L = &n->layers[l];
+        float *z = n->acts + L->act_off;
+        const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
+        size_t count = (size_t)b * L->out;
+        switch (L->kind) {
+        case NET_FC:
+            for (int i = 0; i < b; i++)
+                memcpy(z + (size_t)i * L->out, bias, L->out * sizeof(float));
+            blas_sgemm(false, true, b, (int)L->out, (int)L->in, 1.0f, a, (int)L->in, wt,
+                       (int)L->in, 1.0f, z, (int)L->out);
+            break;
+        case NET_CONV:
+            conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
+            break;
+        case NET_POOL:
+            pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, n->args + L->arg_off);
+            break;
+        }
+        if (L->relu)
+            for (size_t i = 0; i < count; i++)
+                z[i] = z[i] > 0 ? z[i] : 0;
+        if (L->dropout && dropout_rng)
+            dropout_forward(z, n->keep + L->keep_off, count, n->dropout, dropout_rng);
+        a = z;
+    }
+    return a;
+}
+
+double net_loss(net_t *n, const uint8_t *y, int b, int64_t *correct, int want_grad)
+{
+    const net_layer_t *L = &n->layers[n->n_layers - 1];
+    const float *logits = n->acts + L->act_off;
+    float *d = n->deltas + L->act_off;
+    int k = (int)L->out;
+    double loss = 0;
+    int64_t ok = 0;
+    float inv_b = 1.0f / (float)b;
+    for (int i = 0; i < b; i++) {
+        const float *z = logits + (size_t)i * k;
+        int arg = 0;
+        float mx = z[0];
+        for (int j = 1; j < k; j++)
+            if (z[j] > mx) {
+                mx = z[j];
+                arg = j;
+            }
+        float sum = 0;
+        float *di = d + (size_t)i * k;
+        if (want_grad) /* keep each exponential for the gradient: one expf per logit */
+            for (int j = 0; j < k; j++) {
+                di[j] = expf(z[j] - mx);
+                sum += di[j];
+            }
+        else
+            for (int j = 0; j < k; j++)
+                sum += expf(z[j] - mx);
+        loss += (double)(logf(sum) + mx - z[y[i]]);
+        ok += arg == y[i];
+        if (want_grad) {
+            float inv = 1.0f / sum;
+            for (int j = 0; j < k; j++)
+                di[j] = di[j] * inv * inv_b;
+            di[y[i]] -= inv_b;
+        }
+    }
+    if (correct)
+        *correct = ok;
+    return loss;
+}
+
+/* db[j] = sum over the b rows of dz[i][j], rows in order. */
+static void column_sums(const float *restrict dz, int b, int n, float *restrict db)
+{
+    memset(db, 0, (size_t)n * sizeof(float));
+    for (int i = 0; i < b; i++)
+        for (int j = 0; j < n; j++)
+            db[j] += dz[(size_t)i * n + j];
+}
+
+/* ReLU' and the bias gradient in one pass: dz = a > 0 ? dz : 0 over [b][n],
+ * and db = its column sums (rows in order, as column_sums). */
+static void relu_grad_sums(float *restrict dz, const float *restrict a, int b, int n,
+                           float *restrict db)
+{
+    memset(db, 0, (size_t)n * sizeof(float));
+    for (int i = 0; i < b; i++) {
+        float *restrict d = dz + (size_t)i * n;
+        const float *restrict ai = a + (size_t)i * n;
+        for (int j = 0; j < n; j++) {
+            d[j] = ai[j] > 0 ? d[j] : 0;
+            db[j] += d[j];
+        }
+    }
+}
+
+/* Turn dLoss/d(output of layer L) in d into dLoss/d(its pre-activation):
+ * dropout', then ReLU' (fused with a fully connected layer's bias gradient). */
+static void activation_backward(net_t *n, const net_layer_t *L, float *d, int b)
+{
+    size_t count = (size_t)b * L->out;
+    if (L->dropout)
+        dropout_backward(d, n->keep + L->keep_off, count, n->dropout);
+    if (L->kind == NET_FC && L->relu)
+        relu_grad_sums(d, n->acts + L->act_off, b, (int)L->out, n->grads + L->b_off);
+    else if (L->relu)
+        relu_backward(d, n->acts + L->act_off, count);
+}
+
+void net_backward(net_t *n, const float *x, int b)
+{
+    int top = n->n_layers - 1;
+    column_sums(n->deltas + n->layers[top].act_off, b, (int)n->layers[top].out,
+                n->grads + n->layers[top].b_off);
+    for (int l = top; l >= 0; l--) {
+        const net_layer_t *L = &n->layers[l];
+        const float *dz = n->deltas + L->act_off;
+        const float *a = l ? n->acts + n->layers[l - 1].act_off : x;
+        float *dprev = l ? n->deltas + n->layers[l - 1].act_off : NULL;
+        const float *wt = n->params + L->w_off;
+        switch (L->kind) {
+        case NET_FC:
+            blas_sgemm(true, false, (int)L->out, (int)L->in, b, 1.0f, dz, (int)L->out, a,
+                       (int)L->in, 0.0f, n->grads + L->w_off, (int)L->in);
+            if (dprev)
+                blas_sgemm(false, false, b, (int)L->in, (int)L->out, 1.0f, dz, (int)L->out, wt,
+                           (int)L->in, 0.0f, dprev, (int)L->in);
+            break;
+        case NET_CONV:
+            conv_backward(a, wt, dz, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col,
+                          n->grads + L->w_off, n->grads + L->b_off, dprev);
+            break;
+        case NET_POOL:
+            if (dprev)
+                pool_backward(dz, n->args + L->arg_off, b, L->in_c, L->in_h, L->in_w, dprev);
+            break;
+        }
+        if (dprev)
+            activation_backward(n, &n->layers[l - 1], dprev, b);
+    }
+}
