@@ -75,11 +75,14 @@ test-cluster:
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) TEST_DIR=tests/cluster tests/run.sh
 
+# Benchmarks: the references (PyTorch, mpi4py) come from Debian too.
+BENCH_BIN = $(BUILD)/bench_train $(BUILD)/bench_sched $(BUILD)/bench_conv2
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench_train
+	@DEPS_EXTRA="python3-torch python3-mpi4py time" tools/deps.sh
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BUILD=$(BUILD) tools/bench.sh
 
-$(BUILD)/bench_train: tools/bench_train.c $(BUILD)/libticketsweep.a
+$(BUILD)/bench_%: tools/bench_%.c $(BUILD)/libticketsweep.a
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
 
 # Fuzzing: libFuzzer harnesses in tests/fuzz/ built with clang against the
