@@ -151,6 +151,7 @@ sweep() {
         >"$W/sweep.out" 2>&1 || { tail -n 20 "$W/sweep.out" >&2; die "the scaling sweep failed (np $1)"; }
     sec=$(sed -n 's/.* done, .* in \([0-9.]*\) s.*/\1/p' "$W/sweep.out" | tail -n 1)
     [ -n "$sec" ] || die "no sweep time in the output of ticketsweep (np $1)"
+    [ "$1" = 1 ] || grep "rank utilisation" "$W/sweep.out" >>"$W/sweepsum"
     echo "$sec $(awk '{ printf "%s %.2f", $1, $2 + $3 }' "$W/time")"
 }
 # together KEY ARGS...: bench_train ARGS alone, then NP copies at once; prints
@@ -198,6 +199,57 @@ scale=$(m scale); scale_w=$(m scale_wall); scale_c=$(m scale_cpu); ceil=$(m ceil
 share1=$(m share1); shareN=$(m shareN); s1=$(m sweep1); sN=$(m sweepN)
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# ---- 5: the scheduler ------------------------------------------------------------
+# bench_sched: SCHED_TASKS empty trials through sched_run (rank 0 serves between
+# its own trials, as in a sweep) at 8 and 16 ranks, against mpi4py's
+# MPIPoolExecutor mapping a no-op over as many tasks on as many ranks (its
+# workers started before the clock). Then the overhead inside a normal sweep:
+# ticketsweep's own summary of the scaling sweep above (HDF5 writes' share of
+# trial time, rank utilisation, workers' wait per trial).
+SCHED_TASKS=${BENCH_SCHED_TASKS:-4096}
+cat >"$W/pool.py" <<'POOLEOF'
+import sys, time
+from mpi4py.futures import MPIPoolExecutor
+def noop(i):
+    return i
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    with MPIPoolExecutor() as ex:
+        list(ex.map(noop, range(16)))
+        t = time.perf_counter()
+        list(ex.map(noop, range(n)))
+        print(n / (time.perf_counter() - t))
+POOLEOF
+for np in 8 16; do
+    progress "scheduler: $np ranks, $SCHED_TASKS empty trials, against MPIPoolExecutor"
+    for i in $(seq "$REPS"); do
+        mpirun --oversubscribe --bind-to none -np $np "$BUILD/bench_sched" "$SCHED_TASKS" 2>/dev/null |
+            awk '{ print $2 / $3, $4 }' >>"$W/sched$np"
+        mpirun --oversubscribe --bind-to none -np $np "$PY" -m mpi4py.futures "$W/pool.py" \
+            "$SCHED_TASKS" 2>/dev/null >>"$W/pool$np"
+    done
+done
+sched8=$(awk '{print $1}' "$W/sched8" | median); pool8=$(m pool8)
+sched16=$(awk '{print $1}' "$W/sched16" | median); pool16=$(m pool16)
+serve16=$(awk '{print $2}' "$W/sched16" | median)
+# ticketsweep's own summary of the NP-rank scaling sweeps, medians
+util=$(sed -n 's/.*rank utilisation \([0-9.]*\)%.*/\1/p' "$W/sweepsum" | median)
+h5share=$(sed -n 's/.*HDF5 writes \([0-9.]*\)%.*/\1/p' "$W/sweepsum" | median)
+waited=$(sed -n 's/.* \([0-9.]*\) us waited.*/\1/p' "$W/sweepsum" | median)
+
+# ---- 6: Conv-2 --------------------------------------------------------------------
+progress "Conv-2: ticketsweep against PyTorch, and against cblas_sgemm"
+for i in $(seq "$REPS"); do
+    "$BUILD/bench_conv2" --iters 12 >"$W/cv.$i"
+    "$PY" tools/bench_conv2_torch.py --iters 12 >"$W/cvt.$i"
+    echo "$(val conv2_samples_per_s "$W/cv.$i") $(val torch_conv2_samples_per_s "$W/cvt.$i")" |
+        awk '{ print $1 / $2 }' >>"$W/cvratio"
+    val conv2_samples_per_s "$W/cv.$i" >>"$W/cvsps"
+    val torch_conv2_samples_per_s "$W/cvt.$i" >>"$W/cvtsps"
+    val conv2_sgemm_share "$W/cv.$i" >>"$W/cvshare"
+    val conv2_gflops "$W/cv.$i" >>"$W/cvgf"
+done
+
 # ---- the table ------------------------------------------------------------------
 verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
 # a wall-clock scaling figure means little when the machine itself would not
@@ -235,6 +287,20 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
         "$(calc %.2f "$scale_c")" ">= 1.85x" "$(verdict "$scale_c >= 1.85")"
     printf '%-36s %12s %20s %6sx %8s  %s\n' "  with a core per rank: training" "" "CPU-time estimate" \
         "$(calc %.2f "$est")" ">= 1.85x" "$(verdict "$est >= 1.85")"
+    printf '%-36s %12s %20s %6sx %8s  %s\n' "5 dispatch trials/s, 8 ranks" "$(calc %.0f "$sched8")" \
+        "MPIPool $(calc %.0f "$pool8")" "$(calc %.1f "$sched8 / $pool8")" ">= 10x" \
+        "$(verdict "$sched8 >= 5000 && $sched8 / $pool8 >= 10")"
+    printf '%-36s %12s %20s %6sx %8s  %s\n' "  16 ranks" "$(calc %.0f "$sched16")" \
+        "MPIPool $(calc %.0f "$pool16")" "$(calc %.1f "$sched16 / $pool16")" ">= 10x" \
+        "$(verdict "$sched16 >= 5000 && $sched16 / $pool16 >= 10")"
+    printf '%-36s %12s\n' "  rank 0's time per request, 16 ranks" "$(calc %.1f "$serve16") us"
+    printf '%-36s %12s %20s %7s %8s  %s\n' "  HDF5 writes, share of trial time" "${h5share:-?}%" \
+        "(scaling sweep)" "" "< 2%" "$(verdict "${h5share:-100} < 2")"
+    printf '%-36s %12s %20s\n' "  rank utilisation, workers' wait" "${util:-?}%" "${waited:-?} us/trial"
+    printf '%-36s %12s %20s %6sx\n' "6 Conv-2 training samples/s" "$(m cvsps)" "PyTorch $(m cvtsps)" \
+        "$(calc %.2f "$(m cvratio)")"
+    printf '%-36s %12s %20s %7s\n' "  Conv-2 step GFLOP/s, share of sgemm" "$(m cvgf)" "" \
+        "$(calc %.1f%% "100 * $(m cvshare)")"
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
     echo
