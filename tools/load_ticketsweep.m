@@ -4,7 +4,7 @@ function r = load_ticketsweep(file, varargin)
 %   r = load_ticketsweep('results.h5')
 %   r = load_ticketsweep('results.h5', 'reader', READER)
 %
-%   Reads a file of format "ticketsweep-results" version 1 (docs/FORMAT.md) and refuses
+%   Reads a file of format "ticketsweep-results" version 1 (README.md, "The results file") and refuses
 %   any other format or version. READER is 'auto' (default: h5read/h5info/h5readatt in
 %   MATLAB, load in Octave), 'h5read' or 'load'. Octave's load cannot read HDF5
 %   attributes: there the root attributes are read with the h5dump program (package

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Read a ticketsweep results file (format "ticketsweep-results", version 1).
 
-The layout is described in docs/FORMAT.md. This module gives it back as numpy
+The layout is described in README.md, "The results file". This module gives it back as numpy
 arrays, with the rows of trials that are not done hidden (their contents are
 undefined in the file):
 
