@@ -16,6 +16,17 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_hwloc_base_binding_policy=no
 # keep Open MPI's session files out of shared /tmp clutter
 export TMPDIR=$W
 
+# A sanitizer build (make test DEBUG=1): memory errors and undefined behaviour
+# end the run with an error. Open MPI keeps allocations until exit, so leak
+# checking of MPI processes is left to the tests that set WANT_LEAKS=1 and
+# their suppressions (test_bad_input.sh); the C unit tests check leaks.
+case "$BUILD" in
+*debug*)
+    [ -n "${WANT_LEAKS:-}" ] || export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1"
+    ;;
+esac
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skipped: $*"; exit 77; }
 mpirun_ts() { np=$1; shift; mpirun --oversubscribe --bind-to none -np "$np" "$TS" "$@"; }
