@@ -18,6 +18,7 @@
 
 #include "cifar.h"
 #include "err.h"
+#include "gzio.h"
 
 /* Records read per gzread stage: 768 KiB. */
 #define CIFAR_STAGE_RECORDS 256
@@ -26,20 +27,6 @@
 #define CIFAR_MAX_RECORDS ((int64_t)1 << 21)
 /* The smallest capacity the blocks grow to. */
 #define CIFAR_FIRST_CAP 1024
-
-/* After gzread failed: TS_EINPUT saying why (a read error, or corrupt gzip data). */
-static int read_error(gzFile f, const char *path)
-{
-    int zerr;
-    const char *msg = gzerror(f, &zerr);
-    size_t plen = strlen(path);
-    if (zerr == Z_ERRNO)
-        return ts_fail(TS_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-    /* zlib's message starts with the path: do not say it twice */
-    if (!strncmp(msg, path, plen) && !strncmp(msg + plen, ": ", 2))
-        msg += plen + 2;
-    return ts_fail(TS_EINPUT, "%s: corrupt gzip data: %s", path, msg);
-}
 
 /* Read up to len bytes into buf, stopping early only at the end of the data;
  * *got receives the count. Returns 0, or TS_EINPUT on a read error, corrupt
@@ -50,14 +37,14 @@ static int read_stage(gzFile f, const char *path, uint8_t *buf, size_t len, size
     while (*got < len) {
         int n = gzread(f, buf + *got, (unsigned)(len - *got));
         if (n < 0)
-            return read_error(f, path);
+            return gzio_error(f, path, NULL);
         if (n == 0) {
             int zerr;
             gzerror(f, &zerr);
             if (zerr == Z_BUF_ERROR)
                 return ts_fail(TS_EINPUT, "%s: truncated gzip stream", path);
             if (zerr != Z_OK)
-                return read_error(f, path);
+                return gzio_error(f, path, NULL);
             break;
         }
         *got += (size_t)n;

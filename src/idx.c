@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "err.h"
+#include "gzio.h"
 #include "idx.h"
 
 #define IDX_MAGIC_IMAGES 2051
@@ -16,20 +17,6 @@
 #define IDX_MAX_BYTES ((int64_t)1 << 34)
 /* The body is read into a block that starts this large and doubles. */
 #define IDX_FIRST_CHUNK ((size_t)1 << 20)
-
-/* After gzread failed: TS_EINPUT saying why (a read error, or corrupt gzip data). */
-static int read_error(gzFile f, const char *path, const char *what)
-{
-    int zerr;
-    const char *msg = gzerror(f, &zerr);
-    size_t plen = strlen(path);
-    if (zerr == Z_ERRNO)
-        return ts_fail(TS_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-    /* zlib's message starts with the path: do not say it twice */
-    if (!strncmp(msg, path, plen) && !strncmp(msg + plen, ": ", 2))
-        msg += plen + 2;
-    return ts_fail(TS_EINPUT, "%s: corrupt gzip data in %s: %s", path, what, msg);
-}
 
 /* Read exactly len bytes; returns 0, or TS_EINPUT naming what was short. The
  * part (header or body) is `total` bytes, of which earlier calls read `before`. */
@@ -41,13 +28,13 @@ static int read_full(gzFile f, const char *path, void *buf, size_t len, size_t b
         unsigned chunk = len - got > (1u << 30) ? (1u << 30) : (unsigned)(len - got);
         int n = gzread(f, (char *)buf + got, chunk);
         if (n < 0)
-            return read_error(f, path, what);
+            return gzio_error(f, path, what);
         if (n == 0) {
             /* gzread returns 0 at EOF, but also when the compressed stream ends early */
             int zerr;
             gzerror(f, &zerr);
             if (zerr != Z_OK && zerr != Z_BUF_ERROR)
-                return read_error(f, path, what);
+                return gzio_error(f, path, what);
             return ts_fail(TS_EINPUT, "%s: truncated %s: expected %zu bytes, found %zu",
                            path, what, total, before + got);
         }
@@ -118,7 +105,7 @@ static int idx_load(idx_t *out, const char *path, uint32_t want_magic)
     unsigned char extra;
     int n = gzread(f, &extra, 1);
     if (n < 0) {
-        rc = read_error(f, path, "body");
+        rc = gzio_error(f, path, "body");
         goto out_close;
     }
     if (n > 0) {
