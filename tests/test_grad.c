@@ -103,6 +103,7 @@ int main(int argc, char **argv)
     net_forward(&n, x, 3, NULL);
     double l0 = net_loss(&n, y, 3, NULL, 0) / 3;
     CHECK(fabs(l0 - log(4)) < 1e-6, "loss at zero params %g, want %g", l0, log(4));
+    net_free(&n);
     /* a pool on an odd size is refused with the key */
     config_defaults(&cfg);
     cfg.n_conv = 1, cfg.conv[0] = CFG_POOL;
