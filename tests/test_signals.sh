@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
-SLOW="--set train.iterations=8000 --set model.hidden=64,32"
+SLOW="--set train.iterations=16000 --set model.hidden=64,32"
 
 "$TS" run "$W/job.ini" -o "$W/ref.h5" $SLOW 2>/dev/null || fail "reference run"
 
