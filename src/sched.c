@@ -72,7 +72,6 @@ typedef struct {
     /* rank 0 only */
     int *queue, qlen, qpos;
     char *busy;            /* [size]: worker has a trial in flight */
-    int *busy_trial;       /* [size] */
     int active;            /* workers not yet told to stop */
     int stopping, aborting;
     double deadline, t0;
@@ -182,7 +181,6 @@ static void serve_one(sched_t *s, MPI_Status *st)
     if (!s->stopping && s->qpos < s->qlen) {
         next = s->queue[s->qpos++];
         s->busy[src] = 1;
-        s->busy_trial[src] = next;
     } else {
         s->active--;
     }
@@ -271,8 +269,7 @@ static int run_root(sched_t *s, const char *to_run)
     int T = grid_size(s->cfg), rc = 0;
     s->queue = ts_calloc((size_t)T, sizeof(int));
     s->busy = ts_calloc((size_t)s->size, 1);
-    s->busy_trial = ts_calloc((size_t)s->size, sizeof(int));
-    if (!s->queue || !s->busy || !s->busy_trial)
+    if (!s->queue || !s->busy)
         return TS_ERUN;
     for (int t = 0; t < T; t++)
         if (to_run[t])
@@ -383,6 +380,5 @@ out:
     trial_ctx_free(&s.ctx);
     free(s.queue);
     free(s.busy);
-    free(s.busy_trial);
     return rc;
 }
