@@ -76,6 +76,7 @@ typedef struct {
     int32_t *perm;      /* [n_train] this epoch's order */
     trial_poll_fn poll;
     void *poll_arg;
+    int evaluating;     /* 1 while trial_evaluate runs (a poll then is not a step) */
     /* timing of the last run (for benchmarks), seconds */
     double t_train, t_eval;
 } trial_ctx_t;

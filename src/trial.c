@@ -177,6 +177,7 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
 {
     double sum = 0;
     int64_t correct = 0, chunk = c->net.max_batch;
+    c->evaluating = 1;
     for (int64_t i = 0; i < ds->n; i += chunk) {
         int b = (int)(ds->n - i < chunk ? ds->n - i : chunk);
         int64_t ok;
@@ -184,9 +185,12 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
         sum += net_loss(&c->net, ds->y + i, b, &ok, 0);
         correct += ok;
         /* an evaluation can take seconds: let the caller serve or stop meanwhile */
-        if (c->poll && c->poll(c->poll_arg))
+        if (c->poll && c->poll(c->poll_arg)) {
+            c->evaluating = 0;
             return TRIAL_ABORTED;
+        }
     }
+    c->evaluating = 0;
     *loss = sum / (double)ds->n;
     *acc = (double)correct / (double)ds->n;
     return 0;

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "blas.h"
 #include "config.h"
 #include "data.h"
@@ -43,39 +44,6 @@
 #include "net.h"
 #include "optim.h"
 #include "trial.h"
-
-/* CPU seconds of this thread: the clock of every per-step figure. The
- * machine may be shared, and a step that waited for a core has done no more
- * work; CPU time leaves the waiting out (cache and memory contention from
- * other processes stays in). Everything here runs in this one thread,
- * OpenBLAS included. */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Wall-clock seconds: for throughput where waiting counts. */
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of v[0..n) (sorts v). */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void die(const char *what)
 {
@@ -163,14 +131,16 @@ static void part_steps(net_t *m, optim_t *o, const dataset_t *tr, float *x, int 
 
 /* The training loop calls its poll hook once per step: record the time. */
 typedef struct {
+    const trial_ctx_t *ctx;
     double *t;
     int n, cap;
 } stamps_t;
 
+/* Evaluations poll between their batches too: those polls are not steps. */
 static int stamp(void *arg)
 {
     stamps_t *st = arg;
-    if (st->n < st->cap)
+    if (!st->ctx->evaluating && st->n < st->cap)
         st->t[st->n++] = cpu_now();
     return 0;
 }
@@ -185,12 +155,13 @@ static int stamp(void *arg)
 static int train_steps(trial_ctx_t *ctx, const trial_t *t, trial_result_t *res, int iters,
                        double *stamps, double *out, double *wall)
 {
-    stamps_t st = {stamps, 0, 2 * iters};
+    stamps_t st = {ctx, stamps, 0, 2 * iters};
     ctx->poll = stamp;
     ctx->poll_arg = &st;
     ctx->t_train = ctx->t_eval = 0;
     if (trial_run(ctx, t, res))
         die("training");
+    ctx->poll = NULL; /* st goes out of scope */
     int n = 0;
     for (int i = 1; i < st.n; i++)
         if (i != iters)
@@ -301,10 +272,11 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    { /* warm-up: page the data in, settle the clocks */
+    { /* warm-up: page the data in, settle the clocks (the buffers hold n steps) */
         double *p[4] = {part[0], part[1], part[2], part[3]};
-        part_steps(&m, &o, &data.train, xb, B, 50, p);
-        gemm_steps(&m, xb, B, 50, gf, gb);
+        int warm = n < 50 ? n : 50;
+        part_steps(&m, &o, &data.train, xb, B, warm, p);
+        gemm_steps(&m, xb, B, warm, gf, gb);
     }
     int nt = 0; /* training steps recorded */
     for (int r = 0; r < reps; r++) {
