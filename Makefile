@@ -83,7 +83,7 @@ bench: deps
 	@BUILD=$(BUILD) tools/bench.sh
 
 $(BUILD)/bench_%: tools/bench_%.c $(BUILD)/libticketsweep.a
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -iquote tools $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
 
 # Fuzzing: libFuzzer harnesses in tests/fuzz/ built with clang against the
 # parser sources (no MPI, no HDF5), each run for FUZZ_SECONDS, one job, niced.

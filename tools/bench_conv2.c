@@ -23,31 +23,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "blas.h"
 #include "config.h"
 #include "err.h"
 #include "net.h"
 #include "optim.h"
 #include "rng.h"
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* One step's matrix products through cblas_sgemm, on scratch buffers big
  * enough for every shape (contents do not matter for the time). */
