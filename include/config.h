@@ -52,6 +52,8 @@ typedef struct {
     /* [sweep] */
     double rates[CFG_MAX_LIST];
     int n_rates;
+    double per_round[CFG_MAX_LIST]; /* instead of rates: the fraction pruned each round */
+    int n_per_round;
     int rounds[CFG_MAX_LIST];
     int n_rounds;
     int64_t seeds[CFG_MAX_LIST];

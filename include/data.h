@@ -30,5 +30,7 @@ typedef struct {
  * the file (or the job-file key) and the fault. */
 int data_load(data_t *d, const config_t *cfg);
 void data_free(data_t *d);
+/* Bytes the three splits hold. */
+double data_bytes(const data_t *d);
 
 #endif

@@ -1,6 +1,11 @@
 /*
- * grid.h - the sweep's trials in a fixed order: rate-major, then round count,
- * then seed. Trial t's index never depends on how or where it runs.
+ * grid.h - the sweep's cells (trials) in a fixed order: rate-major, then
+ * round count, then seed. Cell t's index never depends on how or where it runs.
+ *
+ * The rate axis is either sweep.rates (a cell prunes its rate p over n rounds
+ * at q = 1 - (1 - p)^(1/n) a round: rates and rounds crossed) or
+ * sweep.per_round (a cell prunes q a round for n rounds: rate 1 - (1 - q)^n,
+ * the paper's schedule).
  */
 #ifndef TS_GRID_H
 #define TS_GRID_H
@@ -12,18 +17,21 @@
 typedef struct {
     int index;      /* t in [0, T) */
     int rate_i, rounds_i, seed_i;
-    double rate;
+    double rate;    /* fraction of weights removed by the last round */
+    double q;       /* fraction removed each round */
     int rounds;
     int64_t seed;
 } trial_t;
 
-/* Number of trials T. */
+/* Number of cells T. */
 int grid_size(const config_t *cfg);
-/* Trial t of the grid. */
+/* The rate axis: sweep.per_round when given, else sweep.rates; *n its length. */
+const double *grid_axis(const config_t *cfg, int *n);
+/* Cell t of the grid. */
 trial_t grid_trial(const config_t *cfg, int t);
 /* Largest round count R over the grid. */
 int grid_max_rounds(const config_t *cfg);
-/* Relative cost of a trial in trainings: rounds + 1, plus rounds per control. */
+/* Trainings of a cell computed on its own (no sharing): rounds + 1, plus rounds per control. */
 double grid_cost(const config_t *cfg, const trial_t *t);
 
 #endif

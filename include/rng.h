@@ -14,9 +14,10 @@
 enum rng_purpose {
     RNG_INIT = 1,    /* theta0 of a seed */
     RNG_DATA = 2,    /* minibatch order: a = epoch */
-    RNG_REINIT = 3,  /* reinit control: a = round, b = trial identity */
-    RNG_RANDOM = 4,  /* random-mask control: a = round, b = trial identity */
-    RNG_DROPOUT = 5, /* dropout masks: a = round, b = iteration */
+    RNG_REINIT = 3,  /* reinit control's weights (seed: the node's key) */
+    RNG_RANDOM = 4,  /* random-mask control's mask (seed: the node's key) */
+    RNG_DROPOUT = 5, /* dropout masks: a = arm, b = round (seed: the node's key) */
+    RNG_NODE = 6,    /* a training's identity (graph.c): chained over its pruning history */
 };
 
 typedef struct {

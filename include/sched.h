@@ -1,13 +1,21 @@
 /*
- * sched.h - the sweep scheduler: rank 0 hands trials to ranks as they become free.
+ * sched.h - the sweep scheduler: rank 0 hands out the trainings of the
+ * sweep's graph (graph.h) to ranks as they become free.
  *
- * Rank 0 is a worker too: it trains trials itself and, between minibatches (the
- * trial's poll hook), answers the other ranks' requests, so `mpirun -np C` keeps
- * all C cores training. Trials go out longest first. Every rank writes its own
- * trials into the shared store.
+ * Rank 0 plans nothing new: every rank holds the same graph. Rank 0 tracks
+ * which trainings are ready (their dependencies done), hands them out longest
+ * remaining path first, preferring a rank that already holds a training's
+ * inputs (a chain stays on its rank), and trains too: between minibatches (the
+ * training's poll hook) it answers the other ranks, so `mpirun -np C` keeps
+ * all C cores training. A training's inputs (mask histories, the rewind point)
+ * travel in MPI messages, never through the shared file: each rank sends what
+ * its training produced to rank 0 with its report, and rank 0 keeps a history
+ * only while a training that needs it has not started. Every rank writes its
+ * own trainings into the shared store; rank 0 writes a cell's status once all
+ * its trainings are written.
  *
- * Stopping: on SIGTERM, SIGINT or SIGUSR1 rank 0 stops handing out trials;
- * trials in flight may finish within grace_seconds, after which they are
+ * Stopping: on SIGTERM, SIGINT or SIGUSR1 rank 0 stops handing out trainings;
+ * trainings in flight may finish within grace_seconds, after which they are
  * abandoned and left pending. The store is closed cleanly either way.
  */
 #ifndef TS_SCHED_H
@@ -16,34 +24,48 @@
 #include <mpi.h>
 
 #include "data.h"
+#include "graph.h"
 #include "store.h"
+#include "trial.h"
 
 typedef struct {
     double grace_seconds;     /* after a stop signal */
-    /* What running a trial means: NULL for trial_run. The scheduler benchmark
-     * plugs in an empty trial here to measure dispatching alone. */
-    int (*run)(void *arg, const trial_t *t, trial_result_t *res);
+    /* What running a training means: NULL for trial_run_node. The scheduler
+     * benchmark plugs in an empty training here to measure dispatching alone. */
+    int (*run)(void *arg, trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
+               const node_out_t *out, node_result_t *res);
     void *run_arg;
 } sched_opts_t;
 
+/* Where a sweep starts from (rank 0's copy is used). */
 typedef struct {
-    int done, failed, pending;          /* of the trials this run was given */
+    const char *to_run;       /* [N] trainings to run */
+    const char *done;         /* [N] trainings done in the file already (NULL: none) */
+    const double *wall;       /* [N] their wall seconds (NULL: none) */
+    const char *cells;        /* [T] cells to complete in this run (status written when done) */
+} sched_plan_t;
+
+typedef struct {
+    int done, failed, pending;          /* trainings this run was given */
+    int cells_done, cells_failed, cells_pending; /* cells this run was given */
     int interrupted;                    /* a stop signal arrived */
     double seconds;
-    double busy_seconds;                /* summed over ranks: time in trials and their writes */
+    double busy_seconds;                /* summed over ranks: time in trainings and their writes */
     double write_seconds;               /* of which writing the results file */
     double serve_seconds;               /* rank 0's time answering requests */
     int served;                         /* requests answered */
-    double wait_seconds;                /* workers' time from asking to getting a trial */
-    int waits;                          /* trials run by workers */
+    double wait_seconds;                /* workers' time from asking to getting a training */
+    int waits;                          /* trainings run by workers */
+    double sent_bytes;                  /* mask histories and rewind points rank 0 sent */
+    double peak_held_bytes;             /* most bytes of inputs rank 0 held at once */
 } sched_stats_t;
 
-/* Install the stop-signal handlers (before any trial). */
+/* Install the stop-signal handlers (before any training). */
 void sched_install_signals(void);
-/* Run the sweep (collective over comm). to_run[t] != 0 marks the trials to run
- * (rank 0's copy is used); results go to store (none when NULL). Returns 0 or
- * TS_ERUN; outcomes are in *stats on rank 0. */
-int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, store_t *store,
-              const sched_opts_t *opts, const char *to_run, sched_stats_t *stats);
+/* Run the sweep (collective over comm). Results go to store (none when NULL).
+ * Returns 0 or TS_ERUN; outcomes are in *stats on rank 0. */
+int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const graph_t *g,
+              store_t *store, const sched_opts_t *opts, const sched_plan_t *plan,
+              sched_stats_t *stats);
 
 #endif

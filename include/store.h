@@ -1,13 +1,17 @@
 /*
- * store.h - the results file (HDF5, format "ticketsweep-results" version 1).
+ * store.h - the results file (HDF5, format "ticketsweep-results" version 2).
  *
  * Parallel pattern (IOR, and the HDF Group's collective calling rules): all
  * ranks of comm create or open the file through the MPI-IO driver and create
  * or open every object together, up front; the file is then flushed, and from
- * there on only raw-data writes happen, each rank writing its own trial's rows
- * with independent transfers, the trial's status last. So a job killed at any
- * moment leaves a file whose structure is intact and in which every trial with
- * status done has complete data. store_close is collective.
+ * there on only raw-data writes happen with independent transfers. A training
+ * (a node of the graph, graph.h) is written by the rank that ran it: its round
+ * of every cell it belongs to, the mask histories its dependents need, then
+ * its status. A cell's status is written by rank 0 once all its trainings are
+ * written. So a job killed at any moment leaves a file whose structure is
+ * intact, in which every training and every cell with status done has
+ * complete data, and from which a resume restarts only the trainings that
+ * were in flight. store_close is collective.
  *
  * Layout: see README.md, "The results file".
  */
@@ -19,11 +23,12 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "graph.h"
 #include "net.h"
 #include "trial.h"
 
 #define STORE_FORMAT "ticketsweep-results"
-#define STORE_VERSION 1
+#define STORE_VERSION 2
 #define STORE_MAX_DS 128
 
 typedef struct {
@@ -38,30 +43,54 @@ typedef struct {
     hid_t file;
     MPI_Comm comm;
     int rank;
-    int T, R1, E, n_seeds;
+    int T, R1, E, n_seeds, N;
     const config_t *cfg;
     const net_t *net;      /* the layer table: shapes of masks and theta0 */
+    const graph_t *g;      /* the trainings */
     int n_ds;
     store_ds_t ds[STORE_MAX_DS];
     char path[CFG_PATH];
 } store_t;
 
 /* Create path (collective over comm). Fails with TS_EINPUT if it exists and
- * !overwrite. Rank 0 writes the grid, trial table, evaluation iterations and
- * pending statuses; theta0 comes with store_write_theta0. */
+ * !overwrite. Rank 0 writes the grid, trial and node tables, evaluation
+ * iterations and pending statuses; theta0 comes with store_write_theta0. */
 int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                 const net_t *net, int overwrite);
+                 const net_t *net, const graph_t *g, int overwrite);
 /* Open an existing file for resuming or merging (collective). Checks the format
- * and version, and that the file's job equals cfg (else TS_EINPUT naming the
- * keys that differ). readonly opens without file locking. */
+ * and version, that the file's job equals cfg (else TS_EINPUT naming the keys
+ * that differ) and that it holds g's trainings. readonly opens without file
+ * locking. */
 int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-               const net_t *net, int readonly);
+               const net_t *net, const graph_t *g, int readonly);
 /* Read the job and the input shape (channels, rows, cols) of a results file
  * without opening it for writing (serial, no locking): for resume, merge and
- * status. cfg is filled from the file's `config` attribute. */
-int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17]);
+ * status. cfg is filled from the file's `config` attribute; *shared (when not
+ * NULL) says whether the file's trainings were shared between cells. */
+int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17], int *shared);
 /* theta0 of seed index si (independent write; any rank). */
 int store_write_theta0(store_t *s, int si, const float *theta0);
+/*
+ * Write training x (any rank, independent writes): its results in round k of
+ * every (cell, arm) it belongs to (and, where it is a cell's last round, the
+ * cell's mask row and the padding of later rounds), the mask histories of
+ * its ticket children (children[i], graph order; NULL when none) and its own
+ * (own: random nodes and roots), the seed's rewind point (round 0), then its
+ * ledger and status (STATUS_DONE or STATUS_FAILED with nr->error).
+ */
+int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uint8_t *const *children,
+                     const uint8_t *own, const float *rewind, double wall, int rank, const char *host);
+/* Cell t's ledger and status (rank 0, once its trainings are written). */
+int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
+                     const char *host);
+/* Every node's status and wall seconds, [N] each. */
+int store_read_nodes(store_t *s, int8_t *status, double *wall);
+/* Node x's mask history [n_weights] (written by its parent or by itself). */
+int store_read_counts(store_t *s, int x, uint8_t *counts);
+/* The rewind point of seed index si [n_params]. */
+int store_read_rewind(store_t *s, int si, float *rewind);
+/* Copy node x's row (history, ledger, status) from src to dst (merge). */
+int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf);
 /* Write trial t's rows from res, then its ledger (wall, rank, host), then its status. */
 int store_write_trial(store_t *s, int t, const trial_result_t *res, double wall, int rank,
                       const char *host);
@@ -74,7 +103,7 @@ int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64],
 /* Flush (collective). */
 int store_flush(store_t *s);
 /* Bytes the file will take once every trial is written (its datasets' sizes). */
-double store_estimate_bytes(const config_t *cfg, const net_t *net);
+double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t *g);
 /* Bytes free for unprivileged users on the file system that holds path's
  * folder; -1 when unknown. */
 double store_free_bytes(const char *path);

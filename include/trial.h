@@ -1,24 +1,29 @@
 /*
- * trial.h - one lottery-ticket trial: iterative magnitude pruning with resets
- * to theta0 (or to a rewind point), and its controls.
+ * trial.h - the trainings of the lottery-ticket experiment: iterative magnitude
+ * pruning with resets to theta0 (or to a rewind point), and its controls.
  *
- * Round 0 trains the dense network from theta0. After round r < n each layer
- * loses round(q * alive) of its surviving weights with the smallest trained
- * magnitude, q = 1 - (1 - p)^(1/n) (the output layer at output_scale * q), the
- * survivors are reset and trained again: n + 1 trainings. Controls:
+ * The unit of work is one training, a node of the sweep's graph (graph.h):
+ * trial_run_node trains it from its inputs (the mask history of its ticket,
+ * the rewind point) and produces what its dependents need (the masks of its
+ * ticket children, pruned from its trained weights; a random control's own
+ * mask history). A mask history is a byte per weight: in how many of rounds
+ * 0..k the weight was active; masks are nested, so the mask of round k is
+ * `counts == k + 1`, and the history of a cell's last round is the cell's
+ * mask row in the results file.
+ *
+ * A cell (trial) of n rounds is n + 1 ticket trainings; after round r < n each
+ * layer loses round(q * alive) of its surviving weights with the smallest
+ * trained magnitude (the output layer at output_scale * q, convolutions at
+ * conv_scale * q; global scope: round(q * alive) over all layers). Controls:
  *   reinit  each round's mask trained again from a fresh random init;
  *   random  a random mask with the ticket's per-layer counts, nested across
- *           rounds, trained from theta0.
+ *           rounds, trained from theta0 (or the rewind point).
  * Round 0 of either control is the dense network: the ticket's round 0 is
- * recorded there (for the random control it is the same run bit for bit; for
- * reinit, a dense network from another random init is the same experiment as
- * the ticket's own dense network from theta0), so controls train rounds 1..n.
- * Layer-wise, convolutions lose conv_scale * q a round, the output layer
- * output_scale * q.
+ * recorded there, so controls train rounds 1..n.
  *
- * Everything a trial computes depends only on (config, data, trial); no MPI,
- * no files. A poll callback, called once per minibatch, lets a caller serve
- * other work or stop the trial.
+ * Everything a training computes depends only on (config, data, node); no
+ * MPI, no files. A poll callback, called once per minibatch and between
+ * evaluation batches, lets a caller serve other work or stop the training.
  */
 #ifndef TS_TRIAL_H
 #define TS_TRIAL_H
@@ -27,11 +32,11 @@
 
 #include "config.h"
 #include "data.h"
+#include "graph.h"
 #include "grid.h"
 #include "net.h"
 #include "optim.h"
 
-enum { ARM_TICKET, ARM_REINIT, ARM_RANDOM, N_ARMS };
 enum { M_TRAIN_LOSS, M_VAL_LOSS, M_VAL_ACC, M_TEST_LOSS, M_TEST_ACC, N_METRICS };
 extern const char *const trial_arm_names[N_ARMS];    /* "ticket", "reinit", "random" */
 extern const char *const trial_metric_names[N_METRICS];
@@ -58,6 +63,32 @@ typedef struct {
     char error[160];                  /* reason when failed */
 } trial_result_t;
 
+/* What one training produces for the results file: one round of one arm. */
+typedef struct {
+    int E;
+    float *curves[N_METRICS]; /* [E] */
+    double density;           /* fraction of weights active */
+    int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
+    float es_test_acc, final_test_acc;
+    char error[160];          /* reason when failed */
+} node_result_t;
+
+/* A training's inputs (see trial_run_node). */
+typedef struct {
+    const uint8_t *counts;        /* ticket: its own mask history; reinit: its twin ticket's;
+                                     random: its previous random node's (all 1 at round 1) */
+    const uint8_t *ticket_counts; /* random: the twin ticket's history (per-layer survivors) */
+    const float *rewind;          /* the seed's rewind point, or NULL: start from theta0 */
+} node_in_t;
+
+/* Where a training puts what its dependents need; NULL fields are not wanted. */
+typedef struct {
+    uint8_t **children; /* ticket: history of each ticket child, in graph order */
+    uint8_t *counts;    /* random: its own history */
+    float *rewind;      /* ticket round 0, rewinding: parameters at rewind_iteration [n_params] */
+    float *weights;     /* trained parameters [n_params] */
+} node_out_t;
+
 typedef int (*trial_poll_fn)(void *arg); /* nonzero: stop the trial now */
 
 typedef struct {
@@ -71,6 +102,8 @@ typedef struct {
     float *start;       /* [n_params] where the next training starts */
     float *ticket_mask; /* [n_params] */
     float *random_mask; /* [n_params] */
+    float *child_mask;  /* [n_params] pruning scratch */
+    int64_t theta0_seed; /* seed theta0 holds, or -1 */
     float *xb;          /* [batch][dim] gathered minibatch */
     uint8_t *yb;        /* [batch] */
     int32_t *perm;      /* [n_train] this epoch's order */
@@ -98,9 +131,20 @@ void trial_result_clear(trial_result_t *r);
 /* theta0 of a seed: depends only on (seed, architecture). */
 void trial_theta0(const net_t *net, int64_t seed, float *dst);
 
-/* Run trial t into res. Returns 0 (res->status DONE), TRIAL_FAILED (status FAILED,
- * res->error says why, e.g. divergence), TRIAL_ABORTED (poll asked to stop;
- * res is pending) or TS_ERUN. */
+int node_result_create(node_result_t *r, int E);
+void node_result_free(node_result_t *r);
+
+/*
+ * Train node x of graph g from `in` (see node_in_t); results into res, what
+ * dependents need into out. Returns 0, TRIAL_FAILED (res->error says why, e.g.
+ * divergence), TRIAL_ABORTED (the poll hook asked to stop) or TS_ERUN.
+ */
+int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
+                   const node_out_t *out, node_result_t *res);
+
+/* Run cell (trial) t on its own, every training here in order, into res: for
+ * tests and benchmarks. Same return values as trial_run_node (res->status
+ * DONE, FAILED or PENDING). */
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res);
 
 /* Evaluate the current parameters on a split: mean loss and accuracy. Calls

@@ -77,7 +77,9 @@ static const key_t_ keys[] = {
     {"prune", "controls", K_FLAGS, F(controls), 0, "none", "reinit|random",
      "none, or a list of reinit (same mask, fresh init) and random (random mask, theta0)"},
     {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
-     "pruning rates: fraction of each layer's weights removed by the last round"},
+     "pruning rates: fraction of each layer's weights removed by the last round (crossed with rounds)"},
+    {"sweep", "per_round", K_DLIST, F(per_round), F(n_per_round), "", NULL,
+     "instead of rates: fraction pruned each round (the paper's schedule: 0.2); rate = 1 - (1 - q)^rounds"},
     {"sweep", "rounds", K_INTLIST, F(rounds), F(n_rounds), "1, 2", NULL,
      "pruning round counts (1..254)"},
     {"sweep", "seeds", K_I64LIST, F(seeds), F(n_seeds), "1, 2", NULL, "seeds (theta0 and data order)"},
@@ -367,6 +369,8 @@ static void key_format(const key_t_ *k, const config_t *cfg, char *out, size_t l
     case K_DLIST:
     case K_LAYERS: {
         int n = *(const int *)((const char *)cfg + k->count_off);
+        if (k->off == F(rates) && cfg->n_per_round > 0) /* per_round replaces the default rates */
+            n = 0;
         for (int i = 0; i < n && used < len; i++) {
             const char *sep = i ? ", " : "";
             if (k->type == K_LAYERS && ((const int *)base)[i] == CFG_POOL)
@@ -671,8 +675,19 @@ int config_validate(const config_t *cfg)
     if (cfg->rewind_iteration < 0 || cfg->rewind_iteration > cfg->iterations)
         return BAD("prune.rewind_iteration", "= %lld is outside [0, train.iterations = %lld]",
                    (long long)cfg->rewind_iteration, (long long)cfg->iterations);
-    if (cfg->n_rates < 1)
-        return BAD("sweep.rates", "is empty");
+    if (cfg->n_per_round > 0 && cfg->n_rates > 0 && strcmp(config_where(cfg, "sweep.rates"), "default"))
+        return ts_fail(TS_EINPUT, "sweep.per_round (%s) and sweep.rates (%s) are both given: a sweep is "
+                       "either crossed (rates x rounds) or per-round (per_round x rounds); keep one",
+                       config_where(cfg, "sweep.per_round"), config_where(cfg, "sweep.rates"));
+    if (cfg->n_rates < 1 && cfg->n_per_round < 1)
+        return BAD("sweep.rates", "is empty: give sweep.rates or sweep.per_round");
+    for (int i = 0; i < cfg->n_per_round; i++) {
+        if (!(cfg->per_round[i] > 0 && cfg->per_round[i] < 1))
+            return BAD("sweep.per_round", "entry %g is outside (0, 1)", cfg->per_round[i]);
+        for (int j = 0; j < i; j++)
+            if (cfg->per_round[j] == cfg->per_round[i])
+                return BAD("sweep.per_round", "lists %g twice", cfg->per_round[i]);
+    }
     if (cfg->n_rounds < 1)
         return BAD("sweep.rounds", "is empty");
     if (cfg->n_seeds < 1)

@@ -170,3 +170,12 @@ void data_free(data_t *d)
     split_free(&d->val);
     split_free(&d->test);
 }
+
+double data_bytes(const data_t *d)
+{
+    const dataset_t *s[] = {&d->train, &d->val, &d->test};
+    double b = 0;
+    for (int i = 0; i < 3; i++)
+        b += (double)s[i]->n * ((double)s[i]->dim * sizeof(float) + 1);
+    return b;
+}

@@ -1,21 +1,39 @@
 /* grid.c - see grid.h. */
+#include <math.h>
+
 #include "grid.h"
+
+const double *grid_axis(const config_t *cfg, int *n)
+{
+    *n = cfg->n_per_round > 0 ? cfg->n_per_round : cfg->n_rates;
+    return cfg->n_per_round > 0 ? cfg->per_round : cfg->rates;
+}
 
 int grid_size(const config_t *cfg)
 {
-    return cfg->n_rates * cfg->n_rounds * cfg->n_seeds;
+    int n;
+    grid_axis(cfg, &n);
+    return n * cfg->n_rounds * cfg->n_seeds;
 }
 
 trial_t grid_trial(const config_t *cfg, int t)
 {
     trial_t tr;
+    int n;
+    const double *axis = grid_axis(cfg, &n);
     tr.index = t;
     tr.seed_i = t % cfg->n_seeds;
     tr.rounds_i = t / cfg->n_seeds % cfg->n_rounds;
     tr.rate_i = t / (cfg->n_seeds * cfg->n_rounds);
-    tr.rate = cfg->rates[tr.rate_i];
     tr.rounds = cfg->rounds[tr.rounds_i];
     tr.seed = cfg->seeds[tr.seed_i];
+    if (cfg->n_per_round > 0) {
+        tr.q = axis[tr.rate_i];
+        tr.rate = 1.0 - pow(1.0 - tr.q, tr.rounds);
+    } else {
+        tr.rate = axis[tr.rate_i];
+        tr.q = 1.0 - pow(1.0 - tr.rate, 1.0 / tr.rounds);
+    }
     return tr;
 }
 

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "data.h"
 #include "err.h"
+#include "graph.h"
 #include "grid.h"
 #include "sched.h"
 #include "store.h"
@@ -74,7 +75,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"
-            "                       [--shard I/N] [--grace SECONDS]\n"
+            "                       [--shard I/N] [--grace SECONDS] [--dry-run] [--no-share]\n"
             "       ticketsweep merge OUT.h5 SHARD.h5... [--force]\n"
             "       ticketsweep status FILE.h5\n"
             "       ticketsweep --help | --version\n\n"
@@ -84,10 +85,15 @@ static void usage(FILE *out)
             "  -s, --set S.K=V     override a job-file key (repeatable)\n"
             "  -r, --resume        continue FILE: run the trials not done (config must match)\n"
             "  -f, --force         overwrite FILE and start over\n"
-            "      --shard I/N     run only trials t with t mod N = I (default under a Slurm\n"
-            "                      job array: from SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
-            "  -g, --grace SEC     after SIGTERM/SIGINT/SIGUSR1, let trials in flight finish\n"
-            "                      for SEC seconds (default 60), then leave them pending\n\n"
+            "      --shard I/N     run only the trials t with t mod N = I and the trainings they\n"
+            "                      need (default under a Slurm job array: from SLURM_ARRAY_TASK_ID,\n"
+            "                      _MIN, _COUNT); N dividing the number of seeds shares everything\n"
+            "  -g, --grace SEC     after SIGTERM/SIGINT/SIGUSR1, let trainings in flight finish\n"
+            "                      for SEC seconds (default 60), then leave them pending\n"
+            "  -n, --dry-run       write nothing: print the cells, the distinct trainings, the\n"
+            "                      estimated core-hours, the file size and the memory per rank\n"
+            "      --no-share      train every cell on its own (no training shared between\n"
+            "                      cells; for checking: same results, more work)\n\n"
             "Exit status: 0 done, 1 runtime error, 2 bad input, 3 interrupted (resume it),\n"
             "4 some trials failed.\n\n"
             "Job-file keys (INI sections and keys, with defaults):\n");
@@ -97,7 +103,7 @@ static void usage(FILE *out)
 typedef struct {
     const char *job, *output;
     const char *sets[64];
-    int n_sets, resume, force;
+    int n_sets, resume, force, dry_run, no_share;
     int shard_i, shard_n;
     double grace;
     char default_out[PATH_MAX];
@@ -125,7 +131,8 @@ static int parse_run(int argc, char **argv, run_args_t *a)
         {"output", required_argument, 0, 'o'}, {"set", required_argument, 0, 's'},
         {"resume", no_argument, 0, 'r'},       {"force", no_argument, 0, 'f'},
         {"shard", required_argument, 0, 'S'},  {"grace", required_argument, 0, 'g'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},         {"dry-run", no_argument, 0, 'n'},
+        {"no-share", no_argument, 0, 'N'},     {0, 0, 0, 0}};
     int c;
     memset(a, 0, sizeof *a);
     a->grace = 60;
@@ -141,7 +148,7 @@ static int parse_run(int argc, char **argv, run_args_t *a)
     }
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:s:rfg:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:s:rfg:hn", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'o':
@@ -155,6 +162,8 @@ static int parse_run(int argc, char **argv, run_args_t *a)
             a->sets[a->n_sets++] = optarg;
             break;
         case 'r': a->resume = 1; break;
+        case 'n': a->dry_run = 1; break;
+        case 'N': a->no_share = 1; break;
         case 'f': a->force = 1; break;
         case 'S':
             if (parse_shard(optarg, &a->shard_i, &a->shard_n))
@@ -255,27 +264,40 @@ static double mem_available(void)
     return kb >= 0 ? kb * 1024 : (double)sysconf(_SC_AVPHYS_PAGES) * sysconf(_SC_PAGESIZE);
 }
 
+/* Bytes a rank needs besides the data: the model's blocks, activations of an
+ * evaluation batch, the mask histories of a training's inputs and outputs. */
+static double rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g)
+{
+    double acts = 0;
+    int children = 0;
+    for (int l = 0; l < net->n_layers; l++)
+        acts += net->layers[l].out;
+    for (int x = 0; x < g->N; x++)
+        if (g->nodes[x].arm == ARM_TICKET) {
+            int c = graph_children(g, x);
+            children = c > children ? c : children;
+        }
+    /* params, grads, mask, 2 moments, theta0, start, 3 masks, rewind, message; activations
+     * and deltas of an evaluation batch (net_create caps them near 256 MB beyond the
+     * training batch); histories: 2 inputs, all-ones, outputs, message; pruning scratch */
+    double act = fmin(acts * 8.0 * (cfg->batch > 1000 ? cfg->batch : 1000), 256e6 + acts * 8.0 * cfg->batch);
+    return net->n_params * 4.0 * 12 + act + net->n_weights * (6.0 + children + 8.0);
+}
+
 /*
  * Refuse, before any training, a sweep that cannot fit: the memory every rank
- * of this host needs for a trial (the data are loaded already), and the disk
- * the results file will take (when it is created, not resumed).
+ * of this host needs (the data are loaded already), and the disk the results
+ * file will take (when it is created, not resumed).
  */
-static int check_resources(const config_t *cfg, const net_t *net, const char *output, int creating)
+static int check_resources(const config_t *cfg, const net_t *net, const graph_t *g,
+                           const char *output, int creating)
 {
     MPI_Comm node;
     int local;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
     MPI_Comm_size(node, &local);
     MPI_Comm_free(&node);
-    double acts = 0;
-    for (int l = 0; l < net->n_layers; l++)
-        acts += net->layers[l].out;
-    /* params, grads, mask, 2 moments, theta0, start, 2 masks, rewind; activations and
-     * deltas of an evaluation batch (net_create caps them near 256 MB beyond the
-     * training batch); a result's masks and the pruning scratch */
-    double act = fmin(acts * 8.0 * (cfg->batch > 1000 ? cfg->batch : 1000), 256e6 + acts * 8.0 * cfg->batch);
-    double per_rank = net->n_params * 4.0 * 10 + act + net->n_weights * (3 + 8.0);
-    double avail = mem_available();
+    double per_rank = rank_bytes(cfg, net, g), avail = mem_available();
     if (per_rank * local > avail)
         return ts_fail(TS_EINPUT,
                        "%s: the model needs about %.2f GB per rank, %.2f GB for the %d ranks on this host, "
@@ -284,7 +306,7 @@ static int check_resources(const config_t *cfg, const net_t *net, const char *ou
                        avail / 1e9);
     if (!creating || world_rank != 0)
         return 0;
-    double need = store_estimate_bytes(cfg, net), room = store_free_bytes(output);
+    double need = store_estimate_bytes(cfg, net, g), room = store_free_bytes(output);
     if (room >= 0 && need > room)
         return ts_fail(TS_EINPUT, "%s: the results file needs about %.3g MB, but its file system has %.3g MB free",
                        output, need / 1e6, room / 1e6);
@@ -297,12 +319,131 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* The trainings the cells of this shard (t mod N = I) need: mine[N]. */
+static void shard_nodes(const graph_t *g, const run_args_t *a, char *mine)
+{
+    memset(mine, 0, (size_t)g->N);
+    for (int t = 0; t < g->T; t++)
+        for (int arm = 0; t % a->shard_n == a->shard_i && arm < N_ARMS; arm++)
+            for (int k = 0; k < g->R1; k++) {
+                int32_t x = graph_cell_node(g, t, arm, k);
+                if (x >= 0)
+                    mine[x] = 1;
+            }
+}
+
+/*
+ * --dry-run (rank 0): what the sweep is and costs, with nothing written. The
+ * cost of a training comes from timing a few steps and one evaluation of the
+ * job's model on this machine.
+ */
+static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, const graph_t *g,
+                   const run_args_t *a)
+{
+    trial_ctx_t c;
+    int rc = trial_ctx_create(&c, cfg, data);
+    if (rc)
+        return rc;
+    config_t *quick = malloc(sizeof *quick);
+    if (!quick) {
+        trial_ctx_free(&c);
+        return ts_fail(TS_ERUN, "out of memory");
+    }
+    /* calibration: steps of the real model (one training of `steps` steps with
+     * its two evaluations), timed; then one more evaluation pair alone */
+    int64_t steps = cfg->iterations < 20 ? cfg->iterations : 20;
+    *quick = *cfg;
+    quick->iterations = steps;
+    quick->eval_every = steps;
+    quick->n_per_round = 0;
+    quick->n_rates = quick->n_rounds = quick->n_seeds = 1;
+    quick->rates[0] = 0.5;
+    quick->rounds[0] = 1;
+    quick->controls = 0;
+    c.cfg = quick;
+    c.E = 2;
+    c.eval_iters[0] = 0;
+    c.eval_iters[1] = steps;
+    graph_t one;
+    node_result_t nr;
+    if ((rc = graph_plan(&one, quick, net, 1)) || (rc = node_result_create(&nr, 2)))
+        goto out;
+    uint8_t *ones = malloc(net->n_weights + 1), *child = malloc(net->n_weights + 1);
+    uint8_t *children[1] = {child};
+    rc = ones && child ? 0 : ts_fail(TS_ERUN, "out of memory");
+    if (!rc) {
+        memset(ones, 1, net->n_weights);
+        node_in_t in = {ones, NULL, NULL};
+        node_out_t out = {children, NULL, NULL, NULL};
+        rc = trial_run_node(&c, &one, 0, &in, &out, &nr);
+    }
+    free(ones);
+    free(child);
+    node_result_free(&nr);
+    graph_free(&one);
+    if (rc)
+        goto out;
+    double t_step = (c.t_train - c.t_eval) / (double)steps, t_eval = c.t_eval / 2;
+    double per = t_step * cfg->iterations + t_eval * trial_eval_count(cfg);
+    int T = grid_size(cfg), to_run = 0, D = 0;
+    for (int t = 0; t < T; t++)
+        to_run += t % a->shard_n == a->shard_i;
+    char *mine = calloc((size_t)g->N + 1, 1);
+    if (!mine) {
+        rc = ts_fail(TS_ERUN, "out of memory");
+        goto out;
+    }
+    shard_nodes(g, a, mine);
+    for (int x = 0; x < g->N; x++)
+        D += mine[x];
+    free(mine);
+    printf("dry run of %s (nothing written)\n", a->job);
+    printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
+    printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
+           g->shared ? "shared between cells" : "--no-share");
+    if (a->shard_n > 1)
+        printf("trainings in shard %d/%d: %d\n", a->shard_i, a->shard_n, D);
+    printf("per training: %.3g s (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here)\n", per,
+           (long long)cfg->iterations, 1e3 * t_step, trial_eval_count(cfg), t_eval);
+    printf("estimated: %.3g core-hours%s (the whole job without sharing: %.3g)\n", D * per / 3600,
+           a->shard_n > 1 ? " for this shard" : "", (double)g->unshared * per / 3600);
+    printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
+    printf("memory per rank: about %.3g MB besides the data (%.3g MB); rank 0 also holds the plan (%.3g MB) "
+           "and the mask histories waiting trainings need (%.3g MB each)\n",
+           rank_bytes(cfg, net, g) / 1e6, data_bytes(data) / 1e6, graph_bytes(g) / 1e6,
+           net->n_weights / 1e6);
+out:
+    c.cfg = cfg;
+    trial_ctx_free(&c);
+    free(quick);
+    return rc;
+}
+
+/* What the file says is done: nodes and cells (rank 0; all pending when new). */
+static int read_done(store_t *store, const graph_t *g, int resumed, char *node_done, double *wall,
+                     int8_t *cell_status)
+{
+    int rc = 0;
+    int8_t *st = calloc((size_t)g->N + 1, 1);
+    if (!st)
+        return ts_fail(TS_ERUN, "out of memory");
+    for (int x = 0; x < g->N; x++)
+        wall[x] = NAN;
+    if (resumed && !(rc = store_read_nodes(store, st, wall)))
+        rc = store_read_status(store, cell_status);
+    for (int x = 0; x < g->N; x++)
+        node_done[x] = st[x] == STATUS_DONE;
+    free(st);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     run_args_t a;
     config_t *cfg = calloc(1, sizeof *cfg);
     data_t data = {0};
     net_t layout = {0};
+    graph_t g = {0};
     store_t store;
     int rc = cfg ? parse_run(argc, argv, &a) : TS_ERUN;
     if (rc == 1) {
@@ -317,8 +458,20 @@ static int cmd_run(int argc, char **argv)
         rc = data_load(&data, cfg);
     if (!rc)
         rc = net_create(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES, 1, 1);
+    if (!rc)
+        rc = graph_plan(&g, cfg, &layout, !a.no_share);
     if ((rc = agree(rc)))
         goto out;
+    if (a.dry_run) {
+        rc = world_rank == 0 ? dry_run(cfg, &data, &layout, &g, &a) : 0;
+        if ((rc = agree(rc)))
+            goto out;
+        graph_free(&g);
+        data_free(&data);
+        net_free(&layout);
+        free(cfg);
+        return 0;
+    }
 
     /* Never touch an existing file unless told to. */
     int exists = 0;
@@ -333,71 +486,92 @@ static int cmd_run(int argc, char **argv)
         rc = ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
                      a.output);
     if (!rc)
-        rc = check_resources(cfg, &layout, a.output, !(exists && a.resume));
+        rc = check_resources(cfg, &layout, &g, a.output, !(exists && a.resume));
     if ((rc = agree(rc)))
         goto out;
-    if (exists && a.resume) {
+    int resumed = exists && a.resume;
+    if (resumed) {
         config_t *old = calloc(1, sizeof *old);
         int shape[3];
         char hash[17];
-        rc = old ? store_peek(a.output, old, shape, hash) : TS_ERUN;
+        rc = old ? store_peek(a.output, old, shape, hash, NULL) : TS_ERUN;
         if (!rc && (shape[0] != data.channels || shape[1] != data.rows || shape[2] != data.cols))
             rc = ts_fail(TS_EINPUT, "%s: was made for %dx%dx%d inputs, the data are %dx%dx%d",
                          a.output, shape[0], shape[1], shape[2], data.channels, data.rows, data.cols);
         free(old);
         if ((rc = agree(rc)))
             goto out;
-        rc = store_open(&store, a.output, MPI_COMM_WORLD, cfg, &layout, 0);
+        rc = store_open(&store, a.output, MPI_COMM_WORLD, cfg, &layout, &g, 0);
     } else {
-        rc = store_create(&store, a.output, MPI_COMM_WORLD, cfg, &layout, 1);
+        rc = store_create(&store, a.output, MPI_COMM_WORLD, cfg, &layout, &g, 1);
     }
     if ((rc = agree(rc)))
         goto out;
 
-    int T = grid_size(cfg), n_run = 0;
-    char *to_run = calloc((size_t)T, 1);
-    int8_t *status = calloc((size_t)T, 1);
-    if (!to_run || !status)
+    int T = grid_size(cfg), N = g.N, cells_run = 0, nodes_run = 0;
+    char *to_run = calloc((size_t)N + 1, 1), *node_done = calloc((size_t)N + 1, 1);
+    char *cells = calloc((size_t)T + 1, 1);
+    double *wall = calloc((size_t)N + 1, sizeof *wall);
+    int8_t *status = calloc((size_t)T + 1, 1);
+    if (!to_run || !node_done || !cells || !wall || !status)
         die(ts_fail(TS_ERUN, "out of memory"));
-    if (world_rank == 0 && exists && a.resume && (rc = store_read_status(&store, status)))
+    if (world_rank == 0 && (rc = read_done(&store, &g, resumed, node_done, wall, status)))
         die(rc);
     for (int t = 0; t < T; t++)
         if (t % a.shard_n == a.shard_i && status[t] != STATUS_DONE) {
-            to_run[t] = 1;
-            n_run++;
+            cells[t] = 1;
+            cells_run++;
         }
-    print_header(cfg, &a, T, n_run);
+    shard_nodes(&g, &a, to_run);
+    for (int x = 0; x < N; x++) {
+        to_run[x] = to_run[x] && !node_done[x];
+        nodes_run += to_run[x];
+    }
+    print_header(cfg, &a, T, cells_run);
+    if (world_rank == 0)
+        fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
+                g.shared ? "shared between cells" : "--no-share", nodes_run);
 
     sched_opts_t opts = {.grace_seconds = a.grace};
+    sched_plan_t plan = {to_run, node_done, wall, cells};
     sched_stats_t st = {0};
     sched_install_signals();
-    if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &store, &opts, to_run, &st)))
+    if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &g, &store, &opts, &plan, &st)))
         die(rc);
     if ((rc = agree(store_close(&store))))
         goto out;
     free(to_run);
+    free(node_done);
+    free(cells);
+    free(wall);
     free(status);
     if (world_rank == 0) {
         double util = st.seconds > 0 ? st.busy_seconds / (st.seconds * world_size) : 0;
-        fprintf(stderr, "ticketsweep: %d done, %d failed, %d pending in %.1f s; results in %s\n",
-                st.done, st.failed, st.pending, st.seconds, a.output);
-        fprintf(stderr, "ticketsweep: rank utilisation %.1f%%, HDF5 writes %.2f%% of trial time, "
-                        "dispatch %.1f us per request at rank 0, %.1f us waited per trial by workers\n",
+        fprintf(stderr, "ticketsweep: trials %d done, %d failed, %d pending; trainings %d done, %d failed, "
+                        "%d pending; in %.1f s; results in %s\n",
+                st.cells_done, st.cells_failed, st.cells_pending, st.done, st.failed, st.pending,
+                st.seconds, a.output);
+        fprintf(stderr, "ticketsweep: rank utilisation %.1f%%, HDF5 writes %.2f%% of training time, "
+                        "dispatch %.1f us per request at rank 0, %.1f us waited per training by workers; "
+                        "%.3g MB of inputs sent, at most %.3g MB held at rank 0\n",
                 100 * util, st.busy_seconds > 0 ? 100 * st.write_seconds / st.busy_seconds : 0,
                 st.served ? 1e6 * st.serve_seconds / st.served : 0,
-                st.waits ? 1e6 * st.wait_seconds / st.waits : 0);
+                st.waits ? 1e6 * st.wait_seconds / st.waits : 0, st.sent_bytes / 1e6,
+                st.peak_held_bytes / 1e6);
         if (st.interrupted)
             fprintf(stderr, "ticketsweep: interrupted; to finish: mpirun ... ticketsweep run %s -o %s --resume\n",
                     a.job, a.output);
     }
-    int ints[2] = {st.interrupted, st.failed};
+    int ints[2] = {st.interrupted || st.pending > 0, st.failed};
     MPI_Bcast(ints, 2, MPI_INT, 0, MPI_COMM_WORLD);
     rc = ints[0] ? EXIT_INTERRUPTED : ints[1] ? EXIT_TRIALS_FAILED : 0;
+    graph_free(&g);
     data_free(&data);
     net_free(&layout);
     free(cfg);
     return rc;
 out:
+    graph_free(&g);
     data_free(&data);
     net_free(&layout);
     free(cfg);
@@ -412,16 +586,17 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
 {
     config_t *cfg = calloc(1, sizeof *cfg), *other = calloc(1, sizeof *other);
     net_t layout = {0};
+    graph_t g = {0};
     store_t dst, src;
     trial_result_t res = {0}, have = {0};
     int shape[3], shape2[3], rc, T;
     char hash[17], hash2[17];
     if (!cfg || !other)
         return ts_fail(TS_ERUN, "out of memory");
-    if ((rc = store_peek(shards[0], cfg, shape, hash)))
+    if ((rc = store_peek(shards[0], cfg, shape, hash, NULL)))
         goto out_free;
     for (int i = 1; i < n; i++) {
-        if ((rc = store_peek(shards[i], other, shape2, hash2)))
+        if ((rc = store_peek(shards[i], other, shape2, hash2, NULL)))
             goto out_free;
         if (strcmp(hash, hash2) || memcmp(shape, shape2, sizeof shape)) {
             char *a = config_to_string(cfg), *b = config_to_string(other), diff[1024] = "";
@@ -444,15 +619,26 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
             goto out_free;
         }
     if ((rc = net_create(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES, 1, 1)) ||
+        (rc = graph_plan(&g, cfg, &layout, 1)) ||
         (rc = trial_result_create(&res, cfg, &layout)) ||
         (rc = trial_result_create(&have, cfg, &layout)))
         goto out_free;
+    size_t buf_len = layout.n_weights > layout.n_params * sizeof(float) ? layout.n_weights
+                                                                         : layout.n_params * sizeof(float);
+    uint8_t *buf = malloc(buf_len + 256);
+    int8_t *nst = calloc((size_t)g.N + 1, 1), *ndone = calloc((size_t)g.N + 1, 1);
+    double *nwall = calloc((size_t)g.N + 1, sizeof *nwall);
+    if (!buf || !nst || !ndone || !nwall) {
+        free(buf), free(nst), free(ndone), free(nwall);
+        rc = ts_fail(TS_ERUN, "out of memory");
+        goto out_free;
+    }
     /* build the merged file under another name: an existing OUT (with --force)
      * is replaced only by a complete merge */
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.merging", out);
-    if ((rc = store_create(&dst, tmp, MPI_COMM_SELF, cfg, &layout, 1)))
-        goto out_free;
+    if ((rc = store_create(&dst, tmp, MPI_COMM_SELF, cfg, &layout, &g, 1)))
+        goto out_nodes;
     float *theta0 = calloc(layout.n_params, sizeof(float));
     for (int i = 0; theta0 && !rc && i < cfg->n_seeds; i++) {
         trial_theta0(&layout, cfg->seeds[i], theta0);
@@ -460,12 +646,26 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
     }
     free(theta0);
     T = grid_size(cfg);
-    int8_t *done = calloc((size_t)T, 1), *st = calloc((size_t)T, 1);
+    int8_t *done = calloc((size_t)T + 1, 1), *st = calloc((size_t)T + 1, 1);
     int merged = 0;
+    if (!done || !st)
+        rc = ts_fail(TS_ERUN, "out of memory");
     for (int i = 0; !rc && i < n; i++) {
-        if ((rc = store_open(&src, shards[i], MPI_COMM_SELF, cfg, &layout, 1)))
+        if ((rc = store_open(&src, shards[i], MPI_COMM_SELF, cfg, &layout, &g, 1)))
             break;
         rc = store_read_status(&src, st);
+        if (!rc)
+            rc = store_read_nodes(&src, nst, nwall);
+        /* trainings: the finished ones, and the histories finished parents left
+         * for their children (a merged file resumes from them) */
+        for (int x = 0; !rc && x < g.N; x++) {
+            int32_t p = g.nodes[x].arm == ARM_TICKET ? g.nodes[x].prev : -1;
+            int have_row = nst[x] != STATUS_PENDING || (p >= 0 && nst[p] == STATUS_DONE);
+            if (!have_row || ndone[x] == STATUS_DONE)
+                continue;
+            if (!(rc = store_copy_node(&dst, &src, x, buf)))
+                ndone[x] = nst[x];
+        }
         for (int t = 0; !rc && t < T; t++) {
             if (st[t] == STATUS_PENDING)
                 continue;
@@ -509,7 +709,10 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
     }
     free(done);
     free(st);
+out_nodes:
+    free(buf), free(nst), free(ndone), free(nwall);
 out_free:
+    graph_free(&g);
     trial_result_free(&res);
     trial_result_free(&have);
     net_free(&layout);
@@ -544,16 +747,18 @@ static int cmd_status(int argc, char **argv)
     const char *path = argv[1];
     config_t *cfg = calloc(1, sizeof *cfg);
     net_t layout = {0};
+    graph_t g = {0};
     store_t s;
     trial_result_t res = {0};
-    int shape[3], rc;
+    int shape[3], rc, shared = 1;
     char hash[17];
     if (!cfg)
         return ts_fail(TS_ERUN, "out of memory");
-    if ((rc = store_peek(path, cfg, shape, hash)) ||
+    if ((rc = store_peek(path, cfg, shape, hash, &shared)) ||
         (rc = net_create(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES, 1, 1)) ||
+        (rc = graph_plan(&g, cfg, &layout, shared)) ||
         (rc = trial_result_create(&res, cfg, &layout)) ||
-        (rc = store_open(&s, path, MPI_COMM_SELF, cfg, &layout, 1)))
+        (rc = store_open(&s, path, MPI_COMM_SELF, cfg, &layout, &g, 1)))
         goto out;
     int T = grid_size(cfg), n[3] = {0};
     int8_t *st = calloc((size_t)T, 1);
@@ -582,6 +787,23 @@ static int cmd_status(int argc, char **argv)
                res.density[ARM_TICKET][tr.rounds], res.es_test_acc[ARM_TICKET][tr.rounds], err);
     }
     printf("%s: %d trials: %d done, %d failed, %d pending\n", path, T, n[1], n[2], n[0]);
+    int8_t *nst = calloc((size_t)g.N + 1, 1);
+    double *nwall = calloc((size_t)g.N + 1, sizeof *nwall);
+    if (!rc && nst && nwall && !(rc = store_read_nodes(&s, nst, nwall))) {
+        int m[3] = {0};
+        double secs = 0;
+        for (int x = 0; x < g.N; x++) {
+            m[nst[x] >= 0 && nst[x] <= 2 ? nst[x] : 0]++;
+            if (nst[x] == STATUS_DONE && nwall[x] == nwall[x])
+                secs += nwall[x];
+        }
+        printf("%s: %d trainings (%lld without sharing): %d done, %d failed, %d pending; %.1f s of training done\n",
+               path, g.N, (long long)g.unshared, m[1], m[2], m[0], secs);
+    } else if (!rc) {
+        rc = ts_fail(TS_ERUN, "out of memory");
+    }
+    free(nst);
+    free(nwall);
     free(st);
 out_close:
     {
@@ -590,6 +812,7 @@ out_close:
     }
 out:
     trial_result_free(&res);
+    graph_free(&g);
     net_free(&layout);
     free(cfg);
     return rc;

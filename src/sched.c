@@ -1,13 +1,25 @@
 /*
- * sched.c - rank 0 hands out trials (see sched.h).
+ * sched.c - rank 0 hands out trainings (see sched.h).
  *
  * Protocol, all on one communicator:
- *   worker -> 0, TAG_REPORT: double[REPORT_LEN] = {kind, outcome_t fields}
- *            kind REPORT_READY (first request) or REPORT_TRIAL (a trial ended).
- *   0 -> worker, TAG_CTRL: int = a trial index to run, CTRL_STOP, or CTRL_ABORT
- *            (abandon the trial in flight; sent only to busy workers, so a
- *            worker's poll hook that finds a TAG_CTRL message knows it is that).
- * One tag in each direction keeps the messages between two ranks in order.
+ *   worker -> 0, TAG_REPORT: double[REPORT_LEN] = {kind, outcome_t fields},
+ *            kind REPORT_READY (first request) or REPORT_NODE (a training
+ *            ended); after a REPORT_NODE with status done, TAG_STATE
+ *            messages with what the training produced, in a fixed order:
+ *            the mask history of each ticket child (graph order), a random
+ *            node's own history, the rewind point (round 0, rewinding); with
+ *            status failed, the error text.
+ *   0 -> worker, TAG_CTRL: bytes = ctrl_t, then the inputs it says are sent
+ *            (history A, history B, rewind point); or a ctrl_t whose node is
+ *            CTRL_STOP or CTRL_ABORT (abandon the training in flight; sent
+ *            only to busy workers, so a worker's poll hook that finds a
+ *            TAG_CTRL message knows it is that).
+ * One tag per kind and direction keeps the messages between two ranks in order.
+ *
+ * A training's inputs: A is the history its mask comes from (ticket: its own;
+ * reinit: its twin's; random: its previous random node's), B the twin
+ * ticket's (random only). A worker keeps what its last training produced;
+ * rank 0 sends an input only when the worker does not hold it already.
  */
 #include <math.h>
 #include <signal.h>
@@ -21,19 +33,28 @@
 #include "grid.h"
 #include "sched.h"
 
-enum { TAG_REPORT = 11, TAG_CTRL = 12 };
-enum { REPORT_READY = 0, REPORT_TRIAL = 1 };
+enum { TAG_REPORT = 11, TAG_CTRL = 12, TAG_STATE = 13 };
+enum { REPORT_READY = 0, REPORT_NODE = 1 };
 enum { CTRL_STOP = -1, CTRL_ABORT = -2 };
+enum { IN_NONE = 0, IN_SENT = 1, IN_CACHED = 2, IN_ONES = 3 };
+enum { N_WAIT, N_READY, N_RUN, N_DONE, N_FAILED, N_OFF }; /* a training at rank 0 */
 
-/* What rank 0 learns of a trial that ended (the progress line's figures). */
 typedef struct {
-    int trial, status, rank;
-    double wall;          /* seconds in trial_run and the writes */
-    double write;         /* seconds of those in store_write_trial */
-    double density, acc;  /* the ticket's last round */
-    double wait;          /* seconds the worker waited for this trial after asking */
+    int32_t node;
+    int8_t a, b, rewind; /* IN_* */
+    int8_t pad;
+} ctrl_t;
+
+/* What rank 0 learns of a training that ended. */
+typedef struct {
+    int node, status, rank;
+    double wall;          /* seconds in the training and its writes */
+    double write;         /* seconds of those in store_write_node */
+    double density, acc;  /* its density and early-stop test accuracy */
+    double wait;          /* seconds the worker waited for it after asking */
 } outcome_t;
 #define REPORT_LEN 8
+#define ERROR_LEN 160
 
 static volatile sig_atomic_t stop_signal;
 
@@ -64,80 +85,355 @@ typedef struct {
     MPI_Comm comm;
     int rank, size;
     const config_t *cfg;
+    const graph_t *g;
     store_t *store;
     const sched_opts_t *opts;
     trial_ctx_t ctx;
-    trial_result_t res;
+    node_result_t res;
+    size_t W, P;           /* weights (history bytes), parameters */
     char host[MPI_MAX_PROCESSOR_NAME];
+    /* what this rank's last training produced (workers: its cache) */
+    uint8_t **out_hist;    /* [cap] children's histories, then a random node's own */
+    int out_cap;
+    float *rewind;         /* [P] the rewind point of seed rewind_seed */
+    int rewind_seed;
+    uint8_t *in_a, *in_b, *ones; /* [W] inputs; all-ones history of a round 0 */
+    char *msg;             /* dispatch message buffer */
+    size_t msg_cap;
+
     /* rank 0 only */
-    int *queue, qlen, qpos;
-    char *busy;            /* [size]: worker has a trial in flight */
+    const sched_plan_t *plan;
+    int8_t *state;         /* [N] N_* */
+    int32_t *unmet;        /* [N] dependencies not done */
+    int32_t *need;         /* [N] trainings still to start that read this history */
+    uint8_t **hist;        /* [N] histories held for them */
+    float **rewinds;       /* [seeds] */
+    int32_t *heap, heap_n; /* ready trainings, most remaining work first */
+    double *node_wall;     /* [N] */
+    int32_t *cell_left;    /* [T] (cell, arm, round) entries not finished */
+    int8_t *cell_failed;   /* [T] */
+    int32_t *cache_of;     /* [size] the training whose outputs a rank holds, -1 */
+    int32_t *rewind_of;    /* [size] the seed whose rewind point a rank holds, -1 */
+    int32_t *running;      /* [size] its training, -1 idle */
+    char *idle;            /* [size] asked for work and waits */
+    char (*hosts)[MPI_MAX_PROCESSOR_NAME];
     int active;            /* workers not yet told to stop */
     int stopping, aborting;
     double deadline, t0;
-    int done, failed, abandoned, total;
-    double cost_total, cost_done; /* grid_cost units: the ETA weighs trials by cost */
+    int to_run, done, failed, skipped, abandoned, cells_total, cells_done, cells_failed;
+    double held, peak_held, sent;
     double busy_seconds, write_seconds, wait_seconds;
     int waits;
-    double serve_seconds; /* rank 0's time answering reports */
+    double serve_seconds;
     int served;
     int tty;
+    int error;             /* a failure inside the poll hook, for the main loop */
 } sched_t;
+
+/* ---------- the ready heap (rank 0): most remaining work first, then lowest id ---------- */
+
+static int before(const sched_t *s, int32_t a, int32_t b)
+{
+    float ca = s->g->nodes[a].cost, cb = s->g->nodes[b].cost;
+    return ca != cb ? ca > cb : a < b;
+}
+
+static void heap_push(sched_t *s, int32_t x)
+{
+    int i = s->heap_n++;
+    s->heap[i] = x;
+    while (i > 0 && before(s, s->heap[i], s->heap[(i - 1) / 2])) {
+        int32_t t = s->heap[i];
+        s->heap[i] = s->heap[(i - 1) / 2];
+        s->heap[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_pop(sched_t *s)
+{
+    s->heap[0] = s->heap[--s->heap_n];
+    for (int i = 0;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->heap_n && before(s, s->heap[l], s->heap[m]))
+            m = l;
+        if (r < s->heap_n && before(s, s->heap[r], s->heap[m]))
+            m = r;
+        if (m == i)
+            break;
+        int32_t t = s->heap[i];
+        s->heap[i] = s->heap[m];
+        s->heap[m] = t;
+        i = m;
+    }
+}
+
+/* The top ready training (entries taken out of order are skipped lazily). */
+static int32_t heap_top(sched_t *s)
+{
+    while (s->heap_n > 0 && s->state[s->heap[0]] != N_READY)
+        heap_pop(s);
+    return s->heap_n > 0 ? s->heap[0] : -1;
+}
+
+/* ---------- inputs of a training ---------- */
+
+/* The histories a training reads: A (its mask's) and B (random: the twin's); -1 none. */
+static void inputs_of(const graph_t *g, int x, int32_t *a, int32_t *b)
+{
+    const graph_node_t *n = &g->nodes[x];
+    *b = -1;
+    if (n->arm == ARM_TICKET)
+        *a = x;
+    else if (n->arm == ARM_REINIT)
+        *a = n->twin;
+    else {
+        *a = n->prev;
+        *b = n->twin;
+    }
+}
+
+/* The training whose outputs hold history y (a round 0 holds all-ones: -1). */
+static int32_t producer(const graph_t *g, int32_t y)
+{
+    const graph_node_t *n = &g->nodes[y];
+    if (n->round == 0)
+        return -1;
+    return n->arm == ARM_RANDOM ? y : n->prev;
+}
+
+static int needs_rewind(const sched_t *s, int x)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    return s->cfg->rewind_iteration > 0 && n->round > 0 && n->arm != ARM_REINIT;
+}
 
 /* ---------- progress output (rank 0) ---------- */
 
 static void print_progress(sched_t *s)
 {
     double el = now() - s->t0;
-    int finished = s->done + s->failed, running = 0;
+    int finished = s->done + s->failed + s->skipped, running = 0;
     for (int r = 0; r < s->size; r++)
-        running += s->busy[r];
-    double rate = el > 0 ? finished / el : 0;
+        running += s->running[r] >= 0;
     char eta[32] = "?";
-    if (s->cost_done > 0)
-        snprintf(eta, sizeof eta, "%.0f s", el * (s->cost_total - s->cost_done) / s->cost_done);
+    if (s->done + s->failed > 0) /* this run's trainings only: right after a resume too */
+        snprintf(eta, sizeof eta, "%.0f s", el * (s->to_run - finished) / (s->done + s->failed));
     if (s->tty) {
-        int width = 30, fill = s->total ? width * finished / s->total : width;
-        fprintf(stderr, "\r[%.*s%*s] %d/%d done, %d failed, %d running, %.2f trials/s, ETA %s   ",
-                fill, "##############################", width - fill, "", s->done, s->total,
-                s->failed, running, rate, eta);
+        int width = 30, fill = s->to_run ? width * finished / s->to_run : width;
+        fprintf(stderr, "\r[%.*s%*s] %d/%d trainings, %d failed, %d running; cells %d/%d; ETA %s   ",
+                fill, "##############################", width - fill, "", s->done, s->to_run,
+                s->failed + s->skipped, running, s->cells_done, s->cells_total, eta);
     } else {
-        fprintf(stderr, "progress: %d/%d done, %d failed, %d running, %.2f trials/s, ETA %s\n",
-                s->done, s->total, s->failed, running, rate, eta);
+        fprintf(stderr, "progress: %d/%d trainings done, %d failed, %d running; %d/%d cells; ETA %s\n",
+                s->done, s->to_run, s->failed + s->skipped, running, s->cells_done, s->cells_total, eta);
     }
     fflush(stderr);
 }
 
-static void report_trial(sched_t *s, const outcome_t *o)
+static void clear_line(sched_t *s)
 {
-    int t = o->trial, status = o->status, rank = o->rank;
-    double wall = o->wall;
+    if (s->tty)
+        fprintf(stderr, "\r\033[K");
+}
+
+/* ---------- rank 0: bookkeeping ---------- */
+
+static void hold(sched_t *s, int32_t y, uint8_t *h)
+{
+    s->hist[y] = h;
+    s->held += (double)s->W;
+    if (s->held > s->peak_held)
+        s->peak_held = s->held;
+}
+
+static void release(sched_t *s, int32_t y)
+{
+    if (y >= 0 && --s->need[y] == 0 && s->hist[y]) {
+        free(s->hist[y]);
+        s->hist[y] = NULL;
+        s->held -= (double)s->W;
+    }
+}
+
+/* Cell t is finished (o: the training that finished it, or NULL): its status. */
+static int finish_cell(sched_t *s, int t, const outcome_t *o, const char *error)
+{
+    int rank = o ? o->rank : -1;
+    const graph_t *g = s->g;
     trial_t tr = grid_trial(s->cfg, t);
-    s->cost_done += grid_cost(s->cfg, &tr);
-    if (status == STATUS_DONE)
-        s->done++;
-    else if (status == STATUS_FAILED)
-        s->failed++;
+    double wall = 0;
+    int failed = s->cell_failed[t];
+    for (int a = 0; a < N_ARMS; a++) /* the cell's distinct trainings */
+        for (int k = a == ARM_TICKET ? 0 : 1; k <= tr.rounds; k++) {
+            int32_t x = graph_cell_node(g, t, a, k);
+            if (x >= 0 && s->node_wall[x] == s->node_wall[x])
+                wall += s->node_wall[x];
+        }
+    failed ? s->cells_failed++ : s->cells_done++;
+    clear_line(s);
+    int32_t last = graph_cell_node(g, t, ARM_TICKET, tr.rounds);
+    if (!failed && o && o->node == last)
+        fprintf(stderr,
+                "trial %d (rate %g, rounds %d, seed %lld): done on rank %d; %.1f s of training; "
+                "round %d: density %.4f, early-stop test acc %.4f\n",
+                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall, tr.rounds, o->density, o->acc);
+    else if (!failed)
+        fprintf(stderr, "trial %d (rate %g, rounds %d, seed %lld): done on rank %d; %.1f s of training\n",
+                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall);
     else
-        s->abandoned++;
-    s->busy_seconds += wall;
+        fprintf(stderr, "trial %d (rate %g, rounds %d, seed %lld): FAILED: %s\n", t, tr.rate,
+                tr.rounds, (long long)tr.seed, error ? error : "");
+    if (!s->store)
+        return 0;
+    return store_write_cell(s->store, t, failed ? STATUS_FAILED : STATUS_DONE, failed ? error : "",
+                            wall, rank, rank >= 0 ? s->hosts[rank] : "");
+}
+
+/* Training x will not run here (failed, or a dependency failed): so its dependents. */
+static void fail_node(sched_t *s, int32_t x, const char *why, const outcome_t *o);
+
+/* The (cell, arm, round) entries of training x are final. */
+static int finish_entries(sched_t *s, int32_t x, int ok, const outcome_t *o, const char *why)
+{
+    const graph_t *g = s->g;
+    int rc = 0;
+    for (int32_t i = g->inc_off[x]; i < g->inc_off[x + 1]; i++) {
+        int t = g->inc[i] / N_ARMS;
+        if (!s->plan->cells[t])
+            continue;
+        if (!ok)
+            s->cell_failed[t] = 1;
+        if (--s->cell_left[t] == 0) {
+            int rc2 = finish_cell(s, t, o, why);
+            rc = rc ? rc : rc2;
+        }
+    }
+    return rc;
+}
+
+static void fail_node(sched_t *s, int32_t x, const char *why, const outcome_t *o)
+{
+    const graph_t *g = s->g;
+    if (finish_entries(s, x, 0, o, why))
+        s->error = TS_ERUN;
+    for (int32_t i = g->dpt_off[x]; i < g->dpt_off[x + 1]; i++) {
+        int32_t d = g->dpt[i];
+        if (s->state[d] == N_WAIT || s->state[d] == N_READY) {
+            s->state[d] = N_FAILED;
+            s->skipped++;
+            int32_t a, b;
+            inputs_of(g, d, &a, &b);
+            release(s, a);
+            release(s, b);
+            fail_node(s, d, why, o);
+        }
+    }
+}
+
+/* Training x ended on rank `rank` with status; its outputs are in hist[] already. */
+static int node_ended(sched_t *s, const outcome_t *o, const char *error)
+{
+    const graph_t *g = s->g;
+    int32_t x = o->node;
+    const graph_node_t *n = &g->nodes[x];
+    s->running[o->rank] = -1;
+    s->busy_seconds += o->wall;
     s->write_seconds += o->write;
-    if (rank > 0) {
+    if (o->rank > 0) {
         s->wait_seconds += o->wait;
         s->waits++;
     }
-    if (s->tty)
-        fprintf(stderr, "\r\033[K");
-    if (status == STATUS_DONE)
-        fprintf(stderr,
-                "trial %d (rate %g, rounds %d, seed %lld): done on rank %d in %.1f s; round %d: "
-                "density %.4f, early-stop test acc %.4f\n",
-                t, tr.rate, tr.rounds, (long long)tr.seed, rank, wall, tr.rounds, o->density, o->acc);
-    else
-        fprintf(stderr, "trial %d (rate %g, rounds %d, seed %lld): %s on rank %d after %.1f s\n", t,
-                tr.rate, tr.rounds, (long long)tr.seed,
-                status == STATUS_FAILED ? "FAILED" : "abandoned (left pending)", rank, wall);
+    if (o->status != STATUS_DONE) /* its output buffers may hold a part of something */
+        s->cache_of[o->rank] = s->rewind_of[o->rank] = -1;
+    if (o->status == STATUS_PENDING) { /* abandoned */
+        s->state[x] = N_WAIT;
+        s->abandoned++;
+        clear_line(s);
+        fprintf(stderr, "training %d (seed %lld, %s round %d): abandoned (left pending) on rank %d after %.1f s\n",
+                x, (long long)s->cfg->seeds[n->seed_i], trial_arm_names[n->arm], n->round, o->rank, o->wall);
+        print_progress(s);
+        return 0;
+    }
+    s->node_wall[x] = o->wall;
+    int rc = 0;
+    if (o->status == STATUS_DONE) {
+        s->state[x] = N_DONE;
+        s->done++;
+        s->cache_of[o->rank] = x;
+        if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0)
+            s->rewind_of[o->rank] = n->seed_i;
+        for (int32_t i = g->dpt_off[x]; i < g->dpt_off[x + 1]; i++) {
+            int32_t d = g->dpt[i];
+            if (s->state[d] == N_WAIT && --s->unmet[d] == 0) {
+                s->state[d] = N_READY;
+                heap_push(s, d);
+            }
+        }
+        rc = finish_entries(s, x, 1, o, NULL);
+    } else {
+        s->state[x] = N_FAILED;
+        s->failed++;
+        clear_line(s);
+        fprintf(stderr, "training %d (seed %lld, %s round %d): FAILED on rank %d: %s\n", x,
+                (long long)s->cfg->seeds[n->seed_i], trial_arm_names[n->arm], n->round, o->rank, error);
+        fail_node(s, x, error, o);
+    }
     print_progress(s);
+    return rc;
+}
+
+/* ---------- running a training here ---------- */
+
+/* Output buffers for training x's histories: children (graph order), then own. */
+static int out_buffers(sched_t *s, int x, uint8_t ***children, uint8_t **own)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    int nc = n->arm == ARM_TICKET ? graph_children(s->g, x) : 0;
+    if (nc + 1 > s->out_cap) {
+        uint8_t **p = realloc(s->out_hist, (size_t)(nc + 1) * sizeof *p);
+        if (!p)
+            return TS_ERUN;
+        for (int i = s->out_cap; i < nc + 1; i++)
+            p[i] = NULL;
+        s->out_hist = p;
+        s->out_cap = nc + 1;
+    }
+    for (int i = 0; i < nc + 1; i++)
+        if (!s->out_hist[i] && !(s->out_hist[i] = ts_malloc(s->W + 1)))
+            return TS_ERUN;
+    *children = nc ? s->out_hist : NULL;
+    *own = n->arm == ARM_RANDOM ? s->out_hist[nc] : n->round == 0 ? s->ones : NULL;
+    return nc;
+}
+
+/* Run training x from inputs a, b (and the rewind point) and write it. */
+static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outcome_t *o)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    uint8_t **children, *own;
+    double t0 = now();
+    int nc = out_buffers(s, x, &children, &own), rc;
+    if (nc < 0)
+        return nc;
+    node_in_t in = {a, b, needs_rewind(s, x) ? s->rewind : NULL};
+    int root_rewind = n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0;
+    node_out_t out = {children, n->arm == ARM_RANDOM ? own : NULL, root_rewind ? s->rewind : NULL, NULL};
+    rc = s->opts->run ? s->opts->run(s->opts->run_arg, &s->ctx, s->g, x, &in, &out, &s->res)
+                      : trial_run_node(&s->ctx, s->g, x, &in, &out, &s->res);
+    int status = rc == 0 ? STATUS_DONE : rc == TRIAL_ABORTED ? STATUS_PENDING : STATUS_FAILED;
+    if (rc == TS_ERUN) /* e.g. out of memory: the training fails, the sweep goes on */
+        snprintf(s->res.error, sizeof s->res.error, "%s", ts_errmsg());
+    if (root_rewind && status == STATUS_DONE)
+        s->rewind_seed = n->seed_i;
+    const uint8_t *own_hist = n->arm == ARM_TICKET ? (n->round == 0 ? s->ones : a) : own;
+    double t1 = now();
+    rc = 0;
+    if (status != STATUS_PENDING && s->store) /* abandoned: nothing to write */
+        rc = store_write_node(s->store, x, &s->res, status, children, own_hist,
+                              root_rewind ? s->rewind : NULL, t1 - t0, s->rank, s->host);
+    *o = (outcome_t){x, status, s->rank, now() - t0, now() - t1, s->res.density, s->res.es_test_acc, 0};
+    return rc;
 }
 
 /* ---------- rank 0: dispatch ---------- */
@@ -148,48 +444,201 @@ static void begin_stop(sched_t *s)
         return;
     s->stopping = 1;
     s->deadline = now() + s->opts->grace_seconds;
-    if (s->tty)
-        fprintf(stderr, "\r\033[K");
-    fprintf(stderr, "ticketsweep: signal %d: no new trials; trials in flight get %.0f s to finish\n",
+    clear_line(s);
+    fprintf(stderr, "ticketsweep: signal %d: no new trainings; trainings in flight get %.0f s to finish\n",
             (int)stop_signal, s->opts->grace_seconds);
 }
 
-/* Tell busy workers to abandon their trials (once the grace time is over). */
+static void send_ctrl(sched_t *s, int r, int32_t node)
+{
+    ctrl_t c = {node, 0, 0, 0, 0};
+    MPI_Send(&c, sizeof c, MPI_BYTE, r, TAG_CTRL, s->comm);
+}
+
+/* Tell busy workers to abandon their trainings (once the grace time is over). */
 static void abort_workers(sched_t *s)
 {
     if (s->aborting)
         return;
     s->aborting = 1;
-    int msg = CTRL_ABORT;
     for (int r = 1; r < s->size; r++)
-        if (s->busy[r])
-            MPI_Send(&msg, 1, MPI_INT, r, TAG_CTRL, s->comm);
+        if (s->running[r] >= 0)
+            send_ctrl(s, r, CTRL_ABORT);
+}
+
+/* Rank 0's copy of history y for training use: held, or all-ones for a round 0. */
+static const uint8_t *held_hist(sched_t *s, int32_t y)
+{
+    return y < 0 ? NULL : s->g->nodes[y].round == 0 ? s->ones : s->hist[y];
+}
+
+/* The ready training for rank r: the top one, or one as good whose inputs r holds. */
+static int32_t pick(sched_t *s, int r)
+{
+    int32_t top = heap_top(s);
+    if (top < 0 || r == 0 || s->cache_of[r] < 0)
+        return top;
+    const graph_t *g = s->g;
+    int32_t c = s->cache_of[r];
+    for (int32_t i = g->dpt_off[c]; i < g->dpt_off[c + 1]; i++) {
+        int32_t d = g->dpt[i], a, b;
+        if (s->state[d] != N_READY || g->nodes[d].cost < g->nodes[top].cost)
+            continue;
+        inputs_of(g, d, &a, &b);
+        if (a >= 0 && producer(g, a) == c)
+            return d;
+    }
+    return top;
+}
+
+static void take(sched_t *s, int32_t x, int r)
+{
+    s->state[x] = N_RUN;
+    s->running[r] = x;
+}
+
+static void put_input(sched_t *s, int8_t *mode, char **p, int r, int32_t y)
+{
+    const graph_t *g = s->g;
+    if (y < 0)
+        *mode = IN_NONE;
+    else if (g->nodes[y].round == 0)
+        *mode = IN_ONES;
+    else if (producer(g, y) == s->cache_of[r])
+        *mode = IN_CACHED;
+    else {
+        *mode = IN_SENT;
+        memcpy(*p, s->hist[y], s->W);
+        *p += s->W;
+        s->sent += (double)s->W;
+    }
+}
+
+/* Send training x to worker r with the inputs it does not hold. */
+static void dispatch(sched_t *s, int32_t x, int r)
+{
+    int32_t a, b;
+    inputs_of(s->g, x, &a, &b);
+    ctrl_t c = {x, 0, 0, IN_NONE, 0};
+    char *p = s->msg + sizeof c;
+    put_input(s, &c.a, &p, r, a);
+    put_input(s, &c.b, &p, r, b);
+    if (needs_rewind(s, x)) {
+        int si = s->g->nodes[x].seed_i;
+        if (s->rewind_of[r] == si)
+            c.rewind = IN_CACHED;
+        else {
+            c.rewind = IN_SENT;
+            memcpy(p, s->rewinds[si], s->P * sizeof(float));
+            p += s->P * sizeof(float);
+            s->sent += (double)s->P * sizeof(float);
+            s->rewind_of[r] = si;
+        }
+    }
+    memcpy(s->msg, &c, sizeof c);
+    take(s, x, r);
+    MPI_Send(s->msg, (int)(p - s->msg), MPI_BYTE, r, TAG_CTRL, s->comm);
+    release(s, a);
+    release(s, b);
+}
+
+/* Receive one TAG_STATE message from src into buf (NULL: into scratch, dropped). */
+static void recv_state(sched_t *s, int src, void *buf, size_t bytes)
+{
+    MPI_Recv(buf ? buf : s->msg, (int)bytes, MPI_BYTE, src, TAG_STATE, s->comm, MPI_STATUS_IGNORE);
+}
+
+/* Take in what a worker's training produced (after its report). */
+static int recv_outputs(sched_t *s, int src, const outcome_t *o, char *error)
+{
+    const graph_t *g = s->g;
+    const graph_node_t *n = &g->nodes[o->node];
+    if (o->status == STATUS_FAILED) {
+        recv_state(s, src, error, ERROR_LEN);
+        error[ERROR_LEN - 1] = 0;
+        return 0;
+    }
+    if (o->status != STATUS_DONE)
+        return 0;
+    if (n->arm == ARM_TICKET)
+        for (int32_t c = n->first_child; c >= 0; c = g->nodes[c].next_sibling) {
+            uint8_t *h = s->need[c] > 0 && !s->hist[c] ? ts_malloc(s->W + 1) : NULL;
+            if (s->need[c] > 0 && !s->hist[c] && !h)
+                return TS_ERUN;
+            recv_state(s, src, h, s->W);
+            if (h)
+                hold(s, c, h);
+        }
+    if (n->arm == ARM_RANDOM) {
+        int32_t x = o->node;
+        uint8_t *h = s->need[x] > 0 && !s->hist[x] ? ts_malloc(s->W + 1) : NULL;
+        if (s->need[x] > 0 && !s->hist[x] && !h)
+            return TS_ERUN;
+        recv_state(s, src, h, s->W);
+        if (h)
+            hold(s, x, h);
+    }
+    if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0) {
+        float **rw = &s->rewinds[n->seed_i];
+        if (!*rw && !(*rw = ts_malloc(s->P * sizeof(float))))
+            return TS_ERUN;
+        recv_state(s, src, *rw, s->P * sizeof(float));
+    }
+    return 0;
+}
+
+/* Give waiting workers the ready trainings. */
+static void feed_idle(sched_t *s)
+{
+    for (int r = 1; r < s->size && !s->stopping; r++) {
+        if (!s->idle[r])
+            continue;
+        int32_t x = pick(s, r);
+        if (x < 0)
+            return;
+        s->idle[r] = 0;
+        dispatch(s, x, r);
+    }
+}
+
+static int all_finished(const sched_t *s)
+{
+    return s->done + s->failed + s->skipped == s->to_run;
+}
+
+/* Stop the idle workers once nothing more will be handed out. */
+static void stop_idle(sched_t *s)
+{
+    int nothing_left = s->stopping || all_finished(s);
+    for (int r = 1; r < s->size && nothing_left; r++)
+        if (s->idle[r]) {
+            s->idle[r] = 0;
+            send_ctrl(s, r, CTRL_STOP);
+            s->active--;
+        }
 }
 
 /* Answer one report from a worker. */
-static void serve_one(sched_t *s, MPI_Status *st)
+static int serve_one(sched_t *s, MPI_Status *st)
 {
     double m[REPORT_LEN], t0 = now();
-    int src = st->MPI_SOURCE;
+    int src = st->MPI_SOURCE, rc = 0;
+    char error[ERROR_LEN] = "";
     MPI_Recv(m, REPORT_LEN, MPI_DOUBLE, src, TAG_REPORT, s->comm, MPI_STATUS_IGNORE);
-    if ((int)m[0] == REPORT_TRIAL) {
+    if ((int)m[0] == REPORT_NODE) {
         outcome_t o = {(int)m[1], (int)m[2], src, m[3], m[4], m[5], m[6], m[7]};
-        s->busy[src] = 0;
-        report_trial(s, &o);
+        if (!(rc = recv_outputs(s, src, &o, error)))
+            rc = node_ended(s, &o, error);
     }
-    int next = CTRL_STOP;
-    if (!s->stopping && s->qpos < s->qlen) {
-        next = s->queue[s->qpos++];
-        s->busy[src] = 1;
-    } else {
-        s->active--;
-    }
-    MPI_Send(&next, 1, MPI_INT, src, TAG_CTRL, s->comm);
+    s->idle[src] = 1;
+    feed_idle(s);
+    stop_idle(s);
     s->serve_seconds += now() - t0;
     s->served++;
+    return rc;
 }
 
-/* Serve every report waiting now; returns how many. */
+/* Serve every report waiting now; returns how many, or TS_ERUN. */
 static int serve_pending(sched_t *s)
 {
     int n = 0, flag;
@@ -198,110 +647,207 @@ static int serve_pending(sched_t *s)
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, s->comm, &flag, &st);
         if (!flag)
             return n;
-        serve_one(s, &st);
+        if (serve_one(s, &st))
+            return TS_ERUN;
         n++;
     }
 }
 
 static void check_stop(sched_t *s)
 {
-    if (stop_signal && !s->stopping)
+    if (stop_signal && !s->stopping) {
         begin_stop(s);
+        stop_idle(s);
+    }
     if (s->stopping && !s->aborting && now() >= s->deadline)
         abort_workers(s);
 }
 
-/* Rank 0's poll hook: serve, then say whether its own trial must be abandoned. */
+/* Rank 0's poll hook: serve, then say whether its own training must be abandoned. */
 static int poll_root(void *arg)
 {
     sched_t *s = arg;
-    if (s->size > 1)
-        serve_pending(s);
+    if (s->size > 1 && serve_pending(s) < 0)
+        s->error = TS_ERUN;
     check_stop(s);
     return s->aborting;
 }
 
-/* A worker's poll hook: a message from rank 0 during a trial can only be ABORT. */
+/* A worker's poll hook: a message from rank 0 during a training can only be ABORT. */
 static int poll_worker(void *arg)
 {
     sched_t *s = arg;
-    int flag, msg;
+    int flag;
+    ctrl_t c;
     MPI_Iprobe(0, TAG_CTRL, s->comm, &flag, MPI_STATUS_IGNORE);
     if (!flag)
         return 0;
-    MPI_Recv(&msg, 1, MPI_INT, 0, TAG_CTRL, s->comm, MPI_STATUS_IGNORE);
+    MPI_Recv(&c, sizeof c, MPI_BYTE, 0, TAG_CTRL, s->comm, MPI_STATUS_IGNORE);
     return 1;
 }
 
-/* Run trial t here and write it. Returns 0, or TS_ERUN when the store fails. */
-static int run_one(sched_t *s, int t, outcome_t *o)
+/* Rank 0 runs training x itself. */
+static int run_root_node(sched_t *s, int32_t x)
 {
-    trial_t tr = grid_trial(s->cfg, t);
-    double t0 = now();
-    int rc = s->opts->run ? s->opts->run(s->opts->run_arg, &tr, &s->res)
-                          : trial_run(&s->ctx, &tr, &s->res);
-    if (rc == TS_ERUN) { /* e.g. out of memory: the trial fails, the sweep goes on */
-        s->res.status = STATUS_FAILED;
-        snprintf(s->res.error, sizeof s->res.error, "%s", ts_errmsg());
+    int32_t a, b;
+    outcome_t o;
+    inputs_of(s->g, x, &a, &b);
+    take(s, x, 0);
+    if (needs_rewind(s, x))
+        memcpy(s->rewind, s->rewinds[s->g->nodes[x].seed_i], s->P * sizeof(float));
+    int rc = run_here(s, x, held_hist(s, a), held_hist(s, b), &o);
+    if (rc)
+        return rc;
+    release(s, a);
+    release(s, b);
+    /* keep what it produced for the trainings that need it */
+    const graph_t *g = s->g;
+    const graph_node_t *n = &g->nodes[x];
+    if (o.status == STATUS_DONE) {
+        int i = 0;
+        if (n->arm == ARM_TICKET)
+            for (int32_t c = n->first_child; c >= 0; c = g->nodes[c].next_sibling, i++)
+                if (s->need[c] > 0 && !s->hist[c]) {
+                    hold(s, c, s->out_hist[i]);
+                    s->out_hist[i] = NULL;
+                }
+        if (n->arm == ARM_RANDOM && s->need[x] > 0 && !s->hist[x]) {
+            hold(s, x, s->out_hist[i]);
+            s->out_hist[i] = NULL;
+        }
+        if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0) {
+            float **rw = &s->rewinds[n->seed_i];
+            if (!*rw && !(*rw = ts_malloc(s->P * sizeof(float))))
+                return TS_ERUN;
+            memcpy(*rw, s->rewind, s->P * sizeof(float));
+        }
     }
-    double t1 = now();
-    rc = 0;
-    if (s->res.status != STATUS_PENDING && s->store) /* abandoned: nothing to write */
-        rc = store_write_trial(s->store, t, &s->res, t1 - t0, s->rank, s->host);
-    *o = (outcome_t){t, s->res.status, s->rank, now() - t0, now() - t1,
-                     s->res.density[ARM_TICKET][tr.rounds], s->res.es_test_acc[ARM_TICKET][tr.rounds], 0};
+    return node_ended(s, &o, s->res.error);
+}
+
+/* Rank 0's tables, and the histories of an earlier run that this one needs. */
+static int root_setup(sched_t *s)
+{
+    const graph_t *g = s->g;
+    const sched_plan_t *pl = s->plan;
+    int N = g->N, T = g->T, rc = 0;
+    s->state = ts_calloc((size_t)N + 1, 1);
+    s->unmet = ts_calloc((size_t)N + 1, sizeof *s->unmet);
+    s->need = ts_calloc((size_t)N + 1, sizeof *s->need);
+    s->hist = ts_calloc((size_t)N + 1, sizeof *s->hist);
+    s->heap = ts_calloc((size_t)N + 1, sizeof *s->heap);
+    s->node_wall = ts_calloc((size_t)N + 1, sizeof *s->node_wall);
+    s->cell_left = ts_calloc((size_t)T + 1, sizeof *s->cell_left);
+    s->cell_failed = ts_calloc((size_t)T + 1, 1);
+    s->rewinds = ts_calloc((size_t)s->cfg->n_seeds, sizeof *s->rewinds);
+    s->cache_of = ts_calloc((size_t)s->size, sizeof *s->cache_of);
+    s->rewind_of = ts_calloc((size_t)s->size, sizeof *s->rewind_of);
+    s->running = ts_calloc((size_t)s->size, sizeof *s->running);
+    s->idle = ts_calloc((size_t)s->size, 1);
+    if (!s->state || !s->unmet || !s->need || !s->hist || !s->heap || !s->node_wall ||
+        !s->cell_left || !s->cell_failed || !s->rewinds || !s->cache_of || !s->rewind_of ||
+        !s->running || !s->idle)
+        return TS_ERUN;
+    for (int r = 0; r < s->size; r++)
+        s->cache_of[r] = s->rewind_of[r] = s->running[r] = -1;
+    for (int x = 0; x < N; x++) {
+        s->node_wall[x] = pl->wall ? pl->wall[x] : NAN;
+        s->state[x] = pl->done && pl->done[x] ? N_DONE : pl->to_run[x] ? N_WAIT : N_OFF;
+    }
+    for (int x = 0; x < N; x++) {
+        if (s->state[x] != N_WAIT)
+            continue;
+        s->to_run++;
+        const graph_node_t *n = &g->nodes[x];
+        for (int d = 0; d < 2; d++)
+            s->unmet[x] += n->dep[d] >= 0 && s->state[n->dep[d]] != N_DONE;
+        int32_t a, b;
+        inputs_of(g, x, &a, &b);
+        if (a >= 0)
+            s->need[a]++;
+        if (b >= 0)
+            s->need[b]++;
+    }
+    /* histories whose producer finished in an earlier run: from the file */
+    for (int y = 0; y < N && !rc; y++) {
+        int32_t p = producer(g, y);
+        if (s->need[y] == 0 || p < 0 || s->state[p] != N_DONE)
+            continue;
+        uint8_t *h = ts_malloc(s->W + 1);
+        if (!h)
+            return TS_ERUN;
+        hold(s, y, h);
+        rc = s->store ? store_read_counts(s->store, y, h) : 0;
+    }
+    for (int si = 0; si < s->cfg->n_seeds && !rc && s->cfg->rewind_iteration > 0; si++)
+        for (int x = 0; x < N; x++) {
+            const graph_node_t *n = &g->nodes[x];
+            if (n->seed_i != si || n->arm != ARM_TICKET || n->round != 0 || s->state[x] != N_DONE)
+                continue;
+            if (!(s->rewinds[si] = ts_malloc(s->P * sizeof(float))))
+                return TS_ERUN;
+            rc = s->store ? store_read_rewind(s->store, si, s->rewinds[si]) : 0;
+            break;
+        }
+    if (rc)
+        return rc;
+    for (int x = 0; x < N; x++)
+        if (s->state[x] == N_WAIT && s->unmet[x] == 0) {
+            s->state[x] = N_READY;
+            heap_push(s, x);
+        }
+    /* cells: entries still to finish; those finished already get their status now */
+    for (int t = 0; t < T; t++) {
+        if (!pl->cells[t])
+            continue;
+        s->cells_total++;
+        for (int a = 0; a < N_ARMS; a++)
+            for (int k = 0; k < g->R1; k++) {
+                int32_t x = graph_cell_node(g, t, a, k);
+                s->cell_left[t] += x >= 0 && s->state[x] != N_DONE;
+            }
+    }
+    for (int t = 0; t < T && !rc; t++)
+        if (pl->cells[t] && s->cell_left[t] == 0)
+            rc = finish_cell(s, t, NULL, NULL);
     return rc;
 }
 
-static int cmp_cost_desc(const void *a, const void *b, void *arg)
+static int run_root(sched_t *s)
 {
-    const config_t *cfg = arg;
-    int ta = *(const int *)a, tb = *(const int *)b;
-    trial_t x = grid_trial(cfg, ta), y = grid_trial(cfg, tb);
-    double ca = grid_cost(cfg, &x), cb = grid_cost(cfg, &y);
-    if (ca != cb)
-        return ca > cb ? -1 : 1;
-    return (ta > tb) - (ta < tb);
-}
-
-static int run_root(sched_t *s, const char *to_run)
-{
-    int T = grid_size(s->cfg), rc = 0;
-    s->queue = ts_calloc((size_t)T, sizeof(int));
-    s->busy = ts_calloc((size_t)s->size, 1);
-    if (!s->queue || !s->busy)
-        return TS_ERUN;
-    for (int t = 0; t < T; t++)
-        if (to_run[t])
-            s->queue[s->qlen++] = t;
-    qsort_r(s->queue, (size_t)s->qlen, sizeof(int), cmp_cost_desc, (void *)s->cfg);
-    s->total = s->qlen;
-    for (int i = 0; i < s->qlen; i++) {
-        trial_t tr = grid_trial(s->cfg, s->queue[i]);
-        s->cost_total += grid_cost(s->cfg, &tr);
-    }
+    int rc;
+    s->hosts = ts_calloc((size_t)s->size, sizeof *s->hosts);
+    MPI_Gather(s->host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, s->hosts ? (void *)s->hosts : (void *)s->msg,
+               s->hosts ? MPI_MAX_PROCESSOR_NAME : 0, MPI_CHAR, 0, s->comm);
+    if (!s->hosts || (rc = root_setup(s)))
+        return s->hosts ? rc : TS_ERUN;
     s->active = s->size - 1;
     s->tty = isatty(2);
     s->t0 = now();
     s->ctx.poll = poll_root;
     s->ctx.poll_arg = s;
-
     for (;;) {
         check_stop(s);
-        /* waiting workers first: rank 0 takes a trial only when none is asking */
-        if (s->size > 1)
-            serve_pending(s);
-        if (!s->stopping && s->qpos < s->qlen) {
-            outcome_t o;
-            s->busy[0] = 1;
-            if ((rc = run_one(s, s->queue[s->qpos++], &o)))
-                break;
-            s->busy[0] = 0;
-            report_trial(s, &o);
+        /* waiting workers first: rank 0 takes a training only when none is asking */
+        if ((s->size > 1 && serve_pending(s) < 0) || s->error)
+            return TS_ERUN;
+        int32_t x = s->stopping ? -1 : pick(s, 0);
+        if (x >= 0) {
+            if ((rc = run_root_node(s, x)))
+                return rc;
+            feed_idle(s);
+            stop_idle(s);
             continue;
         }
+        stop_idle(s);
         if (s->active == 0)
             break;
+        int busy = 0;
+        for (int r = 1; r < s->size; r++)
+            busy += s->running[r] >= 0;
+        if (!busy && !s->stopping && heap_top(s) < 0 && !all_finished(s))
+            return ts_fail(TS_ERUN, "internal error: %d trainings can never start (dependencies not run)",
+                           s->to_run - s->done - s->failed - s->skipped);
         if (!serve_pending(s)) {
             struct timespec ms = {0, 1000000}; /* idle manager: ~0 CPU */
             nanosleep(&ms, NULL);
@@ -309,63 +855,157 @@ static int run_root(sched_t *s, const char *to_run)
     }
     if (s->tty)
         fprintf(stderr, "\n");
-    return rc;
+    return 0;
+}
+
+/* A worker's input from the dispatch message (or its cache). */
+static const uint8_t *get_input(sched_t *s, int mode, const char **p, int32_t y, uint8_t *buf)
+{
+    const graph_t *g = s->g;
+    if (mode == IN_NONE)
+        return NULL;
+    if (mode == IN_ONES)
+        return s->ones;
+    if (mode == IN_SENT) {
+        memcpy(buf, *p, s->W);
+        *p += s->W;
+        return buf;
+    }
+    /* IN_CACHED: among the outputs of this rank's last training */
+    int32_t c = producer(g, y);
+    const graph_node_t *pn = &g->nodes[c];
+    int i = 0;
+    if (pn->arm == ARM_TICKET)
+        for (int32_t ch = pn->first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++)
+            if (ch == y)
+                break;
+    memcpy(buf, s->out_hist[i], s->W);
+    return buf;
 }
 
 static int run_worker(sched_t *s)
 {
     double m[REPORT_LEN] = {REPORT_READY};
+    MPI_Gather(s->host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, NULL, 0, MPI_CHAR, 0, s->comm);
     s->ctx.poll = poll_worker;
     s->ctx.poll_arg = s;
+    MPI_Send(m, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, s->comm);
     for (;;) {
-        int t;
+        ctrl_t c;
+        MPI_Status st;
+        int len;
         double asked = now();
-        MPI_Send(m, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, s->comm);
         /* An ABORT sent while our report was on its way is stale: the answer
          * to the report follows it. */
-        do
-            MPI_Recv(&t, 1, MPI_INT, 0, TAG_CTRL, s->comm, MPI_STATUS_IGNORE);
-        while (t == CTRL_ABORT);
-        if (t == CTRL_STOP)
+        do {
+            MPI_Probe(0, TAG_CTRL, s->comm, &st);
+            MPI_Get_count(&st, MPI_BYTE, &len);
+            MPI_Recv(s->msg, len, MPI_BYTE, 0, TAG_CTRL, s->comm, MPI_STATUS_IGNORE);
+            memcpy(&c, s->msg, sizeof c);
+        } while (c.node == CTRL_ABORT);
+        if (c.node == CTRL_STOP)
             return 0;
+        int32_t x = c.node, a, b;
+        const char *p = s->msg + sizeof c;
+        inputs_of(s->g, x, &a, &b);
+        const uint8_t *ia = get_input(s, c.a, &p, a, s->in_a);
+        const uint8_t *ib = get_input(s, c.b, &p, b, s->in_b);
+        if (c.rewind == IN_SENT) {
+            memcpy(s->rewind, p, s->P * sizeof(float));
+            s->rewind_seed = s->g->nodes[x].seed_i;
+        }
         outcome_t o;
         double wait = now() - asked;
-        int rc = run_one(s, t, &o);
+        int rc = run_here(s, x, ia, ib, &o);
         if (rc)
             return rc;
-        double r[REPORT_LEN] = {REPORT_TRIAL, o.trial, o.status, o.wall, o.write, o.density, o.acc, wait};
-        memcpy(m, r, sizeof m);
+        /* the report is the next request; what the training produced follows it */
+        double r[REPORT_LEN] = {REPORT_NODE, o.node, o.status, o.wall, o.write, o.density, o.acc, wait};
+        MPI_Send(r, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, s->comm);
+        const graph_node_t *n = &s->g->nodes[x];
+        if (o.status == STATUS_FAILED) {
+            char err[ERROR_LEN] = {0};
+            snprintf(err, sizeof err, "%s", s->res.error);
+            MPI_Send(err, ERROR_LEN, MPI_BYTE, 0, TAG_STATE, s->comm);
+        } else if (o.status == STATUS_DONE) {
+            int i = 0;
+            if (n->arm == ARM_TICKET)
+                for (int32_t ch = n->first_child; ch >= 0; ch = s->g->nodes[ch].next_sibling, i++)
+                    MPI_Send(s->out_hist[i], (int)s->W, MPI_BYTE, 0, TAG_STATE, s->comm);
+            if (n->arm == ARM_RANDOM)
+                MPI_Send(s->out_hist[i], (int)s->W, MPI_BYTE, 0, TAG_STATE, s->comm);
+            if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0)
+                MPI_Send(s->rewind, (int)(s->P * sizeof(float)), MPI_BYTE, 0, TAG_STATE, s->comm);
+        }
     }
 }
 
-int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, store_t *store,
-              const sched_opts_t *opts, const char *to_run, sched_stats_t *stats)
+static void root_free(sched_t *s)
+{
+    if (s->hist)
+        for (int x = 0; x < s->g->N; x++)
+            free(s->hist[x]);
+    if (s->rewinds)
+        for (int i = 0; i < s->cfg->n_seeds; i++)
+            free(s->rewinds[i]);
+    free(s->state), free(s->unmet), free(s->need), free(s->hist), free(s->heap);
+    free(s->node_wall), free(s->cell_left), free(s->cell_failed), free(s->rewinds);
+    free(s->cache_of), free(s->rewind_of), free(s->running), free(s->idle), free(s->hosts);
+}
+
+int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const graph_t *g,
+              store_t *store, const sched_opts_t *opts, const sched_plan_t *plan,
+              sched_stats_t *stats)
 {
     sched_t s;
     int rc, len;
     memset(&s, 0, sizeof s);
     s.comm = comm;
     s.cfg = cfg;
+    s.g = g;
     s.store = store;
     s.opts = opts;
+    s.plan = plan;
+    s.rewind_seed = -1;
     MPI_Comm_rank(comm, &s.rank);
     MPI_Comm_size(comm, &s.size);
     MPI_Get_processor_name(s.host, &len);
     double t0 = now();
     if ((rc = trial_ctx_create(&s.ctx, cfg, data)) ||
-        (rc = trial_result_create(&s.res, cfg, &s.ctx.net)))
+        (rc = node_result_create(&s.res, trial_eval_count(cfg))))
+        goto out_agree;
+    s.W = s.ctx.net.n_weights;
+    s.P = s.ctx.net.n_params;
+    s.msg_cap = sizeof(ctrl_t) + 2 * s.W + s.P * sizeof(float) + ERROR_LEN;
+    s.msg = ts_malloc(s.msg_cap);
+    s.in_a = ts_malloc(s.W + 1);
+    s.in_b = ts_malloc(s.W + 1);
+    s.ones = ts_malloc(s.W + 1);
+    s.rewind = ts_calloc(s.P, sizeof(float));
+    if (!s.msg || !s.in_a || !s.in_b || !s.ones || !s.rewind) {
+        rc = TS_ERUN;
+        goto out_agree;
+    }
+    memset(s.ones, 1, s.W);
+out_agree:
+    MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
+    if (rc)
         goto out;
-    if (s.rank == 0 && store) /* theta0 of every seed: known before any trial */
+    if (s.rank == 0 && store) /* theta0 of every seed: known before any training */
         for (int i = 0; i < cfg->n_seeds && !rc; i++) {
             trial_theta0(&s.ctx.net, cfg->seeds[i], s.ctx.theta0);
             rc = store_write_theta0(store, i, s.ctx.theta0);
         }
+    s.ctx.theta0_seed = -1;
     if (!rc)
-        rc = s.rank == 0 ? run_root(&s, to_run) : run_worker(&s);
+        rc = s.rank == 0 ? run_root(&s) : run_worker(&s);
     if (s.rank == 0 && stats) {
         stats->done = s.done;
-        stats->failed = s.failed;
-        stats->pending = s.total - s.done - s.failed;
+        stats->failed = s.failed + s.skipped;
+        stats->pending = s.to_run - s.done - s.failed - s.skipped;
+        stats->cells_done = s.cells_done;
+        stats->cells_failed = s.cells_failed;
+        stats->cells_pending = s.cells_total - s.cells_done - s.cells_failed;
         stats->interrupted = s.stopping;
         stats->seconds = now() - t0;
         stats->busy_seconds = s.busy_seconds;
@@ -374,11 +1014,17 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, store_t *s
         stats->served = s.served;
         stats->wait_seconds = s.wait_seconds;
         stats->waits = s.waits;
+        stats->sent_bytes = s.sent;
+        stats->peak_held_bytes = s.peak_held;
     }
 out:
-    trial_result_free(&s.res);
+    if (s.rank == 0)
+        root_free(&s);
+    for (int i = 0; i < s.out_cap; i++)
+        free(s.out_hist[i]);
+    free(s.out_hist);
+    free(s.msg), free(s.in_a), free(s.in_b), free(s.ones), free(s.rewind);
+    node_result_free(&s.res);
     trial_ctx_free(&s.ctx);
-    free(s.queue);
-    free(s.busy);
     return rc;
 }

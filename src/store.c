@@ -27,6 +27,7 @@ enum {
     DS_CURVE, DS_DENSITY, DS_ES_ITER, DS_ES_ACC, DS_FINAL_ACC, DS_MASK, /* per arm */
     DS_REWIND_W, DS_REWIND_B,                                           /* per seed */
     DS_STATUS, DS_ERROR, DS_WALL, DS_RANK, DS_HOST,                     /* ledger */
+    DS_NODE,                                                            /* per training */
     DS_OTHER                                                            /* written once */
 };
 
@@ -125,7 +126,10 @@ static int layout(store_t *s, int create)
             return rc;                                                                    \
     } while (0)
 
-    ADD("/grid/rates", DS_OTHER, 0, 0, 0, f64, fle64, 1, (hsize_t)cfg->n_rates);
+    int n_axis;
+    grid_axis(cfg, &n_axis);
+    ADD(cfg->n_per_round ? "/grid/per_round" : "/grid/rates", DS_OTHER, 0, 0, 0, f64, fle64, 1,
+        (hsize_t)n_axis);
     ADD("/grid/rounds", DS_OTHER, 0, 0, 0, i32, sle32, 1, (hsize_t)cfg->n_rounds);
     ADD("/grid/seeds", DS_OTHER, 0, 0, 0, i64, sle64, 1, S);
     ADD("/trials/rate", DS_OTHER, 0, 0, 0, f64, fle64, 1, T);
@@ -137,6 +141,21 @@ static int layout(store_t *s, int create)
     ADD("/trials/rank", DS_RANK, 0, 0, 0, i32, sle32, 1, T);
     ADD("/trials/host", DS_HOST, 0, 0, 0, host_t, host_t, 1, T);
     ADD("/curves/iteration", DS_OTHER, 0, 0, 0, i32, sle32, 1, E);
+    /* the graph of trainings: one row per node, and each cell's nodes */
+    hsize_t N = (hsize_t)s->N, W = (hsize_t)net->n_weights;
+    ADD("/trials/nodes", DS_OTHER, 0, 0, 0, i32, sle32, 3, T, (hsize_t)N_ARMS, R1);
+    ADD("/nodes/seed_index", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
+    ADD("/nodes/arm", DS_OTHER, 0, 0, 0, i8, sle8, 1, N);
+    ADD("/nodes/round", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
+    ADD("/nodes/prev", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
+    ADD("/nodes/twin", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
+    ADD("/nodes/key", DS_OTHER, 0, 0, 0, H5T_NATIVE_UINT64, H5T_STD_U64LE, 1, N);
+    ADD("/nodes/status", DS_NODE, 0, 0, 0, i8, sle8, 1, N);
+    ADD("/nodes/error", DS_NODE, 0, 0, 0, err_t, err_t, 1, N);
+    ADD("/nodes/wall_seconds", DS_NODE, 0, 0, 0, f64, fle64, 1, N);
+    ADD("/nodes/rank", DS_NODE, 0, 0, 0, i32, sle32, 1, N);
+    ADD("/nodes/host", DS_NODE, 0, 0, 0, host_t, host_t, 1, N);
+    ADD("/nodes/counts", DS_NODE, 0, 0, 0, u8, ule8, 2, N, W);
     /* per layer with parameters: [S or T, weight shape...] (fc [out, in], conv [out, in, 3, 3]) */
     hsize_t wdims[5], bdims[2];
 #define LAYER_DIMS(lead, L)                                  \
@@ -239,19 +258,35 @@ static herr_t deepest(unsigned n, const H5E_error2_t *e, void *data)
     return 0;
 }
 
-/* Write (or read) row `row` of dataset d: the slab [row, :, ...]. */
-static int rw_row(store_t *s, const store_ds_t *d, hsize_t row, void *buf, int write)
+/*
+ * Write (or read) a slab of dataset d: start[i] .. start[i] + count[i] in the
+ * first `n` dimensions, every element of the others.
+ */
+static int rw_slab(store_t *s, const store_ds_t *d, int n, const hsize_t *start0,
+                   const hsize_t *count0, void *buf, int write)
 {
     hsize_t dims[H5S_MAX_RANK], start[H5S_MAX_RANK] = {0}, count[H5S_MAX_RANK];
+    if (!d)
+        return ts_fail(TS_ERUN, "%s: a dataset is missing", s->path);
     hid_t fspace = H5Dget_space(d->id);
     H5_TRY(fspace);
     int rank = H5Sget_simple_extent_dims(fspace, dims, NULL);
-    for (int i = 0; i < rank; i++)
-        count[i] = dims[i];
-    start[0] = row;
-    count[0] = 1;
+    if (rank < n) {
+        H5Sclose(fspace);
+        return ts_fail(TS_EINPUT, "%s: %s has %d dimensions, expected at least %d", s->path, d->path,
+                       rank, n);
+    }
+    for (int i = 0; i < rank; i++) {
+        start[i] = i < n ? start0[i] : 0;
+        count[i] = i < n ? count0[i] : dims[i];
+        if (start[i] + count[i] > dims[i]) {
+            H5Sclose(fspace);
+            return ts_fail(TS_EINPUT, "%s: %s is too small (dimension %d is %llu)", s->path, d->path,
+                           i, (unsigned long long)dims[i]);
+        }
+    }
     hid_t mspace = H5Screate_simple(rank, count, NULL);
-    herr_t e = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+    herr_t e = mspace < 0 ? -1 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
     errno = 0;
     if (e >= 0)
         e = write ? H5Dwrite(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, buf)
@@ -259,14 +294,22 @@ static int rw_row(store_t *s, const store_ds_t *d, hsize_t row, void *buf, int w
     char why[256] = "HDF5 error";
     if (e < 0) /* before the next HDF5 call clears the error stack */
         H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, deepest, why);
-    H5Sclose(mspace);
+    if (mspace >= 0)
+        H5Sclose(mspace);
     H5Sclose(fspace);
     if (e < 0)
         return ts_fail(TS_ERUN, "%s: cannot %s row %llu of %s: %s%s", s->path,
-                       write ? "write" : "read", (unsigned long long)row, d->path, why,
+                       write ? "write" : "read", (unsigned long long)start0[0], d->path, why,
                        write && disk_full(s->path) ? " (the file system is full: resume once there is room)"
                                                    : "");
     return 0;
+}
+
+/* Write (or read) row `row` of dataset d: the slab [row, :, ...]. */
+static int rw_row(store_t *s, const store_ds_t *d, hsize_t row, void *buf, int write)
+{
+    hsize_t one = 1;
+    return rw_slab(s, d, 1, &row, &one, buf, write);
 }
 
 /* Whole-dataset write of something small (rank 0, at creation). */
@@ -276,6 +319,44 @@ static int write_all(store_t *s, const char *path, const void *buf)
     if (!d || H5Dwrite(d->id, d->memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
         return ts_fail(TS_ERUN, "%s: cannot write %s", s->path, path);
     return 0;
+}
+
+/* The graph's node table and each cell's nodes (rank 0, at creation). */
+static int write_node_table(store_t *s)
+{
+    const graph_t *g = s->g;
+    size_t N = (size_t)g->N;
+    int32_t *seed = ts_calloc(N + 1, sizeof *seed), *round = ts_calloc(N + 1, sizeof *round);
+    int32_t *prev = ts_calloc(N + 1, sizeof *prev), *twin = ts_calloc(N + 1, sizeof *twin);
+    int32_t *rank = ts_calloc(N + 1, sizeof *rank);
+    int8_t *arm = ts_calloc(N + 1, 1), *status = ts_calloc(N + 1, 1);
+    uint64_t *key = ts_calloc(N + 1, sizeof *key);
+    double *wall = ts_calloc(N + 1, sizeof *wall);
+    char *err = ts_calloc(N + 1, ERROR_LEN), *host = ts_calloc(N + 1, HOST_LEN);
+    int rc = !seed || !round || !prev || !twin || !rank || !arm || !status || !key || !wall || !err ||
+                     !host
+                 ? TS_ERUN
+                 : 0;
+    for (size_t x = 0; !rc && x < N; x++) {
+        const graph_node_t *n = &g->nodes[x];
+        seed[x] = n->seed_i;
+        arm[x] = n->arm;
+        round[x] = n->round;
+        prev[x] = n->prev;
+        twin[x] = n->twin;
+        key[x] = n->key;
+        wall[x] = NAN;
+        rank[x] = -1;
+    }
+    const char *names[] = {"/nodes/seed_index", "/nodes/arm", "/nodes/round", "/nodes/prev",
+                           "/nodes/twin", "/nodes/key", "/nodes/status", "/nodes/error",
+                           "/nodes/wall_seconds", "/nodes/rank", "/nodes/host", "/trials/nodes"};
+    const void *bufs[] = {seed, arm, round, prev, twin, key, status, err, wall, rank, host, g->cell_node};
+    for (int i = 0; !rc && i < (int)(sizeof names / sizeof names[0]); i++)
+        rc = write_all(s, names[i], bufs[i]);
+    free(seed), free(round), free(prev), free(twin), free(rank), free(arm), free(status);
+    free(key), free(wall), free(err), free(host);
+    return rc;
 }
 
 static int write_attr_str(store_t *s, const char *name, const char *value)
@@ -360,7 +441,7 @@ static hid_t make_fapl(MPI_Comm comm, int use_mpio)
 }
 
 static void store_init(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                       const net_t *net)
+                       const net_t *net, const graph_t *g)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s", path);
@@ -372,15 +453,17 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
     s->R1 = grid_max_rounds(cfg) + 1;
     s->E = trial_eval_count(cfg);
     s->n_seeds = cfg->n_seeds;
+    s->g = g;
+    s->N = g->N;
     s->file = -1;
 }
 
 int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                 const net_t *net, int overwrite)
+                 const net_t *net, const graph_t *g, int overwrite)
 {
     struct stat st;
     int rc;
-    store_init(s, path, comm, cfg, net);
+    store_init(s, path, comm, cfg, net, g);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (!overwrite && stat(path, &st) == 0)
         return ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
@@ -420,6 +503,8 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     if (!rc)
         rc = write_attr_ints(s, "input_shape",
                              (int[]){net->in_c, net->in_h, net->in_w}, 3);
+    if (!rc)
+        rc = write_attr_ints(s, "graph_shared", (int[]){g->shared}, 1);
     free(text);
     if (rc || (rc = layout(s, 1)))
         return rc;
@@ -450,7 +535,10 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
         for (int i = 0; i < cfg->n_rounds; i++)
             grid_rounds[i] = cfg->rounds[i];
         if (!rc)
-            rc = write_all(s, "/grid/rates", cfg->rates);
+            rc = write_all(s, cfg->n_per_round ? "/grid/per_round" : "/grid/rates",
+                           cfg->n_per_round ? cfg->per_round : cfg->rates);
+        if (!rc)
+            rc = write_node_table(s);
         if (!rc)
             rc = write_all(s, "/grid/rounds", grid_rounds);
         if (!rc)
@@ -489,7 +577,7 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     return rc;
 }
 
-int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17])
+int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17], int *shared)
 {
     struct stat st;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -523,6 +611,10 @@ int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17])
         rc = ts_fail(TS_EINPUT, "%s: damaged results file: config attributes missing", path);
         goto out;
     }
+    if (shared && read_attr_ints(f, "graph_shared", shared, 1)) {
+        rc = ts_fail(TS_EINPUT, "%s: damaged results file: graph_shared attribute missing", path);
+        goto out;
+    }
     config_defaults(cfg);
     if ((rc = config_load_string(cfg, text, path)))
         goto out;
@@ -536,9 +628,9 @@ out:
 }
 
 int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-               const net_t *net, int readonly)
+               const net_t *net, const graph_t *g, int readonly)
 {
-    store_init(s, path, comm, cfg, net);
+    store_init(s, path, comm, cfg, net, g);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t fapl = make_fapl(comm, !readonly);
     H5_TRY(fapl);
@@ -569,7 +661,33 @@ int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
     if (n)
         return ts_fail(TS_EINPUT, "%s: made by a different job (%d key%s: %s); use --force to start over or -o for a new file",
                        path, n, n == 1 ? " differs" : "s differ", diff);
-    return layout(s, 0);
+    int shared = -1;
+    if (read_attr_ints(s->file, "graph_shared", &shared, 1) || shared != g->shared)
+        return ts_fail(TS_EINPUT, "%s: was made %s sharing trainings between cells; run it %s --no-share",
+                       path, shared ? "with" : "without", shared ? "without" : "with");
+    int rc = layout(s, 0);
+    if (rc)
+        return rc;
+    /* the file's node table must be this job's graph */
+    const store_ds_t *d = find_ds(s, "/nodes/key");
+    hid_t sp = H5Dget_space(d->id);
+    hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (np != (hssize_t)g->N)
+        return ts_fail(TS_EINPUT, "%s: holds %lld trainings, this job plans %d: made by another ticketsweep release?",
+                       path, (long long)np, g->N);
+    uint64_t *keys = ts_malloc((size_t)g->N * sizeof *keys + 1);
+    if (!keys)
+        return TS_ERUN;
+    if (H5Dread(d->id, d->memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, keys) < 0)
+        rc = ts_fail(TS_EINPUT, "%s: cannot read /nodes/key", path);
+    for (int x = 0; !rc && x < g->N; x++)
+        if (keys[x] != g->nodes[x].key)
+            rc = ts_fail(TS_EINPUT, "%s: training %d is not this job's (a different ticketsweep release?)",
+                         path, x);
+    free(keys);
+    return rc;
 }
 
 int store_write_theta0(store_t *s, int si, const float *theta0)
@@ -585,6 +703,27 @@ int store_write_theta0(store_t *s, int si, const float *theta0)
             return rc;
     }
     return 0;
+}
+
+/* Write the rewind point of seed index si (rows of /rewind). */
+static int write_rewind(store_t *s, int si, const float *rewind, int write)
+{
+    for (int i = 0; i < s->n_ds; i++) {
+        store_ds_t *d = &s->ds[i];
+        if (d->kind != DS_REWIND_W && d->kind != DS_REWIND_B)
+            continue;
+        const net_layer_t *L = &s->net->layers[d->layer];
+        int rc = rw_row(s, d, (hsize_t)si,
+                        (void *)(rewind + (d->kind == DS_REWIND_W ? L->w_off : L->b_off)), write);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int store_read_rewind(store_t *s, int si, float *rewind)
+{
+    return write_rewind(s, si, rewind, 0);
 }
 
 /* Offset of layer l's weights in a concatenated byte mask. */
@@ -628,6 +767,168 @@ static int rw_trial(store_t *s, int t, trial_result_t *res, int write)
         int rc = rw_row(s, d, row, p, write);
         if (rc)
             return rc;
+    }
+    return 0;
+}
+
+/* Round k of cell t's arm from one training; past the cell's last round, padding. */
+static int write_cell_round(store_t *s, int t, int arm, int k, const node_result_t *nr)
+{
+    int rc = 0;
+    for (int i = 0; i < s->n_ds && !rc; i++) {
+        const store_ds_t *d = &s->ds[i];
+        if (d->arm != arm || d->kind > DS_FINAL_ACC || d->kind == DS_MASK)
+            continue;
+        hsize_t start[3] = {(hsize_t)t, (hsize_t)k, 0}, count[3] = {1, 1, (hsize_t)s->E};
+        void *p = NULL;
+        switch (d->kind) {
+        case DS_CURVE: p = nr->curves[d->metric]; break;
+        case DS_DENSITY: p = (void *)&nr->density; break;
+        case DS_ES_ITER: p = (void *)&nr->es_iter; break;
+        case DS_ES_ACC: p = (void *)&nr->es_test_acc; break;
+        case DS_FINAL_ACC: p = (void *)&nr->final_test_acc; break;
+        }
+        rc = rw_slab(s, d, d->kind == DS_CURVE ? 3 : 2, start, count, p, 1);
+    }
+    return rc;
+}
+
+/* Rounds k0..R1-1 of cell t's arm: NaN, -1 (past the cell's last round). */
+static int write_cell_padding(store_t *s, int t, int arm, int k0)
+{
+    int rows = s->R1 - k0, rc = 0;
+    if (rows <= 0)
+        return 0;
+    size_t n = (size_t)rows * s->E;
+    float *f = ts_malloc(n * sizeof *f);
+    double *dd = ts_malloc((size_t)rows * sizeof *dd);
+    int32_t *it = ts_malloc((size_t)rows * sizeof *it);
+    if (!f || !dd || !it)
+        rc = TS_ERUN;
+    for (size_t i = 0; !rc && i < n; i++)
+        f[i] = NAN;
+    for (int i = 0; !rc && i < rows; i++)
+        dd[i] = NAN, it[i] = -1;
+    for (int i = 0; i < s->n_ds && !rc; i++) {
+        const store_ds_t *d = &s->ds[i];
+        if (d->arm != arm || d->kind > DS_FINAL_ACC || d->kind == DS_MASK)
+            continue;
+        hsize_t start[3] = {(hsize_t)t, (hsize_t)k0, 0}, count[3] = {1, (hsize_t)rows, (hsize_t)s->E};
+        void *p = d->kind == DS_DENSITY ? (void *)dd : d->kind == DS_ES_ITER ? (void *)it : (void *)f;
+        rc = rw_slab(s, d, d->kind == DS_CURVE ? 3 : 2, start, count, p, 1);
+    }
+    free(f);
+    free(dd);
+    free(it);
+    return rc;
+}
+
+/* Cell t's mask row of an arm from a mask history. */
+static int write_cell_masks(store_t *s, int t, int arm, const uint8_t *counts)
+{
+    for (int i = 0; i < s->n_ds; i++) {
+        const store_ds_t *d = &s->ds[i];
+        if (d->kind != DS_MASK || d->arm != arm)
+            continue;
+        int rc = rw_row(s, d, (hsize_t)t, (void *)(counts + mask_off(s->net, d->layer)), 1);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uint8_t *const *children,
+                     const uint8_t *own, const float *rewind, double wall, int rank, const char *host)
+{
+    const graph_t *g = s->g;
+    const graph_node_t *nd = &g->nodes[x];
+    int rc = 0;
+    for (int32_t i = g->inc_off[x]; status == STATUS_DONE && !rc && i < g->inc_off[x + 1]; i++) {
+        int t = g->inc[i] / N_ARMS, arm = g->inc[i] % N_ARMS;
+        rc = write_cell_round(s, t, arm, nd->round, nr);
+        if (!rc && nd->round == g->cell_rounds[t]) {
+            rc = write_cell_padding(s, t, arm, nd->round + 1);
+            if (!rc && arm != ARM_REINIT && own)
+                rc = write_cell_masks(s, t, arm, own);
+        }
+    }
+    store_ds_t *counts = find_ds(s, "/nodes/counts");
+    int i = 0;
+    for (int32_t c = nd->first_child; status == STATUS_DONE && children && !rc && c >= 0;
+         c = g->nodes[c].next_sibling, i++)
+        rc = rw_row(s, counts, (hsize_t)c, children[i], 1);
+    if (!rc && status == STATUS_DONE && own && (nd->arm == ARM_RANDOM || nd->round == 0))
+        rc = rw_row(s, counts, (hsize_t)x, (void *)own, 1);
+    if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && s->cfg->rewind_iteration > 0)
+        rc = write_rewind(s, nd->seed_i, rewind, 1);
+    char err[ERROR_LEN] = {0}, h[HOST_LEN] = {0};
+    int32_t r = rank;
+    int8_t st = (int8_t)status;
+    snprintf(err, sizeof err, "%s", status == STATUS_FAILED ? nr->error : "");
+    snprintf(h, sizeof h, "%s", host ? host : "");
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/nodes/error"), (hsize_t)x, err, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/nodes/wall_seconds"), (hsize_t)x, &wall, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/nodes/rank"), (hsize_t)x, &r, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/nodes/host"), (hsize_t)x, h, 1);
+    /* the status goes last: a training with status done has every row written */
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/nodes/status"), (hsize_t)x, &st, 1);
+    return rc;
+}
+
+int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
+                     const char *host)
+{
+    char err[ERROR_LEN] = {0}, h[HOST_LEN] = {0};
+    int32_t r = rank;
+    int8_t st = (int8_t)status;
+    snprintf(err, sizeof err, "%s", error ? error : "");
+    snprintf(h, sizeof h, "%s", host ? host : "");
+    int rc = rw_row(s, find_ds(s, "/trials/error"), (hsize_t)t, err, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/wall_seconds"), (hsize_t)t, &wall, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/rank"), (hsize_t)t, &r, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/host"), (hsize_t)t, h, 1);
+    if (!rc)
+        rc = rw_row(s, find_ds(s, "/trials/status"), (hsize_t)t, &st, 1);
+    return rc;
+}
+
+int store_read_nodes(store_t *s, int8_t *status, double *wall)
+{
+    store_ds_t *a = find_ds(s, "/nodes/status"), *b = find_ds(s, "/nodes/wall_seconds");
+    if (!a || !b || H5Dread(a->id, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0 ||
+        H5Dread(b->id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, wall) < 0)
+        return ts_fail(TS_EINPUT, "%s: cannot read /nodes/status and /nodes/wall_seconds", s->path);
+    return 0;
+}
+
+int store_read_counts(store_t *s, int x, uint8_t *counts)
+{
+    return rw_row(s, find_ds(s, "/nodes/counts"), (hsize_t)x, counts, 0);
+}
+
+int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
+{
+    static const char *const rows[] = {"/nodes/counts", "/nodes/error", "/nodes/wall_seconds",
+                                       "/nodes/rank", "/nodes/host", "/nodes/status"};
+    for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
+        int rc = rw_row(src, find_ds(src, rows[i]), (hsize_t)x, buf, 0);
+        if (!rc)
+            rc = rw_row(dst, find_ds(dst, rows[i]), (hsize_t)x, buf, 1);
+        if (rc)
+            return rc;
+    }
+    const graph_node_t *nd = &src->g->nodes[x];
+    if (nd->arm == ARM_TICKET && nd->round == 0 && src->cfg->rewind_iteration > 0) {
+        int rc = write_rewind(src, nd->seed_i, (float *)buf, 0);
+        return rc ? rc : write_rewind(dst, nd->seed_i, (float *)buf, 1);
     }
     return 0;
 }
@@ -691,7 +992,7 @@ int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64],
     return rc;
 }
 
-double store_estimate_bytes(const config_t *cfg, const net_t *net)
+double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t *g)
 {
     double T = grid_size(cfg), R1 = grid_max_rounds(cfg) + 1, E = trial_eval_count(cfg);
     double S = cfg->n_seeds, P = (double)net->n_params, Wt = (double)net->n_weights;
@@ -700,7 +1001,8 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net)
     double per_arm = T * R1 * (E * N_METRICS * 4 + 8 + 4 + 4 + 4);
     double bytes = arms * per_arm + mask_arms * T * Wt;
     bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
-    bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN);
+    bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * N_ARMS * R1 * 4;
+    bytes += (double)g->N * (Wt + 4 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN);
     return bytes + 65536; /* metadata */
 }
 

@@ -54,10 +54,12 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
     c->start = ts_calloc(n, sizeof(float));
     c->ticket_mask = ts_calloc(n, sizeof(float));
     c->random_mask = ts_calloc(n, sizeof(float));
+    c->child_mask = ts_calloc(n, sizeof(float));
+    c->theta0_seed = -1;
     c->xb = ts_calloc((size_t)cfg->batch * dim, sizeof(float));
     c->yb = ts_calloc((size_t)cfg->batch, 1);
     c->perm = ts_calloc((size_t)data->train.n, sizeof(int32_t));
-    if (!c->eval_iters || !c->theta0 || !c->start || !c->ticket_mask || !c->random_mask ||
+    if (!c->eval_iters || !c->theta0 || !c->start || !c->ticket_mask || !c->random_mask || !c->child_mask ||
         !c->xb || !c->yb || !c->perm)
         goto fail;
     for (int e = 0; e < c->E; e++)
@@ -77,6 +79,7 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->start);
     free(c->ticket_mask);
     free(c->random_mask);
+    free(c->child_mask);
     free(c->xb);
     free(c->yb);
     free(c->perm);
@@ -229,38 +232,48 @@ static void new_epoch(trial_ctx_t *c, int64_t seed, int64_t epoch)
     rng_shuffle(&r, c->perm, c->data->train.n);
 }
 
-/* A trial's identity for the control and dropout streams: (rate, rounds). */
-static uint64_t trial_salt(const trial_t *t)
+
+int node_result_create(node_result_t *r, int E)
 {
-    uint64_t bits;
-    memcpy(&bits, &t->rate, sizeof bits);
-    return rng_key(bits, (uint64_t)t->rounds, 0, 0);
+    memset(r, 0, sizeof *r);
+    r->E = E;
+    for (int m = 0; m < N_METRICS; m++)
+        if (!(r->curves[m] = ts_calloc((size_t)E, sizeof(float)))) {
+            node_result_free(r);
+            return TS_ERUN;
+        }
+    return 0;
+}
+
+void node_result_free(node_result_t *r)
+{
+    for (int m = 0; m < N_METRICS; m++)
+        free(r->curves[m]);
+    memset(r, 0, sizeof *r);
 }
 
 /*
- * One training run: params = start * mask, then `iterations` minibatch steps
- * with evaluations. Writes round `round` of arm `arm` in res. When rewind is
- * not NULL, the parameters after rewind_iteration steps are copied there.
+ * One training: params = start * mask, then `iterations` minibatch steps with
+ * evaluations, into res. When rewind is not NULL, the parameters after
+ * rewind_iteration steps are copied there.
  */
-static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, int round,
-                 trial_result_t *res, float *rewind)
+static int train(trial_ctx_t *c, int64_t seed, uint64_t key, const float *mask, int arm, int round,
+                 node_result_t *res, float *rewind)
 {
     const config_t *cfg = c->cfg;
     net_t *net = &c->net;
     int B = cfg->batch, e = 0;
-    rng_t drop; /* dropout masks: a function of (seed, arm, round, trial) and the step */
-    rng_init(&drop, rng_key((uint64_t)t->seed, RNG_DROPOUT, (uint64_t)arm << 16 | (uint64_t)round,
-                            trial_salt(t)));
+    rng_t drop; /* dropout masks: a function of the training's identity and the step */
+    rng_init(&drop, rng_key(key, RNG_DROPOUT, (uint64_t)arm, (uint64_t)round));
     int64_t epoch = 0, pos = 0;
     double loss_sum = 0, t0 = now();
     int64_t loss_n = 0;
-    size_t row = (size_t)round * res->E;
 
     for (size_t i = 0; i < net->n_params; i++)
         net->params[i] = c->start[i] * mask[i];
     memcpy(net->mask, mask, net->n_params * sizeof(float));
     optim_reset(&c->opt);
-    new_epoch(c, t->seed, epoch);
+    new_epoch(c, seed, epoch);
 
     for (int64_t it = 0;; it++) {
         if (it == c->eval_iters[e]) {
@@ -268,12 +281,11 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
             if (trial_evaluate(c, &c->data->val, &vl, &va) ||
                 trial_evaluate(c, &c->data->test, &tl, &ta))
                 return TRIAL_ABORTED;
-            float *const *cv = res->curves[arm];
-            cv[M_TRAIN_LOSS][row + e] = loss_n ? (float)(loss_sum / loss_n) : NAN;
-            cv[M_VAL_LOSS][row + e] = (float)vl;
-            cv[M_VAL_ACC][row + e] = (float)va;
-            cv[M_TEST_LOSS][row + e] = (float)tl;
-            cv[M_TEST_ACC][row + e] = (float)ta;
+            res->curves[M_TRAIN_LOSS][e] = loss_n ? (float)(loss_sum / loss_n) : NAN;
+            res->curves[M_VAL_LOSS][e] = (float)vl;
+            res->curves[M_VAL_ACC][e] = (float)va;
+            res->curves[M_TEST_LOSS][e] = (float)tl;
+            res->curves[M_TEST_ACC][e] = (float)ta;
             loss_sum = 0;
             loss_n = 0;
             c->t_eval += now() - te;
@@ -283,7 +295,7 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
         if (rewind && it == cfg->rewind_iteration)
             memcpy(rewind, net->params, net->n_params * sizeof(float));
         if (pos + B > c->data->train.n) { /* drop the last partial batch, as PyTorch's drop_last */
-            new_epoch(c, t->seed, ++epoch);
+            new_epoch(c, seed, ++epoch);
             pos = 0;
         }
         gather(c, pos, B);
@@ -308,8 +320,7 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
         memcpy(rewind, net->params, net->n_params * sizeof(float));
 
     /* summary: early stop = evaluation point of minimum validation loss (first on ties) */
-    const float *vl = res->curves[arm][M_VAL_LOSS] + row;
-    const float *ta = res->curves[arm][M_TEST_ACC] + row;
+    const float *vl = res->curves[M_VAL_LOSS], *ta = res->curves[M_TEST_ACC];
     int best = 0;
     for (int i = 1; i < res->E; i++)
         if (vl[i] < vl[best])
@@ -320,26 +331,16 @@ static int train(trial_ctx_t *c, const trial_t *t, const float *mask, int arm, i
         for (size_t i = 0; i < L->n_w; i++)
             active += mask[L->w_off + i] != 0;
     }
-    res->density[arm][round] = (double)active / (double)net->n_weights;
-    res->es_iter[arm][round] = (int32_t)c->eval_iters[best];
-    res->es_test_acc[arm][round] = ta[best];
-    res->final_test_acc[arm][round] = ta[res->E - 1];
+    res->density = (double)active / (double)net->n_weights;
+    res->es_iter = (int32_t)c->eval_iters[best];
+    res->es_test_acc = ta[best];
+    res->final_test_acc = ta[res->E - 1];
     c->t_train += now() - t0;
     return 0;
 }
 
-/* Add one round of activity to a byte-per-weight mask count. */
-static void count_active(const net_t *net, const float *mask, uint8_t *counts)
-{
-    size_t k = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        const net_layer_t *L = &net->layers[l];
-        for (size_t i = 0; i < L->n_w; i++, k++)
-            counts[k] += mask[L->w_off + i] != 0;
-    }
-}
-
-/* The mask of round r from the byte counts: weights with count > r, biases 1. */
+/* The mask of round r from a mask history: the weights active in every round
+ * 0..r (count > r; histories are nested); biases 1. */
 static void mask_of_round(const net_t *net, const uint8_t *counts, int r, float *mask)
 {
     size_t k = 0;
@@ -352,132 +353,219 @@ static void mask_of_round(const net_t *net, const uint8_t *counts, int r, float 
     }
 }
 
+/* history + one round of activity: dst = counts + (mask != 0), weights only. */
+static void add_round(const net_t *net, const uint8_t *counts, const float *mask, uint8_t *dst)
+{
+    size_t k = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        for (size_t i = 0; i < L->n_w; i++, k++)
+            dst[k] = (uint8_t)(counts[k] + (mask[L->w_off + i] != 0));
+    }
+}
+
 static prune_seg_t layer_seg(const net_layer_t *L)
 {
     return (prune_seg_t){L->w_off, L->n_w};
 }
 
-/* The per-round rate of layer l: q for hidden fully connected layers, scaled
- * for convolutions and for the output layer (layer-wise scope). */
-static double layer_rate(const trial_ctx_t *c, int l, double q)
-{
-    const net_t *net = &c->net;
-    if (l == net->n_layers - 1)
-        return q * c->cfg->output_scale;
-    return net->layers[l].kind == NET_CONV ? q * c->cfg->conv_scale : q;
-}
-
-/* Prune the ticket mask after a round, from the trained weights in net->params. */
-static int prune_round(trial_ctx_t *c, double q)
+/* The ticket children's masks: each prunes this round's mask by its planned
+ * counts, by magnitude of the trained weights in net->params. */
+static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t *counts,
+                         uint8_t **children)
 {
     net_t *net = &c->net;
     prune_seg_t segs[NET_MAX_LAYERS];
-    int n_segs = 0;
-    if (c->cfg->scope == SCOPE_GLOBAL) {
-        size_t alive = 0;
-        for (int l = 0; l < net->n_layers; l++)
-            if (net_has_params(&net->layers[l])) {
-                segs[n_segs] = layer_seg(&net->layers[l]);
-                alive += prune_alive(c->ticket_mask, segs[n_segs++]);
-            }
-        return prune_magnitude(net->params, c->ticket_mask, segs, n_segs, prune_count(alive, q));
+    for (int s = 0; s < g->n_segs; s++)
+        segs[s] = layer_seg(&net->layers[g->seg_layer[s]]);
+    int i = 0, rc;
+    for (int32_t ch = g->nodes[x].first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++) {
+        const int64_t *cut = graph_cut(g, ch);
+        memcpy(c->child_mask, c->ticket_mask, net->n_params * sizeof(float));
+        if (g->n_cut == 1 && c->cfg->scope == SCOPE_GLOBAL) {
+            if ((rc = prune_magnitude(net->params, c->child_mask, segs, g->n_segs, (size_t)cut[0])))
+                return rc;
+        } else {
+            for (int s = 0; s < g->n_segs; s++)
+                if ((rc = prune_magnitude(net->params, c->child_mask, &segs[s], 1, (size_t)cut[s])))
+                    return rc;
+        }
+        add_round(net, counts, c->child_mask, children[i]);
     }
+    return 0;
+}
+
+/* The random control's mask of round k: its previous mask (history `prev`)
+ * pruned at random, layer by layer, down to the ticket's survivors. */
+static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
+                       const uint8_t *ticket)
+{
+    net_t *net = &c->net;
+    rng_t rg;
+    int rc;
+    rng_init(&rg, rng_key(key, RNG_RANDOM, 0, 0));
+    mask_of_round(net, prev, k - 1, c->random_mask);
+    size_t off = 0;
     for (int l = 0; l < net->n_layers; l++) {
-        if (!net_has_params(&net->layers[l]))
+        const net_layer_t *L = &net->layers[l];
+        size_t want = 0;
+        for (size_t i = 0; i < L->n_w; i++)
+            want += ticket[off + i] > k;
+        off += L->n_w;
+        if (!L->n_w)
             continue;
-        prune_seg_t s = layer_seg(&net->layers[l]);
-        int rc = prune_magnitude(net->params, c->ticket_mask, &s, 1,
-                                 prune_count(prune_alive(c->ticket_mask, s), layer_rate(c, l, q)));
-        if (rc)
+        prune_seg_t s = layer_seg(L);
+        if ((rc = prune_random(c->random_mask, s, prune_alive(c->random_mask, s) - want, &rg)))
             return rc;
     }
     return 0;
 }
 
-/* Round 0 of a control is the ticket's round 0 (see trial.h): copy its rows. */
-static void copy_round0(trial_result_t *res, int arm)
+int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
+                   const node_out_t *out, node_result_t *res)
+{
+    const graph_node_t *nd = &g->nodes[x];
+    net_t *net = &c->net;
+    size_t n = net->n_params;
+    int64_t seed = c->cfg->seeds[nd->seed_i];
+    int k = nd->round, rc;
+    const float *mask;
+
+    res->error[0] = 0;
+    if (c->theta0_seed != seed) {
+        trial_theta0(net, seed, c->theta0);
+        c->theta0_seed = seed;
+    }
+    switch (nd->arm) {
+    case ARM_TICKET:
+        mask_of_round(net, in->counts, k, c->ticket_mask);
+        memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
+        mask = c->ticket_mask;
+        break;
+    case ARM_REINIT:
+        mask_of_round(net, in->counts, k, c->ticket_mask);
+        net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
+        mask = c->ticket_mask;
+        break;
+    default: /* ARM_RANDOM */
+        if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
+            return rc;
+        if (out->counts)
+            add_round(net, in->counts, c->random_mask, out->counts);
+        memcpy(c->start, in->rewind ? in->rewind : c->theta0, n * sizeof(float));
+        mask = c->random_mask;
+        break;
+    }
+    float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
+    if ((rc = train(c, seed, nd->key, mask, nd->arm, k, res, rewind)))
+        return rc;
+    if (nd->arm == ARM_TICKET && out->children &&
+        (rc = make_children(c, g, x, in->counts, out->children)))
+        return rc;
+    if (out->weights)
+        memcpy(out->weights, net->params, n * sizeof(float));
+    return 0;
+}
+
+/* Copy a training's results into round k of an arm of a cell's result. */
+static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr)
 {
     for (int m = 0; m < N_METRICS; m++)
-        memcpy(res->curves[arm][m], res->curves[ARM_TICKET][m], (size_t)res->E * sizeof(float));
-    res->density[arm][0] = res->density[ARM_TICKET][0];
-    res->es_iter[arm][0] = res->es_iter[ARM_TICKET][0];
-    res->es_test_acc[arm][0] = res->es_test_acc[ARM_TICKET][0];
-    res->final_test_acc[arm][0] = res->final_test_acc[ARM_TICKET][0];
+        memcpy(r->curves[arm][m] + (size_t)k * r->E, nr->curves[m], (size_t)r->E * sizeof(float));
+    r->density[arm][k] = nr->density;
+    r->es_iter[arm][k] = nr->es_iter;
+    r->es_test_acc[arm][k] = nr->es_test_acc;
+    r->final_test_acc[arm][k] = nr->final_test_acc;
 }
 
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
 {
     const config_t *cfg = c->cfg;
     net_t *net = &c->net;
-    size_t n = net->n_params;
-    int n_rounds = t->rounds, rc;
-    double q = 1.0 - pow(1.0 - t->rate, 1.0 / n_rounds);
-    const float *reset = c->theta0; /* where survivors are reset to */
-
+    graph_t g;
+    node_result_t nr;
+    int rc;
+    size_t W = net->n_weights;
     trial_result_clear(res);
-    trial_theta0(net, t->seed, c->theta0);
-    for (size_t i = 0; i < n; i++)
-        c->ticket_mask[i] = 1.0f;
-
-    /* The ticket: n + 1 trainings with magnitude pruning in between. */
-    uint8_t *counts = res->masks[ARM_TICKET];
-    for (int r = 0; r <= n_rounds; r++) {
-        memcpy(c->start, reset, n * sizeof(float));
-        if ((rc = train(c, t, c->ticket_mask, ARM_TICKET, r, res, r == 0 ? res->rewind : NULL)))
-            goto out;
-        count_active(net, c->ticket_mask, counts);
-        if (r == 0 && res->rewind)
-            reset = res->rewind;
-        if (r < n_rounds && (rc = prune_round(c, q)))
-            goto out;
-    }
-
-    /* Reinit control: the ticket's mask of round r, a fresh Glorot init. */
-    if (cfg->controls & CTRL_REINIT) {
-        copy_round0(res, ARM_REINIT);
-        for (int r = 1; r <= n_rounds; r++) {
-            mask_of_round(net, counts, r, c->ticket_mask);
-            net_init_params(net, c->start, (uint64_t)t->seed, RNG_REINIT, trial_salt(t) + (uint64_t)r);
-            if ((rc = train(c, t, c->ticket_mask, ARM_REINIT, r, res, NULL)))
-                goto out;
-        }
-        memcpy(res->masks[ARM_REINIT], counts, res->n_weights);
-    }
-
-    /* Random control: per-layer counts of the ticket, random choice, nested. */
-    if (cfg->controls & CTRL_RANDOM) {
-        for (size_t i = 0; i < n; i++)
-            c->random_mask[i] = 1.0f;
-        copy_round0(res, ARM_RANDOM);
-        count_active(net, c->random_mask, res->masks[ARM_RANDOM]);
-        for (int r = 1; r <= n_rounds; r++) {
-            size_t k = 0;
-            rng_t rg;
-            rng_init(&rg, rng_key((uint64_t)t->seed, RNG_RANDOM, (uint64_t)r, trial_salt(t)));
-            for (int l = 0; l < net->n_layers; l++) {
-                const net_layer_t *L = &net->layers[l];
-                size_t want = 0;
-                for (size_t i = 0; i < L->n_w; i++)
-                    want += counts[k + i] > r;
-                k += L->n_w;
-                if (!L->n_w)
-                    continue;
-                prune_seg_t s = layer_seg(L);
-                if ((rc = prune_random(c->random_mask, s, prune_alive(c->random_mask, s) - want, &rg)))
-                    goto out;
-            }
-            memcpy(c->start, reset, n * sizeof(float));
-            if ((rc = train(c, t, c->random_mask, ARM_RANDOM, r, res, NULL)))
-                goto out;
-            count_active(net, c->random_mask, res->masks[ARM_RANDOM]);
-        }
-    }
-    res->status = STATUS_DONE;
-    return 0;
-out:
-    if (rc == TRIAL_FAILED)
-        res->status = STATUS_FAILED;
+    /* a one-cell job of this trial (t need not be a cell of cfg's grid) */
+    config_t *one = ts_malloc(sizeof *one);
+    if (!one)
+        return TS_ERUN;
+    *one = *cfg;
+    if (cfg->n_per_round > 0)
+        one->per_round[0] = t->q;
     else
-        res->status = STATUS_PENDING;
+        one->rates[0] = t->rate;
+    one->rounds[0] = t->rounds;
+    one->seeds[0] = t->seed;
+    one->n_rates = one->n_rounds = one->n_seeds = 1;
+    one->n_per_round = cfg->n_per_round > 0;
+    if ((rc = graph_plan(&g, one, net, 1))) {
+        free(one);
+        return rc;
+    }
+    c->cfg = one;
+    uint8_t **hist = ts_calloc((size_t)g.N, sizeof *hist);
+    char *want = ts_calloc((size_t)g.N, 1);
+    if ((rc = node_result_create(&nr, res->E)) || !hist || !want) {
+        rc = TS_ERUN;
+        goto out;
+    }
+    for (int a = 0; a < N_ARMS; a++)
+        for (int k = 0; k <= t->rounds; k++) {
+            int32_t x = graph_cell_node(&g, 0, a, k);
+            if (x >= 0)
+                want[x] = 1;
+        }
+    float *rewind = cfg->rewind_iteration > 0 ? res->rewind : NULL;
+    for (int x = 0; x < g.N; x++) {
+        const graph_node_t *nd = &g.nodes[x];
+        if (!want[x])
+            continue;
+        if (!hist[x] && !(hist[x] = ts_malloc(W + 1))) { /* a root: every weight active once */
+            rc = TS_ERUN;
+            goto out;
+        }
+        if (nd->round == 0)
+            memset(hist[x], 1, W);
+        uint8_t *children[4096];
+        int nc = 0;
+        for (int32_t ch = nd->first_child; ch >= 0; ch = g.nodes[ch].next_sibling) {
+            if (nc == 4096 || (!hist[ch] && !(hist[ch] = ts_malloc(W + 1)))) {
+                rc = TS_ERUN;
+                goto out;
+            }
+            children[nc++] = hist[ch];
+        }
+        node_in_t in = {hist[nd->arm == ARM_TICKET ? x : nd->arm == ARM_REINIT ? nd->twin : nd->prev],
+                        hist[nd->twin], nd->round > 0 ? rewind : NULL};
+        node_out_t out = {children, nd->arm == ARM_RANDOM ? hist[x] : NULL,
+                          nd->round == 0 ? rewind : NULL, NULL};
+        if ((rc = trial_run_node(c, &g, x, &in, &out, &nr))) {
+            snprintf(res->error, sizeof res->error, "%s", nr.error);
+            goto out;
+        }
+        for (int32_t i = g.inc_off[x]; i < g.inc_off[x + 1]; i++)
+            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr);
+    }
+    for (int a = 0; a < N_ARMS; a++) {
+        int32_t x = graph_cell_node(&g, 0, a, t->rounds);
+        if (x >= 0 && a != ARM_REINIT)
+            memcpy(res->masks[a], hist[x], W);
+    }
+    if (cfg->controls & CTRL_REINIT)
+        memcpy(res->masks[ARM_REINIT], res->masks[ARM_TICKET], W);
+    res->status = STATUS_DONE;
+out:
+    if (rc)
+        res->status = rc == TRIAL_FAILED ? STATUS_FAILED : STATUS_PENDING;
+    for (int x = 0; hist && x < g.N; x++)
+        free(hist[x]);
+    free(hist);
+    free(want);
+    node_result_free(&nr);
+    graph_free(&g);
+    c->cfg = cfg;
+    free(one);
     return rc;
 }

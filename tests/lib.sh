@@ -83,12 +83,13 @@ JOBEOF
 }
 
 # same_data A B: the two results files hold the same data (everything but the
-# ledger and the root attributes, which hold times), and the same job.
+# ledgers and the root attributes, which hold times), and the same job.
+LEDGER="--exclude-path /trials/wall_seconds --exclude-path /trials/rank --exclude-path /trials/host
+        --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host"
 same_data() {
-    h5diff -q --exclude-path /trials/wall_seconds --exclude-path /trials/rank \
-        --exclude-path /trials/host --exclude-attribute / "$1" "$2" ||
-        { h5diff -r --exclude-path /trials/wall_seconds --exclude-path /trials/rank \
-            --exclude-path /trials/host --exclude-attribute / "$1" "$2" | head -20; return 1; }
+    # shellcheck disable=SC2086
+    h5diff -q $LEDGER --exclude-attribute / "$1" "$2" ||
+        { h5diff -r $LEDGER --exclude-attribute / "$1" "$2" | head -20; return 1; }
     [ "$(h5_attr "$1" config_hash)" = "$(h5_attr "$2" config_hash)" ] || { echo "config_hash differs"; return 1; }
 }
 
@@ -100,4 +101,9 @@ h5_attr() {
 # statuses FILE: the /trials/status vector as one string, e.g. "11110000".
 statuses() {
     "$PY" -c 'import h5py,sys; print("".join(str(s) for s in h5py.File(sys.argv[1],"r")["trials/status"][:]))' "$1"
+}
+
+# node_statuses FILE: the /nodes/status vector (one per training) as one string.
+node_statuses() {
+    "$PY" -c 'import h5py,sys; print("".join(str(s) for s in h5py.File(sys.argv[1],"r")["nodes/status"][:]))' "$1"
 }

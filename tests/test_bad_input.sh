@@ -219,8 +219,8 @@ with h5py.File(fix + "/shard0-changed.h5", "r+") as f:  # trial 0 with other dat
     acc[...] = a
 shutil.copy(fix + "/real.h5", fix + "/v2.h5")
 with h5py.File(fix + "/v2.h5", "r+") as f:
-    assert f.attrs["format_version"] == 1
-    f.attrs["format_version"] = np.int32(2)
+    assert f.attrs["format_version"] == 2
+    f.attrs["format_version"] = np.int32(3)
 PYEOF
 head -c 30000 "$FIX/real.h5" >"$FIX/truncated.h5"
 echo "these are notes, not results" >"$FIX/notes.txt"

@@ -17,12 +17,12 @@ sleep 2
 kill -USR1 $pid
 wait $pid; rc=$?
 [ $rc = 3 ] || { cat "$W/log"; fail "SIGUSR1: exit $rc, want 3"; }
-grep -q "signal 10: no new trials" "$W/log" || fail "SIGUSR1: no stop message"
+grep -q "signal 10: no new trainings" "$W/log" || fail "SIGUSR1: no stop message"
 grep -q "abandoned" "$W/log" && fail "SIGUSR1 with a long grace abandoned a trial"
 grep -q -- "--resume" "$W/log" || fail "no resume hint printed"
-st=$(statuses "$W/u.h5")
-case $st in *0*) ;; *) fail "SIGUSR1 at 2 s should leave trials pending: $st" ;; esac
-case $st in *1*) ;; *) fail "SIGUSR1: in-flight trials should have finished: $st" ;; esac
+st=$(node_statuses "$W/u.h5")
+case $st in *0*) ;; *) fail "SIGUSR1 at 2 s should leave trainings pending: $st" ;; esac
+case $st in *1*) ;; *) fail "SIGUSR1: in-flight trainings should have finished: $st" ;; esac
 mpirun_ts 2 run "$W/job.ini" -o "$W/u.h5" $SLOW --resume 2>"$W/log" || { cat "$W/log"; fail "resume after SIGUSR1"; }
 same_data "$W/ref.h5" "$W/u.h5" || fail "data after SIGUSR1 + resume differ"
 

@@ -1,5 +1,6 @@
 /*
- * bench_sched - the scheduler alone: dispatch N empty trials over the ranks of
+ * bench_sched - the scheduler alone: dispatch the trainings of a grid of N
+ * cells (rounds = 1, no controls, no sharing: N * 2 trainings) as empty trainings over the ranks of
  * MPI_COMM_WORLD with sched_run (rank 0 serving between its own "trials", as
  * in a real sweep) and print trials per second and the time rank 0 spends per
  * request. Compared in tools/bench.sh with mpi4py's MPIPoolExecutor running
@@ -16,15 +17,17 @@
 #include "config.h"
 #include "data.h"
 #include "err.h"
+#include "graph.h"
 #include "grid.h"
+#include "net.h"
 #include "sched.h"
 
-/* An empty trial: done at once, nothing computed, nothing written. */
-static int empty_trial(void *arg, const trial_t *t, trial_result_t *res)
+/* An empty training: done at once, nothing computed, nothing written. */
+static int empty_training(void *arg, trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
+                          const node_out_t *out, node_result_t *res)
 {
-    (void)arg;
-    (void)t;
-    res->status = STATUS_DONE;
+    (void)arg, (void)c, (void)g, (void)x, (void)in, (void)out;
+    res->density = 1;
     return 0;
 }
 
@@ -58,21 +61,33 @@ int main(int argc, char **argv)
     n = grid_size(cfg);
     float x[1] = {0};
     uint8_t y[1] = {0};
-    data_t d = {.train = {1, 1, x, y}, .val = {1, 1, x, y}, .test = {1, 1, x, y}};
-    char *to_run = malloc((size_t)n);
-    memset(to_run, 1, (size_t)n);
-    sched_opts_t opts = {.grace_seconds = 0, .run = empty_trial};
+    data_t d = {.train = {1, 1, x, y}, .val = {1, 1, x, y}, .test = {1, 1, x, y}, .rows = 1, .cols = 1,
+                .channels = 1};
+    net_t layout;
+    graph_t g;
+    if (net_create(&layout, cfg, 1, 1, 1, DATA_CLASSES, 1, 1) || graph_plan(&g, cfg, &layout, 0)) {
+        fprintf(stderr, "bench_sched: %s\n", ts_errmsg());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    char *to_run = malloc((size_t)g.N), *cells = malloc((size_t)n);
+    memset(to_run, 1, (size_t)g.N);
+    memset(cells, 1, (size_t)n);
+    sched_opts_t opts = {.grace_seconds = 0, .run = empty_training};
+    sched_plan_t plan = {to_run, NULL, NULL, cells};
     sched_stats_t st = {0};
     /* the trial lines go to stderr: send it to /dev/null when running this */
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
-    int rc = sched_run(MPI_COMM_WORLD, cfg, &d, NULL, &opts, to_run, &st);
+    int rc = sched_run(MPI_COMM_WORLD, cfg, &d, &g, NULL, &opts, &plan, &st);
     MPI_Barrier(MPI_COMM_WORLD);
     double dt = MPI_Wtime() - t0;
     if (rank == 0)
-        printf("%d %d %.6f %.3f %.3f\n", size, n, dt, st.served ? 1e6 * st.serve_seconds / st.served : 0,
+        printf("%d %d %.6f %.3f %.3f\n", size, g.N, dt, st.served ? 1e6 * st.serve_seconds / st.served : 0,
                st.waits ? 1e6 * st.wait_seconds / st.waits : 0);
     free(to_run);
+    free(cells);
+    graph_free(&g);
+    net_free(&layout);
     free(cfg);
     MPI_Finalize();
     return rc ? 1 : 0;

@@ -4,7 +4,7 @@ function r = load_ticketsweep(file, varargin)
 %   r = load_ticketsweep('results.h5')
 %   r = load_ticketsweep('results.h5', 'reader', READER)
 %
-%   Reads a file of format "ticketsweep-results" version 1 (README.md, "The results file") and refuses
+%   Reads a file of format "ticketsweep-results" version 2 (README.md, "The results file") and refuses
 %   any other format or version. READER is 'auto' (default: h5read/h5info/h5readatt in
 %   MATLAB, load in Octave), 'h5read' or 'load'. Octave's load cannot read HDF5
 %   attributes: there the root attributes are read with the h5dump program (package
@@ -228,8 +228,8 @@ function r = build(file, raw, attrs, strings_in_rows)
       error(['load_ticketsweep: %s: not a ticketsweep results file (its format attribute ' ...
              'is ''%s''; expected ''ticketsweep-results'')'], file, char(attrs.format));
     end
-    if isempty(attrs.format_version) || attrs.format_version ~= 1
-      error(['load_ticketsweep: %s: results format version %g; this reader knows version 1 ' ...
+    if isempty(attrs.format_version) || attrs.format_version ~= 2
+      error(['load_ticketsweep: %s: results format version %g; this reader knows version 2 ' ...
              '(use the load_ticketsweep.m of the ticketsweep that wrote the file)'], ...
             file, attrs.format_version);
     end
@@ -250,7 +250,12 @@ function r = build(file, raw, attrs, strings_in_rows)
     end
   end
 
-  r.grid = struct('rates', column(raw.grid.rates), 'rounds', column(raw.grid.rounds), ...
+  if isfield(raw.grid, 'rates')
+    rates = column(raw.grid.rates); per_round = [];
+  else  % a per_round job: the rate axis is the fraction pruned each round
+    rates = unique(column(raw.trials.rate)); per_round = column(raw.grid.per_round);
+  end
+  r.grid = struct('rates', rates, 'per_round', per_round, 'rounds', column(raw.grid.rounds), ...
                   'seeds', column(raw.grid.seeds));
   tr = raw.trials;
   T = numel(tr.status);

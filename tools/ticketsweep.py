@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Read a ticketsweep results file (format "ticketsweep-results", version 1).
+"""Read a ticketsweep results file (format "ticketsweep-results", version 2).
 
 The layout is described in README.md, "The results file". This module gives it back as numpy
 arrays, with the rows of trials that are not done hidden (their contents are
@@ -30,7 +30,7 @@ import h5py
 import numpy as np
 
 FORMAT = "ticketsweep-results"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ARMS = ("ticket", "reinit", "random")
 METRICS = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
 SUMMARY_FIELDS = ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc")
@@ -101,7 +101,9 @@ class Results:
         self.config_text = self.attrs.get("config", "")
         self.config = configparser.ConfigParser(interpolation=None)
         self.config.read_string(self.config_text)
-        self.rates = f["grid/rates"][:]
+        # a per_round job has /grid/per_round (fraction pruned each round) instead of /grid/rates
+        self.per_round = f["grid/per_round"][:] if "grid/per_round" in f else None
+        self.rates = f["grid/rates"][:] if "grid/rates" in f else np.unique(f["trials/rate"][:])
         self.rounds_grid = f["grid/rounds"][:]
         self.seeds = f["grid/seeds"][:]
         tr = f["trials"]

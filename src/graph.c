@@ -1,0 +1,298 @@
+/* graph.c - the planner (see graph.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "graph.h"
+#include "prune.h"
+#include "rng.h"
+
+static uint64_t fnv_cut(const int64_t *c, int n)
+{
+    uint64_t h = 1469598103934665603ull;
+    const unsigned char *p = (const unsigned char *)c;
+    for (size_t i = 0; i < (size_t)n * sizeof *c; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static size_t slot_of(const graph_t *g, int32_t parent, const int64_t *cut)
+{
+    uint64_t h = fnv_cut(cut, g->n_cut) ^ ((uint64_t)(uint32_t)parent * 0x9e3779b97f4a7c15ull);
+    return (size_t)(h ^ (h >> 29)) & (g->hcap - 1);
+}
+
+/* A new node; returns its id or -1 when out of memory. */
+static int32_t add_node(graph_t *g, int seed_i, int arm, int round, int32_t prev, uint64_t key)
+{
+    if (g->N == g->cap) {
+        int cap = g->cap ? 2 * g->cap : 1024;
+        graph_node_t *n = realloc(g->nodes, (size_t)cap * sizeof *n);
+        int64_t *c = realloc(g->cuts, (size_t)cap * (size_t)g->n_cut * sizeof *c);
+        if (n)
+            g->nodes = n;
+        if (c)
+            g->cuts = c;
+        if (!n || !c)
+            return -1;
+        g->cap = cap;
+    }
+    int32_t x = g->N++;
+    graph_node_t *nd = &g->nodes[x];
+    memset(nd, 0, sizeof *nd);
+    nd->seed_i = seed_i;
+    nd->arm = (int8_t)arm;
+    nd->round = (int16_t)round;
+    nd->prev = prev;
+    nd->twin = arm == ARM_TICKET ? x : -1;
+    nd->dep[0] = nd->dep[1] = -1;
+    nd->ctl[ARM_TICKET] = nd->ctl[ARM_REINIT] = nd->ctl[ARM_RANDOM] = -1;
+    nd->first_child = nd->next_sibling = -1;
+    nd->cut = (int64_t)x * g->n_cut;
+    nd->key = key;
+    return x;
+}
+
+static int grow_hash(graph_t *g)
+{
+    size_t cap = g->hcap ? 2 * g->hcap : 4096;
+    int32_t *h = malloc(cap * sizeof *h);
+    if (!h)
+        return -1;
+    free(g->hash);
+    g->hash = h;
+    g->hcap = cap;
+    memset(h, 0xff, cap * sizeof *h);
+    for (int32_t x = 0; x < g->N; x++) {
+        const graph_node_t *n = &g->nodes[x];
+        if (n->arm != ARM_TICKET || n->round == 0)
+            continue;
+        size_t i = slot_of(g, n->prev, g->cuts + n->cut);
+        while (h[i] >= 0)
+            i = (i + 1) & (cap - 1);
+        h[i] = x;
+    }
+    return 0;
+}
+
+/* The ticket child of `parent` pruned by `cut`, made when new; -1 when out of memory. */
+static int32_t ticket_child(graph_t *g, int32_t parent, const int64_t *cut)
+{
+    if ((size_t)g->N * 2 >= g->hcap && grow_hash(g))
+        return -1;
+    size_t i = slot_of(g, parent, cut);
+    for (; g->hash[i] >= 0; i = (i + 1) & (g->hcap - 1)) {
+        const graph_node_t *n = &g->nodes[g->hash[i]];
+        if (n->prev == parent && !memcmp(g->cuts + n->cut, cut, (size_t)g->n_cut * sizeof *cut))
+            return g->hash[i];
+    }
+    const graph_node_t *p = &g->nodes[parent];
+    uint64_t key = rng_key(p->key, RNG_NODE, fnv_cut(cut, g->n_cut), (uint64_t)p->round + 1);
+    int32_t x = add_node(g, p->seed_i, ARM_TICKET, p->round + 1, parent, key);
+    if (x < 0)
+        return -1;
+    memcpy(g->cuts + g->nodes[x].cut, cut, (size_t)g->n_cut * sizeof *cut);
+    g->nodes[x].dep[0] = parent;
+    g->nodes[x].next_sibling = g->nodes[parent].first_child;
+    g->nodes[parent].first_child = x;
+    g->hash[i] = x;
+    return x;
+}
+
+/* The control twin (reinit or random) of ticket node x, made when new. */
+static int32_t control_twin(graph_t *g, int32_t x, int arm, int32_t random_prev)
+{
+    if (g->nodes[x].ctl[arm] >= 0)
+        return g->nodes[x].ctl[arm];
+    const graph_node_t *t = &g->nodes[x];
+    uint64_t key = rng_key(t->key, RNG_NODE, (uint64_t)arm, 0);
+    int32_t c = add_node(g, t->seed_i, arm, t->round, arm == ARM_RANDOM ? random_prev : -1, key);
+    if (c < 0)
+        return -1;
+    graph_node_t *n = &g->nodes[c];
+    n->twin = x;
+    n->dep[0] = g->nodes[x].prev;
+    if (arm == ARM_RANDOM && n->round >= 2)
+        n->dep[1] = random_prev;
+    g->nodes[x].ctl[arm] = c;
+    return c;
+}
+
+/* Counts pruned in the round after `alive` (updated), per the job's scope and scales. */
+static void round_cut(const graph_t *g, const config_t *cfg, const net_t *net, double q,
+                      int64_t *alive, int64_t *cut)
+{
+    if (cfg->scope == SCOPE_GLOBAL) {
+        int64_t total = 0;
+        for (int s = 0; s < g->n_segs; s++)
+            total += alive[s];
+        cut[0] = (int64_t)prune_count((size_t)total, q);
+        alive[0] = total - cut[0]; /* global: only the total is known before training */
+        for (int s = 1; s < g->n_segs; s++)
+            alive[s] = 0;
+        return;
+    }
+    for (int s = 0; s < g->n_segs; s++) {
+        int l = g->seg_layer[s];
+        double rate = l == net->n_layers - 1               ? q * cfg->output_scale
+                      : net->layers[l].kind == NET_CONV ? q * cfg->conv_scale
+                                                        : q;
+        cut[s] = (int64_t)prune_count((size_t)alive[s], rate);
+        alive[s] -= cut[s];
+    }
+}
+
+static int build_csr(graph_t *g)
+{
+    int N = g->N;
+    size_t rows = (size_t)g->T * N_ARMS * g->R1;
+    g->inc_off = calloc((size_t)N + 1, sizeof *g->inc_off);
+    g->dpt_off = calloc((size_t)N + 1, sizeof *g->dpt_off);
+    if (!g->inc_off || !g->dpt_off)
+        return -1;
+    for (size_t i = 0; i < rows; i++)
+        if (g->cell_node[i] >= 0)
+            g->inc_off[g->cell_node[i] + 1]++;
+    for (int x = 0; x < N; x++)
+        for (int d = 0; d < 2; d++)
+            if (g->nodes[x].dep[d] >= 0)
+                g->dpt_off[g->nodes[x].dep[d] + 1]++;
+    for (int x = 0; x < N; x++) {
+        g->inc_off[x + 1] += g->inc_off[x];
+        g->dpt_off[x + 1] += g->dpt_off[x];
+    }
+    g->inc = malloc((size_t)g->inc_off[N] * sizeof *g->inc + 1);
+    g->dpt = malloc((size_t)g->dpt_off[N] * sizeof *g->dpt + 1);
+    int32_t *fill = calloc((size_t)N + 1, sizeof *fill);
+    if (!g->inc || !g->dpt || !fill) {
+        free(fill);
+        return -1;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        int32_t x = g->cell_node[i];
+        if (x >= 0) {
+            int32_t r = (int32_t)(i / (size_t)g->R1); /* t * N_ARMS + arm */
+            g->inc[g->inc_off[x] + fill[x]++] = r;
+        }
+    }
+    memset(fill, 0, ((size_t)N + 1) * sizeof *fill);
+    for (int x = 0; x < N; x++)
+        for (int d = 0; d < 2; d++) {
+            int32_t p = g->nodes[x].dep[d];
+            if (p >= 0)
+                g->dpt[g->dpt_off[p] + fill[p]++] = x;
+        }
+    free(fill);
+    /* longest path: dependents come after their dependencies */
+    for (int x = 0; x < N; x++)
+        g->nodes[x].cost = 1;
+    for (int x = N - 1; x >= 0; x--)
+        for (int d = 0; d < 2; d++) {
+            int32_t p = g->nodes[x].dep[d];
+            if (p >= 0 && g->nodes[p].cost < g->nodes[x].cost + 1)
+                g->nodes[p].cost = g->nodes[x].cost + 1;
+        }
+    return 0;
+}
+
+int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
+{
+    memset(g, 0, sizeof *g);
+    g->T = grid_size(cfg);
+    g->R1 = grid_max_rounds(cfg) + 1;
+    g->shared = !!share;
+    for (int l = 0; l < net->n_layers; l++)
+        if (net_has_params(&net->layers[l]) && net->layers[l].n_w) {
+            g->seg_layer[g->n_segs] = l;
+            g->seg_len[g->n_segs++] = net->layers[l].n_w;
+        }
+    g->n_cut = cfg->scope == SCOPE_GLOBAL ? 1 : g->n_segs;
+    size_t rows = (size_t)g->T * N_ARMS * g->R1;
+    int32_t *root = malloc((size_t)cfg->n_seeds * sizeof *root);
+    g->cell_node = malloc(rows * sizeof *g->cell_node);
+    g->cell_rounds = malloc((size_t)g->T * sizeof *g->cell_rounds);
+    if (!root || !g->cell_node || !g->cell_rounds)
+        goto oom;
+    memset(root, 0xff, (size_t)cfg->n_seeds * sizeof *root);
+    memset(g->cell_node, 0xff, rows * sizeof *g->cell_node);
+    int arms[N_ARMS] = {1, !!(cfg->controls & CTRL_REINIT), !!(cfg->controls & CTRL_RANDOM)};
+    for (int t = 0; t < g->T; t++) {
+        trial_t tr = grid_trial(cfg, t);
+        int64_t alive[NET_MAX_LAYERS], cut[NET_MAX_LAYERS];
+        int32_t x = share ? root[tr.seed_i] : -1;
+        if (x < 0 && (x = add_node(g, tr.seed_i, ARM_TICKET, 0, -1,
+                                   rng_key((uint64_t)tr.seed, RNG_NODE, 0, 0))) < 0)
+            goto oom;
+        root[tr.seed_i] = x;
+        g->cell_rounds[t] = tr.rounds;
+        g->unshared += (tr.rounds + 1) + (int64_t)tr.rounds * (arms[ARM_REINIT] + arms[ARM_RANDOM]);
+        for (int a = 0; a < N_ARMS; a++)
+            if (arms[a])
+                g->cell_node[((size_t)t * N_ARMS + a) * g->R1] = x;
+        for (int s = 0; s < g->n_segs; s++)
+            alive[s] = (int64_t)g->seg_len[s];
+        int32_t rnd = x;
+        for (int k = 1; k <= tr.rounds; k++) {
+            round_cut(g, cfg, net, tr.q, alive, cut);
+            int32_t c = ticket_child(g, x, cut);
+            if (c < 0)
+                goto oom;
+            g->cell_node[((size_t)t * N_ARMS + ARM_TICKET) * g->R1 + k] = c;
+            if (arms[ARM_REINIT]) {
+                int32_t r = control_twin(g, c, ARM_REINIT, -1);
+                if (r < 0)
+                    goto oom;
+                g->cell_node[((size_t)t * N_ARMS + ARM_REINIT) * g->R1 + k] = r;
+            }
+            if (arms[ARM_RANDOM]) {
+                if ((rnd = control_twin(g, c, ARM_RANDOM, rnd)) < 0)
+                    goto oom;
+                g->cell_node[((size_t)t * N_ARMS + ARM_RANDOM) * g->R1 + k] = rnd;
+            }
+            x = c;
+        }
+    }
+    free(root);
+    free(g->hash); /* only needed while planning */
+    g->hash = NULL;
+    g->hcap = 0;
+    if (build_csr(g))
+        goto oom_nofree;
+    return 0;
+oom:
+    free(root);
+oom_nofree:
+    graph_free(g);
+    return ts_fail(TS_ERUN, "out of memory planning the graph of trainings");
+}
+
+void graph_free(graph_t *g)
+{
+    free(g->nodes);
+    free(g->cuts);
+    free(g->cell_node);
+    free(g->cell_rounds);
+    free(g->inc_off);
+    free(g->inc);
+    free(g->dpt_off);
+    free(g->dpt);
+    free(g->hash);
+    memset(g, 0, sizeof *g);
+}
+
+int graph_children(const graph_t *g, int x)
+{
+    int n = 0;
+    for (int32_t c = g->nodes[x].first_child; c >= 0; c = g->nodes[c].next_sibling)
+        n++;
+    return n;
+}
+
+size_t graph_bytes(const graph_t *g)
+{
+    return (size_t)g->cap * (sizeof *g->nodes + (size_t)g->n_cut * sizeof *g->cuts) +
+           (size_t)g->T * N_ARMS * g->R1 * sizeof *g->cell_node + (size_t)g->T * sizeof(int32_t) +
+           ((size_t)g->N + 1) * 2 * sizeof(int32_t) +
+           (size_t)(g->inc_off ? g->inc_off[g->N] : 0) * sizeof(int32_t) +
+           (size_t)(g->dpt_off ? g->dpt_off[g->N] : 0) * sizeof(int32_t);
+}

@@ -1,0 +1,256 @@
+/*
+ * test_graph - the planner: distinct trainings of crossed and per_round grids,
+ * with controls, global scope, rewinding and shards; the graph's structure
+ * (dependencies first, rounds and arms where the cells say); the identity of a
+ * training (its key) the same whether cells share it or not; the pruning
+ * counts exactly as specified.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "graph.h"
+#include "prune.h"
+
+/* LeNet-300-100 on 28x28 inputs: the paper's shapes. */
+static config_t *lenet(void)
+{
+    config_t *c = calloc(1, sizeof *c);
+    config_defaults(c);
+    c->n_rates = c->n_rounds = c->n_seeds = 0;
+    return c;
+}
+
+static void set_list(double *dst, int *n, const double *v, int k)
+{
+    memcpy(dst, v, (size_t)k * sizeof *v);
+    *n = k;
+}
+
+/* Plan cfg on LeNet-300-100 and return the number of distinct trainings. */
+static int plan(const config_t *c, int share, graph_t *g, net_t *net)
+{
+    CHECK(net_create(net, c, 1, 28, 28, 10, 1, 1) == 0, "net");
+    int rc = graph_plan(g, c, net, share);
+    CHECK(rc == 0, "plan");
+    return rc ? -1 : g->N;
+}
+
+/* Structure: dependencies come first; the cells' nodes are of their arm and round. */
+static void check_structure(const graph_t *g, const char *what)
+{
+    int bad = 0;
+    for (int x = 0; x < g->N; x++)
+        for (int d = 0; d < 2; d++)
+            bad += g->nodes[x].dep[d] >= x;
+    CHECK(bad == 0, "%s: %d dependencies after their dependents", what, bad);
+    bad = 0;
+    for (int t = 0; t < g->T; t++)
+        for (int a = 0; a < N_ARMS; a++)
+            for (int k = 0; k < g->R1; k++) {
+                int32_t x = graph_cell_node(g, t, a, k);
+                if (x < 0)
+                    continue;
+                const graph_node_t *n = &g->nodes[x];
+                bad += n->round != k || (k > 0 ? n->arm != a : n->arm != ARM_TICKET);
+                bad += k > g->cell_rounds[t];
+            }
+    CHECK(bad == 0, "%s: %d cell entries of the wrong arm or round", what, bad);
+}
+
+static void test_counts(void)
+{
+    config_t *c = lenet();
+    graph_t g;
+    net_t net;
+    int64_t seeds[] = {1, 2};
+
+    /* the crossed grid: 36 trainings a seed, 23 distinct */
+    set_list(c->rates, &c->n_rates, (double[]){0.36, 0.488, 0.5904}, 3);
+    c->rounds[0] = 2, c->rounds[1] = 3, c->rounds[2] = 4, c->n_rounds = 3;
+    c->seeds[0] = 1, c->n_seeds = 1;
+    CHECK(plan(c, 1, &g, &net) == 23, "crossed 3 x 3: %d distinct, want 23", g.N);
+    CHECK(g.unshared == 36, "crossed 3 x 3: %lld unshared, want 36", (long long)g.unshared);
+    check_structure(&g, "crossed");
+    graph_free(&g);
+    net_free(&net);
+    CHECK(plan(c, 0, &g, &net) == 36, "crossed --no-share: %d, want 36", g.N);
+    graph_free(&g);
+    net_free(&net);
+
+    /* the demo's grid: 4 rates x rounds 1, 3 x 2 seeds with the random control */
+    set_list(c->rates, &c->n_rates, (double[]){0.5, 0.8, 0.9, 0.97}, 4);
+    c->rounds[0] = 1, c->rounds[1] = 3, c->n_rounds = 2;
+    memcpy(c->seeds, seeds, sizeof seeds), c->n_seeds = 2;
+    c->controls = CTRL_RANDOM;
+    CHECK(plan(c, 1, &g, &net) == 66, "demo: %d distinct, want 66", g.N);
+    CHECK(g.unshared == 80, "demo: %lld unshared, want 80", (long long)g.unshared);
+    check_structure(&g, "demo");
+    graph_free(&g);
+    net_free(&net);
+
+    /* per_round: the paper's chain, 5 seeds, reinit: 21 + 20 a seed, whatever
+     * round counts are listed (the cells are prefixes of one chain) */
+    c->n_rates = 0;
+    set_list(c->per_round, &c->n_per_round, (double[]){0.2}, 1);
+    c->rounds[0] = 20, c->n_rounds = 1;
+    for (int i = 0; i < 5; i++)
+        c->seeds[i] = i + 1;
+    c->n_seeds = 5;
+    c->controls = CTRL_REINIT;
+    CHECK(plan(c, 1, &g, &net) == 205, "paper chain: %d distinct, want 205", g.N);
+    graph_free(&g);
+    net_free(&net);
+    c->rounds[0] = 5, c->rounds[1] = 10, c->rounds[2] = 15, c->rounds[3] = 20, c->n_rounds = 4;
+    CHECK(plan(c, 1, &g, &net) == 205, "per_round, 4 round counts: %d distinct, want 205", g.N);
+    CHECK(g.unshared == 5 * (6 + 11 + 16 + 21 + 5 + 10 + 15 + 20), "per_round unshared %lld",
+          (long long)g.unshared);
+    check_structure(&g, "per_round");
+    /* cell (0.2, 5) is the chain of cell (0.2, 20) cut at round 5 */
+    int same = 1;
+    for (int k = 0; k <= 5; k++)
+        same &= graph_cell_node(&g, 0, ARM_TICKET, k) == graph_cell_node(&g, 3 * 5, ARM_TICKET, k);
+    CHECK(same, "per_round: round counts share their chain");
+    graph_free(&g);
+    net_free(&net);
+
+    /* rewinding changes where survivors restart, not which trainings exist */
+    c->rewind_iteration = 100;
+    CHECK(plan(c, 1, &g, &net) == 205, "rewinding: %d distinct, want 205", g.N);
+    graph_free(&g);
+    net_free(&net);
+    c->rewind_iteration = 0;
+
+    /* both controls: one reinit and one random twin per ticket round >= 1 */
+    c->controls = CTRL_REINIT | CTRL_RANDOM;
+    CHECK(plan(c, 1, &g, &net) == 5 * (21 + 20 + 20), "both controls: %d", g.N);
+    int deps_ok = 1;
+    for (int x = 0; x < g.N; x++) {
+        const graph_node_t *n = &g.nodes[x];
+        if (n->arm == ARM_RANDOM && n->round >= 2)
+            deps_ok &= n->dep[1] == n->prev && g.nodes[n->prev].arm == ARM_RANDOM &&
+                        g.nodes[n->prev].round == n->round - 1;
+        if (n->arm != ARM_TICKET)
+            deps_ok &= n->dep[0] == g.nodes[n->twin].prev;
+    }
+    CHECK(deps_ok, "controls depend on the ticket's previous round (and random on its own)");
+    graph_free(&g);
+    net_free(&net);
+    free(c);
+}
+
+/* Global scope: one count a round over all layers; cells agree when totals do. */
+static void test_global(void)
+{
+    config_t *c = lenet();
+    graph_t g;
+    net_t net;
+    c->scope = SCOPE_GLOBAL;
+    set_list(c->rates, &c->n_rates, (double[]){0.36, 0.488, 0.5904}, 3);
+    c->rounds[0] = 2, c->rounds[1] = 3, c->rounds[2] = 4, c->n_rounds = 3;
+    c->seeds[0] = 7, c->n_seeds = 1;
+    plan(c, 1, &g, &net);
+    CHECK(g.n_cut == 1, "global: one count a round");
+    /* round 1 of rate 0.36 over 2 rounds removes round(0.2 * 266200) */
+    trial_t tr = grid_trial(c, 0);
+    int32_t x = graph_cell_node(&g, 0, ARM_TICKET, 1);
+    CHECK(graph_cut(&g, x)[0] == (int64_t)prune_count(266200, tr.q), "global count %lld, want %zu",
+          (long long)graph_cut(&g, x)[0], prune_count(266200, tr.q));
+    CHECK(g.N == 23, "global crossed: %d distinct, want 23", g.N);
+    graph_free(&g);
+    net_free(&net);
+    free(c);
+}
+
+/* Layer-wise counts exactly as specified, and the same keys shared or not. */
+static void test_identity(void)
+{
+    config_t *c = lenet();
+    graph_t g, u;
+    net_t net, net2;
+    set_list(c->rates, &c->n_rates, (double[]){0.5, 0.9}, 2);
+    c->rounds[0] = 1, c->rounds[1] = 3, c->n_rounds = 2;
+    c->seeds[0] = 1, c->seeds[1] = 2, c->n_seeds = 2;
+    c->controls = CTRL_REINIT | CTRL_RANDOM;
+    plan(c, 1, &g, &net);
+    plan(c, 0, &u, &net2);
+    int keys_ok = 1, counts_ok = 1;
+    for (int t = 0; t < g.T; t++) {
+        trial_t tr = grid_trial(c, t);
+        size_t alive[3] = {300 * 784, 100 * 300, 10 * 100};
+        for (int k = 0; k <= tr.rounds; k++) {
+            for (int a = 0; a < N_ARMS; a++) {
+                int32_t x = graph_cell_node(&g, t, a, k), y = graph_cell_node(&u, t, a, k);
+                keys_ok &= (x < 0) == (y < 0) && (x < 0 || g.nodes[x].key == u.nodes[y].key);
+            }
+            if (k == 0)
+                continue;
+            const int64_t *cut = graph_cut(&g, graph_cell_node(&g, t, ARM_TICKET, k));
+            for (int l = 0; l < 3; l++) {
+                size_t want = prune_count(alive[l], l == 2 ? tr.q * c->output_scale : tr.q);
+                counts_ok &= cut[l] == (int64_t)want;
+                alive[l] -= want;
+            }
+        }
+    }
+    CHECK(keys_ok, "a training's key is the same shared or not");
+    CHECK(counts_ok, "layer-wise counts are round(q * alive) per layer, the output at half rate");
+    int distinct = 1;
+    for (int x = 0; x < g.N && distinct; x++)
+        for (int y = 0; y < x && distinct; y++)
+            distinct = g.nodes[x].key != g.nodes[y].key;
+    CHECK(distinct, "distinct trainings have distinct keys");
+    graph_free(&g);
+    graph_free(&u);
+    net_free(&net);
+    net_free(&net2);
+    free(c);
+}
+
+/* Shards (cells t mod N = I): N dividing the seeds shares everything. */
+static void test_shards(void)
+{
+    config_t *c = lenet();
+    graph_t g;
+    net_t net;
+    set_list(c->rates, &c->n_rates, (double[]){0.5, 0.8}, 2);
+    c->rounds[0] = 1, c->rounds[1] = 2, c->n_rounds = 2;
+    for (int i = 0; i < 4; i++)
+        c->seeds[i] = i;
+    c->n_seeds = 4;
+    plan(c, 1, &g, &net);
+    char *mine = calloc((size_t)g.N, 1);
+    for (int n = 1; n <= 4; n++) {
+        int total = 0;
+        for (int i = 0; i < n; i++) {
+            memset(mine, 0, (size_t)g.N);
+            for (int t = i; t < g.T; t += n)
+                for (int k = 0; k < g.R1; k++) {
+                    int32_t x = graph_cell_node(&g, t, ARM_TICKET, k);
+                    if (x >= 0)
+                        mine[x] = 1;
+                }
+            for (int x = 0; x < g.N; x++)
+                total += mine[x];
+        }
+        if (4 % n == 0)
+            CHECK(total == g.N, "%d shards of 4 seeds: %d trainings in all, want %d", n, total, g.N);
+        else
+            CHECK(total > g.N, "%d shards of 4 seeds repeat shared trainings: %d of %d", n, total, g.N);
+    }
+    free(mine);
+    graph_free(&g);
+    net_free(&net);
+    free(c);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    test_counts();
+    test_global();
+    test_identity();
+    test_shards();
+    return check_summary(argv[0]);
+}
