@@ -141,4 +141,4 @@ $(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/fuzz_*.c tests/fuzz/*.h)
 clean:
 	rm -rf build build-debug
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(TEST_BIN:=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)
