@@ -4,7 +4,7 @@
  * Every file in tests/fuzz/regress_config/ and tests/fuzz/corpus_config/ goes
  * through fuzz_config_one(), every file in tests/fuzz/regress_idx/ and
  * tests/fuzz/corpus_idx/ through fuzz_idx_one(), every file in
- * tests/fuzz/corpus_cifar/ (and regress_cifar/, once the fuzzer finds
+ * tests/fuzz/corpus_cifar/ (and regress_cifar/, once the fuzzer breaks on
  * something) through fuzz_cifar_one(): the same entry points and contract
  * checks the libFuzzer harnesses use (`make fuzz`). Each input runs
  * in a child process, so a crash or a broken contract (the harness aborts)
@@ -137,5 +137,10 @@ int main(int argc, char **argv)
     CHECK(n >= 1, "corpus_idx has %d inputs", n);
     n = replay_dir(fuzz_cifar_one, top, "corpus_cifar");
     CHECK(n >= 1, "corpus_cifar has %d inputs", n);
+    /* regress_cifar/ comes with the first input the CIFAR-10 fuzzer breaks on */
+    char optional[4096];
+    snprintf(optional, sizeof optional, "%s/tests/fuzz/regress_cifar", top);
+    if (access(optional, F_OK) == 0)
+        replay_dir(fuzz_cifar_one, top, "regress_cifar");
     return check_summary(argc > 0 ? argv[0] : "test_fuzz_regress");
 }
