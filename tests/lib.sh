@@ -2,8 +2,9 @@
 #
 # Gives: $TS (the binary), $W (a scratch folder removed on exit), mpirun_ts
 # (mpirun with the flags a test needs), fail MSG (print and exit 1), skip MSG
-# (exit 77), small_data DIR (writes tiny MNIST-format files), tiny_job FILE
-# DATADIR (a job file that trains in well under a second per trial).
+# (exit 77), wait_until SECONDS CMD (poll for a condition), small_data DIR
+# (writes tiny MNIST-format files), tiny_job FILE DATADIR (a job file that
+# trains in well under a second per trial).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -29,6 +30,17 @@ esac
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skipped: $*"; exit 77; }
+
+# wait_until SECONDS CMD [ARG...]: run CMD every 0.1 s until it succeeds (0);
+# 1 when it still has not after SECONDS. Wait for a condition, not a time.
+wait_until() {
+    end=$(($(date +%s) + $1))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
 mpirun_ts() { np=$1; shift; mpirun --oversubscribe --bind-to none -np "$np" "$TS" "$@"; }
 
 # small_data DIR [N_TRAIN] [N_TEST]: learnable 8x8 images, 10 classes (class k is

@@ -6,7 +6,8 @@
  *     b > 1), and both against hand-computed shifts (cross-correlation, zero
  *     padding, bias); outputs overwritten, scratch not written past its size;
  *   - conv_backward's dwt, dbias and dx against central finite differences of
- *     L = sum(g .* conv(x)), and dx == NULL giving the same dwt and dbias;
+ *     L = sum(g .* conv(x)) (fdcheck.h), and dx == NULL giving the same dwt
+ *     and dbias;
  *   - pool_backward and dropout_backward against finite differences, alone and
  *     in a chain conv -> ReLU -> pool -> dropout;
  *   - pool ties (first in row-major order wins) and known values;
@@ -20,6 +21,7 @@
 #include "blas.h"
 #include "check.h"
 #include "conv.h"
+#include "fdcheck.h"
 #include "rng.h"
 
 /* Sentinel written past the end of scratch buffers: must survive every call. */
@@ -62,14 +64,13 @@ static double dot(const float *a, const float *b, size_t n)
     return s;
 }
 
-/* Relative disagreement of an analytic and a numeric derivative. The losses
- * are sums of float outputs, so a difference quotient with h = 1e-3 carries
- * up to ~4e-4 of rounding noise; the floor of 0.1 keeps that noise in
- * near-zero derivatives (typical ones are near 1) from counting. */
-static double rel_err(double analytic, double numeric)
-{
-    return fabs(analytic - numeric) / fmax(0.1, fabs(analytic) + fabs(numeric));
-}
+/* Finite differences (fdcheck.h): the losses are sums of float outputs, so a
+ * difference quotient with h = 1e-3 carries up to ~4e-4 of rounding noise;
+ * the floor of 0.1 keeps that noise in near-zero derivatives (typical ones
+ * are near 1) from counting. conv is linear in each argument: no kinks, so
+ * none is excused there; ReLU and max have them. */
+static const fd_opts_t fd_linear = {.h = 1e-3f, .floor = 0.1, .tol = 1e-2, .kinks = 0};
+static const fd_opts_t fd_kinked = {.h = 1e-3f, .floor = 0.1, .tol = 1e-2, .kinks = 1};
 
 /* ---- conv_forward against the reference ---------------------------------- */
 
@@ -156,32 +157,6 @@ static double conv_loss(conv_case_t *c)
     return dot(c->y, c->g, (size_t)c->b * c->co * c->h * c->w);
 }
 
-/* Compare analytic[i] with the central difference of loss() in p[i], every i
- * in [0, n). Returns the number of disagreements; *worst the largest error
- * among the agreeing ones. */
-static int fd_compare(const char *what, float *p, size_t n, const float *analytic,
-                      double (*loss)(void *), void *ctx, double *worst)
-{
-    const float h = 1e-3f;
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float keep = p[i];
-        p[i] = keep + h;
-        double lp = loss(ctx);
-        p[i] = keep - h;
-        double lm = loss(ctx);
-        p[i] = keep;
-        double num = (lp - lm) / (2.0 * h);
-        double e = rel_err(analytic[i], num);
-        if (e > 1e-2) {
-            bad++;
-            fprintf(stderr, "  %s[%zu]: analytic %g numeric %g\n", what, i, analytic[i], num);
-        } else if (e > *worst)
-            *worst = e;
-    }
-    return bad;
-}
-
 static double conv_loss_v(void *ctx)
 {
     return conv_loss(ctx);
@@ -212,15 +187,20 @@ static void test_conv_backward(void)
     conv_backward(c.x, c.wt, c.g, c.b, c.ci, c.co, c.h, c.w, c.col, dwt, dbias, dx);
     CHECK(guard_intact(c.col, ncol), "backward wrote col past conv_col_floats");
 
-    /* conv is linear in each argument: no kinks, so no disagreement is excused */
-    double worst = 0;
-    int bad = fd_compare("dwt", c.wt, nw, dwt, conv_loss_v, &c, &worst);
-    CHECK(bad == 0, "dwt: %d of %zu disagree with finite differences", bad, nw);
-    bad = fd_compare("dbias", c.bias, (size_t)c.co, dbias, conv_loss_v, &c, &worst);
-    CHECK(bad == 0, "dbias: %d of %d disagree", bad, c.co);
-    bad = fd_compare("dx", c.x, nx, dx, conv_loss_v, &c, &worst);
-    CHECK(bad == 0, "dx: %d of %zu disagree", bad, nx);
-    CHECK(worst < 1e-2, "worst relative error %g", worst);
+    /* every derivative of each block agrees with finite differences */
+    struct {
+        const char *what;
+        float *p, *analytic;
+        size_t n;
+    } blocks[] = {{"dwt", c.wt, dwt, nw}, {"dbias", c.bias, dbias, (size_t)c.co}, {"dx", c.x, dx, nx}};
+    for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++) {
+        fd_stats_t s;
+        fd_stats_init(&s);
+        fd_check(&s, &fd_linear, blocks[k].what, blocks[k].p, blocks[k].n, blocks[k].analytic,
+                 conv_loss_v, &c);
+        CHECK(s.worst <= fd_linear.tol, "%s: worst relative error %g at %s[%zu]; %d of %zu disagree",
+              blocks[k].what, s.worst, s.worst_what, s.worst_i, s.bad, s.n);
+    }
 
     /* dx == NULL (the first layer): the same dwt and dbias, bit for bit */
     float *dwt2 = malloc(nw * sizeof(float)), *dbias2 = malloc((size_t)c.co * sizeof(float));
@@ -281,10 +261,13 @@ static void test_pool_grad(void)
     CHECK(wrong == 0, "pool_forward: %d of %zu windows wrong", wrong, ny);
     fill_nan(dx, nx);
     pool_backward(p.g, p.arg, p.b, p.c, p.h, p.w, dx);
-    double worst = 0;
     /* a maximum within h of its runner-up is a kink: at most a couple */
-    int bad = fd_compare("pool dx", p.x, nx, dx, pool_loss, &p, &worst);
-    CHECK(bad <= 2, "pool dx: %d of %zu disagree", bad, nx);
+    fd_stats_t s;
+    fd_stats_init(&s);
+    fd_check(&s, &fd_kinked, "pool dx", p.x, nx, dx, pool_loss, &p);
+    CHECK(s.kinks <= 2, "pool dx: %d of %zu derivatives sit on a kink", s.kinks, s.n);
+    CHECK(s.worst <= fd_kinked.tol, "pool dx: worst relative error %g at %s[%zu]; %d of %zu disagree",
+          s.worst, s.worst_what, s.worst_i, s.bad, s.n);
     int nonzero = 0;
     for (size_t i = 0; i < nx; i++)
         nonzero += dx[i] != 0;
@@ -457,13 +440,15 @@ static void test_chain(void)
         dropped += !c.keep[i];
     CHECK(dropped > 0 && dropped < (int)np, "the chain's mask drops %d of %zu", dropped, np);
 
-    double worst = 0;
-    int bad = fd_compare("chain dwt", c.wt, nw, dwt, chain_loss, &c, &worst);
-    bad += fd_compare("chain dbias", c.bias, (size_t)c.co, dbias, chain_loss, &c, &worst);
-    bad += fd_compare("chain dx", c.x, nx, dx, chain_loss, &c, &worst);
+    fd_stats_t s;
+    fd_stats_init(&s);
+    fd_check(&s, &fd_kinked, "chain dwt", c.wt, nw, dwt, chain_loss, &c);
+    fd_check(&s, &fd_kinked, "chain dbias", c.bias, (size_t)c.co, dbias, chain_loss, &c);
+    fd_check(&s, &fd_kinked, "chain dx", c.x, nx, dx, chain_loss, &c);
     /* ReLU and max kinks inside [v - h, v + h] excuse a couple, not more */
-    CHECK(bad <= 2, "chain: %d of %zu derivatives disagree", bad, nw + c.co + nx);
-    CHECK(worst < 1e-2, "chain: worst relative error %g", worst);
+    CHECK(s.kinks <= 2, "chain: %d of %zu derivatives sit on a kink", s.kinks, s.n);
+    CHECK(s.worst <= fd_kinked.tol, "chain: worst relative error %g at %s[%zu]; %d of %zu disagree",
+          s.worst, s.worst_what, s.worst_i, s.bad, s.n);
     free(c.x), free(c.wt), free(c.bias), free(c.col), free(c.a), free(c.pooled), free(c.g);
     free(c.arg), free(c.keep), free(dpool), free(da), free(dwt), free(dbias), free(dx);
 }

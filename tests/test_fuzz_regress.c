@@ -3,8 +3,10 @@
  *
  * Every file in tests/fuzz/regress_config/ and tests/fuzz/corpus_config/ goes
  * through fuzz_config_one(), every file in tests/fuzz/regress_idx/ and
- * tests/fuzz/corpus_idx/ through fuzz_idx_one(): the same entry points and
- * contract checks the libFuzzer harnesses use (`make fuzz`). Each input runs
+ * tests/fuzz/corpus_idx/ through fuzz_idx_one(), every file in
+ * tests/fuzz/corpus_cifar/ (and regress_cifar/, once the fuzzer breaks on
+ * something) through fuzz_cifar_one(): the same entry points and contract
+ * checks the libFuzzer harnesses use (`make fuzz`). Each input runs
  * in a child process, so a crash or a broken contract (the harness aborts)
  * names its file and the others still run. Under `make DEBUG=1` the children
  * run with the sanitizers, like the fuzzers; without them, a child may map
@@ -22,6 +24,7 @@
 #include "check.h"
 
 #define FUZZ_NO_MAIN
+#include "fuzz/fuzz_cifar.c"
 #include "fuzz/fuzz_config.c"
 #include "fuzz/fuzz_idx.c"
 
@@ -132,5 +135,12 @@ int main(int argc, char **argv)
     CHECK(n >= 1, "regress_idx has %d inputs", n);
     n = replay_dir(fuzz_idx_one, top, "corpus_idx");
     CHECK(n >= 1, "corpus_idx has %d inputs", n);
+    n = replay_dir(fuzz_cifar_one, top, "corpus_cifar");
+    CHECK(n >= 1, "corpus_cifar has %d inputs", n);
+    /* regress_cifar/ comes with the first input the CIFAR-10 fuzzer breaks on */
+    char optional[4096];
+    snprintf(optional, sizeof optional, "%s/tests/fuzz/regress_cifar", top);
+    if (access(optional, F_OK) == 0)
+        replay_dir(fuzz_cifar_one, top, "regress_cifar");
     return check_summary(argc > 0 ? argv[0] : "test_fuzz_regress");
 }

@@ -9,6 +9,7 @@
 
 #include "blas.h"
 #include "check.h"
+#include "err.h"
 #include "synth.h"
 #include "trial.h"
 
@@ -30,10 +31,11 @@ int main(int argc, char **argv)
     cfg.n_rounds = 1;
     trial_ctx_t c, c2;
     trial_result_t a, b, e;
-    CHECK(trial_ctx_create(&c, &cfg, &d) == 0 && trial_ctx_create(&c2, &cfg, &d) == 0, "ctx");
-    trial_result_create(&a, &cfg, &c.net);
-    trial_result_create(&b, &cfg, &c.net);
-    trial_result_create(&e, &cfg, &c.net);
+    CHECK(trial_ctx_create(&c, &cfg, &d) == 0 && trial_ctx_create(&c2, &cfg, &d) == 0, "ctx: %s", ts_errmsg());
+    CHECK(trial_result_create(&a, &cfg, &c.net) == 0 && trial_result_create(&b, &cfg, &c.net) == 0 &&
+          trial_result_create(&e, &cfg, &c.net) == 0, "results: %s", ts_errmsg());
+    if (check_failed)
+        return check_summary(argv[0]); /* nothing to run trials in */
 
     trial_t t1 = {.index = 0, .rate = 0.8, .rounds = 2, .seed = 11};
     trial_t t2 = {.index = 1, .rate = 0.5, .rounds = 2, .seed = 11};
@@ -62,6 +64,9 @@ int main(int argc, char **argv)
           "round 0 differs between seeds");
     /* theta0 depends only on the seed */
     float *th = malloc(c.net.n_params * sizeof(float));
+    CHECK(th != NULL, "out of memory");
+    if (!th)
+        return check_summary(argv[0]);
     trial_theta0(&c.net, 11, th);
     trial_theta0(&c2.net, 11, c2.theta0);
     CHECK(!memcmp(th, c2.theta0, c.net.n_params * sizeof(float)), "theta0 of a seed is the same in any context");
@@ -77,8 +82,12 @@ int main(int argc, char **argv)
     rw.rewind_iteration = 30;
     trial_ctx_t cr;
     trial_result_t rr;
-    trial_ctx_create(&cr, &rw, &d);
-    trial_result_create(&rr, &rw, &cr.net);
+    int rc = trial_ctx_create(&cr, &rw, &d);
+    if (!rc)
+        rc = trial_result_create(&rr, &rw, &cr.net);
+    CHECK(rc == 0, "rewind context: %s", ts_errmsg());
+    if (rc)
+        return check_summary(argv[0]);
     CHECK(run(&rw, &d, t1, &rr, &cr) == 0, "rewind run");
     CHECK(rr.rewind && memcmp(rr.rewind, th, cr.net.n_params * sizeof(float)), "rewind point differs from theta0");
     CHECK(!memcmp(rr.curves[ARM_TICKET][M_VAL_LOSS], a.curves[ARM_TICKET][M_VAL_LOSS], a.E * sizeof(float)),
@@ -93,8 +102,11 @@ int main(int argc, char **argv)
     big.optimizer = OPT_SGD;
     big.lr = 1e12;
     trial_ctx_t cb;
-    trial_ctx_create(&cb, &big, &d);
-    int rc = run(&big, &d, t1, &b, &cb);
+    rc = trial_ctx_create(&cb, &big, &d);
+    CHECK(rc == 0, "diverging context: %s", ts_errmsg());
+    if (rc)
+        return check_summary(argv[0]);
+    rc = run(&big, &d, t1, &b, &cb);
     CHECK(rc == TRIAL_FAILED && b.status == STATUS_FAILED, "diverging trial fails: rc %d status %d", rc, b.status);
     CHECK(strstr(b.error, "diverged") != NULL, "reason: '%s'", b.error);
     trial_ctx_free(&cb);

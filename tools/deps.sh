@@ -3,11 +3,13 @@
 # As root: runs apt-get update, then apt-get install, only when something is
 # missing. Otherwise prints the exact command to run and fails.
 # Extra package sets: DEPS_EXTRA="octave slurm-wlm ..." tools/deps.sh
+# clang and libclang-rt-dev (its libFuzzer and sanitizer runtimes) build the
+# fuzz harnesses that make test runs briefly.
 set -eu
 
 PKGS="make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools \
 libopenblas-dev zlib1g-dev libinih-dev dataset-fashion-mnist \
-python3-h5py python3-numpy python3-matplotlib octave ${DEPS_EXTRA:-}"
+python3-h5py python3-numpy python3-matplotlib octave clang libclang-rt-dev ${DEPS_EXTRA:-}"
 
 missing=""
 for p in $PKGS; do

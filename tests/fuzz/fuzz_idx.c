@@ -2,8 +2,8 @@
  * fuzz_idx.c - libFuzzer harness for the IDX reader.
  *
  * Each input is a whole file (plain or gzip) loaded with idx_load_images and
- * idx_load_labels through a memfd named as /proc/self/fd/N, so gzopen sees a
- * real path and nothing touches the disk. Beyond the sanitizers, it checks:
+ * idx_load_labels through a memfd named as /proc/self/fd/N (fuzz_memfd.h), so
+ * gzopen sees a real path and nothing touches the disk. Beyond the sanitizers, it checks:
  *   - a refusal is TS_EINPUT with one line of message naming the file, and
  *     leaves no data behind (inputs are small: running out of memory means
  *     the reader believed a header over the file's real length);
@@ -18,10 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "err.h"
+#include "fuzz_memfd.h"
 #include "idx.h"
 
 static void idx_fuzz_abort(const char *what, const char *msg)
@@ -76,20 +75,7 @@ static void check_one(const idx_t *idx, int rc, const char *path, const uint8_t 
 int fuzz_idx_one(const uint8_t *data, size_t size);
 int fuzz_idx_one(const uint8_t *data, size_t size)
 {
-    static int fd = -1;
-    static char path[64];
-    if (fd < 0) {
-        fd = memfd_create("fuzz_idx", 0);
-        if (fd < 0) {
-            perror("memfd_create");
-            abort();
-        }
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    }
-    if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size)) {
-        perror("memfd write");
-        abort();
-    }
+    const char *path = fuzz_memfd(0, data, size);
     for (int images = 0; images < 2; images++) {
         idx_t idx;
         memset(&idx, 0xa5, sizeof idx); /* the reader must initialise it */
