@@ -26,7 +26,7 @@ OPT     = -O3 -march=x86-64-v2 -g
 endif
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
-LIBS        = $(PKG_LIBS) -lm
+LIBS        = $(PKG_LIBS) -lm -pthread
 
 # Every module but main goes into a static library the tests link against.
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
