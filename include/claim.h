@@ -14,7 +14,8 @@
  * when
  *   - it is unreadable or damaged (empty, garbage, cut short): with a warning;
  *   - its host is this host and its PID is gone (kill(pid, 0) fails with
- *     ESRCH), or is now another process (Linux: another start time);
+ *     ESRCH) or, where /proc tells, has ended (a zombie not yet reaped) or
+ *     is now another process (another start time);
  *   - its host is another host, and either its heartbeat is older than the
  *     timeout, or it was made by an earlier run of this same Slurm job
  *     (SLURM_JOB_ID equal, SLURM_RESTART_COUNT lower): Slurm ends a job's

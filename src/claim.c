@@ -83,29 +83,38 @@ static double wall_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Linux: start time of process pid in clock ticks since boot (field 22 of
- * /proc/PID/stat); 0 where unknown. Tells a live PID from a reused one. */
-static unsigned long long proc_start(long pid)
+/* Linux: process pid's state (field 3 of /proc/PID/stat: 'Z' for a zombie,
+ * which has ended but is not yet reaped) and start time in clock ticks since
+ * boot (field 22, tells a live PID from a reused one). Returns 0, or -1 where
+ * unknown (no /proc, no such process). */
+static int proc_stat(long pid, char *state, unsigned long long *start)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
-        return 0;
+        return -1;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
     /* the command name (field 2) is in parentheses and may hold spaces */
     char *p = strrchr(buf, ')');
-    unsigned long long start = 0;
-    if (!p)
-        return 0;
-    /* after ")": field 3 (state) ... field 22 (starttime) */
-    for (int field = 3; field < 22 && p; field++)
+    if (!p || p[1] != ' ' || !p[2])
+        return -1;
+    *state = p[2];
+    /* after ")": field 3 (state) ... field 22; p ends on the space before it */
+    for (int field = 3; field <= 22 && p; field++)
         p = strchr(p + 1, ' ');
-    if (!p || sscanf(p + 1, "%llu", &start) != 1)
-        return 0;
-    return start;
+    if (!p || sscanf(p + 1, "%llu", start) != 1)
+        return -1;
+    return 0;
+}
+
+static unsigned long long proc_start(long pid)
+{
+    char state;
+    unsigned long long start;
+    return proc_stat(pid, &state, &start) == 0 ? start : 0;
 }
 
 /* 32 random hex digits: /dev/urandom, else the clock, PID and an address. */
@@ -366,11 +375,16 @@ static int is_stale(const claim_t *c, const claim_info_t *ci, char *why, size_t 
     if (age < 0)
         age = 0; /* its clock is ahead of ours */
     if (!strcmp(ci->host, c->host)) {
+        char state;
+        unsigned long long start;
         if (kill((pid_t)ci->pid, 0) != 0 && errno == ESRCH)
             return snprintf(why, wlen, "PID %ld is gone", ci->pid), 1;
-        unsigned long long start = ci->pid_start ? proc_start(ci->pid) : 0;
-        if (start && start != ci->pid_start)
-            return snprintf(why, wlen, "PID %ld is now another process", ci->pid), 1;
+        if (proc_stat(ci->pid, &state, &start) == 0) {
+            if (state == 'Z' || state == 'X')
+                return snprintf(why, wlen, "PID %ld has ended", ci->pid), 1;
+            if (ci->pid_start && start != ci->pid_start)
+                return snprintf(why, wlen, "PID %ld is now another process", ci->pid), 1;
+        }
         return snprintf(why, wlen, "running on this host, last heartbeat %.0f s ago", age), 0;
     }
     if (c->slurm_job[0] && !strcmp(ci->slurm_job, c->slurm_job) && ci->slurm_restart < c->slurm_restart)

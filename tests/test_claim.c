@@ -189,10 +189,23 @@ static void test_stale(void)
     forge("elsewhere.example", 4242, now() + 600, "", 0, 0, 1);
     CHECK(take(&c, 0) == TS_EINPUT, "heartbeat from the future taken");
 
-    /* this host, dead PID: taken over */
+    /* this host, a PID that has ended but is not reaped yet (a zombie): taken
+     * over (Linux) */
     pid_t child = fork();
     if (child == 0)
         _exit(0);
+    char text[4096];
+    snprintf(text, sizeof text, "/proc/%ld/stat", (long)child);
+    if (access(text, R_OK) == 0) {
+        for (int i = 0; i < 250 && slurp(text, a, sizeof a) > 0 && !strstr(a, ") Z "); i++)
+            pause_ms(20);
+        forge(host, child, now(), "", 0, 0, 1);
+        log_clear();
+        CHECK(take(&c, 0) == 0, "zombie PID: %s", ts_errmsg());
+        snprintf(text, sizeof text, "PID %ld has ended", (long)child);
+        CHECK(log_has(text), "zombie notice: %s", logbuf);
+    }
+    /* this host, dead PID: taken over */
     waitpid(child, NULL, 0);
     forge(host, child, now(), "", 0, 0, 1);
     log_clear();
@@ -204,6 +217,26 @@ static void test_stale(void)
     /* this host, live PID (our parent), heartbeat old: still live */
     forge(host, getppid(), now() - 3600, "", 0, 0, 1);
     CHECK(take(&c, 0) == TS_EINPUT && strstr(ts_errmsg(), "running on this host"), "live PID: %s", ts_errmsg());
+
+    /* Linux: a live PID with another start time is a reused PID */
+    if (access("/proc/self/stat", R_OK) == 0) {
+        char *p;
+        unlink(cfile);
+        CHECK(take(&c, 1) == 0, "take: %s", ts_errmsg());
+        slurp(cfile, text, sizeof text);
+        p = strstr(text, "pid_start = ");
+        CHECK(p && strtoull(p + 12, NULL, 10) > 0, "no start time in the claim:\n%s", text);
+        claim_release(c);
+        forge(host, getppid(), now(), "", 0, 0, 1);
+        slurp(cfile, text, sizeof text);
+        p = strstr(text, "pid_start = 0");
+        if (p) {
+            p[12] = '7'; /* the parent did not start at tick 7 after boot */
+            put(cfile, text, strlen(text));
+        }
+        log_clear();
+        CHECK(take(&c, 0) == 0 && log_has("is now another process"), "reused PID: %s %s", ts_errmsg(), logbuf);
+    }
     unlink(cfile);
 }
 
