@@ -406,8 +406,9 @@ static int refuse(const claim_t *c, const claim_info_t *ci, const char *life)
                  "(--claim-timeout)", ci->host, c->timeout);
     return ts_fail(TS_EINPUT,
                    "%s: is being written by another ticketsweep %s (host %s, PID %ld, %s; claim %s): "
-                   "wait for it to end or stop it, then run again (--resume continues the file)%s",
-                   c->results, ci->what[0] ? ci->what : "run", ci->host, ci->pid, life, c->file, expiry);
+                   "wait for it to end or stop it, then try again%s%s",
+                   c->results, ci->what[0] ? ci->what : "run", ci->host, ci->pid, life, c->file,
+                   strcmp(c->what, "run") ? "" : " (--resume continues the file)", expiry);
 }
 
 /*
