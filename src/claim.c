@@ -569,6 +569,9 @@ static int claim_init(claim_t *c, const char *results, const char *job_hash, con
 {
     if (strlen(results) + 1 > sizeof c->results)
         return ts_fail(TS_EINPUT, "%s: the results file's name is too long", results);
+    /* the claim is line-based: a line break in the name would damage it */
+    if (strpbrk(results, "\n\r"))
+        return ts_fail(TS_EINPUT, "%s: the results file's name holds a line break", results);
     snprintf(c->results, sizeof c->results, "%s", results);
     snprintf(c->file, sizeof c->file, "%s%s", results, CLAIM_SUFFIX);
     make_token(c->token);
@@ -603,6 +606,7 @@ static int clear_way(claim_t *c, char *notice, size_t nlen)
     char buf[CLAIM_MAX_BYTES + 1], why[256];
     size_t len;
     claim_info_t ci;
+    notice[0] = 0; /* only the judgement that cleared the way is told */
     int r = read_claim(c->file, buf, &len);
     if (r < 0)
         return ts_fail(TS_EINPUT, "%s: cannot read the claim file %s: %s: remove it if no other run writes %s",

@@ -349,6 +349,8 @@ static void test_bad_places(void)
         snprintf(p, sizeof p, "%s/ro", dir);
         rmdir(p);
     }
+    snprintf(p, sizeof p, "%s/two\nlines.h5", dir);
+    CHECK(claim_take(&c, p, "x", &o) == TS_EINPUT && strstr(ts_errmsg(), "line break"), "a name with a line break");
     CHECK(strays() == 0, "files left");
 }
 
