@@ -139,7 +139,8 @@ static void make_token(char out[TOKEN_LEN + 1])
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
-/* The claim's text with the given heartbeat time; returns its length. */
+/* The claim's text with the given heartbeat time; returns its length. A
+ * change that older readers would misjudge needs CLAIM_VERSION + 1. */
 static int claim_format(const claim_t *c, double heartbeat, char *buf, size_t len)
 {
     return snprintf(buf, len,
@@ -375,6 +376,9 @@ static int is_stale(const claim_t *c, const claim_info_t *ci, char *why, size_t 
     if (age < 0)
         age = 0; /* its clock is ahead of ours */
     if (!strcmp(ci->host, c->host)) {
+        /* on its own host the process itself is the proof: a live writer may
+         * miss heartbeats (stopped with SIGSTOP, a swapping node) and still
+         * write later, so the heartbeat does not count here */
         char state;
         unsigned long long start;
         if (kill((pid_t)ci->pid, 0) != 0 && errno == ESRCH)
@@ -387,6 +391,7 @@ static int is_stale(const claim_t *c, const claim_info_t *ci, char *why, size_t 
         }
         return snprintf(why, wlen, "running on this host, last heartbeat %.0f s ago", age), 0;
     }
+    /* another host: its processes are out of sight; Slurm's word, or silence */
     if (c->slurm_job[0] && !strcmp(ci->slurm_job, c->slurm_job) && ci->slurm_restart < c->slurm_restart)
         return snprintf(why, wlen, "an earlier run (restart %ld) of this Slurm job %s, which Slurm ended", ci->slurm_restart,
                         c->slurm_job),
@@ -500,6 +505,8 @@ static int refresh(claim_t *c)
     return 0;
 }
 
+/* The heartbeat thread: refresh every c->every seconds until told to stop
+ * or the claim is lost. It touches only the claim's files and c (mu). */
 static void *heartbeat(void *arg)
 {
     claim_t *c = arg;
@@ -647,6 +654,8 @@ int claim_take(claim_t **out, const char *results_path, const char *job_hash, co
         rc = fail_write(c, rc);
         goto out_free;
     }
+    /* link, or judge what is in the way and clear it; a claim released or
+     * replaced while we look sends us round again */
     for (int attempt = 0;; attempt++) {
         if (attempt == TAKE_ATTEMPTS) {
             rc = ts_fail(TS_ERUN, "%s: the claim changed %d times while we looked: is something else removing it?",
@@ -662,10 +671,12 @@ int claim_take(claim_t **out, const char *results_path, const char *job_hash, co
         if ((rc = clear_way(c, notice, sizeof notice)) < 0)
             goto out_unlink;
     }
-    unlink(c->tmp);
+    unlink(c->tmp); /* the claim's name holds it now */
     if (notice[0])
         warn(c, "%s", notice);
     if ((rc = start_heartbeat(c))) {
+        /* a claim without heartbeat would look dead to other hosts within the
+         * timeout, and two writers would follow: give it up instead */
         unlink(c->file);
         goto out_free;
     }
