@@ -28,7 +28,7 @@ OPT     = -O3 -march=x86-64-v2 -g
 endif
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
-LIBS        = $(PKG_LIBS) -lm
+LIBS        = $(PKG_LIBS) -lm -pthread
 
 # Every module but main goes into a static library the tests link against.
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
@@ -96,7 +96,7 @@ test-data: data
 	@BUILD=$(BUILD) DATA_DIR="$(DATA_DIR)" TEST_DIR=tests/data tests/run.sh
 
 # Benchmarks: the references (PyTorch, mpi4py) come from Debian too.
-BENCH_BIN = $(BUILD)/bench_train $(BUILD)/bench_sched $(BUILD)/bench_conv2
+BENCH_BIN = $(BUILD)/bench_train $(BUILD)/bench_sched $(BUILD)/bench_conv2 $(BUILD)/bench_graph
 bench: deps
 	@DEPS_EXTRA="python3-torch python3-mpi4py time" tools/deps.sh
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)

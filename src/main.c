@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "blas.h"
+#include "claim.h"
 #include "config.h"
 #include "data.h"
 #include "err.h"
@@ -36,6 +37,32 @@ enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILE
 
 static int world_rank, world_size;
 static char command_line[4096]; /* as typed: getopt_long permutes argv */
+static claim_t *claim;          /* rank 0's claim on the file it writes (run, merge) */
+
+/* Claim the results file before anything touches it (see claim.h). */
+static int take_claim(const char *output, const char *job_hash, double timeout, const char *what)
+{
+    claim_opts_t o = {.timeout = timeout, .what = what, .log = stderr};
+    return claim_take(&claim, output, job_hash, &o);
+}
+
+/* Give the claim up, whatever the outcome; failing to only warns. */
+static void drop_claim(void)
+{
+    if (claim && claim_release(claim))
+        fprintf(stderr, "ticketsweep: warning: %s\n", ts_errmsg());
+    claim = NULL;
+}
+
+/* --claim-timeout SEC: 0 or TS_EINPUT. */
+static int parse_claim_timeout(const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    if (end == s || *end || !(*out >= CLAIM_TIMEOUT_MIN) || *out > 1e7)
+        return ts_fail(TS_EINPUT, "--claim-timeout '%s': expected seconds >= %.0f", s, CLAIM_TIMEOUT_MIN);
+    return 0;
+}
 
 static int exit_code(int rc)
 {
@@ -65,6 +92,7 @@ static void die(int rc)
 {
     fprintf(stderr, "ticketsweep: rank %d: %s\n", world_rank, ts_errmsg());
     fflush(stderr);
+    drop_claim();
     if (world_size > 1)
         MPI_Abort(MPI_COMM_WORLD, exit_code(rc));
     MPI_Finalize();
@@ -76,7 +104,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"
             "                       [--shard I/N] [--grace SECONDS] [--dry-run] [--no-share]\n"
-            "       ticketsweep merge OUT.h5 SHARD.h5... [--force]\n"
+            "                       [--claim-timeout SECONDS]\n"
+            "       ticketsweep merge OUT.h5 SHARD.h5... [--force] [--claim-timeout SECONDS]\n"
             "       ticketsweep status FILE.h5\n"
             "       ticketsweep --help | --version\n\n"
             "Run under MPI: mpirun -np N ticketsweep run JOB.ini\n\n"
@@ -93,7 +122,9 @@ static void usage(FILE *out)
             "  -n, --dry-run       write nothing: print the cells, the distinct trainings, the\n"
             "                      estimated core-hours, the file size and the memory per rank\n"
             "      --no-share      train every cell on its own (no training shared between\n"
-            "                      cells; for checking: same results, more work)\n\n"
+            "                      cells; for checking: same results, more work)\n"
+            "      --claim-timeout SEC  (run, merge) FILE's claim (FILE.claim) from another host\n"
+            "                      is stale after SEC seconds without heartbeat (default 300)\n\n"
             "Exit status: 0 done, 1 runtime error, 2 bad input, 3 interrupted (resume it),\n"
             "4 some trials failed.\n\n"
             "Job-file keys (INI sections and keys, with defaults):\n");
@@ -105,7 +136,7 @@ typedef struct {
     const char *sets[64];
     int n_sets, resume, force, dry_run, no_share;
     int shard_i, shard_n;
-    double grace;
+    double grace, claim_timeout;
     char default_out[PATH_MAX];
 } run_args_t;
 
@@ -132,10 +163,12 @@ static int parse_run(int argc, char **argv, run_args_t *a)
         {"resume", no_argument, 0, 'r'},       {"force", no_argument, 0, 'f'},
         {"shard", required_argument, 0, 'S'},  {"grace", required_argument, 0, 'g'},
         {"help", no_argument, 0, 'h'},         {"dry-run", no_argument, 0, 'n'},
-        {"no-share", no_argument, 0, 'N'},     {0, 0, 0, 0}};
+        {"no-share", no_argument, 0, 'N'},     {"claim-timeout", required_argument, 0, 'T'},
+        {0, 0, 0, 0}};
     int c;
     memset(a, 0, sizeof *a);
     a->grace = 60;
+    a->claim_timeout = CLAIM_TIMEOUT_DEFAULT;
     a->shard_n = 1;
     const char *tid = getenv("SLURM_ARRAY_TASK_ID"), *tcount = getenv("SLURM_ARRAY_TASK_COUNT");
     if (tid && tcount) {
@@ -174,6 +207,10 @@ static int parse_run(int argc, char **argv, run_args_t *a)
             a->grace = strtod(optarg, &end);
             if (end == optarg || *end || !(a->grace >= 0) || a->grace > 1e7)
                 return ts_fail(TS_EINPUT, "--grace '%s': expected seconds >= 0", optarg);
+            break;
+        case 'T':
+            if (parse_claim_timeout(optarg, &a->claim_timeout))
+                return TS_EINPUT;
             break;
         case 'h': return 1;
         case ':': return ts_fail(TS_EINPUT, "option %s needs a value", argv[optind - 1]);
@@ -454,6 +491,13 @@ static int cmd_run(int argc, char **argv)
     }
     if (!rc)
         rc = load_config(cfg, &a);
+    if (!rc && world_rank == 0 && !a.dry_run) { /* a dry run writes nothing, claims nothing */
+        char hash[17];
+        config_hash(cfg, hash);
+        rc = take_claim(a.output, hash, a.claim_timeout, "run");
+    }
+    if ((rc = agree(rc)))
+        goto out;
     if (!rc)
         rc = data_load(&data, cfg);
     if (!rc)
@@ -540,6 +584,7 @@ static int cmd_run(int argc, char **argv)
         die(rc);
     if ((rc = agree(store_close(&store))))
         goto out;
+    drop_claim();
     free(to_run);
     free(node_done);
     free(cells);
@@ -572,6 +617,7 @@ static int cmd_run(int argc, char **argv)
     return rc;
 out:
     graph_free(&g);
+    drop_claim();
     data_free(&data);
     net_free(&layout);
     free(cfg);
@@ -582,7 +628,7 @@ out:
 
 /* Merge shards into out. *outcome: 0 all trials done, EXIT_INTERRUPTED some
  * pending (resume the merged file to finish), EXIT_TRIALS_FAILED some failed. */
-static int merge(const char *out, char **shards, int n, int force, int *outcome)
+static int merge(const char *out, char **shards, int n, int force, double claim_timeout, int *outcome)
 {
     config_t *cfg = calloc(1, sizeof *cfg), *other = calloc(1, sizeof *other);
     net_t layout = {0};
@@ -618,6 +664,8 @@ static int merge(const char *out, char **shards, int n, int force, int *outcome)
             rc = ts_fail(TS_EINPUT, "%s: the output is also an input", out);
             goto out_free;
         }
+    if ((rc = take_claim(out, hash, claim_timeout, "merge")))
+        goto out_free;
     if ((rc = net_create(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES, 1, 1)) ||
         (rc = graph_plan(&g, cfg, &layout, 1)) ||
         (rc = trial_result_create(&res, cfg, &layout)) ||
@@ -713,6 +761,7 @@ out_nodes:
     free(buf), free(nst), free(ndone), free(nwall);
 out_free:
     graph_free(&g);
+    drop_claim();
     trial_result_free(&res);
     trial_result_free(&have);
     net_free(&layout);
@@ -724,18 +773,27 @@ out_free:
 static int cmd_merge(int argc, char **argv, int *outcome)
 {
     int force = 0, n = 0;
+    double claim_timeout = CLAIM_TIMEOUT_DEFAULT;
     char *files[4096];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
             force = 1;
-        else if (argv[i][0] == '-')
+        else if (!strncmp(argv[i], "--claim-timeout=", 16)) {
+            if (parse_claim_timeout(argv[i] + 16, &claim_timeout))
+                return TS_EINPUT;
+        } else if (!strcmp(argv[i], "--claim-timeout")) {
+            if (i + 1 == argc)
+                return ts_fail(TS_EINPUT, "option --claim-timeout needs a value");
+            if (parse_claim_timeout(argv[++i], &claim_timeout))
+                return TS_EINPUT;
+        } else if (argv[i][0] == '-')
             return ts_fail(TS_EINPUT, "merge: unknown option '%s'", argv[i]);
         else if (n < 4096)
             files[n++] = argv[i];
     }
     if (n < 2)
         return ts_fail(TS_EINPUT, "merge: usage: ticketsweep merge OUT.h5 SHARD.h5...");
-    return merge(files[0], files + 1, n - 1, force, outcome);
+    return merge(files[0], files + 1, n - 1, force, claim_timeout, outcome);
 }
 
 /* --- status: read-only, works while another job writes the file --- */
@@ -820,7 +878,9 @@ out:
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    int provided;
+    /* FUNNELED: the claim's heartbeat thread (claim.c) makes no MPI call */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
     for (int i = 0, used = 0; i < argc && used < (int)sizeof command_line; i++)

@@ -458,36 +458,18 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
     s->file = -1;
 }
 
-int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                 const net_t *net, const graph_t *g, int overwrite)
+/* The root attributes (collective). */
+static int write_root_attrs(store_t *s)
 {
-    struct stat st;
-    int rc;
-    store_init(s, path, comm, cfg, net, g);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (!overwrite && stat(path, &st) == 0)
-        return ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
-                       path);
-    /* Build the file under a temporary name and rename it when its structure is
-     * complete and flushed: a job killed while creating never leaves a damaged
-     * file under the user's name, and --force replaces the old file only then. */
-    char partial[CFG_PATH + 16];
-    snprintf(partial, sizeof partial, "%s.partial", path);
-    hid_t fapl = make_fapl(comm, 1);
-    H5_TRY(fapl);
-    s->file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (s->file < 0)
-        return ts_fail(TS_EINPUT, "%s: cannot create the results file (does the directory exist and is it writable?)",
-                       partial);
-
+    const config_t *cfg = s->cfg;
+    const net_t *net = s->net;
     char *text = config_to_string(cfg), hash[17], when[64];
     if (!text)
-        return TS_ERUN;
+        return ts_fail(TS_ERUN, "out of memory");
     config_hash(cfg, hash);
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    rc = write_attr_str(s, "format", STORE_FORMAT);
+    int rc = write_attr_str(s, "format", STORE_FORMAT);
     if (!rc)
         rc = write_attr_ints(s, "format_version", (int[]){STORE_VERSION}, 1);
     if (!rc)
@@ -501,79 +483,153 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     if (!rc)
         rc = write_attr_ints(s, "input_dim", (int[]){(int)net->layers[0].in}, 1);
     if (!rc)
-        rc = write_attr_ints(s, "input_shape",
-                             (int[]){net->in_c, net->in_h, net->in_w}, 3);
+        rc = write_attr_ints(s, "input_shape", (int[]){net->in_c, net->in_h, net->in_w}, 3);
     if (!rc)
-        rc = write_attr_ints(s, "graph_shared", (int[]){g->shared}, 1);
+        rc = write_attr_ints(s, "graph_shared", (int[]){s->g->shared}, 1);
     free(text);
-    if (rc || (rc = layout(s, 1)))
-        return rc;
+    return rc;
+}
 
-    /* rank 0 fills what is known before any trial runs */
-    if (s->rank == 0) {
-        double *rate = ts_calloc((size_t)s->T, sizeof(double));
-        int32_t *rounds = ts_calloc((size_t)s->T, sizeof(int32_t)), *its;
-        int64_t *seed = ts_calloc((size_t)s->T, sizeof(int64_t));
-        int8_t *status = ts_calloc((size_t)s->T, 1);
-        double *wall = ts_calloc((size_t)s->T, sizeof(double));
-        int32_t *rank = ts_calloc((size_t)s->T, sizeof(int32_t));
-        char *err = ts_calloc((size_t)s->T, ERROR_LEN), *host = ts_calloc((size_t)s->T, HOST_LEN);
-        int32_t grid_rounds[CFG_MAX_LIST];
-        its = ts_calloc((size_t)s->E, sizeof(int32_t));
-        rc = !rate || !rounds || !seed || !status || !wall || !rank || !err || !host || !its
-                 ? TS_ERUN : 0;
-        for (int t = 0; !rc && t < s->T; t++) {
-            trial_t tr = grid_trial(cfg, t);
-            rate[t] = tr.rate;
-            rounds[t] = tr.rounds;
-            seed[t] = tr.seed;
-            wall[t] = NAN;
-            rank[t] = -1;
-        }
-        for (int e = 0; !rc && e < s->E; e++)
-            its[e] = (int32_t)trial_eval_iter(cfg, e);
-        for (int i = 0; i < cfg->n_rounds; i++)
-            grid_rounds[i] = cfg->rounds[i];
-        if (!rc)
-            rc = write_all(s, cfg->n_per_round ? "/grid/per_round" : "/grid/rates",
-                           cfg->n_per_round ? cfg->per_round : cfg->rates);
-        if (!rc)
-            rc = write_node_table(s);
-        if (!rc)
-            rc = write_all(s, "/grid/rounds", grid_rounds);
-        if (!rc)
-            rc = write_all(s, "/grid/seeds", cfg->seeds);
-        if (!rc)
-            rc = write_all(s, "/trials/rate", rate);
-        if (!rc)
-            rc = write_all(s, "/trials/rounds", rounds);
-        if (!rc)
-            rc = write_all(s, "/trials/seed", seed);
-        if (!rc)
-            rc = write_all(s, "/trials/error", err);
-        if (!rc)
-            rc = write_all(s, "/trials/wall_seconds", wall);
-        if (!rc)
-            rc = write_all(s, "/trials/rank", rank);
-        if (!rc)
-            rc = write_all(s, "/trials/host", host);
-        if (!rc)
-            rc = write_all(s, "/curves/iteration", its);
-        if (!rc)
-            rc = write_all(s, "/trials/status", status);
-        free(rate), free(rounds), free(seed), free(status), free(wall), free(rank);
-        free(err), free(host), free(its);
+/* What is known before any training: the grid, trial and node tables (rank 0). */
+static int write_tables(store_t *s)
+{
+    const config_t *cfg = s->cfg;
+    int rc;
+    double *rate = ts_calloc((size_t)s->T, sizeof(double));
+    int32_t *rounds = ts_calloc((size_t)s->T, sizeof(int32_t)), *its;
+    int64_t *seed = ts_calloc((size_t)s->T, sizeof(int64_t));
+    int8_t *status = ts_calloc((size_t)s->T, 1);
+    double *wall = ts_calloc((size_t)s->T, sizeof(double));
+    int32_t *rank = ts_calloc((size_t)s->T, sizeof(int32_t));
+    char *err = ts_calloc((size_t)s->T, ERROR_LEN), *host = ts_calloc((size_t)s->T, HOST_LEN);
+    int32_t grid_rounds[CFG_MAX_LIST];
+    its = ts_calloc((size_t)s->E, sizeof(int32_t));
+    rc = !rate || !rounds || !seed || !status || !wall || !rank || !err || !host || !its
+             ? TS_ERUN : 0;
+    for (int t = 0; !rc && t < s->T; t++) {
+        trial_t tr = grid_trial(cfg, t);
+        rate[t] = tr.rate;
+        rounds[t] = tr.rounds;
+        seed[t] = tr.seed;
+        wall[t] = NAN;
+        rank[t] = -1;
     }
-    /* one rank's failure must not leave the others in a collective call alone */
-    MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
-    if (rc)
-        return rc;
-    if ((rc = store_flush(s)))
-        return rc;
-    MPI_Barrier(comm);
+    for (int e = 0; !rc && e < s->E; e++)
+        its[e] = (int32_t)trial_eval_iter(cfg, e);
+    for (int i = 0; i < cfg->n_rounds; i++)
+        grid_rounds[i] = cfg->rounds[i];
+    if (!rc)
+        rc = write_all(s, cfg->n_per_round ? "/grid/per_round" : "/grid/rates",
+                       cfg->n_per_round ? cfg->per_round : cfg->rates);
+    if (!rc)
+        rc = write_node_table(s);
+    if (!rc)
+        rc = write_all(s, "/grid/rounds", grid_rounds);
+    if (!rc)
+        rc = write_all(s, "/grid/seeds", cfg->seeds);
+    if (!rc)
+        rc = write_all(s, "/trials/rate", rate);
+    if (!rc)
+        rc = write_all(s, "/trials/rounds", rounds);
+    if (!rc)
+        rc = write_all(s, "/trials/seed", seed);
+    if (!rc)
+        rc = write_all(s, "/trials/error", err);
+    if (!rc)
+        rc = write_all(s, "/trials/wall_seconds", wall);
+    if (!rc)
+        rc = write_all(s, "/trials/rank", rank);
+    if (!rc)
+        rc = write_all(s, "/trials/host", host);
+    if (!rc)
+        rc = write_all(s, "/curves/iteration", its);
+    if (!rc)
+        rc = write_all(s, "/trials/status", status);
+    free(rate), free(rounds), free(seed), free(status), free(wall), free(rank);
+    free(err), free(host), free(its);
+    return rc;
+}
+
+/* Every rank's outcome of a step, agreed: the worst code wins everywhere, so
+ * no rank enters the next collective call alone. */
+static int agree_all(store_t *s, int rc)
+{
+    int size, in[2] = {rc, 0}, out[2];
+    MPI_Comm_size(s->comm, &size);
+    in[1] = rc ? s->rank : size; /* the first rank that failed tells the others why */
+    if (MPI_Allreduce(in, out, 2, MPI_2INT, MPI_MINLOC, s->comm) != MPI_SUCCESS)
+        return ts_fail(TS_ERUN, "%s: MPI_Allreduce failed while creating the file", s->path);
+    if (!out[0])
+        return 0;
+    int first;
+    MPI_Allreduce(&in[1], &first, 1, MPI_INT, MPI_MIN, s->comm);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", ts_errmsg());
+    MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, s->comm);
+    msg[sizeof msg - 1] = 0;
+    if (s->rank != first)
+        ts_fail(out[0], "rank %d: %s", first, msg);
+    return out[0];
+}
+
+/* A fault on one rank for the tests: TICKETSWEEP_FAULT=store_create:RANK. */
+static int injected_fault(const store_t *s, const char *where)
+{
+    const char *f = getenv("TICKETSWEEP_FAULT");
+    size_t n = strlen(where);
+    if (!f || strncmp(f, where, n) || f[n] != ':' || atoi(f + n + 1) != s->rank)
+        return 0;
+    return ts_fail(TS_ERUN, "%s: injected fault in %s on rank %d (TICKETSWEEP_FAULT)", s->path, where,
+                   s->rank);
+}
+
+int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+                 const net_t *net, const graph_t *g, int overwrite)
+{
+    struct stat st;
+    int rc;
+    store_init(s, path, comm, cfg, net, g);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (!overwrite && stat(path, &st) == 0)
+        return ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
+                       path);
+    /* Build the file under a temporary name and rename it when its structure is
+     * complete and flushed: a job killed while creating never leaves a damaged
+     * file under the user's name, and --force replaces the old file only then.
+     * Each step's outcome is agreed before the next collective one; a failure
+     * closes the file (collectively) and removes the temporary name. */
+    char partial[CFG_PATH + 16];
+    snprintf(partial, sizeof partial, "%s.partial", path);
+    hid_t fapl = make_fapl(comm, 1);
+    if (fapl < 0)
+        return agree_all(s, ts_fail(TS_ERUN, "%s: cannot make a file access list", path));
+    s->file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    rc = s->file < 0 ? ts_fail(TS_EINPUT, "%s: cannot create the results file (does the directory exist and is it writable?)",
+                               partial)
+                     : 0;
+    if ((rc = agree_all(s, rc)))
+        goto out_close;
+    if ((rc = agree_all(s, write_root_attrs(s))))
+        goto out_close;
+    rc = layout(s, 1);
+    if (!rc)
+        rc = injected_fault(s, "store_create");
+    if ((rc = agree_all(s, rc)))
+        goto out_close;
+    if ((rc = agree_all(s, s->rank == 0 ? write_tables(s) : 0)))
+        goto out_close;
+    if ((rc = agree_all(s, store_flush(s))))
+        goto out_close;
     if (s->rank == 0 && rename(partial, path) != 0)
         rc = ts_fail(TS_ERUN, "%s: cannot rename %s: %s", path, partial, strerror(errno));
-    MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
+    if ((rc = agree_all(s, rc)))
+        goto out_close;
+    return 0;
+out_close:
+    store_close(s);
+    if (s->rank == 0)
+        remove(partial); /* ours, half-made: the user's files are untouched */
     return rc;
 }
 

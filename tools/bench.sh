@@ -11,7 +11,11 @@
 #   3 where a training step's time goes;
 #   4 sweep throughput of build/ticketsweep with 2 MPI ranks against 1, next to
 #     the machine's own ceiling (two single-thread sgemm loops at once against
-#     one, in the same run).
+#     one, in the same run);
+#   5 the scheduler alone against mpi4py's MPIPoolExecutor; 6 Conv-2 against
+#     PyTorch; 7 the training graph: trainings with and without sharing, the
+#     demo against --no-share, a resume after kill -9 mid-chain, the planner
+#     at 100,000 cells.
 #
 # The machine may be shared, so 1-3 are per-step CPU times of the one thread
 # that does the work (waiting for a core is not work), medians over steps; the
@@ -250,6 +254,93 @@ for i in $(seq "$REPS"); do
     val conv2_gflops "$W/cv.$i" >>"$W/cvgf"
 done
 
+# ---- 7: the training graph ------------------------------------------------------
+# Trainings with and without sharing (--dry-run: nothing trains), the demo's
+# wall clock shared against --no-share on NP ranks, the cost of a resume after
+# a kill -9 mid-chain (a per_round chain of 13 trainings killed once 5 were
+# reported done: the trainings the resume ran and its wall clock against a
+# whole run), and the planner at 100,000 cells (time and bytes per rank).
+progress "training graph: trainings with and without sharing"
+FASHION=/usr/share/datasets/fashion-mnist
+for j in demo lenet300-paper; do
+    "$TS" run "jobs/$j.ini" --dry-run --set data.train_images=$FASHION/train-images-idx3-ubyte.gz \
+        --set data.train_labels=$FASHION/train-labels-idx1-ubyte.gz \
+        --set data.test_images=$FASHION/t10k-images-idx3-ubyte.gz \
+        --set data.test_labels=$FASHION/t10k-labels-idx1-ubyte.gz \
+        >"$W/dry.$j" 2>&1 || { cat "$W/dry.$j" >&2; die "dry run of $j failed"; }
+done
+dtr() { sed -n 's/^trainings: \([0-9]*\) distinct of \([0-9]*\).*/\1 of \2/p' "$W/dry.$1"; }
+DEMO_ITERS=${BENCH_DEMO_ITERS:-2000}
+demo_run() {
+    /usr/bin/time -f "%e" -o "$W/dtime" mpirun --oversubscribe --bind-to none -np "$NP" "$TS" run \
+        jobs/demo.ini -o "$W/demo.h5" --force --set train.iterations="$DEMO_ITERS" "$@" \
+        >"$W/demo.out" 2>&1 || { tail -n 20 "$W/demo.out" >&2; die "demo run failed"; }
+    cat "$W/dtime"
+}
+progress "training graph: the demo, shared and --no-share ($NP ranks)"
+demo_shared=$(demo_run)
+demo_noshare=$(demo_run --no-share)
+mkdir -p "$W/chain"
+"$PY" - "$W/chain" <<'PYEOF'
+import os, struct, sys
+import numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(7)
+for name, n in (("train", 1200), ("test", 300)):
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.integers(0, 60, (n, 8, 8)).astype(np.uint8)
+    for i, k in enumerate(y):
+        r, c = divmod(int(k), 4)
+        x[i, r*2:r*2+2, c*2:c*2+2] = 200
+    with open(os.path.join(d, name + "-images"), "wb") as f:
+        f.write(struct.pack(">IIII", 2051, n, 8, 8)); f.write(x.tobytes())
+    with open(os.path.join(d, name + "-labels"), "wb") as f:
+        f.write(struct.pack(">II", 2049, n)); f.write(y.tobytes())
+PYEOF
+cat >"$W/chain.ini" <<CHAINEOF
+[data]
+train_images = $W/chain/train-images
+train_labels = $W/chain/train-labels
+test_images = $W/chain/test-images
+test_labels = $W/chain/test-labels
+validation = 200
+[model]
+hidden = 128, 64
+[train]
+batch = 20
+iterations = 20000
+eval_every = 5000
+[prune]
+controls = reinit
+[sweep]
+per_round = 0.5
+rounds = 6
+seeds = 5
+CHAINEOF
+progress "training graph: resume after kill -9 mid-chain"
+/usr/bin/time -f "%e" -o "$W/ctime" mpirun --oversubscribe --bind-to none -np "$NP" "$TS" run \
+    "$W/chain.ini" -o "$W/chain.h5" --force >"$W/chain.out" 2>&1 || die "chain run failed"
+chain_full=$(cat "$W/ctime")
+rm -f "$W/chain.h5"
+setsid sh -c 'exec "$@" 2>"$0"' "$W/klog" mpirun --oversubscribe --bind-to none -np "$NP" "$TS" run \
+    "$W/chain.ini" -o "$W/chain.h5" &
+kpid=$!
+i=0
+until grep -q "^progress: 5/" "$W/klog" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 6000 ] || die "the chain run never reported 5 trainings"
+    sleep 0.1
+done
+pkill -9 -s "$kpid" || true
+wait "$kpid" 2>/dev/null || true
+while pgrep -s "$kpid" >/dev/null; do sleep 0.1; done
+/usr/bin/time -f "%e" -o "$W/rtime" mpirun --oversubscribe --bind-to none -np "$NP" "$TS" run \
+    "$W/chain.ini" -o "$W/chain.h5" --resume >"$W/resume.out" 2>&1 || die "chain resume failed"
+chain_resume=$(cat "$W/rtime")
+chain_redo=$(sed -n 's/.*; \([0-9]*\) to run$/\1/p' "$W/resume.out" | head -n 1)
+progress "training graph: planning 100,000 cells"
+"$BUILD/bench_graph" >"$W/graph"
+
 # ---- the table ------------------------------------------------------------------
 verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
 # a wall-clock scaling figure means little when the machine itself would not
@@ -301,6 +392,17 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
         "$(calc %.2f "$(m cvratio)")"
     printf '%-36s %12s %20s %7s\n' "  Conv-2 step GFLOP/s, share of sgemm" "$(m cvgf)" "" \
         "$(calc %.1f%% "100 * $(m cvshare)")"
+    printf '%-36s %12s\n' "7 trainings: demo (distinct of all)" "$(dtr demo)"
+    printf '%-36s %12s\n' "  lenet300-paper (per_round 0.2 x 20)" "$(dtr lenet300-paper)"
+    printf '%-36s %12s %20s %6sx\n' "  demo wall s, $NP ranks, shared" "$demo_shared" \
+        "--no-share $demo_noshare" "$(calc %.2f "$demo_noshare / $demo_shared")"
+    printf '%-36s %12s %20s %6s%%\n' "  resume after kill -9 at 5 of 13, s" "$chain_resume" \
+        "whole run $chain_full" "$(calc %.0f "100 * $chain_resume / $chain_full")"
+    printf '%-36s %12s %20s\n' "  trainings the resume ran" "${chain_redo:-?} of 13" "(8 + those in flight)"
+    printf '%-36s %12s %20s\n' "  plan of $(val cells "$W/graph") cells, s" \
+        "$(calc %.2f "$(val plan_seconds "$W/graph")")" "$(val trainings "$W/graph") trainings"
+    printf '%-36s %12s %20s\n' "  plan bytes per rank, MB" "$(calc %.0f "$(val plan_bytes "$W/graph") / 1e6")" \
+        "rank 0 +$(calc %.0f "$(val root_table_bytes "$W/graph") / 1e6") MB"
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
     echo
