@@ -24,6 +24,7 @@ enum { OPT_ADAM = 0, OPT_SGD = 1 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
 enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
+enum { WEIGHTS_NONE = 0, WEIGHTS_FINAL = 1 };
 enum { ARCH_CUSTOM = 0, ARCH_LENET300, ARCH_CONV2, ARCH_CONV4, ARCH_CONV6 };
 
 typedef struct {
@@ -58,6 +59,8 @@ typedef struct {
     int n_rounds;
     int64_t seeds[CFG_MAX_LIST];
     int n_seeds;
+    /* [output] */
+    int weights; /* WEIGHTS_*: store each training's trained weights */
 
     /* Where each key was set: "file:line", "--set section.key" or "default". */
     char where[64][CFG_PATH + 32];

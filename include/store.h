@@ -47,6 +47,9 @@ typedef struct {
     const config_t *cfg;
     const net_t *net;      /* the layer table: shapes of masks and theta0 */
     const graph_t *g;      /* the trainings */
+    int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */
+    int n_mask_rows;
+    uint8_t *pack;         /* [W / 8 rounded up] packing scratch */
     int n_ds;
     store_ds_t ds[STORE_MAX_DS];
     char path[CFG_PATH];
@@ -75,17 +78,20 @@ int store_write_theta0(store_t *s, int si, const float *theta0);
  * every (cell, arm) it belongs to (and, where it is a cell's last round, the
  * cell's mask row and the padding of later rounds), the mask histories of
  * its ticket children (children[i], graph order; NULL when none) and its own
- * (own: random nodes and roots), the seed's rewind point (round 0), then its
- * ledger and status (STATUS_DONE or STATUS_FAILED with nr->error).
+ * (own: random nodes and roots), the seed's rewind point (round 0), its trained
+ * weights ([output] weights = final; NULL otherwise), then its ledger and
+ * status (STATUS_DONE or STATUS_FAILED with nr->error).
  */
 int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uint8_t *const *children,
-                     const uint8_t *own, const float *rewind, double wall, int rank, const char *host);
+                     const uint8_t *own, const float *rewind, const float *weights, double wall, int rank,
+                     const char *host);
 /* Cell t's ledger and status (rank 0, once its trainings are written). */
 int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
                      const char *host);
 /* Every node's status and wall seconds, [N] each. */
 int store_read_nodes(store_t *s, int8_t *status, double *wall);
-/* Node x's mask history [n_weights] (written by its parent or by itself). */
+/* Node x's mask history [n_weights]: the masks of its chain of rounds
+ * (written by their parents or by themselves) added up. */
 int store_read_counts(store_t *s, int x, uint8_t *counts);
 /* The rewind point of seed index si [n_params]. */
 int store_read_rewind(store_t *s, int si, float *rewind);

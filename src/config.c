@@ -83,6 +83,8 @@ static const key_t_ keys[] = {
     {"sweep", "rounds", K_INTLIST, F(rounds), F(n_rounds), "1, 2", NULL,
      "pruning round counts (1..254)"},
     {"sweep", "seeds", K_I64LIST, F(seeds), F(n_seeds), "1, 2", NULL, "seeds (theta0 and data order)"},
+    {"output", "weights", K_CHOICE, F(weights), 0, "none", "none|final",
+     "none, or final: store each distinct training's trained weights once (/nodes/weights)"},
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 _Static_assert(NKEYS <= 64, "config_t.where has 64 slots");

@@ -96,6 +96,7 @@ typedef struct {
     uint8_t **out_hist;    /* [cap] children's histories, then a random node's own */
     int out_cap;
     float *rewind;         /* [P] the rewind point of seed rewind_seed */
+    float *weights;        /* [P] trained weights ([output] weights = final), or NULL */
     int rewind_seed;
     uint8_t *in_a, *in_b, *ones; /* [W] inputs; all-ones history of a round 0 */
     char *msg;             /* dispatch message buffer */
@@ -418,7 +419,8 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
         return nc;
     node_in_t in = {a, b, needs_rewind(s, x) ? s->rewind : NULL};
     int root_rewind = n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0;
-    node_out_t out = {children, n->arm == ARM_RANDOM ? own : NULL, root_rewind ? s->rewind : NULL, NULL};
+    node_out_t out = {children, n->arm == ARM_RANDOM ? own : NULL, root_rewind ? s->rewind : NULL,
+                      s->weights};
     rc = s->opts->run ? s->opts->run(s->opts->run_arg, &s->ctx, s->g, x, &in, &out, &s->res)
                       : trial_run_node(&s->ctx, s->g, x, &in, &out, &s->res);
     int status = rc == 0 ? STATUS_DONE : rc == TRIAL_ABORTED ? STATUS_PENDING : STATUS_FAILED;
@@ -431,7 +433,7 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
     rc = 0;
     if (status != STATUS_PENDING && s->store) /* abandoned: nothing to write */
         rc = store_write_node(s->store, x, &s->res, status, children, own_hist,
-                              root_rewind ? s->rewind : NULL, t1 - t0, s->rank, s->host);
+                              root_rewind ? s->rewind : NULL, s->weights, t1 - t0, s->rank, s->host);
     *o = (outcome_t){x, status, s->rank, now() - t0, now() - t1, s->res.density, s->res.es_test_acc, 0};
     return rc;
 }
@@ -982,6 +984,10 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     s.in_b = ts_malloc(s.W + 1);
     s.ones = ts_malloc(s.W + 1);
     s.rewind = ts_calloc(s.P, sizeof(float));
+    if (cfg->weights == WEIGHTS_FINAL && !(s.weights = ts_malloc(s.P * sizeof(float)))) {
+        rc = TS_ERUN;
+        goto out_agree;
+    }
     if (!s.msg || !s.in_a || !s.in_b || !s.ones || !s.rewind) {
         rc = TS_ERUN;
         goto out_agree;
@@ -1023,7 +1029,7 @@ out:
     for (int i = 0; i < s.out_cap; i++)
         free(s.out_hist[i]);
     free(s.out_hist);
-    free(s.msg), free(s.in_a), free(s.in_b), free(s.ones), free(s.rewind);
+    free(s.msg), free(s.in_a), free(s.in_b), free(s.ones), free(s.rewind), free(s.weights);
     node_result_free(&s.res);
     trial_ctx_free(&s.ctx);
     return rc;

@@ -155,7 +155,10 @@ static int layout(store_t *s, int create)
     ADD("/nodes/wall_seconds", DS_NODE, 0, 0, 0, f64, fle64, 1, N);
     ADD("/nodes/rank", DS_NODE, 0, 0, 0, i32, sle32, 1, N);
     ADD("/nodes/host", DS_NODE, 0, 0, 0, host_t, host_t, 1, N);
-    ADD("/nodes/counts", DS_NODE, 0, 0, 0, u8, ule8, 2, N, W);
+    ADD("/nodes/mask_row", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
+    ADD("/nodes/mask", DS_NODE, 0, 0, 0, u8, ule8, 2, (hsize_t)s->n_mask_rows, (W + 7) / 8);
+    if (cfg->weights == WEIGHTS_FINAL)
+        ADD("/nodes/weights", DS_NODE, 0, 0, 0, f32, fle32, 2, N, (hsize_t)net->n_params);
     /* per layer with parameters: [S or T, weight shape...] (fc [out, in], conv [out, in, 3, 3]) */
     hsize_t wdims[5], bdims[2];
 #define LAYER_DIMS(lead, L)                                  \
@@ -350,8 +353,10 @@ static int write_node_table(store_t *s)
     }
     const char *names[] = {"/nodes/seed_index", "/nodes/arm", "/nodes/round", "/nodes/prev",
                            "/nodes/twin", "/nodes/key", "/nodes/status", "/nodes/error",
-                           "/nodes/wall_seconds", "/nodes/rank", "/nodes/host", "/trials/nodes"};
-    const void *bufs[] = {seed, arm, round, prev, twin, key, status, err, wall, rank, host, g->cell_node};
+                           "/nodes/wall_seconds", "/nodes/rank", "/nodes/host", "/trials/nodes",
+                           "/nodes/mask_row"};
+    const void *bufs[] = {seed, arm, round, prev, twin, key, status, err, wall, rank, host, g->cell_node,
+                          s->mask_row};
     for (int i = 0; !rc && i < (int)(sizeof names / sizeof names[0]); i++)
         rc = write_all(s, names[i], bufs[i]);
     free(seed), free(round), free(prev), free(twin), free(rank), free(arm), free(status);
@@ -456,6 +461,11 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
     s->g = g;
     s->N = g->N;
     s->file = -1;
+    /* a mask row for every training but the reinit control's (it trains its twin's mask) */
+    s->mask_row = ts_malloc(((size_t)g->N + 1) * sizeof *s->mask_row);
+    s->pack = ts_malloc(net->n_weights / 8 + 1);
+    for (int x = 0; s->mask_row && x < g->N; x++)
+        s->mask_row[x] = g->nodes[x].arm == ARM_REINIT ? -1 : s->n_mask_rows++;
 }
 
 /* The root attributes (collective). */
@@ -590,6 +600,8 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
     int rc;
     store_init(s, path, comm, cfg, net, g);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (!s->mask_row || !s->pack)
+        return agree_all(s, ts_fail(TS_ERUN, "out of memory"));
     if (!overwrite && stat(path, &st) == 0)
         return ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
                        path);
@@ -688,6 +700,8 @@ int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
 {
     store_init(s, path, comm, cfg, net, g);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (!s->mask_row || !s->pack)
+        return ts_fail(TS_ERUN, "out of memory");
     hid_t fapl = make_fapl(comm, !readonly);
     H5_TRY(fapl);
     s->file = H5Fopen(path, readonly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
@@ -893,8 +907,21 @@ static int write_cell_masks(store_t *s, int t, int arm, const uint8_t *counts)
     return 0;
 }
 
+/* Training x's mask (the weights its history says are active in its round), one
+ * bit a weight, least significant first (numpy.unpackbits(..., bitorder="little")). */
+static int write_mask(store_t *s, int x, const uint8_t *counts)
+{
+    size_t W = s->net->n_weights;
+    uint8_t k1 = (uint8_t)(s->g->nodes[x].round + 1);
+    memset(s->pack, 0, W / 8 + 1);
+    for (size_t w = 0; w < W; w++)
+        s->pack[w >> 3] |= (uint8_t)((counts[w] == k1) << (w & 7));
+    return rw_row(s, find_ds(s, "/nodes/mask"), (hsize_t)s->mask_row[x], s->pack, 1);
+}
+
 int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uint8_t *const *children,
-                     const uint8_t *own, const float *rewind, double wall, int rank, const char *host)
+                     const uint8_t *own, const float *rewind, const float *weights, double wall, int rank,
+                     const char *host)
 {
     const graph_t *g = s->g;
     const graph_node_t *nd = &g->nodes[x];
@@ -908,15 +935,16 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
                 rc = write_cell_masks(s, t, arm, own);
         }
     }
-    store_ds_t *counts = find_ds(s, "/nodes/counts");
     int i = 0;
     for (int32_t c = nd->first_child; status == STATUS_DONE && children && !rc && c >= 0;
          c = g->nodes[c].next_sibling, i++)
-        rc = rw_row(s, counts, (hsize_t)c, children[i], 1);
+        rc = write_mask(s, c, children[i]);
     if (!rc && status == STATUS_DONE && own && (nd->arm == ARM_RANDOM || nd->round == 0))
-        rc = rw_row(s, counts, (hsize_t)x, (void *)own, 1);
+        rc = write_mask(s, x, own);
     if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && s->cfg->rewind_iteration > 0)
         rc = write_rewind(s, nd->seed_i, rewind, 1);
+    if (!rc && status == STATUS_DONE && weights && s->cfg->weights == WEIGHTS_FINAL)
+        rc = rw_row(s, find_ds(s, "/nodes/weights"), (hsize_t)x, (void *)weights, 1);
     char err[ERROR_LEN] = {0}, h[HOST_LEN] = {0};
     int32_t r = rank;
     int8_t st = (int8_t)status;
@@ -967,17 +995,32 @@ int store_read_nodes(store_t *s, int8_t *status, double *wall)
 
 int store_read_counts(store_t *s, int x, uint8_t *counts)
 {
-    return rw_row(s, find_ds(s, "/nodes/counts"), (hsize_t)x, counts, 0);
+    size_t W = s->net->n_weights;
+    memset(counts, 0, W);
+    for (int32_t a = x; a >= 0; a = s->g->nodes[a].prev) { /* back along its chain to round 0 */
+        if (s->mask_row[a] < 0)
+            return ts_fail(TS_ERUN, "%s: training %d has no mask row", s->path, a);
+        int rc = rw_row(s, find_ds(s, "/nodes/mask"), (hsize_t)s->mask_row[a], s->pack, 0);
+        if (rc)
+            return rc;
+        for (size_t w = 0; w < W; w++)
+            counts[w] += (s->pack[w >> 3] >> (w & 7)) & 1;
+    }
+    return 0;
 }
 
 int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
 {
-    static const char *const rows[] = {"/nodes/counts", "/nodes/error", "/nodes/wall_seconds",
-                                       "/nodes/rank", "/nodes/host", "/nodes/status"};
+    static const char *const rows[] = {"/nodes/mask", "/nodes/weights", "/nodes/error",
+                                       "/nodes/wall_seconds", "/nodes/rank", "/nodes/host",
+                                       "/nodes/status"};
     for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
-        int rc = rw_row(src, find_ds(src, rows[i]), (hsize_t)x, buf, 0);
+        if ((i == 0 && src->mask_row[x] < 0) || (i == 1 && src->cfg->weights != WEIGHTS_FINAL))
+            continue;
+        hsize_t row = i == 0 ? (hsize_t)src->mask_row[x] : (hsize_t)x;
+        int rc = rw_row(src, find_ds(src, rows[i]), row, buf, 0);
         if (!rc)
-            rc = rw_row(dst, find_ds(dst, rows[i]), (hsize_t)x, buf, 1);
+            rc = rw_row(dst, find_ds(dst, rows[i]), row, buf, 1);
         if (rc)
             return rc;
     }
@@ -1058,7 +1101,9 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     double bytes = arms * per_arm + mask_arms * T * Wt;
     bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
     bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * N_ARMS * R1 * 4;
-    bytes += (double)g->N * (Wt + 4 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN);
+    bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN);
+    if (cfg->weights == WEIGHTS_FINAL)
+        bytes += (double)g->N * P * 4;
     return bytes + 65536; /* metadata */
 }
 
@@ -1078,5 +1123,9 @@ int store_close(store_t *s)
     if (s->file >= 0 && H5Fclose(s->file) < 0)
         rc = ts_fail(TS_ERUN, "%s: cannot close the results file (disk full?)", s->path);
     s->file = -1;
+    free(s->mask_row);
+    free(s->pack);
+    s->mask_row = NULL;
+    s->pack = NULL;
     return rc;
 }

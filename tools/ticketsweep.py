@@ -167,6 +167,38 @@ class Results:
             raise KeyError(f"{self.path}: no /rewind (the job had rewind_iteration = 0)")
         return self._per_seed("rewind", seed)
 
+    def node(self, t, round, arm="ticket"):
+        """The training (row of /nodes) behind `round` of trial t's `arm`; trials
+        share trainings (round 0 of a seed is one training for all its trials)."""
+        if not 0 <= t < len(self.trials):
+            raise IndexError(f"trial {t} is out of range [0, {len(self.trials)})")
+        n = int(self.trials["rounds"][t])
+        if not 0 <= round <= n:
+            raise ValueError(f"trial {t} has rounds 0..{n}, not {round}")
+        if arm not in ARMS:
+            raise ValueError(f"unknown arm {arm!r}; arms are {', '.join(ARMS)}")
+        x = int(self.file["trials/nodes"][t, ARMS.index(arm), round])
+        if x < 0:
+            raise ValueError(f"trial {t} has no {arm} arm (the job's controls)")
+        return x
+
+    def weights(self, t, round, arm="ticket"):
+        """{layer: (weight, bias)}: the trained weights of `round` of trial t's
+        `arm` (files of jobs with [output] weights = final)."""
+        if "nodes/weights" not in self.file:
+            raise KeyError(f"{self.path}: no /nodes/weights (the job had [output] weights = none)")
+        x = self.node(t, round, arm)
+        if int(self.file["nodes/status"][x]) != 1:
+            raise ValueError(f"trial {t} {arm} round {round}: its training is not done")
+        flat = self.file["nodes/weights"][x]
+        out, off = {}, 0
+        for l in self.layers:  # the parameter block: each layer's weight, then its bias
+            ws, bs = self.file[f"init/{l}/weight"].shape[1:], self.file[f"init/{l}/bias"].shape[1:]
+            nw, nb = int(np.prod(ws)), int(np.prod(bs))
+            out[l] = (flat[off:off + nw].reshape(ws), flat[off + nw:off + nw + nb].reshape(bs))
+            off += nw + nb
+        return out
+
     def curves(self, arm, metric):
         """float [T, R+1, E]: `metric` of `arm` at each evaluation point, NaN for
         rounds a trial does not have and for trials that are not done."""
