@@ -844,7 +844,6 @@ static int cmd_status(int argc, char **argv)
         printf(" %-5d %-16.16s %9.1f %9.4f %9.4f  %s\n", rank, host, wall,
                res.density[ARM_TICKET][tr.rounds], res.es_test_acc[ARM_TICKET][tr.rounds], err);
     }
-    printf("%s: %d trials: %d done, %d failed, %d pending\n", path, T, n[1], n[2], n[0]);
     int8_t *nst = calloc((size_t)g.N + 1, 1);
     double *nwall = calloc((size_t)g.N + 1, sizeof *nwall);
     if (!rc && nst && nwall && !(rc = store_read_nodes(&s, nst, nwall))) {
@@ -860,6 +859,8 @@ static int cmd_status(int argc, char **argv)
     } else if (!rc) {
         rc = ts_fail(TS_ERUN, "out of memory");
     }
+    /* the trials' counts last: scripts read them from the last line */
+    printf("%s: %d trials: %d done, %d failed, %d pending\n", path, T, n[1], n[2], n[0]);
     free(nst);
     free(nwall);
     free(st);

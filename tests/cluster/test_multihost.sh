@@ -10,7 +10,9 @@
 # the scratch folder. Checks:
 #   - the data equal a one-host run's (h5diff without the ledger and root attributes);
 #   - /trials/host names more than one host, and only h1-h3; /trials/rank agrees;
-#   - traffic really crossed the namespaces' links (byte counters of h2 and h3).
+#   - traffic really crossed the namespaces' links (byte counters of h2 and h3);
+#   - kill -9 of h3's ranks mid-sweep, then --resume on h1 and h2: the file kept
+#     every training reported done, and the data equal a one-host run's.
 # Tears down the namespaces and stops every process it started, by PID, on any exit.
 # Skips only when network namespaces cannot be made here.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -97,6 +99,7 @@ echo "three hosts: $(($(date +%s) - start)) s"
 grep -q "ranks 3 on 3 hosts" "$W/multi.log" || { head -n 5 "$W/multi.log"; fail "ticketsweep did not see 3 hosts"; }
 
 h5diff --exclude-path /trials/wall_seconds --exclude-path /trials/rank --exclude-path /trials/host \
+    --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host \
     --exclude-attribute / "$W/onehost.h5" "$W/multi.h5" >"$W/h5diff.out" 2>&1 ||
     { head -n 30 "$W/h5diff.out"; fail "the three-host file differs from the one-host run"; }
 
@@ -128,4 +131,41 @@ for i in 2 3; do
     [ "$rx" -gt 2000 ] && [ "$tx" -gt 2000 ] ||
         fail "h$i's link carried only $rx bytes in, $tx out: the run did not use TCP between hosts"
 done
+# Kill -9 one host's ranks mid-sweep (h3: its processes, by PID), then resume
+# on the two others: the file keeps every training reported done, and the
+# resumed data equal a one-host run's.
+sed -i 's/^iterations = .*/iterations = 6000/; s/^eval_every = .*/eval_every = 2000/' "$W/job.ini"
+mpirun_ts 2 run "$W/job.ini" -o "$W/ref2.h5" >"$W/ref2.log" 2>&1 || { cat "$W/ref2.log"; fail "reference of the kill run"; }
+timeout -k 5 120 ip netns exec "${pre}h1" unshare --uts sh -c "hostname h1 && \
+    mpirun --hostfile '$W/hostfile' -np 3 --bind-to none \
+      --mca plm_rsh_agent '$W/agent' --mca btl tcp,self \
+      --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24 \
+      '$TS' run '$W/job.ini' -o '$W/kill.h5'" >"$W/kill.log" 2>&1 &
+kpid=$!
+i=0
+until grep -q "^progress: 6/" "$W/kill.log" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 600 ] || { tail -n 20 "$W/kill.log"; fail "the kill run never reported 6 trainings"; }
+    sleep 0.1
+done
+for p in $(ip netns pids "${pre}h3"); do kill -9 "$p" 2>/dev/null; done
+wait "$kpid"
+rc=$?
+[ $rc -ne 0 ] || fail "the run whose h3 ranks were killed exited 0"
+for ns in h1 h2 h3; do for p in $(ip netns pids "${pre}$ns"); do kill -9 "$p" 2>/dev/null; done; done
+reported=$(sed -n 's/^progress: \([0-9]*\)\/.*/\1/p' "$W/kill.log" | tail -n 1)
+kept=$("$PY" -c 'import h5py,sys; print(int((h5py.File(sys.argv[1],"r")["nodes/status"][:] == 1).sum()))' "$W/kill.h5")
+[ "$kept" -ge "$reported" ] || fail "h3 killed after $reported reported trainings: the file keeps $kept"
+printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' >"$W/hostfile2"
+timeout -k 5 120 ip netns exec "${pre}h1" unshare --uts sh -c "hostname h1 && \
+    mpirun --hostfile '$W/hostfile2' -np 2 --bind-to none \
+      --mca plm_rsh_agent '$W/agent' --mca btl tcp,self \
+      --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24 \
+      '$TS' run '$W/job.ini' -o '$W/kill.h5' --resume" >"$W/resume.log" 2>&1 ||
+    { tail -n 30 "$W/resume.log"; fail "the resume on h1 and h2 failed"; }
+h5diff --exclude-path /trials/wall_seconds --exclude-path /trials/rank --exclude-path /trials/host \
+    --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host \
+    --exclude-attribute / "$W/ref2.h5" "$W/kill.h5" >"$W/h5diff2.out" 2>&1 ||
+    { head -n 30 "$W/h5diff2.out"; fail "resumed after losing h3: data differ from a one-host run"; }
+echo "killed h3 after $reported reported trainings; the file kept $kept; resumed on h1, h2: equal"
 echo "multihost: all checks passed"

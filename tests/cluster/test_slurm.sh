@@ -169,7 +169,8 @@ statuses() {
 
 same_data() {
     h5diff --exclude-path /trials/wall_seconds --exclude-path /trials/rank \
-        --exclude-path /trials/host --exclude-attribute / "$1" "$2" >"$W/h5diff.out" 2>&1 ||
+        --exclude-path /trials/host \
+        --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host --exclude-attribute / "$1" "$2" >"$W/h5diff.out" 2>&1 ||
         { head -n 30 "$W/h5diff.out"; die "$2: data differ from the one-job run $1"; }
 }
 
