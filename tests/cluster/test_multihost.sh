@@ -134,7 +134,8 @@ done
 # Kill -9 one host's ranks mid-sweep (h3: its processes, by PID), then resume
 # on the two others: the file keeps every training reported done, and the
 # resumed data equal a one-host run's.
-sed -i 's/^iterations = .*/iterations = 6000/; s/^eval_every = .*/eval_every = 2000/' "$W/job.ini"
+sed -i 's/^iterations = .*/iterations = 20000/; s/^eval_every = .*/eval_every = 5000/; s/^hidden = .*/hidden = 64, 32/' \
+    "$W/job.ini"
 mpirun_ts 2 run "$W/job.ini" -o "$W/ref2.h5" >"$W/ref2.log" 2>&1 || { cat "$W/ref2.log"; fail "reference of the kill run"; }
 timeout -k 5 120 ip netns exec "${pre}h1" unshare --uts sh -c "hostname h1 && \
     mpirun --hostfile '$W/hostfile' -np 3 --bind-to none \
@@ -156,6 +157,7 @@ for ns in h1 h2 h3; do for p in $(ip netns pids "${pre}$ns"); do kill -9 "$p" 2>
 reported=$(sed -n 's/^progress: \([0-9]*\)\/.*/\1/p' "$W/kill.log" | tail -n 1)
 kept=$("$PY" -c 'import h5py,sys; print(int((h5py.File(sys.argv[1],"r")["nodes/status"][:] == 1).sum()))' "$W/kill.h5")
 [ "$kept" -ge "$reported" ] || fail "h3 killed after $reported reported trainings: the file keeps $kept"
+[ "$kept" -lt 38 ] || fail "the kill came after the end of the sweep ($kept of 38 trainings done)"
 printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' >"$W/hostfile2"
 timeout -k 5 120 ip netns exec "${pre}h1" unshare --uts sh -c "hostname h1 && \
     mpirun --hostfile '$W/hostfile2' -np 2 --bind-to none \
