@@ -3,7 +3,8 @@
  *
  * A node is one training: (seed, arm, pruning history up to round k). Its
  * identity is what determines its result: the seed, the arm and the pruning
- * counts of rounds 1..k (per layer, or the total under global scope), which
+ * counts of rounds 1..k (per layer; under global scope one count for the
+ * layers pooled under one threshold and one per layer left out), which
  * the job's scope, scales and rates fix before anything trains: round r
  * removes prune_count(alive, q_layer) of a layer's alive weights. So round 0
  * of a seed is one node for the whole grid, and a ticket round is shared by
@@ -56,10 +57,16 @@ typedef struct {
 typedef struct {
     int N;                 /* nodes */
     int T, R1;             /* cells, largest round count + 1 */
-    int n_cut;             /* counts per round: prunable layers (layer-wise) or 1 (global) */
+    int n_cut;             /* counts per round (see cut_of) */
     int n_segs;            /* prunable layers */
     int seg_layer[NET_MAX_LAYERS]; /* net layer of each prunable layer */
     size_t seg_len[NET_MAX_LAYERS];/* its weights */
+    double seg_scale[NET_MAX_LAYERS]; /* its share of the per-round rate: output_scale,
+                                         conv_scale or 1 */
+    int cut_of[NET_MAX_LAYERS];    /* its entry in a round's counts; under global scope the
+                                      layers of scale 1 share entry 0 (one threshold), the
+                                      others have their own (layer-wise at their scale) */
+    int pooled[NET_MAX_LAYERS];    /* 1: in the global pool */
     int shared;            /* 0: planned with --no-share (every cell its own nodes) */
     graph_node_t *nodes;   /* [N] */
     int64_t *cuts;         /* pruning counts of ticket rounds, n_cut per node */

@@ -118,28 +118,44 @@ static int32_t control_twin(graph_t *g, int32_t x, int arm, int32_t random_prev)
     return c;
 }
 
-/* Counts pruned in the round after `alive` (updated), per the job's scope and scales. */
-static void round_cut(const graph_t *g, const config_t *cfg, const net_t *net, double q,
-                      int64_t *alive, int64_t *cut)
+/* Counts pruned in the round after `alive` (updated, per layer or, for the
+ * global pool, in its entry 0), per the job's scope and scales. */
+static void round_cut(const graph_t *g, double q, int64_t *alive, int64_t *cut)
 {
-    if (cfg->scope == SCOPE_GLOBAL) {
-        int64_t total = 0;
-        for (int s = 0; s < g->n_segs; s++)
-            total += alive[s];
-        cut[0] = (int64_t)prune_count((size_t)total, q);
-        alive[0] = total - cut[0]; /* global: only the total is known before training */
-        for (int s = 1; s < g->n_segs; s++)
-            alive[s] = 0;
-        return;
+    int pool = 0;
+    for (int s = 0; s < g->n_segs; s++)
+        if (!g->pooled[s]) {
+            int c = g->cut_of[s];
+            cut[c] = (int64_t)prune_count((size_t)alive[c], q * g->seg_scale[s]);
+            alive[c] -= cut[c];
+        } else {
+            pool = 1;
+        }
+    if (pool) { /* one threshold over the pooled layers: only their total is known before training */
+        cut[0] = (int64_t)prune_count((size_t)alive[0], q);
+        alive[0] -= cut[0];
     }
-    for (int s = 0; s < g->n_segs; s++) {
-        int l = g->seg_layer[s];
-        double rate = l == net->n_layers - 1               ? q * cfg->output_scale
-                      : net->layers[l].kind == NET_CONV ? q * cfg->conv_scale
-                                                        : q;
-        cut[s] = (int64_t)prune_count((size_t)alive[s], rate);
-        alive[s] -= cut[s];
+}
+
+/* Layer scales and where each layer's count goes (see graph.h). */
+static void plan_segments(graph_t *g, const config_t *cfg, const net_t *net)
+{
+    int global = cfg->scope == SCOPE_GLOBAL, any_pooled = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        if (!net_has_params(&net->layers[l]) || !net->layers[l].n_w)
+            continue;
+        int s = g->n_segs++;
+        g->seg_layer[s] = l;
+        g->seg_len[s] = net->layers[l].n_w;
+        g->seg_scale[s] = l == net->n_layers - 1             ? cfg->output_scale
+                          : net->layers[l].kind == NET_CONV ? cfg->conv_scale
+                                                            : 1.0;
+        g->pooled[s] = global && g->seg_scale[s] == 1.0;
+        any_pooled |= g->pooled[s];
     }
+    g->n_cut = any_pooled;
+    for (int s = 0; s < g->n_segs; s++)
+        g->cut_of[s] = g->pooled[s] ? 0 : g->n_cut++;
 }
 
 static int build_csr(graph_t *g)
@@ -201,12 +217,7 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
     g->T = grid_size(cfg);
     g->R1 = grid_max_rounds(cfg) + 1;
     g->shared = !!share;
-    for (int l = 0; l < net->n_layers; l++)
-        if (net_has_params(&net->layers[l]) && net->layers[l].n_w) {
-            g->seg_layer[g->n_segs] = l;
-            g->seg_len[g->n_segs++] = net->layers[l].n_w;
-        }
-    g->n_cut = cfg->scope == SCOPE_GLOBAL ? 1 : g->n_segs;
+    plan_segments(g, cfg, net);
     size_t rows = (size_t)g->T * N_ARMS * g->R1;
     int32_t *root = malloc((size_t)cfg->n_seeds * sizeof *root);
     g->cell_node = malloc(rows * sizeof *g->cell_node);
@@ -229,11 +240,12 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
         for (int a = 0; a < N_ARMS; a++)
             if (arms[a])
                 g->cell_node[((size_t)t * N_ARMS + a) * g->R1] = x;
+        memset(alive, 0, sizeof alive);
         for (int s = 0; s < g->n_segs; s++)
-            alive[s] = (int64_t)g->seg_len[s];
+            alive[g->cut_of[s]] += (int64_t)g->seg_len[s];
         int32_t rnd = x;
         for (int k = 1; k <= tr.rounds; k++) {
-            round_cut(g, cfg, net, tr.q, alive, cut);
+            round_cut(g, tr.q, alive, cut);
             int32_t c = ticket_child(g, x, cut);
             if (c < 0)
                 goto oom;

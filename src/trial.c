@@ -382,14 +382,19 @@ static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t 
     for (int32_t ch = g->nodes[x].first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++) {
         const int64_t *cut = graph_cut(g, ch);
         memcpy(c->child_mask, c->ticket_mask, net->n_params * sizeof(float));
-        if (g->n_cut == 1 && c->cfg->scope == SCOPE_GLOBAL) {
-            if ((rc = prune_magnitude(net->params, c->child_mask, segs, g->n_segs, (size_t)cut[0])))
+        prune_seg_t pool[NET_MAX_LAYERS];
+        int n_pool = 0;
+        for (int s = 0; s < g->n_segs; s++) {
+            if (g->pooled[s]) {
+                pool[n_pool++] = segs[s];
+                continue;
+            }
+            if ((rc = prune_magnitude(net->params, c->child_mask, &segs[s], 1, (size_t)cut[g->cut_of[s]])))
                 return rc;
-        } else {
-            for (int s = 0; s < g->n_segs; s++)
-                if ((rc = prune_magnitude(net->params, c->child_mask, &segs[s], 1, (size_t)cut[s])))
-                    return rc;
         }
+        /* global scope: one threshold over the pooled layers together */
+        if (n_pool && (rc = prune_magnitude(net->params, c->child_mask, pool, n_pool, (size_t)cut[0])))
+            return rc;
         add_round(net, counts, c->child_mask, children[i]);
     }
     return 0;

@@ -140,7 +140,8 @@ static void test_counts(void)
     free(c);
 }
 
-/* Global scope: one count a round over all layers; cells agree when totals do. */
+/* Global scope: one count a round over the pooled layers (scale 1), the
+ * others layer-wise at their scale; cells agree when the counts do. */
 static void test_global(void)
 {
     config_t *c = lenet();
@@ -150,14 +151,29 @@ static void test_global(void)
     set_list(c->rates, &c->n_rates, (double[]){0.36, 0.488, 0.5904}, 3);
     c->rounds[0] = 2, c->rounds[1] = 3, c->rounds[2] = 4, c->n_rounds = 3;
     c->seeds[0] = 7, c->n_seeds = 1;
-    plan(c, 1, &g, &net);
-    CHECK(g.n_cut == 1, "global: one count a round");
-    /* round 1 of rate 0.36 over 2 rounds removes round(0.2 * 266200) */
+    plan(c, 1, &g, &net); /* output_scale 0.5 (the default): the output layer on its own */
+    CHECK(g.n_cut == 2, "global: the pool and the output layer: %d counts a round", g.n_cut);
+    CHECK(g.pooled[0] && g.pooled[1] && !g.pooled[2], "global: the hidden layers are pooled");
     trial_t tr = grid_trial(c, 0);
     int32_t x = graph_cell_node(&g, 0, ARM_TICKET, 1);
-    CHECK(graph_cut(&g, x)[0] == (int64_t)prune_count(266200, tr.q), "global count %lld, want %zu",
-          (long long)graph_cut(&g, x)[0], prune_count(266200, tr.q));
+    const int64_t *cut = graph_cut(&g, x);
+    CHECK(cut[0] == (int64_t)prune_count(300 * 784 + 100 * 300, tr.q), "pool count %lld, want %zu",
+          (long long)cut[0], prune_count(300 * 784 + 100 * 300, tr.q));
+    CHECK(cut[1] == (int64_t)prune_count(1000, tr.q * 0.5), "output count %lld", (long long)cut[1]);
     CHECK(g.N == 23, "global crossed: %d distinct, want 23", g.N);
+    graph_free(&g);
+    net_free(&net);
+    c->output_scale = 1; /* everything in one pool */
+    plan(c, 1, &g, &net);
+    x = graph_cell_node(&g, 0, ARM_TICKET, 1);
+    CHECK(g.n_cut == 1 && graph_cut(&g, x)[0] == (int64_t)prune_count(266200, tr.q),
+          "global over all layers: %d counts, %lld pruned", g.n_cut, (long long)graph_cut(&g, x)[0]);
+    graph_free(&g);
+    net_free(&net);
+    c->output_scale = 0; /* the output layer left out (open_lth's default) */
+    plan(c, 1, &g, &net);
+    x = graph_cell_node(&g, 0, ARM_TICKET, 2);
+    CHECK(graph_cut(&g, x)[1] == 0, "output_scale 0 leaves the output layer whole");
     graph_free(&g);
     net_free(&net);
     free(c);

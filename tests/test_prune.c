@@ -68,11 +68,15 @@ static void test_trial_masks(int scope, int rounds, double rate)
     CHECK(trial_run(&c, &t, &res) == 0, "run: %s", res.error);
     double q = 1 - pow(1 - rate, 1.0 / rounds);
     const net_t *net = &c.net;
-    size_t alive[CFG_MAX_LAYERS], total_alive = net->n_weights;
+    /* global scope: the hidden layers share one threshold (pool), the output
+     * layer (output_scale != 1) is pruned on its own at its scaled rate */
+    int last = net->n_layers - 1;
+    size_t alive[CFG_MAX_LAYERS] = {0}, total_alive = net->n_weights;
     for (int l = 0; l < net->n_layers; l++)
         alive[l] = (size_t)net->layers[l].in * net->layers[l].out;
+    total_alive -= alive[last];
     for (int r = 0; r <= rounds; r++) {
-        size_t off = 0, sum = 0;
+        size_t off = 0, sum = 0, pooled = 0;
         for (int l = 0; l < net->n_layers; l++) {
             size_t nw = (size_t)net->layers[l].in * net->layers[l].out, tk = 0, rd = 0;
             int nested = 1;
@@ -82,15 +86,17 @@ static void test_trial_masks(int scope, int rounds, double rate)
                 /* a byte count can only express nested masks; check the count is in range */
                 nested &= res.masks[ARM_TICKET][off + i] <= rounds + 1;
             }
-            if (scope == SCOPE_LAYERWISE)
+            if (scope == SCOPE_LAYERWISE || l == last)
                 CHECK(tk == alive[l], "scope %d round %d layer %d: %zu active, want %zu", scope, r, l, tk, alive[l]);
             CHECK(rd == tk, "random control round %d layer %d: %zu active, ticket %zu", r, l, rd, tk);
             CHECK(nested, "mask counts in range");
             sum += tk;
+            pooled += l == last ? 0 : tk;
             off += nw;
         }
         if (scope == SCOPE_GLOBAL)
-            CHECK(sum == total_alive, "global round %d: %zu active, want %zu", r, sum, total_alive);
+            CHECK(pooled == total_alive, "global round %d: %zu active in the pool, want %zu", r, pooled,
+                  total_alive);
         CHECK(fabs(res.density[ARM_TICKET][r] - (double)sum / net->n_weights) < 1e-12, "density round %d", r);
         CHECK(res.density[ARM_REINIT][r] == res.density[ARM_TICKET][r], "reinit density round %d", r);
         /* next round's expected counts, exactly as specified */
@@ -99,8 +105,10 @@ static void test_trial_masks(int scope, int rounds, double rate)
                 double ql = l == net->n_layers - 1 ? q * cfg.output_scale : q;
                 alive[l] -= prune_count(alive[l], ql);
             }
-        else
+        else {
             total_alive -= prune_count(total_alive, q);
+            alive[last] -= prune_count(alive[last], q * cfg.output_scale);
+        }
     }
     /* rows past the trial's rounds are padding */
     CHECK(res.R1 == rounds + 1 || isnan(res.density[ARM_TICKET][rounds + 1]), "padding");
