@@ -14,7 +14,9 @@
 #   - the same struct through the h5read/h5info/h5readatt path (MATLAB's), with those
 #     functions emulated in Octave on top of load and h5dump;
 #   - refusals: another format, a newer format version;
-#   - tools/plot_ticketsweep_example.m: its points against numpy.
+#   - tools/plot_ticketsweep_example.m: its points (mean, std, min, max over seeds, n
+#     seeds) equal the groups of the Python report (tools/lth_report.py), the dense point
+#     counting seeds, not trials.
 # Skips only when octave is not installed.
 . "$(dirname "$0")/lib.sh"
 
@@ -208,15 +210,19 @@ for bad in foreign newer; do
         "$W/octave.out" || { cat "$W/octave.out"; fail "$bad.h5: no helpful refusal"; }
 done
 
-oct "p = plot_ticketsweep_example('$W/full.h5'); fid = fopen('$W/plot.txt', 'w'); \
-     for a = fieldnames(p).', q = p.(a{1}); for i = 1:numel(q.density), \
-       fprintf(fid, '%s %.17g %.17g %.17g %d\n', a{1}, q.density(i), q.acc_mean(i), q.acc_std(i), q.n(i)); \
-     end; end; fclose(fid);" ||
-    { cat "$W/octave.out"; fail "plot_ticketsweep_example failed"; }
+for f in full shard; do
+    oct "p = plot_ticketsweep_example('$W/$f.h5'); fid = fopen('$W/plot_$f.txt', 'w'); \
+         for a = fieldnames(p).', q = p.(a{1}); for i = 1:numel(q.density), \
+           fprintf(fid, '%s %d %.17g %.17g %.17g %.17g %.17g %.17g %.17g %d\n', a{1}, q.round(i), \
+                   q.rounds(i), q.rate(i), q.density(i), q.acc_mean(i), q.acc_std(i), q.acc_min(i), \
+                   q.acc_max(i), q.n(i)); \
+         end; end; fclose(fid);" ||
+        { cat "$W/octave.out"; fail "plot_ticketsweep_example failed on $f.h5"; }
+done
 echo "octave: $(($(date +%s) - start)) s"
 
 # The h5py side: the same values from the files, compared.
-"$PY" - "$W" <<'PYEOF'
+"$PY" - "$W" "$TOP/tools" <<'PYEOF'
 import sys
 import h5py
 import numpy as np
@@ -343,28 +349,40 @@ g, st2 = compare("shard", True)
 want = np.array([1 if t % 3 == 1 else 0 for t in range(len(st2))])
 check(bool((st2 == want).all()), "shard.h5: status %s, expected %s" % (st2, want))
 
-# the plot example's points: per arm, rounds k >= 1 of each (rate, rounds) averaged
-# over seeds, plus one dense point over all trials
-pts = {}
-with open(w + "/plot.txt") as p:
-    for line in p:
-        arm, *v = line.split()
-        pts.setdefault(arm, []).append([float(x) for x in v])
-for arm in ("ticket", "reinit", "random"):
-    pre = "" if arm == "ticket" else "/controls/" + arm
-    dens, acc = f[pre + "/summary/density"][:], f[pre + "/summary/early_stop_test_acc"][:].astype(np.float64)
-    cells = {}
-    for t in range(len(status)):
-        R = int(f["/trials/rounds"][t])
-        for k in range(R + 1):
-            key = (f["/trials/rate"][t], R, k) if k else (0, 0, 0)
-            cells.setdefault(key, []).append((dens[t, k], acc[t, k]))
-    want = sorted(([np.mean([c[0] for c in v]), np.mean([c[1] for c in v]), np.std([c[1] for c in v]), len(v)]
-                   for v in cells.values()), key=lambda r: -r[0])
-    got = sorted(pts.get(arm, []), key=lambda r: (-r[0], r[1]))
-    want = sorted(want, key=lambda r: (-r[0], r[1]))
-    check(len(got) == len(want) and all(np.allclose(a, b, rtol=1e-12, atol=1e-12) for a, b in zip(got, want)),
-          "plot example, %s: %s, expected %s" % (arm, got, want))
+# the plot example's points agree with the Python report's groups (tools/lth_report.py,
+# --group cell): statistics over seeds, the dense point counting each seed once however
+# many trials share it (in shard.h5 three trials of two seeds)
+sys.path.insert(0, sys.argv[2])
+import lth_report, ticketsweep
+for name in ("full", "shard"):
+    got = {}
+    with open("%s/plot_%s.txt" % (w, name)) as p:
+        for line in p:
+            arm, k, rounds, rate, *v = line.split()
+            key = (arm, int(k)) if int(k) == 0 else (arm, int(float(rounds)), float(rate), int(k))
+            check(key not in got, "plot example, %s: point %s twice" % (name, key))
+            check(int(k) > 0 or (rounds == "NaN" and rate == "NaN"),
+                  "plot example, %s: the dense point's cell is %s %s, not NaN" % (name, rounds, rate))
+            got[key] = [float(x) for x in v]
+    want = {}
+    with ticketsweep.load("%s/%s.h5" % (w, name)) as r:
+        for arm in r.arms:
+            for g in lth_report.make_groups(r, arm, "cell", 2):
+                key = (arm, 0) if g.round == 0 else (arm, g.rounds, g.rate, g.round)
+                std = g.es_acc.std(ddof=1) if g.n_seeds > 1 else float("nan")
+                want[key] = [g.pct / 100, g.es_acc.mean(), std, g.es_acc.min(), g.es_acc.max(),
+                             g.n_seeds]
+    check(set(got) == set(want), "plot example, %s: points %s, the report has %s"
+          % (name, sorted(set(got) - set(want), key=str), sorted(set(want) - set(got), key=str)))
+    for key in set(got) & set(want):
+        check(np.allclose(got[key], want[key], rtol=1e-12, atol=1e-12, equal_nan=True),
+              "plot example, %s %s: (density, mean, std, min, max, seeds) %s, the report %s"
+              % (name, key, got[key], want[key]))
+    if name == "shard":
+        dense_trials = int(sum(1 for t in range(len(st2)) if st2[t] == 1))
+        check(dense_trials == 3 and got.get(("ticket", 0), [0] * 6)[5] == 2,
+              "plot example, shard: the dense point counts %s samples from %d trials of 2 seeds"
+              % (got.get(("ticket", 0), [None] * 6)[5], dense_trials))
 
 if errors:
     print("\n".join(errors[:40]))

@@ -3,8 +3,13 @@
 # (tools/lth_report.py) on a tiny sweep, checked against the file read with
 # h5py directly: trial table, mask counts against densities, theta0, curves and
 # summary rows, refusal of foreign files, summary.csv against means computed
-# here from the raw datasets, non-trivial PNGs, and the done-only rule on a copy
-# where trials are marked failed or pending.
+# here from the raw datasets (identifying columns first, values rounded as
+# documented, the markdown table the same), the done-only rule on a copy where
+# trials are marked failed or pending; the figures: --format png,pdf,svg (and
+# refusals), one column wide (3.3 in) with 8-9 pt text, legends and captions
+# that name the bars, bands and seeds (none of them with one seed), rings on
+# exactly the groups whose early stop is the last evaluation, learning curves
+# whose y range holds every line and band from iteration 0.
 . "$(dirname "$0")/lib.sh"
 
 "$PY" -c 'import h5py, numpy, matplotlib' 2>/dev/null ||
@@ -24,7 +29,7 @@ import shutil, sys, h5py, numpy as np
 w = sys.argv[1]
 for name, edit in (("badformat", lambda f: f.attrs.modify("format", np.bytes_("something-else"))),
                    ("badversion", lambda f: f.attrs.modify("format_version", np.int32(3))),
-                   ("partial", None), ("nonedone", None)):
+                   ("partial", None), ("nonedone", None), ("mixed", None)):
     shutil.copy(f"{w}/r.h5", f"{w}/{name}.h5")
     with h5py.File(f"{w}/{name}.h5", "r+") as f:
         if edit:
@@ -33,8 +38,13 @@ for name, edit in (("badformat", lambda f: f.attrs.modify("format", np.bytes_("s
             st = f["trials/status"]; st[0] = 2; st[7] = 0
             f["trials/error"][0] = np.bytes_("diverged: test")
             f["summary/early_stop_test_acc"][0, :] = 123.0
-        else:
+        elif name == "nonedone":
             f["trials/status"][:] = 0
+        else:   # the report's file: rate 0.8's tickets stop early, the rest as they ran
+            es = f["summary/early_stop_iter"]
+            for t in range(len(f["trials/rate"])):
+                if f["trials/rate"][t] == 0.8:
+                    es[t, 1:f["trials/rounds"][t] + 1] = 20
 PYEOF
 
 # --- the reader against h5py --------------------------------------------------
@@ -149,24 +159,39 @@ sys.exit(1 if errors else 0)
 PYEOF
 
 # --- the report ---------------------------------------------------------------
-"$PY" "$TOOLS/lth_report.py" "$W/r.h5" -o "$W/rep" >"$W/rep.md" 2>"$W/rep.err" ||
+# mixed.h5 (r.h5 with early stops before the last evaluation) in every format; partial.h5
+# in the default (png only); one.h5 has one seed.
+"$TS" run "$W/job.ini" -o "$W/one.h5" --set sweep.seeds=1 >"$W/run1.log" 2>&1 ||
+    { cat "$W/run1.log"; fail "ticketsweep run (one seed) failed"; }
+"$PY" "$TOOLS/lth_report.py" "$W/mixed.h5" -o "$W/rep" --format png,pdf,SVG,png >"$W/rep.md" 2>"$W/rep.err" ||
     { cat "$W/rep.err"; fail "lth_report.py failed"; }
 "$PY" "$TOOLS/lth_report.py" "$W/partial.h5" -o "$W/rep_partial" >/dev/null 2>"$W/partial.err" ||
     { cat "$W/partial.err"; fail "lth_report.py failed on a file with failed trials"; }
 grep -q "2 of 8 trials are not done" "$W/partial.err" || fail "no note about trials not done"
+"$PY" "$TOOLS/lth_report.py" "$W/one.h5" -o "$W/rep_one" --format svg >/dev/null 2>"$W/one.err" ||
+    { cat "$W/one.err"; fail "lth_report.py failed on a one-seed file"; }
 for bad in badformat badversion nonedone; do
     if "$PY" "$TOOLS/lth_report.py" "$W/$bad.h5" -o "$W/rep_bad" >/dev/null 2>"$W/bad.err"; then
         fail "lth_report.py accepted $bad.h5"
     fi
     grep -q "$bad.h5" "$W/bad.err" || { cat "$W/bad.err"; fail "message does not name $bad.h5"; }
 done
+for fmt in gif png,jpg ""; do
+    if "$PY" "$TOOLS/lth_report.py" "$W/r.h5" -o "$W/rep_fmt" --format "$fmt" >/dev/null 2>"$W/fmt.err"; then
+        fail "lth_report.py accepted --format '$fmt'"
+    fi
+    grep -q -- "--format '$fmt': expected one or more of png, pdf, svg" "$W/fmt.err" ||
+        { cat "$W/fmt.err"; fail "--format '$fmt': unclear message"; }
+done
+[ ! -e "$W/rep_fmt" ] || fail "a refused --format still wrote $W/rep_fmt"
 
-"$PY" - "$W" <<'PYEOF' || fail "report checks"
-import csv, math, sys, h5py, numpy as np
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.image as mpimg
+"$PY" - "$W" "$TOOLS" <<'PYEOF' || fail "report checks"
+import csv, math, os, re, sys, h5py, numpy as np
 w = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import lth_report, ticketsweep
+import matplotlib
+import matplotlib.image as mpimg
 errors = []
 def check(ok, msg):
     if not ok:
@@ -176,6 +201,7 @@ def expected(path):
     """{(arm, rounds, rate, round): stats} computed from the raw datasets."""
     f = h5py.File(path, "r")
     st, rate, rounds, seed = (f["trials/" + k][:] for k in ("status", "rate", "rounds", "seed"))
+    last = f["curves/iteration"][-1]
     out = {}
     for arm in ("ticket", "reinit", "random"):
         g = f if arm == "ticket" else f["controls/" + arm]
@@ -188,23 +214,39 @@ def expected(path):
             for rr in range(rounds[t] + 1):
                 key = (arm, "", "", 0) if rr == 0 else (arm, int(rounds[t]), float(rate[t]), rr)
                 pts.setdefault(key, {}).setdefault(int(seed[t]), []).append(
-                    (d[t, rr], it[t, rr], es[t, rr], fin[t, rr]))
+                    (d[t, rr], it[t, rr], es[t, rr], fin[t, rr], it[t, rr] == last))
         for key, by_seed in pts.items():
             ps = np.array([np.mean(np.array(v, float), axis=0) for v in by_seed.values()])
             out[key] = {"weights_remaining_pct": ps[:, 0].mean() * 100, "n_seeds": len(ps),
                         "es_test_acc_mean": ps[:, 2].mean(),
                         "es_test_acc_std": ps[:, 2].std(ddof=1) if len(ps) > 1 else math.nan,
-                        "es_iter_mean": ps[:, 1].mean(), "final_test_acc_mean": ps[:, 3].mean(),
-                        "es_test_acc_min": ps[:, 2].min(), "es_test_acc_max": ps[:, 2].max()}
+                        "es_test_acc_min": ps[:, 2].min(), "es_test_acc_max": ps[:, 2].max(),
+                        "es_iter_mean": ps[:, 1].mean(),
+                        "n_seeds_es_at_last_eval": int(np.sum(ps[:, 4] > 0)),
+                        "final_test_acc_mean": ps[:, 3].mean()}
     return out
 
-head = ["arm", "weights_remaining_pct", "n_seeds", "es_test_acc_mean", "es_test_acc_std",
-        "es_iter_mean", "final_test_acc_mean"]
-for rep, h5 in (("rep", "r"), ("rep_partial", "partial")):
+# rounding: how a value is written and how far it may be from the exact one
+ACC = ("es_test_acc_mean", "es_test_acc_std", "es_test_acc_min", "es_test_acc_max",
+       "final_test_acc_mean")
+def well_written(k, text, v):
+    if k in ACC:
+        return (text == "" and math.isnan(v)) or (re.fullmatch(r"\d\.\d{4}", text) is not None
+                                                  and abs(float(text) - v) <= 5e-5 + 1e-9)
+    if k == "weights_remaining_pct":
+        return text == f"{v:.4g}"
+    if k == "es_iter_mean":
+        return re.fullmatch(r"\d+(\.\d)?", text) is not None and abs(float(text) - v) <= 0.05 + 1e-9
+    return text == str(v)
+
+columns = ["arm", "rounds", "rate", "round", "weights_remaining_pct", "n_seeds",
+           "es_test_acc_mean", "es_test_acc_std", "es_test_acc_min", "es_test_acc_max",
+           "es_iter_mean", "n_seeds_es_at_last_eval", "final_test_acc_mean"]
+for rep, h5 in (("rep", "mixed"), ("rep_partial", "partial"), ("rep_one", "one")):
     want = expected(f"{w}/{h5}.h5")
     with open(f"{w}/{rep}/summary.csv") as fh:
         rows = list(csv.DictReader(fh))
-    check(rows and list(rows[0])[:len(head)] == head, f"{rep}: csv header {list(rows[0]) if rows else None}")
+    check(rows and list(rows[0]) == columns, f"{rep}: csv header {list(rows[0]) if rows else None}")
     got = {}
     for row in rows:
         key = (row["arm"], int(row["rounds"]) if row["rounds"] else "",
@@ -214,33 +256,134 @@ for rep, h5 in (("rep", "r"), ("rep_partial", "partial")):
     check(set(got) == set(want), f"{rep}: groups {sorted(set(got) ^ set(want), key=str)} differ")
     for key in set(got) & set(want):
         for k, v in want[key].items():
-            x = float(got[key][k])
-            check((math.isnan(v) and math.isnan(x)) or math.isclose(x, v, rel_tol=1e-7, abs_tol=1e-9),
-                  f"{rep}: {key} {k} = {x}, h5py gives {v}")
-    if h5 == "r":   # 3 arms x (dense + 2 rates x (1 + 2 rounds)) = 3 x 7 groups, 2 seeds each
+            check(well_written(k, got[key][k], v), f"{rep}: {key} {k} = {got[key][k]!r}, h5py gives {v}")
+    if h5 == "mixed":   # 3 arms x (dense + 2 rates x (1 + 2 rounds)) = 3 x 7 groups, 2 seeds each
         check(len(rows) == 21 and all(int(r["n_seeds"]) == 2 for r in rows), f"{rep}: {len(rows)} rows")
-    else:           # trial 0 (rate 0.5, 1 round, seed 1) failed: that group has 1 seed left
+        cut = sum(int(r["n_seeds_es_at_last_eval"]) > 0 for r in rows)
+        check(0 < cut < len(rows), f"{rep}: {cut} of {len(rows)} groups stop at the last evaluation: "
+              "the tiny sweep no longer tests both kinds")
+    elif h5 == "partial":   # trial 0 (rate 0.5, 1 round, seed 1) failed: that group has 1 seed left
         check(int(got[("ticket", 1, 0.5, 1)]["n_seeds"]) == 1, f"{rep}: failed trial counted")
         check(float(got[("ticket", 1, 0.5, 1)]["es_test_acc_mean"]) < 1, f"{rep}: garbage row used")
+        check(got[("ticket", 1, 0.5, 1)]["es_test_acc_std"] == "", f"{rep}: std of one seed written")
+    else:
+        check(all(r["n_seeds"] == "1" and r["es_test_acc_std"] == "" for r in rows),
+              f"{rep}: one seed: n_seeds and std {[(r['n_seeds'], r['es_test_acc_std']) for r in rows]}")
 
-# the markdown table on stdout has the same rows
+# the markdown table on stdout has the same rows, the same text
 md = [l for l in open(f"{w}/rep.md").read().splitlines() if l.startswith("|")]
 check(len(md) == 2 + 21, f"markdown: {len(md)} table lines")
-check([c.strip() for c in md[0].strip("|").split("|")][:len(head)] == head, "markdown header")
+check([c.strip() for c in md[0].strip("|").split("|")] == columns, "markdown header")
+with open(f"{w}/rep/summary.csv") as fh:
+    csv_rows = [[c.strip() for c in r] for r in csv.reader(fh)][1:]
+check([[c.strip() for c in l.strip("|").split("|")] for l in md[2:]] == csv_rows,
+      "markdown rows differ from summary.csv")
 
+# the files: every format asked for once (png,pdf,SVG,png), only png by default
+for rep, exts in (("rep", ("png", "pdf", "svg")), ("rep_partial", ("png",)), ("rep_one", ("svg",))):
+    names = {f"{n}.{e}" for n in ("accuracy", "early_stop", "curves") for e in exts}
+    names |= {"summary.csv", "captions.md"}
+    check(set(os.listdir(f"{w}/{rep}")) == names,
+          f"{rep}: files {sorted(os.listdir(f'{w}/{rep}'))}, want {sorted(names)}")
+
+# one column of a paper: 3.3 in wide (3.0 to 3.6 with the tight bounding box), 8-9 pt text
+def inches_ok(x, what):
+    check(3.0 <= x <= 3.6, f"{what}: {x:.2f} in wide, not about 3.3")
 for name in ("accuracy", "early_stop", "curves"):
     p = f"{w}/rep/{name}.png"
-    try:
-        raw = open(p, "rb").read()
-        img = mpimg.imread(p)
-    except OSError as e:
-        check(False, f"{name}.png: {e}")
-        continue
+    raw = open(p, "rb").read()
+    img = mpimg.imread(p)
     check(raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 20000, f"{name}.png: {len(raw)} bytes")
+    inches_ok(img.shape[1] / 300, f"{name}.png at 300 dpi")
+    check(0.6 < img.shape[0] / img.shape[1] < 1.5, f"{name}.png: {img.shape}")
     rgb = (img[..., :3] * 255).astype(np.uint32)
     colors = len(np.unique(rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]))
-    check(img.shape[0] >= 400 and img.shape[1] >= 600 and img[..., :3].std() > 0.03 and colors > 50,
-          f"{name}.png: {img.shape}, std {img[..., :3].std():.3f}, {colors} colours")
+    check(img[..., :3].std() > 0.03 and colors > 50,
+          f"{name}.png: std {img[..., :3].std():.3f}, {colors} colours")
+    pdf = open(f"{w}/rep/{name}.pdf", "rb").read()
+    box = re.search(rb"/MediaBox \[ *0 0 ([\d.]+) ([\d.]+) *\]", pdf)
+    check(pdf[:5] == b"%PDF-" and box is not None, f"{name}.pdf: not a PDF with a MediaBox")
+    if box:
+        inches_ok(float(box.group(1)) / 72, f"{name}.pdf")
+    check(b"/FontFile2" in pdf, f"{name}.pdf: text is not embedded as TrueType (Type 42)")
+    for rep in ("rep", "rep_one"):
+        svg = open(f"{w}/{rep}/{name}.svg").read()
+        m = re.search(r'<svg [^>]*width="([\d.]+)pt"', svg)
+        check(m is not None, f"{rep}/{name}.svg: no width")
+        if m:
+            inches_ok(float(m.group(1)) / 72, f"{rep}/{name}.svg")
+        sizes = {float(x) for x in re.findall(r"font: (?:\w+ )*([\d.]+)px", svg)}
+        check(sizes and sizes <= {8.0, 9.0}, f"{rep}/{name}.svg: font sizes {sorted(sizes)}, want 8-9 pt")
+
+# legends and captions: what the bars and bands are, over how many seeds; none with one seed
+def svg_text(rep, name):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", open(f"{w}/{rep}/{name}.svg").read()))
+caps = open(f"{w}/rep/captions.md").read()
+caps1 = open(f"{w}/rep_one/captions.md").read()
+for name in ("accuracy", "early_stop"):
+    t2, t1 = svg_text("rep", name), svg_text("rep_one", name)
+    check("mean of 2 seeds, bars: min-max" in t2, f"{name}.svg (2 seeds): legend {t2[-300:]!r}")
+    check("one seed, no bars" in t1 and "min-max" not in t1 and "seeds" not in t1,
+          f"{name}.svg (1 seed): legend {t1[-300:]!r}")
+    check("cut off by the training length" in t2, f"{name}.svg: no legend entry for cut-off points")
+    svg2 = open(f"{w}/rep/{name}.svg").read()
+    svg1 = open(f"{w}/rep_one/{name}.svg").read()
+    check("LineCollection" in svg2 and "LineCollection" not in svg1,
+          f"{name}.svg: error bars with 2 seeds, none with 1")
+t2, t1 = svg_text("rep", "curves"), svg_text("rep_one", "curves")
+check("mean of 2 seeds, band: min-max" in t2, f"curves.svg (2 seeds): legend {t2[-300:]!r}")
+check("one seed, no band" in t1 and "min-max" not in t1, f"curves.svg (1 seed): legend {t1[-300:]!r}")
+check("PolyCollection" in open(f"{w}/rep/curves.svg").read() and
+      "PolyCollection" not in open(f"{w}/rep_one/curves.svg").read(), "curves.svg: bands with 2 seeds, none with 1")
+check(caps.count("mean over 2 seeds; bars: min-max over seeds") == 2 and
+      "Lines: mean over 2 seeds; bands: min-max over seeds" in caps, "captions.md (2 seeds): seeds and bars")
+check(caps1.count("One seed: no bars.") == 2 and "One seed: no band." in caps1 and "min-max" not in caps1,
+      "captions.md (1 seed): seeds and bars")
+for n in ("accuracy", "early_stop", "curves"):
+    check(f"## {n}.png, {n}.pdf, {n}.svg" in caps and f"## {n}.svg\n" in caps1, f"captions.md: no caption of {n}")
+with open(f"{w}/rep/summary.csv") as fh:
+    rows = list(csv.DictReader(fh))
+cut = sum(int(r["n_seeds_es_at_last_eval"]) > 0 for r in rows)
+check(caps.count(f"Ringed points ({cut} of {len(rows)})") == 2 and "cut off by the training length" in caps,
+      f"captions.md: the cut-off points are not counted ({cut} of {len(rows)})")
+
+# the figures themselves, drawn again through the module: the rings are the groups whose
+# early stop is at the last evaluation; every text is 8-9 pt; the curves' y range holds every
+# line and band, iteration 0 included
+with ticketsweep.load(f"{w}/mixed.h5") as r:
+    r.rewind_iteration = 0
+    by_arm = {arm: lth_report.make_groups(r, arm, "cell", 2) for arm in r.arms}
+    figs = {"accuracy": lth_report.plot_vs_density(r, by_arm, "es_acc", "acc", "minmax", 100),
+            "early_stop": lth_report.plot_vs_density(r, by_arm, "es_iter", "it", "minmax"),
+            "curves": lth_report.plot_curves(r, by_arm, 5, None, "minmax")}
+    for name, fig in figs.items():
+        check(abs(fig.get_figwidth() - 3.3) < 1e-9, f"{name}: figure {fig.get_figwidth()} in wide")
+        for t in fig.findobj(matplotlib.text.Text):
+            if t.get_visible() and t.get_text().strip():
+                check(8 <= t.get_fontsize() <= 9, f"{name}: text {t.get_text()!r} at {t.get_fontsize()} pt")
+        if name != "curves":
+            ax = fig.axes[0]
+            rings = sum(len(l.get_xdata()) for l in ax.lines
+                        if l.get_markerfacecolor() == "none" and l.get_linestyle() == "None")
+            dense = sum(int(r_["n_seeds_es_at_last_eval"]) > 0 for r_ in rows if r_["round"] == "0")
+            # a line per arm and schedule: the dense group sits on each schedule's line
+            want = cut + dense * (len(r.rounds_grid) - 1)
+            check(rings == want, f"{name}: {rings} ringed points, the CSV says {want}")
+            continue
+        it = r.iterations
+        for ax in fig.axes:
+            lo, hi = ax.get_ylim()
+            check(ax.get_xlim()[0] <= it[0] == 0 and ax.get_xlim()[1] >= it[-1],
+                  f"curves: x range {ax.get_xlim()} misses iterations {it[0]}..{it[-1]}")
+            ys = [l.get_ydata() for l in ax.lines] + \
+                 [p.vertices[:, 1] for c in ax.collections for p in c.get_paths()]
+            check(len(ax.lines) >= 3 and len(ax.collections) == len(ax.lines),
+                  f"curves: {len(ax.lines)} lines, {len(ax.collections)} bands")
+            for y in ys:
+                check(lo <= np.nanmin(y) and np.nanmax(y) <= hi,
+                      f"curves: y range {lo:.1f}..{hi:.1f} crops a line or band {np.nanmin(y):.1f}..{np.nanmax(y):.1f}")
+            y0 = [l.get_ydata()[0] for l in ax.lines]
+            check(min(y0) < 40, f"curves: iteration 0 at {y0}, not near chance (10 %)")
 for e in errors[:30]:
     print("FAIL:", e)
 print(f"report: {len(errors)} errors")
