@@ -24,12 +24,19 @@ typedef struct {
     float *v;   /* [n] second moment (Adam only) */
 } optim_t;
 
+/*
+ * Make an optimizer of `kind` (OPT_ADAM or OPT_SGD) for a parameter block of n
+ * floats: allocates its moment buffers (zeroed; o owns them, optim_free
+ * releases them). Returns 0, or TS_ERUN when out of memory (o is then empty
+ * and optim_free is still safe).
+ */
 int optim_create(optim_t *o, int kind, size_t n, float lr, float momentum, float beta1,
                  float beta2, float eps);
 /* Zero the state (a new training run). */
 void optim_reset(optim_t *o);
 /* One step: params -= update(grads); then params, grads, moments *= mask. */
 void optim_step(optim_t *o, float *params, float *grads, const float *mask);
+/* Release the buffers; o is left empty. */
 void optim_free(optim_t *o);
 
 #endif

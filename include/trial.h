@@ -118,9 +118,20 @@ typedef struct {
 int trial_eval_count(const config_t *cfg);
 int64_t trial_eval_iter(const config_t *cfg, int e);
 
+/*
+ * Make a trainer for cfg's model and training settings on `data` (borrowed:
+ * cfg and data must outlive c): the network (net_create), the optimizer and
+ * every buffer a training needs, allocated once, so trainings never allocate.
+ * The sweep's grid in cfg is not used. Returns 0, TS_EINPUT (a model that
+ * does not fit the data, e.g. a pool on an odd map) or TS_ERUN (out of
+ * memory); on failure c is left empty and trial_ctx_free is safe.
+ */
 int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data);
+/* Release everything trial_ctx_create made. */
 void trial_ctx_free(trial_ctx_t *c);
 
+/* Rows for one cell of cfg's grid on net's layer table (R1 = the grid's
+ * largest round count + 1), cleared to pending. Returns 0 or TS_ERUN. */
 int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net);
 void trial_result_free(trial_result_t *r);
 /* 1 when two results hold the same bytes in every row (used by merge). */

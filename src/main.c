@@ -474,6 +474,13 @@ static int read_done(store_t *store, const graph_t *g, int resumed, char *node_d
     return rc;
 }
 
+/*
+ * `ticketsweep run` on every rank: parse, load the job and data, plan the
+ * graph, claim and create (or open) the results file, run the sweep, close.
+ * Returns the exit status (0, or EXIT_* above). Errors before the sweep are
+ * agreed across ranks (agree) and end every rank cleanly; one after the ranks
+ * went their own ways ends the job (die).
+ */
 static int cmd_run(int argc, char **argv)
 {
     run_args_t a;

@@ -815,6 +815,13 @@ static int root_setup(sched_t *s)
     return rc;
 }
 
+/*
+ * Rank 0's loop: set up the tables (root_setup), then until every training
+ * given is finished (or a stop signal and its grace time end): serve the
+ * workers' reports first, then train the top ready training itself, serving
+ * between its minibatches. Returns 0 or TS_ERUN (the store failed, out of
+ * memory); trainings that failed are outcomes, not errors.
+ */
 static int run_root(sched_t *s)
 {
     int rc;
@@ -885,6 +892,11 @@ static const uint8_t *get_input(sched_t *s, int mode, const char **p, int32_t y,
     return buf;
 }
 
+/*
+ * A worker's loop: ask rank 0 for work (the report of the last training is the
+ * request), train and write what it is given, until told to stop. Returns 0 or
+ * TS_ERUN (the store failed).
+ */
 static int run_worker(sched_t *s)
 {
     double m[REPORT_LEN] = {REPORT_READY};
