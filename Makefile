@@ -7,6 +7,7 @@
 #   make test-data  make data, then short runs of the paper jobs on them
 #   make bench      benchmarks (ratios against references measured in the same run)
 #   make DEBUG=1    AddressSanitizer + UndefinedBehaviorSanitizer build
+#   make install    the binary and the tools into PREFIX (/usr/local), DESTDIR honoured
 #
 # User CFLAGS/LDFLAGS are appended to ours, never replace them. Where the
 # libraries come from (pkg-config, or HDF5_DIR, OPENBLAS_DIR, INIH_DIR,
@@ -53,7 +54,7 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 NP ?= $(shell nproc)
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
 
-.PHONY: all deps run test test-unit test-cluster test-data data bench fuzz fuzz-bin clean FORCE
+.PHONY: all deps install run test test-unit test-cluster test-data data bench fuzz fuzz-bin clean FORCE
 all: $(BUILD)/ticketsweep
 
 deps:
@@ -81,6 +82,22 @@ $(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libticketsweep.a | $(BUILD)/t
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary into PREFIX/bin;
+# the Python and MATLAB/Octave readers and the report into
+# PREFIX/share/ticketsweep, the example jobs and the Slurm scripts into its
+# jobs/ (the scripts run `ticketsweep` from PATH when there is no
+# build/ticketsweep where they are submitted). DESTDIR is put before every
+# path, for staged installs and packages.
+PREFIX ?= /usr/local
+SHARE   = $(DESTDIR)$(PREFIX)/share/ticketsweep
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/jobs
+	install -m 755 $(BUILD)/ticketsweep $(DESTDIR)$(PREFIX)/bin/ticketsweep
+	install -m 755 tools/ticketsweep.py tools/lth_report.py $(SHARE)/
+	install -m 644 tools/load_ticketsweep.m tools/plot_ticketsweep_example.m hostfile.example $(SHARE)/
+	install -m 644 jobs/*.ini jobs/*.sbatch $(SHARE)/jobs/
+	install -m 755 jobs/*.sh $(SHARE)/jobs/
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -7,7 +7,8 @@
 # builds into its own BUILD folder, carries the prefixes in its run path and
 # runs a small sweep. Then: a serial HDF5 is refused before anything compiles,
 # with the message; nothing found names the variables; tools/deps.sh without
-# dpkg checks instead of installing.
+# dpkg checks instead of installing; make install DESTDIR=... PREFIX=/opt/ts
+# lays out the files without rebuilding.
 . "$(dirname "$0")/lib.sh"
 # a build of its own, whatever make (and flags) started the suite
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -76,6 +77,29 @@ mpirun_ts 2 run "$W/job.ini" -o "$W/out.h5" --set sweep.seeds=1 --set prune.cont
     >"$W/run.log" 2>&1 || { tail -n 20 "$W/run.log"; fail "the sweep exited $?"; }
 grep -q "HDF5 1.10.8" "$W/run.log" || { head -n 20 "$W/run.log"; fail "run header lacks HDF5 1.10.8"; }
 [ "$(statuses "$W/out.h5")" = "1111" ] || fail "trial statuses $(statuses "$W/out.h5")"
+
+# --- make install DESTDIR=... PREFIX=/opt/ts, without rebuilding ---
+D=$W/dest
+# shellcheck disable=SC2086
+make -C "$TOP" BUILD="$B" $DIRS install DESTDIR="$D" PREFIX=/opt/ts >"$W/install.log" 2>&1 ||
+    { cat "$W/install.log"; fail "make install"; }
+! grep -q -- "-c src/" "$W/install.log" || fail "make install recompiled"
+(cd "$D" && find . -type f -printf '%m %p\n' | sort) >"$W/installed"
+{
+    echo "755 ./opt/ts/bin/ticketsweep"
+    echo "644 ./opt/ts/share/ticketsweep/hostfile.example"
+    for f in "$TOP"/jobs/*; do
+        case $f in *.sh) m=755 ;; *) m=644 ;; esac
+        echo "$m ./opt/ts/share/ticketsweep/jobs/${f##*/}"
+    done
+    echo "644 ./opt/ts/share/ticketsweep/load_ticketsweep.m"
+    echo "755 ./opt/ts/share/ticketsweep/lth_report.py"
+    echo "644 ./opt/ts/share/ticketsweep/plot_ticketsweep_example.m"
+    echo "755 ./opt/ts/share/ticketsweep/ticketsweep.py"
+} | sort >"$W/expected"
+diff "$W/expected" "$W/installed" || fail "installed files differ from the list above (- expected, + installed)"
+cmp -s "$B/ticketsweep" "$D/opt/ts/bin/ticketsweep" || fail "the installed binary is not the build's"
+"$D/opt/ts/bin/ticketsweep" --version >/dev/null || fail "the installed binary does not run"
 
 # --- a serial HDF5 is refused before anything compiles ---
 # Debian's serial headers (libhdf5-dev) when they are there; otherwise the
