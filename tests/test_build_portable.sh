@@ -71,6 +71,7 @@ make -C "$TOP" BUILD="$B" $DIRS 2>&1 | grep -q "Nothing to be done" || fail "sec
 # --- it runs ---
 "$B/ticketsweep" --version >"$W/version" || fail "--version exit status"
 grep -q "^ticketsweep [0-9]" "$W/version" || fail "--version printed: $(cat "$W/version")"
+# shellcheck disable=SC2034 # mpirun_ts (lib.sh) runs $TS
 TS=$B/ticketsweep
 small_data "$W/data" 600 200
 tiny_job "$W/job.ini" "$W/data"
@@ -127,7 +128,7 @@ fi
 grep -qF "ticketsweep: HDF5 1.10.8 from HDF5_DIR=$P is a serial build: H5_HAVE_PARALLEL is not defined in $P/include/H5pubconf.h" \
     "$W/serial.log" || { cat "$W/serial.log"; fail "no serial-HDF5 message"; }
 ! grep -q -- "-c src/" "$W/serial.log" || fail "sources were compiled against a serial HDF5"
-[ ! -e "$BS/ticketsweep" ] && [ ! -e "$BS/config.mk" ] || fail "the refused build left files behind"
+if [ -e "$BS/ticketsweep" ] || [ -e "$BS/config.mk" ]; then fail "the refused build left files behind"; fi
 
 # --- nothing found: every missing library named, with its variable ---
 # shellcheck disable=SC2086

@@ -57,8 +57,9 @@ fi
 [ $# -eq 2 ] || die "usage: tools/build-inih.sh SRC PREFIX (SRC: upstream inih's source folder)"
 src=$1 prefix=$2
 check_config
-[ -f "$src/ini.c" ] && [ -f "$src/ini.h" ] ||
+if [ ! -f "$src/ini.c" ] || [ ! -f "$src/ini.h" ]; then
     die "$src has no ini.c and ini.h: give the folder of an inih release (git clone --branch r62 https://github.com/benhoyt/inih)"
+fi
 ! grep -q 'ini_stop_on_first_error' "$src/ini.h" ||
     die "$src/ini.h already declares the run-time options (Debian's libinih): build it with its own meson build"
 grep -q '^#endif /\* INI_H \*/' "$src/ini.h" || die "$src/ini.h does not end with '#endif /* INI_H */': not upstream's ini.h?"

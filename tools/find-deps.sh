@@ -226,8 +226,8 @@ inih() {
     if ! try link "$cflags" "$libs"; then
         complain "libinih ($from) lacks the run-time parser options ticketsweep sets (ini_stop_on_first_error, ini_max_line, ...)" \
             "$(cc_said)" \
-            "Those are Debian's libinih; upstream inih fixes them when it is compiled. Build it with" \
-            "tools/build-inih.sh (README, \"Building on a cluster\") and set INIH_DIR to that prefix."
+            "Only Debian's libinih has them; upstream inih fixes them when it is compiled. Build one" \
+            "with tools/build-inih.sh (README, \"Building on a cluster\") and set INIH_DIR to its prefix."
         return
     fi
     echo "deps: libinih: $from" >&2
