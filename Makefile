@@ -7,15 +7,14 @@
 #   make test-data  make data, then short runs of the paper jobs on them
 #   make bench      benchmarks (ratios against references measured in the same run)
 #   make DEBUG=1    AddressSanitizer + UndefinedBehaviorSanitizer build
+#   make install    the binary and the tools into PREFIX (/usr/local), DESTDIR honoured
 #
-# User CFLAGS/LDFLAGS are appended to ours, never replace them.
+# User CFLAGS/LDFLAGS are appended to ours, never replace them. Where the
+# libraries come from (pkg-config, or HDF5_DIR, OPENBLAS_DIR, INIH_DIR,
+# ZLIB_DIR): see tools/find-deps.sh and README, "Building on a cluster".
 
 CC      = mpicc
-PKGS    = hdf5-openmpi openblas zlib inih
 BUILD  ?= build
-
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
           -Wpointer-arith -Wformat=2 -Wno-unused-parameter
@@ -26,6 +25,22 @@ BUILD   = build-debug
 else
 OPT     = -O3 -march=x86-64-v2 -g
 endif
+# The libraries' flags: tools/find-deps.sh finds and checks parallel HDF5,
+# OpenBLAS, libinih and zlib and writes them into $(BUILD)/config.mk, which
+# only goals that compile read (so `make deps` and `make clean` work before
+# the libraries are there). It runs again when CC, a *_DIR or pkg-config's
+# search path changes, and then every object is rebuilt.
+DEPS_KEY = $(CC)|$(HDF5_DIR)|$(OPENBLAS_DIR)|$(INIH_DIR)|$(ZLIB_DIR)|$(PKG_CONFIG_PATH)|$(origin PKG_CONFIG_LIBDIR):$(PKG_CONFIG_LIBDIR)
+NO_CONFIG_GOALS = clean deps run test test-cluster test-data data bench
+ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(BUILD)/config.mk
+ifneq ($(DEPS_KEY_SEEN),$(DEPS_KEY))
+$(BUILD)/config.mk: FORCE
+endif
+endif
+PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS)
+PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS)
+
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 LIBS        = $(PKG_LIBS) -lm -pthread
@@ -39,13 +54,21 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 NP ?= $(shell nproc)
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
 
-.PHONY: all deps run test test-unit test-cluster test-data data bench fuzz fuzz-bin clean
+.PHONY: all deps install run test test-unit test-cluster test-data data bench fuzz fuzz-bin clean FORCE
 all: $(BUILD)/ticketsweep
 
 deps:
 	@tools/deps.sh
 
-$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+$(BUILD)/config.mk: tools/find-deps.sh
+	@mkdir -p $(@D)
+	@CC='$(CC)' tools/find-deps.sh >$@.tmp || { rm -f $@.tmp; exit 1; }
+	@echo 'DEPS_KEY_SEEN = $(DEPS_KEY)' >>$@.tmp
+	@mv $@.tmp $@
+
+FORCE:
+
+$(BUILD)/obj/%.o: src/%.c $(BUILD)/config.mk | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libticketsweep.a: $(LIB_OBJ)
@@ -59,6 +82,22 @@ $(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libticketsweep.a | $(BUILD)/t
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary into PREFIX/bin;
+# the Python and MATLAB/Octave readers and the report into
+# PREFIX/share/ticketsweep, the example jobs and the Slurm scripts into its
+# jobs/ (the scripts run `ticketsweep` from PATH when there is no
+# build/ticketsweep where they are submitted). DESTDIR is put before every
+# path, for staged installs and packages.
+PREFIX ?= /usr/local
+SHARE   = $(DESTDIR)$(PREFIX)/share/ticketsweep
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/jobs
+	install -m 755 $(BUILD)/ticketsweep $(DESTDIR)$(PREFIX)/bin/ticketsweep
+	install -m 755 tools/ticketsweep.py tools/lth_report.py $(SHARE)/
+	install -m 644 tools/load_ticketsweep.m tools/plot_ticketsweep_example.m hostfile.example $(SHARE)/
+	install -m 644 jobs/*.ini jobs/*.sbatch $(SHARE)/jobs/
+	install -m 755 jobs/*.sh $(SHARE)/jobs/
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -123,8 +162,8 @@ FUZZ_LIB_SRC  = $(filter-out src/sched.c src/store.c,$(LIB_SRC))
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) \
-                -iquote include $(shell pkg-config --cflags zlib inih openblas 2>/dev/null) -MMD -MP
-FUZZ_LIBS     = $(shell pkg-config --libs zlib inih 2>/dev/null) -lm
+                -iquote include $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(OPENBLAS_CFLAGS) -MMD -MP
+FUZZ_LIBS     = $(ZLIB_LIBS) $(INIH_LIBS) -lm
 
 fuzz-bin: $(FUZZ_BIN)
 
@@ -139,7 +178,7 @@ fuzz: $(FUZZ_BIN)
 	done
 
 # library objects: instrumented for coverage, no libFuzzer main
-$(FUZZ_DIR)/obj/%.o: src/%.c | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/obj/%.o: src/%.c $(BUILD)/config.mk | $(FUZZ_DIR)/obj
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libfuzz.a: $(FUZZ_LIB_OBJ)
