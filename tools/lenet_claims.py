@@ -4,7 +4,10 @@
     /usr/bin/python3 tools/lenet_claims.py RESULTS.h5
 
 RESULTS.h5 is a results file of jobs/lenet300-paper.ini (per_round = 0.2, the
-reinit control; any number of seeds and rounds >= 16). Prints a Markdown table:
+reinit control; any number of seeds and rounds). A sweep still running or cut
+short counts too: a round is used when its trainings are done for every seed
+(the file keeps each finished training), and a claim at a density no round
+reached yet says so. Prints a Markdown table:
 the claim, the paper's figure and ticketsweep's (mean over seeds, with the
 min-max over seeds), and whether it holds. Claim 7 (one-shot pruning) needs a
 one-shot job and is not covered. The claims are those of
@@ -17,12 +20,16 @@ import numpy as np
 
 
 def per_seed(f, group, name):
-    """[seeds, rounds + 1] of a summary dataset of the arm group ('' or controls/reinit)."""
-    st = f["trials/status"][:]
-    rows = np.flatnonzero(st == 1)
-    if len(rows) == 0:
-        sys.exit(f"{f.filename}: no trial is done")
-    return f[f"{group}summary/{name}"][rows, :].astype(float)
+    """[seeds, rounds + 1] of a summary dataset of the arm group ('' or
+    controls/reinit), NaN where that round's training is not done."""
+    arm = 1 if "reinit" in group else 0
+    rows = np.arange(f["trials/status"].shape[0])
+    nodes = f["trials/nodes"][:, arm, :]
+    done = f["nodes/status"][:] == 1
+    v = f[f"{group}summary/{name}"][rows, :].astype(float)
+    ok = (nodes >= 0) & done[np.maximum(nodes, 0)]
+    v[~ok] = np.nan
+    return v
 
 
 def fmt(v, scale=1.0, digits=1):
@@ -32,9 +39,9 @@ def fmt(v, scale=1.0, digits=1):
     return f"{v.mean():.{digits}f} ({v.min():.{digits}f} to {v.max():.{digits}f})"
 
 
-def round_at(density, pm):
-    """The round whose density is nearest to pm (a fraction)."""
-    return int(np.argmin(np.abs(np.nanmean(density, axis=0) - pm)))
+def round_at(density, pm, planned):
+    """The round whose planned density is nearest to pm (a fraction)."""
+    return int(np.argmin(np.abs(planned - pm)))
 
 
 def main(argv):
@@ -47,53 +54,73 @@ def main(argv):
     r_es = per_seed(f, "controls/reinit/", "early_stop_iter")
     r_acc = per_seed(f, "controls/reinit/", "early_stop_test_acc")
     n = dens.shape[0]
-    k21, k13, k36, k29 = (round_at(dens, p) for p in (0.211, 0.135, 0.036, 0.029))
+    # the densities the schedule gives (hidden layers 20 %, output 10 % a round), to find the
+    # paper's rounds even where they have not been trained yet
+    hidden, out = 784 * 300 + 300 * 100, 100 * 10
+    q = 0.2
+    planned = np.array([(hidden * (1 - q) ** k + out * (1 - q / 2) ** k) / (hidden + out)
+                        for k in range(dens.shape[1])])
+    k21, k13, k36, k29 = (round_at(dens, p, planned) for p in (0.211, 0.135, 0.036, 0.029))
+    def reached_of(a):
+        ok = ~np.isnan(a).any(axis=0)
+        return max([k for k in range(len(ok)) if ok[: k + 1].all()], default=-1)
+    reached_t, reached_r = reached_of(acc), max(reached_of(r_acc), 0)
+    reached = reached_t
     rows = []
 
-    def row(claim, paper, ours, holds):
-        rows.append(f"| {claim} | {paper} | {ours} | {'yes' if holds else 'no'} |")
+    def row(claim, paper, ours, holds, need=0, control=False):
+        got = min(reached_t, reached_r) if control else reached_t
+        if need > got:
+            rows.append(f"| {claim} | {paper} | not reached yet (rounds 0..{got} done"
+                        f"{' for both arms' if control else ''}) | - |")
+        else:
+            rows.append(f"| {claim} | {paper} | {ours} | {'yes' if holds else 'no'} |")
 
     e = es[:, k21] / es[:, 0]
     row(f"1. early stop at Pm = 21 % (round {k21}, {fmt(dens[:, k21], 100)} %) against dense",
         "38 % earlier", f"{fmt(100 * (1 - e), digits=0)} % earlier (iteration {fmt(es[:, k21], digits=0)} "
-        f"vs {fmt(es[:, 0], digits=0)})", np.mean(1 - e) > 0)
+        f"vs {fmt(es[:, 0], digits=0)})", np.mean(1 - e) > 0, k21)
     d = 100 * (acc[:, k13] - acc[:, 0])
     row(f"2. early-stop test accuracy at Pm = 13.5 % (round {k13}) minus dense", "> +0.3 points",
-        f"{fmt(d, digits=2)} points", d.mean() > 0.3)
+        f"{fmt(d, digits=2)} points", d.mean() > 0.3, k13)
     d36, e36 = 100 * (acc[:, k36] - acc[:, 0]), es[:, k36] / es[:, 0]
     row(f"3. at Pm = 3.6 % (round {k36}): accuracy and early stop against dense", "back at dense level",
         f"{fmt(d36, digits=2)} points; early stop x{fmt(e36, digits=2)}",
-        abs(d36.mean()) < 0.5 and abs(e36.mean() - 1) < 0.5)
+        abs(d36.mean()) < 0.5 and abs(e36.mean() - 1) < 0.5, k36)
     sp, da = r_es[:, k21] / es[:, k21], 100 * (acc[:, k21] - r_acc[:, k21])
     row(f"4. ticket against reinit at Pm = 21 % (round {k21})", "2.51x sooner, +0.5 points",
-        f"{fmt(sp, digits=2)}x sooner, {fmt(da, digits=2)} points", sp.mean() > 1 and da.mean() > 0)
+        f"{fmt(sp, digits=2)}x sooner, {fmt(da, digits=2)} points", sp.mean() > 1 and da.mean() > 0, k21,
+        True)
     # 5: the sparsest round where the ticket (reinit) is still at least as accurate as dense
     def holds_to(a):
         ok = np.nanmean(a, axis=0) >= np.nanmean(acc[:, 0]) - 1e-9
-        ks = [k for k in range(1, a.shape[1]) if ok[k]]
+        ks = [k for k in range(1, min(a.shape[1], reached + 1)) if ok[k] and not np.isnan(a[:, k]).any()]
         return (100 * np.nanmean(dens[:, max(ks)]), max(ks)) if ks else (100.0, 0)
     t_pm, t_k = holds_to(acc)
     r_pm, r_k = holds_to(r_acc)
-    drop = next((k for k in range(1, r_acc.shape[1]) if np.nanmean(r_acc[:, k]) < np.nanmean(acc[:, 0]) - 0.002),
+    drop = next((k for k in range(1, reached_r + 1) if np.nanmean(r_acc[:, k]) < np.nanmean(acc[:, 0]) - 0.002),
                 None)
     row("5. reinit loses accuracy from Pm = 21.1 %; tickets hold out to about 2.9 %",
         "reinit from 21.1 %; ticket to 2.9 %",
         f"reinit below dense - 0.2 points from {100 * np.nanmean(dens[:, drop]):.1f} % (round {drop}); "
         f"ticket at or above dense down to {t_pm:.1f} % (round {t_k}; reinit to {r_pm:.1f} %)"
         if drop is not None else f"reinit never 0.2 points below dense; ticket down to {t_pm:.1f} %",
-        drop is not None and t_pm < 100 * np.nanmean(dens[:, drop]))
+        drop is not None and t_pm < 100 * np.nanmean(dens[:, drop]), k29, True)
     row("6. dense test accuracy (early stop)", "97.9-98.2 %", f"{fmt(acc[:, 0], 100, 2)} %",
         97.9 <= 100 * acc[:, 0].mean() <= 98.2)
-    print(f"{argv[1]}: {n} seed{'s' if n != 1 else ''}, {dens.shape[1] - 1} rounds; "
+    print(f"{argv[1]}: {n} seed{'s' if n != 1 else ''}, {dens.shape[1] - 1} rounds planned, "
+          f"tickets' rounds 0..{reached_t} and reinit's 0..{reached_r} done for every seed; "
           f"mean over seeds (min to max)\n")
     print("| claim | paper | ticketsweep | holds |")
     print("|---|---|---|---|")
     print("\n".join(rows))
     print("\n| round | Pm % | ticket early-stop iter | ticket acc % | reinit early-stop iter | reinit acc % |")
     print("|---|---|---|---|---|---|")
-    for k in range(dens.shape[1]):
-        print(f"| {k} | {100 * np.nanmean(dens[:, k]):.1f} | {np.nanmean(es[:, k]):.0f} | "
-              f"{100 * np.nanmean(acc[:, k]):.2f} | {np.nanmean(r_es[:, k]):.0f} | {100 * np.nanmean(r_acc[:, k]):.2f} |")
+    nan = lambda v, f: "-" if np.isnan(v).any() else f(v)
+    for k in range(reached_t + 1):
+        print(f"| {k} | {100 * np.mean(dens[:, k]):.1f} | {np.mean(es[:, k]):.0f} | "
+              f"{100 * np.mean(acc[:, k]):.2f} | {nan(r_es[:, k], lambda v: f'{np.mean(v):.0f}')} | "
+              f"{nan(r_acc[:, k], lambda v: f'{100 * np.mean(v):.2f}')} |")
 
 
 if __name__ == "__main__":
