@@ -504,6 +504,19 @@ static const struct {
     [ARCH_CONV6] = {"64, 64, pool, 128, 128, pool, 256, 256, pool", "256, 256"},
 };
 
+const char *config_arch_name(const config_t *cfg)
+{
+    static const char *const names[] = {[ARCH_LENET300] = "lenet300", [ARCH_CONV2] = "conv2",
+                                        [ARCH_CONV4] = "conv4", [ARCH_CONV6] = "conv6"};
+    char conv[256], hidden[256];
+    config_value(cfg, "model.conv", conv, sizeof conv);
+    config_value(cfg, "model.hidden", hidden, sizeof hidden);
+    for (int a = ARCH_LENET300; a <= ARCH_CONV6; a++)
+        if (!strcmp(conv, arch_presets[a].conv) && !strcmp(hidden, arch_presets[a].hidden))
+            return names[a];
+    return "custom";
+}
+
 /*
  * After key k was set from `where`: a preset in model.arch fills model.conv
  * and model.hidden, so setting both is a conflict, whichever comes first.
@@ -912,6 +925,19 @@ int config_diff(const char *old_text, const char *new_text, char *buf, size_t le
         }
     }
     return n;
+}
+
+void config_value(const config_t *cfg, const char *section_key, char *out, size_t len)
+{
+    const char *dot = strchr(section_key, '.');
+    char section[64];
+    out[0] = 0;
+    if (!dot || (size_t)(dot - section_key) >= sizeof section)
+        return;
+    snprintf(section, sizeof section, "%.*s", (int)(dot - section_key), section_key);
+    int k = key_find(section, dot + 1);
+    if (k >= 0)
+        key_format(&keys[k], cfg, out, len);
 }
 
 void config_print_help(FILE *out)
