@@ -689,7 +689,9 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
                 g.shared ? "shared between cells" : "--no-share", nodes_run);
 
-    sched_opts_t opts = {.grace_seconds = a.grace};
+    char hint[4 * PATH_MAX];
+    resume_command(hint, sizeof hint, a.job, a.output, &a);
+    sched_opts_t opts = {.grace_seconds = a.grace, .resume_hint = hint};
     sched_plan_t plan = {to_run, node_done, wall, cells};
     sched_stats_t st = {0};
     sched_install_signals();
@@ -717,8 +719,7 @@ static int cmd_run(int argc, char **argv)
                 st.waits ? 1e6 * st.wait_seconds / st.waits : 0, st.sent_bytes / 1e6,
                 st.peak_held_bytes / 1e6);
         if (st.interrupted)
-            fprintf(stderr, "ticketsweep: interrupted; to finish: mpirun ... ticketsweep run %s -o %s --resume\n",
-                    a.job, a.output);
+            fprintf(stderr, "ticketsweep: interrupted; to finish: %s\n", hint);
     }
     int ints[2] = {st.interrupted || st.pending > 0, st.failed};
     MPI_Bcast(ints, 2, MPI_INT, 0, MPI_COMM_WORLD);
