@@ -86,6 +86,12 @@ void config_hash(const config_t *cfg, char out[17]);
 /* Write to buf (size len) the keys whose values differ between two resolved texts,
  * as "a.b (x -> y), ..."; returns how many differ. */
 int config_diff(const char *old_text, const char *new_text, char *buf, size_t len);
+/* The value of key "section.key" as the resolved text writes it ("0.8, 0.9",
+ * "reinit, random", a path); "" for an unknown key. */
+void config_value(const config_t *cfg, const char *section_key, char *out, size_t len);
+/* The paper architecture whose model.conv and model.hidden cfg has ("lenet300",
+ * "conv2", "conv4", "conv6"), else "custom": the resolved text keeps no arch. */
+const char *config_arch_name(const config_t *cfg);
 /* Print every key with its default and meaning (for --help). */
 void config_print_help(FILE *out);
 

@@ -24,4 +24,31 @@ const char *ts_errmsg(void);
 void *ts_calloc(size_t n, size_t size);
 void *ts_malloc(size_t size);
 
+/*
+ * "Did you mean ...?" for a misspelt name: feed every valid name to
+ * ts_suggest_add, then ts_suggest_best gives the closest one, or NULL when
+ * none is close enough to be worth saying. Close means an edit distance
+ * (insertions, deletions, substitutions and swaps of neighbours, ignoring
+ * case) of at most 1 + (the longer length) / 3 and below the shorter length,
+ * or one name starting with
+ * the other (3 characters at least: `reinitialise` -> `reinit`). When several
+ * names are equally closest (`conv5`: conv2, conv4, conv6) none is suggested.
+ * Names longer than TS_SUGGEST_MAX are never suggested.
+ */
+#define TS_SUGGEST_MAX 64
+typedef struct {
+    const char *typed;          /* borrowed: must outlive the suggester */
+    char best[TS_SUGGEST_MAX];  /* the closest name so far ("" when none) */
+    int score;                  /* its distance; lower is closer */
+    int ties;                   /* other names as close as best */
+} ts_suggest_t;
+
+void ts_suggest_init(ts_suggest_t *s, const char *typed);
+void ts_suggest_add(ts_suggest_t *s, const char *name);
+/* The closest name, or NULL; points into s. */
+const char *ts_suggest_best(const ts_suggest_t *s);
+/* Edit distance (optimal string alignment) of a and b, ignoring case; strings
+ * longer than TS_SUGGEST_MAX count as far from everything (INT_MAX / 2). */
+int ts_edit_distance(const char *a, const char *b);
+
 #endif

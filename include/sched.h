@@ -14,9 +14,10 @@
  * own trainings into the shared store; rank 0 writes a cell's status once all
  * its trainings are written.
  *
- * Stopping: on SIGTERM, SIGINT or SIGUSR1 rank 0 stops handing out trainings;
- * trainings in flight may finish within grace_seconds, after which they are
- * abandoned and left pending. The store is closed cleanly either way.
+ * Stopping: on SIGTERM, SIGINT or SIGUSR1 rank 0 prints the resume command at
+ * once and stops handing out trainings; trainings in flight may finish within
+ * grace_seconds, after which they are abandoned and left pending. The store is
+ * closed cleanly either way.
  */
 #ifndef TS_SCHED_H
 #define TS_SCHED_H
@@ -30,6 +31,11 @@
 
 typedef struct {
     double grace_seconds;     /* after a stop signal */
+    /* The command that resumes this sweep ("mpirun ... ticketsweep run JOB -o OUT
+     * --resume"), printed by rank 0 as soon as a stop signal arrives: under
+     * mpirun, SIGINT and SIGTERM kill the ranks a few seconds later, before the
+     * end of the run can say it. NULL: not printed. */
+    const char *resume_hint;
     /* What running a training means: NULL for trial_run_node. The scheduler
      * benchmark plugs in an empty training here to measure dispatching alone. */
     int (*run)(void *arg, trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,

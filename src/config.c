@@ -105,6 +105,49 @@ static int section_known(const char *section)
     return 0;
 }
 
+/* The known section closest to section, or NULL (points into sg). */
+static const char *section_suggest(ts_suggest_t *sg, const char *section)
+{
+    ts_suggest_init(sg, section);
+    for (int i = 0; i < NKEYS; i++)
+        if (i == 0 || strcmp(keys[i].section, keys[i - 1].section))
+            ts_suggest_add(sg, keys[i].section);
+    return ts_suggest_best(sg);
+}
+
+/* The closest name among the keys of section (any section when NULL); its
+ * index or -1. */
+static int key_near(const char *section, const char *name)
+{
+    ts_suggest_t sg;
+    ts_suggest_init(&sg, name);
+    for (int i = 0; i < NKEYS; i++)
+        if (!section || !strcmp(keys[i].section, section))
+            ts_suggest_add(&sg, keys[i].name);
+    const char *best = ts_suggest_best(&sg);
+    for (int i = 0; best && i < NKEYS; i++)
+        if ((!section || !strcmp(keys[i].section, section)) && !strcmp(keys[i].name, best))
+            return i;
+    return -1;
+}
+
+/*
+ * The key meant by an unknown section.name, or -1: a close name in the same
+ * section (the closest section when section is not one), else the same name
+ * in another section, else (for a known section) a close name in any section.
+ */
+static int key_suggest(const char *section, const char *name)
+{
+    ts_suggest_t sg;
+    int known = section_known(section);
+    const char *near = known ? section : section_suggest(&sg, section);
+    int k = near ? key_near(near, name) : -1;
+    for (int i = 0; k < 0 && i < NKEYS; i++)
+        if (!strcmp(keys[i].name, name))
+            k = i;
+    return k >= 0 || !known ? k : key_near(NULL, name);
+}
+
 /* --- value parsers: 0 or a static reason string --- */
 
 static char *trim(char *s)
@@ -194,6 +237,53 @@ static int choice_index(const char *choices, const char *v)
     return -1;
 }
 
+/* choices "a|b|c" as "a, b, c" into out (len >= 1). */
+static void choices_text(const char *choices, char *out, size_t len)
+{
+    size_t j = 0;
+    for (const char *c = choices; *c && j + 3 < len; c++) {
+        if (*c == '|') {
+            out[j++] = ',';
+            out[j++] = ' ';
+        } else {
+            out[j++] = *c;
+        }
+    }
+    out[j] = 0;
+}
+
+/* The choice closest to v (NULL when none is close: see ts_suggest_add). */
+static const char *choice_suggest(ts_suggest_t *sg, const char *choices, const char *v)
+{
+    char one[TS_SUGGEST_MAX];
+    ts_suggest_init(sg, v);
+    for (const char *c = choices; *c;) {
+        const char *bar = strchr(c, '|');
+        size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+        snprintf(one, sizeof one, "%.*s", (int)clen, c);
+        ts_suggest_add(sg, one);
+        if (!bar)
+            break;
+        c = bar + 1;
+    }
+    return ts_suggest_best(sg);
+}
+
+/* "is not one of a, b, c" (prefix: what comes before, "" or "entry 'x' "), with
+ * "; did you mean 'b'?" when a choice is close to v. Written into why. */
+static const char *not_a_choice(const key_t_ *k, const char *v, const char *prefix, char *why, size_t wlen)
+{
+    ts_suggest_t sg;
+    const char *near = choice_suggest(&sg, k->choices, v);
+    size_t used = (size_t)snprintf(why, wlen, "%sis not one of %s", prefix, k->type == K_FLAGS ? "none, " : "");
+    if (used < wlen)
+        choices_text(k->choices, why + used, wlen - used);
+    used = strlen(why);
+    if (near && used < wlen)
+        snprintf(why + used, wlen - used, "; did you mean '%s'?", near);
+    return why;
+}
+
 /* Parse value for key k into cfg. Returns NULL or a reason ("is not a number"). */
 static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, char *why, size_t wlen)
 {
@@ -232,10 +322,8 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
         return parse_double(v, (double *)base);
     case K_CHOICE: {
         int c = choice_index(k->choices, v);
-        if (c < 0) {
-            snprintf(why, wlen, "is not one of %s", k->choices);
-            return why;
-        }
+        if (c < 0)
+            return not_a_choice(k, v, "", why, wlen);
         *(int *)base = c;
         return NULL;
     }
@@ -250,8 +338,9 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
         for (int i = 0; i < n; i++) {
             int c = choice_index(k->choices, items[i]);
             if (c < 0) {
-                snprintf(why, wlen, "entry '%s' is not one of none, %s", items[i], k->choices);
-                return why;
+                char prefix[128];
+                snprintf(prefix, sizeof prefix, "entry '%.100s' ", items[i]);
+                return not_a_choice(k, items[i], prefix, why, wlen);
             }
             if (bits & (1 << c)) {
                 snprintf(why, wlen, "lists '%s' twice", items[i]);
@@ -415,6 +504,19 @@ static const struct {
     [ARCH_CONV6] = {"64, 64, pool, 128, 128, pool, 256, 256, pool", "256, 256"},
 };
 
+const char *config_arch_name(const config_t *cfg)
+{
+    static const char *const names[] = {[ARCH_LENET300] = "lenet300", [ARCH_CONV2] = "conv2",
+                                        [ARCH_CONV4] = "conv4", [ARCH_CONV6] = "conv6"};
+    char conv[256], hidden[256];
+    config_value(cfg, "model.conv", conv, sizeof conv);
+    config_value(cfg, "model.hidden", hidden, sizeof hidden);
+    for (int a = ARCH_LENET300; a <= ARCH_CONV6; a++)
+        if (!strcmp(conv, arch_presets[a].conv) && !strcmp(hidden, arch_presets[a].hidden))
+            return names[a];
+    return "custom";
+}
+
 /*
  * After key k was set from `where`: a preset in model.arch fills model.conv
  * and model.hidden, so setting both is a conflict, whichever comes first.
@@ -502,6 +604,31 @@ static char *reader_text(char *str, int num, void *stream)
     return line_read(p, str, num, *p->text != 0);
 }
 
+/* The message for a key the table does not have, with what was likely meant. */
+static void unknown_key(parse_t *p, const char *section, const char *name)
+{
+    ts_suggest_t sg;
+    const char *near;
+    int k;
+    if (!*section) {
+        for (k = NKEYS - 1; k >= 0 && strcmp(keys[k].name, name); k--)
+            ;
+        snprintf(p->msg, sizeof p->msg, "%s:%d: '%.64s' comes before any [section]%s%s%s", p->name,
+                 p->line, name, k >= 0 ? "; it belongs in [" : "", k >= 0 ? keys[k].section : "",
+                 k >= 0 ? "]" : "");
+    } else if (!section_known(section)) {
+        near = section_suggest(&sg, section);
+        snprintf(p->msg, sizeof p->msg, "%s:%d: unknown section [%.64s]%s%s%s", p->name, p->line, section,
+                 near ? "; did you mean [" : "", near ? near : "", near ? "]?" : "");
+    } else if ((k = key_suggest(section, name)) >= 0 && strcmp(keys[k].section, section)) {
+        snprintf(p->msg, sizeof p->msg, "%s:%d: unknown key '%.64s' in [%s]; did you mean '%s' in [%s]?",
+                 p->name, p->line, name, section, keys[k].name, keys[k].section);
+    } else {
+        snprintf(p->msg, sizeof p->msg, "%s:%d: unknown key '%.64s' in [%s]%s%s%s", p->name, p->line, name,
+                 section, k >= 0 ? "; did you mean '" : "", k >= 0 ? keys[k].name : "", k >= 0 ? "'?" : "");
+    }
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     parse_t *p = user;
@@ -510,14 +637,7 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1;
     int k = key_find(section, name);
     if (k < 0) {
-        if (!*section)
-            snprintf(p->msg, sizeof p->msg, "%s:%d: '%s' comes before any [section]", p->name,
-                     p->line, name);
-        else if (!section_known(section))
-            snprintf(p->msg, sizeof p->msg, "%s:%d: unknown section [%s]", p->name, p->line, section);
-        else
-            snprintf(p->msg, sizeof p->msg, "%s:%d: unknown key '%s' in [%s]", p->name, p->line, name,
-                     section);
+        unknown_key(p, section, name);
         return 0;
     }
     if (p->seen[k]) {
@@ -597,8 +717,12 @@ int config_set(config_t *cfg, const char *assignment)
     snprintf(name, sizeof name, "%.*s", (int)(eq - dot - 1), dot + 1);
     char *s = trim(section), *n = trim(name);
     int k = key_find(s, n);
-    if (k < 0)
-        return ts_fail(TS_EINPUT, "--set '%s': unknown key %s.%s", assignment, s, n);
+    if (k < 0) {
+        int near = key_suggest(s, n);
+        return ts_fail(TS_EINPUT, "--set '%s': unknown key %s.%s%s%s%s%s%s", assignment, s, n,
+                       near >= 0 ? "; did you mean " : "", near >= 0 ? keys[near].section : "",
+                       near >= 0 ? "." : "", near >= 0 ? keys[near].name : "", near >= 0 ? "?" : "");
+    }
     char where[160];
     snprintf(where, sizeof where, "--set %s.%s", s, n);
     const char *err = key_parse(&keys[k], cfg, eq + 1, why, sizeof why);
@@ -803,6 +927,19 @@ int config_diff(const char *old_text, const char *new_text, char *buf, size_t le
     return n;
 }
 
+void config_value(const config_t *cfg, const char *section_key, char *out, size_t len)
+{
+    const char *dot = strchr(section_key, '.');
+    char section[64];
+    out[0] = 0;
+    if (!dot || (size_t)(dot - section_key) >= sizeof section)
+        return;
+    snprintf(section, sizeof section, "%.*s", (int)(dot - section_key), section_key);
+    int k = key_find(section, dot + 1);
+    if (k >= 0)
+        key_format(&keys[k], cfg, out, len);
+}
+
 void config_print_help(FILE *out)
 {
     const char *section = "";
@@ -811,6 +948,12 @@ void config_print_help(FILE *out)
             section = keys[i].section;
             fprintf(out, "  [%s]\n", section);
         }
-        fprintf(out, "    %-17s %s\n%22s default: %s\n", keys[i].name, keys[i].help, "", keys[i].def);
+        fprintf(out, "    %-17s %s\n%22s default: %s", keys[i].name, keys[i].help, "", keys[i].def);
+        if (keys[i].choices) {
+            char list[256];
+            choices_text(keys[i].choices, list, sizeof list);
+            fprintf(out, "; %s: %s", keys[i].type == K_FLAGS ? "none or a list of" : "one of", list);
+        }
+        fprintf(out, "\n");
     }
 }

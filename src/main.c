@@ -5,7 +5,10 @@
  * Exit status: 0 all trials done; 1 a runtime failure (I/O, memory, MPI);
  * 2 bad input (job file, data, options, results file), nothing changed;
  * 3 interrupted by a signal (resumable); 4 the sweep ran but trials failed.
+ * merge and status say the same of the file they write or read: 0 complete,
+ * 3 some trials pending, 4 some failed.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <hdf5.h>
@@ -99,16 +102,19 @@ static void die(int rc)
     exit(exit_code(rc));
 }
 
-static void usage(FILE *out)
+/* The usage lines and the options of each command: `ticketsweep COMMAND --help`
+ * prints its own, `ticketsweep --help` all of them. */
+#define USAGE_RUN                                                                                      \
+    "ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"         \
+    "                       [--shard I/N] [--grace SECONDS] [--dry-run] [--no-share]\n"               \
+    "                       [--claim-timeout SECONDS]\n"
+#define USAGE_MERGE "ticketsweep merge OUT.h5 SHARD.h5... [--force] [--claim-timeout SECONDS]\n"
+#define USAGE_STATUS "ticketsweep status FILE.h5 [--job]\n"
+
+static void usage_run(FILE *out)
 {
     fprintf(out,
-            "usage: ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"
-            "                       [--shard I/N] [--grace SECONDS] [--dry-run] [--no-share]\n"
-            "                       [--claim-timeout SECONDS]\n"
-            "       ticketsweep merge OUT.h5 SHARD.h5... [--force] [--claim-timeout SECONDS]\n"
-            "       ticketsweep status FILE.h5\n"
-            "       ticketsweep --help | --version\n\n"
-            "Run under MPI: mpirun -np N ticketsweep run JOB.ini\n\n"
+            "Run a sweep, under MPI: mpirun -np N ticketsweep run JOB.ini\n\n"
             "Options of run:\n"
             "  -o, --output FILE   results file (default: the job file's name with .h5, here)\n"
             "  -s, --set S.K=V     override a job-file key (repeatable)\n"
@@ -124,11 +130,77 @@ static void usage(FILE *out)
             "      --no-share      train every cell on its own (no training shared between\n"
             "                      cells; for checking: same results, more work)\n"
             "      --claim-timeout SEC  (run, merge) FILE's claim (FILE.claim) from another host\n"
-            "                      is stale after SEC seconds without heartbeat (default 300)\n\n"
-            "Exit status: 0 done, 1 runtime error, 2 bad input, 3 interrupted (resume it),\n"
+            "                      is stale after SEC seconds without heartbeat (default 300)\n"
+            "  -h, --help          this text\n\n"
+            "Exit status of run: 0 done, 1 runtime error, 2 bad input, 3 interrupted (resume it),\n"
             "4 some trials failed.\n\n"
             "Job-file keys (INI sections and keys, with defaults):\n");
     config_print_help(out);
+}
+
+static void usage_merge(FILE *out)
+{
+    fprintf(out,
+            "Merge the shard files of one job (run --shard I/N) into OUT.h5 (one process).\n\n"
+            "Options of merge:\n"
+            "  -f, --force         replace OUT.h5 if it exists\n"
+            "      --claim-timeout SEC  OUT.h5's claim from another host is stale after SEC\n"
+            "                      seconds without heartbeat (default 300)\n"
+            "  -h, --help          this text\n\n"
+            "Exit status of merge: 0 every trial done, 1 runtime error, 2 bad input, 3 some trials\n"
+            "pending (run --resume on OUT.h5 finishes them), 4 some trials failed.\n");
+}
+
+static void usage_status(FILE *out)
+{
+    fprintf(out,
+            "Print the job of a results file, one line per trial (done, failed, partial: some of\n"
+            "its trainings done, or pending), the counts of trials and trainings and, when\n"
+            "the sweep is not complete, the command that resumes it. Read-only: works while a\n"
+            "run writes the file, and claims nothing.\n\n"
+            "Options of status:\n"
+            "      --job           print only the file's job, as a job file (for run --resume)\n"
+            "  -h, --help          this text\n\n"
+            "Exit status of status: 0 every trial done, 1 runtime error, 2 not a results file,\n"
+            "3 some trials pending, 4 some trials failed (none pending).\n");
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: " USAGE_RUN "       " USAGE_MERGE "       " USAGE_STATUS
+                 "       ticketsweep --help | --version\n"
+                 "       ticketsweep COMMAND --help    (one command's usage)\n\n");
+    usage_merge(out);
+    fprintf(out, "\n");
+    usage_status(out);
+    fprintf(out, "\n");
+    usage_run(out);
+}
+
+/* `ticketsweep COMMAND --help`: the command's usage on stdout (rank 0). */
+static void usage_command(const char *cmd)
+{
+    if (world_rank != 0)
+        return;
+    if (!strcmp(cmd, "run")) {
+        printf("usage: " USAGE_RUN "\n");
+        usage_run(stdout);
+    } else if (!strcmp(cmd, "merge")) {
+        printf("usage: " USAGE_MERGE "\n");
+        usage_merge(stdout);
+    } else {
+        printf("usage: " USAGE_STATUS "\n");
+        usage_status(stdout);
+    }
+}
+
+/* 1 when argv[1..] holds -h or --help (before a lone "--"). */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    return 0;
 }
 
 typedef struct {
@@ -139,6 +211,48 @@ typedef struct {
     double grace, claim_timeout;
     char default_out[PATH_MAX];
 } run_args_t;
+
+/* Append arg to buf (size len, *used bytes so far) after a space, in single
+ * quotes when the shell would read it otherwise. */
+static void append_arg(char *buf, size_t len, size_t *used, const char *arg)
+{
+    int plain = *arg != 0;
+    for (const char *c = arg; *c && plain; c++)
+        plain = isalnum((unsigned char)*c) || strchr("_./=,:+@%-", *c);
+    if (*used < len)
+        *used += (size_t)snprintf(buf + *used, len - *used, " %s", plain ? arg : "'");
+    for (const char *c = arg; !plain && *c && *used < len; c++) {
+        if (*c == '\'') /* end the quotes, an escaped quote, quote again */
+            *used += (size_t)snprintf(buf + *used, len - *used, "'\\''");
+        else
+            *used += (size_t)snprintf(buf + *used, len - *used, "%c", *c);
+    }
+    if (!plain && *used < len)
+        *used += (size_t)snprintf(buf + *used, len - *used, "'");
+}
+
+/* The command that resumes the sweep of job into output: with the run's --set,
+ * --shard and --no-share when a is not NULL (a resume must give the same job). */
+static void resume_command(char *buf, size_t len, const char *job, const char *output, const run_args_t *a)
+{
+    size_t used = (size_t)snprintf(buf, len, "mpirun ... ticketsweep run");
+    append_arg(buf, len, &used, job);
+    append_arg(buf, len, &used, "-o");
+    append_arg(buf, len, &used, output);
+    for (int i = 0; a && i < a->n_sets; i++) {
+        append_arg(buf, len, &used, "--set");
+        append_arg(buf, len, &used, a->sets[i]);
+    }
+    if (a && a->shard_n > 1) {
+        char shard[32];
+        snprintf(shard, sizeof shard, "%d/%d", a->shard_i, a->shard_n);
+        append_arg(buf, len, &used, "--shard");
+        append_arg(buf, len, &used, shard);
+    }
+    if (a && a->no_share)
+        append_arg(buf, len, &used, "--no-share");
+    append_arg(buf, len, &used, "--resume");
+}
 
 static int parse_shard(const char *s, int *i, int *n)
 {
@@ -491,8 +605,7 @@ static int cmd_run(int argc, char **argv)
     store_t store;
     int rc = cfg ? parse_run(argc, argv, &a) : TS_ERUN;
     if (rc == 1) {
-        if (world_rank == 0)
-            usage(stdout);
+        usage_command("run");
         free(cfg);
         return 0;
     }
@@ -583,7 +696,9 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
                 g.shared ? "shared between cells" : "--no-share", nodes_run);
 
-    sched_opts_t opts = {.grace_seconds = a.grace};
+    char hint[4 * PATH_MAX];
+    resume_command(hint, sizeof hint, a.job, a.output, &a);
+    sched_opts_t opts = {.grace_seconds = a.grace, .resume_hint = hint};
     sched_plan_t plan = {to_run, node_done, wall, cells};
     sched_stats_t st = {0};
     sched_install_signals();
@@ -611,8 +726,7 @@ static int cmd_run(int argc, char **argv)
                 st.waits ? 1e6 * st.wait_seconds / st.waits : 0, st.sent_bytes / 1e6,
                 st.peak_held_bytes / 1e6);
         if (st.interrupted)
-            fprintf(stderr, "ticketsweep: interrupted; to finish: mpirun ... ticketsweep run %s -o %s --resume\n",
-                    a.job, a.output);
+            fprintf(stderr, "ticketsweep: interrupted; to finish: %s\n", hint);
     }
     int ints[2] = {st.interrupted || st.pending > 0, st.failed};
     MPI_Bcast(ints, 2, MPI_INT, 0, MPI_COMM_WORLD);
@@ -782,6 +896,11 @@ static int cmd_merge(int argc, char **argv, int *outcome)
     int force = 0, n = 0;
     double claim_timeout = CLAIM_TIMEOUT_DEFAULT;
     char *files[4096];
+    if (wants_help(argc, argv)) {
+        usage_command("merge");
+        *outcome = 0;
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
             force = 1;
@@ -799,17 +918,173 @@ static int cmd_merge(int argc, char **argv, int *outcome)
             files[n++] = argv[i];
     }
     if (n < 2)
-        return ts_fail(TS_EINPUT, "merge: usage: ticketsweep merge OUT.h5 SHARD.h5...");
+        return ts_fail(TS_EINPUT, "merge: usage: ticketsweep merge OUT.h5 SHARD.h5... (see merge --help)");
     return merge(files[0], files + 1, n - 1, force, claim_timeout, outcome);
 }
 
 /* --- status: read-only, works while another job writes the file --- */
 
-static int cmd_status(int argc, char **argv)
+/* The job of a results file, in a few lines: model, data, schedule, grid. */
+static void status_print_job(const config_t *cfg, const int shape[3])
 {
-    if (argc != 2)
-        return ts_fail(TS_EINPUT, "status: usage: ticketsweep status FILE.h5");
-    const char *path = argv[1];
+    char v[4][CFG_PATH + 64];
+    config_value(cfg, "model.conv", v[0], sizeof v[0]);
+    config_value(cfg, "model.hidden", v[1], sizeof v[1]);
+    printf("  model     %s: %s%s%shidden %s; input %dx%dx%d; dropout %g\n", config_arch_name(cfg),
+           v[0][0] ? "conv " : "", v[0], v[0][0] ? "; " : "", v[1], shape[0], shape[1], shape[2], cfg->dropout);
+    config_value(cfg, "data.format", v[0], sizeof v[0]);
+    if (cfg->format == FORMAT_CIFAR10)
+        printf("  data      %s: train %s; test %s", v[0], cfg->train_images, cfg->test_images);
+    else
+        printf("  data      %s: train %s, %s; test %s, %s", v[0], cfg->train_images, cfg->train_labels,
+               cfg->test_images, cfg->test_labels);
+    printf(" (the last %lld training images validate)\n", (long long)cfg->validation);
+    config_value(cfg, "train.optimizer", v[0], sizeof v[0]);
+    config_value(cfg, "prune.scope", v[1], sizeof v[1]);
+    printf("  schedule  %lld iterations a round, evaluated every %lld; %s, lr %g, batch %d; pruning %s, "
+           "output at %gx, convolutions at %gx; ", (long long)cfg->iterations, (long long)cfg->eval_every,
+           v[0], cfg->lr, cfg->batch, v[1], cfg->output_scale, cfg->conv_scale);
+    if (cfg->rewind_iteration > 0)
+        printf("survivors rewound to iteration %lld\n", (long long)cfg->rewind_iteration);
+    else
+        printf("survivors reset to theta0\n");
+    int per_round = cfg->n_per_round > 0;
+    config_value(cfg, per_round ? "sweep.per_round" : "sweep.rates", v[0], sizeof v[0]);
+    config_value(cfg, "sweep.rounds", v[1], sizeof v[1]);
+    config_value(cfg, "sweep.seeds", v[2], sizeof v[2]);
+    config_value(cfg, "prune.controls", v[3], sizeof v[3]);
+    printf("  grid      %s %s x rounds %s x seeds %s = %d trials; controls %s\n", per_round ? "per_round" : "rates",
+           v[0], v[1], v[2], grid_size(cfg), v[3]);
+}
+
+/* Trainings of cell t (distinct ones: the arms share round 0) and how many are done. */
+static void cell_trainings(const graph_t *g, const int8_t *nst, int t, int *total, int *done)
+{
+    *total = *done = 0;
+    for (int arm = 0; arm < N_ARMS; arm++)
+        for (int k = arm == ARM_TICKET ? 0 : 1; k <= g->cell_rounds[t]; k++) {
+            int32_t x = graph_cell_node(g, t, arm, k);
+            if (x >= 0) {
+                (*total)++;
+                *done += nst[x] == STATUS_DONE;
+            }
+        }
+}
+
+enum { SHOW_PENDING, SHOW_DONE, SHOW_FAILED, SHOW_PARTIAL };
+
+/* One line of trial t; returns what it showed (SHOW_*), or an error code (< 0). */
+static int status_print_trial(store_t *s, const config_t *cfg, const graph_t *g, const int8_t *st,
+                              const int8_t *nst, int t, trial_result_t *res)
+{
+    static const char *names[] = {"pending", "done", "failed", "partial"};
+    trial_t tr = grid_trial(cfg, t);
+    int total, done, rc, rank;
+    cell_trainings(g, nst, t, &total, &done);
+    int k = st[t] == STATUS_DONE || st[t] == STATUS_FAILED ? st[t] : done > 0 ? SHOW_PARTIAL : SHOW_PENDING;
+    char trainings[32], host[64], err[160];
+    double wall;
+    snprintf(trainings, sizeof trainings, "%d/%d", done, total);
+    printf("%-6d %-8g %-6d %-8lld %-8s ", t, tr.rate, tr.rounds, (long long)tr.seed, names[k]);
+    if (k == SHOW_PENDING || k == SHOW_PARTIAL) {
+        printf("%s\n", trainings);
+        return k;
+    }
+    trial_result_clear(res);
+    if ((rc = store_read_trial(s, t, res)) || (rc = store_read_ledger(s, t, &wall, &rank, host, err)))
+        return rc;
+    printf("%-9s %-5d %-16.16s %9.1f %9.4f %9.4f%s%s\n", trainings, rank, host, wall,
+           res->density[ARM_TICKET][tr.rounds], res->es_test_acc[ARM_TICKET][tr.rounds], err[0] ? "  " : "", err);
+    return k;
+}
+
+/* The trials' lines and counts, the trainings' counts; *outcome as merge's. */
+static int status_report(store_t *s, const char *path, const config_t *cfg, const graph_t *g,
+                         trial_result_t *res, int *outcome)
+{
+    int T = grid_size(cfg), n[4] = {0}, m[3] = {0}, rc;
+    int8_t *st = calloc((size_t)T + 1, 1), *nst = calloc((size_t)g->N + 1, 1);
+    double *nwall = calloc((size_t)g->N + 1, sizeof *nwall), secs = 0;
+    if (!st || !nst || !nwall) {
+        rc = ts_fail(TS_ERUN, "out of memory");
+        goto out_free;
+    }
+    if ((rc = store_read_status(s, st)) || (rc = store_read_nodes(s, nst, nwall)))
+        goto out_free;
+    printf("%-6s %-8s %-6s %-8s %-8s %-9s %-5s %-16s %9s %9s %9s  %s\n", "trial", "rate", "rounds", "seed",
+           "status", "trainings", "rank", "host", "wall_s", "density", "es_acc", "error");
+    for (int t = 0; t < T; t++) {
+        int k = status_print_trial(s, cfg, g, st, nst, t, res);
+        if (k < 0) {
+            rc = k;
+            goto out_free;
+        }
+        n[k]++;
+    }
+    for (int x = 0; x < g->N; x++) {
+        m[nst[x] >= 0 && nst[x] <= 2 ? nst[x] : 0]++;
+        if (nst[x] == STATUS_DONE && nwall[x] == nwall[x])
+            secs += nwall[x];
+    }
+    printf("%s: %d trials: %d done, %d failed, %d pending", path, T, n[SHOW_DONE], n[SHOW_FAILED],
+           n[SHOW_PENDING] + n[SHOW_PARTIAL]);
+    if (n[SHOW_PARTIAL])
+        printf(" (%d of them partial: some of their trainings done)", n[SHOW_PARTIAL]);
+    printf("\n");
+    printf("%s: %d trainings (%lld without sharing): %d done, %d failed, %d pending; %.1f s of training done\n",
+           path, g->N, (long long)g->unshared, m[1], m[2], m[0], secs);
+    int pending = n[SHOW_PENDING] + n[SHOW_PARTIAL];
+    *outcome = pending ? EXIT_INTERRUPTED : n[SHOW_FAILED] ? EXIT_TRIALS_FAILED : 0;
+out_free:
+    free(st);
+    free(nst);
+    free(nwall);
+    return rc;
+}
+
+/* status --job: the file's job as a job file (its resolved configuration). */
+static int status_job(const char *path)
+{
+    config_t *cfg = calloc(1, sizeof *cfg);
+    int shape[3], rc;
+    char hash[17];
+    if (!cfg)
+        return ts_fail(TS_ERUN, "out of memory");
+    if (!(rc = store_peek(path, cfg, shape, hash, NULL))) {
+        char *text = config_to_string(cfg);
+        if (text)
+            printf("; the job of %s (config hash %s)\n%s", path, hash, text);
+        else
+            rc = TS_ERUN;
+        free(text);
+    }
+    free(cfg);
+    return rc;
+}
+
+static int cmd_status(int argc, char **argv, int *outcome)
+{
+    *outcome = 0;
+    if (wants_help(argc, argv)) {
+        usage_command("status");
+        return 0;
+    }
+    const char *path = NULL;
+    int job_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--job"))
+            job_only = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return ts_fail(TS_EINPUT, "status: unknown option '%s' (see status --help)", argv[i]);
+        else if (path)
+            return ts_fail(TS_EINPUT, "status: unexpected argument '%s' (ticketsweep status FILE.h5)", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return ts_fail(TS_EINPUT, "status: usage: ticketsweep status FILE.h5 (see status --help)");
+    if (job_only)
+        return status_job(path);
     config_t *cfg = calloc(1, sizeof *cfg);
     net_t layout = {0};
     graph_t g = {0};
@@ -825,56 +1100,19 @@ static int cmd_status(int argc, char **argv)
         (rc = trial_result_create(&res, cfg, &layout)) ||
         (rc = store_open(&s, path, MPI_COMM_SELF, cfg, &layout, &g, 1)))
         goto out;
-    int T = grid_size(cfg), n[3] = {0};
-    int8_t *st = calloc((size_t)T, 1);
-    if (!st || (rc = store_read_status(&s, st)))
-        goto out_close;
-    printf("%-6s %-8s %-6s %-8s %-8s %-5s %-16s %9s %9s %9s  %s\n", "trial", "rate", "rounds",
-           "seed", "status", "rank", "host", "wall_s", "density", "es_acc", "error");
-    for (int t = 0; t < T; t++) {
-        static const char *names[] = {"pending", "done", "failed"};
-        trial_t tr = grid_trial(cfg, t);
-        int k = st[t] >= 0 && st[t] <= 2 ? st[t] : 0;
-        n[k]++;
-        printf("%-6d %-8g %-6d %-8lld %-8s", t, tr.rate, tr.rounds, (long long)tr.seed, names[k]);
-        if (k == STATUS_PENDING) {
-            printf("\n");
-            continue;
-        }
-        double wall;
-        int rank;
-        char host[64], err[160];
-        trial_result_clear(&res);
-        if ((rc = store_read_trial(&s, t, &res)) ||
-            (rc = store_read_ledger(&s, t, &wall, &rank, host, err)))
-            break;
-        printf(" %-5d %-16.16s %9.1f %9.4f %9.4f  %s\n", rank, host, wall,
-               res.density[ARM_TICKET][tr.rounds], res.es_test_acc[ARM_TICKET][tr.rounds], err);
-    }
-    int8_t *nst = calloc((size_t)g.N + 1, 1);
-    double *nwall = calloc((size_t)g.N + 1, sizeof *nwall);
-    if (!rc && nst && nwall && !(rc = store_read_nodes(&s, nst, nwall))) {
-        int m[3] = {0};
-        double secs = 0;
-        for (int x = 0; x < g.N; x++) {
-            m[nst[x] >= 0 && nst[x] <= 2 ? nst[x] : 0]++;
-            if (nst[x] == STATUS_DONE && nwall[x] == nwall[x])
-                secs += nwall[x];
-        }
-        printf("%s: %d trainings (%lld without sharing): %d done, %d failed, %d pending; %.1f s of training done\n",
-               path, g.N, (long long)g.unshared, m[1], m[2], m[0], secs);
-    } else if (!rc) {
-        rc = ts_fail(TS_ERUN, "out of memory");
-    }
-    /* the trials' counts last: scripts read them from the last line */
-    printf("%s: %d trials: %d done, %d failed, %d pending\n", path, T, n[1], n[2], n[0]);
-    free(nst);
-    free(nwall);
-    free(st);
-out_close:
-    {
-        int rc2 = store_close(&s);
-        rc = rc ? rc : rc2;
+    printf("%s: a sweep of %d trials (job hash %s%s)\n", path, grid_size(cfg), hash,
+           shared ? "" : ", --no-share");
+    status_print_job(cfg, shape);
+    rc = status_report(&s, path, cfg, &g, &res, outcome);
+    int rc2 = store_close(&s);
+    rc = rc ? rc : rc2;
+    if (!rc && *outcome) {
+        char cmd[PATH_MAX + 128];
+        resume_command(cmd, sizeof cmd, "JOB.ini", path, NULL);
+        printf("%s: to %s: %s\n    (JOB.ini: the job file the sweep was started with; "
+               "ticketsweep status %s --job > JOB.ini writes it)\n",
+               path, *outcome == EXIT_INTERRUPTED ? "finish the sweep" : "run the failed trials again", cmd,
+               path);
     }
 out:
     trial_result_free(&res);
@@ -882,6 +1120,22 @@ out:
     net_free(&layout);
     free(cfg);
     return rc;
+}
+
+static void unknown_command(const char *cmd)
+{
+    static const char *const commands[] = {"run", "merge", "status", "--help", "--version"};
+    ts_suggest_t sg;
+    if (!*cmd) {
+        fprintf(stderr, "ticketsweep: no command given (run, merge, status; see --help)\n");
+        return;
+    }
+    ts_suggest_init(&sg, cmd);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        ts_suggest_add(&sg, commands[i]);
+    const char *near = ts_suggest_best(&sg);
+    fprintf(stderr, "ticketsweep: unknown command '%s'%s%s%s (run, merge, status; see --help)\n", cmd,
+            near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 }
 
 int main(int argc, char **argv)
@@ -902,7 +1156,7 @@ int main(int argc, char **argv)
         int rc = 0;
         if (world_rank == 0) {
             rc = !strcmp(cmd, "merge") ? cmd_merge(argc - 1, argv + 1, &code)
-                                       : cmd_status(argc - 1, argv + 1);
+                                       : cmd_status(argc - 1, argv + 1, &code);
             if (rc)
                 fprintf(stderr, "ticketsweep: %s\n", ts_errmsg());
         }
@@ -916,12 +1170,8 @@ int main(int argc, char **argv)
         if (world_rank == 0)
             printf("ticketsweep %s (results format %d)\n", TS_VERSION, STORE_VERSION);
     } else {
-        if (world_rank == 0) {
-            if (*cmd)
-                fprintf(stderr, "ticketsweep: unknown command '%s' (run, merge, status; see --help)\n", cmd);
-            else
-                fprintf(stderr, "ticketsweep: no command given (run, merge, status; see --help)\n");
-        }
+        if (world_rank == 0)
+            unknown_command(cmd);
         code = EXIT_INPUT;
     }
     MPI_Finalize();

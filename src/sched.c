@@ -449,6 +449,10 @@ static void begin_stop(sched_t *s)
     clear_line(s);
     fprintf(stderr, "ticketsweep: signal %d: no new trainings; trainings in flight get %.0f s to finish\n",
             (int)stop_signal, s->opts->grace_seconds);
+    /* now, not at the end: mpirun kills the ranks soon after SIGINT or SIGTERM */
+    if (s->opts->resume_hint)
+        fprintf(stderr, "ticketsweep: to resume: %s\n", s->opts->resume_hint);
+    fflush(stderr);
 }
 
 static void send_ctrl(sched_t *s, int r, int32_t node)
@@ -972,7 +976,7 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
               sched_stats_t *stats)
 {
     sched_t s;
-    int rc, len;
+    int rc = 0, len;
     memset(&s, 0, sizeof s);
     s.comm = comm;
     s.cfg = cfg;

@@ -77,7 +77,8 @@ mpirun_ts 2 run job.ini -o a.h5 $SLOW --resume >/dev/null 2>err; rc=$?
 "$TS" merge a.h5 fast.h5 --force 2>err; rc=$?
 [ $rc = 2 ] && grep -q "a.h5: is being written by another ticketsweep run (host $HOST, PID $apid" err ||
     fail "merge into a claimed file: exit $rc: $(cat err)"
-"$TS" status a.h5 >status.out 2>err || fail "status during a run: $(cat err)"
+"$TS" status a.h5 >status.out 2>err; rc=$?
+[ $rc = 3 ] || fail "status during a run: exit $rc, want 3 (trials pending): $(cat err)"
 grep -q "^a.h5: 8 trials" status.out || fail "status output: $(tail -1 status.out)"
 
 cmp a.h5 a.copy || fail "refused runs changed the results file"

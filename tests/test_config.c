@@ -62,6 +62,34 @@ int main(int argc, char **argv)
     expect_error("[train]\nbatch = 10\nbatch = 20\n", "job.ini:3: train.batch is set twice");
     expect_error("[trian]\nbatch = 10\n", "job.ini:2: unknown section [trian]");
     expect_error("[train]\nbatchsize = 10\n", "job.ini:2: unknown key 'batchsize'");
+    /* misspelt names and values: the closest valid one is suggested */
+    expect_error("[train]\niteration = 10\n", "job.ini:2: unknown key 'iteration' in [train]; did you mean 'iterations'?");
+    expect_error("[pruning]\nscope = global\n", "unknown section [pruning]; did you mean [prune]?");
+    expect_error("[prune]\nrates = 0.5\n", "unknown key 'rates' in [prune]; did you mean 'rates' in [sweep]?");
+    expect_error("lr = 0.5\n", "'lr' comes before any [section]; it belongs in [train]");
+    expect_error("[prune]\ncontrols = reinitialise\n",
+                 "entry 'reinitialise' is not one of none, reinit, random; did you mean 'reinit'?");
+    expect_error("[train]\noptimizer = adamw\n", "is not one of adam, sgd; did you mean 'adam'?");
+    expect_error("[model]\narch = lenet\n", "is not one of custom, lenet300, conv2, conv4, conv6; did you mean 'lenet300'?");
+    config_t c;
+    CHECK(parse(&c, "[model]\narch = conv5\n") == TS_EINPUT && !strstr(ts_errmsg(), "did you mean"),
+          "a tie (conv2, conv4, conv6) suggests nothing: %s", ts_errmsg());
+    CHECK(parse(&c, "[train]\nbogus = 1\n") == TS_EINPUT && !strstr(ts_errmsg(), "did you mean"),
+          "nothing close, nothing suggested: %s", ts_errmsg());
+    CHECK(parse(&c, "[train]\nbar = 1\n") == TS_EINPUT && !strstr(ts_errmsg(), "did you mean"),
+          "'bar' is not 'lr': %s", ts_errmsg());
+    config_defaults(&c);
+    CHECK(config_set(&c, "train.iteration=5") == TS_EINPUT &&
+          strstr(ts_errmsg(), "unknown key train.iteration; did you mean train.iterations?"), "--set: %s", ts_errmsg());
+    CHECK(config_set(&c, "trian.lr=5") == TS_EINPUT && strstr(ts_errmsg(), "did you mean train.lr?"),
+          "--set, section: %s", ts_errmsg());
+    CHECK(config_set(&c, "prune.rates=0.5") == TS_EINPUT && strstr(ts_errmsg(), "did you mean sweep.rates?"),
+          "--set, other section: %s", ts_errmsg());
+    CHECK(config_set(&c, "foo.bar=5") == TS_EINPUT && !strstr(ts_errmsg(), "did you mean"),
+          "--set, nothing close: %s", ts_errmsg());
+    CHECK(ts_edit_distance("iteration", "iterations") == 1 && ts_edit_distance("trian", "train") == 1 &&
+          ts_edit_distance("ADAM", "adam") == 0 && ts_edit_distance("", "abc") == 3 &&
+          ts_edit_distance("kitten", "sitting") == 3, "edit distances");
     expect_error("[sweep]\nrounds = 0\n", "sweep.rounds");
     expect_error("[sweep]\nrounds = 255\n", "sweep.rounds");
     expect_error("[sweep]\nseeds = 1, 1\n", "lists 1 twice");

@@ -15,7 +15,8 @@ import h5py, sys
 e = h5py.File(sys.argv[1], "r")["trials/error"][:]
 assert all(b"diverged" in x for x in e), e
 PY
-"$TS" status "$W/f.h5" >"$W/st" || fail "status of a failed sweep"
+"$TS" status "$W/f.h5" >"$W/st"; rc=$?
+[ $rc = 4 ] || fail "status of a failed sweep: exit $rc, want 4"
 grep -q "8 failed" "$W/st" && grep -q "diverged" "$W/st" || { cat "$W/st"; fail "status shows failures"; }
 # resume reruns failed trials (here they fail again, deterministically)
 "$TS" run "$W/job.ini" -o "$W/f.h5" --set train.optimizer=sgd --set train.lr=1e30 --resume 2>"$W/log"
@@ -28,7 +29,8 @@ grep -q "8 to run" "$W/log" || fail "resume should rerun failed trials"
 pid=$!
 trial_written() {
     [ -e "$W/live.h5" ] || return 1
-    "$TS" status "$W/live.h5" >"$W/st2" 2>&1 || { cat "$W/st2"; kill $pid; fail "status on a file being written"; }
+    "$TS" status "$W/live.h5" >"$W/st2" 2>&1
+    [ $? = 3 ] || { cat "$W/st2"; kill $pid; fail "status on a file being written: exit $?, want 3"; }
     grep -q "trials: [1-9][0-9]* done" "$W/st2"
 }
 wait_until 120 trial_written || { cat "$W/st2"; kill $pid; fail "no trial written in 120 s"; }

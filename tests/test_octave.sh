@@ -88,6 +88,8 @@ function v = h5readatt(file, obj, name)
   fid = fopen(tmp);
   if any(strcmp(name, {'format_version', 'input_dim'}))
     v = fread(fid, 1, 'int32=>int32');
+  elseif strcmp(name, 'input_shape')
+    v = fread(fid, Inf, 'int32=>int32');             % MATLAB gives a 1-D attribute as a column
   else
     v = [fread(fid, Inf, 'uint8=>char').' char(0)];   % MATLAB may keep the NUL
   end
@@ -172,6 +174,7 @@ function dump_ts(file, out)
   end
   put('attr format_version', num(r.format_version));
   put('attr input_dim', num(r.input_dim));
+  put('attr input_shape', sprintf('%d %d %d %d', size(r.input_shape), r.input_shape(2), prod(r.input_shape)));
   fclose(fid);
   % the config goes to its own file: it spans lines
   fid = fopen([out '.config'], 'w');
@@ -339,6 +342,9 @@ def compare(name, only_done):
         check(d["attr " + k] == a[k].decode(), "%s: attribute %s: %r vs %r" % (name, k, d["attr " + k], a[k]))
     check(int(float(d["attr format_version"])) == a["format_version"], "%s: format_version" % name)
     check(int(float(d["attr input_dim"])) == a["input_dim"], "%s: input_dim" % name)
+    shape = list(a["input_shape"])
+    check(d["attr input_shape"] == "3 1 %d %d" % (shape[1], np.prod(shape)) and np.prod(shape) == a["input_dim"],
+          "%s: input_shape %s, the file has %s" % (name, d["attr input_shape"], shape))
     with open("%s/%s.txt.config" % (w, name)) as c:
         check(c.read() == a["config"].decode(), "%s: config text differs" % name)
     return f, status

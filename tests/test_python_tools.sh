@@ -10,6 +10,9 @@
 # that name the bars, bands and seeds (none of them with one seed), rings on
 # exactly the groups whose early stop is the last evaluation, learning curves
 # whose y range holds every line and band from iteration 0.
+# Trials by name (print(r.trials), r.trial, r.find) and the per-round table
+# (table() with pandas, skipped with a message when python3-pandas is missing;
+# to_csv() without).
 . "$(dirname "$0")/lib.sh"
 
 "$PY" -c 'import h5py, numpy, matplotlib' 2>/dev/null ||
@@ -156,6 +159,128 @@ for e in errors[:30]:
     print("FAIL:", e)
 print(f"reader: {len(errors)} errors")
 sys.exit(1 if errors else 0)
+PYEOF
+
+# --- trials by name: print(r.trials), r.trial(t), r.find(...); table() and to_csv() ---
+sed -e 's/^rates = .*/per_round = 0.3, 0.6/' -e 's/^seeds = .*/seeds = 5/' "$W/job.ini" >"$W/pr.ini"
+"$TS" run "$W/pr.ini" -o "$W/pr.h5" >"$W/pr.log" 2>&1 || { cat "$W/pr.log"; fail "per_round run"; }
+"$PY" "$TOOLS/ticketsweep.py" "$W/r.h5" --csv "$W/script.csv" >/dev/null || fail "ticketsweep.py --csv"
+if "$PY" -c 'import pandas' 2>/dev/null; then
+    have_pandas=1
+else
+    have_pandas=0
+    echo "python tools: table() checks skipped: python3-pandas is not installed (to_csv is checked without it)"
+fi
+"$PY" - "$TOOLS" "$W" "$have_pandas" <<'PYEOF' || fail "trial, find, table, to_csv checks"
+import csv, sys, h5py, numpy as np
+sys.path.insert(0, sys.argv[1]); w = sys.argv[2]; have_pandas = sys.argv[3] == "1"
+import ticketsweep as ts
+errors = []
+def check(ok, msg):
+    if not ok:
+        errors.append(msg)
+def raises(exc, fn, words=()):
+    try:
+        fn()
+    except exc as e:
+        return all(x in str(e) for x in words)
+    except Exception as e:
+        errors.append(f"{fn}: {type(e).__name__} {e}, not {exc.__name__}")
+        return True
+    return False
+
+for name in ("r", "partial", "pr"):
+    path = f"{w}/{name}.h5"
+    f = h5py.File(path, "r")
+    r = ts.load(path)
+    T = len(r.trials)
+    st, rate, rounds, seed = (f["trials/" + k][:] for k in ("status", "rate", "rounds", "seed"))
+    if "grid/per_round" in f:
+        q = f["grid/per_round"][:][np.arange(T) // (len(f["grid/rounds"]) * len(f["grid/seeds"]))]
+        check(np.allclose(rate, 1 - (1 - q) ** rounds, rtol=1e-12), f"{name}: per_round rates")
+    else:
+        q = 1 - (1 - rate) ** (1 / rounds)
+    check(np.allclose(r.trials["per_round"], q, rtol=1e-12, atol=0), f"{name}: trials.per_round {r.trials['per_round']}")
+    # print(r.trials): a header and one readable line per trial
+    lines = str(r.trials).splitlines()
+    check(lines[0].split() == ["index", "rate", "per_round", "rounds", "seed", "status", "error"],
+          f"{name}: table header {lines[0]!r}")
+    check(len(lines) == T + 1 and repr(r.trials) == str(r.trials), f"{name}: {len(lines)} table lines")
+    for t in range(T):
+        cols = lines[t + 1].split(None, 6)
+        want = [str(t), f"{rate[t]:.6g}", f"{q[t]:.6g}", str(rounds[t]), str(seed[t]), ts.STATUS_NAMES[st[t]]]
+        check(cols[:6] == want, f"{name}: table line {t}: {cols} != {want}")
+        # r.trial(t): named fields
+        x = r.trial(t)
+        check(x == (t, rate[t], q[t], rounds[t], seed[t], ts.STATUS_NAMES[st[t]], f["trials/error"][t].decode())
+              and x.index == t and x.seed == seed[t] and x.status == ts.STATUS_NAMES[st[t]] and
+              isinstance(x.rate, float) and isinstance(x.rounds, int), f"{name}: trial({t}) = {x}")
+        # find: by rate (or per_round), rounds and seed, tolerating rounding
+        check(r.find(rate=rate[t], rounds=rounds[t], seed=seed[t]) == t, f"{name}: find trial {t}")
+        check(r.find(rate=rate[t] * (1 + 1e-12), rounds=int(rounds[t]), seed=int(seed[t])) == t,
+              f"{name}: find with a rounded rate")
+        check(r.find(per_round=round(float(q[t]), 9), rounds=rounds[t], seed=seed[t]) == t,
+              f"{name}: find by per_round")
+    check(raises(IndexError, lambda: r.trial(T)), f"{name}: trial(T) accepted")
+    check(raises(LookupError, lambda: r.find(rate=0.123, rounds=1), (path, "no trial with rate=0.123, rounds=1")),
+          f"{name}: find of a missing trial")
+    check(raises(LookupError, lambda: r.find(seed=99), ("seeds",)), f"{name}: find of a missing seed")
+    check(raises(ValueError, lambda: r.find(rounds=1), ("trials match rounds=1", "give rate and seed")),
+          f"{name}: an ambiguous find")
+    check(raises(TypeError, lambda: r.find()), f"{name}: find() with nothing")
+    # to_csv, checked against h5py: one row per done trial x arm x round
+    want = []
+    for t in np.flatnonzero(st == 1):
+        for arm in r.arms:
+            g = f if arm == "ticket" else f["controls/" + arm]
+            for k in range(rounds[t] + 1):
+                want.append([t, rate[t], rounds[t], seed[t], arm, k] +
+                            [g["summary/" + c][t, k] for c in ts.SUMMARY_FIELDS])
+    r.to_csv(f"{w}/{name}.csv")
+    with open(f"{w}/{name}.csv") as fh:
+        got = list(csv.reader(fh))
+    check(tuple(got[0]) == ts.TABLE_COLUMNS, f"{name}: csv header {got[0]}")
+    check(len(got) == len(want) + 1, f"{name}: csv has {len(got) - 1} rows, want {len(want)}")
+    types = (int, float, int, int, str, int, float, int, np.float32, np.float32)
+    for row, exp in zip(got[1:], want):
+        vals = [ty(v) for ty, v in zip(types, row)]
+        check(vals == [ty(e) for ty, e in zip(types, exp)], f"{name}: csv row {row} != {exp}")
+    if name == "r":
+        check(open(f"{w}/script.csv").read() == open(f"{w}/r.csv").read(), "ticketsweep.py --csv differs")
+    if have_pandas:
+        df = r.table()
+        check(tuple(df.columns) == ts.TABLE_COLUMNS, f"{name}: table columns {list(df.columns)}")
+        check(len(df) == len(want), f"{name}: table has {len(df)} rows, want {len(want)}")
+        check(str(df["early_stop_test_acc"].dtype) == "float32" and str(df["round"].dtype) == "int32" and
+              str(df["density"].dtype) == "float64", f"{name}: table dtypes {dict(df.dtypes)}")
+        for row, exp in zip(df.itertuples(index=False), want):
+            check(list(row) == exp, f"{name}: table row {list(row)} != {exp}")
+        import pandas as pd
+        back = pd.read_csv(f"{w}/{name}.csv", float_precision="round_trip")
+        check(back.shape == df.shape and all(np.array_equal(back[c].to_numpy().astype(df[c].dtype), df[c].to_numpy())
+                                             for c in df.columns), f"{name}: to_csv does not read back as table()")
+    r.close()
+    f.close()
+for e in errors[:30]:
+    print("FAIL:", e)
+print(f"trials/find/table: {len(errors)} errors")
+sys.exit(1 if errors else 0)
+PYEOF
+
+# the module works without pandas: only table() needs it, and says so
+"$PY" - "$TOOLS" "$W" <<'PYEOF' || fail "ticketsweep.py without pandas"
+import sys
+sys.modules["pandas"] = None  # import pandas now raises ImportError
+sys.path.insert(0, sys.argv[1])
+import ticketsweep as ts
+with ts.load(sys.argv[2] + "/r.h5") as r:
+    r.to_csv(sys.argv[2] + "/nopandas.csv")
+    assert open(sys.argv[2] + "/nopandas.csv").read() == open(sys.argv[2] + "/r.csv").read()
+    try:
+        r.table()
+        sys.exit("table() worked without pandas")
+    except ImportError as e:
+        assert "python3-pandas" in str(e), e
 PYEOF
 
 # --- the report ---------------------------------------------------------------

@@ -143,12 +143,22 @@ def check_reader(env):
     import numpy as np
     f, out, ns, errs = env["f"], env["out"], env["ns"], []
     T = len(f["trials/status"])
-    if not all(re.search(rf"\(\s*{i}, ", out) for i in range(T)):
+    # print(r.trials) is a table: a line per trial, "index rate per_round rounds seed status"
+    listed = {int(m_[1]) for m_ in re.finditer(r"^\s*(\d+)\s+[0-9.]+\s+[0-9.]+\s+\d+\s+\d+\s+\w+", out, re.M)}
+    if listed != set(range(T)):
         errs.append("print(r.trials) does not list every trial")
-    t = three_round_trial(f)
-    if ns.get("t") != t or type(ns.get("t")) is not int:
-        errs.append(f"t = {ns.get('t')!r}, not the first done trial with 3 rounds ({t})")
+    # t = r.find(rate=0.8, rounds=3, seed=1): that cell's index, done, with 3 rounds
+    rate, rounds, seed = f["trials/rate"][:], f["trials/rounds"][:], f["trials/seed"][:]
+    hit = np.flatnonzero(np.isclose(rate, 0.8) & (rounds == 3) & (seed == 1))
+    t = int(hit[0]) if len(hit) == 1 else None
+    if t is None or ns.get("t") != t or type(ns.get("t")) is not int or f["trials/status"][t] != 1:
+        errs.append(f"t = {ns.get('t')!r}, not the done trial (rate 0.8, rounds 3, seed 1) = {t}")
         return errs
+    if f"Trial(index={t}, rate=0.8" not in out:
+        errs.append("print(r.trial(t)) does not show the trial")
+    df = ns.get("df")
+    if df is not None and len(df) != sum(int(n) + 1 for n in rounds) * 2:  # ticket + random arms
+        errs.append(f"r.table() has {len(df)} rows, not one per done trial x arm x round")
     m = ns["m"]
     for l in f["masks"]:
         if not np.array_equal(m[l], f["masks"][l][t] > 2):

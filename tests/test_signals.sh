@@ -3,6 +3,8 @@
 # every rank) lets trials in flight finish within --grace, closes the file and
 # exits 3; SIGTERM with --grace 0 abandons the trials in flight, leaving them
 # pending; either way --resume completes the sweep to an uninterrupted run's data.
+# The command that resumes the run is printed as soon as the signal arrives
+# (under mpirun, SIGINT and SIGTERM kill the ranks a few seconds later).
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
@@ -19,12 +21,30 @@ wait $pid; rc=$?
 [ $rc = 3 ] || { cat "$W/log"; fail "SIGUSR1: exit $rc, want 3"; }
 grep -q "signal 10: no new trainings" "$W/log" || fail "SIGUSR1: no stop message"
 grep -q "abandoned" "$W/log" && fail "SIGUSR1 with a long grace abandoned a trial"
-grep -q -- "--resume" "$W/log" || fail "no resume hint printed"
+# the resume command comes at once, before the trainings in flight end, with the run's --set options
+hint="ticketsweep: to resume: mpirun ... ticketsweep run $W/job.ini -o $W/u.h5 --set train.iterations=16000 --set model.hidden=64,32 --resume"
+grep -qxF "$hint" "$W/log" || { cat "$W/log"; fail "no resume command at the signal"; }
+awk -v h="$hint" '$0 == h { seen = 1 } /^ticketsweep: trials [0-9]* done/ { exit !seen }' "$W/log" ||
+    fail "the resume command came after the end of the run"
+grep -q "^ticketsweep: interrupted; to finish: mpirun ... ticketsweep run $W/job.ini -o $W/u.h5 --set" "$W/log" ||
+    fail "no resume command at the end"
 st=$(node_statuses "$W/u.h5")
 case $st in *0*) ;; *) fail "SIGUSR1 at 2 s should leave trainings pending: $st" ;; esac
 case $st in *1*) ;; *) fail "SIGUSR1: in-flight trainings should have finished: $st" ;; esac
-mpirun_ts 2 run "$W/job.ini" -o "$W/u.h5" $SLOW --resume 2>"$W/log" || { cat "$W/log"; fail "resume after SIGUSR1"; }
+# resume with the command as printed
+args=$(sed -n 's/^ticketsweep: to resume: mpirun \.\.\. ticketsweep //p' "$W/log")
+eval "mpirun_ts 2 $args" 2>"$W/log" || { cat "$W/log"; fail "resume after SIGUSR1 with the printed command"; }
 same_data "$W/ref.h5" "$W/u.h5" || fail "data after SIGUSR1 + resume differ"
+
+# SIGINT to mpirun: mpirun signals the ranks and may kill them within seconds, so
+# the resume command must be out by then (the file is not resumed here)
+mpirun --oversubscribe --bind-to none -np 2 "$TS" run "$W/job.ini" -o "$W/i.h5" $SLOW --shard 0/2 2>"$W/log" &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid
+grep -qxF "ticketsweep: to resume: mpirun ... ticketsweep run $W/job.ini -o $W/i.h5 --set train.iterations=16000 --set model.hidden=64,32 --shard 0/2 --resume" "$W/log" ||
+    { cat "$W/log"; fail "SIGINT to mpirun: no resume command (with --shard)"; }
 
 # SIGTERM to a single process, no grace: the trial in flight is abandoned
 "$TS" run "$W/job.ini" -o "$W/t.h5" $SLOW --grace 0 2>"$W/log" &

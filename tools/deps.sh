@@ -43,7 +43,7 @@ command -v dpkg-query >/dev/null 2>&1 || not_debian
 
 PKGS="make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools \
 libopenblas-dev zlib1g-dev libinih-dev dataset-fashion-mnist \
-python3-h5py python3-numpy python3-matplotlib octave clang libclang-rt-dev ${DEPS_EXTRA:-}"
+python3-h5py python3-numpy python3-matplotlib python3-pandas octave clang libclang-rt-dev ${DEPS_EXTRA:-}"
 
 missing=""
 for p in $PKGS; do

@@ -19,7 +19,8 @@ function r = load_ticketsweep(file, varargin)
 %
 %   FIELDS
 %     file, format, format_version, config (the resolved job file, INI text), config_hash,
-%     software_version, created, input_dim      root attributes
+%     software_version, created, input_dim, input_shape   root attributes; input_shape is
+%              [channels; rows; cols] of an example (double, a column), input_dim their product
 %     n_trials (T), max_rounds (R), iteration [E x 1] (int32: iteration of each point)
 %     arms     {'ticket'; 'reinit'; 'random'}: the arms present (controls only if run)
 %     layers   {'conv1'; ...; 'fc1'; 'fc2'; ...}: the layers with weights in the model's
@@ -141,6 +142,8 @@ function attrs = read_attrs_h5dump(file)
     end
     if any(strcmp(name, {'format_version', 'input_dim'}))
       v = fread(fid, 1, 'int32');
+    elseif strcmp(name, 'input_shape')
+      v = fread(fid, Inf, 'int32');          % a column: channels, rows, cols
     else
       v = fread(fid, Inf, 'uint8=>char').';
       v(v == char(0)) = [];                  % the text exactly, but no terminator
@@ -182,7 +185,7 @@ function [raw, attrs] = read_with_h5read(file)
         v = v(:).';
         v(v == char(0)) = [];
       else
-        v = double(v);
+        v = double(v(:));                    % input_shape: a column, as from h5dump
       end
       attrs.(names{i}) = v;
     end
@@ -209,7 +212,8 @@ end
 
 function a = empty_attrs()
   a = struct('format', [], 'format_version', [], 'config', [], 'config_hash', [], ...
-             'software_version', [], 'created', [], 'input_dim', [], 'unreadable', false);
+             'software_version', [], 'created', [], 'input_dim', [], 'input_shape', [], ...
+             'unreadable', false);
 end
 
 function s = strip_nul(s)

@@ -7,23 +7,32 @@ undefined in the file):
 
     import ticketsweep
     with ticketsweep.load("sweep.h5") as r:
-        r.trials                  # one row per trial: index, rate, rounds, seed, status, error
+        print(r.trials)           # one row per trial: index, rate, per_round, rounds, seed, status, error
+        t = r.find(rate=0.8, rounds=2, seed=1)   # the index of that trial
+        r.trial(t)                # Trial(index=..., rate=0.8, ..., status='done', error='')
         r.mask(t, 2)              # {layer: bool [out, in]}: weights of trial t active in round 2
         r.mask(t, 2, "random")    # the same for the random-mask control
         r.theta0(seed)            # {layer: (weight [out, in], bias [out])}
         r.curves("ticket", "test_acc")   # float [T, R+1, E], NaN where there is no run
         r.iterations              # int [E]: the iteration of each evaluation point
         r.summary("reinit")       # one row per (done trial, round): density, early stop, ...
+        r.table()                 # pandas DataFrame: one row per done trial x arm x round
+        r.to_csv("sweep.csv")     # the same rows as CSV (no pandas needed)
 
 Arms are "ticket", "reinit" and "random" (r.arms lists those in the file);
 metrics are train_loss, val_loss, val_acc, test_loss, test_acc; accuracies are
 fractions in [0, 1]. The reinit control trains the ticket's masks, so
 mask(t, r, "reinit") is the ticket's mask.
 
-Run as a script, it prints the trial table: ticketsweep.py RESULTS.h5
+Only table() needs pandas (Debian's python3-pandas); it is imported there, so
+the rest works without it.
+
+Run as a script, it prints the trial table: ticketsweep.py RESULTS.h5 [--csv OUT.csv]
 """
 import argparse
+import collections
 import configparser
+import csv
 import sys
 
 import h5py
@@ -36,6 +45,40 @@ METRICS = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
 SUMMARY_FIELDS = ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc")
 PENDING, DONE, FAILED = 0, 1, 2
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
+
+
+TABLE_COLUMNS = ("trial", "rate", "rounds", "seed", "arm", "round") + SUMMARY_FIELDS
+
+Trial = collections.namedtuple("Trial", "index rate per_round rounds seed status error")
+Trial.__doc__ = """One trial (cell) of the grid: index t, its pruning rate (the fraction of
+each layer's weights gone after the last round), per_round (the fraction pruned each
+round), rounds, seed, status ("pending", "done" or "failed") and error ("" unless failed)."""
+
+
+class TrialTable(np.ndarray):
+    """The trial table: a numpy structured array, one row per trial, fields index,
+    rate, per_round, rounds, seed, status (0 pending, 1 done, 2 failed) and error,
+    that prints as a table. A field (trials["rate"]) is a plain numpy array."""
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(out, np.ndarray) and out.dtype.names is None:
+            return out.view(np.ndarray)
+        return out
+
+    def __str__(self):
+        if self.dtype.names is None or self.ndim != 1:
+            return str(self.view(np.ndarray))
+        head = ("index", "rate", "per_round", "rounds", "seed", "status", "error")
+        rows = [(str(int(r["index"])), f"{r['rate']:.6g}", f"{r['per_round']:.6g}", str(int(r["rounds"])),
+                 str(int(r["seed"])), STATUS_NAMES.get(int(r["status"]), "?"), str(r["error"]))
+                for r in self]
+        width = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(head)]
+        fmt = lambda row: "  ".join((c.ljust if i >= 5 else c.rjust)(width[i])  # noqa: E731
+                                    for i, c in enumerate(row)).rstrip()
+        return "\n".join([fmt(head)] + [fmt(row) for row in rows])
+
+    __repr__ = __str__
 
 
 def _layer_order(name):
@@ -63,8 +106,11 @@ class Results:
     n_weights (prunable weights), config (configparser of the resolved job),
     config_text, attrs (root attributes as Python values), done (bool [T]).
 
-    trials fields: index, rate, rounds, seed, status (0 pending, 1 done,
-    2 failed), error (str, "" unless failed).
+    trials fields: index, rate, per_round (the fraction pruned each round: the
+    grid's per_round in a per_round job, 1 - (1 - rate)^(1/rounds) in a crossed
+    one), rounds, seed, status (0 pending, 1 done, 2 failed), error (str, ""
+    unless failed). print(r.trials) prints it as a table; r.trial(t) gives one
+    row as a Trial with named fields; r.find(...) the index of a trial.
     """
 
     def __init__(self, path):
@@ -108,12 +154,17 @@ class Results:
         self.seeds = f["grid/seeds"][:]
         tr = f["trials"]
         T = tr["status"].shape[0]
-        self.trials = np.zeros(T, dtype=[("index", "i8"), ("rate", "f8"), ("rounds", "i4"),
-                                         ("seed", "i8"), ("status", "i1"), ("error", "O")])
-        self.trials["index"] = np.arange(T)
+        trials = np.zeros(T, dtype=[("index", "i8"), ("rate", "f8"), ("per_round", "f8"), ("rounds", "i4"),
+                                    ("seed", "i8"), ("status", "i1"), ("error", "O")])
+        trials["index"] = np.arange(T)
         for k in ("rate", "rounds", "seed", "status"):
-            self.trials[k] = tr[k][:]
-        self.trials["error"] = [_str(e) for e in tr["error"][:]]
+            trials[k] = tr[k][:]
+        trials["error"] = [_str(e) for e in tr["error"][:]]
+        if self.per_round is not None:  # trials are rate-major: axis index t // (rounds x seeds)
+            trials["per_round"] = self.per_round[trials["index"] // (len(self.rounds_grid) * len(self.seeds))]
+        else:
+            trials["per_round"] = 1 - (1 - trials["rate"]) ** (1.0 / trials["rounds"])
+        self.trials = trials.view(TrialTable)
         self.done = self.trials["status"] == DONE
         self.iterations = f["curves/iteration"][:]
         self.layers = sorted(f["masks"].keys(), key=_layer_order)
@@ -141,7 +192,49 @@ class Results:
         return {l: (self.file[f"{group}/{l}/weight"][s], self.file[f"{group}/{l}/bias"][s])
                 for l in self.layers}
 
+    def _grid_text(self):
+        axis = (f"per_round {', '.join(f'{q:g}' for q in self.per_round)}" if self.per_round is not None
+                else f"rates {', '.join(f'{p:g}' for p in self.rates)}")
+        return (f"{axis}; rounds {', '.join(map(str, self.rounds_grid))}; "
+                f"seeds {', '.join(map(str, self.seeds))}")
+
     # -- the API ------------------------------------------------------------
+    def trial(self, t):
+        """Trial t as a Trial (named fields: index, rate, per_round, rounds, seed,
+        status "pending"/"done"/"failed", error)."""
+        if not 0 <= int(t) < len(self.trials):
+            raise IndexError(f"trial {t} is out of range [0, {len(self.trials)})")
+        row = self.trials[int(t)]
+        return Trial(int(row["index"]), float(row["rate"]), float(row["per_round"]), int(row["rounds"]),
+                     int(row["seed"]), STATUS_NAMES.get(int(row["status"]), "?"), str(row["error"]))
+
+    def find(self, rate=None, rounds=None, seed=None, per_round=None):
+        """The index of the one trial with these values (those given; rates are
+        compared with np.isclose, so 0.8 finds a rate stored as 0.7999999999).
+        Raises LookupError when no trial matches, ValueError when several do."""
+        sel = np.ones(len(self.trials), dtype=bool)
+        asked = []
+        for name, value in (("rate", rate), ("per_round", per_round)):
+            if value is not None:
+                sel &= np.isclose(self.trials[name], float(value))
+                asked.append(f"{name}={float(value):g}")
+        for name, value in (("rounds", rounds), ("seed", seed)):
+            if value is not None:
+                sel &= self.trials[name] == int(value)
+                asked.append(f"{name}={int(value)}")
+        if not asked:
+            raise TypeError("find() needs at least one of rate, rounds, seed, per_round")
+        hits = np.flatnonzero(sel)
+        if not len(hits):
+            raise LookupError(f"{self.path}: no trial with {', '.join(asked)} (the grid: {self._grid_text()})")
+        if len(hits) > 1:
+            shown = ", ".join(map(str, hits[:10])) + (", ..." if len(hits) > 10 else "")
+            missing = [n for n, v in (("rate", rate if per_round is None else per_round), ("rounds", rounds),
+                                      ("seed", seed)) if v is None]
+            raise ValueError(f"{self.path}: {len(hits)} trials match {', '.join(asked)}: {shown} "
+                             f"(give {' and '.join(missing)} too)")
+        return int(hits[0])
+
     def mask(self, t, round, arm="ticket"):
         """{layer: bool [out, in]}: weights of trial t active in `round`
         (0 = dense, up to the trial's rounds). arm "random" gives the random
@@ -231,6 +324,57 @@ class Results:
             out[k] = data[k][t, r]
         return out
 
+    def _table_rows(self):
+        """The rows of table() as a numpy structured array (arm as str)."""
+        parts = []
+        for a_i, arm in enumerate(self.arms):
+            s = self.summary(arm)
+            part = np.zeros(len(s), dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4"), ("seed", "i8"),
+                                           ("arm", "O"), ("round", "i4"), ("density", "f8"),
+                                           ("early_stop_iter", "i4"), ("early_stop_test_acc", "f4"),
+                                           ("final_test_acc", "f4"), ("_arm_i", "i4")])
+            for k in s.dtype.names:
+                part[k] = s[k]
+            part["arm"] = arm
+            part["_arm_i"] = a_i
+            parts.append(part)
+        rows = np.concatenate(parts)
+        rows = rows[np.lexsort((rows["round"], rows["_arm_i"], rows["trial"]))]
+        return rows[list(TABLE_COLUMNS)]
+
+    def table(self):
+        """A pandas DataFrame with one row per done trial x arm x round (rounds 0
+        to the trial's rounds; arms in the order ticket, reinit, random, those in
+        the file), ordered by trial, arm, round; columns trial, rate, rounds,
+        seed, arm, round, density, early_stop_iter, early_stop_test_acc,
+        final_test_acc. Needs pandas (Debian: python3-pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("ticketsweep.table() needs pandas (Debian: apt-get install python3-pandas); "
+                              "to_csv() and summary() do not") from None
+        rows = self._table_rows()
+        return pd.DataFrame({k: rows[k] for k in TABLE_COLUMNS})
+
+    def to_csv(self, path):
+        """Write the rows of table() to path as CSV, with a header line; floats
+        in their shortest exact form, NaN as an empty field. No pandas needed;
+        pandas.read_csv(path, float_precision="round_trip") reads the same
+        values back (its default parser may be off in the last bit)."""
+        rows = self._table_rows()
+
+        def cell(v):
+            if isinstance(v, np.float32):  # its shortest text that reads back as the same float32
+                return "" if np.isnan(v) else str(v)
+            if isinstance(v, (float, np.floating)):
+                return "" if np.isnan(v) else repr(float(v))
+            return str(v)
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(TABLE_COLUMNS)
+            for row in rows:
+                w.writerow([cell(row[k]) for k in TABLE_COLUMNS])
+
     def close(self):
         self.file.close()
 
@@ -242,13 +386,14 @@ class Results:
 
 
 def load(path):
-    """Open a results file; raises FormatError when it is not format 1."""
+    """Open a results file; raises FormatError when it is not format 2."""
     return Results(path)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Print the trial table of a ticketsweep results file.")
     ap.add_argument("results", help="results file (HDF5) written by ticketsweep run")
+    ap.add_argument("--csv", metavar="OUT.csv", help="also write the per-round table (to_csv) there")
     a = ap.parse_args(argv)
     try:
         r = load(a.results)
@@ -266,6 +411,8 @@ def main(argv=None):
             extra = (f"{dens[t, n]:.4f} / {acc[t, n]:.4f}" if r.done[t] else row["error"])
             print(f"{t:>5} {row['rate']:>8g} {n:>6} {row['seed']:>6}  "
                   f"{STATUS_NAMES.get(int(row['status']), '?'):<8} {extra}")
+        if a.csv:
+            r.to_csv(a.csv)
 
 
 if __name__ == "__main__":
