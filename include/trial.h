@@ -105,6 +105,7 @@ typedef struct {
     float *child_mask;  /* [n_params] pruning scratch */
     int64_t theta0_seed; /* seed theta0 holds, or -1 */
     float *xb;          /* [batch][dim] gathered minibatch */
+    float *xe;          /* [net.max_batch][dim] inputs of an evaluation batch */
     uint8_t *yb;        /* [batch] */
     int32_t *perm;      /* [n_train] this epoch's order */
     trial_poll_fn poll;

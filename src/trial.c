@@ -57,10 +57,11 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
     c->child_mask = ts_calloc(n, sizeof(float));
     c->theta0_seed = -1;
     c->xb = ts_calloc((size_t)cfg->batch * dim, sizeof(float));
+    c->xe = ts_calloc((size_t)c->net.max_batch * dim, sizeof(float));
     c->yb = ts_calloc((size_t)cfg->batch, 1);
     c->perm = ts_calloc((size_t)data->train.n, sizeof(int32_t));
     if (!c->eval_iters || !c->theta0 || !c->start || !c->ticket_mask || !c->random_mask || !c->child_mask ||
-        !c->xb || !c->yb || !c->perm)
+        !c->xb || !c->xe || !c->yb || !c->perm)
         goto fail;
     for (int e = 0; e < c->E; e++)
         c->eval_iters[e] = trial_eval_iter(cfg, e);
@@ -81,6 +82,7 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->random_mask);
     free(c->child_mask);
     free(c->xb);
+    free(c->xe);
     free(c->yb);
     free(c->perm);
     memset(c, 0, sizeof *c);
@@ -184,7 +186,8 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
     for (int64_t i = 0; i < ds->n; i += chunk) {
         int b = (int)(ds->n - i < chunk ? ds->n - i : chunk);
         int64_t ok;
-        net_forward(&c->net, ds->x + (size_t)i * ds->dim, b, NULL);
+        data_inputs(c->data, ds, NULL, i, b, c->xe);
+        net_forward(&c->net, c->xe, b, NULL);
         sum += net_loss(&c->net, ds->y + i, b, &ok, 0);
         correct += ok;
         /* an evaluation can take seconds: let the caller serve or stop meanwhile */
@@ -200,24 +203,22 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
 }
 
 /*
- * Copy the rows of this epoch's order [pos, pos + b) into the batch buffers,
- * then touch the first line of each row of the next batch (as far as this
- * epoch goes). The training split is far larger than the caches and its rows
- * are drawn at random, so each row starts with a page walk and a trip to
- * main memory; the hint gets those under way while this step computes, and
- * the hardware prefetcher streams the rest of a row once the copy starts.
+ * Make the batch of the rows of this epoch's order [pos, pos + b): their
+ * inputs (data_inputs turns the pixel bytes into floats) and labels; then
+ * touch the first line of each row of the next batch (as far as this epoch
+ * goes). The training split is far larger than the caches and its rows are
+ * drawn at random, so each row starts with a page walk and a trip to main
+ * memory; the hint gets those under way while this step computes, and the
+ * hardware prefetcher streams the rest of a row once the conversion starts.
  * (Prefetching whole rows cost more in issue stalls than it saved, under
  * perf.) Prefetches change no result.
  */
 static void gather(trial_ctx_t *c, int64_t pos, int b)
 {
     const dataset_t *tr = &c->data->train;
-    size_t row = (size_t)tr->dim * sizeof(float);
-    for (int i = 0; i < b; i++) {
-        int32_t k = c->perm[pos + i];
-        memcpy(c->xb + (size_t)i * tr->dim, tr->x + (size_t)k * tr->dim, row);
-        c->yb[i] = tr->y[k];
-    }
+    data_inputs(c->data, tr, c->perm + pos, 0, b, c->xb);
+    for (int i = 0; i < b; i++)
+        c->yb[i] = tr->y[c->perm[pos + i]];
     int64_t end = pos + 2 * (int64_t)b < tr->n ? pos + 2 * (int64_t)b : tr->n;
     for (int64_t i = pos + b; i < end; i++)
         __builtin_prefetch(tr->x + (size_t)c->perm[i] * tr->dim, 0, 1);
