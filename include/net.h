@@ -85,9 +85,17 @@ typedef struct {
 int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
                int batch, int eval_cap);
 void net_free(net_t *n);
+/* What net_create allocates, in bytes, by kind. */
+typedef struct {
+    double params;  /* parameters, gradients, mask */
+    double acts;    /* activations and deltas, pool arguments, dropout flags */
+    double col;     /* im2col scratch */
+    int max_batch;  /* the evaluation batch */
+} net_mem_t;
 /* Bytes net_create allocates for a net of layout's layer table (any net of
- * the same model: e.g. one made with batch 1) with this batch and eval_cap. */
-double net_bytes(const net_t *layout, int batch, int eval_cap);
+ * the same model: e.g. one made with batch 1) with this batch and eval_cap;
+ * by kind into *parts when not NULL. */
+double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts);
 
 /* Layer l has parameters (and appears in the results file). */
 static inline int net_has_params(const net_layer_t *L)

@@ -122,6 +122,18 @@ int64_t trial_eval_iter(const config_t *cfg, int e);
 int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data);
 void trial_ctx_free(trial_ctx_t *c);
 
+/* What trial_ctx_create allocates (besides the data), in bytes, by kind. */
+typedef struct {
+    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, masks */
+    double acts;     /* activations of a training and an evaluation batch, deltas */
+    double col;      /* im2col scratch */
+    double batches;  /* the inputs of a training and an evaluation batch, the epoch's order */
+} trial_mem_t;
+/* The bytes of a trainer for cfg on data whose model has layout's layer table
+ * (any net_create of the model); by kind into *parts when not NULL. */
+double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *data,
+                       trial_mem_t *parts);
+
 int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net);
 void trial_result_free(trial_result_t *r);
 /* 1 when two results hold the same bytes in every row (used by merge). */

@@ -155,12 +155,19 @@ int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
     return 0;
 }
 
-double net_bytes(const net_t *layout, int batch, int eval_cap)
+double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts)
 {
     net_t n = *layout;
     plan_buffers(&n, batch, eval_cap);
-    return 3.0 * n.n_params * sizeof(float) + 2.0 * n.n_acts * sizeof(float) +
-           (double)n.n_col * sizeof(float) + (double)n.n_args * sizeof(int32_t) + (double)n.n_keep;
+    net_mem_t m = {
+        .params = 3.0 * n.n_params * sizeof(float),
+        .acts = 2.0 * n.n_acts * sizeof(float) + (double)n.n_args * sizeof(int32_t) + (double)n.n_keep,
+        .col = (double)n.n_col * sizeof(float),
+        .max_batch = n.max_batch,
+    };
+    if (parts)
+        *parts = m;
+    return m.params + m.acts + m.col;
 }
 
 void net_free(net_t *n)

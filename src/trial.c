@@ -71,6 +71,26 @@ fail:
     return TS_ERUN;
 }
 
+double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *data,
+                       trial_mem_t *parts)
+{
+    net_mem_t nm;
+    net_bytes(layout, cfg->batch, EVAL_BATCH, &nm);
+    double P = (double)layout->n_params * sizeof(float), dim = data->train.dim;
+    trial_mem_t m = {
+        /* the net's blocks, the optimizer's moments, theta0, start and three masks */
+        .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 5 * P,
+        .acts = nm.acts,
+        .col = nm.col,
+        /* a training batch, an evaluation batch, the epoch's order */
+        .batches = (cfg->batch + nm.max_batch) * dim * sizeof(float) + cfg->batch +
+                   (double)data->train.n * sizeof(int32_t),
+    };
+    if (parts)
+        *parts = m;
+    return m.model + m.acts + m.col + m.batches;
+}
+
 void trial_ctx_free(trial_ctx_t *c)
 {
     net_free(&c->net);

@@ -100,7 +100,10 @@ static void check_slices(const config_t *cfg, int ch, int rows, int cols)
           small.max_batch, small.stage);
     CHECK(small.n_acts < big.n_acts, "sliced stage holds less: %zu floats, not %zu", small.n_acts,
           big.n_acts);
-    CHECK(net_bytes(&big, B, E) == net_bytes(&small, B, E), "net_bytes depends on the layout only");
+    net_mem_t m;
+    CHECK(net_bytes(&big, B, E, &m) == net_bytes(&small, B, E, NULL) && m.max_batch == E &&
+              m.acts == 2.0 * small.n_acts * sizeof(float) + small.n_args * 4.0 + small.n_keep,
+          "net_bytes: what net_create allocated, from the layout only");
     net_init_params(&small, small.params, 8, RNG_INIT, 0);
     memcpy(big.params, small.params, small.n_params * sizeof(float));
     size_t dim = (size_t)ch * rows * cols;
