@@ -100,9 +100,7 @@ typedef struct {
     int E;
     float *theta0;      /* [n_params] of the current trial's seed */
     float *start;       /* [n_params] where the next training starts */
-    float *ticket_mask; /* [n_params] */
-    float *random_mask; /* [n_params] */
-    float *child_mask;  /* [n_params] pruning scratch */
+    float *child_mask;  /* [n_params] pruning scratch; a training's own mask is net.mask */
     int64_t theta0_seed; /* seed theta0 holds, or -1 */
     float *xb;          /* [batch][dim] gathered minibatch */
     float *xe;          /* [net.max_batch][dim] inputs of an evaluation batch */
@@ -124,7 +122,7 @@ void trial_ctx_free(trial_ctx_t *c);
 
 /* What trial_ctx_create allocates (besides the data), in bytes, by kind. */
 typedef struct {
-    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, masks */
+    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, pruning scratch */
     double acts;     /* activations of a training and an evaluation batch, deltas */
     double col;      /* im2col scratch */
     double batches;  /* the inputs of a training and an evaluation batch, the epoch's order */

@@ -52,15 +52,13 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
     c->eval_iters = ts_calloc((size_t)c->E, sizeof *c->eval_iters);
     c->theta0 = ts_calloc(n, sizeof(float));
     c->start = ts_calloc(n, sizeof(float));
-    c->ticket_mask = ts_calloc(n, sizeof(float));
-    c->random_mask = ts_calloc(n, sizeof(float));
     c->child_mask = ts_calloc(n, sizeof(float));
     c->theta0_seed = -1;
     c->xb = ts_calloc((size_t)cfg->batch * dim, sizeof(float));
     c->xe = ts_calloc((size_t)c->net.max_batch * dim, sizeof(float));
     c->yb = ts_calloc((size_t)cfg->batch, 1);
     c->perm = ts_calloc((size_t)data->train.n, sizeof(int32_t));
-    if (!c->eval_iters || !c->theta0 || !c->start || !c->ticket_mask || !c->random_mask || !c->child_mask ||
+    if (!c->eval_iters || !c->theta0 || !c->start || !c->child_mask ||
         !c->xb || !c->xe || !c->yb || !c->perm)
         goto fail;
     for (int e = 0; e < c->E; e++)
@@ -78,8 +76,8 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
     net_bytes(layout, cfg->batch, EVAL_BATCH, &nm);
     double P = (double)layout->n_params * sizeof(float), dim = data->train.dim;
     trial_mem_t m = {
-        /* the net's blocks, the optimizer's moments, theta0, start and three masks */
-        .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 5 * P,
+        /* the net's blocks, the optimizer's moments, theta0, start, pruning scratch */
+        .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P,
         .acts = nm.acts,
         .col = nm.col,
         /* a training batch, an evaluation batch, the epoch's order */
@@ -98,8 +96,6 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->eval_iters);
     free(c->theta0);
     free(c->start);
-    free(c->ticket_mask);
-    free(c->random_mask);
     free(c->child_mask);
     free(c->xb);
     free(c->xe);
@@ -274,13 +270,15 @@ void node_result_free(node_result_t *r)
 }
 
 /*
- * One training: params = start * mask, then `iterations` minibatch steps with
- * evaluations, into res. When rewind is not NULL, the parameters after
+ * One training: params = start * mask (the net's mask, which the caller set:
+ * the training's own, kept through the steps and read by make_children),
+ * then `iterations` minibatch steps with evaluations, into res. When rewind is not NULL, the parameters after
  * rewind_iteration steps are copied there.
  */
-static int train(trial_ctx_t *c, int64_t seed, uint64_t key, const float *mask, int arm, int round,
-                 node_result_t *res, float *rewind)
+static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
+                 float *rewind)
 {
+    const float *mask = c->net.mask;
     const config_t *cfg = c->cfg;
     net_t *net = &c->net;
     int B = cfg->batch, e = 0;
@@ -292,7 +290,6 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, const float *mask, 
 
     for (size_t i = 0; i < net->n_params; i++)
         net->params[i] = c->start[i] * mask[i];
-    memcpy(net->mask, mask, net->n_params * sizeof(float));
     optim_reset(&c->opt);
     new_epoch(c, seed, epoch);
 
@@ -402,7 +399,7 @@ static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t 
     int i = 0, rc;
     for (int32_t ch = g->nodes[x].first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++) {
         const int64_t *cut = graph_cut(g, ch);
-        memcpy(c->child_mask, c->ticket_mask, net->n_params * sizeof(float));
+        memcpy(c->child_mask, net->mask, net->n_params * sizeof(float));
         if (g->n_cut == 1 && c->cfg->scope == SCOPE_GLOBAL) {
             if ((rc = prune_magnitude(net->params, c->child_mask, segs, g->n_segs, (size_t)cut[0])))
                 return rc;
@@ -425,7 +422,7 @@ static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
     rng_t rg;
     int rc;
     rng_init(&rg, rng_key(key, RNG_RANDOM, 0, 0));
-    mask_of_round(net, prev, k - 1, c->random_mask);
+    mask_of_round(net, prev, k - 1, net->mask);
     size_t off = 0;
     for (int l = 0; l < net->n_layers; l++) {
         const net_layer_t *L = &net->layers[l];
@@ -436,7 +433,7 @@ static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
         if (!L->n_w)
             continue;
         prune_seg_t s = layer_seg(L);
-        if ((rc = prune_random(c->random_mask, s, prune_alive(c->random_mask, s) - want, &rg)))
+        if ((rc = prune_random(net->mask, s, prune_alive(net->mask, s) - want, &rg)))
             return rc;
     }
     return 0;
@@ -450,7 +447,6 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     size_t n = net->n_params;
     int64_t seed = c->cfg->seeds[nd->seed_i];
     int k = nd->round, rc;
-    const float *mask;
 
     res->error[0] = 0;
     if (c->theta0_seed != seed) {
@@ -459,26 +455,23 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     }
     switch (nd->arm) {
     case ARM_TICKET:
-        mask_of_round(net, in->counts, k, c->ticket_mask);
+        mask_of_round(net, in->counts, k, net->mask);
         memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        mask = c->ticket_mask;
         break;
     case ARM_REINIT:
-        mask_of_round(net, in->counts, k, c->ticket_mask);
+        mask_of_round(net, in->counts, k, net->mask);
         net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
-        mask = c->ticket_mask;
         break;
     default: /* ARM_RANDOM */
         if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
             return rc;
         if (out->counts)
-            add_round(net, in->counts, c->random_mask, out->counts);
+            add_round(net, in->counts, net->mask, out->counts);
         memcpy(c->start, in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        mask = c->random_mask;
         break;
     }
     float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
-    if ((rc = train(c, seed, nd->key, mask, nd->arm, k, res, rewind)))
+    if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind)))
         return rc;
     if (nd->arm == ARM_TICKET && out->children &&
         (rc = make_children(c, g, x, in->counts, out->children)))
