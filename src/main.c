@@ -612,8 +612,8 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
            m.total / 1e6, m.trainer.model / 1e6, m.trainer.acts / 1e6, m.trainer.col / 1e6,
            m.trainer.batches / 1e6, m.sched / 1e6, m.prune / 1e6, RANK_RUNTIME_BYTES / 1e6,
            graph_bytes(g) / 1e6, net->n_weights / 1e6);
-    printf("memory per node: the data once (%.3g MB, shared by the node's ranks) + %.3g MB a rank: "
-           "%.3g MB with %d rank%s (as here), %.3g MB with 8, %.3g MB with 32\n",
+    printf("memory per node: the data once (%.0f MB, shared by the node's ranks) + %.0f MB a rank: "
+           "%.0f MB with %d rank%s (as here), %.0f MB with 8, %.0f MB with 32\n",
            data_bytes(data) / 1e6, m.total / 1e6, (data_bytes(data) + nd->node_size * m.total) / 1e6,
            nd->node_size, nd->node_size == 1 ? "" : "s", (data_bytes(data) + 8 * m.total) / 1e6,
            (data_bytes(data) + 32 * m.total) / 1e6);
