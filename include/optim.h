@@ -31,5 +31,8 @@ void optim_reset(optim_t *o);
 /* One step: params -= update(grads); then params, grads, moments *= mask. */
 void optim_step(optim_t *o, float *params, float *grads, const float *mask);
 void optim_free(optim_t *o);
+/* The vector path Adam takes on this CPU: "avx512f", "avx", "sse2" or "scalar"
+ * (the same bits whichever; recorded with the results as provenance). */
+const char *optim_kernel(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include "err.h"
 #include "graph.h"
 #include "grid.h"
+#include "prov.h"
 #include "sched.h"
 #include "store.h"
 #include "trial.h"
@@ -426,6 +427,13 @@ static void print_header(const config_t *cfg, const run_args_t *a, int T,
             command_line, world_size, hosts,
             hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
     print_data_line(stderr, data, nd);
+    prov_t p;
+    prov_here(&p);
+    fprintf(stderr, "  numerics (rank 0; each training records its own): %s; %s; OpenBLAS core %s; "
+                    "OPENBLAS_CORETYPE %s; OPENBLAS_L2_SIZE %s\n",
+            p.field[PROV_CPU], p.field[PROV_SIMD], p.field[PROV_BLAS_CORE],
+            p.field[PROV_CORETYPE][0] ? p.field[PROV_CORETYPE] : "unset",
+            p.field[PROV_L2_SIZE][0] ? p.field[PROV_L2_SIZE] : "unset");
     fprintf(stderr, "  output %s; %d trials in the grid, %d to run", a->output, T, to_run);
     if (a->shard_n > 1)
         fprintf(stderr, " (shard %d/%d)", a->shard_i, a->shard_n);
@@ -792,6 +800,26 @@ out:
     return exit_code(rc);
 }
 
+/*
+ * How the numerics of s's done trainings (status [N]) were made, in one line
+ * into line (prov_mix): returns the number of setups (0: none recorded or
+ * none done; 1: all the same, line ""), or a negative error code.
+ */
+static int numerics(store_t *s, int N, const int8_t *status, char *line, size_t len)
+{
+    prov_t *rows = calloc((size_t)N + 1, sizeof *rows);
+    int8_t *done = calloc((size_t)N + 1, 1);
+    int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : ts_fail(TS_ERUN, "out of memory");
+    line[0] = 0;
+    for (int x = 0; !rc && x < N; x++)
+        done[x] = status[x] == STATUS_DONE;
+    if (!rc && recorded)
+        rc = prov_mix(rows, done, N, line, len);
+    free(rows);
+    free(done);
+    return rc;
+}
+
 /* --- merge: one process; other ranks wait --- */
 
 /* Merge shards into out. *outcome: 0 all trials done, EXIT_INTERRUPTED some
@@ -909,6 +937,9 @@ static int merge(const char *out, char **shards, int n, int force, double claim_
         int rc2 = store_close(&src);
         rc = rc ? rc : rc2;
     }
+    char mix[1024];
+    if (!rc && numerics(&dst, g.N, ndone, mix, sizeof mix) > 1)
+        fprintf(stderr, "ticketsweep: warning: %s: %s\n", out, mix);
     int rc2 = store_close(&dst);
     rc = rc ? rc : rc2;
     if (!rc && rename(tmp, out) != 0)
@@ -1022,6 +1053,9 @@ static int cmd_status(int argc, char **argv)
             if (nst[x] == STATUS_DONE && nwall[x] == nwall[x])
                 secs += nwall[x];
         }
+        char mix[1024];
+        if (numerics(&s, g.N, nst, mix, sizeof mix) > 1)
+            printf("%s: %s\n", path, mix);
         printf("%s: %d trainings (%lld without sharing): %d done, %d failed, %d pending; %.1f s of training done\n",
                path, g.N, (long long)g.unshared, m[1], m[2], m[0], secs);
     } else if (!rc) {
