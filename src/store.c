@@ -580,7 +580,7 @@ static int agree_all(store_t *s, int rc)
     int size, in[2] = {rc, 0}, out[2];
     MPI_Comm_size(s->comm, &size);
     in[1] = rc ? s->rank : size; /* the first rank that failed tells the others why */
-    if (MPI_Allreduce(in, out, 2, MPI_2INT, MPI_MINLOC, s->comm) != MPI_SUCCESS)
+    if (MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, s->comm) != MPI_SUCCESS) /* one (value, rank) pair */
         return ts_fail(TS_ERUN, "%s: MPI_Allreduce failed while creating the file", s->path);
     if (!out[0])
         return 0;
