@@ -266,6 +266,7 @@ typedef struct {
     MPI_Win win;       /* the window holding the block, or MPI_WIN_NULL */
     int node_rank, node_size;
     int nodes;         /* nodes of the job */
+    int windows;       /* nodes of the job whose ranks share a window */
     int readers;       /* ranks of the job that read the files */
     double window;     /* bytes of the window on this node (0: none) */
     const char *why;   /* why this node has no window, for the run's context */
@@ -368,6 +369,8 @@ static int load_data(node_data_t *nd, data_t *d, const config_t *cfg)
     }
 out:
     MPI_Allreduce(&reader, &nd->readers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    int window = first && nd->window > 0;
+    MPI_Allreduce(&window, &nd->windows, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     return rc;
 }
 
@@ -387,10 +390,14 @@ static void print_data_line(FILE *out, const data_t *d, const node_data_t *nd)
     fprintf(out, "  data: %.4g MB of pixel bytes (%lld training, %lld validation, %lld test images of %dx%dx%d); ",
             data_bytes(d) / 1e6, (long long)d->train.n, (long long)d->val.n, (long long)d->test.n,
             d->channels, d->rows, d->cols);
-    if (nd->window > 0)
+    if (nd->window > 0 && nd->windows == nd->nodes)
         fprintf(out, "read by %d of %d ranks, one per node, and shared with the node's other ranks "
                      "through an MPI shared-memory window of %.0f bytes (%d node%s)\n",
                 nd->readers, world_size, nd->window, nd->nodes, nd->nodes == 1 ? "" : "s");
+    else if (nd->windows > 0)
+        fprintf(out, "read by %d of %d ranks: shared through an MPI shared-memory window of %.0f bytes "
+                     "on %d of %d nodes, a copy each elsewhere\n",
+                nd->readers, world_size, data_bytes(d), nd->windows, nd->nodes);
     else if (world_size > 1)
         fprintf(out, "read by %d of %d ranks, a copy each (%s)\n", nd->readers, world_size, nd->why);
     else
