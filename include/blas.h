@@ -13,6 +13,9 @@
 
 void blas_init(void);
 const char *blas_version(void);
+/* The CPU core type whose kernels OpenBLAS chose when it was loaded (its
+ * DYNAMIC_ARCH detection, or OPENBLAS_CORETYPE): "Haswell", "SkylakeX", ... */
+const char *blas_core(void);
 void blas_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
                 int lda, const float *b, int ldb, float beta, float *c, int ldc);
 void blas_sgemm_naive(bool trans_a, bool trans_b, int m, int n, int k, float alpha,

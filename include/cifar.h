@@ -41,5 +41,10 @@ void cifar_free(cifar_t *c);
  * gives means 0 and std 0. */
 void cifar_channel_stats(const float *x, int64_t n, int channels, int hw, double *mean,
                          double *std);
+/* The same over images of bytes, byte b counting as value[b] ([256]): bit for
+ * bit what cifar_channel_stats gives on the floats value[x[i]] (the same sums
+ * in the same order), without making those floats. */
+void cifar_channel_stats_bytes(const uint8_t *x, int64_t n, int channels, int hw,
+                               const float *value, double *mean, double *std);
 
 #endif

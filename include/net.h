@@ -14,8 +14,13 @@
  *
  * Activations are NCHW per example, so a convolution's output is already the
  * flattened input of the first fully connected layer (PyTorch's view(b, -1)).
- * Every buffer is preallocated for up to max_batch examples: the training
- * loop never allocates. The module knows nothing of ranks or files.
+ * Every buffer is preallocated: the training loop never allocates. Training
+ * batches fill every layer's buffers; an evaluation batch (up to max_batch
+ * examples) passes the convolutional stage, which works one image at a time,
+ * in slices of a training batch, so only the fully connected layers and the
+ * stage's output hold max_batch rows (Conv-2: 46 MB of activations where
+ * max_batch rows of every layer were 128 MB). The module knows nothing of
+ * ranks or files.
  */
 #ifndef TS_NET_H
 #define TS_NET_H
@@ -53,16 +58,20 @@ typedef struct {
     net_layer_t layers[NET_MAX_LAYERS];
     size_t n_params;   /* length of every parallel block */
     size_t n_weights;  /* prunable weights (all layers' weights, no biases) */
-    int max_batch;     /* examples the buffers hold (>= the training batch) */
+    int max_batch;     /* examples an evaluation batch may have (>= the training batch) */
+    int stage;         /* layers [0, stage) are the convolutional stage (convolutions, pools) */
+    int stage_rows;    /* examples the stage's buffers hold but its last: the training batch */
+    size_t n_acts, n_col, n_args, n_keep; /* lengths of acts (and deltas), col, args, keep */
     float dropout;     /* probability, 0 for none */
     float *params;     /* [n_params] */
     float *grads;      /* [n_params] */
     float *mask;       /* [n_params]: 1 active, 0 pruned; biases 1 */
-    float *acts;       /* per layer: [max_batch][out] outputs after ReLU/dropout (logits last) */
-    float *deltas;     /* same shape: dLoss/d(layer output) during backward */
+    float *acts;       /* per layer: [rows][out] outputs after ReLU/dropout (logits last); rows
+                          is stage_rows for the stage's layers but its last, else max_batch */
+    float *deltas;     /* same shape: dLoss/d(layer output) during backward (training batch) */
     float *col;        /* convolution scratch (im2col of one example) */
-    int32_t *args;     /* pool argmax */
-    uint8_t *keep;     /* dropout keep flags */
+    int32_t *args;     /* pool argmax [stage_rows][out] per pool */
+    uint8_t *keep;     /* dropout keep flags [stage_rows][out] per hidden fc layer */
 } net_t;
 
 /*
@@ -76,6 +85,17 @@ typedef struct {
 int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
                int batch, int eval_cap);
 void net_free(net_t *n);
+/* What net_create allocates, in bytes, by kind. */
+typedef struct {
+    double params;  /* parameters, gradients, mask */
+    double acts;    /* activations and deltas, pool arguments, dropout flags */
+    double col;     /* im2col scratch */
+    int max_batch;  /* the evaluation batch */
+} net_mem_t;
+/* Bytes net_create allocates for a net of layout's layer table (any net of
+ * the same model: e.g. one made with batch 1) with this batch and eval_cap;
+ * by kind into *parts when not NULL. */
+double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts);
 
 /* Layer l has parameters (and appears in the results file). */
 static inline int net_has_params(const net_layer_t *L)

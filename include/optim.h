@@ -38,5 +38,8 @@ void optim_reset(optim_t *o);
 void optim_step(optim_t *o, float *params, float *grads, const float *mask);
 /* Release the buffers; o is left empty. */
 void optim_free(optim_t *o);
+/* The vector path Adam takes on this CPU: "avx512f", "avx", "sse2" or "scalar"
+ * (the same bits whichever; recorded with the results as provenance). */
+const char *optim_kernel(void);
 
 #endif

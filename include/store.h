@@ -25,6 +25,7 @@
 #include "config.h"
 #include "graph.h"
 #include "net.h"
+#include "prov.h"
 #include "trial.h"
 
 #define STORE_FORMAT "ticketsweep-results"
@@ -47,6 +48,7 @@ typedef struct {
     const config_t *cfg;
     const net_t *net;      /* the layer table: shapes of masks and theta0 */
     const graph_t *g;      /* the trainings */
+    int has_prov;          /* the file has the provenance datasets (/nodes/cpu, ...: prov.h) */
     int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */
     int n_mask_rows;
     uint8_t *pack;         /* [W / 8 rounded up] packing scratch */
@@ -79,12 +81,18 @@ int store_write_theta0(store_t *s, int si, const float *theta0);
  * cell's mask row and the padding of later rounds), the mask histories of
  * its ticket children (children[i], graph order; NULL when none) and its own
  * (own: random nodes and roots), the seed's rewind point (round 0), its trained
- * weights ([output] weights = final; NULL otherwise), then its ledger and
- * status (STATUS_DONE or STATUS_FAILED with nr->error).
+ * weights ([output] weights = final; NULL otherwise), then its provenance
+ * (prov: what this rank ran with, prov_here; NULL or a file without the
+ * datasets: not recorded), its ledger and status (STATUS_DONE or
+ * STATUS_FAILED with nr->error).
  */
 int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uint8_t *const *children,
                      const uint8_t *own, const float *rewind, const float *weights, double wall, int rank,
-                     const char *host);
+                     const char *host, const prov_t *prov);
+/* Every node's provenance into rows [N]; *recorded = 0 (rows untouched) when
+ * the file has none (made by an earlier release). Rows of trainings that are
+ * not done hold undefined strings. */
+int store_read_prov(store_t *s, prov_t *rows, int *recorded);
 /* Cell t's ledger and status (rank 0, once its trainings are written). */
 int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
                      const char *host);
@@ -95,7 +103,7 @@ int store_read_nodes(store_t *s, int8_t *status, double *wall);
 int store_read_counts(store_t *s, int x, uint8_t *counts);
 /* The rewind point of seed index si [n_params]. */
 int store_read_rewind(store_t *s, int si, float *rewind);
-/* Copy node x's row (history, ledger, status) from src to dst (merge). */
+/* Copy node x's row (history, provenance, ledger, status) from src to dst (merge). */
 int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf);
 /* Write trial t's rows from res, then its ledger (wall, rank, host), then its status. */
 int store_write_trial(store_t *s, int t, const trial_result_t *res, double wall, int rank,

@@ -100,11 +100,10 @@ typedef struct {
     int E;
     float *theta0;      /* [n_params] of the current trial's seed */
     float *start;       /* [n_params] where the next training starts */
-    float *ticket_mask; /* [n_params] */
-    float *random_mask; /* [n_params] */
-    float *child_mask;  /* [n_params] pruning scratch */
+    float *child_mask;  /* [n_params] pruning scratch; a training's own mask is net.mask */
     int64_t theta0_seed; /* seed theta0 holds, or -1 */
     float *xb;          /* [batch][dim] gathered minibatch */
+    float *xe;          /* [net.max_batch][dim] inputs of an evaluation batch */
     uint8_t *yb;        /* [batch] */
     int32_t *perm;      /* [n_train] this epoch's order */
     trial_poll_fn poll;
@@ -129,6 +128,18 @@ int64_t trial_eval_iter(const config_t *cfg, int e);
 int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data);
 /* Release everything trial_ctx_create made. */
 void trial_ctx_free(trial_ctx_t *c);
+
+/* What trial_ctx_create allocates (besides the data), in bytes, by kind. */
+typedef struct {
+    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, pruning scratch */
+    double acts;     /* activations of a training and an evaluation batch, deltas */
+    double col;      /* im2col scratch */
+    double batches;  /* the inputs of a training and an evaluation batch, the epoch's order */
+} trial_mem_t;
+/* The bytes of a trainer for cfg on data whose model has layout's layer table
+ * (any net_create of the model); by kind into *parts when not NULL. */
+double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *data,
+                       trial_mem_t *parts);
 
 /* Rows for one cell of cfg's grid on net's layer table (R1 = the grid's
  * largest round count + 1), cleared to pending. Returns 0 or TS_ERUN. */

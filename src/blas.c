@@ -13,6 +13,11 @@ const char *blas_version(void)
     return openblas_get_config();
 }
 
+const char *blas_core(void)
+{
+    return openblas_get_corename();
+}
+
 void blas_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
                 int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {

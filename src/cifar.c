@@ -202,3 +202,28 @@ void cifar_channel_stats(const float *x, int64_t n, int channels, int hw, double
         std[c] = count > 0 ? sqrt(ss / count) : 0;
     }
 }
+
+void cifar_channel_stats_bytes(const uint8_t *x, int64_t n, int channels, int hw,
+                               const float *value, double *mean, double *std)
+{
+    double count = (double)n * hw;
+    for (int c = 0; c < channels; c++) {
+        double s = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const uint8_t *p = x + ((size_t)i * channels + c) * hw;
+            for (int k = 0; k < hw; k++)
+                s += value[p[k]];
+        }
+        double m = count > 0 ? s / count : 0;
+        double ss = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const uint8_t *p = x + ((size_t)i * channels + c) * hw;
+            for (int k = 0; k < hw; k++) {
+                double d = value[p[k]] - m;
+                ss += d * d;
+            }
+        }
+        mean[c] = m;
+        std[c] = count > 0 ? sqrt(ss / count) : 0;
+    }
+}

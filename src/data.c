@@ -1,5 +1,9 @@
-/* data.c - load IDX or CIFAR-10 files, check them against each other, split off
- * validation, normalise CIFAR-10 per channel with the training split's statistics. */
+/*
+ * data.c - load IDX or CIFAR-10 files, check them against each other, split
+ * off validation, and keep the pixel bytes in one block; CIFAR-10's
+ * per-channel normalisation (the training split's statistics) becomes a table
+ * of the 256 values a byte can take in each channel (see data.h).
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,22 +14,6 @@
 
 /* Images and labels of one file set, whatever the format: [n][channels][rows][cols]. */
 typedef cifar_t images_t;
-
-/* Turn rows [first, first + n) of a file set into a dataset, pixels scaled to [0, 1]. */
-static int make_split(dataset_t *ds, const images_t *im, int64_t first, int64_t n)
-{
-    ds->n = n;
-    ds->dim = im->channels * im->rows * im->cols;
-    ds->x = ts_malloc((size_t)n * ds->dim * sizeof(float));
-    ds->y = ts_malloc((size_t)n);
-    if (!ds->x || !ds->y)
-        return TS_ERUN;
-    const uint8_t *src = im->pixels + (size_t)first * ds->dim;
-    for (size_t i = 0; i < (size_t)n * ds->dim; i++)
-        ds->x[i] = src[i] * (1.0f / 255.0f);
-    memcpy(ds->y, im->labels + first, (size_t)n);
-    return 0;
-}
 
 /* Put in front of the message of a bad file where its key was set:
  * "jobs/x.ini:3: data.train_images: /data/x: truncated body ...". */
@@ -85,21 +73,76 @@ static int load_cifar(images_t *out, const config_t *cfg, const char *key, const
     return key_fault(cfg, key, cifar_load(out, list, n));
 }
 
-/* Per-channel normalisation with the training split's statistics (CIFAR-10). */
-static void normalise(data_t *d)
+/*
+ * CIFAR-10: the per-channel statistics of the training split (validation
+ * excluded) and the table of inputs. Pixels used to be stored as the float
+ * v = byte * (1/255), then normalised in place as (v - (float)mean) * (float)(1/std):
+ * the table holds exactly those float operations for each byte value (C11
+ * mode does not fuse a multiplication and an addition), and the statistics
+ * are summed over v in the same order as before.
+ */
+static void make_table(data_t *d)
 {
-    double mean[CIFAR_CHANNELS], std[CIFAR_CHANNELS];
+    float scaled[256];
     int hw = d->rows * d->cols;
-    cifar_channel_stats(d->train.x, d->train.n, d->channels, hw, mean, std);
-    dataset_t *splits[3] = {&d->train, &d->val, &d->test};
-    for (int s = 0; s < 3; s++)
-        for (int64_t i = 0; i < splits[s]->n; i++)
-            for (int c = 0; c < d->channels; c++) {
-                float *x = splits[s]->x + ((size_t)i * d->channels + c) * hw;
-                float m = (float)mean[c], inv = std[c] > 0 ? (float)(1.0 / std[c]) : 1.0f;
-                for (int p = 0; p < hw; p++)
-                    x[p] = (x[p] - m) * inv;
-            }
+    for (int b = 0; b < 256; b++)
+        scaled[b] = b * (1.0f / 255.0f);
+    cifar_channel_stats_bytes(d->train.x, d->train.n, d->channels, hw, scaled, d->mean, d->std);
+    for (int c = 0; c < d->channels; c++) {
+        float m = (float)d->mean[c], inv = d->std[c] > 0 ? (float)(1.0 / d->std[c]) : 1.0f;
+        for (int b = 0; b < 256; b++)
+            d->table[c][b] = (scaled[b] - m) * inv;
+    }
+    d->normalised = 1;
+}
+
+/* The checks between the two file sets and the job (one place, in order). */
+static int check_sets(const config_t *cfg, const images_t *tr, const images_t *te)
+{
+    if (te->rows != tr->rows || te->cols != tr->cols) /* one format: same channels */
+        return key_fault(cfg, "data.test_images",
+                         ts_fail(TS_EINPUT, "%s: images are %dx%d, but the training images are %dx%d",
+                                 cfg->test_images, te->rows, te->cols, tr->rows, tr->cols));
+    if (tr->channels > DATA_MAX_CHANNELS)
+        return ts_fail(TS_EINPUT, "%s: %d channels, at most %d", cfg->train_images, tr->channels,
+                       DATA_MAX_CHANNELS);
+    if (cfg->validation >= tr->n)
+        return ts_fail(TS_EINPUT, "%s: data.validation = %lld leaves no training images (%s has %lld)",
+                       config_where(cfg, "data.validation"), (long long)cfg->validation,
+                       cfg->train_images, (long long)tr->n);
+    if (cfg->batch > tr->n - cfg->validation)
+        return ts_fail(TS_EINPUT, "%s: train.batch = %d is larger than the training set (%lld images)",
+                       config_where(cfg, "train.batch"), cfg->batch,
+                       (long long)(tr->n - cfg->validation));
+    return 0;
+}
+
+/*
+ * Make tr's pixel block the data's block: grow it (realloc: big blocks are
+ * remapped, not copied) to hold the test images and both label arrays after
+ * the training images, in the order data_attach expects.
+ */
+static int build_block(data_t *d, images_t *tr, const images_t *te, int64_t ntrain)
+{
+    size_t dim = (size_t)tr->channels * tr->rows * tr->cols;
+    size_t bytes = ((size_t)tr->n + (size_t)te->n) * (dim + 1);
+    uint8_t *block = realloc(tr->pixels, bytes);
+    if (!block)
+        return ts_fail(TS_ERUN, "out of memory for the data (%zu bytes)", bytes);
+    tr->pixels = NULL; /* now the block's */
+    memcpy(block + (size_t)tr->n * dim, te->pixels, (size_t)te->n * dim);
+    memcpy(block + ((size_t)tr->n + te->n) * dim, tr->labels, (size_t)tr->n);
+    memcpy(block + ((size_t)tr->n + te->n) * dim + tr->n, te->labels, (size_t)te->n);
+    d->rows = tr->rows;
+    d->cols = tr->cols;
+    d->channels = tr->channels;
+    d->train = (dataset_t){ntrain, (int)dim, NULL, NULL};
+    d->val = (dataset_t){tr->n - ntrain, (int)dim, NULL, NULL};
+    d->test = (dataset_t){te->n, (int)dim, NULL, NULL};
+    d->block_bytes = bytes;
+    data_attach(d, block);
+    d->own = block;
+    return 0;
 }
 
 int data_load(data_t *d, const config_t *cfg)
@@ -119,35 +162,11 @@ int data_load(data_t *d, const config_t *cfg)
     else
         rc = load_idx(&te, cfg, "data.test_images", cfg->test_images, "data.test_labels",
                       cfg->test_labels);
-    if (rc)
-        goto out;
-    if (te.rows != tr.rows || te.cols != tr.cols) { /* one format: same channels */
-        rc = key_fault(cfg, "data.test_images",
-                       ts_fail(TS_EINPUT, "%s: images are %dx%d, but the training images are %dx%d",
-                               cfg->test_images, te.rows, te.cols, tr.rows, tr.cols));
-        goto out;
-    }
-    if (cfg->validation >= tr.n) {
-        rc = ts_fail(TS_EINPUT, "%s: data.validation = %lld leaves no training images (%s has %lld)",
-                     config_where(cfg, "data.validation"), (long long)cfg->validation,
-                     cfg->train_images, (long long)tr.n);
-        goto out;
-    }
-    int64_t ntrain = tr.n - cfg->validation;
-    if (cfg->batch > ntrain) {
-        rc = ts_fail(TS_EINPUT, "%s: train.batch = %d is larger than the training set (%lld images)",
-                     config_where(cfg, "train.batch"), cfg->batch, (long long)ntrain);
-        goto out;
-    }
-    d->rows = tr.rows;
-    d->cols = tr.cols;
-    d->channels = tr.channels;
-    if ((rc = make_split(&d->train, &tr, 0, ntrain)) ||
-        (rc = make_split(&d->val, &tr, ntrain, cfg->validation)) ||
-        (rc = make_split(&d->test, &te, 0, te.n)))
+    if (rc || (rc = check_sets(cfg, &tr, &te)) ||
+        (rc = build_block(d, &tr, &te, tr.n - cfg->validation)))
         goto out;
     if (cifar)
-        normalise(d);
+        make_table(d);
 out:
     cifar_free(&tr);
     cifar_free(&te);
@@ -156,26 +175,54 @@ out:
     return rc;
 }
 
-static void split_free(dataset_t *ds)
+void data_attach(data_t *d, const uint8_t *block)
 {
-    free(ds->x);
-    free(ds->y);
-    ds->x = NULL;
-    ds->y = NULL;
+    size_t dim = (size_t)d->train.dim, n_file = (size_t)(d->train.n + d->val.n);
+    const uint8_t *labels = block + (n_file + (size_t)d->test.n) * dim;
+    d->train.x = block;
+    d->val.x = block + (size_t)d->train.n * dim;
+    d->test.x = block + n_file * dim;
+    d->train.y = labels;
+    d->val.y = labels + d->train.n;
+    d->test.y = labels + n_file;
+    d->own = NULL;
+}
+
+void data_move(data_t *d, uint8_t *dst)
+{
+    uint8_t *old = d->own;
+    memcpy(dst, d->train.x, d->block_bytes);
+    data_attach(d, dst);
+    free(old);
 }
 
 void data_free(data_t *d)
 {
-    split_free(&d->train);
-    split_free(&d->val);
-    split_free(&d->test);
+    free(d->own);
+    memset(d, 0, sizeof *d);
 }
 
 double data_bytes(const data_t *d)
 {
-    const dataset_t *s[] = {&d->train, &d->val, &d->test};
-    double b = 0;
-    for (int i = 0; i < 3; i++)
-        b += (double)s[i]->n * ((double)s[i]->dim * sizeof(float) + 1);
-    return b;
+    return (double)d->block_bytes;
+}
+
+void data_inputs(const data_t *d, const dataset_t *ds, const int32_t *rows, int64_t first, int n,
+                 float *dst)
+{
+    size_t dim = (size_t)ds->dim, hw = dim / (size_t)d->channels;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *restrict src = ds->x + (size_t)(rows ? rows[i] : first + i) * dim;
+        float *restrict out = dst + (size_t)i * dim;
+        if (!d->normalised) {
+            for (size_t k = 0; k < dim; k++) /* vectorised: byte to float, one multiplication */
+                out[k] = src[k] * (1.0f / 255.0f);
+            continue;
+        }
+        for (int c = 0; c < d->channels; c++) {
+            const float *t = d->table[c];
+            for (size_t k = (size_t)c * hw; k < (size_t)(c + 1) * hw; k++)
+                out[k] = t[src[k]];
+        }
+    }
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "err.h"
 #include "graph.h"
 #include "grid.h"
+#include "prov.h"
 #include "sched.h"
 #include "store.h"
 #include "trial.h"
@@ -362,9 +364,163 @@ static int load_config(config_t *cfg, const run_args_t *a)
     return rc ? rc : config_validate(cfg);
 }
 
+/* --- the data: one copy per node ---------------------------------------------- */
+
+/*
+ * Where this rank's data live. The first rank of each node (MPI_COMM_TYPE_SHARED)
+ * reads and checks the files into memory of its own (data_load), then copies
+ * the block into an MPI-3 shared-memory window of the node; the node's other
+ * ranks receive the data_t's plain fields and map the window (data_attach).
+ * The pages holding the block are made read-only in every rank. Without
+ * mpirun, on a node with one rank, with TICKETSWEEP_SHARED_DATA=0, or when the
+ * window cannot be made, every rank loads its own copy as before.
+ */
+typedef struct {
+    MPI_Comm node;     /* the ranks of this node */
+    MPI_Win win;       /* the window holding the block, or MPI_WIN_NULL */
+    int node_rank, node_size;
+    int nodes;         /* nodes of the job */
+    int windows;       /* nodes of the job whose ranks share a window */
+    int readers;       /* ranks of the job that read the files */
+    double window;     /* bytes of the window on this node (0: none) */
+    const char *why;   /* why this node has no window, for the run's context */
+} node_data_t;
+
+#define NODE_DATA_INIT {.node = MPI_COMM_NULL, .win = MPI_WIN_NULL}
+
+/* Make the pages wholly inside [p, p + len) read-only (the window's first
+ * and last pages may hold Open MPI's own state): a stray write into the
+ * shared data then faults at once instead of changing another rank's data. */
+static void protect(const void *p, size_t len)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p, b = a + len;
+    a = (a + page - 1) / page * page;
+    b = b / page * page;
+    if (b > a)
+        (void)mprotect((void *)a, b - a, PROT_READ); /* a safeguard: without it all still works */
+}
+
+/* Copy the node's first rank's data into a shared window; 0, or a message
+ * (every rank of the node agrees: the caller falls back to private copies). */
+static int share_data(node_data_t *nd, data_t *d)
+{
+    void *base = NULL;
+    MPI_Aint size = nd->node_rank == 0 ? (MPI_Aint)d->block_bytes : 0;
+    int err = MPI_Win_allocate_shared(size, 1, MPI_INFO_NULL, nd->node, &base, &nd->win);
+    int ok = err == MPI_SUCCESS, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, nd->node);
+    if (!all) {
+        char why[MPI_MAX_ERROR_STRING] = "another rank of the node failed";
+        int len;
+        if (!ok)
+            MPI_Error_string(err, why, &len);
+        /* a window made on some ranks only cannot be freed collectively: leave it */
+        nd->win = MPI_WIN_NULL;
+        return ts_fail(TS_ERUN, "no MPI shared-memory window of %zu bytes for the data (%s)",
+                       d->block_bytes, why);
+    }
+    MPI_Aint got;
+    int unit;
+    const uint8_t *block;
+    MPI_Win_shared_query(nd->win, 0, &got, &unit, &block);
+    MPI_Win_lock_all(MPI_MODE_NOCHECK, nd->win);
+    if (nd->node_rank == 0)
+        data_move(d, (uint8_t *)block);
+    /* the copy is complete and visible before any rank reads it */
+    MPI_Win_sync(nd->win);
+    MPI_Barrier(nd->node);
+    MPI_Win_sync(nd->win);
+    MPI_Win_unlock_all(nd->win);
+    if (nd->node_rank != 0)
+        data_attach(d, block);
+    protect(block, d->block_bytes);
+    nd->window = (double)got;
+    return 0;
+}
+
+/*
+ * Load the data for this rank (collective over MPI_COMM_WORLD). Returns the
+ * loading rank's outcome on that rank; a rank whose node's loader failed
+ * returns 0 with nothing loaded, and learns the code through agree(), so
+ * that bad input is reported once, by the rank that read it.
+ */
+static int load_data(node_data_t *nd, data_t *d, const config_t *cfg)
+{
+    const char *env = getenv("TICKETSWEEP_SHARED_DATA");
+    int want = !(env && !strcmp(env, "0")), rc = 0, first;
+    *nd = (node_data_t)NODE_DATA_INIT;
+    memset(d, 0, sizeof *d);
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &nd->node) != MPI_SUCCESS)
+        return ts_fail(TS_ERUN, "MPI_Comm_split_type failed");
+    MPI_Comm_set_errhandler(nd->node, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(nd->node, &nd->node_rank);
+    MPI_Comm_size(nd->node, &nd->node_size);
+    first = nd->node_rank == 0;
+    MPI_Allreduce(&first, &nd->nodes, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    int shared = want && nd->node_size > 1, reader = first || !shared;
+    nd->why = !want ? "TICKETSWEEP_SHARED_DATA=0" : "one rank per node";
+    if (reader)
+        rc = data_load(d, cfg);
+    if (shared) {
+        int head[2] = {rc, 0};
+        MPI_Bcast(head, 2, MPI_INT, 0, nd->node);
+        if (head[0] && !first)
+            goto out; /* the loader says why */
+        if (!head[0]) {
+            MPI_Bcast(d, (int)sizeof *d, MPI_BYTE, 0, nd->node);
+            if (share_data(nd, d)) {
+                nd->why = "no shared-memory window";
+                if (first)
+                    fprintf(stderr, "ticketsweep: warning: rank %d: %s: each rank of this node reads its own copy\n",
+                            world_rank, ts_errmsg());
+                if (!first) { /* its fields came from the loader; now its own */
+                    memset(d, 0, sizeof *d);
+                    rc = data_load(d, cfg);
+                }
+                reader = 1;
+            }
+        }
+    }
+out:
+    MPI_Allreduce(&reader, &nd->readers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    int window = first && nd->window > 0;
+    MPI_Allreduce(&window, &nd->windows, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    return rc;
+}
+
+/* Give the data back (collective over the node when they are shared). */
+static void free_data(node_data_t *nd, data_t *d)
+{
+    data_free(d); /* owns nothing when the block is the window */
+    if (nd->win != MPI_WIN_NULL)
+        MPI_Win_free(&nd->win);
+    if (nd->node != MPI_COMM_NULL)
+        MPI_Comm_free(&nd->node);
+}
+
+/* One line of the run's context: where the data are and who read them. */
+static void print_data_line(FILE *out, const data_t *d, const node_data_t *nd)
+{
+    fprintf(out, "  data: %.4g MB of pixel bytes (%lld training, %lld validation, %lld test images of %dx%dx%d); ",
+            data_bytes(d) / 1e6, (long long)d->train.n, (long long)d->val.n, (long long)d->test.n,
+            d->channels, d->rows, d->cols);
+    if (nd->window > 0 && nd->windows == nd->nodes)
+        fprintf(out, "read by %d of %d ranks, one per node, and shared with the node's other ranks "
+                     "through an MPI shared-memory window of %.0f bytes (%d node%s)\n",
+                nd->readers, world_size, nd->window, nd->nodes, nd->nodes == 1 ? "" : "s");
+    else if (nd->windows > 0)
+        fprintf(out, "read by %d of %d ranks: shared through an MPI shared-memory window of %.0f bytes "
+                     "on %d of %d nodes, a copy each elsewhere\n",
+                nd->readers, world_size, data_bytes(d), nd->windows, nd->nodes);
+    else if (world_size > 1)
+        fprintf(out, "read by %d of %d ranks, a copy each (%s)\n", nd->readers, world_size, nd->why);
+    else
+        fprintf(out, "read by the one process\n");
+}
+
 /* The run's context, once (rank 0): IOR's PrintHeader. */
 static void print_header(const config_t *cfg, const run_args_t *a, int T,
-                         int to_run)
+                         int to_run, const data_t *data, const node_data_t *nd)
 {
     char name[MPI_MAX_PROCESSOR_NAME], *all = NULL, lib[MPI_MAX_LIBRARY_VERSION_STRING];
     int len, hosts = 0;
@@ -391,6 +547,14 @@ static void print_header(const config_t *cfg, const run_args_t *a, int T,
     fprintf(stderr, "ticketsweep %s: %s\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", TS_VERSION,
             command_line, world_size, hosts,
             hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
+    print_data_line(stderr, data, nd);
+    prov_t p;
+    prov_here(&p);
+    fprintf(stderr, "  numerics (rank 0; each training records its own): %s; %s; OpenBLAS core %s; "
+                    "OPENBLAS_CORETYPE %s; OPENBLAS_L2_SIZE %s\n",
+            p.field[PROV_CPU], p.field[PROV_SIMD], p.field[PROV_BLAS_CORE],
+            p.field[PROV_CORETYPE][0] ? p.field[PROV_CORETYPE] : "unset",
+            p.field[PROV_L2_SIZE][0] ? p.field[PROV_L2_SIZE] : "unset");
     fprintf(stderr, "  output %s; %d trials in the grid, %d to run", a->output, T, to_run);
     if (a->shard_n > 1)
         fprintf(stderr, " (shard %d/%d)", a->shard_i, a->shard_n);
@@ -415,43 +579,53 @@ static double mem_available(void)
     return kb >= 0 ? kb * 1024 : (double)sysconf(_SC_AVPHYS_PAGES) * sysconf(_SC_PAGESIZE);
 }
 
-/* Bytes a rank needs besides the data: the model's blocks, activations of an
- * evaluation batch, the mask histories of a training's inputs and outputs. */
-static double rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g)
+/* OpenBLAS's buffers, Open MPI's and HDF5's: what a rank of a LeNet sweep
+ * holds besides the data and the trainer (about 20 MB of PSS, measured). */
+#define RANK_RUNTIME_BYTES 24e6
+
+/* What a rank holds besides the data, by kind (bytes). */
+typedef struct {
+    trial_mem_t trainer; /* model and optimizer, activations, im2col, batches */
+    double sched;        /* mask histories of a training's inputs and outputs, the message buffer,
+                            the rewind point and trained weights when the job keeps them */
+    double prune;        /* pruning scratch (a magnitude and an index a weight) */
+    double total;        /* all of it, and the libraries' RANK_RUNTIME_BYTES */
+} rank_mem_t;
+
+/* The bytes a rank needs besides the data: what its trainer allocates
+ * (trial_ctx_bytes) and what the scheduler keeps for it (sched.c: the
+ * histories in_a, in_b, ones and one per child, the dispatch message). */
+static rank_mem_t rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g, const data_t *data)
 {
-    double acts = 0;
+    rank_mem_t m = {0};
     int children = 0;
-    for (int l = 0; l < net->n_layers; l++)
-        acts += net->layers[l].out;
     for (int x = 0; x < g->N; x++)
         if (g->nodes[x].arm == ARM_TICKET) {
             int c = graph_children(g, x);
             children = c > children ? c : children;
         }
-    /* params, grads, mask, 2 moments, theta0, start, 3 masks, rewind, message; activations
-     * and deltas of an evaluation batch (net_create caps them near 256 MB beyond the
-     * training batch); histories: 2 inputs, all-ones, outputs, message; pruning scratch */
-    double act = fmin(acts * 8.0 * (cfg->batch > 1000 ? cfg->batch : 1000), 256e6 + acts * 8.0 * cfg->batch);
-    return net->n_params * 4.0 * 12 + act + net->n_weights * (6.0 + children + 8.0);
+    double W = (double)net->n_weights, P = (double)net->n_params * sizeof(float);
+    double t = trial_ctx_bytes(cfg, net, data, &m.trainer);
+    m.sched = (2 * W + P) + (3.0 + children + 1) * W + (cfg->rewind_iteration > 0 ? P : 0) +
+              (cfg->weights == WEIGHTS_FINAL ? P : 0);
+    m.prune = 8 * W;
+    m.total = t + m.sched + m.prune + RANK_RUNTIME_BYTES;
+    return m;
 }
 
 /*
  * Refuse, before any training, a sweep that cannot fit: the memory every rank
- * of this host needs (the data are loaded already), and the disk the results
- * file will take (when it is created, not resumed).
+ * of this host needs besides the data (loaded already: once per host when
+ * shared, else once per rank), and the disk the results file will take (when
+ * it is created, not resumed).
  */
-static int check_resources(const config_t *cfg, const net_t *net, const graph_t *g,
-                           const char *output, int creating)
+static int check_resources(const config_t *cfg, const net_t *net, const graph_t *g, const data_t *data,
+                           int local, const char *output, int creating)
 {
-    MPI_Comm node;
-    int local;
-    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-    MPI_Comm_size(node, &local);
-    MPI_Comm_free(&node);
-    double per_rank = rank_bytes(cfg, net, g), avail = mem_available();
+    double per_rank = rank_bytes(cfg, net, g, data).total, avail = mem_available();
     if (per_rank * local > avail)
         return ts_fail(TS_EINPUT,
-                       "%s: the model needs about %.2f GB per rank, %.2f GB for the %d ranks on this host, "
+                       "%s: the model needs about %.2f GB per rank besides the data, %.2f GB for the %d ranks on this host, "
                        "but %.2f GB are available: use fewer ranks per host or a smaller model.hidden",
                        config_where(cfg, "model.hidden"), per_rank / 1e9, per_rank * local / 1e9, local,
                        avail / 1e9);
@@ -489,7 +663,7 @@ static void shard_nodes(const graph_t *g, const run_args_t *a, char *mine)
  * job's model on this machine.
  */
 static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, const graph_t *g,
-                   const run_args_t *a)
+                   const run_args_t *a, const node_data_t *nd)
 {
     trial_ctx_t c;
     int rc = trial_ctx_create(&c, cfg, data);
@@ -559,10 +733,19 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     printf("estimated: %.3g core-hours%s (the whole job without sharing: %.3g)\n", D * per / 3600,
            a->shard_n > 1 ? " for this shard" : "", (double)g->unshared * per / 3600);
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
-    printf("memory per rank: about %.3g MB besides the data (%.3g MB); rank 0 also holds the plan (%.3g MB) "
-           "and the mask histories waiting trainings need (%.3g MB each)\n",
-           rank_bytes(cfg, net, g) / 1e6, data_bytes(data) / 1e6, graph_bytes(g) / 1e6,
-           net->n_weights / 1e6);
+    rank_mem_t m = rank_bytes(cfg, net, g, data);
+    printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
+           "im2col %.3g MB, batches %.3g MB, mask histories and messages %.3g MB, pruning %.3g MB, libraries "
+           "%.3g MB); rank 0 also holds the plan (%.3g MB) and the mask histories waiting trainings need "
+           "(%.3g MB each)\n",
+           m.total / 1e6, m.trainer.model / 1e6, m.trainer.acts / 1e6, m.trainer.col / 1e6,
+           m.trainer.batches / 1e6, m.sched / 1e6, m.prune / 1e6, RANK_RUNTIME_BYTES / 1e6,
+           graph_bytes(g) / 1e6, net->n_weights / 1e6);
+    printf("memory per node: the data once (%.0f MB, shared by the node's ranks) + %.0f MB a rank: "
+           "%.0f MB with %d rank%s (as here), %.0f MB with 8, %.0f MB with 32\n",
+           data_bytes(data) / 1e6, m.total / 1e6, (data_bytes(data) + nd->node_size * m.total) / 1e6,
+           nd->node_size, nd->node_size == 1 ? "" : "s", (data_bytes(data) + 8 * m.total) / 1e6,
+           (data_bytes(data) + 32 * m.total) / 1e6);
 out:
     c.cfg = cfg;
     trial_ctx_free(&c);
@@ -600,6 +783,7 @@ static int cmd_run(int argc, char **argv)
     run_args_t a;
     config_t *cfg = calloc(1, sizeof *cfg);
     data_t data = {0};
+    node_data_t nd = NODE_DATA_INIT;
     net_t layout = {0};
     graph_t g = {0};
     store_t store;
@@ -618,20 +802,19 @@ static int cmd_run(int argc, char **argv)
     }
     if ((rc = agree(rc)))
         goto out;
-    if (!rc)
-        rc = data_load(&data, cfg);
-    if (!rc)
-        rc = net_create(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES, 1, 1);
+    if ((rc = agree(load_data(&nd, &data, cfg))))
+        goto out;
+    rc = net_create(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES, 1, 1);
     if (!rc)
         rc = graph_plan(&g, cfg, &layout, !a.no_share);
     if ((rc = agree(rc)))
         goto out;
     if (a.dry_run) {
-        rc = world_rank == 0 ? dry_run(cfg, &data, &layout, &g, &a) : 0;
+        rc = world_rank == 0 ? dry_run(cfg, &data, &layout, &g, &a, &nd) : 0;
         if ((rc = agree(rc)))
             goto out;
         graph_free(&g);
-        data_free(&data);
+        free_data(&nd, &data);
         net_free(&layout);
         free(cfg);
         return 0;
@@ -650,7 +833,7 @@ static int cmd_run(int argc, char **argv)
         rc = ts_fail(TS_EINPUT, "%s: already exists: use --resume to continue it or --force to start over",
                      a.output);
     if (!rc)
-        rc = check_resources(cfg, &layout, &g, a.output, !(exists && a.resume));
+        rc = check_resources(cfg, &layout, &g, &data, nd.node_size, a.output, !(exists && a.resume));
     if ((rc = agree(rc)))
         goto out;
     int resumed = exists && a.resume;
@@ -691,7 +874,7 @@ static int cmd_run(int argc, char **argv)
         to_run[x] = to_run[x] && !node_done[x];
         nodes_run += to_run[x];
     }
-    print_header(cfg, &a, T, cells_run);
+    print_header(cfg, &a, T, cells_run, &data, &nd);
     if (world_rank == 0)
         fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
                 g.shared ? "shared between cells" : "--no-share", nodes_run);
@@ -732,17 +915,37 @@ static int cmd_run(int argc, char **argv)
     MPI_Bcast(ints, 2, MPI_INT, 0, MPI_COMM_WORLD);
     rc = ints[0] ? EXIT_INTERRUPTED : ints[1] ? EXIT_TRIALS_FAILED : 0;
     graph_free(&g);
-    data_free(&data);
+    free_data(&nd, &data);
     net_free(&layout);
     free(cfg);
     return rc;
 out:
     graph_free(&g);
     drop_claim();
-    data_free(&data);
+    free_data(&nd, &data);
     net_free(&layout);
     free(cfg);
     return exit_code(rc);
+}
+
+/*
+ * How the numerics of s's done trainings (status [N]) were made, in one line
+ * into line (prov_mix): returns the number of setups (0: none recorded or
+ * none done; 1: all the same, line ""), or a negative error code.
+ */
+static int numerics(store_t *s, int N, const int8_t *status, char *line, size_t len)
+{
+    prov_t *rows = calloc((size_t)N + 1, sizeof *rows);
+    int8_t *done = calloc((size_t)N + 1, 1);
+    int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : ts_fail(TS_ERUN, "out of memory");
+    line[0] = 0;
+    for (int x = 0; !rc && x < N; x++)
+        done[x] = status[x] == STATUS_DONE;
+    if (!rc && recorded)
+        rc = prov_mix(rows, done, N, line, len);
+    free(rows);
+    free(done);
+    return rc;
 }
 
 /* --- merge: one process; other ranks wait --- */
@@ -862,6 +1065,9 @@ static int merge(const char *out, char **shards, int n, int force, double claim_
         int rc2 = store_close(&src);
         rc = rc ? rc : rc2;
     }
+    char mix[1024];
+    if (!rc && numerics(&dst, g.N, ndone, mix, sizeof mix) > 1)
+        fprintf(stderr, "ticketsweep: warning: %s: %s\n", out, mix);
     int rc2 = store_close(&dst);
     rc = rc ? rc : rc2;
     if (!rc && rename(tmp, out) != 0)
@@ -1033,6 +1239,9 @@ static int status_report(store_t *s, const char *path, const config_t *cfg, cons
     printf("\n");
     printf("%s: %d trainings (%lld without sharing): %d done, %d failed, %d pending; %.1f s of training done\n",
            path, g->N, (long long)g->unshared, m[1], m[2], m[0], secs);
+    char mix[1024];
+    if (numerics(s, g->N, nst, mix, sizeof mix) > 1) /* trainings done on different numerics */
+        printf("%s: %s\n", path, mix);
     int pending = n[SHOW_PENDING] + n[SHOW_PARTIAL];
     *outcome = pending ? EXIT_INTERRUPTED : n[SHOW_FAILED] ? EXIT_TRIALS_FAILED : 0;
 out_free:

@@ -55,6 +55,56 @@ static net_layer_t *add_layer(net_t *n, int kind, int c, int h, int w, int out_c
     return L;
 }
 
+/*
+ * Size the activation blocks of n's layer table for training batches of
+ * `batch` and evaluation batches of up to eval_cap (fewer when a big model's
+ * activations would not fit in ACT_BUDGET_BYTES): max_batch, every layer's
+ * offsets, n_acts, n_col, n_args, n_keep. The convolutional stage (the layers
+ * before the first fully connected one) runs an evaluation batch in slices
+ * of `batch` images (net_forward), so its layers hold `batch` rows, except
+ * the last, whose output is the fully connected layers' input and holds
+ * max_batch rows like theirs. Only training needs pool arguments and dropout
+ * flags: `batch` rows.
+ */
+static void plan_buffers(net_t *n, int batch, int eval_cap)
+{
+    size_t per_example = 0, col = 0;
+    n->stage = 0;
+    while (n->stage < n->n_layers && n->layers[n->stage].kind != NET_FC)
+        n->stage++;
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        per_example += L->out;
+        if (L->kind == NET_CONV && conv_col_floats(L->in_c, L->in_h, L->in_w) > col)
+            col = conv_col_floats(L->in_c, L->in_h, L->in_w);
+    }
+    /* the evaluation batch as it always was: its size decides how the loss is summed */
+    size_t fit = ACT_BUDGET_BYTES / (per_example * 2 * sizeof(float) + 1);
+    n->max_batch = eval_cap < (int)fit ? eval_cap : (int)fit;
+    if (n->max_batch < batch)
+        n->max_batch = batch;
+    n->stage_rows = batch;
+    size_t act = 0, args = 0, keep = 0;
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        size_t rows = l < n->stage - 1 ? (size_t)batch : (size_t)n->max_batch;
+        L->act_off = act;
+        act += rows * L->out;
+        if (L->kind == NET_POOL) {
+            L->arg_off = args;
+            args += (size_t)batch * L->out;
+        }
+        if (L->dropout) {
+            L->keep_off = keep;
+            keep += (size_t)batch * L->out;
+        }
+    }
+    n->n_acts = act;
+    n->n_col = col;
+    n->n_args = args;
+    n->n_keep = keep;
+}
+
 int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
                int batch, int eval_cap)
 {
@@ -86,41 +136,15 @@ int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
     }
     n->n_params = off;
     n->dropout = (float)cfg->dropout;
-
-    /* evaluation batches as large as eval_cap, or as the activation budget allows */
-    size_t per_example = 0, args = 0, keep = 0, col = 0;
-    for (int l = 0; l < n->n_layers; l++) {
-        net_layer_t *L = &n->layers[l];
-        per_example += L->out;
-        if (L->kind == NET_CONV && conv_col_floats(L->in_c, L->in_h, L->in_w) > col)
-            col = conv_col_floats(L->in_c, L->in_h, L->in_w);
-    }
-    size_t fit = ACT_BUDGET_BYTES / (per_example * 2 * sizeof(float) + 1);
-    n->max_batch = eval_cap < (int)fit ? eval_cap : (int)fit;
-    if (n->max_batch < batch)
-        n->max_batch = batch;
-    size_t act = 0;
-    for (int l = 0; l < n->n_layers; l++) {
-        net_layer_t *L = &n->layers[l];
-        L->act_off = act;
-        act += (size_t)n->max_batch * L->out;
-        if (L->kind == NET_POOL) {
-            L->arg_off = args;
-            args += (size_t)n->max_batch * L->out;
-        }
-        if (L->dropout) {
-            L->keep_off = keep;
-            keep += (size_t)n->max_batch * L->out;
-        }
-    }
+    plan_buffers(n, batch, eval_cap);
     n->params = ts_calloc(off, sizeof(float));
     n->grads = ts_calloc(off, sizeof(float));
     n->mask = ts_calloc(off, sizeof(float));
-    n->acts = ts_calloc(act, sizeof(float));
-    n->deltas = ts_calloc(act, sizeof(float));
-    n->col = ts_calloc(col, sizeof(float));
-    n->args = ts_calloc(args, sizeof(int32_t));
-    n->keep = ts_calloc(keep, 1);
+    n->acts = ts_calloc(n->n_acts, sizeof(float));
+    n->deltas = ts_calloc(n->n_acts, sizeof(float));
+    n->col = ts_calloc(n->n_col, sizeof(float));
+    n->args = ts_calloc(n->n_args, sizeof(int32_t));
+    n->keep = ts_calloc(n->n_keep, 1);
     if (!n->params || !n->grads || !n->mask || !n->acts || !n->deltas || !n->col || !n->args ||
         !n->keep) {
         net_free(n);
@@ -129,6 +153,21 @@ int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
     for (size_t i = 0; i < off; i++)
         n->mask[i] = 1.0f;
     return 0;
+}
+
+double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts)
+{
+    net_t n = *layout;
+    plan_buffers(&n, batch, eval_cap);
+    net_mem_t m = {
+        .params = 3.0 * n.n_params * sizeof(float),
+        .acts = 2.0 * n.n_acts * sizeof(float) + (double)n.n_args * sizeof(int32_t) + (double)n.n_keep,
+        .col = (double)n.n_col * sizeof(float),
+        .max_batch = n.max_batch,
+    };
+    if (parts)
+        *parts = m;
+    return m.params + m.acts + m.col;
 }
 
 void net_free(net_t *n)
@@ -162,33 +201,59 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
     }
 }
 
+/* Layer L on b rows of input a into z (pool arguments and dropout flags of rows 0..b-1). */
+static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b, float *z,
+                          rng_t *dropout_rng)
+{
+    const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
+    size_t count = (size_t)b * L->out;
+    switch (L->kind) {
+    case NET_FC:
+        for (int i = 0; i < b; i++)
+            memcpy(z + (size_t)i * L->out, bias, L->out * sizeof(float));
+        blas_sgemm(false, true, b, (int)L->out, (int)L->in, 1.0f, a, (int)L->in, wt, (int)L->in,
+                   1.0f, z, (int)L->out);
+        break;
+    case NET_CONV:
+        conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
+        break;
+    case NET_POOL:
+        pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, n->args + L->arg_off);
+        break;
+    }
+    if (L->relu)
+        for (size_t i = 0; i < count; i++)
+            z[i] = z[i] > 0 ? z[i] : 0;
+    if (L->dropout && dropout_rng)
+        dropout_forward(z, n->keep + L->keep_off, count, n->dropout, dropout_rng);
+}
+
+/*
+ * The convolutional stage works image by image (conv_forward, pool_forward,
+ * ReLU), so a batch larger than the training batch goes through it in slices
+ * of stage_rows images, each slice's output landing in its rows of the last
+ * stage layer: the same numbers as one pass over the batch, in buffers of a
+ * training batch. The fully connected layers take the whole batch at once:
+ * their products are the same calls as ever.
+ */
 const float *net_forward(net_t *n, const float *x, int b, rng_t *dropout_rng)
 {
-    const float *a = x;
-    for (int l = 0; l < n->n_layers; l++) {
+    int s = n->stage;
+    for (int i = 0; s > 0 && i < b; i += n->stage_rows) {
+        int rows = b - i < n->stage_rows ? b - i : n->stage_rows;
+        const float *a = x + (size_t)i * n->layers[0].in;
+        for (int l = 0; l < s; l++) {
+            const net_layer_t *L = &n->layers[l];
+            float *z = n->acts + L->act_off + (l == s - 1 ? (size_t)i * L->out : 0);
+            layer_forward(n, L, a, rows, z, dropout_rng);
+            a = z;
+        }
+    }
+    const float *a = s > 0 ? n->acts + n->layers[s - 1].act_off : x;
+    for (int l = s; l < n->n_layers; l++) {
         const net_layer_t *L = &n->layers[l];
         float *z = n->acts + L->act_off;
-        const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
-        size_t count = (size_t)b * L->out;
-        switch (L->kind) {
-        case NET_FC:
-            for (int i = 0; i < b; i++)
-                memcpy(z + (size_t)i * L->out, bias, L->out * sizeof(float));
-            blas_sgemm(false, true, b, (int)L->out, (int)L->in, 1.0f, a, (int)L->in, wt,
-                       (int)L->in, 1.0f, z, (int)L->out);
-            break;
-        case NET_CONV:
-            conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
-            break;
-        case NET_POOL:
-            pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, n->args + L->arg_off);
-            break;
-        }
-        if (L->relu)
-            for (size_t i = 0; i < count; i++)
-                z[i] = z[i] > 0 ? z[i] : 0;
-        if (L->dropout && dropout_rng)
-            dropout_forward(z, n->keep + L->keep_off, count, n->dropout, dropout_rng);
+        layer_forward(n, L, a, b, z, dropout_rng);
         a = z;
     }
     return a;

@@ -167,6 +167,19 @@ static size_t adam_sse2(const adam_coef_t *c, float *restrict w, float *restrict
 }
 #endif
 
+const char *optim_kernel(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))
+        return "avx512f";
+    if (__builtin_cpu_supports("avx"))
+        return "avx";
+    return "sse2";
+#else
+    return "scalar";
+#endif
+}
+
 static void adam_step(optim_t *o, float *w, float *g, const float *mask)
 {
     /* PyTorch: w -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps) */

@@ -31,6 +31,7 @@
 
 #include "err.h"
 #include "grid.h"
+#include "prov.h"
 #include "sched.h"
 
 enum { TAG_REPORT = 11, TAG_CTRL = 12, TAG_STATE = 13 };
@@ -92,6 +93,7 @@ typedef struct {
     node_result_t res;
     size_t W, P;           /* weights (history bytes), parameters */
     char host[MPI_MAX_PROCESSOR_NAME];
+    prov_t prov;           /* this rank's numerics, recorded with each training */
     /* what this rank's last training produced (workers: its cache) */
     uint8_t **out_hist;    /* [cap] children's histories, then a random node's own */
     int out_cap;
@@ -433,7 +435,8 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
     rc = 0;
     if (status != STATUS_PENDING && s->store) /* abandoned: nothing to write */
         rc = store_write_node(s->store, x, &s->res, status, children, own_hist,
-                              root_rewind ? s->rewind : NULL, s->weights, t1 - t0, s->rank, s->host);
+                              root_rewind ? s->rewind : NULL, s->weights, t1 - t0, s->rank, s->host,
+                              &s->prov);
     *o = (outcome_t){x, status, s->rank, now() - t0, now() - t1, s->res.density, s->res.es_test_acc, 0};
     return rc;
 }
@@ -988,6 +991,7 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     MPI_Comm_rank(comm, &s.rank);
     MPI_Comm_size(comm, &s.size);
     MPI_Get_processor_name(s.host, &len);
+    prov_here(&s.prov);
     double t0 = now();
     if ((rc = trial_ctx_create(&s.ctx, cfg, data)) ||
         (rc = node_result_create(&s.res, trial_eval_count(cfg))))

@@ -113,10 +113,11 @@ static int layout(store_t *s, int create)
     hid_t i64 = H5T_NATIVE_INT64, u8 = H5T_NATIVE_UINT8, i8 = H5T_NATIVE_INT8;
     hid_t fle32 = H5T_IEEE_F32LE, fle64 = H5T_IEEE_F64LE, sle32 = H5T_STD_I32LE;
     hid_t sle64 = H5T_STD_I64LE, ule8 = H5T_STD_U8LE, sle8 = H5T_STD_I8LE;
-    static hid_t err_t = -1, host_t = -1;
+    static hid_t err_t = -1, host_t = -1, prov_t_ = -1;
     if (err_t < 0) {
         err_t = str_type(ERROR_LEN);
         host_t = str_type(HOST_LEN);
+        prov_t_ = str_type(PROV_LEN);
     }
     int rc = 0;
 #define ADD(path, kind, arm, metric, layer, mt, ft, rank, ...)                           \
@@ -159,6 +160,18 @@ static int layout(store_t *s, int create)
     ADD("/nodes/mask", DS_NODE, 0, 0, 0, u8, ule8, 2, (hsize_t)s->n_mask_rows, (W + 7) / 8);
     if (cfg->weights == WEIGHTS_FINAL)
         ADD("/nodes/weights", DS_NODE, 0, 0, 0, f32, fle32, 2, N, (hsize_t)net->n_params);
+    /* provenance (prov.h): added within format 2, so a file of an earlier
+     * release lacks it; such a file opens, and records none */
+    s->has_prov = 1;
+    for (int k = 0; k < PROV_FIELDS; k++) {
+        snprintf(p, sizeof p, "/nodes/%s", prov_names[k]);
+        htri_t there = create ? 1 : H5Lexists(s->file, p, H5P_DEFAULT);
+        if (there <= 0) {
+            s->has_prov = 0;
+            continue;
+        }
+        ADD(p, DS_NODE, 0, 0, 0, prov_t_, prov_t_, 1, N);
+    }
     /* per layer with parameters: [S or T, weight shape...] (fc [out, in], conv [out, in, 3, 3]) */
     hsize_t wdims[5], bdims[2];
 #define LAYER_DIMS(lead, L)                                  \
@@ -567,7 +580,7 @@ static int agree_all(store_t *s, int rc)
     int size, in[2] = {rc, 0}, out[2];
     MPI_Comm_size(s->comm, &size);
     in[1] = rc ? s->rank : size; /* the first rank that failed tells the others why */
-    if (MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, s->comm) != MPI_SUCCESS)
+    if (MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MINLOC, s->comm) != MPI_SUCCESS) /* one (value, rank) pair */
         return ts_fail(TS_ERUN, "%s: MPI_Allreduce failed while creating the file", s->path);
     if (!out[0])
         return 0;
@@ -919,9 +932,22 @@ static int write_mask(store_t *s, int x, const uint8_t *counts)
     return rw_row(s, find_ds(s, "/nodes/mask"), (hsize_t)s->mask_row[x], s->pack, 1);
 }
 
+/* Node x's provenance rows (nothing when the file has no such datasets). */
+static int write_prov(store_t *s, int x, const prov_t *prov)
+{
+    char path[64];
+    for (int k = 0; s->has_prov && prov && k < PROV_FIELDS; k++) {
+        snprintf(path, sizeof path, "/nodes/%s", prov_names[k]);
+        int rc = rw_row(s, find_ds(s, path), (hsize_t)x, (void *)prov->field[k], 1);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uint8_t *const *children,
                      const uint8_t *own, const float *rewind, const float *weights, double wall, int rank,
-                     const char *host)
+                     const char *host, const prov_t *prov)
 {
     const graph_t *g = s->g;
     const graph_node_t *nd = &g->nodes[x];
@@ -950,6 +976,8 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
     int8_t st = (int8_t)status;
     snprintf(err, sizeof err, "%s", status == STATUS_FAILED ? nr->error : "");
     snprintf(h, sizeof h, "%s", host ? host : "");
+    if (!rc)
+        rc = write_prov(s, x, prov);
     if (!rc)
         rc = rw_row(s, find_ds(s, "/nodes/error"), (hsize_t)x, err, 1);
     if (!rc)
@@ -993,6 +1021,31 @@ int store_read_nodes(store_t *s, int8_t *status, double *wall)
     return 0;
 }
 
+int store_read_prov(store_t *s, prov_t *rows, int *recorded)
+{
+    *recorded = s->has_prov;
+    if (!s->has_prov)
+        return 0;
+    char *buf = ts_malloc((size_t)s->N * PROV_LEN + 1), path[64];
+    if (!buf)
+        return TS_ERUN;
+    int rc = 0;
+    for (int k = 0; !rc && k < PROV_FIELDS; k++) {
+        snprintf(path, sizeof path, "/nodes/%s", prov_names[k]);
+        store_ds_t *d = find_ds(s, path);
+        if (!d || H5Dread(d->id, d->memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            rc = ts_fail(TS_EINPUT, "%s: cannot read %s", s->path, path);
+            break;
+        }
+        for (int x = 0; x < s->N; x++) {
+            memcpy(rows[x].field[k], buf + (size_t)x * PROV_LEN, PROV_LEN);
+            rows[x].field[k][PROV_LEN - 1] = 0;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
 int store_read_counts(store_t *s, int x, uint8_t *counts)
 {
     size_t W = s->net->n_weights;
@@ -1024,9 +1077,23 @@ int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
         if (rc)
             return rc;
     }
+    /* provenance: a shard of an earlier release has none: "" (not recorded) */
+    prov_t p;
+    memset(&p, 0, sizeof p);
+    for (int k = 0; src->has_prov && k < PROV_FIELDS; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "/nodes/%s", prov_names[k]);
+        int rc = rw_row(src, find_ds(src, path), (hsize_t)x, p.field[k], 0);
+        if (rc)
+            return rc;
+        p.field[k][PROV_LEN - 1] = 0;
+    }
+    int rc = write_prov(dst, x, &p);
+    if (rc)
+        return rc;
     const graph_node_t *nd = &src->g->nodes[x];
     if (nd->arm == ARM_TICKET && nd->round == 0 && src->cfg->rewind_iteration > 0) {
-        int rc = write_rewind(src, nd->seed_i, (float *)buf, 0);
+        rc = write_rewind(src, nd->seed_i, (float *)buf, 0);
         return rc ? rc : write_rewind(dst, nd->seed_i, (float *)buf, 1);
     }
     return 0;
@@ -1101,7 +1168,7 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     double bytes = arms * per_arm + mask_arms * T * Wt;
     bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
     bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * N_ARMS * R1 * 4;
-    bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN);
+    bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);
     if (cfg->weights == WEIGHTS_FINAL)
         bytes += (double)g->N * P * 4;
     return bytes + 65536; /* metadata */

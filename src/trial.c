@@ -52,15 +52,14 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
     c->eval_iters = ts_calloc((size_t)c->E, sizeof *c->eval_iters);
     c->theta0 = ts_calloc(n, sizeof(float));
     c->start = ts_calloc(n, sizeof(float));
-    c->ticket_mask = ts_calloc(n, sizeof(float));
-    c->random_mask = ts_calloc(n, sizeof(float));
     c->child_mask = ts_calloc(n, sizeof(float));
     c->theta0_seed = -1;
     c->xb = ts_calloc((size_t)cfg->batch * dim, sizeof(float));
+    c->xe = ts_calloc((size_t)c->net.max_batch * dim, sizeof(float));
     c->yb = ts_calloc((size_t)cfg->batch, 1);
     c->perm = ts_calloc((size_t)data->train.n, sizeof(int32_t));
-    if (!c->eval_iters || !c->theta0 || !c->start || !c->ticket_mask || !c->random_mask || !c->child_mask ||
-        !c->xb || !c->yb || !c->perm)
+    if (!c->eval_iters || !c->theta0 || !c->start || !c->child_mask ||
+        !c->xb || !c->xe || !c->yb || !c->perm)
         goto fail;
     for (int e = 0; e < c->E; e++)
         c->eval_iters[e] = trial_eval_iter(cfg, e);
@@ -70,6 +69,26 @@ fail:
     return TS_ERUN;
 }
 
+double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *data,
+                       trial_mem_t *parts)
+{
+    net_mem_t nm;
+    net_bytes(layout, cfg->batch, EVAL_BATCH, &nm);
+    double P = (double)layout->n_params * sizeof(float), dim = data->train.dim;
+    trial_mem_t m = {
+        /* the net's blocks, the optimizer's moments, theta0, start, pruning scratch */
+        .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P,
+        .acts = nm.acts,
+        .col = nm.col,
+        /* a training batch, an evaluation batch, the epoch's order */
+        .batches = (cfg->batch + nm.max_batch) * dim * sizeof(float) + cfg->batch +
+                   (double)data->train.n * sizeof(int32_t),
+    };
+    if (parts)
+        *parts = m;
+    return m.model + m.acts + m.col + m.batches;
+}
+
 void trial_ctx_free(trial_ctx_t *c)
 {
     net_free(&c->net);
@@ -77,10 +96,9 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->eval_iters);
     free(c->theta0);
     free(c->start);
-    free(c->ticket_mask);
-    free(c->random_mask);
     free(c->child_mask);
     free(c->xb);
+    free(c->xe);
     free(c->yb);
     free(c->perm);
     memset(c, 0, sizeof *c);
@@ -184,7 +202,8 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
     for (int64_t i = 0; i < ds->n; i += chunk) {
         int b = (int)(ds->n - i < chunk ? ds->n - i : chunk);
         int64_t ok;
-        net_forward(&c->net, ds->x + (size_t)i * ds->dim, b, NULL);
+        data_inputs(c->data, ds, NULL, i, b, c->xe);
+        net_forward(&c->net, c->xe, b, NULL);
         sum += net_loss(&c->net, ds->y + i, b, &ok, 0);
         correct += ok;
         /* an evaluation can take seconds: let the caller serve or stop meanwhile */
@@ -200,24 +219,22 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
 }
 
 /*
- * Copy the rows of this epoch's order [pos, pos + b) into the batch buffers,
- * then touch the first line of each row of the next batch (as far as this
- * epoch goes). The training split is far larger than the caches and its rows
- * are drawn at random, so each row starts with a page walk and a trip to
- * main memory; the hint gets those under way while this step computes, and
- * the hardware prefetcher streams the rest of a row once the copy starts.
+ * Make the batch of the rows of this epoch's order [pos, pos + b): their
+ * inputs (data_inputs turns the pixel bytes into floats) and labels; then
+ * touch the first line of each row of the next batch (as far as this epoch
+ * goes). The training split is far larger than the caches and its rows are
+ * drawn at random, so each row starts with a page walk and a trip to main
+ * memory; the hint gets those under way while this step computes, and the
+ * hardware prefetcher streams the rest of a row once the conversion starts.
  * (Prefetching whole rows cost more in issue stalls than it saved, under
  * perf.) Prefetches change no result.
  */
 static void gather(trial_ctx_t *c, int64_t pos, int b)
 {
     const dataset_t *tr = &c->data->train;
-    size_t row = (size_t)tr->dim * sizeof(float);
-    for (int i = 0; i < b; i++) {
-        int32_t k = c->perm[pos + i];
-        memcpy(c->xb + (size_t)i * tr->dim, tr->x + (size_t)k * tr->dim, row);
-        c->yb[i] = tr->y[k];
-    }
+    data_inputs(c->data, tr, c->perm + pos, 0, b, c->xb);
+    for (int i = 0; i < b; i++)
+        c->yb[i] = tr->y[c->perm[pos + i]];
     int64_t end = pos + 2 * (int64_t)b < tr->n ? pos + 2 * (int64_t)b : tr->n;
     for (int64_t i = pos + b; i < end; i++)
         __builtin_prefetch(tr->x + (size_t)c->perm[i] * tr->dim, 0, 1);
@@ -253,13 +270,15 @@ void node_result_free(node_result_t *r)
 }
 
 /*
- * One training: params = start * mask, then `iterations` minibatch steps with
- * evaluations, into res. When rewind is not NULL, the parameters after
+ * One training: params = start * mask (the net's mask, which the caller set:
+ * the training's own, kept through the steps and read by make_children),
+ * then `iterations` minibatch steps with evaluations, into res. When rewind is not NULL, the parameters after
  * rewind_iteration steps are copied there.
  */
-static int train(trial_ctx_t *c, int64_t seed, uint64_t key, const float *mask, int arm, int round,
-                 node_result_t *res, float *rewind)
+static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
+                 float *rewind)
 {
+    const float *mask = c->net.mask;
     const config_t *cfg = c->cfg;
     net_t *net = &c->net;
     int B = cfg->batch, e = 0;
@@ -271,7 +290,6 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, const float *mask, 
 
     for (size_t i = 0; i < net->n_params; i++)
         net->params[i] = c->start[i] * mask[i];
-    memcpy(net->mask, mask, net->n_params * sizeof(float));
     optim_reset(&c->opt);
     new_epoch(c, seed, epoch);
 
@@ -381,7 +399,7 @@ static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t 
     int i = 0, rc;
     for (int32_t ch = g->nodes[x].first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++) {
         const int64_t *cut = graph_cut(g, ch);
-        memcpy(c->child_mask, c->ticket_mask, net->n_params * sizeof(float));
+        memcpy(c->child_mask, net->mask, net->n_params * sizeof(float));
         prune_seg_t pool[NET_MAX_LAYERS];
         int n_pool = 0;
         for (int s = 0; s < g->n_segs; s++) {
@@ -409,7 +427,7 @@ static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
     rng_t rg;
     int rc;
     rng_init(&rg, rng_key(key, RNG_RANDOM, 0, 0));
-    mask_of_round(net, prev, k - 1, c->random_mask);
+    mask_of_round(net, prev, k - 1, net->mask);
     size_t off = 0;
     for (int l = 0; l < net->n_layers; l++) {
         const net_layer_t *L = &net->layers[l];
@@ -420,7 +438,7 @@ static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
         if (!L->n_w)
             continue;
         prune_seg_t s = layer_seg(L);
-        if ((rc = prune_random(c->random_mask, s, prune_alive(c->random_mask, s) - want, &rg)))
+        if ((rc = prune_random(net->mask, s, prune_alive(net->mask, s) - want, &rg)))
             return rc;
     }
     return 0;
@@ -434,7 +452,6 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     size_t n = net->n_params;
     int64_t seed = c->cfg->seeds[nd->seed_i];
     int k = nd->round, rc;
-    const float *mask;
 
     res->error[0] = 0;
     if (c->theta0_seed != seed) {
@@ -443,26 +460,23 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     }
     switch (nd->arm) {
     case ARM_TICKET:
-        mask_of_round(net, in->counts, k, c->ticket_mask);
+        mask_of_round(net, in->counts, k, net->mask);
         memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        mask = c->ticket_mask;
         break;
     case ARM_REINIT:
-        mask_of_round(net, in->counts, k, c->ticket_mask);
+        mask_of_round(net, in->counts, k, net->mask);
         net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
-        mask = c->ticket_mask;
         break;
     default: /* ARM_RANDOM */
         if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
             return rc;
         if (out->counts)
-            add_round(net, in->counts, c->random_mask, out->counts);
+            add_round(net, in->counts, net->mask, out->counts);
         memcpy(c->start, in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        mask = c->random_mask;
         break;
     }
     float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
-    if ((rc = train(c, seed, nd->key, mask, nd->arm, k, res, rewind)))
+    if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind)))
         return rc;
     if (nd->arm == ARM_TICKET && out->children &&
         (rc = make_children(c, g, x, in->counts, out->children)))

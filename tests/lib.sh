@@ -70,6 +70,31 @@ write(os.path.join(d, "test"), *make(nte), False)
 PYEOF
 }
 
+# cifar_data DIR [N_TRAIN_PER_FILE] [N_TEST]: CIFAR-10-format batches
+# data_batch_1.bin, data_batch_2.bin and test_batch.bin: class k is a coloured
+# square at a place of its own, on noise.
+cifar_data() {
+    "$PY" - "$1" "${2:-150}" "${3:-60}" <<'PYEOF'
+import os, sys
+import numpy as np
+d, ntr, nte = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(d, exist_ok=True)
+rng = np.random.default_rng(3)
+def cifar(path, n):
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.integers(0, 80, (n, 3, 32, 32)).astype(np.uint8)
+    for i, k in enumerate(y):
+        r, c = divmod(int(k), 4)
+        x[i, k % 3, r * 8 : r * 8 + 8, c * 8 : c * 8 + 8] = 250
+    with open(path, "wb") as f:
+        for i in range(n):
+            f.write(bytes([y[i]])); f.write(x[i].tobytes())
+cifar(os.path.join(d, "data_batch_1.bin"), ntr)
+cifar(os.path.join(d, "data_batch_2.bin"), ntr)
+cifar(os.path.join(d, "test_batch.bin"), nte)
+PYEOF
+}
+
 # tiny_job FILE DATADIR: rates x rounds x seeds = 2 x 2 x 2 trials on small_data.
 tiny_job() {
     cat >"$1" <<JOBEOF

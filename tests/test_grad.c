@@ -80,6 +80,55 @@ static void check_model(const char *what, const config_t *cfg, int ch, int rows,
     net_free(&n);
 }
 
+/*
+ * An evaluation batch larger than the training batch passes the convolutional
+ * stage in slices of the training batch: the logits and the loss must be the
+ * bits of one pass over the whole batch (a net whose training batch is that
+ * large), and the stage's buffers must be smaller.
+ */
+static void check_slices(const config_t *cfg, int ch, int rows, int cols)
+{
+    enum { B = 3, E = 17, CLASSES = 4 };
+    net_t small, big;
+    int rc = net_create(&small, cfg, ch, rows, cols, CLASSES, B, E);
+    if (!rc && (rc = net_create(&big, cfg, ch, rows, cols, CLASSES, E, E)))
+        net_free(&small);
+    CHECK(rc == 0, "slices: create: %s", ts_errmsg());
+    if (rc)
+        return;
+    CHECK(small.max_batch == E && big.max_batch == E && small.stage == 3, "max_batch %d, stage %d",
+          small.max_batch, small.stage);
+    CHECK(small.n_acts < big.n_acts, "sliced stage holds less: %zu floats, not %zu", small.n_acts,
+          big.n_acts);
+    net_mem_t m;
+    CHECK(net_bytes(&big, B, E, &m) == net_bytes(&small, B, E, NULL) && m.max_batch == E &&
+              m.acts == 2.0 * small.n_acts * sizeof(float) + small.n_args * 4.0 + small.n_keep,
+          "net_bytes: what net_create allocated, from the layout only");
+    net_init_params(&small, small.params, 8, RNG_INIT, 0);
+    memcpy(big.params, small.params, small.n_params * sizeof(float));
+    size_t dim = (size_t)ch * rows * cols;
+    float *x = malloc(sizeof(float) * E * dim);
+    uint8_t y[E];
+    rng_t r;
+    rng_init(&r, rng_key(6, 1, 2, 3));
+    for (size_t i = 0; x && i < E * dim; i++)
+        x[i] = rng_uniform(&r) - 0.3f;
+    for (int i = 0; i < E; i++)
+        y[i] = (uint8_t)rng_below(&r, CLASSES);
+    if (x) {
+        for (int b = 1; b <= E; b += 7) { /* one slice, several, a partial last one */
+            const float *ls = net_forward(&small, x, b, NULL), *lb = net_forward(&big, x, b, NULL);
+            CHECK(!memcmp(ls, lb, (size_t)b * CLASSES * sizeof(float)), "logits of %d rows differ", b);
+            int64_t cs, cb;
+            double s1 = net_loss(&small, y, b, &cs, 0), s2 = net_loss(&big, y, b, &cb, 0);
+            CHECK(s1 == s2 && cs == cb, "loss of %d rows: %.17g vs %.17g", b, s1, s2);
+        }
+    }
+    free(x);
+    net_free(&small);
+    net_free(&big);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -92,6 +141,7 @@ int main(int argc, char **argv)
     cfg.n_conv = 3, cfg.conv[0] = 3, cfg.conv[1] = CFG_POOL, cfg.conv[2] = 2;
     cfg.n_hidden = 1, cfg.hidden[0] = 6;
     check_model("conv", &cfg, 2, 6, 4);
+    check_slices(&cfg, 2, 6, 4);
 
     cfg.dropout = 0.3;
     check_model("conv+dropout", &cfg, 2, 6, 4);

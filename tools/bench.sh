@@ -15,7 +15,9 @@
 #   5 the scheduler alone against mpi4py's MPIPoolExecutor; 6 Conv-2 against
 #     PyTorch; 7 the training graph: trainings with and without sharing, the
 #     demo against --no-share, a resume after kill -9 mid-chain, the planner
-#     at 100,000 cells.
+#     at 100,000 cells; 8 the memory of NP ranks on one node (summed PSS
+#     while short sweeps of the paper's LeNet-300-100 on MNIST and Conv-2 on
+#     CIFAR-10 run; the data of data/, `make data`), next to the targets.
 #
 # The machine may be shared, so 1-3 are per-step CPU times of the one thread
 # that does the work (waiting for a core is not work), medians over steps; the
@@ -341,6 +343,32 @@ chain_redo=$(sed -n 's/.*; \([0-9]*\) to run$/\1/p' "$W/resume.out" | head -n 1)
 progress "training graph: planning 100,000 cells"
 "$BUILD/bench_graph" >"$W/graph"
 
+# ---- 8: memory --------------------------------------------------------------------
+# The ranks of a node share one copy of the data (an MPI shared-memory window)
+# and hold their own trainer besides. tools/bench_pss.sh samples every rank's
+# Pss (/proc/PID/smaps_rollup: a shared page counts once in the sum) every
+# 0.5 s while a short sweep runs to its end, and keeps the largest sum: one
+# seed a rank, one round after round 0, so each rank goes through every phase
+# (evaluations, training, pruning, round 1). The targets are for 2 ranks.
+# Conv-2's evaluations of 15,000 CIFAR-10 images make it the long one (about
+# 5 minutes on 2 busy cores). Without data/ (`make data`) it is skipped.
+pss_seeds=$(seq -s, 1 "$NP")
+pss_lenet="" pss_conv2=""
+if [ -e data/mnist/train-images-idx3-ubyte ] && [ -e data/cifar-10-batches-bin/data_batch_5.bin ]; then
+    progress "memory: LeNet-300-100 on MNIST, $NP ranks, summed PSS"
+    NP=$NP tools/bench_pss.sh "$TS" jobs/lenet300-paper.ini --set train.iterations=300 \
+        --set train.eval_every=100 --set sweep.rounds=1 --set sweep.seeds="$pss_seeds" >"$W/pss_lenet" ||
+        die "the LeNet memory sweep failed"
+    progress "memory: Conv-2 on CIFAR-10, $NP ranks, summed PSS (about 5 minutes)"
+    NP=$NP tools/bench_pss.sh "$TS" jobs/conv2-paper.ini --set train.iterations=4 --set train.eval_every=4 \
+        --set sweep.rounds=1 --set sweep.seeds="$pss_seeds" --set prune.controls=none >"$W/pss_conv2" ||
+        die "the Conv-2 memory sweep failed"
+    pss_lenet=$(val pss_max_mb "$W/pss_lenet")
+    pss_conv2=$(val pss_max_mb "$W/pss_conv2")
+else
+    progress "memory: skipped (no data/: make data)"
+fi
+
 # ---- the table ------------------------------------------------------------------
 verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
 # a wall-clock scaling figure means little when the machine itself would not
@@ -403,6 +431,15 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
         "$(calc %.2f "$(val plan_seconds "$W/graph")")" "$(val trainings "$W/graph") trainings"
     printf '%-36s %12s %20s\n' "  plan bytes per rank, MB" "$(calc %.0f "$(val plan_bytes "$W/graph") / 1e6")" \
         "rank 0 +$(calc %.0f "$(val root_table_bytes "$W/graph") / 1e6") MB"
+    if [ -n "$pss_lenet" ]; then
+        printf '%-36s %12s %20s %7s %8s  %s\n' "8 memory, $NP ranks: summed PSS, MB" "" "" "" "" ""
+        printf '%-36s %12s %20s %7s %8s  %s\n' "  LeNet-300-100, MNIST (55 MB data)" "$pss_lenet" "" "" \
+            "<= 200" "$(verdict "$pss_lenet <= 200")"
+        printf '%-36s %12s %20s %7s %8s  %s\n' "  Conv-2, CIFAR-10 (184 MB data)" "$pss_conv2" "" "" \
+            "<= 900" "$(verdict "$pss_conv2 <= 900")"
+    else
+        printf '%-36s %12s\n' "8 memory" "skipped: no data/ (make data)"
+    fi
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
     echo

@@ -59,8 +59,7 @@ int main(int argc, char **argv)
         cfg->rates[i] = i / 100.0;
     }
     n = grid_size(cfg);
-    float x[1] = {0};
-    uint8_t y[1] = {0};
+    uint8_t x[1] = {0}, y[1] = {0};
     data_t d = {.train = {1, 1, x, y}, .val = {1, 1, x, y}, .test = {1, 1, x, y}, .rows = 1, .cols = 1,
                 .channels = 1};
     net_t layout;

@@ -103,14 +103,15 @@ static void gemm_steps(net_t *m, const float *x, int b, int steps, double *fwd, 
  * timed on its own (p[0..3][s]: forward, loss, backward, optimizer), on
  * contiguous batches from the training split copied to x [b][dim] first
  * (untimed: in training the gathered batch is as fresh in the cache). */
-static void part_steps(net_t *m, optim_t *o, const dataset_t *tr, float *x, int b, int steps,
+static void part_steps(net_t *m, optim_t *o, const data_t *d, float *x, int b, int steps,
                        double *p[4])
 {
+    const dataset_t *tr = &d->train;
     int64_t pos = 0;
     for (int s = 0; s < steps; s++) {
         if (pos + b > tr->n)
             pos = 0;
-        memcpy(x, tr->x + (size_t)pos * tr->dim, (size_t)b * tr->dim * sizeof(float));
+        data_inputs(d, tr, NULL, pos, b, x);
         const uint8_t *y = tr->y + pos;
         pos += b;
         double t0 = cpu_now();
@@ -239,7 +240,7 @@ int main(int argc, char **argv)
     net_init_params(&m, m.params, 1, RNG_INIT, 0);
     double flops = step_flops(&m, B);
     float *xb = xcalloc((size_t)B * data.train.dim, sizeof(float)); /* a batch */
-    memcpy(xb, data.train.x, (size_t)B * data.train.dim * sizeof(float));
+    data_inputs(&data, &data.train, NULL, 0, B, xb);
     double *gf = xcalloc((size_t)n, sizeof(double)), *gb = xcalloc((size_t)n, sizeof(double));
 
     if (!strcmp(only, "gemm")) { /* throughput of the whole loop: here waiting counts */
@@ -275,7 +276,7 @@ int main(int argc, char **argv)
     { /* warm-up: page the data in, settle the clocks (the buffers hold n steps) */
         double *p[4] = {part[0], part[1], part[2], part[3]};
         int warm = n < 50 ? n : 50;
-        part_steps(&m, &o, &data.train, xb, B, warm, p);
+        part_steps(&m, &o, &data, xb, B, warm, p);
         gemm_steps(&m, xb, B, warm, gf, gb);
     }
     int nt = 0; /* training steps recorded */
@@ -291,7 +292,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < steps; i++)
             gemm[off + i] = gf[off + i] + gb[off + i];
         double *p[4] = {part[0] + off, part[1] + off, part[2] + off, part[3] + off};
-        part_steps(&m, &o, &data.train, xb, B, steps, p);
+        part_steps(&m, &o, &data, xb, B, steps, p);
         fprintf(stderr, "bench_train: rep %d: training %.1f s (wall, without evaluation)\n",
                 r + 1, wall[r] * steps);
     }

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Numerics' provenance: every training records the CPU model, the trainer's
+# vector path and compile target, OpenBLAS's core type and the values of
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (/nodes/cpu, /nodes/simd,
+# /nodes/blas_core, /nodes/openblas_coretype, /nodes/openblas_l2_size);
+# read back, they are this machine's. `status` and `merge` say in one line
+# when a file mixes setups (made here by editing a copy: the tests never set
+# OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE). A file of an earlier release (no
+# such datasets) resumes and reads as before.
+. "$(dirname "$0")/lib.sh"
+small_data "$W/d"
+tiny_job "$W/job.ini" "$W/d"
+mpirun_ts 2 run "$W/job.ini" -o "$W/a.h5" 2>"$W/log" || { cat "$W/log"; fail "run"; }
+grep -q "^  numerics (rank 0; each training records its own): " "$W/log" || fail "no numerics line in the context"
+
+# what this machine says, the way the trainer finds it
+lib=$(ldd "$TS" | awk '/libopenblas/ { print $3; exit }')
+"$PY" - "$W/a.h5" "$lib" <<'PY' || fail "provenance read back"
+import ctypes, os, sys
+import h5py
+f = h5py.File(sys.argv[1], "r")
+done = f["nodes/status"][:] == 1
+assert done.all(), "all trainings done"
+def col(k):
+    return {v.decode() for v in f["nodes/" + k][:][done]}
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), None)
+assert col("cpu") == {cpu}, (col("cpu"), cpu)
+ob = ctypes.CDLL(sys.argv[2])
+ob.openblas_get_corename.restype = ctypes.c_char_p
+assert col("blas_core") == {ob.openblas_get_corename().decode()}, col("blas_core")
+flags = next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split()
+kernel = "avx512f" if "avx512f" in flags else "avx" if "avx" in flags else "sse2"
+(simd,) = col("simd")
+assert simd.startswith(f"adam {kernel}; compiled for "), simd
+assert col("openblas_coretype") == {os.environ.get("OPENBLAS_CORETYPE", "")}
+assert col("openblas_l2_size") == {os.environ.get("OPENBLAS_L2_SIZE", "")}
+PY
+"$TS" status "$W/a.h5" >"$W/st" || fail "status"
+grep -q "numerics" "$W/st" && fail "status of a file of one setup: $(grep numerics "$W/st")"
+
+# mixed: a copy whose first three trainings say they ran with other kernels
+cp "$W/a.h5" "$W/mixed.h5"
+"$PY" - "$W/mixed.h5" <<'PY'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r+")
+for k, v in (("blas_core", b"Haswell"), ("openblas_coretype", b"Haswell")):
+    d = f["nodes/" + k]; x = d[:]; x[:3] = v; d[:] = x
+PY
+"$TS" status "$W/mixed.h5" >"$W/st" || fail "status of the mixed file"
+[ "$(grep -c numerics "$W/st")" = 1 ] || { cat "$W/st"; fail "status: not one numerics line"; }
+n=$("$PY" -c 'import h5py,sys; print(len(h5py.File(sys.argv[1],"r")["nodes/status"]))' "$W/a.h5")
+grep -q "^$W/mixed.h5: numerics from 2 setups: blas_core 'Haswell' (3), '.*' ($((n - 3))); openblas_coretype 'Haswell' (3), '.*' ($((n - 3)))$" "$W/st" ||
+    { cat "$W/st"; fail "status: numerics line"; }
+grep -q "8 trials: 8 done" "$W/st" || fail "status: no trials' counts"
+
+# merge: one shard of this machine, one edited as if from another: one warning line
+"$TS" run "$W/job.ini" -o "$W/s0.h5" --shard 0/2 2>"$W/log" || { cat "$W/log"; fail "shard 0"; }
+"$TS" run "$W/job.ini" -o "$W/s1.h5" --shard 1/2 2>"$W/log" || { cat "$W/log"; fail "shard 1"; }
+"$TS" merge "$W/m.h5" "$W/s0.h5" "$W/s1.h5" 2>"$W/log" || { cat "$W/log"; fail "merge"; }
+grep -q numerics "$W/log" && fail "merge of one setup warns: $(cat "$W/log")"
+same_data "$W/a.h5" "$W/m.h5" || fail "merged data differ"
+"$PY" - "$W/s1.h5" <<'PY'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r+")
+d = f["nodes/blas_core"]; x = d[:]; x[:] = b"Zen"; d[:] = x
+PY
+"$TS" merge "$W/m2.h5" "$W/s0.h5" "$W/s1.h5" 2>"$W/log" || { cat "$W/log"; fail "merge of mixed shards"; }
+[ "$(grep -c "^ticketsweep: warning: $W/m2.h5: numerics from 2 setups: blas_core " "$W/log")" = 1 ] ||
+    { cat "$W/log"; fail "merge: no one-line warning"; }
+"$TS" status "$W/m2.h5" | grep -q "numerics from 2 setups: blas_core" || fail "status of the merged file"
+
+# a file of an earlier release (no provenance datasets): resumes, reads, merges
+"$TS" run "$W/job.ini" -o "$W/old.h5" --shard 0/2 2>"$W/log" || { cat "$W/log"; fail "shard 0 again"; }
+"$PY" - "$W/old.h5" <<'PY'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r+")
+for k in ("cpu", "simd", "blas_core", "openblas_coretype", "openblas_l2_size"):
+    del f["nodes/" + k]
+PY
+"$TS" run "$W/job.ini" -o "$W/old.h5" --resume 2>"$W/log" || { cat "$W/log"; fail "resume of an old file"; }
+# shellcheck disable=SC2086
+h5diff -q $LEDGER --exclude-path /nodes/cpu --exclude-path /nodes/simd --exclude-path /nodes/blas_core \
+    --exclude-path /nodes/openblas_coretype --exclude-path /nodes/openblas_l2_size --exclude-attribute / \
+    "$W/a.h5" "$W/old.h5" || fail "the resumed old file's data differ"
+"$TS" status "$W/old.h5" >"$W/st" || fail "status of an old file"
+grep -q numerics "$W/st" && fail "status of an old file: $(grep numerics "$W/st")"
+"$TS" run "$W/job.ini" -o "$W/old0.h5" --shard 0/2 2>/dev/null || fail "shard 0, third"
+"$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r+"); [f["nodes"].pop(k) for k in ("cpu","simd","blas_core","openblas_coretype","openblas_l2_size")]' "$W/old0.h5"
+"$TS" merge "$W/m3.h5" "$W/old0.h5" "$W/s1.h5" 2>"$W/log" || { cat "$W/log"; fail "merge with an old shard"; }
+grep -q "cpu .*'not recorded'" "$W/log" || { cat "$W/log"; fail "merge with an old shard: not recorded"; }
+exit 0
