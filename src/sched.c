@@ -97,9 +97,8 @@ typedef struct {
     /* what this rank's last training produced (workers: its cache) */
     uint8_t **out_hist;    /* [cap] children's histories, then a random node's own */
     int out_cap;
-    float *rewind;         /* [P] the rewind point of seed rewind_seed */
+    float *rewind;         /* [P] a rewind point: made by round 0 here, or received */
     float *weights;        /* [P] trained weights ([output] weights = final), or NULL */
-    int rewind_seed;
     uint8_t *in_a, *in_b, *ones; /* [W] inputs; all-ones history of a round 0 */
     char *msg;             /* dispatch message buffer */
     size_t msg_cap;
@@ -211,6 +210,29 @@ static int needs_rewind(const sched_t *s, int x)
     return s->cfg->rewind_iteration > 0 && n->round > 0 && n->arm != ARM_REINIT;
 }
 
+/* Training x produces its seed's rewind point (round 0 of a ticket, rewinding). */
+static int makes_rewind(const sched_t *s, int x)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    return s->cfg->rewind_iteration > 0 && n->round == 0 && n->arm == ARM_TICKET;
+}
+
+/* The i-th mask history training x produces, -1 past the last: a ticket's
+ * children in graph order, a random training's own. This is the order of
+ * its output buffers and of the messages that carry them to rank 0. */
+static int32_t output_id(const graph_t *g, int32_t x, int i)
+{
+    const graph_node_t *n = &g->nodes[x];
+    if (n->arm == ARM_RANDOM)
+        return i == 0 ? x : -1;
+    if (n->arm != ARM_TICKET)
+        return -1;
+    int32_t c = n->first_child;
+    while (c >= 0 && i-- > 0)
+        c = g->nodes[c].next_sibling;
+    return c;
+}
+
 /* ---------- progress output (rank 0) ---------- */
 
 static void print_progress(sched_t *s)
@@ -257,6 +279,20 @@ static void release(sched_t *s, int32_t y)
         s->hist[y] = NULL;
         s->held -= (double)s->W;
     }
+}
+
+/* History y is needed by a training still to start and not held yet. */
+static int wanted(const sched_t *s, int32_t y)
+{
+    return s->need[y] > 0 && !s->hist[y];
+}
+
+/* Where rank 0 keeps seed si's rewind point (allocated on first use); NULL when out of memory. */
+static float *rewind_slot(sched_t *s, int si)
+{
+    if (!s->rewinds[si])
+        s->rewinds[si] = ts_malloc(s->P * sizeof(float));
+    return s->rewinds[si];
 }
 
 /* Cell t is finished (o: the training that finished it, or NULL): its status. */
@@ -388,26 +424,28 @@ static int node_ended(sched_t *s, const outcome_t *o, const char *error)
 
 /* ---------- running a training here ---------- */
 
-/* Output buffers for training x's histories: children (graph order), then own. */
+/* Output buffers for the histories training x produces (output_id order). */
 static int out_buffers(sched_t *s, int x, uint8_t ***children, uint8_t **own)
 {
     const graph_node_t *n = &s->g->nodes[x];
-    int nc = n->arm == ARM_TICKET ? graph_children(s->g, x) : 0;
-    if (nc + 1 > s->out_cap) {
-        uint8_t **p = realloc(s->out_hist, (size_t)(nc + 1) * sizeof *p);
+    int n_out = 0;
+    while (output_id(s->g, x, n_out) >= 0)
+        n_out++;
+    if (n_out > s->out_cap) {
+        uint8_t **p = realloc(s->out_hist, (size_t)n_out * sizeof *p);
         if (!p)
             return TS_ERUN;
-        for (int i = s->out_cap; i < nc + 1; i++)
+        for (int i = s->out_cap; i < n_out; i++)
             p[i] = NULL;
         s->out_hist = p;
-        s->out_cap = nc + 1;
+        s->out_cap = n_out;
     }
-    for (int i = 0; i < nc + 1; i++)
+    for (int i = 0; i < n_out; i++)
         if (!s->out_hist[i] && !(s->out_hist[i] = ts_malloc(s->W + 1)))
             return TS_ERUN;
-    *children = nc ? s->out_hist : NULL;
-    *own = n->arm == ARM_RANDOM ? s->out_hist[nc] : n->round == 0 ? s->ones : NULL;
-    return nc;
+    *children = n->arm == ARM_TICKET && n_out ? s->out_hist : NULL;
+    *own = n->arm == ARM_RANDOM ? s->out_hist[0] : n->round == 0 ? s->ones : NULL;
+    return 0;
 }
 
 /* Run training x from inputs a, b (and the rewind point) and write it. */
@@ -416,11 +454,11 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
     const graph_node_t *n = &s->g->nodes[x];
     uint8_t **children, *own;
     double t0 = now();
-    int nc = out_buffers(s, x, &children, &own), rc;
-    if (nc < 0)
-        return nc;
+    int rc = out_buffers(s, x, &children, &own);
+    if (rc)
+        return rc;
     node_in_t in = {a, b, needs_rewind(s, x) ? s->rewind : NULL};
-    int root_rewind = n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0;
+    int root_rewind = makes_rewind(s, x);
     node_out_t out = {children, n->arm == ARM_RANDOM ? own : NULL, root_rewind ? s->rewind : NULL,
                       s->weights};
     rc = s->opts->run ? s->opts->run(s->opts->run_arg, &s->ctx, s->g, x, &in, &out, &s->res)
@@ -428,8 +466,6 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
     int status = rc == 0 ? STATUS_DONE : rc == TRIAL_ABORTED ? STATUS_PENDING : STATUS_FAILED;
     if (rc == TS_ERUN) /* e.g. out of memory: the training fails, the sweep goes on */
         snprintf(s->res.error, sizeof s->res.error, "%s", ts_errmsg());
-    if (root_rewind && status == STATUS_DONE)
-        s->rewind_seed = n->seed_i;
     const uint8_t *own_hist = n->arm == ARM_TICKET ? (n->round == 0 ? s->ones : a) : own;
     double t1 = now();
     rc = 0;
@@ -569,29 +605,20 @@ static int recv_outputs(sched_t *s, int src, const outcome_t *o, char *error)
     }
     if (o->status != STATUS_DONE)
         return 0;
-    if (n->arm == ARM_TICKET)
-        for (int32_t c = n->first_child; c >= 0; c = g->nodes[c].next_sibling) {
-            uint8_t *h = s->need[c] > 0 && !s->hist[c] ? ts_malloc(s->W + 1) : NULL;
-            if (s->need[c] > 0 && !s->hist[c] && !h)
-                return TS_ERUN;
-            recv_state(s, src, h, s->W);
-            if (h)
-                hold(s, c, h);
-        }
-    if (n->arm == ARM_RANDOM) {
-        int32_t x = o->node;
-        uint8_t *h = s->need[x] > 0 && !s->hist[x] ? ts_malloc(s->W + 1) : NULL;
-        if (s->need[x] > 0 && !s->hist[x] && !h)
+    int32_t y;
+    for (int i = 0; (y = output_id(g, o->node, i)) >= 0; i++) {
+        uint8_t *h = wanted(s, y) ? ts_malloc(s->W + 1) : NULL;
+        if (wanted(s, y) && !h)
             return TS_ERUN;
-        recv_state(s, src, h, s->W);
+        recv_state(s, src, h, s->W); /* not wanted: into scratch, dropped */
         if (h)
-            hold(s, x, h);
+            hold(s, y, h);
     }
-    if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0) {
-        float **rw = &s->rewinds[n->seed_i];
-        if (!*rw && !(*rw = ts_malloc(s->P * sizeof(float))))
+    if (makes_rewind(s, o->node)) {
+        float *rw = rewind_slot(s, n->seed_i);
+        if (!rw)
             return TS_ERUN;
-        recv_state(s, src, *rw, s->P * sizeof(float));
+        recv_state(s, src, rw, s->P * sizeof(float));
     }
     return 0;
 }
@@ -710,25 +737,18 @@ static int run_root_node(sched_t *s, int32_t x)
     release(s, a);
     release(s, b);
     /* keep what it produced for the trainings that need it */
-    const graph_t *g = s->g;
-    const graph_node_t *n = &g->nodes[x];
     if (o.status == STATUS_DONE) {
-        int i = 0;
-        if (n->arm == ARM_TICKET)
-            for (int32_t c = n->first_child; c >= 0; c = g->nodes[c].next_sibling, i++)
-                if (s->need[c] > 0 && !s->hist[c]) {
-                    hold(s, c, s->out_hist[i]);
-                    s->out_hist[i] = NULL;
-                }
-        if (n->arm == ARM_RANDOM && s->need[x] > 0 && !s->hist[x]) {
-            hold(s, x, s->out_hist[i]);
-            s->out_hist[i] = NULL;
-        }
-        if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0) {
-            float **rw = &s->rewinds[n->seed_i];
-            if (!*rw && !(*rw = ts_malloc(s->P * sizeof(float))))
+        int32_t y;
+        for (int i = 0; (y = output_id(s->g, x, i)) >= 0; i++)
+            if (wanted(s, y)) {
+                hold(s, y, s->out_hist[i]);
+                s->out_hist[i] = NULL;
+            }
+        if (makes_rewind(s, x)) {
+            float *rw = rewind_slot(s, s->g->nodes[x].seed_i);
+            if (!rw)
                 return TS_ERUN;
-            memcpy(*rw, s->rewind, s->P * sizeof(float));
+            memcpy(rw, s->rewind, s->P * sizeof(float));
         }
     }
     return node_ended(s, &o, s->res.error);
@@ -793,9 +813,10 @@ static int root_setup(sched_t *s)
             const graph_node_t *n = &g->nodes[x];
             if (n->seed_i != si || n->arm != ARM_TICKET || n->round != 0 || s->state[x] != N_DONE)
                 continue;
-            if (!(s->rewinds[si] = ts_malloc(s->P * sizeof(float))))
+            float *rw = rewind_slot(s, si);
+            if (!rw)
                 return TS_ERUN;
-            rc = s->store ? store_read_rewind(s->store, si, s->rewinds[si]) : 0;
+            rc = s->store ? store_read_rewind(s->store, si, rw) : 0;
             break;
         }
     if (rc)
@@ -889,12 +910,9 @@ static const uint8_t *get_input(sched_t *s, int mode, const char **p, int32_t y,
     }
     /* IN_CACHED: among the outputs of this rank's last training */
     int32_t c = producer(g, y);
-    const graph_node_t *pn = &g->nodes[c];
     int i = 0;
-    if (pn->arm == ARM_TICKET)
-        for (int32_t ch = pn->first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++)
-            if (ch == y)
-                break;
+    while (output_id(g, c, i) != y)
+        i++;
     memcpy(buf, s->out_hist[i], s->W);
     return buf;
 }
@@ -931,10 +949,8 @@ static int run_worker(sched_t *s)
         inputs_of(s->g, x, &a, &b);
         const uint8_t *ia = get_input(s, c.a, &p, a, s->in_a);
         const uint8_t *ib = get_input(s, c.b, &p, b, s->in_b);
-        if (c.rewind == IN_SENT) {
+        if (c.rewind == IN_SENT)
             memcpy(s->rewind, p, s->P * sizeof(float));
-            s->rewind_seed = s->g->nodes[x].seed_i;
-        }
         outcome_t o;
         double wait = now() - asked;
         int rc = run_here(s, x, ia, ib, &o);
@@ -943,19 +959,14 @@ static int run_worker(sched_t *s)
         /* the report is the next request; what the training produced follows it */
         double r[REPORT_LEN] = {REPORT_NODE, o.node, o.status, o.wall, o.write, o.density, o.acc, wait};
         MPI_Send(r, REPORT_LEN, MPI_DOUBLE, 0, TAG_REPORT, s->comm);
-        const graph_node_t *n = &s->g->nodes[x];
         if (o.status == STATUS_FAILED) {
             char err[ERROR_LEN] = {0};
             snprintf(err, sizeof err, "%s", s->res.error);
             MPI_Send(err, ERROR_LEN, MPI_BYTE, 0, TAG_STATE, s->comm);
         } else if (o.status == STATUS_DONE) {
-            int i = 0;
-            if (n->arm == ARM_TICKET)
-                for (int32_t ch = n->first_child; ch >= 0; ch = s->g->nodes[ch].next_sibling, i++)
-                    MPI_Send(s->out_hist[i], (int)s->W, MPI_BYTE, 0, TAG_STATE, s->comm);
-            if (n->arm == ARM_RANDOM)
+            for (int i = 0; output_id(s->g, x, i) >= 0; i++)
                 MPI_Send(s->out_hist[i], (int)s->W, MPI_BYTE, 0, TAG_STATE, s->comm);
-            if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0)
+            if (makes_rewind(s, x))
                 MPI_Send(s->rewind, (int)(s->P * sizeof(float)), MPI_BYTE, 0, TAG_STATE, s->comm);
         }
     }
@@ -987,7 +998,6 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     s.store = store;
     s.opts = opts;
     s.plan = plan;
-    s.rewind_seed = -1;
     MPI_Comm_rank(comm, &s.rank);
     MPI_Comm_size(comm, &s.size);
     MPI_Get_processor_name(s.host, &len);

@@ -854,26 +854,38 @@ static int rw_trial(store_t *s, int t, trial_result_t *res, int write)
     return 0;
 }
 
-/* Round k of cell t's arm from one training; past the cell's last round, padding. */
-static int write_cell_round(store_t *s, int t, int arm, int k, const node_result_t *nr)
+/* Rows k0 .. k0 + rows - 1 of one arm's curves and summaries, by dataset kind. */
+typedef struct {
+    const float *curves[N_METRICS]; /* [rows][E] each */
+    const void *density, *es_iter, *es_acc, *final_acc; /* [rows] each */
+} cell_rows_t;
+
+/* Write rows k0 .. k0 + rows - 1 of cell t's arm (curves and summaries). */
+static int write_cell_rows(store_t *s, int t, int arm, int k0, int rows, const cell_rows_t *src)
 {
     int rc = 0;
     for (int i = 0; i < s->n_ds && !rc; i++) {
         const store_ds_t *d = &s->ds[i];
         if (d->arm != arm || d->kind > DS_FINAL_ACC || d->kind == DS_MASK)
             continue;
-        hsize_t start[3] = {(hsize_t)t, (hsize_t)k, 0}, count[3] = {1, 1, (hsize_t)s->E};
-        void *p = NULL;
-        switch (d->kind) {
-        case DS_CURVE: p = nr->curves[d->metric]; break;
-        case DS_DENSITY: p = (void *)&nr->density; break;
-        case DS_ES_ITER: p = (void *)&nr->es_iter; break;
-        case DS_ES_ACC: p = (void *)&nr->es_test_acc; break;
-        case DS_FINAL_ACC: p = (void *)&nr->final_test_acc; break;
-        }
-        rc = rw_slab(s, d, d->kind == DS_CURVE ? 3 : 2, start, count, p, 1);
+        hsize_t start[3] = {(hsize_t)t, (hsize_t)k0, 0}, count[3] = {1, (hsize_t)rows, (hsize_t)s->E};
+        const void *p = d->kind == DS_CURVE       ? (const void *)src->curves[d->metric]
+                        : d->kind == DS_DENSITY  ? src->density
+                        : d->kind == DS_ES_ITER  ? src->es_iter
+                        : d->kind == DS_ES_ACC   ? src->es_acc
+                                                 : src->final_acc;
+        rc = rw_slab(s, d, d->kind == DS_CURVE ? 3 : 2, start, count, (void *)p, 1);
     }
     return rc;
+}
+
+/* Round k of cell t's arm from one training. */
+static int write_cell_round(store_t *s, int t, int arm, int k, const node_result_t *nr)
+{
+    cell_rows_t src = {{0}, &nr->density, &nr->es_iter, &nr->es_test_acc, &nr->final_test_acc};
+    for (int m = 0; m < N_METRICS; m++)
+        src.curves[m] = nr->curves[m];
+    return write_cell_rows(s, t, arm, k, 1, &src);
 }
 
 /* Rounds k0..R1-1 of cell t's arm: NaN, -1 (past the cell's last round). */
@@ -892,14 +904,11 @@ static int write_cell_padding(store_t *s, int t, int arm, int k0)
         f[i] = NAN;
     for (int i = 0; !rc && i < rows; i++)
         dd[i] = NAN, it[i] = -1;
-    for (int i = 0; i < s->n_ds && !rc; i++) {
-        const store_ds_t *d = &s->ds[i];
-        if (d->arm != arm || d->kind > DS_FINAL_ACC || d->kind == DS_MASK)
-            continue;
-        hsize_t start[3] = {(hsize_t)t, (hsize_t)k0, 0}, count[3] = {1, (hsize_t)rows, (hsize_t)s->E};
-        void *p = d->kind == DS_DENSITY ? (void *)dd : d->kind == DS_ES_ITER ? (void *)it : (void *)f;
-        rc = rw_slab(s, d, d->kind == DS_CURVE ? 3 : 2, start, count, p, 1);
-    }
+    cell_rows_t src = {{0}, dd, it, f, f}; /* the accuracies are float rows: the first of f */
+    for (int m = 0; m < N_METRICS; m++)
+        src.curves[m] = f;
+    if (!rc)
+        rc = write_cell_rows(s, t, arm, k0, rows, &src);
     free(f);
     free(dd);
     free(it);
