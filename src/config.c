@@ -802,7 +802,7 @@ int config_validate(const config_t *cfg)
         return BAD("prune.rewind_iteration", "= %lld is outside [0, train.iterations = %lld]",
                    (long long)cfg->rewind_iteration, (long long)cfg->iterations);
     if (cfg->n_per_round > 0 && cfg->n_rates > 0 && strcmp(config_where(cfg, "sweep.rates"), "default"))
-        return ts_fail(TS_EINPUT, "sweep.per_round (%s) and sweep.rates (%s) are both given: a sweep is "
+        return ts_fail(TS_EINPUT, "%s: sweep.per_round and sweep.rates (%s) are both given: a sweep is "
                        "either crossed (rates x rounds) or per-round (per_round x rounds); keep one",
                        config_where(cfg, "sweep.per_round"), config_where(cfg, "sweep.rates"));
     if (cfg->n_rates < 1 && cfg->n_per_round < 1)
