@@ -21,6 +21,7 @@
 #define CFG_PATH 1024
 
 enum { OPT_ADAM = 0, OPT_SGD = 1 };
+enum { KERNELS_AUTO = 0, KERNELS_DENSE = 1, KERNELS_SPARSE = 2 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
 enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
@@ -45,6 +46,7 @@ typedef struct {
     double lr, momentum, beta1, beta2, eps;
     int batch;
     int64_t iterations, eval_every;
+    int kernels; /* KERNELS_*: fully connected products over the survivors or dense */
     /* [prune] */
     int scope;
     double output_scale, conv_scale;

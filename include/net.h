@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "rng.h"
+#include "sparse.h"
 
 enum { NET_FC, NET_CONV, NET_POOL };
 
@@ -50,6 +51,9 @@ typedef struct {
     size_t act_off;       /* output [max_batch][out] at acts + act_off */
     size_t arg_off;       /* pool: argmax [max_batch][out] at args + arg_off */
     size_t keep_off;      /* dropout: keep flags [max_batch][out] at keep + keep_off */
+    int sparse;           /* fc: products over the surviving weights (net_set_kernels) */
+    sparse_csr_t csr;     /* their index, when sparse */
+    size_t tile_off;      /* sparse: its input tile [in][SPARSE_TILE] at tile_a + tile_off */
 } net_layer_t;
 
 typedef struct {
@@ -72,6 +76,15 @@ typedef struct {
     float *col;        /* convolution scratch (im2col of one example) */
     int32_t *args;     /* pool argmax [stage_rows][out] per pool */
     uint8_t *keep;     /* dropout keep flags [stage_rows][out] per hidden fc layer */
+    /* the sparse kernels' state (net_set_kernels), empty while every layer is dense */
+    float *tile_a;     /* every sparse layer's input tile, transposed (kept from a
+                          forward of one tile for the backward) */
+    float *tile_d;     /* [widest sparse layer][SPARSE_TILE]: input gradient, transposed */
+    float *tile_z;     /* the same size: an output or its gradient, transposed */
+    size_t tile_a_floats, tile_floats; /* floats tile_a and each of the others hold */
+    uint32_t *active;  /* [n_active]: the parameters whose mask is not 0, when the optimizer
+                          should visit only those (optim_step_active); NULL otherwise */
+    size_t n_active;
 } net_t;
 
 /*
@@ -107,6 +120,23 @@ static inline int net_has_params(const net_layer_t *L)
  * the 3x3 kernel), zero biases, into dst [n_params]; the weights of the k-th
  * layer with parameters come from rng_key(seed, purpose, k, salt). */
 void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uint64_t salt);
+
+/*
+ * Choose each fully connected layer's kernels for the mask now in n->mask
+ * (kept for a whole training): KERNELS_DENSE (sgemm), KERNELS_SPARSE (every
+ * fully connected layer over its survivors, sparse.h) or KERNELS_AUTO (sparse
+ * where net_sparse_wins says so). Builds the survivors' index and, when any
+ * layer is sparse and few parameters survive, n->active for the optimizer;
+ * zeroes the gradients (a sparse layer's pruned gradients are never written).
+ * Convolutions stay dense. Call again whenever the mask changes. Returns the
+ * number of sparse layers, or TS_ERUN when out of memory (then every layer is
+ * dense again).
+ */
+int net_set_kernels(net_t *n, int mode);
+/* KERNELS_AUTO's rule, measured on the products of a training step (make
+ * bench, section 9): a fully connected layer of this shape at this density
+ * (surviving fraction of its weights) trains faster over its survivors. */
+int net_sparse_wins(const net_layer_t *L, double density);
 
 /* Forward x [b][in] -> logits ([b][classes], a pointer into acts). b <= max_batch.
  * With dropout_rng NULL the pass is an evaluation: no dropout. */

@@ -66,6 +66,8 @@ static const key_t_ keys[] = {
     {"train", "iterations", K_I64, F(iterations), 0, "50000", NULL, "training iterations per round"},
     {"train", "eval_every", K_I64, F(eval_every), 0, "1000", NULL,
      "evaluate every this many iterations (and at 0 and at the end)"},
+    {"train", "kernels", K_CHOICE, F(kernels), 0, "auto", "auto|dense|sparse",
+     "fully connected products: over the surviving weights only (sparse), dense, or auto (per layer, the faster at its density)"},
     {"prune", "scope", K_CHOICE, F(scope), 0, "layerwise", "layerwise|global",
      "layerwise: each layer loses its share; global: one magnitude threshold over the layers of scale 1"},
     {"prune", "output_scale", K_DOUBLE, F(output_scale), 0, "0.5", NULL,
@@ -904,6 +906,25 @@ static int lookup(const char *text, const char *section, const char *name, char 
     return 0;
 }
 
+/*
+ * A key added after results files existed: the value that file's run had in
+ * effect, so that such a file compares equal to a job that sets it (and a
+ * resume of it carries on as it was made).
+ */
+static const struct {
+    const char *section, *name, *value;
+} added_keys[] = {
+    {"train", "kernels", "dense"}, /* every product was dense before train.kernels */
+};
+
+static const char *absent_value(const key_t_ *k)
+{
+    for (size_t i = 0; i < sizeof added_keys / sizeof added_keys[0]; i++)
+        if (!strcmp(added_keys[i].section, k->section) && !strcmp(added_keys[i].name, k->name))
+            return added_keys[i].value;
+    return "(absent)";
+}
+
 int config_diff(const char *old_text, const char *new_text, char *buf, size_t len)
 {
     char a[CFG_PATH * 2], b[CFG_PATH * 2];
@@ -914,7 +935,7 @@ int config_diff(const char *old_text, const char *new_text, char *buf, size_t le
         int ha = lookup(old_text, keys[i].section, keys[i].name, a, sizeof a);
         int hb = lookup(new_text, keys[i].section, keys[i].name, b, sizeof b);
         if (!ha)
-            snprintf(a, sizeof a, "(absent)");
+            snprintf(a, sizeof a, "%s", absent_value(&keys[i]));
         if (!hb)
             snprintf(b, sizeof b, "(absent)");
         if (strcmp(a, b)) {

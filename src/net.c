@@ -172,6 +172,12 @@ double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts)
 
 void net_free(net_t *n)
 {
+    for (int l = 0; l < n->n_layers; l++)
+        sparse_free(&n->layers[l].csr);
+    free(n->tile_a);
+    free(n->tile_d);
+    free(n->tile_z);
+    free(n->active);
     free(n->params);
     free(n->grads);
     free(n->mask);
@@ -201,6 +207,80 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
     }
 }
 
+int net_sparse_wins(const net_layer_t *L, double density)
+{
+    /* placeholder until measured */
+    return L->kind == NET_FC && density <= 0.25;
+}
+
+/* Drop every sparse index: all layers dense, the optimizer over the block. */
+static void all_dense(net_t *n)
+{
+    for (int l = 0; l < n->n_layers; l++)
+        n->layers[l].sparse = 0;
+    n->n_active = 0;
+}
+
+int net_set_kernels(net_t *n, int mode)
+{
+    size_t wide = 0, alive_all = 0, tiles = 0;
+    int n_sparse = 0;
+    all_dense(n);
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        if (L->kind != NET_FC || mode == KERNELS_DENSE)
+            continue;
+        size_t alive = 0;
+        for (size_t i = 0; i < L->n_w; i++)
+            alive += n->mask[L->w_off + i] != 0;
+        if (mode == KERNELS_AUTO && !net_sparse_wins(L, (double)alive / (double)L->n_w))
+            continue;
+        if (sparse_build(&L->csr, n->mask + L->w_off, (int)L->out_c, (int)L->in_c))
+            goto oom;
+        L->sparse = 1;
+        L->tile_off = tiles;
+        tiles += L->in * SPARSE_TILE;
+        n_sparse++;
+        wide = L->in > wide ? L->in : wide;
+        wide = L->out > wide ? L->out : wide;
+    }
+    memset(n->grads, 0, n->n_params * sizeof(float));
+    if (!n_sparse)
+        return 0;
+    if (tiles > n->tile_a_floats) {
+        free(n->tile_a);
+        n->tile_a_floats = 0;
+        if (!(n->tile_a = ts_calloc(tiles, sizeof(float))))
+            goto oom;
+        n->tile_a_floats = tiles;
+    }
+    if (wide * SPARSE_TILE > n->tile_floats) {
+        free(n->tile_d), free(n->tile_z);
+        n->tile_d = ts_calloc(wide * SPARSE_TILE, sizeof(float));
+        n->tile_z = ts_calloc(wide * SPARSE_TILE, sizeof(float));
+        n->tile_floats = wide * SPARSE_TILE;
+        if (!n->tile_d || !n->tile_z) {
+            n->tile_floats = 0;
+            goto oom;
+        }
+    }
+    for (size_t i = 0; i < n->n_params; i++)
+        alive_all += n->mask[i] != 0;
+    if (alive_all * 2 < n->n_params) { /* the optimizer visits the survivors only */
+        if (!n->active && !(n->active = ts_calloc(n->n_params, sizeof(uint32_t))))
+            goto oom;
+        size_t k = 0;
+        for (size_t i = 0; i < n->n_params; i++)
+            if (n->mask[i] != 0)
+                n->active[k++] = (uint32_t)i;
+        n->n_active = k;
+    }
+    return n_sparse;
+oom:
+    all_dense(n);
+    return TS_ERUN;
+}
+
 /* Layer L on b rows of input a into z (pool arguments and dropout flags of rows 0..b-1). */
 static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b, float *z,
                           rng_t *dropout_rng)
@@ -209,6 +289,16 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
     size_t count = (size_t)b * L->out;
     switch (L->kind) {
     case NET_FC:
+        if (L->sparse) {
+            for (int i = 0; i < b; i += SPARSE_TILE) {
+                int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
+                float *at = n->tile_a + L->tile_off;
+                sparse_to_tile(a + (size_t)i * L->in, rows, (int)L->in, at);
+                sparse_forward(&L->csr, wt, bias, at, n->tile_z);
+                sparse_from_tile(n->tile_z, rows, (int)L->out, z + (size_t)i * L->out);
+            }
+            break;
+        }
         for (int i = 0; i < b; i++)
             memcpy(z + (size_t)i * L->out, bias, L->out * sizeof(float));
         blas_sgemm(false, true, b, (int)L->out, (int)L->in, 1.0f, a, (int)L->in, wt, (int)L->in,
@@ -339,6 +429,28 @@ static void activation_backward(net_t *n, const net_layer_t *L, float *d, int b)
         relu_backward(d, n->acts + L->act_off, count);
 }
 
+/* A sparse fully connected layer's weight gradient (at its survivors) and,
+ * when dprev is not NULL, input gradient, tile by tile; a: its input [b][in],
+ * dz: dLoss/d(its pre-activation) [b][out]. A batch of one tile finds its
+ * input tile where the forward pass left it. */
+static void sparse_backward(net_t *n, const net_layer_t *L, const float *a, const float *dz,
+                            int b, float *dprev)
+{
+    const float *wt = n->params + L->w_off;
+    float *at = n->tile_a + L->tile_off;
+    for (int i = 0; i < b; i += SPARSE_TILE) {
+        int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
+        if (b > SPARSE_TILE)
+            sparse_to_tile(a + (size_t)i * L->in, rows, (int)L->in, at);
+        sparse_to_tile(dz + (size_t)i * L->out, rows, (int)L->out, n->tile_z);
+        sparse_weight_grad(&L->csr, n->tile_z, at, n->grads + L->w_off, i > 0);
+        if (dprev) {
+            sparse_input_grad(&L->csr, wt, n->tile_z, n->tile_d);
+            sparse_from_tile(n->tile_d, rows, (int)L->in, dprev + (size_t)i * L->in);
+        }
+    }
+}
+
 void net_backward(net_t *n, const float *x, int b)
 {
     int top = n->n_layers - 1;
@@ -352,6 +464,10 @@ void net_backward(net_t *n, const float *x, int b)
         const float *wt = n->params + L->w_off;
         switch (L->kind) {
         case NET_FC:
+            if (L->sparse) {
+                sparse_backward(n, L, a, dz, b, dprev);
+                break;
+            }
             blas_sgemm(true, false, (int)L->out, (int)L->in, b, 1.0f, dz, (int)L->out, a,
                        (int)L->in, 0.0f, n->grads + L->w_off, (int)L->in);
             if (dprev)

@@ -180,25 +180,38 @@ const char *optim_kernel(void)
 #endif
 }
 
-static void adam_step(optim_t *o, float *w, float *g, const float *mask)
+/* Adam over n parameters in place with the fastest kernel this CPU has. */
+static void adam_run(const adam_coef_t *c, float *w, float *g, float *m, float *v,
+                     const float *mask, size_t n)
+{
+    size_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))
+        done = adam_avx512(c, w, g, m, v, mask, n);
+    else if (__builtin_cpu_supports("avx"))
+        done = adam_avx(c, w, g, m, v, mask, n);
+    else
+        done = adam_sse2(c, w, g, m, v, mask, n);
+#endif
+    adam_scalar(c, w, g, m, v, mask, done, n);
+}
+
+/* This step's coefficients (o->t already counts it). */
+static adam_coef_t adam_coef(const optim_t *o)
 {
     /* PyTorch: w -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps) */
-    adam_coef_t c = {
+    return (adam_coef_t){
         .b1 = o->beta1, .c1 = 1 - o->beta1, .b2 = o->beta2, .c2 = 1 - o->beta2,
         .step = (float)(o->lr / (1.0 - pow(o->beta1, (double)o->t))),
         .inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, (double)o->t))),
         .eps = o->eps,
     };
-    size_t done = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f"))
-        done = adam_avx512(&c, w, g, o->m, o->v, mask, o->n);
-    else if (__builtin_cpu_supports("avx"))
-        done = adam_avx(&c, w, g, o->m, o->v, mask, o->n);
-    else
-        done = adam_sse2(&c, w, g, o->m, o->v, mask, o->n);
-#endif
-    adam_scalar(&c, w, g, o->m, o->v, mask, done, o->n);
+}
+
+static void adam_step(optim_t *o, float *w, float *g, const float *mask)
+{
+    adam_coef_t c = adam_coef(o);
+    adam_run(&c, w, g, o->m, o->v, mask, o->n);
 }
 
 static void sgd_step(optim_t *o, float *restrict w, float *restrict g, const float *restrict mask)
@@ -223,6 +236,57 @@ void optim_step(optim_t *o, float *params, float *grads, const float *mask)
         adam_step(o, params, grads, mask);
     else
         sgd_step(o, params, grads, mask);
+}
+
+/*
+ * The survivors only. The moments are kept compact (m[k], v[k] belong to
+ * parameter idx[k]: the list is fixed for a training); the parameters and
+ * gradients are gathered in chunks, run through adam_run with mask 1 and the
+ * parameters scattered back. Mask 1 changes no bit (g * 1 == g, x * 1 == x),
+ * so every visited parameter gets exactly what the full pass would give it;
+ * the others are pruned and already 0 with their moments (the full pass
+ * would only write those zeros again).
+ */
+#define ACTIVE_CHUNK 256
+static void adam_active(optim_t *o, float *restrict w, const float *restrict g,
+                        const uint32_t *restrict idx, size_t n)
+{
+    static const float ones[ACTIVE_CHUNK] = {[0 ... ACTIVE_CHUNK - 1] = 1.0f};
+    adam_coef_t c = adam_coef(o);
+    float wc[ACTIVE_CHUNK], gc[ACTIVE_CHUNK];
+    for (size_t k = 0; k < n; k += ACTIVE_CHUNK) {
+        size_t len = n - k < ACTIVE_CHUNK ? n - k : ACTIVE_CHUNK;
+        for (size_t j = 0; j < len; j++) {
+            wc[j] = w[idx[k + j]];
+            gc[j] = g[idx[k + j]];
+        }
+        adam_run(&c, wc, gc, o->m + k, o->v + k, ones, len);
+        for (size_t j = 0; j < len; j++)
+            w[idx[k + j]] = wc[j];
+    }
+}
+
+static void sgd_active(optim_t *o, float *restrict w, const float *restrict g,
+                       const uint32_t *restrict idx, size_t n)
+{
+    float *restrict buf = o->m;
+    const float mu = o->momentum, lr = o->lr;
+    for (size_t k = 0; k < n; k++) { /* compact buffer, as adam_active's moments */
+        uint32_t i = idx[k];
+        float bi = mu * buf[k] + g[i];
+        buf[k] = bi;
+        w[i] = w[i] - lr * bi;
+    }
+}
+
+void optim_step_active(optim_t *o, float *params, const float *grads, const uint32_t *idx,
+                       size_t n)
+{
+    o->t++;
+    if (o->kind == OPT_ADAM)
+        adam_active(o, params, grads, idx, n);
+    else
+        sgd_active(o, params, grads, idx, n);
 }
 
 void optim_free(optim_t *o)

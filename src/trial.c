@@ -290,6 +290,8 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
 
     for (size_t i = 0; i < net->n_params; i++)
         net->params[i] = c->start[i] * mask[i];
+    if (net_set_kernels(net, cfg->kernels) < 0)
+        return ts_fail(TS_ERUN, "out of memory for the sparse kernels' index");
     optim_reset(&c->opt);
     new_epoch(c, seed, epoch);
 
@@ -329,7 +331,10 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
         loss_sum += loss;
         loss_n++;
         net_backward(net, c->xb, B);
-        optim_step(&c->opt, net->params, net->grads, net->mask);
+        if (net->n_active)
+            optim_step_active(&c->opt, net->params, net->grads, net->active, net->n_active);
+        else
+            optim_step(&c->opt, net->params, net->grads, net->mask);
         if (c->poll && c->poll(c->poll_arg))
             return TRIAL_ABORTED;
     }

@@ -1,0 +1,243 @@
+/*
+ * sparse.c - products of thin fully connected layers (see sparse.h).
+ *
+ * Every kernel's inner loop runs over the SPARSE_TILE lanes of a transposed
+ * row, a fixed trip count the compiler turns into whole vector operations.
+ * The hot kernels are built for AVX-512, AVX2 and plain x86-64 (SSE2) and the
+ * loader picks one for the CPU (GCC's target_clones); C11 mode compiles with
+ * -ffp-contract=off, so no clone fuses a multiply and an add and all give the
+ * same bits. The weight gradient's dot products add the tile in 16 lanes and
+ * the lanes in a fixed tree, not in whatever order a vectoriser would choose.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "sparse.h"
+
+#define T SPARSE_TILE
+
+/* The vector helpers below are static inline: no call crosses an ABI
+ * boundary, so GCC's note that AVX-512 vectors are passed differently
+ * without AVX-512 does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define SPARSE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SPARSE_CLONES
+#endif
+
+int sparse_build(sparse_csr_t *s, const float *mask, int out, int in)
+{
+    size_t nnz = 0, n = (size_t)out * in;
+    int nblk = (in + SPARSE_BLOCK - 1) / SPARSE_BLOCK;
+    size_t nptr = (size_t)nblk * out + 1;
+    for (size_t i = 0; i < n; i++)
+        nnz += mask[i] != 0;
+    if (nptr > s->ptr_cap || !s->ptr) {
+        free(s->ptr);
+        s->ptr = ts_calloc(nptr, sizeof(int32_t));
+        s->ptr_cap = nptr;
+    }
+    if (nnz > s->cap || !s->col) {
+        free(s->col);
+        s->col = ts_calloc(nnz ? nnz : 1, sizeof(int32_t));
+        s->cap = nnz;
+    }
+    if (!s->ptr || !s->col) {
+        sparse_free(s);
+        return TS_ERUN;
+    }
+    s->out = out, s->in = in, s->nblk = nblk, s->nnz = nnz;
+    size_t k = 0;
+    for (int c = 0; c < nblk; c++) {
+        int lo = c * SPARSE_BLOCK, hi = lo + SPARSE_BLOCK < in ? lo + SPARSE_BLOCK : in;
+        for (int o = 0; o < out; o++) {
+            s->ptr[(size_t)c * out + o] = (int32_t)k;
+            const float *m = mask + (size_t)o * in;
+            for (int i = lo; i < hi; i++)
+                if (m[i] != 0)
+                    s->col[k++] = i;
+        }
+    }
+    s->ptr[(size_t)nblk * out] = (int32_t)k;
+    return 0;
+}
+
+void sparse_free(sparse_csr_t *s)
+{
+    free(s->ptr);
+    free(s->col);
+    memset(s, 0, sizeof *s);
+}
+
+/* 16 lanes in GCC's generic vectors: one zmm register in the AVX-512 clone,
+ * two ymm in the AVX2 one, four xmm in the default one; lane i is lane i on
+ * every path. Unaligned (a tile row is 4-byte aligned only). */
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t i16v __attribute__((vector_size(64)));
+#define NV (T / 16) /* vectors in a tile row */
+
+static inline v16 ld(const float *p)
+{
+    return *(const v16 *)p;
+}
+
+static inline void st(float *p, v16 v)
+{
+    *(v16 *)p = v;
+}
+
+/* lane 0 of the fixed tree: lanes l and l + h added for h = 8, 4, 2, 1. */
+static inline float tree_sum(v16 x)
+{
+    x += __builtin_shuffle(x, (i16v){8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15});
+    x += __builtin_shuffle(x, (i16v){4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7});
+    x += __builtin_shuffle(x, (i16v){2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3});
+    x += __builtin_shuffle(x, (i16v){1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+    return x[0];
+}
+
+/*
+ * r[0..15] := its transpose, in four butterfly stages: at distance h, rows i
+ * and i + h (bit h of i clear) swap their off-diagonal h x h blocks. Moves
+ * bits only, so no path can change a value.
+ */
+static inline void transpose16(v16 r[16])
+{
+    static const i16v lo[4] = {
+        {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
+        {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+        {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+        {0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30},
+    };
+    static const i16v hi[4] = {
+        {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31},
+        {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31},
+        {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31},
+        {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31},
+    };
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; s++)
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++)
+            if (!(i & (8 >> s))) {
+                const int h = 8 >> s;
+                v16 a = r[i], b = r[i + h];
+                r[i] = __builtin_shuffle(a, b, lo[s]);
+                r[i + h] = __builtin_shuffle(a, b, hi[s]);
+            }
+}
+
+SPARSE_CLONES
+void sparse_to_tile(const float *a, int rows, int n, float *at)
+{
+    int n16 = n & ~15;
+    for (int r0 = 0; r0 < T; r0 += 16)
+        for (int i0 = 0; i0 < n16; i0 += 16) {
+            v16 blk[16];
+            for (int r = 0; r < 16; r++)
+                blk[r] = r0 + r < rows ? ld(a + (size_t)(r0 + r) * n + i0) : (v16){0};
+            transpose16(blk);
+            for (int c = 0; c < 16; c++)
+                st(at + (size_t)(i0 + c) * T + r0, blk[c]);
+        }
+    for (int i = n16; i < n; i++) { /* the last columns, one at a time */
+        float *dst = at + (size_t)i * T;
+        for (int r = 0; r < T; r++)
+            dst[r] = r < rows ? a[(size_t)r * n + i] : 0;
+    }
+}
+
+SPARSE_CLONES
+void sparse_from_tile(const float *zt, int rows, int n, float *z)
+{
+    int n16 = n & ~15;
+    for (int r0 = 0; r0 < rows; r0 += 16)
+        for (int i0 = 0; i0 < n16; i0 += 16) {
+            v16 blk[16];
+            for (int c = 0; c < 16; c++)
+                blk[c] = ld(zt + (size_t)(i0 + c) * T + r0);
+            transpose16(blk);
+            for (int r = 0; r < 16 && r0 + r < rows; r++)
+                st(z + (size_t)(r0 + r) * n + i0, blk[r]);
+        }
+    for (int r = 0; r < rows; r++)
+        for (int i = n16; i < n; i++)
+            z[(size_t)r * n + i] = zt[(size_t)i * T + r];
+}
+
+SPARSE_CLONES
+void sparse_forward(const sparse_csr_t *s, const float *w, const float *bias, const float *at,
+                    float *zt)
+{
+    for (int o = 0; o < s->out; o++)
+        for (int q = 0; q < NV; q++)
+            st(zt + (size_t)o * T + 16 * q, (v16){0} + bias[o]);
+    for (int c = 0; c < s->nblk; c++)
+        for (int o = 0; o < s->out; o++) {
+            const int32_t *p = s->ptr + (size_t)c * s->out + o;
+            if (p[0] == p[1])
+                continue;
+            const float *wo = w + (size_t)o * s->in;
+            float *z = zt + (size_t)o * T;
+            v16 acc[NV];
+            for (int q = 0; q < NV; q++)
+                acc[q] = ld(z + 16 * q);
+            for (int32_t k = p[0]; k < p[1]; k++) {
+                const float v = wo[s->col[k]];
+                const float *x = at + (size_t)s->col[k] * T;
+                for (int q = 0; q < NV; q++)
+                    acc[q] += v * ld(x + 16 * q);
+            }
+            for (int q = 0; q < NV; q++)
+                st(z + 16 * q, acc[q]);
+        }
+}
+
+SPARSE_CLONES
+void sparse_input_grad(const sparse_csr_t *s, const float *w, const float *dzt, float *dat)
+{
+    memset(dat, 0, (size_t)s->in * T * sizeof(float));
+    for (int c = 0; c < s->nblk; c++)
+        for (int o = 0; o < s->out; o++) {
+            const int32_t *p = s->ptr + (size_t)c * s->out + o;
+            if (p[0] == p[1])
+                continue;
+            const float *wo = w + (size_t)o * s->in;
+            v16 d[NV];
+            for (int q = 0; q < NV; q++)
+                d[q] = ld(dzt + (size_t)o * T + 16 * q);
+            for (int32_t k = p[0]; k < p[1]; k++) {
+                const float v = wo[s->col[k]];
+                float *y = dat + (size_t)s->col[k] * T;
+                for (int q = 0; q < NV; q++)
+                    st(y + 16 * q, ld(y + 16 * q) + v * d[q]);
+            }
+        }
+}
+
+SPARSE_CLONES
+void sparse_weight_grad(const sparse_csr_t *s, const float *dzt, const float *at, float *g,
+                        int accumulate)
+{
+    for (int c = 0; c < s->nblk; c++)
+        for (int o = 0; o < s->out; o++) {
+            const int32_t *p = s->ptr + (size_t)c * s->out + o;
+            if (p[0] == p[1])
+                continue;
+            float *go = g + (size_t)o * s->in;
+            v16 d[NV];
+            for (int q = 0; q < NV; q++)
+                d[q] = ld(dzt + (size_t)o * T + 16 * q);
+            for (int32_t k = p[0]; k < p[1]; k++) {
+                const float *x = at + (size_t)s->col[k] * T;
+                v16 lane = d[0] * ld(x);
+                for (int q = 1; q < NV; q++)
+                    lane += d[q] * ld(x + 16 * q);
+                float dot = tree_sum(lane);
+                go[s->col[k]] = accumulate ? go[s->col[k]] + dot : dot;
+            }
+        }
+}

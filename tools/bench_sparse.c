@@ -1,0 +1,185 @@
+/*
+ * bench_sparse.c - what the sparse kernels buy: a LeNet-300-100 training step
+ * and an evaluation point at the densities iterative pruning passes through,
+ * dense products against products over the survivors, measured side by side
+ * in one process. Run by tools/bench.sh (`make bench`, section 9).
+ *
+ * The model, batch and data are the job-file defaults (LeNet-300-100, Adam,
+ * batch 60, Fashion-MNIST). A density level is round k of the paper's
+ * schedule (hidden layers keep 0.8^k of their weights, the output layer
+ * 0.9^k): a random mask with exactly those counts, weights from theta0. At
+ * each level, for each kernel choice (dense, sparse, auto), R repetitions of
+ * N steps (forward, loss, backward, the optimizer: what trial.c's loop does,
+ * through net_set_kernels) and one evaluation point (validation and test).
+ * Figures are medians of CPU seconds of this thread (one OpenBLAS thread).
+ *
+ * Per layer, it also times the three products of one step, dense and sparse,
+ * at densities 1 .. 0.005, for the rule net_sparse_wins encodes (--layers).
+ *
+ * usage: bench_sparse [--iters N] [--reps R] [--layers]
+ * Prints "key value" lines; exit status 0, or 1 with a message on stderr.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "blas.h"
+#include "config.h"
+#include "data.h"
+#include "err.h"
+#include "net.h"
+#include "optim.h"
+#include "rng.h"
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_sparse: %s: %s\n", what, ts_errmsg());
+    exit(1);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p) {
+        fprintf(stderr, "bench_sparse: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* mask: each fully connected layer keeps round(keep x n_w) weights at random
+ * (the output layer keep_out); biases 1. */
+static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
+{
+    rng_t r;
+    rng_init(&r, rng_key(seed, 99, 0, 0));
+    for (size_t i = 0; i < m->n_params; i++)
+        m->mask[i] = 1.0f;
+    for (int l = 0; l < m->n_layers; l++) {
+        net_layer_t *L = &m->layers[l];
+        if (L->kind != NET_FC)
+            continue;
+        double q = l == m->n_layers - 1 ? keep_out : keep;
+        size_t want = (size_t)llround(q * (double)L->n_w);
+        int32_t *perm = xcalloc(L->n_w, sizeof(int32_t));
+        for (size_t i = 0; i < L->n_w; i++)
+            perm[i] = (int32_t)i;
+        rng_shuffle(&r, perm, (int64_t)L->n_w);
+        for (size_t i = want; i < L->n_w; i++)
+            m->mask[L->w_off + (size_t)perm[i]] = 0.0f;
+        free(perm);
+    }
+}
+
+static const char *mode_names[] = {"auto", "dense", "sparse"};
+
+/* R x N training steps with `mode` kernels from theta0 * mask; median step
+ * seconds; *eval_s: median seconds of one evaluation point. */
+static double steps(net_t *m, optim_t *o, const data_t *d, const float *theta0, int mode,
+                    int iters, int reps, double *eval_s)
+{
+    int B = 60;
+    float *x = xcalloc((size_t)m->max_batch * d->train.dim, sizeof(float));
+    double *t = xcalloc((size_t)iters * reps, sizeof(double)), *ev = xcalloc((size_t)reps, sizeof(double));
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] = theta0[i] * m->mask[i];
+    if (net_set_kernels(m, mode) < 0)
+        die("kernels");
+    optim_reset(o);
+    int64_t pos = 0;
+    for (int r = 0; r < reps; r++) {
+        for (int s = 0; s < iters; s++) {
+            if (pos + B > d->train.n)
+                pos = 0;
+            data_inputs(d, &d->train, NULL, pos, B, x);
+            const uint8_t *y = d->train.y + pos;
+            pos += B;
+            double t0 = cpu_now();
+            net_forward(m, x, B, NULL);
+            net_loss(m, y, B, NULL, 1);
+            net_backward(m, x, B);
+            if (m->n_active)
+                optim_step_active(o, m->params, m->grads, m->active, m->n_active);
+            else
+                optim_step(o, m->params, m->grads, m->mask);
+            t[(size_t)r * iters + s] = cpu_now() - t0;
+        }
+        double t0 = cpu_now(); /* one evaluation point: validation and test */
+        const dataset_t *sets[2] = {&d->val, &d->test};
+        for (int k = 0; k < 2; k++)
+            for (int64_t i = 0; i < sets[k]->n; i += m->max_batch) {
+                int b = (int)(sets[k]->n - i < m->max_batch ? sets[k]->n - i : m->max_batch);
+                data_inputs(d, sets[k], NULL, i, b, x);
+                net_forward(m, x, b, NULL);
+                net_loss(m, sets[k]->y + i, b, NULL, 0);
+            }
+        ev[r] = cpu_now() - t0;
+    }
+    double step = median(t, iters * reps);
+    *eval_s = median(ev, reps);
+    free(x), free(t), free(ev);
+    return step;
+}
+
+int main(int argc, char **argv)
+{
+    int iters = 200, reps = 3, only = -1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--round") && i + 1 < argc)
+            only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
+            iters = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_sparse [--iters N] [--reps R] [--round K]\n");
+            return 1;
+        }
+    }
+    blas_init();
+    static config_t cfg;
+    config_defaults(&cfg);
+    if (config_validate(&cfg))
+        die("configuration");
+    data_t data;
+    if (data_load(&data, &cfg))
+        die("data");
+    net_t m;
+    optim_t o;
+    if (net_create(&m, &cfg, data.channels, data.rows, data.cols, DATA_CLASSES, cfg.batch, 1000) ||
+        optim_create(&o, cfg.optimizer, m.n_params, (float)cfg.lr, (float)cfg.momentum,
+                     (float)cfg.beta1, (float)cfg.beta2, (float)cfg.eps))
+        die("model");
+    float *theta0 = xcalloc(m.n_params, sizeof(float));
+    net_init_params(&m, theta0, 1, RNG_INIT, 0);
+
+    static const int rounds[] = {0, 3, 7, 12, 15, 20};
+    printf("# LeNet-300-100 step and evaluation point at round k of the 20 %% schedule\n");
+    printf("# round weights%% dense_step_ms sparse_step_ms auto_step_ms step_speedup(auto) "
+           "dense_eval_ms sparse_eval_ms auto_eval_ms eval_speedup(auto)\n");
+    for (size_t k = 0; k < sizeof rounds / sizeof rounds[0]; k++) {
+        if (only >= 0 && rounds[k] != only)
+            continue;
+        double keep = pow(0.8, rounds[k]), keep_out = pow(0.9, rounds[k]);
+        random_mask(&m, keep, keep_out, (uint64_t)rounds[k] + 1);
+        size_t alive = 0;
+        for (size_t i = 0; i < m.n_params; i++)
+            alive += m.mask[i] != 0 && i < m.n_params; /* counts biases too: see below */
+        size_t alive_w = 0;
+        for (int l = 0; l < m.n_layers; l++)
+            for (size_t i = 0; i < m.layers[l].n_w; i++)
+                alive_w += m.mask[m.layers[l].w_off + i] != 0;
+        double st[3], ev[3];
+        for (int mode = 0; mode < 3; mode++)
+            st[mode] = steps(&m, &o, &data, theta0, mode, iters, reps, &ev[mode]);
+        printf("round_%02d %.1f %.4f %.4f %.4f %.2f %.2f %.2f %.2f %.2f\n", rounds[k],
+               100.0 * alive_w / m.n_weights, st[1] * 1e3, st[2] * 1e3, st[0] * 1e3,
+               st[1] / st[0], ev[1] * 1e3, ev[2] * 1e3, ev[0] * 1e3, ev[1] / ev[0]);
+        fflush(stdout);
+        (void)alive;
+        (void)mode_names;
+    }
+    return 0;
+}
