@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "optim.h"
 #include "rng.h"
 #include "sparse.h"
 
@@ -82,9 +83,6 @@ typedef struct {
     float *tile_d;     /* [widest sparse layer][SPARSE_TILE]: input gradient, transposed */
     float *tile_z;     /* the same size: an output or its gradient, transposed */
     size_t tile_a_floats, tile_floats; /* floats tile_a and each of the others hold */
-    uint32_t *active;  /* [n_active]: the parameters whose mask is not 0, when the optimizer
-                          should visit only those (optim_step_active); NULL otherwise */
-    size_t n_active;
 } net_t;
 
 /*
@@ -123,16 +121,23 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
 
 /*
  * Choose each fully connected layer's kernels for the mask now in n->mask
- * (kept for a whole training): KERNELS_DENSE (sgemm), KERNELS_SPARSE (every
- * fully connected layer over its survivors, sparse.h) or KERNELS_AUTO (sparse
- * where net_sparse_wins says so). Builds the survivors' index and, when any
- * layer is sparse and few parameters survive, n->active for the optimizer;
- * zeroes the gradients (a sparse layer's pruned gradients are never written).
- * Convolutions stay dense. Call again whenever the mask changes. Returns the
- * number of sparse layers, or TS_ERUN when out of memory (then every layer is
- * dense again).
+ * and the parameters now in n->params (kept for a whole training):
+ * KERNELS_DENSE (sgemm), KERNELS_SPARSE (every fully connected layer over its
+ * survivors, sparse.h) or KERNELS_AUTO (sparse where net_sparse_wins says
+ * so). A sparse layer's surviving weights and gradients then live in its
+ * index (L->csr.val, .grad) until net_sync copies them back into params and
+ * grads: call it before reading either. Convolutions stay dense. Call again
+ * whenever the mask or the parameters are set. Returns the number of sparse
+ * layers, or TS_ERUN when out of memory (then every layer is dense again).
  */
 int net_set_kernels(net_t *n, int mode);
+/* params and grads := the sparse layers' compact copies (nothing to do
+ * when every layer is dense). */
+void net_sync(net_t *n);
+/* One optimizer step over every parameter: optim_step on the whole block,
+ * or, with sparse layers, block by block (their survivors in their compact
+ * arrays): the same bits either way. The optimizer is n_params long. */
+void net_step(net_t *n, optim_t *o);
 /* KERNELS_AUTO's rule, measured on the products of a training step (make
  * bench, section 9): a fully connected layer of this shape at this density
  * (surviving fraction of its weights) trains faster over its survivors. */

@@ -36,13 +36,13 @@ int optim_create(optim_t *o, int kind, size_t n, float lr, float momentum, float
 void optim_reset(optim_t *o);
 /* One step: params -= update(grads); then params, grads, moments *= mask. */
 void optim_step(optim_t *o, float *params, float *grads, const float *mask);
-/* One step over the parameters listed in idx [n] only (the survivors of a
- * thin network: net_t.active): the same bits optim_step gives them; the
- * other parameters must be 0 and stay so (their gradients are not read).
- * The moments are then kept compact (entry k is idx[k]'s): a training uses
- * one of optim_step and optim_step_active from optim_reset on. */
-void optim_step_active(optim_t *o, float *params, const float *grads, const uint32_t *idx,
-                       size_t n);
+/* A step in parts (a net whose layers keep their parameters in several
+ * blocks: net_step): optim_tick once, then optim_update for each block: its
+ * n parameters w and gradients g (masked as by optim_step; mask NULL: all 1),
+ * whose moments are entries [off, off + n) of the optimizer's. Every
+ * parameter gets the bits optim_step would give it. */
+void optim_tick(optim_t *o);
+void optim_update(optim_t *o, float *w, float *g, const float *mask, size_t off, size_t n);
 /* Release the buffers; o is left empty. */
 void optim_free(optim_t *o);
 /* The vector path Adam takes on this CPU: "avx512f", "avx", "sse2" or "scalar"

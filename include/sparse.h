@@ -8,8 +8,10 @@
  *   forward         z[o] = bias[o] + sum over survivors (o, i) of w[o][i] * a[i]
  *   input gradient  da[i] = sum over survivors (o, i) of w[o][i] * dz[o]
  *   weight gradient dw[o][i] = sum over the batch of dz[o] * a[i], at survivors only
- * The weights stay in the dense parameter block ([out][in], pruned entries 0);
- * the index holds positions, not values, so the optimizer's updates need no copy.
+ * While a layer is sparse its surviving weights and their gradients live in
+ * compact arrays in index order (val, grad: streamed by the kernels and the
+ * optimizer, never gathered from a dense block that may not fit in any
+ * cache); sparse_scatter writes them back into the dense [out][in] blocks.
  *
  * Batches are processed in tiles of SPARSE_TILE examples, transposed so that
  * one feature of every example of the tile is one contiguous row of
@@ -48,28 +50,31 @@ typedef struct {
     size_t nnz;       /* surviving weights */
     int32_t *ptr;     /* [nblk * out + 1]: block c, row o: col[ptr[c * out + o] .. ptr[c * out + o + 1]) */
     int32_t *col;     /* [nnz]: input indices */
-    size_t ptr_cap, cap; /* entries ptr and col can hold */
+    float *val;       /* [nnz]: the surviving weights, in index order */
+    float *grad;      /* [nnz]: their gradients (sparse_weight_grad) */
+    size_t ptr_cap, cap; /* entries ptr and col (val, grad) can hold */
 } sparse_csr_t;
 
 /* Index the non-zero entries of mask [out][in] into s (reusing its arrays
- * when they are big enough). Returns 0 or TS_ERUN (out of memory; s is left
- * empty and sparse_free is still safe). */
-int sparse_build(sparse_csr_t *s, const float *mask, int out, int in);
+ * when they are big enough) and copy those entries of w [out][in] into
+ * s->val. Returns 0 or TS_ERUN (out of memory; s is left empty and
+ * sparse_free is still safe). */
+int sparse_build(sparse_csr_t *s, const float *mask, const float *w, int out, int in);
 void sparse_free(sparse_csr_t *s);
+/* dst [out][in] at the survivors = src [nnz] (index order); other entries untouched. */
+void sparse_scatter(const sparse_csr_t *s, const float *src, float *dst);
 
 /* a [rows][n] -> at [n][SPARSE_TILE], zero beyond `rows` (rows <= SPARSE_TILE). */
 void sparse_to_tile(const float *a, int rows, int n, float *at);
 /* zt [n][SPARSE_TILE] -> z [rows][n]: the first `rows` lanes. */
 void sparse_from_tile(const float *zt, int rows, int n, float *z);
 
-/* zt [out][TILE] = bias[o] + the survivors' products with at [in][TILE]; w [out][in]. */
-void sparse_forward(const sparse_csr_t *s, const float *w, const float *bias, const float *at,
-                    float *zt);
+/* zt [out][TILE] = bias[o] + the survivors' (s->val) products with at [in][TILE]. */
+void sparse_forward(const sparse_csr_t *s, const float *bias, const float *at, float *zt);
 /* dat [in][TILE] = the survivors' products of w^T with dzt [out][TILE]. */
-void sparse_input_grad(const sparse_csr_t *s, const float *w, const float *dzt, float *dat);
-/* g [out][in] at the survivors = (accumulate ? g : 0) + the tile's dot products of
- * dzt's row o and at's row i; other entries of g are not touched. */
-void sparse_weight_grad(const sparse_csr_t *s, const float *dzt, const float *at, float *g,
-                        int accumulate);
+void sparse_input_grad(const sparse_csr_t *s, const float *dzt, float *dat);
+/* s->grad = (accumulate ? s->grad : 0) + the tile's dot products of dzt's
+ * row o and at's row i, for each survivor (o, i). */
+void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int accumulate);
 
 #endif

@@ -177,7 +177,6 @@ void net_free(net_t *n)
     free(n->tile_a);
     free(n->tile_d);
     free(n->tile_z);
-    free(n->active);
     free(n->params);
     free(n->grads);
     free(n->mask);
@@ -207,23 +206,35 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
     }
 }
 
+/*
+ * Measured with `bench_sparse --layers` (make bench, section 9: a training
+ * step's three products of one layer, batch 60, AMD EPYC with AVX-512): the
+ * survivors' kernels pass sgemm between 40 and 50 % density for layers of
+ * LeNet-300-100 and Conv-2 (300x784, 100x300, 256x256: 1.1-1.2x faster at
+ * 40 %, 0.9x at 50 %; 256x16384: 1.4x at 40 %, even at 60 %), but only
+ * below 20-30 % for the output layers (10x100, 10x256: a few microseconds
+ * either way, the transposes weigh most). Thresholds with a margin, so
+ * that auto is never slower than dense; a fixed rule, not a timing taken
+ * at run time, so that the choice (and the bits) cannot differ between
+ * ranks or runs.
+ */
 int net_sparse_wins(const net_layer_t *L, double density)
 {
-    /* placeholder until measured */
-    return L->kind == NET_FC && density <= 0.25;
+    if (L->kind != NET_FC)
+        return 0;
+    return density <= (L->n_w < 8192 ? 0.2 : 0.4);
 }
 
-/* Drop every sparse index: all layers dense, the optimizer over the block. */
+/* Every layer dense again. */
 static void all_dense(net_t *n)
 {
     for (int l = 0; l < n->n_layers; l++)
         n->layers[l].sparse = 0;
-    n->n_active = 0;
 }
 
 int net_set_kernels(net_t *n, int mode)
 {
-    size_t wide = 0, alive_all = 0, tiles = 0;
+    size_t wide = 0, tiles = 0;
     int n_sparse = 0;
     all_dense(n);
     for (int l = 0; l < n->n_layers; l++) {
@@ -235,7 +246,8 @@ int net_set_kernels(net_t *n, int mode)
             alive += n->mask[L->w_off + i] != 0;
         if (mode == KERNELS_AUTO && !net_sparse_wins(L, (double)alive / (double)L->n_w))
             continue;
-        if (sparse_build(&L->csr, n->mask + L->w_off, (int)L->out_c, (int)L->in_c))
+        if (sparse_build(&L->csr, n->mask + L->w_off, n->params + L->w_off, (int)L->out_c,
+                         (int)L->in_c))
             goto oom;
         L->sparse = 1;
         L->tile_off = tiles;
@@ -244,7 +256,6 @@ int net_set_kernels(net_t *n, int mode)
         wide = L->in > wide ? L->in : wide;
         wide = L->out > wide ? L->out : wide;
     }
-    memset(n->grads, 0, n->n_params * sizeof(float));
     if (!n_sparse)
         return 0;
     if (tiles > n->tile_a_floats) {
@@ -264,21 +275,45 @@ int net_set_kernels(net_t *n, int mode)
             goto oom;
         }
     }
-    for (size_t i = 0; i < n->n_params; i++)
-        alive_all += n->mask[i] != 0;
-    if (alive_all * 2 < n->n_params) { /* the optimizer visits the survivors only */
-        if (!n->active && !(n->active = ts_calloc(n->n_params, sizeof(uint32_t))))
-            goto oom;
-        size_t k = 0;
-        for (size_t i = 0; i < n->n_params; i++)
-            if (n->mask[i] != 0)
-                n->active[k++] = (uint32_t)i;
-        n->n_active = k;
-    }
     return n_sparse;
 oom:
     all_dense(n);
     return TS_ERUN;
+}
+
+void net_sync(net_t *n)
+{
+    for (int l = 0; l < n->n_layers; l++) {
+        const net_layer_t *L = &n->layers[l];
+        if (!L->sparse)
+            continue;
+        sparse_scatter(&L->csr, L->csr.val, n->params + L->w_off);
+        sparse_scatter(&L->csr, L->csr.grad, n->grads + L->w_off);
+    }
+}
+
+void net_step(net_t *n, optim_t *o)
+{
+    int any = 0;
+    for (int l = 0; l < n->n_layers; l++)
+        any |= n->layers[l].sparse;
+    if (!any) {
+        optim_step(o, n->params, n->grads, n->mask);
+        return;
+    }
+    optim_tick(o);
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        if (!net_has_params(L))
+            continue;
+        if (L->sparse) /* the survivors' moments: the first nnz of the layer's */
+            optim_update(o, L->csr.val, L->csr.grad, NULL, L->w_off, L->csr.nnz);
+        else
+            optim_update(o, n->params + L->w_off, n->grads + L->w_off, n->mask + L->w_off,
+                         L->w_off, L->n_w);
+        optim_update(o, n->params + L->b_off, n->grads + L->b_off, n->mask + L->b_off, L->b_off,
+                     (size_t)L->out_c);
+    }
 }
 
 /* Layer L on b rows of input a into z (pool arguments and dropout flags of rows 0..b-1). */
@@ -294,7 +329,7 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
                 int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
                 float *at = n->tile_a + L->tile_off;
                 sparse_to_tile(a + (size_t)i * L->in, rows, (int)L->in, at);
-                sparse_forward(&L->csr, wt, bias, at, n->tile_z);
+                sparse_forward(&L->csr, bias, at, n->tile_z);
                 sparse_from_tile(n->tile_z, rows, (int)L->out, z + (size_t)i * L->out);
             }
             break;
@@ -433,19 +468,18 @@ static void activation_backward(net_t *n, const net_layer_t *L, float *d, int b)
  * when dprev is not NULL, input gradient, tile by tile; a: its input [b][in],
  * dz: dLoss/d(its pre-activation) [b][out]. A batch of one tile finds its
  * input tile where the forward pass left it. */
-static void sparse_backward(net_t *n, const net_layer_t *L, const float *a, const float *dz,
-                            int b, float *dprev)
+static void sparse_backward(net_t *n, net_layer_t *L, const float *a, const float *dz, int b,
+                            float *dprev)
 {
-    const float *wt = n->params + L->w_off;
     float *at = n->tile_a + L->tile_off;
     for (int i = 0; i < b; i += SPARSE_TILE) {
         int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
         if (b > SPARSE_TILE)
             sparse_to_tile(a + (size_t)i * L->in, rows, (int)L->in, at);
         sparse_to_tile(dz + (size_t)i * L->out, rows, (int)L->out, n->tile_z);
-        sparse_weight_grad(&L->csr, n->tile_z, at, n->grads + L->w_off, i > 0);
+        sparse_weight_grad(&L->csr, n->tile_z, at, i > 0);
         if (dprev) {
-            sparse_input_grad(&L->csr, wt, n->tile_z, n->tile_d);
+            sparse_input_grad(&L->csr, n->tile_z, n->tile_d);
             sparse_from_tile(n->tile_d, rows, (int)L->in, dprev + (size_t)i * L->in);
         }
     }
@@ -465,7 +499,7 @@ void net_backward(net_t *n, const float *x, int b)
         switch (L->kind) {
         case NET_FC:
             if (L->sparse) {
-                sparse_backward(n, L, a, dz, b, dprev);
+                sparse_backward(n, &n->layers[l], a, dz, b, dprev);
                 break;
             }
             blas_sgemm(true, false, (int)L->out, (int)L->in, b, 1.0f, dz, (int)L->out, a,

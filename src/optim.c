@@ -208,17 +208,12 @@ static adam_coef_t adam_coef(const optim_t *o)
     };
 }
 
-static void adam_step(optim_t *o, float *w, float *g, const float *mask)
+/* SGD with momentum over n parameters in place (buf: the momentum buffer). */
+static void sgd_run(const optim_t *o, float *restrict w, float *restrict g,
+                    float *restrict buf, const float *restrict mask, size_t n)
 {
-    adam_coef_t c = adam_coef(o);
-    adam_run(&c, w, g, o->m, o->v, mask, o->n);
-}
-
-static void sgd_step(optim_t *o, float *restrict w, float *restrict g, const float *restrict mask)
-{
-    float *restrict buf = o->m;
     const float mu = o->momentum, lr = o->lr;
-    for (size_t i = 0; i < o->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         float k = mask[i];
         float gi = g[i] * k;
         /* PyTorch's first step sets buf = g, which equals mu * 0 + g */
@@ -229,64 +224,34 @@ static void sgd_step(optim_t *o, float *restrict w, float *restrict g, const flo
     }
 }
 
+void optim_tick(optim_t *o)
+{
+    o->t++;
+}
+
+/* Where the caller gives no mask, every entry is 1: runs of this many ones
+ * (mask 1 changes no bit: g * 1 == g, x * 1 == x). */
+#define ONES 256
+static const float ones[ONES] = {[0 ... ONES - 1] = 1.0f};
+
+void optim_update(optim_t *o, float *w, float *g, const float *mask, size_t off, size_t n)
+{
+    adam_coef_t c = adam_coef(o);
+    for (size_t i = 0; i < n;) {
+        size_t len = mask ? n : (n - i < ONES ? n - i : ONES);
+        const float *k = mask ? mask : ones;
+        if (o->kind == OPT_ADAM)
+            adam_run(&c, w + i, g + i, o->m + off + i, o->v + off + i, k, len);
+        else
+            sgd_run(o, w + i, g + i, o->m + off + i, k, len);
+        i += len;
+    }
+}
+
 void optim_step(optim_t *o, float *params, float *grads, const float *mask)
 {
-    o->t++;
-    if (o->kind == OPT_ADAM)
-        adam_step(o, params, grads, mask);
-    else
-        sgd_step(o, params, grads, mask);
-}
-
-/*
- * The survivors only. The moments are kept compact (m[k], v[k] belong to
- * parameter idx[k]: the list is fixed for a training); the parameters and
- * gradients are gathered in chunks, run through adam_run with mask 1 and the
- * parameters scattered back. Mask 1 changes no bit (g * 1 == g, x * 1 == x),
- * so every visited parameter gets exactly what the full pass would give it;
- * the others are pruned and already 0 with their moments (the full pass
- * would only write those zeros again).
- */
-#define ACTIVE_CHUNK 256
-static void adam_active(optim_t *o, float *restrict w, const float *restrict g,
-                        const uint32_t *restrict idx, size_t n)
-{
-    static const float ones[ACTIVE_CHUNK] = {[0 ... ACTIVE_CHUNK - 1] = 1.0f};
-    adam_coef_t c = adam_coef(o);
-    float wc[ACTIVE_CHUNK], gc[ACTIVE_CHUNK];
-    for (size_t k = 0; k < n; k += ACTIVE_CHUNK) {
-        size_t len = n - k < ACTIVE_CHUNK ? n - k : ACTIVE_CHUNK;
-        for (size_t j = 0; j < len; j++) {
-            wc[j] = w[idx[k + j]];
-            gc[j] = g[idx[k + j]];
-        }
-        adam_run(&c, wc, gc, o->m + k, o->v + k, ones, len);
-        for (size_t j = 0; j < len; j++)
-            w[idx[k + j]] = wc[j];
-    }
-}
-
-static void sgd_active(optim_t *o, float *restrict w, const float *restrict g,
-                       const uint32_t *restrict idx, size_t n)
-{
-    float *restrict buf = o->m;
-    const float mu = o->momentum, lr = o->lr;
-    for (size_t k = 0; k < n; k++) { /* compact buffer, as adam_active's moments */
-        uint32_t i = idx[k];
-        float bi = mu * buf[k] + g[i];
-        buf[k] = bi;
-        w[i] = w[i] - lr * bi;
-    }
-}
-
-void optim_step_active(optim_t *o, float *params, const float *grads, const uint32_t *idx,
-                       size_t n)
-{
-    o->t++;
-    if (o->kind == OPT_ADAM)
-        adam_active(o, params, grads, idx, n);
-    else
-        sgd_active(o, params, grads, idx, n);
+    optim_tick(o);
+    optim_update(o, params, grads, mask, 0, o->n);
 }
 
 void optim_free(optim_t *o)

@@ -28,7 +28,7 @@
 #define SPARSE_CLONES
 #endif
 
-int sparse_build(sparse_csr_t *s, const float *mask, int out, int in)
+int sparse_build(sparse_csr_t *s, const float *mask, const float *w, int out, int in)
 {
     size_t nnz = 0, n = (size_t)out * in;
     int nblk = (in + SPARSE_BLOCK - 1) / SPARSE_BLOCK;
@@ -41,11 +41,13 @@ int sparse_build(sparse_csr_t *s, const float *mask, int out, int in)
         s->ptr_cap = nptr;
     }
     if (nnz > s->cap || !s->col) {
-        free(s->col);
+        free(s->col), free(s->val), free(s->grad);
         s->col = ts_calloc(nnz ? nnz : 1, sizeof(int32_t));
+        s->val = ts_calloc(nnz ? nnz : 1, sizeof(float));
+        s->grad = ts_calloc(nnz ? nnz : 1, sizeof(float));
         s->cap = nnz;
     }
-    if (!s->ptr || !s->col) {
+    if (!s->ptr || !s->col || !s->val || !s->grad) {
         sparse_free(s);
         return TS_ERUN;
     }
@@ -57,8 +59,11 @@ int sparse_build(sparse_csr_t *s, const float *mask, int out, int in)
             s->ptr[(size_t)c * out + o] = (int32_t)k;
             const float *m = mask + (size_t)o * in;
             for (int i = lo; i < hi; i++)
-                if (m[i] != 0)
+                if (m[i] != 0) {
+                    s->val[k] = w[(size_t)o * in + i];
+                    s->grad[k] = 0;
                     s->col[k++] = i;
+                }
         }
     }
     s->ptr[(size_t)nblk * out] = (int32_t)k;
@@ -69,7 +74,20 @@ void sparse_free(sparse_csr_t *s)
 {
     free(s->ptr);
     free(s->col);
+    free(s->val);
+    free(s->grad);
     memset(s, 0, sizeof *s);
+}
+
+void sparse_scatter(const sparse_csr_t *s, const float *src, float *dst)
+{
+    for (int c = 0; c < s->nblk; c++)
+        for (int o = 0; o < s->out; o++) {
+            const int32_t *p = s->ptr + (size_t)c * s->out + o;
+            float *row = dst + (size_t)o * s->in;
+            for (int32_t k = p[0]; k < p[1]; k++)
+                row[s->col[k]] = src[k];
+        }
 }
 
 /* 16 lanes in GCC's generic vectors: one zmm register in the AVX-512 clone,
@@ -169,8 +187,7 @@ void sparse_from_tile(const float *zt, int rows, int n, float *z)
 }
 
 SPARSE_CLONES
-void sparse_forward(const sparse_csr_t *s, const float *w, const float *bias, const float *at,
-                    float *zt)
+void sparse_forward(const sparse_csr_t *s, const float *bias, const float *at, float *zt)
 {
     for (int o = 0; o < s->out; o++)
         for (int q = 0; q < NV; q++)
@@ -180,13 +197,12 @@ void sparse_forward(const sparse_csr_t *s, const float *w, const float *bias, co
             const int32_t *p = s->ptr + (size_t)c * s->out + o;
             if (p[0] == p[1])
                 continue;
-            const float *wo = w + (size_t)o * s->in;
             float *z = zt + (size_t)o * T;
             v16 acc[NV];
             for (int q = 0; q < NV; q++)
                 acc[q] = ld(z + 16 * q);
             for (int32_t k = p[0]; k < p[1]; k++) {
-                const float v = wo[s->col[k]];
+                const float v = s->val[k];
                 const float *x = at + (size_t)s->col[k] * T;
                 for (int q = 0; q < NV; q++)
                     acc[q] += v * ld(x + 16 * q);
@@ -197,7 +213,7 @@ void sparse_forward(const sparse_csr_t *s, const float *w, const float *bias, co
 }
 
 SPARSE_CLONES
-void sparse_input_grad(const sparse_csr_t *s, const float *w, const float *dzt, float *dat)
+void sparse_input_grad(const sparse_csr_t *s, const float *dzt, float *dat)
 {
     memset(dat, 0, (size_t)s->in * T * sizeof(float));
     for (int c = 0; c < s->nblk; c++)
@@ -205,12 +221,11 @@ void sparse_input_grad(const sparse_csr_t *s, const float *w, const float *dzt, 
             const int32_t *p = s->ptr + (size_t)c * s->out + o;
             if (p[0] == p[1])
                 continue;
-            const float *wo = w + (size_t)o * s->in;
             v16 d[NV];
             for (int q = 0; q < NV; q++)
                 d[q] = ld(dzt + (size_t)o * T + 16 * q);
             for (int32_t k = p[0]; k < p[1]; k++) {
-                const float v = wo[s->col[k]];
+                const float v = s->val[k];
                 float *y = dat + (size_t)s->col[k] * T;
                 for (int q = 0; q < NV; q++)
                     st(y + 16 * q, ld(y + 16 * q) + v * d[q]);
@@ -219,15 +234,13 @@ void sparse_input_grad(const sparse_csr_t *s, const float *w, const float *dzt, 
 }
 
 SPARSE_CLONES
-void sparse_weight_grad(const sparse_csr_t *s, const float *dzt, const float *at, float *g,
-                        int accumulate)
+void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int accumulate)
 {
     for (int c = 0; c < s->nblk; c++)
         for (int o = 0; o < s->out; o++) {
             const int32_t *p = s->ptr + (size_t)c * s->out + o;
             if (p[0] == p[1])
                 continue;
-            float *go = g + (size_t)o * s->in;
             v16 d[NV];
             for (int q = 0; q < NV; q++)
                 d[q] = ld(dzt + (size_t)o * T + 16 * q);
@@ -237,7 +250,7 @@ void sparse_weight_grad(const sparse_csr_t *s, const float *dzt, const float *at
                 for (int q = 1; q < NV; q++)
                     lane += d[q] * ld(x + 16 * q);
                 float dot = tree_sum(lane);
-                go[s->col[k]] = accumulate ? go[s->col[k]] + dot : dot;
+                s->grad[k] = accumulate ? s->grad[k] + dot : dot;
             }
         }
 }

@@ -312,8 +312,10 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
             if (++e == c->E)
                 break;
         }
-        if (rewind && it == cfg->rewind_iteration)
+        if (rewind && it == cfg->rewind_iteration) {
+            net_sync(net);
             memcpy(rewind, net->params, net->n_params * sizeof(float));
+        }
         if (pos + B > c->data->train.n) { /* drop the last partial batch, as PyTorch's drop_last */
             new_epoch(c, seed, ++epoch);
             pos = 0;
@@ -331,13 +333,11 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
         loss_sum += loss;
         loss_n++;
         net_backward(net, c->xb, B);
-        if (net->n_active)
-            optim_step_active(&c->opt, net->params, net->grads, net->active, net->n_active);
-        else
-            optim_step(&c->opt, net->params, net->grads, net->mask);
+        net_step(net, &c->opt);
         if (c->poll && c->poll(c->poll_arg))
             return TRIAL_ABORTED;
     }
+    net_sync(net); /* the trained weights, for pruning and the results */
     /* the iteration-`iterations` rewind point only exists after the loop */
     if (rewind && cfg->rewind_iteration == cfg->iterations)
         memcpy(rewind, net->params, net->n_params * sizeof(float));

@@ -32,6 +32,7 @@
 #include "net.h"
 #include "optim.h"
 #include "rng.h"
+#include "sparse.h"
 
 static void die(const char *what)
 {
@@ -73,7 +74,82 @@ static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
     }
 }
 
-static const char *mode_names[] = {"auto", "dense", "sparse"};
+/*
+ * One fully connected layer out x in, batch 60, at density q: the products of
+ * a training step (forward, weight gradient, input gradient) dense through
+ * blas_sgemm as net.c calls them, and over the survivors as net.c calls the
+ * sparse kernels (transposes included). Medians of reps x 50 steps.
+ */
+static void layer_times(int out, int in, double q, int reps, double *dense_s, double *sparse_s)
+{
+    enum { B = 60, STEPS = 50 };
+    rng_t r;
+    rng_init(&r, rng_key((uint64_t)out, (uint64_t)in, (uint64_t)(q * 1e6), 3));
+    size_t nw = (size_t)out * in;
+    float *w = xcalloc(nw, 4), *mask = xcalloc(nw, 4), *g = xcalloc(nw, 4), *bias = xcalloc((size_t)out, 4);
+    float *a = xcalloc((size_t)B * in, 4), *z = xcalloc((size_t)B * out, 4), *dz = xcalloc((size_t)B * out, 4);
+    float *da = xcalloc((size_t)B * in, 4);
+    float *at = xcalloc((size_t)in * SPARSE_TILE, 4), *dat = xcalloc((size_t)in * SPARSE_TILE, 4);
+    float *zt = xcalloc((size_t)out * SPARSE_TILE, 4);
+    for (size_t i = 0; i < nw; i++) {
+        mask[i] = rng_uniform(&r) < q;
+        w[i] = mask[i] * (rng_uniform(&r) - 0.5f);
+    }
+    for (size_t i = 0; i < (size_t)B * in; i++)
+        a[i] = rng_uniform(&r);
+    for (size_t i = 0; i < (size_t)B * out; i++)
+        dz[i] = rng_uniform(&r) - 0.5f;
+    sparse_csr_t s = {0};
+    if (sparse_build(&s, mask, w, out, in))
+        die("sparse index");
+    double *td = xcalloc((size_t)reps * STEPS, sizeof(double)), *ts = xcalloc((size_t)reps * STEPS, sizeof(double));
+    for (int k = 0; k < reps * STEPS; k++) {
+        double t0 = cpu_now();
+        for (int i = 0; i < B; i++)
+            memcpy(z + (size_t)i * out, bias, (size_t)out * 4);
+        blas_sgemm(false, true, B, out, in, 1.0f, a, in, w, in, 1.0f, z, out);
+        blas_sgemm(true, false, out, in, B, 1.0f, dz, out, a, in, 0.0f, g, in);
+        blas_sgemm(false, false, B, in, out, 1.0f, dz, out, w, in, 0.0f, da, in);
+        double t1 = cpu_now();
+        sparse_to_tile(a, B, in, at);
+        sparse_forward(&s, bias, at, zt);
+        sparse_from_tile(zt, B, out, z);
+        sparse_to_tile(dz, B, out, zt);
+        sparse_weight_grad(&s, zt, at, 0);
+        sparse_input_grad(&s, zt, dat);
+        sparse_from_tile(dat, B, in, da);
+        double t2 = cpu_now();
+        td[k] = t1 - t0;
+        ts[k] = t2 - t1;
+    }
+    *dense_s = median(td, reps * STEPS);
+    *sparse_s = median(ts, reps * STEPS);
+    sparse_free(&s);
+    free(w), free(mask), free(g), free(bias), free(a), free(z), free(dz), free(da), free(at);
+    free(dat), free(zt), free(td), free(ts);
+}
+
+static void layers(int reps)
+{
+    static const int shapes[][2] = {{300, 784}, {100, 300}, {10, 100}, {256, 16384}, {256, 256}, {10, 256}};
+    static const double qs[] = {1, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01};
+    printf("# one fully connected layer, batch 60: a training step's three products, dense (sgemm)\n"
+           "# against over the survivors (transposes included); ratio = dense / sparse\n"
+           "# layer density%% dense_us sparse_us ratio\n");
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        double cross = 0;
+        for (size_t j = 0; j < sizeof qs / sizeof qs[0]; j++) {
+            double d, s;
+            layer_times(shapes[k][0], shapes[k][1], qs[j], reps, &d, &s);
+            printf("layer_%dx%d %.0f %.1f %.1f %.2f\n", shapes[k][0], shapes[k][1], 100 * qs[j],
+                   d * 1e6, s * 1e6, d / s);
+            if (s < d && !cross)
+                cross = qs[j];
+        }
+        printf("crossover_%dx%d %.2f\n", shapes[k][0], shapes[k][1], cross);
+        fflush(stdout);
+    }
+}
 
 /* R x N training steps with `mode` kernels from theta0 * mask; median step
  * seconds; *eval_s: median seconds of one evaluation point. */
@@ -100,10 +176,7 @@ static double steps(net_t *m, optim_t *o, const data_t *d, const float *theta0, 
             net_forward(m, x, B, NULL);
             net_loss(m, y, B, NULL, 1);
             net_backward(m, x, B);
-            if (m->n_active)
-                optim_step_active(o, m->params, m->grads, m->active, m->n_active);
-            else
-                optim_step(o, m->params, m->grads, m->mask);
+            net_step(m, o);
             t[(size_t)r * iters + s] = cpu_now() - t0;
         }
         double t0 = cpu_now(); /* one evaluation point: validation and test */
@@ -129,6 +202,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--round") && i + 1 < argc)
             only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--layers"))
+            only = -2;
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
             iters = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
@@ -143,6 +218,10 @@ int main(int argc, char **argv)
     config_defaults(&cfg);
     if (config_validate(&cfg))
         die("configuration");
+    if (only == -2) {
+        layers(reps);
+        return 0;
+    }
     data_t data;
     if (data_load(&data, &cfg))
         die("data");
@@ -179,7 +258,6 @@ int main(int argc, char **argv)
                st[1] / st[0], ev[1] * 1e3, ev[2] * 1e3, ev[0] * 1e3, ev[1] / ev[0]);
         fflush(stdout);
         (void)alive;
-        (void)mode_names;
     }
     return 0;
 }
