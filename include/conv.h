@@ -40,6 +40,14 @@ size_t conv_col_floats(int c_in, int h, int w);
 void conv_forward(const float *x, const float *wt, const float *bias, int b, int c_in, int c_out,
                   int h, int w, float *col, float *y);
 
+/* The im2col of one image x [c_in][h][w] into columns [0, h*w) of
+ * col [c_in*9][ld] (ld >= h*w): row (c*3 + kh)*3 + kw holds
+ * x[c][i + kh - 1][j + kw - 1] at column i*w + j, 0 outside the image. Every
+ * element of those columns is written, the others are left alone, so images
+ * side by side (col + i*h*w, ld = b*h*w) make the im2col of a whole batch.
+ * conv_forward and conv_backward call it with ld = h*w. */
+void conv_im2col(const float *x, int c_in, int h, int w, float *col, size_t ld);
+
 /* The plain 7-loop reference of conv_forward (double accumulation), for tests. */
 void conv_forward_naive(const float *x, const float *wt, const float *bias, int b, int c_in,
                         int c_out, int h, int w, float *y);

@@ -5,12 +5,17 @@
  * An MLP (LeNet-300-100) is the case without convolutions; Conv-2/4/6 of the
  * lottery-ticket paper are the others.
  *
- * All parameters live in one block (llm.c style): for each layer with
- * parameters its weight (fc [out][in], conv [out][in][3][3]) then its bias
- * [out]. Gradients, the mask and the optimizer's moments are parallel blocks of
- * the same length, so masking, pruning, the optimizer and the HDF5 writes are
- * flat loops over offsets from the layer table. Pruned weights are exactly 0
- * in params and the mask holds 0 there; biases always have mask 1.
+ * All parameters live in one block (llm.c style): first every layer's weight
+ * (fc [out][in], conv [out][in][3][3]) in layer order, then every layer's
+ * bias [out] in layer order. So the prunable weights are one range,
+ * [0, n_weights), in the order of the results file's masks and of a mask
+ * history (one byte a weight), and the biases are [n_weights, n_params).
+ * Gradients, the mask and the optimizer's moments are parallel blocks of the
+ * same length, so masking, pruning and the optimizer are flat loops; a
+ * layer's part is at its w_off and b_off. Pruned weights are exactly 0 in
+ * params and the mask holds 0 there; biases always have mask 1. The results
+ * file stores each layer's weight and bias apart (store.c), so this order is
+ * the program's own, not the file's.
  *
  * Activations are NCHW per example, so a convolution's output is already the
  * flattened input of the first fully connected layer (PyTorch's view(b, -1)).
@@ -46,7 +51,7 @@ typedef struct {
     int dropout;          /* dropout on the output while training (hidden fc layers) */
     size_t in, out;       /* floats per example in and out: in_c*in_h*in_w, ... */
     size_t n_w;           /* weights (0 for pools) */
-    size_t w_off, b_off;  /* weight and bias [out_c] in the parameter block */
+    size_t w_off, b_off;  /* weight in [0, n_weights), bias [out_c] in [n_weights, n_params) */
     int ndim;             /* weight shape, for the results file */
     int dims[4];          /* fc [out, in]; conv [out, in, 3, 3] */
     size_t act_off;       /* output [max_batch][out] at acts + act_off */
@@ -62,7 +67,7 @@ typedef struct {
     int n_layers;
     net_layer_t layers[NET_MAX_LAYERS];
     size_t n_params;   /* length of every parallel block */
-    size_t n_weights;  /* prunable weights (all layers' weights, no biases) */
+    size_t n_weights;  /* prunable weights: [0, n_weights) of a block; biases follow */
     int max_batch;     /* examples an evaluation batch may have (>= the training batch) */
     int stage;         /* layers [0, stage) are the convolutional stage (convolutions, pools) */
     int stage_rows;    /* examples the stage's buffers hold but its last: the training batch */
@@ -86,15 +91,25 @@ typedef struct {
 } net_t;
 
 /*
- * Build the layer table for an input of channels x rows x cols: the entries of
- * cfg->conv (channel counts, CFG_POOL for a pool), then cfg->hidden, then
- * `classes` outputs; allocate every block for batches of up to `batch`
+ * The model's shapes only: the layer table for an input of channels x rows x
+ * cols (the entries of cfg->conv, channel counts or CFG_POOL for a pool, then
+ * cfg->hidden, then `classes` outputs), every layer's offsets in the
+ * parameter block, n_weights, n_params and dropout. Allocates nothing: every
+ * pointer is NULL and no buffer is sized (net_bytes sizes them), so such a
+ * layout serves whoever needs only shapes and sizes (graph_plan, the store,
+ * trial_theta0 into a caller's block); net_free on it is harmless. Returns 0
+ * or TS_EINPUT (a pool on an odd image size: the message names model.conv).
+ */
+int net_layout(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes);
+/*
+ * net_layout, then allocate every block for training batches of up to `batch`
  * examples and evaluation batches of up to eval_cap (fewer when a big model's
- * activations would not fit in about 256 MB). Returns 0, TS_EINPUT (a pool on
- * an odd image size: the message names model.conv) or TS_ERUN (out of memory).
+ * activations would not fit in about 256 MB). Returns 0, TS_EINPUT (as
+ * net_layout) or TS_ERUN (out of memory).
  */
 int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
                int batch, int eval_cap);
+/* Free what net_create allocated and zero *n. */
 void net_free(net_t *n);
 /* What net_create allocates, in bytes, by kind. */
 typedef struct {
@@ -104,8 +119,8 @@ typedef struct {
     int max_batch;  /* the evaluation batch */
 } net_mem_t;
 /* Bytes net_create allocates for a net of layout's layer table (any net of
- * the same model: e.g. one made with batch 1) with this batch and eval_cap;
- * by kind into *parts when not NULL. */
+ * the same model: from net_layout, or net_create with any batch) with this
+ * batch and eval_cap; by kind into *parts when not NULL. */
 double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts);
 
 /* Layer l has parameters (and appears in the results file). */
@@ -116,7 +131,9 @@ static inline int net_has_params(const net_layer_t *L)
 
 /* Gaussian Glorot weights (std sqrt(2 / (fan_in + fan_out)), fans counting
  * the 3x3 kernel), zero biases, into dst [n_params]; the weights of the k-th
- * layer with parameters come from rng_key(seed, purpose, k, salt). */
+ * layer with parameters come from rng_key(seed, purpose, k, salt), so a
+ * layer's values do not depend on where the block keeps it. n may be a
+ * net_layout. */
 void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uint64_t salt);
 
 /*

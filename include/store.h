@@ -81,7 +81,8 @@ int store_write_theta0(store_t *s, int si, const float *theta0);
  * cell's mask row and the padding of later rounds), the mask histories of
  * its ticket children (children[i], graph order; NULL when none) and its own
  * (own: random nodes and roots), the seed's rewind point (round 0), its trained
- * weights ([output] weights = final; NULL otherwise), then its provenance
+ * parameters ([output] weights = final, a block of net.h's order, stored per
+ * layer, weight then bias; NULL otherwise), then its provenance
  * (prov: what this rank ran with, prov_here; NULL or a file without the
  * datasets: not recorded), its ledger and status (STATUS_DONE or
  * STATUS_FAILED with nr->error).

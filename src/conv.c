@@ -11,7 +11,8 @@
  * product over the whole batch would give [c_out][b*h*w] and need a second
  * buffer and a transposing copy) and keeps the scratch small: 576 x 1024
  * floats (2.3 MB) for a 64-channel 32x32 layer, where a batch of 60 would need
- * 141 MB. tools/bench_conv.c measures both.
+ * 141 MB. tools/bench_conv.c measures both (its whole-batch version calls
+ * conv_im2col with a leading dimension of b*h*w).
  *
  * Nothing here allocates.
  */
@@ -25,17 +26,16 @@ size_t conv_col_floats(int c_in, int h, int w)
     return (size_t)c_in * 9 * (size_t)h * (size_t)w;
 }
 
-/* col [c_in*9][h*w] = im2col of one image x [c_in][h][w]: row (c*3 + kh)*3 + kw
- * holds x[c][i + kh - 1][j + kw - 1] at column i*w + j, 0 outside the image.
- * Every element of col is written. */
-static void im2col(const float *restrict x, int c_in, int h, int w, float *restrict col)
+/* See conv.h: one image's im2col, row by row with memcpy; ld lets images sit
+ * side by side (the whole-batch product tools/bench_conv.c compares). */
+void conv_im2col(const float *restrict x, int c_in, int h, int w, float *restrict col, size_t ld)
 {
     size_t hw = (size_t)h * w;
     for (int c = 0; c < c_in; c++) {
         const float *xc = x + (size_t)c * hw;
         for (int kh = 0; kh < 3; kh++)
             for (int kw = 0; kw < 3; kw++) {
-                float *row = col + ((size_t)c * 9 + (size_t)kh * 3 + kw) * hw;
+                float *row = col + ((size_t)c * 9 + (size_t)kh * 3 + kw) * ld;
                 int di = kh - 1, dj = kw - 1;
                 /* output columns j0..j1-1 read inside the image; at most one
                  * column on either side reads the zero padding */
@@ -58,8 +58,9 @@ static void im2col(const float *restrict x, int c_in, int h, int w, float *restr
     }
 }
 
-/* dx [c_in][h][w] += col2im(col): the adjoint of im2col, every element of col
- * added to the pixel im2col read it from (padding reads are dropped). */
+/* dx [c_in][h][w] += col2im(col): the adjoint of conv_im2col (ld = h*w), every
+ * element of col added to the pixel im2col read it from (padding reads are
+ * dropped). */
 static void col2im_add(const float *restrict col, int c_in, int h, int w, float *restrict dx)
 {
     size_t hw = (size_t)h * w;
@@ -90,7 +91,7 @@ void conv_forward(const float *x, const float *wt, const float *bias, int b, int
     for (int n = 0; n < b; n++) {
         const float *xn = x + (size_t)n * c_in * hw;
         float *yn = y + (size_t)n * c_out * hw;
-        im2col(xn, c_in, h, w, col);
+        conv_im2col(xn, c_in, h, w, col, (size_t)hw);
         for (int o = 0; o < c_out; o++) {
             float *yo = yn + (size_t)o * hw;
             for (int p = 0; p < hw; p++)
@@ -143,7 +144,7 @@ void conv_backward(const float *x, const float *wt, const float *dy, int b, int 
                 s += d[p];
             dbias[o] += (float)s;
         }
-        im2col(x + (size_t)n * c_in * hw, c_in, h, w, col);
+        conv_im2col(x + (size_t)n * c_in * hw, c_in, h, w, col, (size_t)hw);
         /* beta = 0 on the first image overwrites whatever dwt held */
         blas_sgemm(false, true, c_out, k, hw, 1.0f, dyn, hw, col, hw, n ? 1.0f : 0.0f, dwt, k);
         if (!dx)

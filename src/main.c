@@ -804,7 +804,7 @@ static int cmd_run(int argc, char **argv)
         goto out;
     if ((rc = agree(load_data(&nd, &data, cfg))))
         goto out;
-    rc = net_create(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES, 1, 1);
+    rc = net_layout(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES);
     if (!rc)
         rc = graph_plan(&g, cfg, &layout, !a.no_share);
     if ((rc = agree(rc)))
@@ -990,7 +990,7 @@ static int merge(const char *out, char **shards, int n, int force, double claim_
         }
     if ((rc = take_claim(out, hash, claim_timeout, "merge")))
         goto out_free;
-    if ((rc = net_create(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES, 1, 1)) ||
+    if ((rc = net_layout(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES)) ||
         (rc = graph_plan(&g, cfg, &layout, 1)) ||
         (rc = trial_result_create(&res, cfg, &layout)) ||
         (rc = trial_result_create(&have, cfg, &layout)))
@@ -1304,7 +1304,7 @@ static int cmd_status(int argc, char **argv, int *outcome)
     if (!cfg)
         return ts_fail(TS_ERUN, "out of memory");
     if ((rc = store_peek(path, cfg, shape, hash, &shared)) ||
-        (rc = net_create(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES, 1, 1)) ||
+        (rc = net_layout(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES)) ||
         (rc = graph_plan(&g, cfg, &layout, shared)) ||
         (rc = trial_result_create(&res, cfg, &layout)) ||
         (rc = store_open(&s, path, MPI_COMM_SELF, cfg, &layout, &g, 1)))

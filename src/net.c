@@ -22,8 +22,9 @@
 
 #define ACT_BUDGET_BYTES ((size_t)256 << 20) /* activations + deltas, evaluation batches */
 
-/* Append a layer with input shape (c, h, w); fills sizes and parameter offsets. */
-static net_layer_t *add_layer(net_t *n, int kind, int c, int h, int w, int out_c, size_t *off)
+/* Append a layer with input shape (c, h, w); fills its shape and sizes (its
+ * offsets in the parameter block come once every layer is known: place_params). */
+static net_layer_t *add_layer(net_t *n, int kind, int c, int h, int w, int out_c)
 {
     net_layer_t *L = &n->layers[n->n_layers++];
     memset(L, 0, sizeof *L);
@@ -45,14 +46,31 @@ static net_layer_t *add_layer(net_t *n, int kind, int c, int h, int w, int out_c
     }
     L->in = (size_t)L->in_c * L->in_h * L->in_w;
     L->out = (size_t)L->out_c * L->out_h * L->out_w;
-    if (L->n_w) {
-        L->w_off = *off;
-        *off += L->n_w;
-        L->b_off = *off;
-        *off += (size_t)L->out_c;
-        n->n_weights += L->n_w;
-    }
     return L;
+}
+
+/* The parameter block: every layer's weights in layer order, then every
+ * layer's bias in layer order, so the weights are [0, n_weights). Pools have
+ * no parameters (their offsets stay 0). */
+static void place_params(net_t *n)
+{
+    size_t off = 0;
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        if (!net_has_params(L))
+            continue;
+        L->w_off = off;
+        off += L->n_w;
+    }
+    n->n_weights = off;
+    for (int l = 0; l < n->n_layers; l++) {
+        net_layer_t *L = &n->layers[l];
+        if (!net_has_params(L))
+            continue;
+        L->b_off = off;
+        off += (size_t)L->out_c;
+    }
+    n->n_params = off;
 }
 
 /*
@@ -105,11 +123,9 @@ static void plan_buffers(net_t *n, int batch, int eval_cap)
     n->n_keep = keep;
 }
 
-int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
-               int batch, int eval_cap)
+int net_layout(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes)
 {
     memset(n, 0, sizeof *n);
-    size_t off = 0;
     int c = channels, h = rows, w = cols, n_conv = 0, n_fc = 0;
     n->in_c = channels, n->in_h = rows, n->in_w = cols;
     for (int i = 0; i < cfg->n_conv; i++) {
@@ -117,29 +133,39 @@ int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
             if (h % 2 || w % 2)
                 return ts_fail(TS_EINPUT, "%s: model.conv entry %d: a 2x2 pool needs an even image size, here it is %dx%d",
                                config_where(cfg, "model.conv"), i + 1, h, w);
-            add_layer(n, NET_POOL, c, h, w, c, &off);
+            add_layer(n, NET_POOL, c, h, w, c);
             h /= 2, w /= 2;
             continue;
         }
-        net_layer_t *L = add_layer(n, NET_CONV, c, h, w, cfg->conv[i], &off);
+        net_layer_t *L = add_layer(n, NET_CONV, c, h, w, cfg->conv[i]);
         snprintf(L->name, sizeof L->name, "conv%d", ++n_conv);
         L->relu = 1;
         c = cfg->conv[i];
     }
     for (int i = 0; i <= cfg->n_hidden; i++) {
         int out = i < cfg->n_hidden ? cfg->hidden[i] : classes;
-        net_layer_t *L = add_layer(n, NET_FC, c, h, w, out, &off);
+        net_layer_t *L = add_layer(n, NET_FC, c, h, w, out);
         snprintf(L->name, sizeof L->name, "fc%d", ++n_fc);
         L->relu = i < cfg->n_hidden;
         L->dropout = L->relu && cfg->dropout > 0;
         c = out, h = w = 1;
     }
-    n->n_params = off;
+    place_params(n);
     n->dropout = (float)cfg->dropout;
+    return 0;
+}
+
+int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
+               int batch, int eval_cap)
+{
+    int rc = net_layout(n, cfg, channels, rows, cols, classes);
+    if (rc)
+        return rc;
+    size_t np = n->n_params;
     plan_buffers(n, batch, eval_cap);
-    n->params = ts_calloc(off, sizeof(float));
-    n->grads = ts_calloc(off, sizeof(float));
-    n->mask = ts_calloc(off, sizeof(float));
+    n->params = ts_calloc(np, sizeof(float));
+    n->grads = ts_calloc(np, sizeof(float));
+    n->mask = ts_calloc(np, sizeof(float));
     n->acts = ts_calloc(n->n_acts, sizeof(float));
     n->deltas = ts_calloc(n->n_acts, sizeof(float));
     n->col = ts_calloc(n->n_col, sizeof(float));
@@ -150,7 +176,7 @@ int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
         net_free(n);
         return TS_ERUN;
     }
-    for (size_t i = 0; i < off; i++)
+    for (size_t i = 0; i < np; i++)
         n->mask[i] = 1.0f;
     return 0;
 }
@@ -202,8 +228,8 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
         float *wt = dst + L->w_off;
         for (size_t i = 0; i < L->n_w; i++)
             wt[i] = (float)(std * rng_normal(&r));
-        memset(dst + L->b_off, 0, (size_t)L->out_c * sizeof(float));
     }
+    memset(dst + n->n_weights, 0, (n->n_params - n->n_weights) * sizeof(float));
 }
 
 /*

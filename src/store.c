@@ -809,15 +809,6 @@ int store_read_rewind(store_t *s, int si, float *rewind)
     return write_rewind(s, si, rewind, 0);
 }
 
-/* Offset of layer l's weights in a concatenated byte mask. */
-static size_t mask_off(const net_t *net, int l)
-{
-    size_t off = 0;
-    for (int i = 0; i < l; i++)
-        off += net->layers[i].n_w;
-    return off;
-}
-
 /* Pointer to the part of res that dataset d's row t holds; NULL for ledger/other. */
 static void *row_ptr(store_t *s, const store_ds_t *d, const trial_result_t *res)
 {
@@ -828,7 +819,7 @@ static void *row_ptr(store_t *s, const store_ds_t *d, const trial_result_t *res)
     case DS_ES_ITER: return res->es_iter[d->arm];
     case DS_ES_ACC: return res->es_test_acc[d->arm];
     case DS_FINAL_ACC: return res->final_test_acc[d->arm];
-    case DS_MASK: return res->masks[d->arm] + mask_off(s->net, d->layer);
+    case DS_MASK: return res->masks[d->arm] + L->w_off; /* weights are [0, n_weights) */
     case DS_REWIND_W: return res->rewind + L->w_off;
     case DS_REWIND_B: return res->rewind + L->b_off;
     }
@@ -922,7 +913,8 @@ static int write_cell_masks(store_t *s, int t, int arm, const uint8_t *counts)
         const store_ds_t *d = &s->ds[i];
         if (d->kind != DS_MASK || d->arm != arm)
             continue;
-        int rc = rw_row(s, d, (hsize_t)t, (void *)(counts + mask_off(s->net, d->layer)), 1);
+        const net_layer_t *L = &s->net->layers[d->layer];
+        int rc = rw_row(s, d, (hsize_t)t, (void *)(counts + L->w_off), 1);
         if (rc)
             return rc;
     }
@@ -939,6 +931,30 @@ static int write_mask(store_t *s, int x, const uint8_t *counts)
     for (size_t w = 0; w < W; w++)
         s->pack[w >> 3] |= (uint8_t)((counts[w] == k1) << (w & 7));
     return rw_row(s, find_ds(s, "/nodes/mask"), (hsize_t)s->mask_row[x], s->pack, 1);
+}
+
+/* Training x's trained parameters (a block of net.h's order: all weights,
+ * then all biases) into its row of /nodes/weights, in the file's order: per
+ * layer with parameters, its weight, then its bias (README, "The results
+ * file"). One slab a weight or bias: no copy of the block. */
+static int write_weights(store_t *s, int x, const float *params)
+{
+    const store_ds_t *d = find_ds(s, "/nodes/weights");
+    hsize_t col = 0;
+    for (int l = 0; l < s->net->n_layers; l++) {
+        const net_layer_t *L = &s->net->layers[l];
+        if (!net_has_params(L))
+            continue;
+        const size_t off[2] = {L->w_off, L->b_off}, len[2] = {L->n_w, (size_t)L->out_c};
+        for (int k = 0; k < 2; k++) {
+            hsize_t start[2] = {(hsize_t)x, col}, count[2] = {1, (hsize_t)len[k]};
+            int rc = rw_slab(s, d, 2, start, count, (void *)(params + off[k]), 1);
+            if (rc)
+                return rc;
+            col += len[k];
+        }
+    }
+    return 0;
 }
 
 /* Node x's provenance rows (nothing when the file has no such datasets). */
@@ -979,7 +995,7 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
     if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && s->cfg->rewind_iteration > 0)
         rc = write_rewind(s, nd->seed_i, rewind, 1);
     if (!rc && status == STATUS_DONE && weights && s->cfg->weights == WEIGHTS_FINAL)
-        rc = rw_row(s, find_ds(s, "/nodes/weights"), (hsize_t)x, (void *)weights, 1);
+        rc = write_weights(s, x, weights);
     char err[ERROR_LEN] = {0}, h[HOST_LEN] = {0};
     int32_t r = rank;
     int8_t st = (int8_t)status;

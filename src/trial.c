@@ -349,11 +349,8 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
         if (vl[i] < vl[best])
             best = i;
     size_t active = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        const net_layer_t *L = &net->layers[l];
-        for (size_t i = 0; i < L->n_w; i++)
-            active += mask[L->w_off + i] != 0;
-    }
+    for (size_t i = 0; i < net->n_weights; i++)
+        active += mask[i] != 0;
     res->density = (double)active / (double)net->n_weights;
     res->es_iter = (int32_t)c->eval_iters[best];
     res->es_test_acc = ta[best];
@@ -363,28 +360,21 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
 }
 
 /* The mask of round r from a mask history: the weights active in every round
- * 0..r (count > r; histories are nested); biases 1. */
+ * 0..r (count > r; histories are nested); biases 1. A history's byte i is
+ * weight i of the block (both [0, n_weights), net.h). */
 static void mask_of_round(const net_t *net, const uint8_t *counts, int r, float *mask)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < net->n_params; i++)
+    for (size_t i = 0; i < net->n_weights; i++)
+        mask[i] = counts[i] > r ? 1.0f : 0.0f;
+    for (size_t i = net->n_weights; i < net->n_params; i++)
         mask[i] = 1.0f;
-    for (int l = 0; l < net->n_layers; l++) {
-        const net_layer_t *L = &net->layers[l];
-        for (size_t i = 0; i < L->n_w; i++, k++)
-            mask[L->w_off + i] = counts[k] > r ? 1.0f : 0.0f;
-    }
 }
 
 /* history + one round of activity: dst = counts + (mask != 0), weights only. */
 static void add_round(const net_t *net, const uint8_t *counts, const float *mask, uint8_t *dst)
 {
-    size_t k = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        const net_layer_t *L = &net->layers[l];
-        for (size_t i = 0; i < L->n_w; i++, k++)
-            dst[k] = (uint8_t)(counts[k] + (mask[L->w_off + i] != 0));
-    }
+    for (size_t i = 0; i < net->n_weights; i++)
+        dst[i] = (uint8_t)(counts[i] + (mask[i] != 0));
 }
 
 static prune_seg_t layer_seg(const net_layer_t *L)
@@ -433,15 +423,13 @@ static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
     int rc;
     rng_init(&rg, rng_key(key, RNG_RANDOM, 0, 0));
     mask_of_round(net, prev, k - 1, net->mask);
-    size_t off = 0;
     for (int l = 0; l < net->n_layers; l++) {
         const net_layer_t *L = &net->layers[l];
-        size_t want = 0;
-        for (size_t i = 0; i < L->n_w; i++)
-            want += ticket[off + i] > k;
-        off += L->n_w;
         if (!L->n_w)
             continue;
+        size_t want = 0; /* the ticket's survivors in this layer */
+        for (size_t i = 0; i < L->n_w; i++)
+            want += ticket[L->w_off + i] > k;
         prune_seg_t s = layer_seg(L);
         if ((rc = prune_random(net->mask, s, prune_alive(net->mask, s) - want, &rg)))
             return rc;

@@ -129,6 +129,55 @@ static void check_slices(const config_t *cfg, int ch, int rows, int cols)
     net_free(&big);
 }
 
+/*
+ * The parameter block's layout (net.h): every weight first, layer by layer,
+ * then every bias; net_layout gives net_create's table without allocating,
+ * and net_bytes of either is the same; net_init_params draws each layer from
+ * its own key, biases 0.
+ */
+static void check_layout(const config_t *cfg, int ch, int rows, int cols)
+{
+    enum { B = 3, CLASSES = 4 };
+    net_t lay, n;
+    CHECK(net_layout(&lay, cfg, ch, rows, cols, CLASSES) == 0, "layout: %s", ts_errmsg());
+    if (net_create(&n, cfg, ch, rows, cols, CLASSES, B, B)) {
+        CHECK(0, "layout: create: %s", ts_errmsg());
+        return;
+    }
+    CHECK(!lay.params && !lay.grads && !lay.mask && !lay.acts && !lay.col, "net_layout allocates nothing");
+    CHECK(lay.n_layers == n.n_layers && lay.n_params == n.n_params && lay.n_weights == n.n_weights,
+          "net_layout: %d layers, %zu parameters; net_create: %d, %zu", lay.n_layers, lay.n_params,
+          n.n_layers, n.n_params);
+    CHECK(net_bytes(&lay, B, B, NULL) == net_bytes(&n, B, B, NULL), "net_bytes of a layout");
+    net_init_params(&lay, n.params, 11, RNG_INIT, 0); /* a layout's offsets suffice */
+    size_t w = 0, b = n.n_weights, k = 0;
+    for (int l = 0; l < n.n_layers; l++) {
+        const net_layer_t *L = &n.layers[l], *M = &lay.layers[l];
+        CHECK(M->kind == L->kind && M->n_w == L->n_w && M->w_off == L->w_off && M->b_off == L->b_off &&
+                  M->out == L->out && !strcmp(M->name, L->name),
+              "layer %d: net_layout and net_create differ", l);
+        if (!net_has_params(L))
+            continue;
+        CHECK(L->w_off == w && L->b_off == b, "layer %d: weight at %zu (want %zu), bias at %zu (want %zu)",
+              l, L->w_off, w, L->b_off, b);
+        w += L->n_w, b += (size_t)L->out_c;
+        /* its first weight is the first draw of its own key, wherever it lives */
+        rng_t r;
+        rng_init(&r, rng_key(11, RNG_INIT, k++, 0));
+        float first = (float)(sqrt(2.0 / ((double)(L->in_c + L->out_c) * (L->kind == NET_CONV ? 9 : 1))) *
+                              rng_normal(&r));
+        CHECK(n.params[L->w_off] == first, "layer %d: first weight %g, want %g", l, n.params[L->w_off],
+              first);
+    }
+    CHECK(w == n.n_weights && b == n.n_params, "weights end at %zu, biases at %zu", w, b);
+    int zero = 1;
+    for (size_t i = n.n_weights; i < n.n_params; i++)
+        zero &= n.params[i] == 0.0f;
+    CHECK(zero, "biases start at 0");
+    net_free(&lay);
+    net_free(&n);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -142,6 +191,7 @@ int main(int argc, char **argv)
     cfg.n_hidden = 1, cfg.hidden[0] = 6;
     check_model("conv", &cfg, 2, 6, 4);
     check_slices(&cfg, 2, 6, 4);
+    check_layout(&cfg, 2, 6, 4);
 
     cfg.dropout = 0.3;
     check_model("conv+dropout", &cfg, 2, 6, 4);

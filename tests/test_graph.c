@@ -31,7 +31,7 @@ static void set_list(double *dst, int *n, const double *v, int k)
 /* Plan cfg on LeNet-300-100 and return the number of distinct trainings. */
 static int plan(const config_t *c, int share, graph_t *g, net_t *net)
 {
-    CHECK(net_create(net, c, 1, 28, 28, 10, 1, 1) == 0, "net");
+    CHECK(net_layout(net, c, 1, 28, 28, 10) == 0, "net");
     int rc = graph_plan(g, c, net, share);
     CHECK(rc == 0, "plan");
     return rc ? -1 : g->N;

@@ -5,12 +5,11 @@
  * repetitions, conv_forward (im2col + one sgemm per image), conv_backward
  * with and without dx, and for comparison two other formulations of the
  * forward pass: conv_forward_naive (the 7-loop reference; first layer only
- * unless -a) and a whole-batch im2col with one sgemm and a transposing copy
- * back to NCHW (local to this file: it needs a scratch b times larger).
+ * unless -a) and a whole-batch im2col (conv.c's conv_im2col, image by image
+ * into one matrix) with one sgemm and a transposing copy back to NCHW (local
+ * to this file: it needs a scratch b times larger).
  *
- *   build:  mpicc -std=c11 -O3 -march=x86-64-v2 -D_GNU_SOURCE -iquote include \
- *             tools/bench_conv.c build/libticketsweep.a \
- *             $(pkg-config --libs hdf5-openmpi openblas zlib inih) -lm -o build/bench_conv
+ *   build:  make build/bench_conv (make bench builds it too)
  *   run:    build/bench_conv [-a] [reps]
  */
 #include <stdio.h>
@@ -29,34 +28,6 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* im2col of image i into columns [i*hw, (i+1)*hw) of col [c_in*9][ld]: the
- * same row-at-a-time copies as conv.c's, with a leading dimension. */
-static void im2col_ld(const float *x, int c_in, int h, int w, float *col, size_t ld)
-{
-    size_t hw = (size_t)h * w;
-    for (int c = 0; c < c_in; c++)
-        for (int kh = 0; kh < 3; kh++)
-            for (int kw = 0; kw < 3; kw++) {
-                float *row = col + ((size_t)c * 9 + kh * 3 + kw) * ld;
-                int di = kh - 1, dj = kw - 1;
-                int j0 = dj < 0 ? 1 : 0, j1 = dj > 0 ? w - 1 : w;
-                for (int i = 0; i < h; i++) {
-                    float *out = row + (size_t)i * w;
-                    int si = i + di;
-                    if (si < 0 || si >= h) {
-                        memset(out, 0, (size_t)w * sizeof(float));
-                        continue;
-                    }
-                    if (j0 > 0)
-                        out[0] = 0;
-                    memcpy(out + j0, x + (size_t)c * hw + (size_t)si * w + j0 + dj,
-                           (size_t)(j1 - j0) * sizeof(float));
-                    if (j1 < w)
-                        out[w - 1] = 0;
-                }
-            }
-}
-
 /* The whole batch at once: col [c_in*9][b*hw], out [c_out][b*hw] = wt col,
  * then out copied into y [b][c_out][hw] with the bias. col holds
  * c_in*9*b*hw floats and out c_out*b*hw. */
@@ -66,7 +37,7 @@ static void conv_forward_batched(const float *x, const float *wt, const float *b
 {
     size_t hw = (size_t)h * w, n = (size_t)b * hw;
     for (int i = 0; i < b; i++)
-        im2col_ld(x + (size_t)i * c_in * hw, c_in, h, w, col + (size_t)i * hw, n);
+        conv_im2col(x + (size_t)i * c_in * hw, c_in, h, w, col + (size_t)i * hw, n);
     blas_sgemm(false, false, c_out, (int)n, c_in * 9, 1.0f, wt, c_in * 9, col, (int)n, 0.0f, out,
                (int)n);
     for (int i = 0; i < b; i++)

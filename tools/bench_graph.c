@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < seeds; i++)
         cfg->seeds[i] = i;
     cfg->controls = CTRL_REINIT;
-    if (net_create(&net, cfg, 1, 28, 28, 10, 1, 1)) {
+    if (net_layout(&net, cfg, 1, 28, 28, 10)) {
         fprintf(stderr, "bench_graph: %s\n", ts_errmsg());
         return 1;
     }

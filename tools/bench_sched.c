@@ -64,7 +64,7 @@ int main(int argc, char **argv)
                 .channels = 1};
     net_t layout;
     graph_t g;
-    if (net_create(&layout, cfg, 1, 1, 1, DATA_CLASSES, 1, 1) || graph_plan(&g, cfg, &layout, 0)) {
+    if (net_layout(&layout, cfg, 1, 1, 1, DATA_CLASSES) || graph_plan(&g, cfg, &layout, 0)) {
         fprintf(stderr, "bench_sched: %s\n", ts_errmsg());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }

@@ -285,7 +285,7 @@ class Results:
             raise ValueError(f"trial {t} {arm} round {round}: its training is not done")
         flat = self.file["nodes/weights"][x]
         out, off = {}, 0
-        for l in self.layers:  # the parameter block: each layer's weight, then its bias
+        for l in self.layers:  # the row: each layer's weight, then its bias
             ws, bs = self.file[f"init/{l}/weight"].shape[1:], self.file[f"init/{l}/bias"].shape[1:]
             nw, nb = int(np.prod(ws)), int(np.prod(bs))
             out[l] = (flat[off:off + nw].reshape(ws), flat[off + nw:off + nw + nb].reshape(bs))
