@@ -156,9 +156,9 @@ void net_sync(net_t *n);
  * arrays): the same bits either way. The optimizer is n_params long. */
 void net_step(net_t *n, optim_t *o);
 /* KERNELS_AUTO's rule, measured on the products of a training step (make
- * bench, section 9): a fully connected layer of this shape at this density
- * (surviving fraction of its weights) trains faster over its survivors. */
-int net_sparse_wins(const net_layer_t *L, double density);
+ * bench, section 9): layer l, at this density (the surviving fraction of its
+ * weights), trains faster over its survivors. */
+int net_sparse_wins(const net_t *n, int l, double density);
 
 /* Forward x [b][in] -> logits ([b][classes], a pointer into acts). b <= max_batch.
  * With dropout_rng NULL the pass is an evaluation: no dropout. */

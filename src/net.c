@@ -233,22 +233,25 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
 }
 
 /*
- * Measured with `bench_sparse --layers` (make bench, section 9: a training
- * step's three products of one layer, batch 60, AMD EPYC with AVX-512): the
- * survivors' kernels pass sgemm between 40 and 50 % density for layers of
- * LeNet-300-100 and Conv-2 (300x784, 100x300, 256x256: 1.1-1.2x faster at
- * 40 %, 0.9x at 50 %; 256x16384: 1.4x at 40 %, even at 60 %), but only
- * below 20-30 % for the output layers (10x100, 10x256: a few microseconds
- * either way, the transposes weigh most). Thresholds with a margin, so
- * that auto is never slower than dense; a fixed rule, not a timing taken
- * at run time, so that the choice (and the bits) cannot differ between
- * ranks or runs.
+ * Measured with `bench_sparse --layers` (make bench, section 9: the products
+ * of one layer in a training step, batch 60, AMD EPYC with AVX-512, OpenBLAS
+ * 0.3.21), the highest density from which the survivors' kernels beat sgemm:
+ * 0.45-0.55 for LeNet's first layer (300x784: no input gradient; 1.14x at 50 %),
+ * 0.45 for 300x784 and 100x300 with it, 0.40 for 256x256, 0.55 for Conv-2's
+ * 256x16384, 0.20 for the output layers (10x100, 10x256: microseconds either
+ * way; the transposes weigh most). Near a crossover the two differ by a few
+ * per cent and the measurement by as much; the rule keeps below each kind's
+ * lowest, so that auto is not slower than dense; a fixed rule, not a timing taken at run
+ * time, so that the choice (and the bits) cannot differ between ranks or runs.
  */
-int net_sparse_wins(const net_layer_t *L, double density)
+int net_sparse_wins(const net_t *n, int l, double density)
 {
+    const net_layer_t *L = &n->layers[l];
     if (L->kind != NET_FC)
         return 0;
-    return density <= (L->n_w < 8192 ? 0.2 : 0.4);
+    if (L->n_w < 8192)
+        return density <= 0.2;
+    return density <= (l == 0 ? 0.5 : 0.4); /* layer 0 needs no input gradient */
 }
 
 /* Every layer dense again. */
@@ -270,7 +273,7 @@ int net_set_kernels(net_t *n, int mode)
         size_t alive = 0;
         for (size_t i = 0; i < L->n_w; i++)
             alive += n->mask[L->w_off + i] != 0;
-        if (mode == KERNELS_AUTO && !net_sparse_wins(L, (double)alive / (double)L->n_w))
+        if (mode == KERNELS_AUTO && !net_sparse_wins(n, l, (double)alive / (double)L->n_w))
             continue;
         if (sparse_build(&L->csr, n->mask + L->w_off, n->params + L->w_off, (int)L->out_c,
                          (int)L->in_c))
@@ -337,9 +340,10 @@ void net_step(net_t *n, optim_t *o)
         else
             optim_update(o, n->params + L->w_off, n->grads + L->w_off, n->mask + L->w_off,
                          L->w_off, L->n_w);
-        optim_update(o, n->params + L->b_off, n->grads + L->b_off, n->mask + L->b_off, L->b_off,
-                     (size_t)L->out_c);
     }
+    size_t nb = n->n_params - n->n_weights; /* the biases, after all weights */
+    optim_update(o, n->params + n->n_weights, n->grads + n->n_weights, n->mask + n->n_weights,
+                 n->n_weights, nb);
 }
 
 /* Layer L on b rows of input a into z (pool arguments and dropout flags of rows 0..b-1). */

@@ -369,6 +369,22 @@ else
     progress "memory: skipped (no data/: make data)"
 fi
 
+# ---- 9: thin tickets ------------------------------------------------------------
+# Side by side in one process: the same steps and evaluations with every
+# product dense and over the survivors (CPU time, medians); then the paper's
+# LeNet trajectory (round 0 and 20 rounds at 20 %, 1,000 steps a training,
+# an evaluation point every 100: the paper job's ratio) through trial_run,
+# dense and auto, its time in dense trainings (the dense run's mean).
+progress "thin tickets: steps and evaluations by density, dense against sparse"
+"$BUILD/bench_sparse" --iters 300 --reps "$REPS" >"$W/sparse" || die "bench_sparse failed"
+progress "thin tickets: each layer's crossover"
+"$BUILD/bench_sparse" --layers --reps "$REPS" >"$W/sparse_layers" || die "bench_sparse --layers failed"
+progress "thin tickets: the 20-round trajectory, dense and auto (about a minute)"
+"$BUILD/bench_sparse" --trajectory 1000 >"$W/sparse_traj" || die "bench_sparse --trajectory failed"
+sp5=$(awk '$1 == "round_13.43" { print $6 }' "$W/sparse")
+ev5=$(awk '$1 == "round_13.43" { print $10 }' "$W/sparse")
+traj=$(val trajectory_dense_trainings "$W/sparse_traj")
+
 # ---- the table ------------------------------------------------------------------
 verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
 # a wall-clock scaling figure means little when the machine itself would not
@@ -440,6 +456,18 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
     else
         printf '%-36s %12s\n' "8 memory" "skipped: no data/ (make data)"
     fi
+    printf '%-36s %12s %20s %6sx %8s  %s\n' "9 LeNet step at 5 % weights, auto" "" "dense" "$sp5" \
+        ">= 4x" "$(verdict "$sp5 >= 4")"
+    printf '%-36s %12s %20s %6sx %8s  %s\n' "  evaluation point at 5 %" "" "dense" "$ev5" \
+        ">= 4x" "$(verdict "$ev5 >= 4")"
+    printf '%-36s %12s %20s %7s %8s  %s\n' "  20-round trajectory, dense trainings" "$traj" \
+        "21 all dense" "" "<= 8" "$(verdict "$traj <= 8")"
+    echo
+    echo "9 thin tickets, by density (kernels = dense, sparse, auto; ms):"
+    grep -v '^# the 20' "$W/sparse" | sed 's/^/  /'
+    echo "  each layer alone (a training step's products, batch 60; us):"
+    grep -E '^(#|crossover)' "$W/sparse_layers" | sed 's/^/  /'
+    sed 's/^/  /' "$W/sparse_traj"
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
     echo

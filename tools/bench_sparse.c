@@ -30,9 +30,11 @@
 #include "data.h"
 #include "err.h"
 #include "net.h"
+#include "grid.h"
 #include "optim.h"
 #include "rng.h"
 #include "sparse.h"
+#include "trial.h"
 
 static void die(const char *what)
 {
@@ -80,7 +82,8 @@ static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
  * blas_sgemm as net.c calls them, and over the survivors as net.c calls the
  * sparse kernels (transposes included). Medians of reps x 50 steps.
  */
-static void layer_times(int out, int in, double q, int reps, double *dense_s, double *sparse_s)
+static void layer_times(int out, int in, int igrad, double q, int reps, double *dense_s,
+                        double *sparse_s)
 {
     enum { B = 60, STEPS = 50 };
     rng_t r;
@@ -109,15 +112,18 @@ static void layer_times(int out, int in, double q, int reps, double *dense_s, do
             memcpy(z + (size_t)i * out, bias, (size_t)out * 4);
         blas_sgemm(false, true, B, out, in, 1.0f, a, in, w, in, 1.0f, z, out);
         blas_sgemm(true, false, out, in, B, 1.0f, dz, out, a, in, 0.0f, g, in);
-        blas_sgemm(false, false, B, in, out, 1.0f, dz, out, w, in, 0.0f, da, in);
+        if (igrad)
+            blas_sgemm(false, false, B, in, out, 1.0f, dz, out, w, in, 0.0f, da, in);
         double t1 = cpu_now();
         sparse_to_tile(a, B, in, at);
         sparse_forward(&s, bias, at, zt);
         sparse_from_tile(zt, B, out, z);
         sparse_to_tile(dz, B, out, zt);
         sparse_weight_grad(&s, zt, at, 0);
-        sparse_input_grad(&s, zt, dat);
-        sparse_from_tile(dat, B, in, da);
+        if (igrad) {
+            sparse_input_grad(&s, zt, dat);
+            sparse_from_tile(dat, B, in, da);
+        }
         double t2 = cpu_now();
         td[k] = t1 - t0;
         ts[k] = t2 - t1;
@@ -131,8 +137,10 @@ static void layer_times(int out, int in, double q, int reps, double *dense_s, do
 
 static void layers(int reps)
 {
-    static const int shapes[][2] = {{300, 784}, {100, 300}, {10, 100}, {256, 16384}, {256, 256}, {10, 256}};
-    static const double qs[] = {1, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01};
+    /* out, in, whether the input gradient is needed (not for the net's first layer) */
+    static const int shapes[][3] = {{300, 784, 0}, {300, 784, 1}, {100, 300, 1}, {10, 100, 1},
+                                    {256, 16384, 1}, {256, 256, 1}, {10, 256, 1}};
+    static const double qs[] = {1, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01};
     printf("# one fully connected layer, batch 60: a training step's three products, dense (sgemm)\n"
            "# against over the survivors (transposes included); ratio = dense / sparse\n"
            "# layer density%% dense_us sparse_us ratio\n");
@@ -140,13 +148,16 @@ static void layers(int reps)
         double cross = 0;
         for (size_t j = 0; j < sizeof qs / sizeof qs[0]; j++) {
             double d, s;
-            layer_times(shapes[k][0], shapes[k][1], qs[j], reps, &d, &s);
-            printf("layer_%dx%d %.0f %.1f %.1f %.2f\n", shapes[k][0], shapes[k][1], 100 * qs[j],
-                   d * 1e6, s * 1e6, d / s);
-            if (s < d && !cross)
+            layer_times(shapes[k][0], shapes[k][1], shapes[k][2], qs[j], reps, &d, &s);
+            printf("layer_%dx%d%s %.0f %.1f %.1f %.2f\n", shapes[k][0], shapes[k][1],
+                   shapes[k][2] ? "" : "_first", 100 * qs[j], d * 1e6, s * 1e6, d / s);
+            if (s < d && !cross) /* the highest density from which sparse wins */
                 cross = qs[j];
+            if (s >= d)
+                cross = 0;
         }
-        printf("crossover_%dx%d %.2f\n", shapes[k][0], shapes[k][1], cross);
+        printf("crossover_%dx%d%s %.2f\n", shapes[k][0], shapes[k][1], shapes[k][2] ? "" : "_first",
+               cross);
         fflush(stdout);
     }
 }
@@ -196,12 +207,64 @@ static double steps(net_t *m, optim_t *o, const data_t *d, const float *theta0, 
     return step;
 }
 
+static void set(config_t *cfg, const char *assignment)
+{
+    if (config_set(cfg, assignment))
+        die("configuration");
+}
+
+/*
+ * The paper's LeNet trajectory through the real trainer (trial_run: round 0
+ * dense, then 20 rounds at 20 %, the output layer at 10 %, no controls),
+ * `iters` steps a training with an evaluation point every iters / 10 (the
+ * paper job's ratio: one every 100 of 1,000), once with every product dense
+ * and once with kernels = auto. CPU seconds of each; the dense trajectory's
+ * per-training mean is the "dense training" the ratio counts in.
+ */
+static void trajectory(const data_t *d, int iters)
+{
+    static config_t cfg;
+    char buf[64];
+    config_defaults(&cfg);
+    snprintf(buf, sizeof buf, "train.iterations=%d", iters);
+    set(&cfg, buf);
+    snprintf(buf, sizeof buf, "train.eval_every=%d", iters / 10);
+    set(&cfg, buf);
+    set(&cfg, "sweep.per_round=0.2");
+    set(&cfg, "sweep.rounds=20");
+    set(&cfg, "sweep.seeds=1");
+    set(&cfg, "prune.controls=none");
+    double t[2];
+    for (int k = 0; k < 2; k++) {
+        set(&cfg, k ? "train.kernels=auto" : "train.kernels=dense");
+        if (config_validate(&cfg))
+            die("configuration");
+        trial_ctx_t ctx;
+        trial_result_t res;
+        trial_t tr = grid_trial(&cfg, 0);
+        if (trial_ctx_create(&ctx, &cfg, d) || trial_result_create(&res, &cfg, &ctx.net))
+            die("trial");
+        double t0 = cpu_now();
+        if (trial_run(&ctx, &tr, &res))
+            die("training");
+        t[k] = cpu_now() - t0;
+        trial_result_free(&res);
+        trial_ctx_free(&ctx);
+    }
+    printf("# the 20-round trajectory, %d steps a training, evaluation every %d\n", iters, iters / 10);
+    printf("trajectory_dense_s %.2f\n", t[0]);
+    printf("trajectory_auto_s %.2f\n", t[1]);
+    printf("trajectory_dense_trainings %.2f\n", t[1] / (t[0] / 21));
+}
+
 int main(int argc, char **argv)
 {
-    int iters = 200, reps = 3, only = -1;
+    int iters = 200, reps = 3, only = -1, traj = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--round") && i + 1 < argc)
             only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--trajectory") && i + 1 < argc)
+            traj = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--layers"))
             only = -2;
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
@@ -225,6 +288,10 @@ int main(int argc, char **argv)
     data_t data;
     if (data_load(&data, &cfg))
         die("data");
+    if (traj) {
+        trajectory(&data, traj);
+        return 0;
+    }
     net_t m;
     optim_t o;
     if (net_create(&m, &cfg, data.channels, data.rows, data.cols, DATA_CLASSES, cfg.batch, 1000) ||
@@ -234,15 +301,19 @@ int main(int argc, char **argv)
     float *theta0 = xcalloc(m.n_params, sizeof(float));
     net_init_params(&m, theta0, 1, RNG_INIT, 0);
 
-    static const int rounds[] = {0, 3, 7, 12, 15, 20};
+    /* rounds of the schedule (hidden layers keep 0.8^k, the output 0.9^k);
+     * 13.43 is where the hidden layers keep 5 % */
+    double rounds[] = {0, 3, 7, 12, 13.43, 15, 20};
+    if (only >= 0) /* one round of the schedule, any */
+        rounds[0] = only;
     printf("# LeNet-300-100 step and evaluation point at round k of the 20 %% schedule\n");
     printf("# round weights%% dense_step_ms sparse_step_ms auto_step_ms step_speedup(auto) "
            "dense_eval_ms sparse_eval_ms auto_eval_ms eval_speedup(auto)\n");
     for (size_t k = 0; k < sizeof rounds / sizeof rounds[0]; k++) {
-        if (only >= 0 && rounds[k] != only)
-            continue;
+        if (only >= 0 && k > 0)
+            break;
         double keep = pow(0.8, rounds[k]), keep_out = pow(0.9, rounds[k]);
-        random_mask(&m, keep, keep_out, (uint64_t)rounds[k] + 1);
+        random_mask(&m, keep, keep_out, (uint64_t)k + 1);
         size_t alive = 0;
         for (size_t i = 0; i < m.n_params; i++)
             alive += m.mask[i] != 0 && i < m.n_params; /* counts biases too: see below */
@@ -253,7 +324,7 @@ int main(int argc, char **argv)
         double st[3], ev[3];
         for (int mode = 0; mode < 3; mode++)
             st[mode] = steps(&m, &o, &data, theta0, mode, iters, reps, &ev[mode]);
-        printf("round_%02d %.1f %.4f %.4f %.4f %.2f %.2f %.2f %.2f %.2f\n", rounds[k],
+        printf("round_%05.2f %.1f %.4f %.4f %.4f %.2f %.2f %.2f %.2f %.2f\n", rounds[k],
                100.0 * alive_w / m.n_weights, st[1] * 1e3, st[2] * 1e3, st[0] * 1e3,
                st[1] / st[0], ev[1] * 1e3, ev[2] * 1e3, ev[0] * 1e3, ev[1] / ev[0]);
         fflush(stdout);
