@@ -54,6 +54,16 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 NP ?= $(shell nproc)
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
 
+# The version (src/version.c): `git describe` of the checkout, where there is
+# one and git runs; a build from a tarball takes version.c's fixed number.
+# $(BUILD)/version changes only when the description does, and only
+# version.o depends on it.
+ifneq ($(wildcard .git),)
+GIT_DESCRIBE := $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null))
+GIT_TAGGED   := $(shell git describe --tags >/dev/null 2>&1 && echo 1)
+endif
+VERSION_DEFS = $(if $(GIT_DESCRIBE),-DTS_GIT_DESCRIBE='"$(GIT_DESCRIBE)"') $(if $(GIT_TAGGED),-DTS_GIT_TAGGED)
+
 .PHONY: all deps install run test test-unit test-cluster test-data data bench fuzz fuzz-bin clean FORCE
 all: $(BUILD)/ticketsweep
 
@@ -70,6 +80,11 @@ FORCE:
 
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/config.mk | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/version.o: ALL_CFLAGS += $(VERSION_DEFS)
+$(BUILD)/obj/version.o: $(BUILD)/version
+$(BUILD)/version: FORCE | $(BUILD)/obj
+	@echo '$(VERSION_DEFS)' | cmp -s - $@ || echo '$(VERSION_DEFS)' >$@
 
 $(BUILD)/libticketsweep.a: $(LIB_OBJ)
 	ar rcs $@ $^

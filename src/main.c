@@ -33,10 +33,7 @@
 #include "sched.h"
 #include "store.h"
 #include "trial.h"
-
-#ifndef TS_VERSION
-#define TS_VERSION "0.1.0"
-#endif
+#include "util.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILED = 4 };
 
@@ -544,7 +541,7 @@ static void print_header(const config_t *cfg, const run_args_t *a, int T,
     if (nl)
         *nl = 0;
     H5get_libversion(&maj, &min, &rel);
-    fprintf(stderr, "ticketsweep %s: %s\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", TS_VERSION,
+    fprintf(stderr, "ticketsweep %s: %s\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", ts_version(),
             command_line, world_size, hosts,
             hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
     print_data_line(stderr, data, nd);
@@ -1377,7 +1374,7 @@ int main(int argc, char **argv)
             usage(stdout);
     } else if (!strcmp(cmd, "--version")) {
         if (world_rank == 0)
-            printf("ticketsweep %s (results format %d)\n", TS_VERSION, STORE_VERSION);
+            printf("ticketsweep %s (results format %d)\n", ts_version(), STORE_VERSION);
     } else {
         if (world_rank == 0)
             unknown_command(cmd);

@@ -18,10 +18,7 @@
 #include "err.h"
 #include "grid.h"
 #include "store.h"
-
-#ifndef TS_VERSION
-#define TS_VERSION "0.1.0"
-#endif
+#include "util.h"
 
 enum {
     DS_CURVE, DS_DENSITY, DS_ES_ITER, DS_ES_ACC, DS_FINAL_ACC, DS_MASK, /* per arm */
@@ -486,12 +483,13 @@ static int write_root_attrs(store_t *s)
 {
     const config_t *cfg = s->cfg;
     const net_t *net = s->net;
-    char *text = config_to_string(cfg), hash[17], when[64];
+    char *text = config_to_string(cfg), hash[17], when[64], version[128];
     if (!text)
         return ts_fail(TS_ERUN, "out of memory");
     config_hash(cfg, hash);
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    snprintf(version, sizeof version, "ticketsweep %s", ts_version());
     int rc = write_attr_str(s, "format", STORE_FORMAT);
     if (!rc)
         rc = write_attr_ints(s, "format_version", (int[]){STORE_VERSION}, 1);
@@ -500,7 +498,7 @@ static int write_root_attrs(store_t *s)
     if (!rc)
         rc = write_attr_str(s, "config_hash", hash);
     if (!rc)
-        rc = write_attr_str(s, "software_version", "ticketsweep " TS_VERSION);
+        rc = write_attr_str(s, "software_version", version);
     if (!rc)
         rc = write_attr_str(s, "created", when);
     if (!rc)
