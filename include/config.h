@@ -14,13 +14,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "optim.h" /* OPT_*: train.optimizer */
+
 #define CFG_MAX_LIST 64    /* entries in a list value (rates, rounds, seeds) */
 #define CFG_MAX_LAYERS 16  /* hidden layers; also conv entries */
 #define CFG_POOL (-1)      /* a 2x2 max-pool in model.conv */
 #define CFG_MAX_ROUNDS 254 /* a mask byte counts rounds 0..254 active */
 #define CFG_PATH 1024
 
-enum { OPT_ADAM = 0, OPT_SGD = 1 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
 enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
@@ -41,7 +42,7 @@ typedef struct {
     int n_hidden;
     double dropout; /* on the outputs of hidden fully connected layers, while training */
     /* [train] */
-    int optimizer;
+    int optimizer; /* OPT_* (optim.h) */
     double lr, momentum, beta1, beta2, eps;
     int batch;
     int64_t iterations, eval_every;
