@@ -73,8 +73,10 @@ int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
  * status. cfg is filled from the file's `config` attribute; *shared (when not
  * NULL) says whether the file's trainings were shared between cells. */
 int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17], int *shared);
-/* theta0 of seed index si (independent write; any rank). */
-int store_write_theta0(store_t *s, int si, const float *theta0);
+/* theta0 of every seed of the job (trial_theta0), each into its row of /init
+ * (independent writes; one rank, before any training reads the file). 0, or
+ * TS_ERUN (out of memory, a failed write) with the message set. */
+int store_write_theta0(store_t *s);
 /*
  * Write training x (any rank, independent writes): its results in round k of
  * every (cell, arm) it belongs to (and, where it is a cell's last round, the
@@ -93,6 +95,11 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
  * the file has none (made by an earlier release). Rows of trainings that are
  * not done hold undefined strings. */
 int store_read_prov(store_t *s, prov_t *rows, int *recorded);
+/* How the numerics of the done trainings (status [N], STATUS_*) were made,
+ * in one line into line (prov_mix): returns the number of setups (0: none
+ * recorded or none done; 1: all the same, line ""), or a negative code with
+ * the message set. */
+int store_numerics(store_t *s, int N, const int8_t *status, char *line, size_t len);
 /* Cell t's ledger and status (rank 0, once its trainings are written). */
 int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
                      const char *host);

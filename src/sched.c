@@ -1022,10 +1022,7 @@ out_agree:
     if (rc)
         goto out;
     if (s.rank == 0 && store) /* theta0 of every seed: known before any training */
-        for (int i = 0; i < cfg->n_seeds && !rc; i++) {
-            trial_theta0(&s.ctx.net, cfg->seeds[i], s.ctx.theta0);
-            rc = store_write_theta0(store, i, s.ctx.theta0);
-        }
+        rc = store_write_theta0(store);
     s.ctx.theta0_seed = -1;
     if (!rc)
         rc = s.rank == 0 ? run_root(&s) : run_worker(&s);

@@ -771,7 +771,8 @@ int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
     return rc;
 }
 
-int store_write_theta0(store_t *s, int si, const float *theta0)
+/* theta0 of seed index si into /init (independent writes). */
+static int write_theta0_row(store_t *s, int si, const float *theta0)
 {
     for (int i = 0; i < s->n_ds; i++) {
         store_ds_t *d = &s->ds[i];
@@ -784,6 +785,18 @@ int store_write_theta0(store_t *s, int si, const float *theta0)
             return rc;
     }
     return 0;
+}
+
+int store_write_theta0(store_t *s)
+{
+    float *theta0 = ts_malloc(s->net->n_params * sizeof *theta0 + 1);
+    int rc = theta0 ? 0 : TS_ERUN;
+    for (int i = 0; !rc && i < s->n_seeds; i++) {
+        trial_theta0(s->net, s->cfg->seeds[i], theta0);
+        rc = write_theta0_row(s, i, theta0);
+    }
+    free(theta0);
+    return rc;
 }
 
 /* Write the rewind point of seed index si (rows of /rewind). */
@@ -1050,6 +1063,21 @@ int store_read_prov(store_t *s, prov_t *rows, int *recorded)
         }
     }
     free(buf);
+    return rc;
+}
+
+int store_numerics(store_t *s, int N, const int8_t *status, char *line, size_t len)
+{
+    prov_t *rows = ts_calloc((size_t)N + 1, sizeof *rows);
+    int8_t *done = ts_calloc((size_t)N + 1, 1);
+    int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : TS_ERUN;
+    line[0] = 0;
+    for (int x = 0; !rc && x < N; x++)
+        done[x] = status[x] == STATUS_DONE;
+    if (!rc && recorded)
+        rc = prov_mix(rows, done, N, line, len);
+    free(rows);
+    free(done);
     return rc;
 }
 
