@@ -779,7 +779,7 @@ static int cmd_run(int argc, char **argv)
     node_data_t nd = NODE_DATA_INIT;
     net_t layout = {0};
     graph_t g = {0};
-    store_t store;
+    store_t *store = NULL;
     int rc = cfg ? parse_run(argc, argv, &a) : TS_ERUN;
     if (rc == 1) {
         usage_command("run");
@@ -855,7 +855,7 @@ static int cmd_run(int argc, char **argv)
     int8_t *status = calloc((size_t)T + 1, 1);
     if (!to_run || !node_done || !cells || !wall || !status)
         die(ts_fail(TS_ERUN, "out of memory"));
-    if (world_rank == 0 && (rc = read_done(&store, &g, resumed, node_done, wall, status)))
+    if (world_rank == 0 && (rc = read_done(store, &g, resumed, node_done, wall, status)))
         die(rc);
     for (int t = 0; t < T; t++)
         if (t % a.shard_n == a.shard_i && status[t] != STATUS_DONE) {
@@ -878,9 +878,9 @@ static int cmd_run(int argc, char **argv)
     sched_plan_t plan = {to_run, node_done, wall, cells};
     sched_stats_t st = {0};
     sched_install_signals();
-    if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &g, &store, &opts, &plan, &st)))
+    if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &g, store, &opts, &plan, &st)))
         die(rc);
-    if ((rc = agree(store_close(&store))))
+    if ((rc = agree(store_close(store))))
         goto out;
     drop_claim();
     free(to_run);
@@ -1131,7 +1131,7 @@ static int cmd_status(int argc, char **argv, int *outcome)
     config_t *cfg = calloc(1, sizeof *cfg);
     net_t layout = {0};
     graph_t g = {0};
-    store_t s;
+    store_t *s = NULL;
     trial_result_t res = {0};
     int shape[3], rc, shared = 1;
     char hash[17];
@@ -1146,8 +1146,8 @@ static int cmd_status(int argc, char **argv, int *outcome)
     printf("%s: a sweep of %d trials (job hash %s%s)\n", path, grid_size(cfg), hash,
            shared ? "" : ", --no-share");
     status_print_job(cfg, shape);
-    rc = status_report(&s, path, cfg, &g, &res, outcome);
-    int rc2 = store_close(&s);
+    rc = status_report(s, path, cfg, &g, &res, outcome);
+    int rc2 = store_close(s);
     rc = rc ? rc : rc2;
     if (!rc && *outcome) {
         char cmd[PATH_MAX + 128];

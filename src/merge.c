@@ -153,21 +153,21 @@ static int merge_from(merge_t *m, store_t *dst, store_t *src, const char *path, 
 /* Build the merged file at tmp: the job's tables, theta0, then each shard. */
 static int merge_into(merge_t *m, const char *tmp, char *const *shards, int n, merge_counts_t *counts)
 {
-    store_t dst, src;
+    store_t *dst, *src;
     int rc = store_create(&dst, tmp, MPI_COMM_SELF, m->cfg, &m->layout, &m->g, 1);
     if (rc)
         return rc;
-    rc = store_write_theta0(&dst);
+    rc = store_write_theta0(dst);
     for (int i = 0; !rc && i < n; i++) {
         if ((rc = store_open(&src, shards[i], MPI_COMM_SELF, m->cfg, &m->layout, &m->g, 1)))
             break;
-        rc = merge_from(m, &dst, &src, shards[i], &counts->merged);
-        int rc2 = store_close(&src);
+        rc = merge_from(m, dst, src, shards[i], &counts->merged);
+        int rc2 = store_close(src);
         rc = rc ? rc : rc2;
     }
-    if (!rc && store_numerics(&dst, m->g.N, m->ndone, counts->numerics, sizeof counts->numerics) <= 1)
+    if (!rc && store_numerics(dst, m->g.N, m->ndone, counts->numerics, sizeof counts->numerics) <= 1)
         counts->numerics[0] = 0;
-    int rc2 = store_close(&dst);
+    int rc2 = store_close(dst);
     return rc ? rc : rc2;
 }
 

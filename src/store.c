@@ -7,6 +7,7 @@
  * H5_TRY turns a failure into a ts_fail message with the source line.
  */
 #include <errno.h>
+#include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,34 @@
 #include "grid.h"
 #include "store.h"
 #include "util.h"
+
+#define STORE_MAX_DS 128
+
+/* A dataset of the file and what its rows hold. */
+typedef struct {
+    char path[96];
+    hid_t id;
+    int kind;   /* what a trial row holds: DS_* below */
+    int arm, metric, layer;
+    hid_t memtype;
+} store_ds_t;
+
+struct store {
+    hid_t file;
+    MPI_Comm comm;
+    int rank;
+    int T, R1, E, n_seeds, N;
+    const config_t *cfg;
+    const net_t *net;      /* the layer table: shapes of masks and theta0 */
+    const graph_t *g;      /* the trainings */
+    int has_prov;          /* the file has the provenance datasets (/nodes/cpu, ...: prov.h) */
+    int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */
+    int n_mask_rows;
+    uint8_t *pack;         /* [W / 8 rounded up] packing scratch */
+    int n_ds;
+    store_ds_t ds[STORE_MAX_DS];
+    char path[CFG_PATH];
+};
 
 enum {
     DS_CURVE, DS_DENSITY, DS_ES_ITER, DS_ES_ACC, DS_FINAL_ACC, DS_MASK, /* per arm */
@@ -593,6 +622,20 @@ static int agree_all(store_t *s, int rc)
     return out[0];
 }
 
+/* Close the file's datasets and the file (collective). */
+static int close_file(store_t *s)
+{
+    int rc = 0;
+    for (int i = 0; i < s->n_ds; i++)
+        if (s->ds[i].id >= 0 && H5Dclose(s->ds[i].id) < 0)
+            rc = ts_fail(TS_ERUN, "%s: cannot close %s", s->path, s->ds[i].path);
+    s->n_ds = 0;
+    if (s->file >= 0 && H5Fclose(s->file) < 0)
+        rc = ts_fail(TS_ERUN, "%s: cannot close the results file (disk full?)", s->path);
+    s->file = -1;
+    return rc;
+}
+
 /* A fault on one rank for the tests: TICKETSWEEP_FAULT=store_create:RANK. */
 static int injected_fault(const store_t *s, const char *where)
 {
@@ -604,8 +647,8 @@ static int injected_fault(const store_t *s, const char *where)
                    s->rank);
 }
 
-int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                 const net_t *net, const graph_t *g, int overwrite)
+static int create_file(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+                       const net_t *net, const graph_t *g, int overwrite)
 {
     struct stat st;
     int rc;
@@ -650,7 +693,7 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
         goto out_close;
     return 0;
 out_close:
-    store_close(s);
+    close_file(s);
     if (s->rank == 0)
         remove(partial); /* ours, half-made: the user's files are untouched */
     return rc;
@@ -706,8 +749,8 @@ out:
     return rc;
 }
 
-int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-               const net_t *net, const graph_t *g, int readonly)
+static int open_file(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+                     const net_t *net, const graph_t *g, int readonly)
 {
     store_init(s, path, comm, cfg, net, g);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -1215,19 +1258,51 @@ int store_flush(store_t *s)
     return 0;
 }
 
-int store_close(store_t *s)
+/* The handle's memory (not its HDF5 objects: close_file closes those). */
+static void free_handle(store_t *s)
 {
-    int rc = 0;
-    for (int i = 0; i < s->n_ds; i++)
-        if (s->ds[i].id >= 0 && H5Dclose(s->ds[i].id) < 0)
-            rc = ts_fail(TS_ERUN, "%s: cannot close %s", s->path, s->ds[i].path);
-    s->n_ds = 0;
-    if (s->file >= 0 && H5Fclose(s->file) < 0)
-        rc = ts_fail(TS_ERUN, "%s: cannot close the results file (disk full?)", s->path);
-    s->file = -1;
+    if (!s)
+        return;
     free(s->mask_row);
     free(s->pack);
-    s->mask_row = NULL;
-    s->pack = NULL;
+    free(s);
+}
+
+int store_create(store_t **out, const char *path, MPI_Comm comm, const config_t *cfg,
+                 const net_t *net, const graph_t *g, int overwrite)
+{
+    store_t *s = ts_calloc(1, sizeof *s);
+    int rc = s ? 0 : TS_ERUN, all;
+    *out = NULL;
+    /* every rank creates the file or none: the failing rank says why */
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (!all)
+        all = create_file(s, path, comm, cfg, net, g, overwrite);
+    if (all) {
+        free_handle(s);
+        return all;
+    }
+    *out = s;
+    return 0;
+}
+
+int store_open(store_t **out, const char *path, MPI_Comm comm, const config_t *cfg,
+               const net_t *net, const graph_t *g, int readonly)
+{
+    store_t *s = ts_calloc(1, sizeof *s);
+    int rc = s ? open_file(s, path, comm, cfg, net, g, readonly) : TS_ERUN;
+    *out = NULL;
+    if (rc) {
+        free_handle(s); /* as before the handle was opaque: a file opened in part stays open */
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int store_close(store_t *s)
+{
+    int rc = s ? close_file(s) : 0;
+    free_handle(s);
     return rc;
 }
