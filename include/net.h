@@ -84,6 +84,7 @@ typedef struct {
  */
 int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
                int batch, int eval_cap);
+/* Release every block net_create made; n is left empty (safe on a failed create). */
 void net_free(net_t *n);
 /* What net_create allocates, in bytes, by kind. */
 typedef struct {

@@ -769,7 +769,9 @@ static int read_done(store_t *store, const graph_t *g, int resumed, char *node_d
  * graph, claim and create (or open) the results file, run the sweep, close.
  * Returns the exit status (0, or EXIT_* above). Errors before the sweep are
  * agreed across ranks (agree) and end every rank cleanly; one after the ranks
- * went their own ways ends the job (die).
+ * went their own ways ends the job (die). Collective over MPI_COMM_WORLD.
+ * Owns what it makes (the job, the data, the layer table, the graph, the
+ * store, rank 0's claim) and releases it on every path but die's.
  */
 static int cmd_run(int argc, char **argv)
 {

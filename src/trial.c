@@ -28,6 +28,13 @@ int64_t trial_eval_iter(const config_t *cfg, int e)
     return it < cfg->iterations ? it : cfg->iterations;
 }
 
+/*
+ * See trial.h for the contract. Everything a training touches is allocated
+ * here, once (the net, the optimizer, theta0, the start point, the batch
+ * buffers and the epoch's order), so trainings never allocate; c owns it all
+ * and trial_ctx_free releases it. cfg and data are borrowed. On failure what
+ * was made is released and c is left as trial_ctx_free expects.
+ */
 int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
 {
     memset(c, 0, sizeof *c);
