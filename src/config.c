@@ -551,8 +551,10 @@ static uint8_t source_slot(config_t *cfg, const char *name)
  */
 /* A reason names a place that may be a long path: cut to why's size, as it
  * always was (the message quotes at most the reason's first 255 bytes). */
+#if defined __GNUC__ && !defined __clang__
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 static const char *arch_apply(config_t *cfg, int k, config_pos_t where, char *why, size_t wlen)
 {
     int k_arch = key_find("model", "arch"), k_conv = key_find("model", "conv");
@@ -580,7 +582,9 @@ static const char *arch_apply(config_t *cfg, int k, config_pos_t where, char *wh
     }
     return NULL;
 }
+#if defined __GNUC__ && !defined __clang__
 #pragma GCC diagnostic pop
+#endif
 
 /* --- INI parsing with line numbers --- */
 
