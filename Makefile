@@ -25,6 +25,15 @@ BUILD   = build-debug
 else
 OPT     = -O3 -march=x86-64-v2 -g
 endif
+# The version (src/version.c): `git describe` of the checkout, where there is
+# one and git runs; a build from a tarball takes version.c's fixed number.
+# Only version.o depends on it (through $(BUILD)/version, below).
+ifneq ($(wildcard .git),)
+GIT_DESCRIBE := $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null))
+GIT_TAGGED   := $(shell git describe --tags >/dev/null 2>&1 && echo 1)
+endif
+VERSION_DEFS = $(if $(GIT_DESCRIBE),-DTS_GIT_DESCRIBE='"$(GIT_DESCRIBE)"') $(if $(GIT_TAGGED),-DTS_GIT_TAGGED)
+
 # The libraries' flags: tools/find-deps.sh finds and checks parallel HDF5,
 # OpenBLAS, libinih and zlib and writes them into $(BUILD)/config.mk, which
 # only goals that compile read (so `make deps` and `make clean` work before
@@ -37,6 +46,10 @@ include $(BUILD)/config.mk
 ifneq ($(DEPS_KEY_SEEN),$(DEPS_KEY))
 $(BUILD)/config.mk: FORCE
 endif
+# rewritten (while the Makefile is read, so that a make with nothing to do
+# says so) only when the checkout's description changes
+VERSION_SEEN := $(shell mkdir -p $(BUILD) && { echo '$(GIT_DESCRIBE) $(GIT_TAGGED)' | cmp -s - $(BUILD)/version || \
+                  echo '$(GIT_DESCRIBE) $(GIT_TAGGED)' >$(BUILD)/version; })
 endif
 PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS)
 PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS)
@@ -53,16 +66,6 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 NP ?= $(shell nproc)
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
-
-# The version (src/version.c): `git describe` of the checkout, where there is
-# one and git runs; a build from a tarball takes version.c's fixed number.
-# $(BUILD)/version changes only when the description does, and only
-# version.o depends on it.
-ifneq ($(wildcard .git),)
-GIT_DESCRIBE := $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null))
-GIT_TAGGED   := $(shell git describe --tags >/dev/null 2>&1 && echo 1)
-endif
-VERSION_DEFS = $(if $(GIT_DESCRIBE),-DTS_GIT_DESCRIBE='"$(GIT_DESCRIBE)"') $(if $(GIT_TAGGED),-DTS_GIT_TAGGED)
 
 .PHONY: all deps install run test test-unit test-cluster test-data data bench fuzz fuzz-bin clean FORCE
 all: $(BUILD)/ticketsweep
@@ -83,8 +86,6 @@ $(BUILD)/obj/%.o: src/%.c $(BUILD)/config.mk | $(BUILD)/obj
 
 $(BUILD)/obj/version.o: ALL_CFLAGS += $(VERSION_DEFS)
 $(BUILD)/obj/version.o: $(BUILD)/version
-$(BUILD)/version: FORCE | $(BUILD)/obj
-	@echo '$(VERSION_DEFS)' | cmp -s - $@ || echo '$(VERSION_DEFS)' >$@
 
 $(BUILD)/libticketsweep.a: $(LIB_OBJ)
 	ar rcs $@ $^
