@@ -25,6 +25,15 @@ BUILD   = build-debug
 else
 OPT     = -O3 -march=x86-64-v2 -g
 endif
+# The version (src/version.c): `git describe` of the checkout, where there is
+# one and git runs; a build from a tarball takes version.c's fixed number.
+# Only version.o depends on it (through $(BUILD)/version, below).
+ifneq ($(wildcard .git),)
+GIT_DESCRIBE := $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null))
+GIT_TAGGED   := $(shell git describe --tags >/dev/null 2>&1 && echo 1)
+endif
+VERSION_DEFS = $(if $(GIT_DESCRIBE),-DTS_GIT_DESCRIBE='"$(GIT_DESCRIBE)"') $(if $(GIT_TAGGED),-DTS_GIT_TAGGED)
+
 # The libraries' flags: tools/find-deps.sh finds and checks parallel HDF5,
 # OpenBLAS, libinih and zlib and writes them into $(BUILD)/config.mk, which
 # only goals that compile read (so `make deps` and `make clean` work before
@@ -37,6 +46,10 @@ include $(BUILD)/config.mk
 ifneq ($(DEPS_KEY_SEEN),$(DEPS_KEY))
 $(BUILD)/config.mk: FORCE
 endif
+# rewritten (while the Makefile is read, so that a make with nothing to do
+# says so) only when the checkout's description changes
+VERSION_SEEN := $(shell mkdir -p $(BUILD) && { echo '$(GIT_DESCRIBE) $(GIT_TAGGED)' | cmp -s - $(BUILD)/version || \
+                  echo '$(GIT_DESCRIBE) $(GIT_TAGGED)' >$(BUILD)/version; })
 endif
 PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS)
 PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS)
@@ -70,6 +83,9 @@ FORCE:
 
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/config.mk | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/version.o: ALL_CFLAGS += $(VERSION_DEFS)
+$(BUILD)/obj/version.o: $(BUILD)/version
 
 $(BUILD)/libticketsweep.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -149,9 +165,9 @@ $(BUILD)/bench_%: tools/bench_%.c $(BUILD)/libticketsweep.a
 
 # Fuzzing: every tests/fuzz/fuzz_NAME.c is a libFuzzer harness, built with
 # clang against an archive of the library's modules compiled with the
-# sanitizers and coverage: every module but the two that speak MPI and HDF5
-# (sched, store), so a reader split into more modules needs no change here,
-# and the linker takes only what a harness calls. `make fuzz` runs each
+# sanitizers and coverage: every module but those that speak MPI and HDF5
+# (sched, store, merge), so a reader split into more modules needs no change
+# here, and the linker takes only what a harness calls. `make fuzz` runs each
 # harness for FUZZ_SECONDS, one job, niced; new inputs go to
 # $(FUZZ_DIR)/corpus_NAME, crashes to $(FUZZ_DIR)/crash-*: keep each crash as
 # tests/fuzz/regress_NAME/ (replayed by tests/test_fuzz_regress.c). `make test`
@@ -161,7 +177,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_NAMES    = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN      = $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_LIB_SRC  = $(filter-out src/sched.c src/store.c,$(LIB_SRC))
+FUZZ_LIB_SRC  = $(filter-out src/sched.c src/store.c src/merge.c,$(LIB_SRC))
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) \

@@ -14,19 +14,33 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "optim.h" /* OPT_*: train.optimizer */
+
 #define CFG_MAX_LIST 64    /* entries in a list value (rates, rounds, seeds) */
 #define CFG_MAX_LAYERS 16  /* hidden layers; also conv entries */
 #define CFG_POOL (-1)      /* a 2x2 max-pool in model.conv */
 #define CFG_MAX_ROUNDS 254 /* a mask byte counts rounds 0..254 active */
 #define CFG_PATH 1024
+#define CFG_MAX_KEYS 64    /* keys in the table (config.c checks) */
+#define CFG_MAX_SOURCES 4  /* job files and texts one config_t is read from */
 
-enum { OPT_ADAM = 0, OPT_SGD = 1 };
 enum { KERNELS_AUTO = 0, KERNELS_DENSE = 1, KERNELS_SPARSE = 2 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
 enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
 enum { WEIGHTS_NONE = 0, WEIGHTS_FINAL = 1 };
 enum { ARCH_CUSTOM = 0, ARCH_LENET300, ARCH_CONV2, ARCH_CONV4, ARCH_CONV6 };
+
+/* Where a key was set, in 8 bytes; config_where writes it out ("file:line",
+ * "--set section.key" or "default", with " (model.arch)" when the preset
+ * set it). */
+typedef struct {
+    int32_t line;     /* CFG_FROM_FILE: the line */
+    uint8_t from;     /* CFG_FROM_* */
+    uint8_t source;   /* CFG_FROM_FILE: the file's name in config_t.sources */
+    uint8_t via_arch; /* set by model.arch's preset, which was set here */
+} config_pos_t;
+enum { CFG_FROM_DEFAULT = 0, CFG_FROM_FILE = 1, CFG_FROM_SET = 2 };
 
 typedef struct {
     /* [data] */
@@ -42,7 +56,7 @@ typedef struct {
     int n_hidden;
     double dropout; /* on the outputs of hidden fully connected layers, while training */
     /* [train] */
-    int optimizer;
+    int optimizer; /* OPT_* (optim.h) */
     double lr, momentum, beta1, beta2, eps;
     int batch;
     int64_t iterations, eval_every;
@@ -64,8 +78,12 @@ typedef struct {
     /* [output] */
     int weights; /* WEIGHTS_*: store each training's trained weights */
 
-    /* Where each key was set: "file:line", "--set section.key" or "default". */
-    char where[64][CFG_PATH + 32];
+    /* Where each key was set (table order), and the names of the files and
+     * texts read (config_load, config_load_string; from the fifth on, a name
+     * takes the last slot). */
+    config_pos_t where[CFG_MAX_KEYS];
+    char sources[CFG_MAX_SOURCES][CFG_PATH];
+    int n_sources;
 } config_t;
 
 /* Fill cfg with the defaults. */
@@ -78,7 +96,9 @@ int config_set(config_t *cfg, const char *assignment);
 int config_load_string(config_t *cfg, const char *text, const char *name);
 /* Check ranges and relations between keys; the message names the key and where it was set. */
 int config_validate(const config_t *cfg);
-/* Where key "section.key" was set (for messages from later checks). */
+/* Where key "section.key" was set (for messages from later checks): "file:line",
+ * "--set section.key" or "default" (a static buffer, one of four in turn:
+ * valid until the fourth call after; "?" for an unknown key). */
 const char *config_where(const config_t *cfg, const char *section_key);
 /* The resolved configuration as INI text, every key in table order; a valid job file.
  * Returns a malloc'd string (caller frees) or NULL. */

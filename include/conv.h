@@ -67,12 +67,12 @@ void conv_backward(const float *x, const float *wt, const float *dy, int b, int 
  * meant to be even (an odd last row or column is ignored, as PyTorch's floor
  * mode). arg [b][c][h/2][w/2] receives, for each output, the flat index into x
  * of the maximum (ties: the first in row-major order, i.e. top-left first);
- * pool_backward reads it. Flat indices are int32: b*c*h*w must be below 2^31. */
-void pool_forward(const float *x, int b, int c, int h, int w, float *y, int32_t *arg);
+ * conv_pool_backward reads it. Flat indices are int32: b*c*h*w must be below 2^31. */
+void conv_pool_forward(const float *x, int b, int c, int h, int w, float *y, int32_t *arg);
 
 /* dx [b][c][h][w] overwritten: zero except dx[arg[k]] = dy[k] at each maximum.
- * dy and arg [b][c][h/2][w/2] as left by pool_forward with the same shape. */
-void pool_backward(const float *dy, const int32_t *arg, int b, int c, int h, int w, float *dx);
+ * dy and arg [b][c][h/2][w/2] as left by conv_pool_forward with the same shape. */
+void conv_pool_backward(const float *dy, const int32_t *arg, int b, int c, int h, int w, float *dx);
 
 /* Inverted dropout in place on x [n]: each element is kept with probability
  * 1 - p and then scaled by 1 / (1 - p), or set to 0; keep [n] receives 1 or 0.
@@ -80,15 +80,15 @@ void pool_backward(const float *dy, const int32_t *arg, int b, int c, int h, int
  * so the mask is a function of the stream's key and counter. p <= 0 leaves x
  * untouched, marks all kept and draws nothing; p >= 1 zeroes x, marks none
  * kept and draws nothing. */
-void dropout_forward(float *x, uint8_t *keep, size_t n, float p, rng_t *r);
+void conv_dropout_forward(float *x, uint8_t *keep, size_t n, float p, rng_t *r);
 
 /* dx [n] in place: dx * 1 / (1 - p) where kept, 0 where dropped (keep and p as
- * given to dropout_forward). */
-void dropout_backward(float *dx, const uint8_t *keep, size_t n, float p);
+ * given to conv_dropout_forward). */
+void conv_dropout_backward(float *dx, const uint8_t *keep, size_t n, float p);
 
 /* Optional helpers: x = max(x, 0) in place; dy = y > 0 ? dy : 0 in place, with
  * y the ReLU's output. */
-void relu_forward(float *x, size_t n);
-void relu_backward(float *dy, const float *y, size_t n);
+void conv_relu_forward(float *x, size_t n);
+void conv_relu_backward(float *dy, const float *y, size_t n);
 
 #endif

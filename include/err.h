@@ -43,7 +43,9 @@ typedef struct {
     int ties;                   /* other names as close as best */
 } ts_suggest_t;
 
+/* Start a suggester for the name the user typed (borrowed). */
 void ts_suggest_init(ts_suggest_t *s, const char *typed);
+/* Offer one valid name (copied when it is the closest so far). */
 void ts_suggest_add(ts_suggest_t *s, const char *name);
 /* The closest name, or NULL; points into s. */
 const char *ts_suggest_best(const ts_suggest_t *s);

@@ -89,6 +89,7 @@ typedef struct {
  * checking). Returns 0 or TS_ERUN (out of memory).
  */
 int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share);
+/* Release what graph_plan made; g is left empty (a second call is safe). */
 void graph_free(graph_t *g);
 
 /* Node of (cell t, arm, round k), -1 when none. */

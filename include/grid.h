@@ -14,6 +14,9 @@
 
 #include "config.h"
 
+/* One cell of the grid. Defined here, not in trial.h, because the grid makes
+ * it (grid_trial: only the grid knows the order of the cells); the planner,
+ * the scheduler, the store and trial_run read it. */
 typedef struct {
     int index;      /* t in [0, T) */
     int rate_i, rounds_i, seed_i;

@@ -21,6 +21,7 @@ typedef struct {
 int idx_load_images(idx_t *out, const char *path);
 /* Load a label file (magic 2049). */
 int idx_load_labels(idx_t *out, const char *path);
+/* Release the data of an idx_load_* (idx->data is then NULL; a second call is safe). */
 void idx_free(idx_t *idx);
 
 #endif

@@ -109,7 +109,7 @@ int net_layout(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
  */
 int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, int classes,
                int batch, int eval_cap);
-/* Free what net_create allocated and zero *n. */
+/* Release every block net_create made; n is left empty (safe on a failed create). */
 void net_free(net_t *n);
 /* What net_create allocates, in bytes, by kind. */
 typedef struct {

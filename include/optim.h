@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The optimizers (train.optimizer of a job file, config.h). */
+enum { OPT_ADAM = 0, OPT_SGD = 1 };
+
 typedef struct {
-    int kind; /* OPT_ADAM or OPT_SGD (config.h) */
+    int kind; /* OPT_ADAM or OPT_SGD */
     float lr, momentum, beta1, beta2, eps;
     int64_t t;  /* steps taken */
     size_t n;

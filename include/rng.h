@@ -25,8 +25,12 @@ typedef struct {
     uint64_t ctr;
 } rng_t;
 
+/* The key of the stream for (seed, purpose: RNG_*, a, b): a hash, so
+ * neighbouring arguments give unrelated streams. */
 uint64_t rng_key(uint64_t seed, uint64_t purpose, uint64_t a, uint64_t b);
+/* Start r at the first number of the stream `key`. */
 void rng_init(rng_t *r, uint64_t key);
+/* The stream's next 64 random bits. */
 uint64_t rng_u64(rng_t *r);
 /* Uniform in [0, 1) with 24 random bits (exact in float). */
 float rng_uniform(rng_t *r);

@@ -18,7 +18,6 @@
 #ifndef TS_STORE_H
 #define TS_STORE_H
 
-#include <hdf5.h>
 #include <mpi.h>
 #include <stdint.h>
 
@@ -30,51 +29,35 @@
 
 #define STORE_FORMAT "ticketsweep-results"
 #define STORE_VERSION 2
-#define STORE_MAX_DS 128
 
-typedef struct {
-    char path[96];
-    hid_t id;
-    int kind;   /* what a trial row holds: see store.c */
-    int arm, metric, layer;
-    hid_t memtype;
-} store_ds_t;
+/* An open results file: its HDF5 ids, dataset slots and scratch (store.c).
+ * Made by store_create or store_open, released by store_close. */
+typedef struct store store_t;
 
-typedef struct {
-    hid_t file;
-    MPI_Comm comm;
-    int rank;
-    int T, R1, E, n_seeds, N;
-    const config_t *cfg;
-    const net_t *net;      /* the layer table: shapes of masks and theta0 */
-    const graph_t *g;      /* the trainings */
-    int has_prov;          /* the file has the provenance datasets (/nodes/cpu, ...: prov.h) */
-    int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */
-    int n_mask_rows;
-    uint8_t *pack;         /* [W / 8 rounded up] packing scratch */
-    int n_ds;
-    store_ds_t ds[STORE_MAX_DS];
-    char path[CFG_PATH];
-} store_t;
-
-/* Create path (collective over comm). Fails with TS_EINPUT if it exists and
- * !overwrite. Rank 0 writes the grid, trial and node tables, evaluation
- * iterations and pending statuses; theta0 comes with store_write_theta0. */
-int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+/* Create path (collective over comm) and set *out to its handle (owned: give
+ * it to store_close). Fails with TS_EINPUT if it exists and !overwrite, or
+ * TS_ERUN (memory, HDF5, MPI), agreed on every rank; *out is then NULL and no
+ * file is left. cfg, net and g are borrowed: they must outlive the handle.
+ * Rank 0 writes the grid, trial and node tables, evaluation iterations and
+ * pending statuses; theta0 comes with store_write_theta0. */
+int store_create(store_t **out, const char *path, MPI_Comm comm, const config_t *cfg,
                  const net_t *net, const graph_t *g, int overwrite);
-/* Open an existing file for resuming or merging (collective). Checks the format
- * and version, that the file's job equals cfg (else TS_EINPUT naming the keys
- * that differ) and that it holds g's trainings. readonly opens without file
- * locking. */
-int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+/* Open an existing file for resuming or merging (collective) and set *out to
+ * its handle (owned: give it to store_close; cfg, net and g are borrowed).
+ * Checks the format and version, that the file's job equals cfg (else
+ * TS_EINPUT naming the keys that differ) and that it holds g's trainings;
+ * on error *out is NULL. readonly opens without file locking. */
+int store_open(store_t **out, const char *path, MPI_Comm comm, const config_t *cfg,
                const net_t *net, const graph_t *g, int readonly);
 /* Read the job and the input shape (channels, rows, cols) of a results file
  * without opening it for writing (serial, no locking): for resume, merge and
  * status. cfg is filled from the file's `config` attribute; *shared (when not
  * NULL) says whether the file's trainings were shared between cells. */
 int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17], int *shared);
-/* theta0 of seed index si (independent write; any rank). */
-int store_write_theta0(store_t *s, int si, const float *theta0);
+/* theta0 of every seed of the job (trial_theta0), each into its row of /init
+ * (independent writes; one rank, before any training reads the file). 0, or
+ * TS_ERUN (out of memory, a failed write) with the message set. */
+int store_write_theta0(store_t *s);
 /*
  * Write training x (any rank, independent writes): its results in round k of
  * every (cell, arm) it belongs to (and, where it is a cell's last round, the
@@ -94,6 +77,11 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
  * the file has none (made by an earlier release). Rows of trainings that are
  * not done hold undefined strings. */
 int store_read_prov(store_t *s, prov_t *rows, int *recorded);
+/* How the numerics of the done trainings (status [N], STATUS_*) were made,
+ * in one line into line (prov_mix): returns the number of setups (0: none
+ * recorded or none done; 1: all the same, line ""), or a negative code with
+ * the message set. */
+int store_numerics(store_t *s, int N, const int8_t *status, char *line, size_t len);
 /* Cell t's ledger and status (rank 0, once its trainings are written). */
 int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
                      const char *host);
@@ -122,7 +110,8 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
 /* Bytes free for unprivileged users on the file system that holds path's
  * folder; -1 when unknown. */
 double store_free_bytes(const char *path);
-/* Close (collective). */
+/* Close the file (collective) and free s; NULL is fine. 0, or TS_ERUN when
+ * HDF5 could not close it (the file may then be incomplete). */
 int store_close(store_t *s);
 
 #endif

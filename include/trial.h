@@ -144,6 +144,7 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
 /* Rows for one cell of cfg's grid on net's layer table (R1 = the grid's
  * largest round count + 1), cleared to pending. Returns 0 or TS_ERUN. */
 int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net);
+/* Release the rows; r is left empty (safe on a failed create, and twice). */
 void trial_result_free(trial_result_t *r);
 /* 1 when two results hold the same bytes in every row (used by merge). */
 int trial_result_equal(const trial_result_t *a, const trial_result_t *b);
@@ -153,7 +154,11 @@ void trial_result_clear(trial_result_t *r);
 /* theta0 of a seed: depends only on (seed, architecture). */
 void trial_theta0(const net_t *net, int64_t seed, float *dst);
 
+/* Rows for one training's results with E evaluations (r owns them;
+ * node_result_free releases them). Returns 0 or TS_ERUN (out of memory; r is
+ * then empty and node_result_free is safe). */
 int node_result_create(node_result_t *r, int E);
+/* Release the rows; r is left empty. */
 void node_result_free(node_result_t *r);
 
 /*

@@ -89,7 +89,7 @@ static const key_t_ keys[] = {
      "none, or final: store each distinct training's trained weights once (/nodes/weights)"},
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
-_Static_assert(NKEYS <= 64, "config_t.where has 64 slots");
+_Static_assert(NKEYS <= CFG_MAX_KEYS, "config_t.where has CFG_MAX_KEYS slots");
 
 static int key_find(const char *section, const char *name)
 {
@@ -491,7 +491,7 @@ void config_defaults(config_t *cfg)
     for (int i = 0; i < NKEYS; i++) {
         const char *err = key_parse(&keys[i], cfg, keys[i].def, why, sizeof why);
         (void)err; /* the table's defaults are tested by the test suite */
-        snprintf(cfg->where[i], sizeof cfg->where[i], "default");
+        cfg->where[i] = (config_pos_t){.from = CFG_FROM_DEFAULT};
     }
 }
 
@@ -519,13 +519,45 @@ const char *config_arch_name(const config_t *cfg)
     return "custom";
 }
 
+/* Where key k was set, written out into buf (see config_pos_t); returns buf. */
+static const char *pos_text(const config_t *cfg, int k, char *buf, size_t len)
+{
+    const config_pos_t *w = &cfg->where[k];
+    const char *arch = w->via_arch ? " (model.arch)" : "";
+    if (w->from == CFG_FROM_FILE)
+        snprintf(buf, len, "%s:%d%s", cfg->sources[w->source], w->line, arch);
+    else if (w->from == CFG_FROM_SET)
+        snprintf(buf, len, "--set %s.%s%s", keys[k].section, keys[k].name, arch);
+    else
+        snprintf(buf, len, "default");
+    return buf;
+}
+
+/* The slot of source name in cfg->sources, added when new (from the fifth
+ * on, names share the last slot). */
+static uint8_t source_slot(config_t *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->n_sources; i++)
+        if (!strncmp(cfg->sources[i], name, CFG_PATH - 1))
+            return (uint8_t)i;
+    int i = cfg->n_sources < CFG_MAX_SOURCES ? cfg->n_sources++ : CFG_MAX_SOURCES - 1;
+    snprintf(cfg->sources[i], sizeof cfg->sources[i], "%s", name);
+    return (uint8_t)i;
+}
+
 /*
  * After key k was set from `where`: a preset in model.arch fills model.conv
  * and model.hidden, so setting both is a conflict, whichever comes first.
  * The resolved text leaves arch out: conv and hidden carry its values, and a
  * job spelling them out is the same job. Returns NULL or a reason.
  */
-static const char *arch_apply(config_t *cfg, int k, const char *where, char *why, size_t wlen)
+/* A reason names a place that may be a long path: cut to why's size, as it
+ * always was (the message quotes at most the reason's first 255 bytes). */
+#if defined __GNUC__ && !defined __clang__
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+static const char *arch_apply(config_t *cfg, int k, config_pos_t where, char *why, size_t wlen)
 {
     int k_arch = key_find("model", "arch"), k_conv = key_find("model", "conv");
     int k_hidden = key_find("model", "hidden");
@@ -533,23 +565,28 @@ static const char *arch_apply(config_t *cfg, int k, const char *where, char *why
         const int set_by[2] = {k_conv, k_hidden};
         for (int i = 0; i < 2; i++) {
             int j = set_by[i];
-            if (strcmp(cfg->where[j], "default") && !strstr(cfg->where[j], "(model.arch)")) {
+            if (cfg->where[j].from != CFG_FROM_DEFAULT && !cfg->where[j].via_arch) {
+                char at[CFG_PATH + 48];
                 snprintf(why, wlen, "conflicts with model.%s set at %s: an arch preset sets model.conv and model.hidden",
-                         keys[j].name, cfg->where[j]);
+                         keys[j].name, pos_text(cfg, j, at, sizeof at));
                 return why;
             }
         }
         key_parse(&keys[k_conv], cfg, arch_presets[cfg->arch].conv, why, wlen);
         key_parse(&keys[k_hidden], cfg, arch_presets[cfg->arch].hidden, why, wlen);
-        snprintf(cfg->where[k_conv], sizeof cfg->where[k_conv], "%s (model.arch)", where);
-        snprintf(cfg->where[k_hidden], sizeof cfg->where[k_hidden], "%s (model.arch)", where);
+        where.via_arch = 1;
+        cfg->where[k_conv] = cfg->where[k_hidden] = where;
     } else if ((k == k_conv || k == k_hidden) && cfg->arch != ARCH_CUSTOM) {
+        char at[CFG_PATH + 48];
         snprintf(why, wlen, "conflicts with model.arch set at %s: use arch = custom to give conv and hidden",
-                 cfg->where[k_arch]);
+                 pos_text(cfg, k_arch, at, sizeof at));
         return why;
     }
     return NULL;
 }
+#if defined __GNUC__ && !defined __clang__
+#pragma GCC diagnostic pop
+#endif
 
 /* --- INI parsing with line numbers --- */
 
@@ -648,8 +685,7 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     }
     p->seen[k] = p->line;
-    char where[CFG_PATH + 32];
-    snprintf(where, sizeof where, "%s:%d", p->name, p->line);
+    config_pos_t where = {.from = CFG_FROM_FILE, .line = p->line, .source = source_slot(p->cfg, p->name)};
     const char *err = key_parse(&keys[k], p->cfg, value ? value : "", why, sizeof why);
     if (!err)
         err = arch_apply(p->cfg, k, where, why, sizeof why);
@@ -660,7 +696,7 @@ static int handler(void *user, const char *section, const char *name, const char
                  name, v, strlen(v) > 100 ? "..." : "", err);
         return 0;
     }
-    snprintf(p->cfg->where[k], sizeof p->cfg->where[k], "%s", where);
+    p->cfg->where[k] = where;
     return 1;
 }
 
@@ -725,14 +761,13 @@ int config_set(config_t *cfg, const char *assignment)
                        near >= 0 ? "; did you mean " : "", near >= 0 ? keys[near].section : "",
                        near >= 0 ? "." : "", near >= 0 ? keys[near].name : "", near >= 0 ? "?" : "");
     }
-    char where[160];
-    snprintf(where, sizeof where, "--set %s.%s", s, n);
+    config_pos_t where = {.from = CFG_FROM_SET};
     const char *err = key_parse(&keys[k], cfg, eq + 1, why, sizeof why);
     if (!err)
         err = arch_apply(cfg, k, where, why, sizeof why);
     if (err)
         return ts_fail(TS_EINPUT, "--set %s.%s = '%s' %s", s, n, eq + 1, err);
-    snprintf(cfg->where[k], sizeof cfg->where[k], "%s", where);
+    cfg->where[k] = where;
     return 0;
 }
 
@@ -744,7 +779,12 @@ const char *config_where(const config_t *cfg, const char *section_key)
         return "?";
     snprintf(section, sizeof section, "%.*s", (int)(dot - section_key), section_key);
     int k = key_find(section, dot + 1);
-    return k < 0 ? "?" : cfg->where[k];
+    static char ring[4][CFG_PATH + 48]; /* a message may name two places */
+    static int next;
+    if (k < 0)
+        return "?";
+    next = (next + 1) % 4;
+    return pos_text(cfg, k, ring[next], sizeof ring[next]);
 }
 
 /* --- validation: one flat list of checks --- */

@@ -155,7 +155,7 @@ void conv_backward(const float *x, const float *wt, const float *dy, int b, int 
     }
 }
 
-void pool_forward(const float *x, int b, int c, int h, int w, float *y, int32_t *arg)
+void conv_pool_forward(const float *x, int b, int c, int h, int w, float *y, int32_t *arg)
 {
     int ho = h / 2, wo = w / 2;
     size_t planes = (size_t)b * c, hw = (size_t)h * w;
@@ -178,7 +178,7 @@ void pool_forward(const float *x, int b, int c, int h, int w, float *y, int32_t 
     }
 }
 
-void pool_backward(const float *dy, const int32_t *arg, int b, int c, int h, int w, float *dx)
+void conv_pool_backward(const float *dy, const int32_t *arg, int b, int c, int h, int w, float *dx)
 {
     size_t n_out = (size_t)b * c * (h / 2) * (w / 2);
     memset(dx, 0, (size_t)b * c * h * w * sizeof(float));
@@ -187,7 +187,7 @@ void pool_backward(const float *dy, const int32_t *arg, int b, int c, int h, int
         dx[arg[k]] = dy[k];
 }
 
-void dropout_forward(float *x, uint8_t *keep, size_t n, float p, rng_t *r)
+void conv_dropout_forward(float *x, uint8_t *keep, size_t n, float p, rng_t *r)
 {
     if (p <= 0) {
         memset(keep, 1, n);
@@ -207,7 +207,7 @@ void dropout_forward(float *x, uint8_t *keep, size_t n, float p, rng_t *r)
     }
 }
 
-void dropout_backward(float *dx, const uint8_t *keep, size_t n, float p)
+void conv_dropout_backward(float *dx, const uint8_t *keep, size_t n, float p)
 {
     if (p <= 0)
         return;
@@ -216,13 +216,13 @@ void dropout_backward(float *dx, const uint8_t *keep, size_t n, float p)
         dx[i] = keep[i] ? dx[i] * scale : 0.0f;
 }
 
-void relu_forward(float *x, size_t n)
+void conv_relu_forward(float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         x[i] = x[i] > 0 ? x[i] : 0;
 }
 
-void relu_backward(float *dy, const float *y, size_t n)
+void conv_relu_backward(float *dy, const float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         dy[i] = y[i] > 0 ? dy[i] : 0;

@@ -1,6 +1,7 @@
 /*
- * main.c - the command line: `run`, `merge`, `status`. The only place that
- * ends the program.
+ * main.c - the command line: `run`, `merge`, `status`: parse the options and
+ * dispatch (the merging itself is merge.c's, the file's store.c's). The only
+ * place that ends the program.
  *
  * Exit status: 0 all trials done; 1 a runtime failure (I/O, memory, MPI);
  * 2 bad input (job file, data, options, results file), nothing changed;
@@ -29,20 +30,18 @@
 #include "err.h"
 #include "graph.h"
 #include "grid.h"
+#include "merge.h"
 #include "prov.h"
 #include "sched.h"
 #include "store.h"
 #include "trial.h"
-
-#ifndef TS_VERSION
-#define TS_VERSION "0.1.0"
-#endif
+#include "util.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILED = 4 };
 
 static int world_rank, world_size;
 static char command_line[4096]; /* as typed: getopt_long permutes argv */
-static claim_t *claim;          /* rank 0's claim on the file it writes (run, merge) */
+static claim_t *claim;          /* rank 0's claim on the file run writes (merge takes its own) */
 
 /* Claim the results file before anything touches it (see claim.h). */
 static int take_claim(const char *output, const char *job_hash, double timeout, const char *what)
@@ -544,7 +543,7 @@ static void print_header(const config_t *cfg, const run_args_t *a, int T,
     if (nl)
         *nl = 0;
     H5get_libversion(&maj, &min, &rel);
-    fprintf(stderr, "ticketsweep %s: %s\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", TS_VERSION,
+    fprintf(stderr, "ticketsweep %s: %s\n  ranks %d on %d host%s; %s; HDF5 %u.%u.%u; %s\n", ts_version(),
             command_line, world_size, hosts,
             hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
     print_data_line(stderr, data, nd);
@@ -636,12 +635,6 @@ static int check_resources(const config_t *cfg, const net_t *net, const graph_t 
         return ts_fail(TS_EINPUT, "%s: the results file needs about %.3g MB, but its file system has %.3g MB free",
                        output, need / 1e6, room / 1e6);
     return 0;
-}
-
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
 }
 
 /* The trainings the cells of this shard (t mod N = I) need: mine[N]. */
@@ -776,17 +769,19 @@ static int read_done(store_t *store, const graph_t *g, int resumed, char *node_d
  * graph, claim and create (or open) the results file, run the sweep, close.
  * Returns the exit status (0, or EXIT_* above). Errors before the sweep are
  * agreed across ranks (agree) and end every rank cleanly; one after the ranks
- * went their own ways ends the job (die).
+ * went their own ways ends the job (die). Collective over MPI_COMM_WORLD.
+ * Owns what it makes (the job, the data, the layer table, the graph, the
+ * store, rank 0's claim) and releases it on every path but die's.
  */
 static int cmd_run(int argc, char **argv)
 {
     run_args_t a;
-    config_t *cfg = calloc(1, sizeof *cfg);
+    config_t *cfg = ts_calloc(1, sizeof *cfg);
     data_t data = {0};
     node_data_t nd = NODE_DATA_INIT;
     net_t layout = {0};
     graph_t g = {0};
-    store_t store;
+    store_t *store = NULL;
     int rc = cfg ? parse_run(argc, argv, &a) : TS_ERUN;
     if (rc == 1) {
         usage_command("run");
@@ -838,7 +833,7 @@ static int cmd_run(int argc, char **argv)
         goto out;
     int resumed = exists && a.resume;
     if (resumed) {
-        config_t *old = calloc(1, sizeof *old);
+        config_t *old = ts_calloc(1, sizeof *old);
         int shape[3];
         char hash[17];
         rc = old ? store_peek(a.output, old, shape, hash, NULL) : TS_ERUN;
@@ -862,7 +857,7 @@ static int cmd_run(int argc, char **argv)
     int8_t *status = calloc((size_t)T + 1, 1);
     if (!to_run || !node_done || !cells || !wall || !status)
         die(ts_fail(TS_ERUN, "out of memory"));
-    if (world_rank == 0 && (rc = read_done(&store, &g, resumed, node_done, wall, status)))
+    if (world_rank == 0 && (rc = read_done(store, &g, resumed, node_done, wall, status)))
         die(rc);
     for (int t = 0; t < T; t++)
         if (t % a.shard_n == a.shard_i && status[t] != STATUS_DONE) {
@@ -885,9 +880,9 @@ static int cmd_run(int argc, char **argv)
     sched_plan_t plan = {to_run, node_done, wall, cells};
     sched_stats_t st = {0};
     sched_install_signals();
-    if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &g, &store, &opts, &plan, &st)))
+    if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &g, store, &opts, &plan, &st)))
         die(rc);
-    if ((rc = agree(store_close(&store))))
+    if ((rc = agree(store_close(store))))
         goto out;
     drop_claim();
     free(to_run);
@@ -928,175 +923,6 @@ out:
     return exit_code(rc);
 }
 
-/*
- * How the numerics of s's done trainings (status [N]) were made, in one line
- * into line (prov_mix): returns the number of setups (0: none recorded or
- * none done; 1: all the same, line ""), or a negative error code.
- */
-static int numerics(store_t *s, int N, const int8_t *status, char *line, size_t len)
-{
-    prov_t *rows = calloc((size_t)N + 1, sizeof *rows);
-    int8_t *done = calloc((size_t)N + 1, 1);
-    int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : ts_fail(TS_ERUN, "out of memory");
-    line[0] = 0;
-    for (int x = 0; !rc && x < N; x++)
-        done[x] = status[x] == STATUS_DONE;
-    if (!rc && recorded)
-        rc = prov_mix(rows, done, N, line, len);
-    free(rows);
-    free(done);
-    return rc;
-}
-
-/* --- merge: one process; other ranks wait --- */
-
-/* Merge shards into out. *outcome: 0 all trials done, EXIT_INTERRUPTED some
- * pending (resume the merged file to finish), EXIT_TRIALS_FAILED some failed. */
-static int merge(const char *out, char **shards, int n, int force, double claim_timeout, int *outcome)
-{
-    config_t *cfg = calloc(1, sizeof *cfg), *other = calloc(1, sizeof *other);
-    net_t layout = {0};
-    graph_t g = {0};
-    store_t dst, src;
-    trial_result_t res = {0}, have = {0};
-    int shape[3], shape2[3], rc, T;
-    char hash[17], hash2[17];
-    if (!cfg || !other)
-        return ts_fail(TS_ERUN, "out of memory");
-    if ((rc = store_peek(shards[0], cfg, shape, hash, NULL)))
-        goto out_free;
-    for (int i = 1; i < n; i++) {
-        if ((rc = store_peek(shards[i], other, shape2, hash2, NULL)))
-            goto out_free;
-        if (strcmp(hash, hash2) || memcmp(shape, shape2, sizeof shape)) {
-            char *a = config_to_string(cfg), *b = config_to_string(other), diff[1024] = "";
-            if (a && b)
-                config_diff(a, b, diff, sizeof diff);
-            free(a);
-            free(b);
-            rc = ts_fail(TS_EINPUT, "%s: from a different job than %s (config hash %s, not %s; %s)",
-                         shards[i], shards[0], hash2, hash, diff[0] ? diff : "input size differs");
-            goto out_free;
-        }
-    }
-    if (!force && file_exists(out)) {
-        rc = ts_fail(TS_EINPUT, "%s: already exists: use --force to overwrite it", out);
-        goto out_free;
-    }
-    for (int i = 0; i < n; i++)
-        if (!strcmp(out, shards[i])) {
-            rc = ts_fail(TS_EINPUT, "%s: the output is also an input", out);
-            goto out_free;
-        }
-    if ((rc = take_claim(out, hash, claim_timeout, "merge")))
-        goto out_free;
-    if ((rc = net_layout(&layout, cfg, shape[0], shape[1], shape[2], DATA_CLASSES)) ||
-        (rc = graph_plan(&g, cfg, &layout, 1)) ||
-        (rc = trial_result_create(&res, cfg, &layout)) ||
-        (rc = trial_result_create(&have, cfg, &layout)))
-        goto out_free;
-    size_t buf_len = layout.n_weights > layout.n_params * sizeof(float) ? layout.n_weights
-                                                                         : layout.n_params * sizeof(float);
-    uint8_t *buf = malloc(buf_len + 256);
-    int8_t *nst = calloc((size_t)g.N + 1, 1), *ndone = calloc((size_t)g.N + 1, 1);
-    double *nwall = calloc((size_t)g.N + 1, sizeof *nwall);
-    if (!buf || !nst || !ndone || !nwall) {
-        free(buf), free(nst), free(ndone), free(nwall);
-        rc = ts_fail(TS_ERUN, "out of memory");
-        goto out_free;
-    }
-    /* build the merged file under another name: an existing OUT (with --force)
-     * is replaced only by a complete merge */
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.merging", out);
-    if ((rc = store_create(&dst, tmp, MPI_COMM_SELF, cfg, &layout, &g, 1)))
-        goto out_nodes;
-    float *theta0 = calloc(layout.n_params, sizeof(float));
-    for (int i = 0; theta0 && !rc && i < cfg->n_seeds; i++) {
-        trial_theta0(&layout, cfg->seeds[i], theta0);
-        rc = store_write_theta0(&dst, i, theta0);
-    }
-    free(theta0);
-    T = grid_size(cfg);
-    int8_t *done = calloc((size_t)T + 1, 1), *st = calloc((size_t)T + 1, 1);
-    int merged = 0;
-    if (!done || !st)
-        rc = ts_fail(TS_ERUN, "out of memory");
-    for (int i = 0; !rc && i < n; i++) {
-        if ((rc = store_open(&src, shards[i], MPI_COMM_SELF, cfg, &layout, &g, 1)))
-            break;
-        rc = store_read_status(&src, st);
-        if (!rc)
-            rc = store_read_nodes(&src, nst, nwall);
-        /* trainings: the finished ones, and the histories finished parents left
-         * for their children (a merged file resumes from them) */
-        for (int x = 0; !rc && x < g.N; x++) {
-            int32_t p = g.nodes[x].arm == ARM_TICKET ? g.nodes[x].prev : -1;
-            int have_row = nst[x] != STATUS_PENDING || (p >= 0 && nst[p] == STATUS_DONE);
-            if (!have_row || ndone[x] == STATUS_DONE)
-                continue;
-            if (!(rc = store_copy_node(&dst, &src, x, buf)))
-                ndone[x] = nst[x];
-        }
-        for (int t = 0; !rc && t < T; t++) {
-            if (st[t] == STATUS_PENDING)
-                continue;
-            double wall;
-            int rank;
-            char host[64], err[160];
-            trial_result_clear(&res);
-            if ((rc = store_read_trial(&src, t, &res)) ||
-                (rc = store_read_ledger(&src, t, &wall, &rank, host, err)))
-                break;
-            if (done[t]) {
-                trial_result_clear(&have);
-                if ((rc = store_read_trial(&dst, t, &have)))
-                    break;
-                if (!trial_result_equal(&res, &have))
-                    rc = ts_fail(TS_EINPUT, "%s: trial %d is also in an earlier shard, with different data",
-                                 shards[i], t);
-                continue;
-            }
-            if ((rc = store_write_trial(&dst, t, &res, wall, rank, host)))
-                break;
-            done[t] = (int8_t)res.status;
-            merged++;
-        }
-        int rc2 = store_close(&src);
-        rc = rc ? rc : rc2;
-    }
-    char mix[1024];
-    if (!rc && numerics(&dst, g.N, ndone, mix, sizeof mix) > 1)
-        fprintf(stderr, "ticketsweep: warning: %s: %s\n", out, mix);
-    int rc2 = store_close(&dst);
-    rc = rc ? rc : rc2;
-    if (!rc && rename(tmp, out) != 0)
-        rc = ts_fail(TS_ERUN, "%s: cannot rename %s: %s", out, tmp, strerror(errno));
-    if (!rc) {
-        int pending = 0, failed = 0;
-        for (int t = 0; t < T; t++)
-            pending += !done[t], failed += done[t] == STATUS_FAILED;
-        fprintf(stderr, "ticketsweep: merged %d trials from %d files into %s: %d done, %d failed, %d pending\n",
-                merged, n, out, merged - failed, failed, pending);
-        *outcome = pending ? EXIT_INTERRUPTED : failed ? EXIT_TRIALS_FAILED : 0;
-    } else {
-        remove(tmp); /* ours, half-made: do not leave it to be mistaken */
-    }
-    free(done);
-    free(st);
-out_nodes:
-    free(buf), free(nst), free(ndone), free(nwall);
-out_free:
-    graph_free(&g);
-    drop_claim();
-    trial_result_free(&res);
-    trial_result_free(&have);
-    net_free(&layout);
-    free(cfg);
-    free(other);
-    return rc;
-}
-
 static int cmd_merge(int argc, char **argv, int *outcome)
 {
     int force = 0, n = 0;
@@ -1125,7 +951,17 @@ static int cmd_merge(int argc, char **argv, int *outcome)
     }
     if (n < 2)
         return ts_fail(TS_EINPUT, "merge: usage: ticketsweep merge OUT.h5 SHARD.h5... (see merge --help)");
-    return merge(files[0], files + 1, n - 1, force, claim_timeout, outcome);
+    merge_opts_t opts = {.force = force, .claim_timeout = claim_timeout, .log = stderr};
+    merge_counts_t c;
+    int rc = merge_shards(files[0], files + 1, n - 1, &opts, &c);
+    if (rc)
+        return rc;
+    if (c.numerics[0])
+        fprintf(stderr, "ticketsweep: warning: %s: %s\n", files[0], c.numerics);
+    fprintf(stderr, "ticketsweep: merged %d trials from %d files into %s: %d done, %d failed, %d pending\n",
+            c.merged, n - 1, files[0], c.merged - c.failed, c.failed, c.pending);
+    *outcome = c.pending ? EXIT_INTERRUPTED : c.failed ? EXIT_TRIALS_FAILED : 0;
+    return 0;
 }
 
 /* --- status: read-only, works while another job writes the file --- */
@@ -1240,7 +1076,7 @@ static int status_report(store_t *s, const char *path, const config_t *cfg, cons
     printf("%s: %d trainings (%lld without sharing): %d done, %d failed, %d pending; %.1f s of training done\n",
            path, g->N, (long long)g->unshared, m[1], m[2], m[0], secs);
     char mix[1024];
-    if (numerics(s, g->N, nst, mix, sizeof mix) > 1) /* trainings done on different numerics */
+    if (store_numerics(s, g->N, nst, mix, sizeof mix) > 1) /* trainings done on different numerics */
         printf("%s: %s\n", path, mix);
     int pending = n[SHOW_PENDING] + n[SHOW_PARTIAL];
     *outcome = pending ? EXIT_INTERRUPTED : n[SHOW_FAILED] ? EXIT_TRIALS_FAILED : 0;
@@ -1297,7 +1133,7 @@ static int cmd_status(int argc, char **argv, int *outcome)
     config_t *cfg = calloc(1, sizeof *cfg);
     net_t layout = {0};
     graph_t g = {0};
-    store_t s;
+    store_t *s = NULL;
     trial_result_t res = {0};
     int shape[3], rc, shared = 1;
     char hash[17];
@@ -1312,8 +1148,8 @@ static int cmd_status(int argc, char **argv, int *outcome)
     printf("%s: a sweep of %d trials (job hash %s%s)\n", path, grid_size(cfg), hash,
            shared ? "" : ", --no-share");
     status_print_job(cfg, shape);
-    rc = status_report(&s, path, cfg, &g, &res, outcome);
-    int rc2 = store_close(&s);
+    rc = status_report(s, path, cfg, &g, &res, outcome);
+    int rc2 = store_close(s);
     rc = rc ? rc : rc2;
     if (!rc && *outcome) {
         char cmd[PATH_MAX + 128];
@@ -1377,7 +1213,7 @@ int main(int argc, char **argv)
             usage(stdout);
     } else if (!strcmp(cmd, "--version")) {
         if (world_rank == 0)
-            printf("ticketsweep %s (results format %d)\n", TS_VERSION, STORE_VERSION);
+            printf("ticketsweep %s (results format %d)\n", ts_version(), STORE_VERSION);
     } else {
         if (world_rank == 0)
             unknown_command(cmd);

@@ -373,18 +373,18 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
         conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
         break;
     case NET_POOL:
-        pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, n->args + L->arg_off);
+        conv_pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, n->args + L->arg_off);
         break;
     }
     if (L->relu)
         for (size_t i = 0; i < count; i++)
             z[i] = z[i] > 0 ? z[i] : 0;
     if (L->dropout && dropout_rng)
-        dropout_forward(z, n->keep + L->keep_off, count, n->dropout, dropout_rng);
+        conv_dropout_forward(z, n->keep + L->keep_off, count, n->dropout, dropout_rng);
 }
 
 /*
- * The convolutional stage works image by image (conv_forward, pool_forward,
+ * The convolutional stage works image by image (conv_forward, conv_pool_forward,
  * ReLU), so a batch larger than the training batch goes through it in slices
  * of stage_rows images, each slice's output landing in its rows of the last
  * stage layer: the same numbers as one pass over the batch, in buffers of a
@@ -487,11 +487,11 @@ static void activation_backward(net_t *n, const net_layer_t *L, float *d, int b)
 {
     size_t count = (size_t)b * L->out;
     if (L->dropout)
-        dropout_backward(d, n->keep + L->keep_off, count, n->dropout);
+        conv_dropout_backward(d, n->keep + L->keep_off, count, n->dropout);
     if (L->kind == NET_FC && L->relu)
         relu_grad_sums(d, n->acts + L->act_off, b, (int)L->out, n->grads + L->b_off);
     else if (L->relu)
-        relu_backward(d, n->acts + L->act_off, count);
+        conv_relu_backward(d, n->acts + L->act_off, count);
 }
 
 /* A sparse fully connected layer's weight gradient (at its survivors) and,
@@ -544,7 +544,7 @@ void net_backward(net_t *n, const float *x, int b)
             break;
         case NET_POOL:
             if (dprev)
-                pool_backward(dz, n->args + L->arg_off, b, L->in_c, L->in_h, L->in_w, dprev);
+                conv_pool_backward(dz, n->args + L->arg_off, b, L->in_c, L->in_h, L->in_w, dprev);
             break;
         }
         if (dprev)

@@ -3,10 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "err.h"
 #include "optim.h"
 
+/*
+ * See optim.h for the contract. The moments start at 0 (calloc): a fresh
+ * optimizer is the state optim_reset gives; SGD has no second moment (v is
+ * NULL). o owns m and v; on failure both are freed and o is left empty.
+ */
 int optim_create(optim_t *o, int kind, size_t n, float lr, float momentum, float beta1,
                  float beta2, float eps)
 {

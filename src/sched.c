@@ -33,6 +33,7 @@
 #include "grid.h"
 #include "prov.h"
 #include "sched.h"
+#include "util.h"
 
 enum { TAG_REPORT = 11, TAG_CTRL = 12, TAG_STATE = 13 };
 enum { REPORT_READY = 0, REPORT_NODE = 1 };
@@ -73,13 +74,6 @@ void sched_install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 typedef struct {
@@ -237,7 +231,7 @@ static int32_t output_id(const graph_t *g, int32_t x, int i)
 
 static void print_progress(sched_t *s)
 {
-    double el = now() - s->t0;
+    double el = ts_now() - s->t0;
     int finished = s->done + s->failed + s->skipped, running = 0;
     for (int r = 0; r < s->size; r++)
         running += s->running[r] >= 0;
@@ -453,7 +447,7 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
 {
     const graph_node_t *n = &s->g->nodes[x];
     uint8_t **children, *own;
-    double t0 = now();
+    double t0 = ts_now();
     int rc = out_buffers(s, x, &children, &own);
     if (rc)
         return rc;
@@ -467,13 +461,13 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
     if (rc == TS_ERUN) /* e.g. out of memory: the training fails, the sweep goes on */
         snprintf(s->res.error, sizeof s->res.error, "%s", ts_errmsg());
     const uint8_t *own_hist = n->arm == ARM_TICKET ? (n->round == 0 ? s->ones : a) : own;
-    double t1 = now();
+    double t1 = ts_now();
     rc = 0;
     if (status != STATUS_PENDING && s->store) /* abandoned: nothing to write */
         rc = store_write_node(s->store, x, &s->res, status, children, own_hist,
                               root_rewind ? s->rewind : NULL, s->weights, t1 - t0, s->rank, s->host,
                               &s->prov);
-    *o = (outcome_t){x, status, s->rank, now() - t0, now() - t1, s->res.density, s->res.es_test_acc, 0};
+    *o = (outcome_t){x, status, s->rank, ts_now() - t0, ts_now() - t1, s->res.density, s->res.es_test_acc, 0};
     return rc;
 }
 
@@ -484,7 +478,7 @@ static void begin_stop(sched_t *s)
     if (s->stopping)
         return;
     s->stopping = 1;
-    s->deadline = now() + s->opts->grace_seconds;
+    s->deadline = ts_now() + s->opts->grace_seconds;
     clear_line(s);
     fprintf(stderr, "ticketsweep: signal %d: no new trainings; trainings in flight get %.0f s to finish\n",
             (int)stop_signal, s->opts->grace_seconds);
@@ -657,7 +651,7 @@ static void stop_idle(sched_t *s)
 /* Answer one report from a worker. */
 static int serve_one(sched_t *s, MPI_Status *st)
 {
-    double m[REPORT_LEN], t0 = now();
+    double m[REPORT_LEN], t0 = ts_now();
     int src = st->MPI_SOURCE, rc = 0;
     char error[ERROR_LEN] = "";
     MPI_Recv(m, REPORT_LEN, MPI_DOUBLE, src, TAG_REPORT, s->comm, MPI_STATUS_IGNORE);
@@ -669,7 +663,7 @@ static int serve_one(sched_t *s, MPI_Status *st)
     s->idle[src] = 1;
     feed_idle(s);
     stop_idle(s);
-    s->serve_seconds += now() - t0;
+    s->serve_seconds += ts_now() - t0;
     s->served++;
     return rc;
 }
@@ -695,7 +689,7 @@ static void check_stop(sched_t *s)
         begin_stop(s);
         stop_idle(s);
     }
-    if (s->stopping && !s->aborting && now() >= s->deadline)
+    if (s->stopping && !s->aborting && ts_now() >= s->deadline)
         abort_workers(s);
 }
 
@@ -860,7 +854,7 @@ static int run_root(sched_t *s)
         return s->hosts ? rc : TS_ERUN;
     s->active = s->size - 1;
     s->tty = isatty(2);
-    s->t0 = now();
+    s->t0 = ts_now();
     s->ctx.poll = poll_root;
     s->ctx.poll_arg = s;
     for (;;) {
@@ -933,7 +927,7 @@ static int run_worker(sched_t *s)
         ctrl_t c;
         MPI_Status st;
         int len;
-        double asked = now();
+        double asked = ts_now();
         /* An ABORT sent while our report was on its way is stale: the answer
          * to the report follows it. */
         do {
@@ -952,7 +946,7 @@ static int run_worker(sched_t *s)
         if (c.rewind == IN_SENT)
             memcpy(s->rewind, p, s->P * sizeof(float));
         outcome_t o;
-        double wait = now() - asked;
+        double wait = ts_now() - asked;
         int rc = run_here(s, x, ia, ib, &o);
         if (rc)
             return rc;
@@ -1002,7 +996,7 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     MPI_Comm_size(comm, &s.size);
     MPI_Get_processor_name(s.host, &len);
     prov_here(&s.prov);
-    double t0 = now();
+    double t0 = ts_now();
     if ((rc = trial_ctx_create(&s.ctx, cfg, data)) ||
         (rc = node_result_create(&s.res, trial_eval_count(cfg))))
         goto out_agree;
@@ -1028,10 +1022,7 @@ out_agree:
     if (rc)
         goto out;
     if (s.rank == 0 && store) /* theta0 of every seed: known before any training */
-        for (int i = 0; i < cfg->n_seeds && !rc; i++) {
-            trial_theta0(&s.ctx.net, cfg->seeds[i], s.ctx.theta0);
-            rc = store_write_theta0(store, i, s.ctx.theta0);
-        }
+        rc = store_write_theta0(store);
     s.ctx.theta0_seed = -1;
     if (!rc)
         rc = s.rank == 0 ? run_root(&s) : run_worker(&s);
@@ -1043,7 +1034,7 @@ out_agree:
         stats->cells_failed = s.cells_failed;
         stats->cells_pending = s.cells_total - s.cells_done - s.cells_failed;
         stats->interrupted = s.stopping;
-        stats->seconds = now() - t0;
+        stats->seconds = ts_now() - t0;
         stats->busy_seconds = s.busy_seconds;
         stats->write_seconds = s.write_seconds;
         stats->serve_seconds = s.serve_seconds;

@@ -7,6 +7,7 @@
  * H5_TRY turns a failure into a ts_fail message with the source line.
  */
 #include <errno.h>
+#include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,35 @@
 #include "err.h"
 #include "grid.h"
 #include "store.h"
+#include "util.h"
 
-#ifndef TS_VERSION
-#define TS_VERSION "0.1.0"
-#endif
+#define STORE_MAX_DS 128
+
+/* A dataset of the file and what its rows hold. */
+typedef struct {
+    char path[96];
+    hid_t id;
+    int kind;   /* what a trial row holds: DS_* below */
+    int arm, metric, layer;
+    hid_t memtype;
+} store_ds_t;
+
+struct store {
+    hid_t file;
+    MPI_Comm comm;
+    int rank;
+    int T, R1, E, n_seeds, N;
+    const config_t *cfg;
+    const net_t *net;      /* the layer table: shapes of masks and theta0 */
+    const graph_t *g;      /* the trainings */
+    int has_prov;          /* the file has the provenance datasets (/nodes/cpu, ...: prov.h) */
+    int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */
+    int n_mask_rows;
+    uint8_t *pack;         /* [W / 8 rounded up] packing scratch */
+    int n_ds;
+    store_ds_t ds[STORE_MAX_DS];
+    char path[CFG_PATH];
+};
 
 enum {
     DS_CURVE, DS_DENSITY, DS_ES_ITER, DS_ES_ACC, DS_FINAL_ACC, DS_MASK, /* per arm */
@@ -486,12 +512,13 @@ static int write_root_attrs(store_t *s)
 {
     const config_t *cfg = s->cfg;
     const net_t *net = s->net;
-    char *text = config_to_string(cfg), hash[17], when[64];
+    char *text = config_to_string(cfg), hash[17], when[64], version[128];
     if (!text)
         return ts_fail(TS_ERUN, "out of memory");
     config_hash(cfg, hash);
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    snprintf(version, sizeof version, "ticketsweep %s", ts_version());
     int rc = write_attr_str(s, "format", STORE_FORMAT);
     if (!rc)
         rc = write_attr_ints(s, "format_version", (int[]){STORE_VERSION}, 1);
@@ -500,7 +527,7 @@ static int write_root_attrs(store_t *s)
     if (!rc)
         rc = write_attr_str(s, "config_hash", hash);
     if (!rc)
-        rc = write_attr_str(s, "software_version", "ticketsweep " TS_VERSION);
+        rc = write_attr_str(s, "software_version", version);
     if (!rc)
         rc = write_attr_str(s, "created", when);
     if (!rc)
@@ -595,6 +622,20 @@ static int agree_all(store_t *s, int rc)
     return out[0];
 }
 
+/* Close the file's datasets and the file (collective). */
+static int close_file(store_t *s)
+{
+    int rc = 0;
+    for (int i = 0; i < s->n_ds; i++)
+        if (s->ds[i].id >= 0 && H5Dclose(s->ds[i].id) < 0)
+            rc = ts_fail(TS_ERUN, "%s: cannot close %s", s->path, s->ds[i].path);
+    s->n_ds = 0;
+    if (s->file >= 0 && H5Fclose(s->file) < 0)
+        rc = ts_fail(TS_ERUN, "%s: cannot close the results file (disk full?)", s->path);
+    s->file = -1;
+    return rc;
+}
+
 /* A fault on one rank for the tests: TICKETSWEEP_FAULT=store_create:RANK. */
 static int injected_fault(const store_t *s, const char *where)
 {
@@ -606,8 +647,8 @@ static int injected_fault(const store_t *s, const char *where)
                    s->rank);
 }
 
-int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-                 const net_t *net, const graph_t *g, int overwrite)
+static int create_file(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+                       const net_t *net, const graph_t *g, int overwrite)
 {
     struct stat st;
     int rc;
@@ -652,7 +693,7 @@ int store_create(store_t *s, const char *path, MPI_Comm comm, const config_t *cf
         goto out_close;
     return 0;
 out_close:
-    store_close(s);
+    close_file(s);
     if (s->rank == 0)
         remove(partial); /* ours, half-made: the user's files are untouched */
     return rc;
@@ -708,8 +749,8 @@ out:
     return rc;
 }
 
-int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
-               const net_t *net, const graph_t *g, int readonly)
+static int open_file(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
+                     const net_t *net, const graph_t *g, int readonly)
 {
     store_init(s, path, comm, cfg, net, g);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -773,7 +814,8 @@ int store_open(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
     return rc;
 }
 
-int store_write_theta0(store_t *s, int si, const float *theta0)
+/* theta0 of seed index si into /init (independent writes). */
+static int write_theta0_row(store_t *s, int si, const float *theta0)
 {
     for (int i = 0; i < s->n_ds; i++) {
         store_ds_t *d = &s->ds[i];
@@ -786,6 +828,18 @@ int store_write_theta0(store_t *s, int si, const float *theta0)
             return rc;
     }
     return 0;
+}
+
+int store_write_theta0(store_t *s)
+{
+    float *theta0 = ts_malloc(s->net->n_params * sizeof *theta0 + 1);
+    int rc = theta0 ? 0 : TS_ERUN;
+    for (int i = 0; !rc && i < s->n_seeds; i++) {
+        trial_theta0(s->net, s->cfg->seeds[i], theta0);
+        rc = write_theta0_row(s, i, theta0);
+    }
+    free(theta0);
+    return rc;
 }
 
 /* Write the rewind point of seed index si (rows of /rewind). */
@@ -1071,6 +1125,21 @@ int store_read_prov(store_t *s, prov_t *rows, int *recorded)
     return rc;
 }
 
+int store_numerics(store_t *s, int N, const int8_t *status, char *line, size_t len)
+{
+    prov_t *rows = ts_calloc((size_t)N + 1, sizeof *rows);
+    int8_t *done = ts_calloc((size_t)N + 1, 1);
+    int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : TS_ERUN;
+    line[0] = 0;
+    for (int x = 0; !rc && x < N; x++)
+        done[x] = status[x] == STATUS_DONE;
+    if (!rc && recorded)
+        rc = prov_mix(rows, done, N, line, len);
+    free(rows);
+    free(done);
+    return rc;
+}
+
 int store_read_counts(store_t *s, int x, uint8_t *counts)
 {
     size_t W = s->net->n_weights;
@@ -1205,19 +1274,51 @@ int store_flush(store_t *s)
     return 0;
 }
 
-int store_close(store_t *s)
+/* The handle's memory (not its HDF5 objects: close_file closes those). */
+static void free_handle(store_t *s)
 {
-    int rc = 0;
-    for (int i = 0; i < s->n_ds; i++)
-        if (s->ds[i].id >= 0 && H5Dclose(s->ds[i].id) < 0)
-            rc = ts_fail(TS_ERUN, "%s: cannot close %s", s->path, s->ds[i].path);
-    s->n_ds = 0;
-    if (s->file >= 0 && H5Fclose(s->file) < 0)
-        rc = ts_fail(TS_ERUN, "%s: cannot close the results file (disk full?)", s->path);
-    s->file = -1;
+    if (!s)
+        return;
     free(s->mask_row);
     free(s->pack);
-    s->mask_row = NULL;
-    s->pack = NULL;
+    free(s);
+}
+
+int store_create(store_t **out, const char *path, MPI_Comm comm, const config_t *cfg,
+                 const net_t *net, const graph_t *g, int overwrite)
+{
+    store_t *s = ts_calloc(1, sizeof *s);
+    int rc = s ? 0 : TS_ERUN, all;
+    *out = NULL;
+    /* every rank creates the file or none: the failing rank says why */
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (!all)
+        all = create_file(s, path, comm, cfg, net, g, overwrite);
+    if (all) {
+        free_handle(s);
+        return all;
+    }
+    *out = s;
+    return 0;
+}
+
+int store_open(store_t **out, const char *path, MPI_Comm comm, const config_t *cfg,
+               const net_t *net, const graph_t *g, int readonly)
+{
+    store_t *s = ts_calloc(1, sizeof *s);
+    int rc = s ? open_file(s, path, comm, cfg, net, g, readonly) : TS_ERUN;
+    *out = NULL;
+    if (rc) {
+        free_handle(s); /* as before the handle was opaque: a file opened in part stays open */
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int store_close(store_t *s)
+{
+    int rc = s ? close_file(s) : 0;
+    free_handle(s);
     return rc;
 }

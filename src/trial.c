@@ -4,25 +4,18 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "err.h"
 #include "prune.h"
 #include "rng.h"
 #include "trial.h"
+#include "util.h"
 
 const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random"};
 const char *const trial_metric_names[N_METRICS] = {"train_loss", "val_loss", "val_acc",
                                                    "test_loss", "test_acc"};
 
 #define EVAL_BATCH 1000 /* rows per forward pass when evaluating (fewer for big models) */
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int trial_eval_count(const config_t *cfg)
 {
@@ -35,6 +28,13 @@ int64_t trial_eval_iter(const config_t *cfg, int e)
     return it < cfg->iterations ? it : cfg->iterations;
 }
 
+/*
+ * See trial.h for the contract. Everything a training touches is allocated
+ * here, once (the net, the optimizer, theta0, the start point, the batch
+ * buffers and the epoch's order), so trainings never allocate; c owns it all
+ * and trial_ctx_free releases it. cfg and data are borrowed. On failure what
+ * was made is released and c is left as trial_ctx_free expects.
+ */
 int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
 {
     memset(c, 0, sizeof *c);
@@ -285,7 +285,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     rng_t drop; /* dropout masks: a function of the training's identity and the step */
     rng_init(&drop, rng_key(key, RNG_DROPOUT, (uint64_t)arm, (uint64_t)round));
     int64_t epoch = 0, pos = 0;
-    double loss_sum = 0, t0 = now();
+    double loss_sum = 0, t0 = ts_now();
     int64_t loss_n = 0;
 
     for (size_t i = 0; i < net->n_params; i++)
@@ -297,7 +297,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
 
     for (int64_t it = 0;; it++) {
         if (it == c->eval_iters[e]) {
-            double tl, ta, vl, va, te = now();
+            double tl, ta, vl, va, te = ts_now();
             if (trial_evaluate(c, &c->data->val, &vl, &va) ||
                 trial_evaluate(c, &c->data->test, &tl, &ta))
                 return TRIAL_ABORTED;
@@ -308,7 +308,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
             res->curves[M_TEST_ACC][e] = (float)ta;
             loss_sum = 0;
             loss_n = 0;
-            c->t_eval += now() - te;
+            c->t_eval += ts_now() - te;
             if (++e == c->E)
                 break;
         }
@@ -355,7 +355,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     res->es_iter = (int32_t)c->eval_iters[best];
     res->es_test_acc = ta[best];
     res->final_test_acc = ta[res->E - 1];
-    c->t_train += now() - t0;
+    c->t_train += ts_now() - t0;
     return 0;
 }
 

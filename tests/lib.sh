@@ -3,8 +3,10 @@
 # Gives: $TS (the binary), $W (a scratch folder removed on exit), mpirun_ts
 # (mpirun with the flags a test needs), fail MSG (print and exit 1), skip MSG
 # (exit 77), wait_until SECONDS CMD (poll for a condition), small_data DIR
-# (writes tiny MNIST-format files), tiny_job FILE DATADIR (a job file that
-# trains in well under a second per trial).
+# (writes tiny MNIST-format files), cifar_data DIR (CIFAR-10-format files),
+# tiny_job FILE DATADIR (a job file that trains in well under a second per
+# trial), mpirun_session / kill_worker / kill_session (start a run in a
+# session of its own and kill -9 one rank of it, or all of it).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -42,6 +44,36 @@ wait_until() {
     done
 }
 mpirun_ts() { np=$1; shift; mpirun --oversubscribe --bind-to none -np "$np" "$TS" "$@"; }
+
+# mpirun_session OUT NP ARG...: mpirun_ts NP ARG... in the background, in a
+# session of its own (setsid), stdout and stderr into OUT; $! is its leader,
+# whose PID is the session's id for kill_worker and kill_session.
+mpirun_session() {
+    ms_out=$1 np=$2
+    shift 2
+    setsid sh -c 'out=$1; shift; exec "$@" >"$out" 2>&1' sh "$ms_out" \
+        mpirun --oversubscribe --bind-to none -np "$np" "$TS" "$@" &
+}
+
+# kill_worker LEADER: kill -9 one rank (not rank 0's mpirun) of the session
+# mpirun_session started.
+kill_worker() {
+    victim=""
+    for p in $(pgrep -s "$1" -f "$TS"); do
+        [ "$p" != "$1" ] && victim=$p
+    done
+    [ -n "$victim" ] || fail "no worker process found"
+    kill -9 "$victim"
+}
+
+# kill_session LEADER: kill -9 whatever is left of the session mpirun_session
+# started, and return once all of it has ended.
+kill_session() {
+    pkill -9 -s "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    pkill -9 -s "$1" 2>/dev/null
+    while pgrep -s "$1" >/dev/null; do sleep 0.1; done
+}
 
 # small_data DIR [N_TRAIN] [N_TEST]: learnable 8x8 images, 10 classes (class k is
 # a bright block at position k plus noise), gzip for train, plain for test.

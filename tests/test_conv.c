@@ -8,7 +8,7 @@
  *   - conv_backward's dwt, dbias and dx against central finite differences of
  *     L = sum(g .* conv(x)) (fdcheck.h), and dx == NULL giving the same dwt
  *     and dbias;
- *   - pool_backward and dropout_backward against finite differences, alone and
+ *   - conv_pool_backward and conv_dropout_backward against finite differences, alone and
  *     in a chain conv -> ReLU -> pool -> dropout;
  *   - pool ties (first in row-major order wins) and known values;
  *   - dropout: p = 0 is the identity, the kept fraction is near 1 - p, the kept
@@ -227,7 +227,7 @@ typedef struct {
 static double pool_loss(void *ctx)
 {
     pool_case_t *p = ctx;
-    pool_forward(p->x, p->b, p->c, p->h, p->w, p->y, p->arg);
+    conv_pool_forward(p->x, p->b, p->c, p->h, p->w, p->y, p->arg);
     return dot(p->y, p->g, (size_t)p->b * p->c * (p->h / 2) * (p->w / 2));
 }
 
@@ -244,7 +244,7 @@ static void test_pool_grad(void)
     fill_uniform(p.x, nx, &r, -1, 1);
     fill_uniform(p.g, ny, &r, -1, 1);
     float *dx = malloc(nx * sizeof(float));
-    pool_forward(p.x, p.b, p.c, p.h, p.w, p.y, p.arg);
+    conv_pool_forward(p.x, p.b, p.c, p.h, p.w, p.y, p.arg);
     /* each output is the maximum of its own window, and arg points at it */
     int wrong = 0, ho = p.h / 2, wo = p.w / 2;
     for (int q = 0; q < p.b * p.c; q++)
@@ -258,9 +258,9 @@ static void test_pool_grad(void)
                 int in_window = a == t || a == t + 1 || a == t + p.w || a == t + p.w + 1;
                 wrong += p.y[k] != m || !in_window || p.x[a] != m;
             }
-    CHECK(wrong == 0, "pool_forward: %d of %zu windows wrong", wrong, ny);
+    CHECK(wrong == 0, "conv_pool_forward: %d of %zu windows wrong", wrong, ny);
     fill_nan(dx, nx);
-    pool_backward(p.g, p.arg, p.b, p.c, p.h, p.w, dx);
+    conv_pool_backward(p.g, p.arg, p.b, p.c, p.h, p.w, dx);
     /* a maximum within h of its runner-up is a kink: at most a couple */
     fd_stats_t s;
     fd_stats_init(&s);
@@ -295,14 +295,14 @@ static void test_pool_ties(void)
     const int32_t want_arg[8] = {0, 3, 9, 10, 16, 18, 24, 26};
     float y[8], dx[32];
     int32_t arg[8];
-    pool_forward(x, 1, 2, 4, 4, y, arg);
+    conv_pool_forward(x, 1, 2, 4, 4, y, arg);
     for (int k = 0; k < 8; k++) {
         CHECK(y[k] == want_y[k], "pool y[%d] = %g, want %g", k, y[k], want_y[k]);
         CHECK(arg[k] == want_arg[k], "pool arg[%d] = %d, want %d", k, arg[k], want_arg[k]);
     }
     const float dy[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     fill_nan(dx, 32);
-    pool_backward(dy, arg, 1, 2, 4, 4, dx);
+    conv_pool_backward(dy, arg, 1, 2, 4, 4, dx);
     for (int i = 0; i < 32; i++) {
         float want = 0;
         for (int k = 0; k < 8; k++)
@@ -327,18 +327,18 @@ static void test_dropout(void)
     memcpy(x, x0, N * sizeof(float));
     memset(keep, 0, N);
     rng_init(&r, rng_key(1, RNG_DROPOUT, 0, 0));
-    dropout_forward(x, keep, N, 0.0f, &r);
+    conv_dropout_forward(x, keep, N, 0.0f, &r);
     CHECK(!memcmp(x, x0, N * sizeof(float)), "p = 0 changed x");
     CHECK(memchr(keep, 0, N) == NULL, "p = 0 dropped something");
     CHECK(r.ctr == 0, "p = 0 drew %llu numbers", (unsigned long long)r.ctr);
-    dropout_backward(x, keep, N, 0.0f);
+    conv_dropout_backward(x, keep, N, 0.0f);
     CHECK(!memcmp(x, x0, N * sizeof(float)), "p = 0 backward changed dx");
 
     /* p = 0.3 on 2^20 elements: kept fraction within 5 sigma of 0.7 */
     const float p = 0.3f, scale = 1.0f / (1.0f - p);
     memcpy(x, x0, N * sizeof(float));
     rng_init(&r, rng_key(1, RNG_DROPOUT, 0, 0));
-    dropout_forward(x, keep, N, p, &r);
+    conv_dropout_forward(x, keep, N, p, &r);
     CHECK(r.ctr == N, "drew %llu numbers, want one per element", (unsigned long long)r.ctr);
     size_t kept = 0;
     int wrong = 0;
@@ -353,26 +353,26 @@ static void test_dropout(void)
     /* the same key gives the same mask; another key another one */
     rng_init(&r, rng_key(1, RNG_DROPOUT, 0, 0));
     memcpy(x, x0, N * sizeof(float));
-    dropout_forward(x, keep2, N, p, &r);
+    conv_dropout_forward(x, keep2, N, p, &r);
     CHECK(!memcmp(keep, keep2, N), "same key, different mask");
     rng_init(&r, rng_key(1, RNG_DROPOUT, 0, 1));
     memcpy(x, x0, N * sizeof(float));
-    dropout_forward(x, keep2, N, p, &r);
+    conv_dropout_forward(x, keep2, N, p, &r);
     CHECK(memcmp(keep, keep2, N) != 0, "different keys, same mask");
 
     /* backward: dx scaled where kept, zero where dropped */
     for (size_t i = 0; i < N; i++)
         x[i] = x0[i];
-    dropout_backward(x, keep, N, p);
+    conv_dropout_backward(x, keep, N, p);
     wrong = 0;
     for (size_t i = 0; i < N; i++)
         wrong += x[i] != (keep[i] ? x0[i] * scale : 0.0f);
-    CHECK(wrong == 0, "dropout_backward: %d elements wrong", wrong);
+    CHECK(wrong == 0, "conv_dropout_backward: %d elements wrong", wrong);
 
     /* p = 1: everything dropped, nothing drawn */
     memcpy(x, x0, 1000 * sizeof(float));
     rng_init(&r, 5);
-    dropout_forward(x, keep, 1000, 1.0f, &r);
+    conv_dropout_forward(x, keep, 1000, 1.0f, &r);
     int left = 0;
     for (int i = 0; i < 1000; i++)
         left += x[i] != 0 || keep[i];
@@ -396,11 +396,11 @@ static double chain_loss(void *ctx)
     chain_t *c = ctx;
     size_t na = (size_t)c->b * c->co * c->h * c->w, np = na / 4;
     conv_forward(c->x, c->wt, c->bias, c->b, c->ci, c->co, c->h, c->w, c->col, c->a);
-    relu_forward(c->a, na);
-    pool_forward(c->a, c->b, c->co, c->h, c->w, c->pooled, c->arg);
+    conv_relu_forward(c->a, na);
+    conv_pool_forward(c->a, c->b, c->co, c->h, c->w, c->pooled, c->arg);
     rng_t r;
     rng_init(&r, c->key); /* the same mask at every evaluation */
-    dropout_forward(c->pooled, c->keep, np, c->p, &r);
+    conv_dropout_forward(c->pooled, c->keep, np, c->p, &r);
     return dot(c->pooled, c->g, np);
 }
 
@@ -431,9 +431,9 @@ static void test_chain(void)
     float *dwt = malloc(nw * sizeof(float)), *dbias = malloc((size_t)c.co * sizeof(float));
     float *dx = malloc(nx * sizeof(float));
     memcpy(dpool, c.g, np * sizeof(float));
-    dropout_backward(dpool, c.keep, np, c.p);
-    pool_backward(dpool, c.arg, c.b, c.co, c.h, c.w, da);
-    relu_backward(da, c.a, na);
+    conv_dropout_backward(dpool, c.keep, np, c.p);
+    conv_pool_backward(dpool, c.arg, c.b, c.co, c.h, c.w, da);
+    conv_relu_backward(da, c.a, na);
     conv_backward(c.x, c.wt, da, c.b, c.ci, c.co, c.h, c.w, c.col, dwt, dbias, dx);
     int dropped = 0;
     for (size_t i = 0; i < np; i++)

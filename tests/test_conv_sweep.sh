@@ -24,19 +24,8 @@ for split, src, n in (("train", "train", 1200), ("test", "t10k", 300)):
         f.write(struct.pack(">IIII", 2051, n, 28, 28)); f.write(x.tobytes())
     with open(f"{w}/{split}-labels", "wb") as f:
         f.write(struct.pack(">II", 2049, n)); f.write(y.tobytes())
-# CIFAR-10 format: class k is a coloured square at a place of its own, on noise
-rng = np.random.default_rng(3)
-def cifar(path, n):
-    y = rng.integers(0, 10, n).astype(np.uint8)
-    x = rng.integers(0, 80, (n, 3, 32, 32)).astype(np.uint8)
-    for i, k in enumerate(y):
-        r, c = divmod(int(k), 4)
-        x[i, k % 3, r * 8 : r * 8 + 8, c * 8 : c * 8 + 8] = 250
-    with open(path, "wb") as f:
-        for i in range(n):
-            f.write(bytes([y[i]])); f.write(x[i].tobytes())
-cifar(f"{w}/data_batch_1.bin", 150); cifar(f"{w}/data_batch_2.bin", 150); cifar(f"{w}/test_batch.bin", 60)
 PY
+cifar_data "$W" # data_batch_1.bin, data_batch_2.bin (150 images each), test_batch.bin (60)
 cat >"$W/conv.ini" <<JOB
 [data]
 train_images = $W/train-images

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
 #include "optim.h"
 #include "rng.h"
 

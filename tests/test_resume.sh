@@ -27,13 +27,10 @@ PY
 
 # run_and_kill DELAY NP: start a run, kill -9 everything it started after DELAY s
 run_and_kill() {
-    setsid sh -c 'exec "$@" >/dev/null 2>&1' sh mpirun --oversubscribe --bind-to none -np "$2" \
-        "$TS" run "$W/job.ini" -o "$W/k.h5" $SLOW --resume &
+    mpirun_session /dev/null "$2" run "$W/job.ini" -o "$W/k.h5" $SLOW --resume
     pid=$!
     sleep "$1"
-    pkill -9 -s "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    while pgrep -s "$pid" >/dev/null; do sleep 0.1; done
+    kill_session "$pid"
 }
 
 for delay in 0.05 1.0 2.5; do
@@ -47,19 +44,13 @@ mpirun_ts 2 run "$W/job.ini" -o "$W/k.h5" $SLOW --resume 2>"$W/log" || { cat "$W
 same_data "$W/ref.h5" "$W/k.h5" || fail "resumed data differ from an uninterrupted run"
 
 # kill -9 of one worker rank only: the job ends, the file resumes
-setsid sh -c 'exec "$@" >/dev/null 2>&1' sh mpirun --oversubscribe --bind-to none -np 3 \
-    "$TS" run "$W/job.ini" -o "$W/w.h5" $SLOW &
+mpirun_session /dev/null 3 run "$W/job.ini" -o "$W/w.h5" $SLOW
 pid=$!
 sleep 1.2
-victim=""
-for p in $(pgrep -s "$pid" -f "$TS"); do
-    [ "$p" != "$pid" ] && victim=$p
-done
-[ -n "$victim" ] || fail "no worker process found"
-kill -9 "$victim"
+kill_worker "$pid"
 wait "$pid"; rc=$?
 [ $rc != 0 ] || fail "killing a worker should fail the job"
-pkill -9 -s "$pid" 2>/dev/null
+kill_session "$pid"
 check_opens "$W/w.h5"
 "$TS" run "$W/job.ini" -o "$W/w.h5" $SLOW --resume 2>"$W/log" || { cat "$W/log"; fail "resume after a worker died"; }
 same_data "$W/ref.h5" "$W/w.h5" || fail "data after a dead worker differ"

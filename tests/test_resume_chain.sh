@@ -41,28 +41,19 @@ done_nodes() {
 # kill_after K NP FILE [worker]: start a run, kill -9 all of it (or one worker
 # rank) once rank 0 has reported K trainings done; prints what it reported
 kill_after() {
-    setsid sh -c 'exec "$@" 2>"'"$W/klog"'"' sh mpirun --oversubscribe --bind-to none -np "$2" \
-        "$TS" run "$W/job.ini" -o "$3" --resume &
+    mpirun_session "$W/klog" "$2" run "$W/job.ini" -o "$3" --resume
     pid=$!
     i=0
     until grep -q "^progress: $1/" "$W/klog" 2>/dev/null; do
         i=$((i + 1))
-        [ $i -lt 1200 ] || { pkill -9 -s "$pid"; fail "no progress line $1/ in 120 s"; }
+        [ $i -lt 1200 ] || { kill_session "$pid"; fail "no progress line $1/ in 120 s"; }
         sleep 0.1
     done
     if [ "${4:-}" = worker ]; then
-        victim=""
-        for p in $(pgrep -s "$pid" -f "$TS"); do
-            [ "$p" != "$pid" ] && victim=$p
-        done
-        [ -n "$victim" ] || fail "no worker process found"
-        kill -9 "$victim"
-    else
-        pkill -9 -s "$pid"
+        kill_worker "$pid"
+        wait "$pid" 2>/dev/null # the job ends by itself
     fi
-    wait "$pid" 2>/dev/null
-    pkill -9 -s "$pid" 2>/dev/null
-    while pgrep -s "$pid" >/dev/null; do sleep 0.1; done
+    kill_session "$pid"
     sed -n 's/^progress: \([0-9]*\)\/.*/\1/p' "$W/klog" | tail -n 1
 }
 
