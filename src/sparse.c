@@ -97,6 +97,23 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
 typedef int32_t i16v __attribute__((vector_size(64)));
 #define NV (T / 16) /* vectors in a tile row */
 
+/* Lane i of the result: lane m[i] of a, or of b for m[i] >= 16. GCC's
+ * __builtin_shuffle; elsewhere (clang builds the fuzz harnesses) the same
+ * moves lane by lane. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define shuffle1(a, m) __builtin_shuffle(a, m)
+#define shuffle2(a, b, m) __builtin_shuffle(a, b, m)
+#else
+static inline v16 shuffle2(v16 a, v16 b, i16v m)
+{
+    v16 r;
+    for (int i = 0; i < 16; i++)
+        r[i] = m[i] < 16 ? a[m[i]] : b[m[i] - 16];
+    return r;
+}
+#define shuffle1(a, m) shuffle2(a, a, m)
+#endif
+
 static inline v16 ld(const float *p)
 {
     return *(const v16 *)p;
@@ -110,10 +127,14 @@ static inline void st(float *p, v16 v)
 /* lane 0 of the fixed tree: lanes l and l + h added for h = 8, 4, 2, 1. */
 static inline float tree_sum(v16 x)
 {
-    x += __builtin_shuffle(x, (i16v){8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15});
-    x += __builtin_shuffle(x, (i16v){4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7});
-    x += __builtin_shuffle(x, (i16v){2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3});
-    x += __builtin_shuffle(x, (i16v){1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+    static const i16v h8 = {8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15};
+    static const i16v h4 = {4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7};
+    static const i16v h2 = {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3};
+    static const i16v h1 = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    x += shuffle1(x, h8);
+    x += shuffle1(x, h4);
+    x += shuffle1(x, h2);
+    x += shuffle1(x, h1);
     return x[0];
 }
 
@@ -143,8 +164,8 @@ static inline void transpose16(v16 r[16])
             if (!(i & (8 >> s))) {
                 const int h = 8 >> s;
                 v16 a = r[i], b = r[i + h];
-                r[i] = __builtin_shuffle(a, b, lo[s]);
-                r[i + h] = __builtin_shuffle(a, b, hi[s]);
+                r[i] = shuffle2(a, b, lo[s]);
+                r[i + h] = shuffle2(a, b, hi[s]);
             }
 }
 
