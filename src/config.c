@@ -733,10 +733,41 @@ int config_load(config_t *cfg, const char *path)
     return rc;
 }
 
+/*
+ * A key added after results files existed: the value that file's run had in
+ * effect, so that such a file compares equal to a job that sets it (and a
+ * resume of it carries on as it was made).
+ */
+static const struct {
+    const char *section, *name, *value;
+} added_keys[] = {
+    {"train", "kernels", "dense"}, /* every product was dense before train.kernels */
+};
+
+static const char *absent_value(const key_t_ *k)
+{
+    for (size_t i = 0; i < sizeof added_keys / sizeof added_keys[0]; i++)
+        if (!strcmp(added_keys[i].section, k->section) && !strcmp(added_keys[i].name, k->name))
+            return added_keys[i].value;
+    return "(absent)";
+}
+
+static int lookup(const char *text, const char *section, const char *name, char *val, size_t len);
+
 int config_load_string(config_t *cfg, const char *text, const char *name)
 {
     parse_t p = {.cfg = cfg, .name = name, .text = text};
-    return parse_common(&p);
+    int rc = parse_common(&p);
+    /* a results file made before a key existed ran as its absent value says */
+    for (size_t i = 0; !rc && i < sizeof added_keys / sizeof added_keys[0]; i++) {
+        char val[64], why[256];
+        int k = key_find(added_keys[i].section, added_keys[i].name);
+        if (k >= 0 && !lookup(text, keys[k].section, keys[k].name, val, sizeof val) &&
+            key_parse(&keys[k], cfg, added_keys[i].value, why, sizeof why))
+            rc = ts_fail(TS_ERUN, "%s: %s.%s = %s: %s", name, keys[k].section, keys[k].name,
+                         added_keys[i].value, why);
+    }
+    return rc;
 }
 
 int config_set(config_t *cfg, const char *assignment)
@@ -944,25 +975,6 @@ static int lookup(const char *text, const char *section, const char *name, char 
         line = nl ? nl + 1 : NULL;
     }
     return 0;
-}
-
-/*
- * A key added after results files existed: the value that file's run had in
- * effect, so that such a file compares equal to a job that sets it (and a
- * resume of it carries on as it was made).
- */
-static const struct {
-    const char *section, *name, *value;
-} added_keys[] = {
-    {"train", "kernels", "dense"}, /* every product was dense before train.kernels */
-};
-
-static const char *absent_value(const key_t_ *k)
-{
-    for (size_t i = 0; i < sizeof added_keys / sizeof added_keys[0]; i++)
-        if (!strcmp(added_keys[i].section, k->section) && !strcmp(added_keys[i].name, k->name))
-            return added_keys[i].value;
-    return "(absent)";
 }
 
 int config_diff(const char *old_text, const char *new_text, char *buf, size_t len)

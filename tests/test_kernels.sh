@@ -1,0 +1,71 @@
+#!/bin/sh
+# [train] kernels end to end: a sweep whose fully connected products all run
+# over the survivors (kernels = sparse) is the same data on 1 and 2 ranks,
+# keeps pruned weights exactly 0, and learns as the dense sweep does (within
+# float rounding: the accuracies close, not equal); auto's round 0 (nothing
+# pruned, every layer dense) is the dense sweep's bit for bit. A results
+# file made before the key existed (no train.kernels in its config) was made
+# dense: status reads it, a resume with the default names the key, and a
+# resume with kernels = dense carries on.
+. "$(dirname "$0")/lib.sh"
+small_data "$W/d"
+tiny_job "$W/job.ini" "$W/d"
+run() { out=$1; shift; "$TS" run "$W/job.ini" -o "$out" "$@" 2>"$W/log" || { cat "$W/log"; fail "run $*"; }; }
+run "$W/sparse1.h5" --set train.kernels=sparse --set output.weights=final
+mpirun_ts 2 run "$W/job.ini" -o "$W/sparse2.h5" --set train.kernels=sparse --set output.weights=final \
+    2>"$W/log" || { cat "$W/log"; fail "run -np 2"; }
+same_data "$W/sparse1.h5" "$W/sparse2.h5" || fail "kernels = sparse: 1 and 2 ranks differ"
+run "$W/dense.h5" --set train.kernels=dense --set output.weights=final
+run "$W/auto.h5" --set output.weights=final
+"$PY" - "$W" <<'PY' || fail "sparse against dense"
+import sys
+import h5py
+import numpy as np
+w = sys.argv[1]
+s, d, a = (h5py.File(f"{w}/{n}.h5", "r") for n in ("sparse1", "dense", "auto"))
+bad = 0
+def check(cond, msg):
+    global bad
+    if not cond:
+        print("FAIL:", msg)
+        bad += 1
+# pruned weights exactly 0 in every stored training: the mask of a node's
+# round is its row of /nodes/mask (bitsets per layer), so compare with the
+# dense file's zeros instead: where dense has a pruned weight (0), sparse too
+ws, wd = s["nodes/weights"][:], d["nodes/weights"][:]
+check(ws.shape == wd.shape, "weights shapes")
+check(np.all(ws[wd == 0] == 0), "a weight dense pruned (0) is not 0 on the sparse path")
+diff = np.abs(ws - wd).max()
+check(0 < diff < 0.05, f"sparse and dense weights: largest difference {diff} (rounding, not a bug, expected small)")
+for arm in ("", "controls/reinit/", "controls/random/"):
+    ts, td = s[arm + "curves/test_acc"][:], d[arm + "curves/test_acc"][:]
+    ok = ~np.isnan(td)
+    gap = np.abs(ts[ok] - td[ok]).max()
+    check(gap <= 0.05, f"{arm or 'ticket '}test accuracy: sparse and dense differ by up to {gap}")
+r0 = d["nodes/round"][:] == 0
+check(r0.any() and np.array_equal(a["nodes/weights"][:][r0], wd[r0]),
+      "auto's round 0 (every layer whole: dense kernels) is not the dense run's")
+sys.exit(1 if bad else 0)
+PY
+
+# a file from before train.kernels: its config without the key
+cp "$W/dense.h5" "$W/old.h5"
+"$PY" - "$W/old.h5" <<'PY' || fail "could not make the old-style file"
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    text = f.attrs["config"]
+    text = text.decode() if isinstance(text, bytes) else text
+    old = "\n".join(l for l in text.split("\n") if not l.startswith("kernels"))
+    assert old != text
+    f.attrs["config"] = np.bytes_(old.encode())  # fixed length, as ticketsweep writes it
+PY
+"$TS" status "$W/old.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status of a file made before the key"; }
+"$TS" run "$W/job.ini" -o "$W/old.h5" --resume --set output.weights=final >"$W/log" 2>&1
+rc=$?
+[ $rc -eq 2 ] || { cat "$W/log"; fail "resume with kernels = auto of a dense-made file: exit $rc, not 2"; }
+grep -q "train.kernels (dense -> auto)" "$W/log" || { cat "$W/log"; fail "the message does not name train.kernels"; }
+"$TS" run "$W/job.ini" -o "$W/old.h5" --resume --set output.weights=final --set train.kernels=dense \
+    >"$W/log" 2>&1 || { cat "$W/log"; fail "resume with kernels = dense"; }
+exit 0
