@@ -379,6 +379,8 @@ progress "thin tickets: steps and evaluations by density, dense against sparse"
 "$BUILD/bench_sparse" --iters 300 --reps "$REPS" >"$W/sparse" || die "bench_sparse failed"
 progress "thin tickets: each layer's crossover"
 "$BUILD/bench_sparse" --layers --reps "$REPS" >"$W/sparse_layers" || die "bench_sparse --layers failed"
+progress "thin tickets: Conv-2 at rounds of its schedule, dense and auto (about 3 minutes)"
+"$BUILD/bench_sparse" --conv2 --iters 10 --reps "$REPS" >"$W/sparse_conv2" || die "bench_sparse --conv2 failed"
 progress "thin tickets: the 20-round trajectory, dense and auto (about a minute)"
 "$BUILD/bench_sparse" --trajectory 1000 >"$W/sparse_traj" || die "bench_sparse --trajectory failed"
 sp5=$(awk '$1 == "round_13.43" { print $6 }' "$W/sparse")
@@ -468,6 +470,7 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
     echo "  each layer alone (a training step's products, batch 60; us):"
     grep -E '^(#|crossover)' "$W/sparse_layers" | sed 's/^/  /'
     sed 's/^/  /' "$W/sparse_traj"
+    sed 's/^/  /' "$W/sparse_conv2"
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
     echo

@@ -16,7 +16,9 @@
  * Per layer, it also times the three products of one step, dense and sparse,
  * at densities 1 .. 0.005, for the rule net_sparse_wins encodes (--layers).
  *
- * usage: bench_sparse [--iters N] [--reps R] [--layers]
+ * With --conv2, Conv-2 steps and evaluations at rounds of its schedule.
+ *
+ * usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N]
  * Prints "key value" lines; exit status 0, or 1 with a message on stderr.
  */
 #include <math.h>
@@ -53,8 +55,8 @@ static void *xcalloc(size_t n, size_t size)
 }
 
 /* mask: each fully connected layer keeps round(keep x n_w) weights at random
- * (the output layer keep_out); biases 1. */
-static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
+ * (the output layer keep_out, convolutions keep_conv); biases 1. */
+static void random_mask3(net_t *m, double keep, double keep_out, double keep_conv, uint64_t seed)
 {
     rng_t r;
     rng_init(&r, rng_key(seed, 99, 0, 0));
@@ -62,9 +64,9 @@ static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
         m->mask[i] = 1.0f;
     for (int l = 0; l < m->n_layers; l++) {
         net_layer_t *L = &m->layers[l];
-        if (L->kind != NET_FC)
+        if (!net_has_params(L))
             continue;
-        double q = l == m->n_layers - 1 ? keep_out : keep;
+        double q = L->kind == NET_CONV ? keep_conv : l == m->n_layers - 1 ? keep_out : keep;
         size_t want = (size_t)llround(q * (double)L->n_w);
         int32_t *perm = xcalloc(L->n_w, sizeof(int32_t));
         for (size_t i = 0; i < L->n_w; i++)
@@ -74,6 +76,91 @@ static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
             m->mask[L->w_off + (size_t)perm[i]] = 0.0f;
         free(perm);
     }
+}
+
+static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
+{
+    random_mask3(m, keep, keep_out, 1.0, seed);
+}
+
+/*
+ * Conv-2 on CIFAR-10 shapes (3x32x32, batch 60, random pixels: the time does
+ * not depend on them) at rounds of the paper's Conv-2 schedule (convolutions
+ * and the output keep 0.9^k, the fully connected layers 0.8^k): a training
+ * step and an evaluation of 600 images, kernels = dense against auto. The
+ * convolutions stay dense either way.
+ */
+static void set(config_t *cfg, const char *assignment);
+
+static void conv2(int iters, int reps)
+{
+    static config_t cfg;
+    config_defaults(&cfg);
+    set(&cfg, "model.arch=conv2");
+    set(&cfg, "train.lr=0.0002");
+    if (config_validate(&cfg))
+        die("configuration");
+    enum { B = 60, E = 600 };
+    net_t m;
+    optim_t o;
+    if (net_create(&m, &cfg, 3, 32, 32, 10, B, E) ||
+        optim_create(&o, cfg.optimizer, m.n_params, (float)cfg.lr, (float)cfg.momentum,
+                     (float)cfg.beta1, (float)cfg.beta2, (float)cfg.eps))
+        die("model");
+    float *theta0 = xcalloc(m.n_params, sizeof(float)), *x = xcalloc((size_t)E * 3072, sizeof(float));
+    uint8_t y[E];
+    rng_t r;
+    rng_init(&r, 5);
+    for (size_t i = 0; i < (size_t)E * 3072; i++)
+        x[i] = rng_uniform(&r);
+    for (int i = 0; i < E; i++)
+        y[i] = (uint8_t)rng_below(&r, 10);
+    net_init_params(&m, theta0, 1, RNG_INIT, 0);
+    static const int rounds[] = {0, 5, 11, 14};
+    printf("# Conv-2, CIFAR-10 shapes, batch 60: round k of the paper's schedule\n"
+           "# round weights%% dense_step_ms auto_step_ms step_speedup dense_eval600_ms auto_eval600_ms eval_speedup\n");
+    for (size_t k = 0; k < sizeof rounds / sizeof rounds[0]; k++) {
+        random_mask3(&m, pow(0.8, rounds[k]), pow(0.9, rounds[k]), pow(0.9, rounds[k]), k + 1);
+        size_t alive = 0;
+        for (size_t i = 0; i < m.n_weights; i++)
+            alive += m.mask[i] != 0;
+        double st[2], ev[2];
+        for (int mode = 0; mode < 2; mode++) { /* KERNELS_AUTO = 0, KERNELS_DENSE = 1 */
+            double *t = xcalloc((size_t)iters * reps, sizeof(double)), *e = xcalloc((size_t)reps, sizeof(double));
+            for (size_t i = 0; i < m.n_params; i++)
+                m.params[i] = theta0[i] * m.mask[i];
+            if (net_set_kernels(&m, mode) < 0)
+                die("kernels");
+            optim_reset(&o);
+            for (int rep = 0; rep < reps; rep++) {
+                for (int s = 0; s < iters; s++) {
+                    double t0 = cpu_now();
+                    net_forward(&m, x + (size_t)(s % 10) * B * 3072, B, NULL);
+                    net_loss(&m, y + (s % 10) * B, B, NULL, 1);
+                    net_backward(&m, x + (size_t)(s % 10) * B * 3072, B);
+                    net_step(&m, &o);
+                    t[(size_t)rep * iters + s] = cpu_now() - t0;
+                }
+                double t0 = cpu_now(); /* in evaluation batches, as trial_evaluate */
+                for (int i = 0; i < E; i += m.max_batch) {
+                    int b = E - i < m.max_batch ? E - i : m.max_batch;
+                    net_forward(&m, x + (size_t)i * 3072, b, NULL);
+                    net_loss(&m, y + i, b, NULL, 0);
+                }
+                e[rep] = cpu_now() - t0;
+            }
+            st[mode] = median(t, iters * reps);
+            ev[mode] = median(e, reps);
+            free(t), free(e);
+        }
+        printf("conv2_round_%02d %.1f %.2f %.2f %.2f %.1f %.1f %.2f\n", rounds[k],
+               100.0 * alive / m.n_weights, st[1] * 1e3, st[0] * 1e3, st[1] / st[0], ev[1] * 1e3,
+               ev[0] * 1e3, ev[1] / ev[0]);
+        fflush(stdout);
+    }
+    free(theta0), free(x);
+    optim_free(&o);
+    net_free(&m);
 }
 
 /*
@@ -265,6 +352,8 @@ int main(int argc, char **argv)
             only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--trajectory") && i + 1 < argc)
             traj = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--conv2"))
+            only = -3;
         else if (!strcmp(argv[i], "--layers"))
             only = -2;
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
@@ -272,7 +361,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_sparse [--iters N] [--reps R] [--round K]\n");
+            fprintf(stderr, "usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N]\n");
             return 1;
         }
     }
@@ -283,6 +372,10 @@ int main(int argc, char **argv)
         die("configuration");
     if (only == -2) {
         layers(reps);
+        return 0;
+    }
+    if (only == -3) {
+        conv2(iters, reps);
         return 0;
     }
     data_t data;
