@@ -1,0 +1,25 @@
+#!/bin/sh
+# tools/lenet_claims.py and tools/conv_claims.py on a small per_round sweep
+# with the reinit control: both print their claims table and one row per
+# round reached; a file with no pruned round done yet is refused by
+# conv_claims with a message, not a traceback.
+. "$(dirname "$0")/lib.sh"
+small_data "$W/d"
+tiny_job "$W/job.ini" "$W/d"
+"$TS" run "$W/job.ini" -o "$W/r.h5" --set sweep.rates= --set sweep.per_round=0.3 --set sweep.rounds=3 \
+    --set prune.controls=reinit 2>"$W/log" || { cat "$W/log"; fail "run"; }
+"$PY" "$TOP/tools/lenet_claims.py" "$W/r.h5" >"$W/lenet" 2>&1 || { cat "$W/lenet"; fail "lenet_claims"; }
+grep -q '^| 4. ticket against reinit' "$W/lenet" || { cat "$W/lenet"; fail "lenet_claims: no claim 4 row"; }
+"$PY" "$TOP/tools/conv_claims.py" "$W/r.h5" conv2 >"$W/conv" 2>&1 || { cat "$W/conv"; fail "conv_claims"; }
+grep -q 'rounds 0..3 done for every seed' "$W/conv" || { cat "$W/conv"; fail "conv_claims: rounds reached"; }
+[ "$(grep -c '^| [0-3] | ' "$W/conv")" = 4 ] || { cat "$W/conv"; fail "conv_claims: not one row per round"; }
+for c in 8 9 10; do grep -q "^| $c\\. " "$W/conv" || { cat "$W/conv"; fail "conv_claims: no claim $c"; }; done
+"$TS" run "$W/job.ini" -o "$W/r0.h5" --set sweep.rates= --set sweep.per_round=0.3 --set sweep.rounds=1 \
+    --set sweep.seeds=1 --set prune.controls=reinit 2>"$W/log" || { cat "$W/log"; fail "run round 0"; }
+"$PY" -c 'import h5py,sys
+f = h5py.File(sys.argv[1], "r+")
+st = f["nodes/status"]; r = f["nodes/round"][:]
+v = st[:]; v[r > 0] = 0; st[:] = v' "$W/r0.h5" || fail "could not mark round 1 pending"
+"$PY" "$TOP/tools/conv_claims.py" "$W/r0.h5" >"$W/conv0" 2>&1 && { cat "$W/conv0"; fail "conv_claims accepted a file without a pruned round"; }
+grep -q 'no pruned round done yet' "$W/conv0" || { cat "$W/conv0"; fail "conv_claims: no message"; }
+exit 0
