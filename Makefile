@@ -40,7 +40,7 @@ VERSION_DEFS = $(if $(GIT_DESCRIBE),-DTS_GIT_DESCRIBE='"$(GIT_DESCRIBE)"') $(if 
 # the libraries are there). It runs again when CC, a *_DIR or pkg-config's
 # search path changes, and then every object is rebuilt.
 DEPS_KEY = $(CC)|$(HDF5_DIR)|$(OPENBLAS_DIR)|$(INIH_DIR)|$(ZLIB_DIR)|$(PKG_CONFIG_PATH)|$(origin PKG_CONFIG_LIBDIR):$(PKG_CONFIG_LIBDIR)
-NO_CONFIG_GOALS = clean deps run test test-cluster test-data data bench
+NO_CONFIG_GOALS = clean deps run test test-cluster test-data data bench bench-dnnl
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
 ifneq ($(DEPS_KEY_SEEN),$(DEPS_KEY))
@@ -67,7 +67,7 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 NP ?= $(shell nproc)
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
 
-.PHONY: all deps install run test test-unit test-cluster test-data data bench fuzz fuzz-bin clean FORCE
+.PHONY: all deps install run test test-unit test-cluster test-data data bench bench-dnnl fuzz fuzz-bin clean FORCE
 all: $(BUILD)/ticketsweep
 
 deps:
@@ -162,6 +162,17 @@ bench: deps
 
 $(BUILD)/bench_%: tools/bench_%.c $(BUILD)/libticketsweep.a
 	$(CC) $(ALL_CFLAGS) -iquote tools $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
+
+# Our convolutions against oneDNN's primitives (tools/bench_dnnl.c, issue 13):
+# optional, so neither in BENCH_BIN nor in the product or `make test`, and
+# the only goal that needs libdnnl-dev (which bench-dnnl installs).
+bench-dnnl: deps
+	@DEPS_EXTRA="libdnnl-dev" tools/deps.sh
+	@$(MAKE) --no-print-directory $(BUILD)/bench_dnnl
+	$(BUILD)/bench_dnnl
+
+$(BUILD)/bench_dnnl: tools/bench_dnnl.c $(BUILD)/libticketsweep.a
+	$(CC) $(ALL_CFLAGS) -iquote tools $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -ldnnl -o $@
 
 # Fuzzing: every tests/fuzz/fuzz_NAME.c is a libFuzzer harness, built with
 # clang against an archive of the library's modules compiled with the
