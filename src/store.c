@@ -796,7 +796,9 @@ int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17], int
         goto out;
     }
     config_defaults(cfg);
-    if ((rc = config_load_string(cfg, text, path)))
+    /* the job as `run` would have checked it: the layer table, the graph and
+     * the buffers all size themselves from it */
+    if ((rc = config_load_string(cfg, text, path)) || (rc = config_validate(cfg)))
         goto out;
     snprintf(hash, 17, "%s", h);
 out:
