@@ -20,9 +20,11 @@ n=0
 # whose NAME CRASH: "ours" or "hdf5": where the replayed crash happens. Ours
 # when, in the stack of the crash or in that of the block it touched (its
 # allocation or release), the first frame in our code or libhdf5 is ours:
-# HDF5 writing past a buffer we sized wrong is our error.
+# HDF5 writing past a buffer we sized wrong is our error. Three runs: some of
+# libhdf5's crashes need its state from a first read of the same file. A
+# crash that does not come back counts as ours.
 whose() {
-    ASAN_OPTIONS= UBSAN_OPTIONS=print_stacktrace=1 "$out/$1" "$2" 2>&1 |
+    ASAN_OPTIONS= UBSAN_OPTIONS=print_stacktrace=1 "$out/$1" -runs=3 -artifact_prefix="$W/replay-" "$2" 2>&1 |
         awk -v top="$TOP" '
             /(allocated|freed) by thread/ { seen = 0 }
             /^ *#[0-9]+ / && !seen {

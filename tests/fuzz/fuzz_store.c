@@ -1,9 +1,10 @@
 /*
  * fuzz_store.c - libFuzzer harness for the results-file reader (store.c).
  *
- * Each input is a whole file, written into a temporary file (on /dev/shm
- * where there is one: HDF5 resolves a path's symbolic links, so the
- * /proc/self/fd/N of fuzz_memfd.h will not do), and read the way `ticketsweep status` reads it (src/main.c
+ * Each input is a whole file, written into a temporary file (in TMPDIR, else
+ * on /dev/shm where there is one: HDF5 resolves a path's symbolic links, so
+ * the /proc/self/fd/N of fuzz_memfd.h will not do; a crash leaves it there),
+ * and read the way `ticketsweep status` reads it (src/main.c
  * cmd_status) and `merge` and `--resume` read their inputs: store_peek, the
  * job's layer table and trainings, store_open (read-only, MPI_COMM_SELF),
  * then every trial and node status, the rows and ledger of every trial that
@@ -100,7 +101,7 @@ static void store_fuzz_mpi_init(void)
     atexit(store_fuzz_mpi_finalize);
 }
 
-static char store_fuzz_path[64];
+static char store_fuzz_path[4096];
 
 static void store_fuzz_remove(void)
 {
@@ -108,13 +109,16 @@ static void store_fuzz_remove(void)
 }
 
 /* Make the temporary file hold exactly data[0..size) and return its path (the
- * same all along; removed at exit). A failure aborts: the harness cannot run. */
+ * same all along; removed at a normal exit). A failure aborts: the harness
+ * cannot run. */
 static const char *store_fuzz_file(const uint8_t *data, size_t size)
 {
     static int fd = -1;
     if (fd < 0) {
-        snprintf(store_fuzz_path, sizeof store_fuzz_path, "%s/fuzz_store.XXXXXX",
-                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        const char *dir = getenv("TMPDIR");
+        if (!dir || !*dir || strlen(dir) > sizeof store_fuzz_path - 20)
+            dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(store_fuzz_path, sizeof store_fuzz_path, "%s/fuzz_store.XXXXXX", dir);
         fd = mkstemp(store_fuzz_path);
         if (fd < 0) {
             perror(store_fuzz_path);
