@@ -16,12 +16,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "data.h"
 #include "err.h"
 #include "grid.h"
 #include "store.h"
 #include "util.h"
 
 #define STORE_MAX_DS 128
+/* what input_shape may say: the data readers' channels, and sides far beyond
+ * any image a sweep trains on */
+#define STORE_MAX_SIDE 65536
 
 /* A dataset of the file and what its rows hold. */
 typedef struct {
@@ -92,6 +96,40 @@ static int make_groups(store_t *s, const char *path)
     return 0;
 }
 
+/* "[2, 3, 4]" into buf. */
+static void dims_text(char *buf, size_t len, int rank, const hsize_t *dims)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%llu", i ? ", " : "",
+                                 (unsigned long long)dims[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+}
+
+/* An opened dataset must have exactly the shape the job gives it: every read
+ * goes into a buffer of that shape (the whole dataset, or a row of it), so a
+ * file from elsewhere with larger dimensions must not get that far. */
+static int check_dims(store_t *s, const char *path, hid_t id, int rank, const hsize_t *dims)
+{
+    hsize_t have[H5S_MAX_RANK];
+    hid_t sp = H5Dget_space(id);
+    int n = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+    int ok = n == rank && H5Sget_simple_extent_dims(sp, have, NULL) == rank;
+    for (int i = 0; ok && i < rank; i++)
+        ok = have[i] == dims[i];
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (ok)
+        return 0;
+    char want[160], got[160] = "unreadable";
+    dims_text(want, sizeof want, rank, dims);
+    if (n >= 0)
+        dims_text(got, sizeof got, n, have);
+    return ts_fail(TS_EINPUT, "%s: damaged results file: %s has shape %s, its job's is %s", s->path, path,
+                   got, want);
+}
+
 /* Register (and create or open) one dataset. filetype NULL-equivalent: memtype. */
 static int add_ds(store_t *s, int create, const char *path, int kind, int arm, int metric,
                   int layer, hid_t memtype, hid_t filetype, int rank, const hsize_t *dims)
@@ -124,6 +162,11 @@ static int add_ds(store_t *s, int create, const char *path, int kind, int arm, i
     if (d->id < 0)
         return ts_fail(create ? TS_ERUN : TS_EINPUT, "%s: cannot %s dataset %s", s->path,
                        create ? "create" : "open", path);
+    int rc = create ? 0 : check_dims(s, path, d->id, rank, dims);
+    if (rc) {
+        H5Dclose(d->id);
+        return rc;
+    }
     s->n_ds++;
     return 0;
 }
@@ -431,15 +474,24 @@ static int write_attr_ints(store_t *s, const char *name, const int *value, int n
     return 0;
 }
 
-/* Read a string attribute into a malloc'd buffer (NULL if absent or not a string). */
+#define ATTR_STR_MAX (1 << 20) /* the job's text is a few KB */
+
+/* Read a string attribute into a malloc'd buffer (NULL if absent, not one
+ * fixed-length string, or longer than ATTR_STR_MAX). */
 static char *read_attr_str(hid_t file, const char *name)
 {
     if (H5Aexists(file, name) <= 0)
         return NULL;
     hid_t a = H5Aopen(file, name, H5P_DEFAULT);
     hid_t ft = a < 0 ? -1 : H5Aget_type(a);
+    hid_t sp = a < 0 ? -1 : H5Aget_space(a);
     char *out = NULL;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
+    /* one value: H5Aread writes every element of the attribute's space */
+    int one = sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (one && ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 &&
+        H5Tget_size(ft) > 0 && H5Tget_size(ft) <= ATTR_STR_MAX) {
         size_t len = H5Tget_size(ft);
         hid_t mt = str_type(len + 1);
         out = calloc(len + 2, 1);
@@ -733,12 +785,20 @@ int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17], int
         rc = ts_fail(TS_EINPUT, "%s: damaged results file: config attributes missing", path);
         goto out;
     }
+    if (shape[0] < 1 || shape[0] > DATA_MAX_CHANNELS || shape[1] < 1 || shape[1] > STORE_MAX_SIDE ||
+        shape[2] < 1 || shape[2] > STORE_MAX_SIDE) {
+        rc = ts_fail(TS_EINPUT, "%s: damaged results file: input_shape is %d x %d x %d (channels 1-%d, sides 1-%d)",
+                     path, shape[0], shape[1], shape[2], DATA_MAX_CHANNELS, STORE_MAX_SIDE);
+        goto out;
+    }
     if (shared && read_attr_ints(f, "graph_shared", shared, 1)) {
         rc = ts_fail(TS_EINPUT, "%s: damaged results file: graph_shared attribute missing", path);
         goto out;
     }
     config_defaults(cfg);
-    if ((rc = config_load_string(cfg, text, path)))
+    /* the job as `run` would have checked it: the layer table, the graph and
+     * the buffers all size themselves from it */
+    if ((rc = config_load_string(cfg, text, path)) || (rc = config_validate(cfg)))
         goto out;
     snprintf(hash, 17, "%s", h);
 out:
@@ -1240,7 +1300,7 @@ int store_read_status(store_t *s, int8_t *status)
 
 int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64], char error[160])
 {
-    int32_t r;
+    int32_t r = -1;
     int rc = rw_row(s, find_ds(s, "/trials/wall_seconds"), (hsize_t)t, wall, 0);
     if (!rc)
         rc = rw_row(s, find_ds(s, "/trials/rank"), (hsize_t)t, &r, 0);
@@ -1309,7 +1369,14 @@ int store_open(store_t **out, const char *path, MPI_Comm comm, const config_t *c
     int rc = s ? open_file(s, path, comm, cfg, net, g, readonly) : TS_ERUN;
     *out = NULL;
     if (rc) {
-        free_handle(s); /* as before the handle was opaque: a file opened in part stays open */
+        /* A read-only open uses no MPI-IO, so closing is no collective call:
+         * close what was opened, or HDF5 keeps the file open, and opening it
+         * again (the same file, rewritten) would see the old one. A file
+         * opened for writing stays open as before: every rank would have to
+         * agree to close it. */
+        if (s && readonly)
+            close_file(s);
+        free_handle(s);
         return rc;
     }
     *out = s;

@@ -5,7 +5,9 @@
  * through fuzz_config_one(), every file in tests/fuzz/regress_idx/ and
  * tests/fuzz/corpus_idx/ through fuzz_idx_one(), every file in
  * tests/fuzz/corpus_cifar/ (and regress_cifar/, once the fuzzer breaks on
- * something) through fuzz_cifar_one(): the same entry points and contract
+ * something) through fuzz_cifar_one(), every file in tests/fuzz/regress_store/
+ * and tests/fuzz/corpus_store/ through fuzz_store_one() (each child
+ * initialises MPI for itself): the same entry points and contract
  * checks the libFuzzer harnesses use (`make fuzz`). Each input runs
  * in a child process, so a crash or a broken contract (the harness aborts)
  * names its file and the others still run. Under `make DEBUG=1` the children
@@ -27,6 +29,7 @@
 #include "fuzz/fuzz_cifar.c"
 #include "fuzz/fuzz_config.c"
 #include "fuzz/fuzz_idx.c"
+#include "fuzz/fuzz_store.c"
 
 typedef int (*entry_fn)(const uint8_t *data, size_t size);
 
@@ -142,5 +145,9 @@ int main(int argc, char **argv)
     snprintf(optional, sizeof optional, "%s/tests/fuzz/regress_cifar", top);
     if (access(optional, F_OK) == 0)
         replay_dir(fuzz_cifar_one, top, "regress_cifar");
+    n = replay_dir(fuzz_store_one, top, "regress_store");
+    CHECK(n >= 1, "regress_store has %d inputs", n);
+    n = replay_dir(fuzz_store_one, top, "corpus_store");
+    CHECK(n >= 1, "corpus_store has %d inputs", n);
     return check_summary(argc > 0 ? argv[0] : "test_fuzz_regress");
 }
