@@ -1023,6 +1023,8 @@ out_agree:
         goto out;
     if (s.rank == 0 && store) /* theta0 of every seed: known before any training */
         rc = store_write_theta0(store);
+    /* a failed write ends every rank, not rank 0 alone (the workers would wait for it) */
+    MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
     s.ctx.theta0_seed = -1;
     if (!rc)
         rc = s.rank == 0 ? run_root(&s) : run_worker(&s);
