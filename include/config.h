@@ -28,6 +28,8 @@ enum { KERNELS_AUTO = 0, KERNELS_DENSE = 1, KERNELS_SPARSE = 2 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
 enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
+enum { SPLIT_LAST = 0, SPLIT_RANDOM = 1 };
+enum { NORM_AUTO = 0, NORM_NONE = 1, NORM_STANDARD = 2 };
 enum { WEIGHTS_NONE = 0, WEIGHTS_FINAL = 1 };
 enum { ARCH_CUSTOM = 0, ARCH_LENET300, ARCH_CONV2, ARCH_CONV4, ARCH_CONV6 };
 
@@ -48,6 +50,9 @@ typedef struct {
     char test_images[CFG_PATH], test_labels[CFG_PATH];
     int64_t validation;
     int format; /* FORMAT_*: idx (MNIST) or cifar10 (train_images: a comma list of batch files) */
+    int split;  /* SPLIT_*: validation = the last `validation` training images, or a random draw */
+    int64_t split_seed; /* SPLIT_RANDOM: the draw's seed (the job's, not a trial's) */
+    int normalize; /* NORM_*: auto = standard for cifar10, none for idx */
     /* [model] */
     int arch;   /* ARCH_*: a preset that fills conv and hidden (only while parsing) */
     int conv[CFG_MAX_LAYERS]; /* output channels of 3x3 convolutions, or CFG_POOL */
@@ -106,7 +111,8 @@ char *config_to_string(const config_t *cfg);
 /* 16 hex digits: FNV-1a 64 of config_to_string(). */
 void config_hash(const config_t *cfg, char out[17]);
 /* Write to buf (size len) the keys whose values differ between two resolved texts,
- * as "a.b (x -> y), ..."; returns how many differ. */
+ * as "a.b (x -> y), ..."; returns how many differ. A key old_text lacks (written
+ * before the key existed) counts as its default. */
 int config_diff(const char *old_text, const char *new_text, char *buf, size_t len);
 /* The value of key "section.key" as the resolved text writes it ("0.8, 0.9",
  * "reinit, random", a path); "" for an unknown key. */

@@ -18,6 +18,7 @@ enum rng_purpose {
     RNG_RANDOM = 4,  /* random-mask control's mask (seed: the node's key) */
     RNG_DROPOUT = 5, /* dropout masks: a = arm, b = round (seed: the node's key) */
     RNG_NODE = 6,    /* a training's identity (graph.c): chained over its pruning history */
+    RNG_SPLIT = 7,   /* the random validation split (seed: data.split_seed) */
 };
 
 typedef struct {

@@ -48,6 +48,13 @@ static const key_t_ keys[] = {
      "images held out of the end of the training file for validation (same for every trial)"},
     {"data", "format", K_CHOICE, F(format), 0, "idx", "idx|cifar10",
      "idx: MNIST files; cifar10: binary batches (train_images: comma list of files; labels unused)"},
+    {"data", "split", K_CHOICE, F(split), 0, "last", "last|random",
+     "which training images validate: the last `validation` of the file(s), or a random draw of them"},
+    {"data", "split_seed", K_I64, F(split_seed), 0, "0", NULL,
+     "split = random: the seed of the draw (the job's, the same for every trial and seed)"},
+    {"data", "normalize", K_CHOICE, F(normalize), 0, "auto", "auto|none|standard",
+     "inputs: none (pixel / 255), standard (then minus the training split's mean, over its std, "
+     "per channel), auto (standard for cifar10, none for idx)"},
     {"model", "arch", K_CHOICE, F(arch), 0, "custom", "custom|lenet300|conv2|conv4|conv6",
      "custom (conv and hidden as given) or a paper architecture that sets them"},
     {"model", "conv", K_LAYERS, F(conv), F(n_conv), "", NULL,
@@ -837,6 +844,8 @@ int config_validate(const config_t *cfg)
 {
     if (cfg->validation < 1)
         return BAD("data.validation", "= %lld must be at least 1", (long long)cfg->validation);
+    if (cfg->split_seed < 0)
+        return BAD("data.split_seed", "= %lld is negative", (long long)cfg->split_seed);
     if (cfg->n_hidden < 1)
         return BAD("model.hidden", "is empty: give at least one layer width");
     for (int i = 0; i < cfg->n_hidden; i++)
@@ -977,6 +986,25 @@ static int lookup(const char *text, const char *section, const char *name, char 
     return 0;
 }
 
+/*
+ * The canonical text of key k's default into out. A resolved text written
+ * before key k existed ran as its default runs (a new key's default keeps the
+ * old behaviour), so such a text is read as holding the default.
+ */
+static int key_default_text(int k, char *out, size_t len)
+{
+    char why[256];
+    config_t *d = ts_malloc(sizeof *d);
+    if (!d)
+        return 0;
+    memset(d, 0, sizeof *d);
+    int ok = !key_parse(&keys[k], d, keys[k].def, why, sizeof why);
+    if (ok)
+        key_format(&keys[k], d, out, len);
+    free(d);
+    return ok;
+}
+
 int config_diff(const char *old_text, const char *new_text, char *buf, size_t len)
 {
     char a[CFG_PATH * 2], b[CFG_PATH * 2];
@@ -986,6 +1014,8 @@ int config_diff(const char *old_text, const char *new_text, char *buf, size_t le
     for (int i = 0; i < NKEYS; i++) {
         int ha = lookup(old_text, keys[i].section, keys[i].name, a, sizeof a);
         int hb = lookup(new_text, keys[i].section, keys[i].name, b, sizeof b);
+        if (!ha && hb)
+            ha = key_default_text(i, a, sizeof a);
         if (!ha)
             snprintf(a, sizeof a, "%s", absent_value(&keys[i]));
         if (!hb)

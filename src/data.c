@@ -1,8 +1,10 @@
 /*
  * data.c - load IDX or CIFAR-10 files, check them against each other, split
- * off validation, and keep the pixel bytes in one block; CIFAR-10's
- * per-channel normalisation (the training split's statistics) becomes a table
- * of the 256 values a byte can take in each channel (see data.h).
+ * off validation (the last images, or a seeded random draw put in place by
+ * reordering the rows), and keep the pixel bytes in one block; the per-channel
+ * normalisation (data.normalize = standard, the training split's statistics)
+ * becomes a table of the 256 values a byte can take in each channel (see
+ * data.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "data.h"
 #include "err.h"
 #include "idx.h"
+#include "rng.h"
 
 /* Images and labels of one file set, whatever the format: [n][channels][rows][cols]. */
 typedef cifar_t images_t;
@@ -74,8 +77,8 @@ static int load_cifar(images_t *out, const config_t *cfg, const char *key, const
 }
 
 /*
- * CIFAR-10: the per-channel statistics of the training split (validation
- * excluded) and the table of inputs. Pixels used to be stored as the float
+ * data.normalize = standard: the per-channel statistics of the training split
+ * (validation excluded) and the table of inputs. Pixels used to be stored as the float
  * v = byte * (1/255), then normalised in place as (v - (float)mean) * (float)(1/std):
  * the table holds exactly those float operations for each byte value (C11
  * mode does not fuse a multiplication and an addition), and the statistics
@@ -115,6 +118,78 @@ static int check_sets(const config_t *cfg, const images_t *tr, const images_t *t
                        config_where(cfg, "train.batch"), cfg->batch,
                        (long long)(tr->n - cfg->validation));
     return 0;
+}
+
+int data_split_rows(int64_t n, int64_t v, int64_t seed, int32_t *rows)
+{
+    uint8_t *is_val = ts_calloc((size_t)n + 1, 1);
+    int32_t *order = ts_malloc(((size_t)n + 1) * sizeof *order);
+    rng_t r;
+    if (!is_val || !order) {
+        free(is_val);
+        free(order);
+        return TS_ERUN;
+    }
+    for (int64_t i = 0; i < n; i++)
+        order[i] = (int32_t)i;
+    rng_init(&r, rng_key((uint64_t)seed, RNG_SPLIT, 0, 0));
+    rng_shuffle(&r, order, n);
+    for (int64_t i = n - v; i < n; i++)
+        is_val[order[i]] = 1;
+    /* each part in file order, as with split = last: only the draw is random */
+    int64_t t = 0, u = n - v;
+    for (int64_t i = 0; i < n; i++)
+        rows[is_val[i] ? u++ : t++] = (int32_t)i;
+    free(is_val);
+    free(order);
+    return 0;
+}
+
+/*
+ * Reorder n rows of `size` bytes in place so that row i becomes the old row
+ * rows[i] (a permutation): each cycle is followed with one row of scratch,
+ * so a CIFAR-10 training set (150 MB) needs no second copy.
+ */
+static int permute_rows(uint8_t *x, size_t size, const int32_t *rows, int64_t n)
+{
+    uint8_t *done = ts_calloc((size_t)n + 1, 1), *tmp = ts_malloc(size);
+    if (!done || !tmp) {
+        free(done);
+        free(tmp);
+        return TS_ERUN;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (done[i])
+            continue;
+        memcpy(tmp, x + (size_t)i * size, size);
+        for (int64_t j = i;;) {
+            int64_t k = rows[j];
+            done[j] = 1;
+            if (k == i) { /* the cycle closes: the old row i is in tmp */
+                memcpy(x + (size_t)j * size, tmp, size);
+                break;
+            }
+            memcpy(x + (size_t)j * size, x + (size_t)k * size, size);
+            j = k;
+        }
+    }
+    free(done);
+    free(tmp);
+    return 0;
+}
+
+/* data.split = random: put tr's rows (images and labels) in split order. */
+static int apply_split(images_t *tr, const config_t *cfg)
+{
+    size_t dim = (size_t)tr->channels * tr->rows * tr->cols;
+    int32_t *rows = ts_malloc(((size_t)tr->n + 1) * sizeof *rows);
+    int rc = rows ? data_split_rows(tr->n, cfg->validation, cfg->split_seed, rows) : TS_ERUN;
+    if (!rc)
+        rc = permute_rows(tr->pixels, dim, rows, tr->n);
+    if (!rc)
+        rc = permute_rows(tr->labels, 1, rows, tr->n);
+    free(rows);
+    return rc;
 }
 
 /*
@@ -162,10 +237,15 @@ int data_load(data_t *d, const config_t *cfg)
     else
         rc = load_idx(&te, cfg, "data.test_images", cfg->test_images, "data.test_labels",
                       cfg->test_labels);
-    if (rc || (rc = check_sets(cfg, &tr, &te)) ||
-        (rc = build_block(d, &tr, &te, tr.n - cfg->validation)))
+    if (rc || (rc = check_sets(cfg, &tr, &te)))
         goto out;
-    if (cifar)
+    if (cfg->split == SPLIT_RANDOM && (rc = apply_split(&tr, cfg)))
+        goto out;
+    if ((rc = build_block(d, &tr, &te, tr.n - cfg->validation)))
+        goto out;
+    d->split = cfg->split;
+    d->split_seed = cfg->split_seed;
+    if (cfg->normalize == NORM_STANDARD || (cfg->normalize == NORM_AUTO && cifar))
         make_table(d);
 out:
     cifar_free(&tr);
@@ -205,6 +285,31 @@ void data_free(data_t *d)
 double data_bytes(const data_t *d)
 {
     return (double)d->block_bytes;
+}
+
+void data_describe(const data_t *d, char *out, size_t len)
+{
+    size_t used;
+    if (d->split == SPLIT_RANDOM)
+        used = (size_t)snprintf(out, len, "validation: %lld random training images (split_seed %lld); ",
+                                (long long)d->val.n, (long long)d->split_seed);
+    else
+        used = (size_t)snprintf(out, len, "validation: the last %lld training images; ",
+                                (long long)d->val.n);
+    if (used >= len)
+        return;
+    if (!d->normalised) {
+        snprintf(out + used, len - used, "inputs: pixel / 255");
+        return;
+    }
+    used += (size_t)snprintf(out + used, len - used,
+                             "inputs: (pixel / 255 - mean) / std per channel, the training split's: mean");
+    for (int c = 0; c < d->channels && used < len; c++)
+        used += (size_t)snprintf(out + used, len - used, "%s %.4f", c ? "," : "", d->mean[c]);
+    if (used < len)
+        used += (size_t)snprintf(out + used, len - used, "; std");
+    for (int c = 0; c < d->channels && used < len; c++)
+        used += (size_t)snprintf(out + used, len - used, "%s %.4f", c ? "," : "", d->std[c]);
 }
 
 void data_inputs(const data_t *d, const dataset_t *ds, const int32_t *rows, int64_t first, int n,

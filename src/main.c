@@ -515,6 +515,9 @@ static void print_data_line(FILE *out, const data_t *d, const node_data_t *nd)
         fprintf(out, "read by %d of %d ranks, a copy each (%s)\n", nd->readers, world_size, nd->why);
     else
         fprintf(out, "read by the one process\n");
+    char what[512];
+    data_describe(d, what, sizeof what);
+    fprintf(out, "  %s\n", what);
 }
 
 /* The run's context, once (rank 0): IOR's PrintHeader. */
@@ -980,7 +983,12 @@ static void status_print_job(const config_t *cfg, const int shape[3])
     else
         printf("  data      %s: train %s, %s; test %s, %s", v[0], cfg->train_images, cfg->train_labels,
                cfg->test_images, cfg->test_labels);
-    printf(" (the last %lld training images validate)\n", (long long)cfg->validation);
+    config_value(cfg, "data.normalize", v[1], sizeof v[1]);
+    if (cfg->split == SPLIT_RANDOM)
+        printf(" (%lld random training images validate, split_seed %lld; normalize %s)\n",
+               (long long)cfg->validation, (long long)cfg->split_seed, v[1]);
+    else
+        printf(" (the last %lld training images validate; normalize %s)\n", (long long)cfg->validation, v[1]);
     config_value(cfg, "train.optimizer", v[0], sizeof v[0]);
     config_value(cfg, "prune.scope", v[1], sizeof v[1]);
     printf("  schedule  %lld iterations a round, evaluated every %lld; %s, lr %g, batch %d; pruning %s, "

@@ -51,6 +51,22 @@ int main(int argc, char **argv)
     CHECK(config_diff(text, text2, diff, sizeof diff) == 1 && strstr(diff, "train.lr (0.0012 -> 0.5)"), "diff: %s", diff);
     config_hash(&b, h2);
     CHECK(strcmp(h1, h2), "hash changes with a value");
+    /* a text written before data.split and data.normalize existed: their
+     * defaults are the old behaviour, so no difference; other values differ */
+    char *old_text = strdup(text), *cut;
+    while (old_text && ((cut = strstr(old_text, "split = ")) || (cut = strstr(old_text, "split_seed = ")) ||
+                        (cut = strstr(old_text, "normalize = "))))
+        memmove(cut, strchr(cut, '\n') + 1, strlen(strchr(cut, '\n') + 1) + 1);
+    CHECK(old_text && !strstr(old_text, "split") && config_diff(old_text, text, diff, sizeof diff) == 0,
+          "a key absent from the old text counts as its default: %s", diff);
+    CHECK(config_set(&b, "data.split=random") == 0 && config_set(&b, "data.normalize=standard") == 0,
+          "--set split, normalize");
+    free(text2);
+    text2 = config_to_string(&b);
+    CHECK(old_text && config_diff(old_text, text2, diff, sizeof diff) == 3 &&
+              strstr(diff, "data.split (last -> random)") && strstr(diff, "data.normalize (auto -> standard)"),
+          "diff: %s", diff);
+    free(old_text);
     free(text);
     free(text2);
 

@@ -8,6 +8,13 @@
  * bit for bit, for whole splits, for rows in a shuffled order, and after the
  * block was moved (data_move) or attached elsewhere as another process would
  * (data_attach on a byte copy of the data_t).
+ *
+ * The random validation split (data.split = random): data_split_rows is a
+ * permutation of the file's rows (disjoint and complete parts, each in file
+ * order), the same for a seed and another for another seed; data_load puts
+ * those rows, images and labels, in the sets; normalize = standard on an
+ * MNIST-format file uses the statistics of that training part, none on
+ * CIFAR-10 leaves byte / 255; and a trial trains on such data.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +25,9 @@
 #include "data.h"
 #include "err.h"
 #include "rng.h"
+#include "synth.h"
+#include "trial.h"
+#include "blas.h"
 
 static char dir[] = "/tmp/tsdataXXXXXX";
 
@@ -168,6 +178,31 @@ static void test_cifar(void)
         check_split("moved val", &d, &d.val, va);
     }
     data_free(&d);
+
+    /* normalize = none: byte / 255; split = random: the rows data_split_rows names */
+    cfg.normalize = NORM_NONE;
+    cfg.split = SPLIT_RANDOM;
+    cfg.split_seed = 3;
+    int32_t *rows = malloc((N1 + N2) * sizeof *rows);
+    if (rows && data_split_rows(N1 + N2, VAL, 3, rows) == 0 && data_load(&d, &cfg) == 0) {
+        CHECK(!d.normalised, "normalize = none on CIFAR-10");
+        int bad = 0;
+        for (int64_t i = 0; i < VAL; i++)
+            bad += d.val.y[i] != lab[rows[ntr + i]] ||
+                   memcmp(d.val.x + i * CIFAR_PIXELS, px + (size_t)rows[ntr + i] * CIFAR_PIXELS, CIFAR_PIXELS);
+        for (int64_t i = 0; i < ntr; i++)
+            bad += d.train.y[i] != lab[rows[i]] ||
+                   memcmp(d.train.x + i * CIFAR_PIXELS, px + (size_t)rows[i] * CIFAR_PIXELS, CIFAR_PIXELS);
+        CHECK(bad == 0, "CIFAR-10 random split: %d rows not where the split puts them", bad);
+        float *f = old_floats(d.test.x, 0, NTE, CIFAR_PIXELS);
+        if (f)
+            check_split("cifar none test", &d, &d.test, f);
+        free(f);
+        data_free(&d);
+    } else {
+        CHECK(0, "CIFAR-10 random split: %s", ts_errmsg());
+    }
+    free(rows);
     free(dst), free(copy), free(tr), free(va), free(te), free(px);
 }
 
@@ -235,6 +270,147 @@ static void test_idx(void)
     CHECK(d.own == NULL && d.train.x == NULL, "nothing held after an error");
 }
 
+/* rows[0..n) is a permutation of 0..n-1 whose two parts [0, n - v) and
+ * [n - v, n) ascend. */
+static int is_split(const int32_t *rows, int64_t n, int64_t v)
+{
+    uint8_t *seen = calloc((size_t)n, 1);
+    int ok = seen != NULL;
+    for (int64_t i = 0; ok && i < n; i++) {
+        ok = rows[i] >= 0 && rows[i] < n && !seen[rows[i]];
+        if (ok)
+            seen[rows[i]] = 1;
+        if (ok && i > 0 && i != n - v)
+            ok = rows[i - 1] < rows[i];
+    }
+    free(seen);
+    return ok;
+}
+
+static void test_split_rows(void)
+{
+    enum { N = 1000, V = 150 };
+    static int32_t a[N], b[N], c[N];
+    CHECK(data_split_rows(N, V, 7, a) == 0 && data_split_rows(N, V, 7, b) == 0 &&
+          data_split_rows(N, V, 8, c) == 0, "split rows: %s", ts_errmsg());
+    CHECK(is_split(a, N, V) && is_split(c, N, V), "a permutation: disjoint, complete, each part in file order");
+    CHECK(!memcmp(a, b, sizeof a), "the same seed draws the same split");
+    int same = 0, tail = 0;
+    for (int i = N - V; i < N; i++) {
+        for (int j = N - V; j < N; j++)
+            same += a[i] == c[j];
+        tail += a[i] >= N - V;
+    }
+    CHECK(same < V / 2, "another seed draws another split (%d of %d validation rows shared)", same, V);
+    CHECK(tail < V / 2, "not the last rows (%d of %d validation rows among the last %d)", tail, V, V);
+    /* spread over the file: both halves give validation rows */
+    int first_half = 0;
+    for (int i = N - V; i < N; i++)
+        first_half += a[i] < N / 2;
+    CHECK(first_half > V / 4 && first_half < 3 * V / 4, "%d of %d validation rows in the first half",
+          first_half, V);
+    /* the extremes: every row but one validates, one row validates */
+    int32_t one[5];
+    CHECK(data_split_rows(5, 4, 1, one) == 0 && is_split(one, 5, 4), "v = n - 1");
+    CHECK(data_split_rows(5, 1, 1, one) == 0 && is_split(one, 5, 1), "v = 1");
+}
+
+/* An IDX file set of synth images (synth.h) with split = random: the sets hold
+ * the rows data_split_rows names; normalize = standard uses the statistics of
+ * that training part; a trial learns on them. */
+static void test_idx_random_split(void)
+{
+    enum { NTR = 1200, NTE = 300, VAL = 200, DIM = 64 };
+    static uint8_t x[NTR * DIM], y[NTR], xt[NTE * DIM], yt[NTE];
+    static int32_t rows[NTR];
+    synth_split(x, y, NTR, 1);
+    synth_split(xt, yt, NTE, 3);
+    write_idx("s-tr-img", 2051, NTR, 8, 8, x);
+    write_idx("s-tr-lab", 2049, NTR, 0, 0, y);
+    write_idx("s-te-img", 2051, NTE, 8, 8, xt);
+    write_idx("s-te-lab", 2049, NTE, 0, 0, yt);
+    config_t cfg;
+    synth_config(&cfg);
+    snprintf(cfg.train_images, sizeof cfg.train_images, "%s/s-tr-img", dir);
+    snprintf(cfg.train_labels, sizeof cfg.train_labels, "%s/s-tr-lab", dir);
+    snprintf(cfg.test_images, sizeof cfg.test_images, "%s/s-te-img", dir);
+    snprintf(cfg.test_labels, sizeof cfg.test_labels, "%s/s-te-lab", dir);
+    cfg.validation = VAL;
+    cfg.split = SPLIT_RANDOM;
+    cfg.split_seed = 42;
+    cfg.normalize = NORM_STANDARD;
+    data_t d;
+    int rc = data_load(&d, &cfg);
+    CHECK(rc == 0, "load: %s", ts_errmsg());
+    if (rc)
+        return;
+    CHECK(data_split_rows(NTR, VAL, 42, rows) == 0, "rows");
+    CHECK(d.train.n == NTR - VAL && d.val.n == VAL && d.test.n == NTE, "sizes");
+    int bad = 0;
+    for (int64_t i = 0; i < NTR; i++) {
+        const dataset_t *ds = i < NTR - VAL ? &d.train : &d.val;
+        int64_t k = i < NTR - VAL ? i : i - (NTR - VAL);
+        bad += memcmp(ds->x + k * DIM, x + (size_t)rows[i] * DIM, DIM) || ds->y[k] != y[rows[i]];
+    }
+    CHECK(bad == 0, "%d rows of the sets are not the file's rows the split names", bad);
+    CHECK(!memcmp(d.test.x, xt, sizeof xt) && !memcmp(d.test.y, yt, sizeof yt), "the test set as it was");
+
+    /* standard: one channel, the statistics of the training part, in float as CIFAR-10's */
+    uint8_t *trx = malloc((size_t)(NTR - VAL) * DIM);
+    if (trx) {
+        for (int64_t i = 0; i < NTR - VAL; i++)
+            memcpy(trx + i * DIM, x + (size_t)rows[i] * DIM, DIM);
+        float *want = old_floats(trx, 0, NTR - VAL, DIM);
+        double mean, sd;
+        cifar_channel_stats(want, NTR - VAL, 1, DIM, &mean, &sd);
+        CHECK(d.normalised && mean == d.mean[0] && sd == d.std[0], "standard: mean %g/%g std %g/%g", mean,
+              d.mean[0], sd, d.std[0]);
+        old_normalise(want, NTR - VAL, 1, DIM, &mean, &sd);
+        check_split("standard idx train", &d, &d.train, want);
+        free(want);
+        free(trx);
+    }
+    char what[512];
+    data_describe(&d, what, sizeof what);
+    CHECK(strstr(what, "200 random training images (split_seed 42)") && strstr(what, "mean"), "describe: %s",
+          what);
+
+    /* a trial trains on the random split and learns */
+    trial_ctx_t c;
+    trial_result_t res;
+    cfg.rates[0] = 0.5;
+    cfg.n_rates = 1;
+    cfg.rounds[0] = 1;
+    cfg.n_rounds = 1;
+    rc = trial_ctx_create(&c, &cfg, &d);
+    CHECK(rc == 0, "trainer: %s", ts_errmsg());
+    if (!rc && trial_result_create(&res, &cfg, &c.net) == 0) {
+        trial_t t = {.index = 0, .rate = 0.5, .rounds = 1, .seed = 5};
+        CHECK(trial_run(&c, &t, &res) == 0, "trial on the random split: %s", ts_errmsg());
+        float acc = res.final_test_acc[ARM_TICKET][0];
+        CHECK(acc > 0.9f, "dense final test accuracy %g on the random split", acc);
+        trial_result_free(&res);
+    }
+    trial_ctx_free(&c);
+    data_free(&d);
+
+    /* another split_seed: another validation set */
+    cfg.split_seed = 43;
+    if (data_load(&d, &cfg) == 0) {
+        CHECK(memcmp(d.val.x, x + (size_t)rows[NTR - VAL] * DIM, DIM) ||
+              memcmp(d.val.x + DIM, x + (size_t)rows[NTR - VAL + 1] * DIM, DIM), "split_seed 43 differs from 42");
+        data_free(&d);
+    }
+    /* split = last with normalize = none: the file's last rows, byte / 255 */
+    cfg.split = SPLIT_LAST;
+    cfg.normalize = NORM_NONE;
+    if (data_load(&d, &cfg) == 0) {
+        CHECK(!d.normalised && !memcmp(d.val.x, x + (size_t)(NTR - VAL) * DIM, (size_t)VAL * DIM),
+              "last split, no normalisation");
+        data_free(&d);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -242,8 +418,11 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
+    blas_init();
     test_cifar();
     test_idx();
+    test_split_rows();
+    test_idx_random_split();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) {

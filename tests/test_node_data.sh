@@ -4,7 +4,9 @@
 #   - results are bit-identical with 1 process (no window), 2 and 3 ranks
 #     sharing, 2 ranks with a copy each (TICKETSWEEP_SHARED_DATA=0), and a
 #     --no-share run (every cell on its own), on MNIST-format (an MLP) and
-#     CIFAR-10-format data (a conv net, normalised per channel);
+#     CIFAR-10-format data (a conv net, normalised per channel), each also
+#     with a random validation split (the reading rank puts the rows in split
+#     order before it shares them) and the MLP with standard inputs;
 #   - the run's context has exactly one data line: read by 1 of 3 ranks,
 #     a window of exactly the data's bytes;
 #   - while a sweep runs, every rank maps one and the same file read-only
@@ -36,9 +38,11 @@ rates = 0.5
 rounds = 1, 2
 seeds = 7, 8
 JOB
+sed 's/^validation = .*/&\nsplit = random\nsplit_seed = 5\nnormalize = standard/' "$W/mlp.ini" >"$W/mlprs.ini"
+sed 's/^validation = .*/&\nsplit = random\nsplit_seed = 6/' "$W/cf.ini" >"$W/cfrs.ini"
 # not the training ledger, and not /nodes: --no-share has another graph
 NODES="--exclude-path /nodes --exclude-path /trials/nodes"
-for j in mlp cf; do
+for j in mlp cf mlprs cfrs; do
     "$TS" run "$W/$j.ini" -o "$W/$j.1.h5" 2>"$W/$j.1.log" || { cat "$W/$j.1.log"; fail "$j: one process"; }
     [ "$(grep -c '^  data: .*read by the one process' "$W/$j.1.log")" = 1 ] || fail "$j: one process: data line"
     for np in 2 3; do
@@ -55,6 +59,14 @@ for j in mlp cf; do
     # shellcheck disable=SC2086
     h5diff -q $LEDGER $NODES --exclude-attribute / "$W/$j.2.h5" "$W/$j.noshare.h5" ||
         fail "$j: --no-share gives other data than shared trainings"
+done
+
+# the random split is another validation set, so other curves
+for j in mlp cf; do
+    h5diff -q $LEDGER --exclude-attribute / "$W/$j.1.h5" "$W/${j}rs.1.h5" >/dev/null &&
+        fail "$j: split = random gives the same data as split = last"
+    grep -Eq "^  validation: (200|60) random training images \(split_seed [56]\); inputs: \(pixel / 255 - mean\)" \
+        "$W/${j}rs.3.log" || fail "${j}rs: validation and inputs line: $(grep 'validation:' "$W/${j}rs.3.log")"
 done
 
 # the data line of 3 ranks on one node: one reader, a window of the data's bytes

@@ -22,7 +22,7 @@ if [ "$(cd "$C/.." && pwd)" != "$TOP/data" ]; then
         --set "data.test_images=$C/test_batch.bin"
 fi
 "$TS" run jobs/conv2-paper.ini -o "$W/cifar.h5" --set train.iterations=200 \
-    --set train.eval_every=200 --set sweep.rates=0.36 --set sweep.rounds=1 \
+    --set train.eval_every=200 --set sweep.per_round=0.36 --set sweep.rounds=1 \
     --set sweep.seeds=1 --set prune.controls=none "$@" 2>"$W/log" ||
     { rc=$?; cat "$W/log"; fail "run exited $rc"; }
 "$PY" - "$W/cifar.h5" "$C/" <<'PY' || fail "results"

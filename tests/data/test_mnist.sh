@@ -23,7 +23,7 @@ if [ "$(cd "$D" && pwd)" != "$TOP/data" ]; then
         --set "data.test_labels=$D/mnist/t10k-labels-idx1-ubyte"
 fi
 "$TS" run jobs/lenet300-paper.ini -o "$W/mnist.h5" --set train.iterations=300 \
-    --set train.eval_every=100 --set sweep.rates=0.67232 --set sweep.rounds=1 \
+    --set train.eval_every=100 --set sweep.per_round=0.67232 --set sweep.rounds=1 \
     --set sweep.seeds=1 --set prune.controls=none "$@" 2>"$W/log" ||
     { rc=$?; cat "$W/log"; fail "run exited $rc"; }
 "$PY" - "$W/mnist.h5" "$D/mnist/" <<'PY' || fail "results"
