@@ -112,7 +112,8 @@ char *config_to_string(const config_t *cfg);
 void config_hash(const config_t *cfg, char out[17]);
 /* Write to buf (size len) the keys whose values differ between two resolved texts,
  * as "a.b (x -> y), ..."; returns how many differ. A key old_text lacks (written
- * before the key existed) counts as its default. */
+ * before the key existed) counts as its default, or, for a key whose default
+ * is not what files before it did (train.kernels: dense), as that value. */
 int config_diff(const char *old_text, const char *new_text, char *buf, size_t len);
 /* The value of key "section.key" as the resolved text writes it ("0.8, 0.9",
  * "reinit, random", a path); "" for an unknown key. */

@@ -741,9 +741,11 @@ int config_load(config_t *cfg, const char *path)
 }
 
 /*
- * A key added after results files existed: the value that file's run had in
- * effect, so that such a file compares equal to a job that sets it (and a
- * resume of it carries on as it was made).
+ * A key added after results files existed whose default is not what those
+ * files' runs did: the value they had in effect, so that such a file reads as
+ * made with it and compares equal to a job that sets it (a resume carries on
+ * as it was made). A new key whose default keeps the old behaviour needs no
+ * entry: an absent key reads as its default (config_diff).
  */
 static const struct {
     const char *section, *name, *value;
@@ -756,7 +758,7 @@ static const char *absent_value(const key_t_ *k)
     for (size_t i = 0; i < sizeof added_keys / sizeof added_keys[0]; i++)
         if (!strcmp(added_keys[i].section, k->section) && !strcmp(added_keys[i].name, k->name))
             return added_keys[i].value;
-    return "(absent)";
+    return NULL;
 }
 
 static int lookup(const char *text, const char *section, const char *name, char *val, size_t len);
@@ -1014,10 +1016,12 @@ int config_diff(const char *old_text, const char *new_text, char *buf, size_t le
     for (int i = 0; i < NKEYS; i++) {
         int ha = lookup(old_text, keys[i].section, keys[i].name, a, sizeof a);
         int hb = lookup(new_text, keys[i].section, keys[i].name, b, sizeof b);
-        if (!ha && hb)
+        if (!ha && hb && absent_value(&keys[i]))
+            ha = snprintf(a, sizeof a, "%s", absent_value(&keys[i])) > 0;
+        else if (!ha && hb)
             ha = key_default_text(i, a, sizeof a);
         if (!ha)
-            snprintf(a, sizeof a, "%s", absent_value(&keys[i]));
+            snprintf(a, sizeof a, "(absent)");
         if (!hb)
             snprintf(b, sizeof b, "(absent)");
         if (strcmp(a, b)) {
