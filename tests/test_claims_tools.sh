@@ -13,6 +13,10 @@ grep -q '^| 4. ticket against reinit' "$W/lenet" || { cat "$W/lenet"; fail "lene
 "$PY" "$TOP/tools/conv_claims.py" "$W/r.h5" conv2 >"$W/conv" 2>&1 || { cat "$W/conv"; fail "conv_claims"; }
 grep -q 'rounds 0..3 done for every seed' "$W/conv" || { cat "$W/conv"; fail "conv_claims: rounds reached"; }
 [ "$(grep -c '^| [0-3] | ' "$W/conv")" = 4 ] || { cat "$W/conv"; fail "conv_claims: not one row per round"; }
+"$PY" "$TOP/tools/conv_claims.py" "$W/r.h5" --reach 100 >"$W/reach" 2>&1 || { cat "$W/reach"; fail "conv_claims --reach"; }
+grep -q '^| 3 | .* | 0 | 0 |$' "$W/reach" || { cat "$W/reach"; fail "conv_claims --reach: a loss below 100 is reached at iteration 0"; }
+"$PY" "$TOP/tools/conv_claims.py" "$W/r.h5" --reach 0 >"$W/reach0" 2>&1 || fail "conv_claims --reach 0"
+grep -q '^| 3 | .* | never | never |$' "$W/reach0" || { cat "$W/reach0"; fail "conv_claims --reach 0: never reached"; }
 for c in 8 9 10; do grep -q "^| $c\\. " "$W/conv" || { cat "$W/conv"; fail "conv_claims: no claim $c"; }; done
 "$TS" run "$W/job.ini" -o "$W/r0.h5" --set sweep.rates= --set sweep.per_round=0.3 --set sweep.rounds=1 \
     --set sweep.seeds=1 --set prune.controls=reinit 2>"$W/log" || { cat "$W/log"; fail "run round 0"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Compare a Conv-2/4/6 sweep on CIFAR-10 with the paper's claims 8-10.
 
-    /usr/bin/python3 tools/conv_claims.py RESULTS.h5 [conv2|conv4|conv6]
+    /usr/bin/python3 tools/conv_claims.py RESULTS.h5 [conv2|conv4|conv6] [--reach LOSS]
 
 RESULTS.h5 is a results file of a per_round job with the reinit control
 (jobs/conv2-paper.ini, or a cut of it: fewer steps, several paper rounds a
@@ -10,7 +10,10 @@ a round is used when its trainings are done for every seed. Prints a
 Markdown table: the claim, the paper's figure (second-hand summaries, see
 the paper-claims notes in README) and ticketsweep's over the rounds reached
 (mean over seeds, min-max), and the round-by-round ticket against reinit.
-Claims at densities no round reached say so.
+Claims at densities no round reached say so. With --reach LOSS the round
+table also gives, per arm, the first iteration whose validation loss is at
+most LOSS (a speed measure that still works when a cut run's dense network
+is still improving at its last step, so its early stop is the end).
 """
 import sys
 
@@ -27,6 +30,13 @@ PAPER = {  # best early-stop speed-up (x, at Pm %), best accuracy gain (points, 
 
 
 def main(argv):
+    reach = None
+    if "--reach" in argv:
+        i = argv.index("--reach")
+        if i + 1 >= len(argv):
+            sys.exit(__doc__)
+        reach = float(argv[i + 1])
+        argv = argv[:i] + argv[i + 2:]
     if len(argv) not in (2, 3):
         sys.exit(__doc__)
     arch = argv[2] if len(argv) == 3 else "conv2"
@@ -65,13 +75,25 @@ def main(argv):
           f"{'every' if above else 'not every'} round reached with Pm > 2 % "
           f"(rounds 1..{over2[-1][0] if over2 else 0}): {', '.join(f'{g:+.2f}' for _, g in over2)} points | "
           f"{'yes' if above else 'no'}{' (so far)' if lowest > 2 else ''} |")
-    print("\n| round | Pm % | ticket early-stop iter | ticket acc % | reinit early-stop iter | reinit acc % |")
-    print("|---|---|---|---|---|---|")
+    head = "| round | Pm % | ticket early-stop iter | ticket acc % | reinit early-stop iter | reinit acc % |"
+    if reach is not None:
+        head += f" ticket: first iter at val. loss <= {reach:g} | reinit: the same |"
+        its = f["curves/iteration"][:]
+        first = lambda curve: next((int(its[i]) for i, v in enumerate(curve) if v <= reach), None)
+        def firsts(group, k):
+            out = [first(f[group + "curves/val_loss"][t, k]) for t in range(dens.shape[0])]
+            return "never" if any(o is None for o in out) else " / ".join(str(o) for o in out)
+    print("\n" + head)
+    print("|---" * head.count(" |") + "|")
     dash = lambda v, fn: "-" if np.isnan(v).any() else fn(v)
     for k in range(reached + 1):
-        print(f"| {k} | {pm(k):.1f} | {np.mean(es[:, k]):.0f} | {100 * np.mean(acc[:, k]):.2f} | "
-              f"{dash(r_es[:, k], lambda v: f'{np.mean(v):.0f}')} | "
-              f"{dash(r_acc[:, k], lambda v: f'{100 * np.mean(v):.2f}')} |")
+        line = (f"| {k} | {pm(k):.1f} | {np.mean(es[:, k]):.0f} | {100 * np.mean(acc[:, k]):.2f} | "
+                f"{dash(r_es[:, k], lambda v: f'{np.mean(v):.0f}')} | "
+                f"{dash(r_acc[:, k], lambda v: f'{100 * np.mean(v):.2f}')} |")
+        if reach is not None:
+            rdone = not np.isnan(r_acc[:, k]).any()
+            line += f" {firsts('', k)} | {firsts('controls/reinit/', k) if rdone else '-'} |"
+        print(line)
 
 
 if __name__ == "__main__":
