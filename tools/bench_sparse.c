@@ -78,6 +78,15 @@ static void random_mask3(net_t *m, double keep, double keep_out, double keep_con
     }
 }
 
+/* Percent of the weights (the block's first n_weights entries) the mask keeps. */
+static double kept_pct(const net_t *m)
+{
+    size_t alive = 0;
+    for (size_t i = 0; i < m->n_weights; i++)
+        alive += m->mask[i] != 0;
+    return 100.0 * (double)alive / (double)m->n_weights;
+}
+
 static void random_mask(net_t *m, double keep, double keep_out, uint64_t seed)
 {
     random_mask3(m, keep, keep_out, 1.0, seed);
@@ -121,9 +130,6 @@ static void conv2(int iters, int reps)
            "# round weights%% dense_step_ms auto_step_ms step_speedup dense_eval600_ms auto_eval600_ms eval_speedup\n");
     for (size_t k = 0; k < sizeof rounds / sizeof rounds[0]; k++) {
         random_mask3(&m, pow(0.8, rounds[k]), pow(0.9, rounds[k]), pow(0.9, rounds[k]), k + 1);
-        size_t alive = 0;
-        for (size_t i = 0; i < m.n_weights; i++)
-            alive += m.mask[i] != 0;
         double st[2], ev[2];
         for (int mode = 0; mode < 2; mode++) { /* KERNELS_AUTO = 0, KERNELS_DENSE = 1 */
             double *t = xcalloc((size_t)iters * reps, sizeof(double)), *e = xcalloc((size_t)reps, sizeof(double));
@@ -154,7 +160,7 @@ static void conv2(int iters, int reps)
             free(t), free(e);
         }
         printf("conv2_round_%02d %.1f %.2f %.2f %.2f %.1f %.1f %.2f\n", rounds[k],
-               100.0 * alive / m.n_weights, st[1] * 1e3, st[0] * 1e3, st[1] / st[0], ev[1] * 1e3,
+               kept_pct(&m), st[1] * 1e3, st[0] * 1e3, st[1] / st[0], ev[1] * 1e3,
                ev[0] * 1e3, ev[1] / ev[0]);
         fflush(stdout);
     }
@@ -407,21 +413,13 @@ int main(int argc, char **argv)
             break;
         double keep = pow(0.8, rounds[k]), keep_out = pow(0.9, rounds[k]);
         random_mask(&m, keep, keep_out, (uint64_t)k + 1);
-        size_t alive = 0;
-        for (size_t i = 0; i < m.n_params; i++)
-            alive += m.mask[i] != 0 && i < m.n_params; /* counts biases too: see below */
-        size_t alive_w = 0;
-        for (int l = 0; l < m.n_layers; l++)
-            for (size_t i = 0; i < m.layers[l].n_w; i++)
-                alive_w += m.mask[m.layers[l].w_off + i] != 0;
         double st[3], ev[3];
         for (int mode = 0; mode < 3; mode++)
             st[mode] = steps(&m, &o, &data, theta0, mode, iters, reps, &ev[mode]);
         printf("round_%05.2f %.1f %.4f %.4f %.4f %.2f %.2f %.2f %.2f %.2f\n", rounds[k],
-               100.0 * alive_w / m.n_weights, st[1] * 1e3, st[2] * 1e3, st[0] * 1e3,
+               kept_pct(&m), st[1] * 1e3, st[2] * 1e3, st[0] * 1e3,
                st[1] / st[0], ev[1] * 1e3, ev[2] * 1e3, ev[0] * 1e3, ev[1] / ev[0]);
         fflush(stdout);
-        (void)alive;
     }
     return 0;
 }
