@@ -27,6 +27,8 @@
 enum { KERNELS_AUTO = 0, KERNELS_DENSE = 1, KERNELS_SPARSE = 2 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
+/* prune.rewind_schedule: what a round after the first trains from the rewind point */
+enum { REWIND_CONTINUE = 0, REWIND_RESTART = 1 };
 enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
 enum { SPLIT_LAST = 0, SPLIT_RANDOM = 1 };
 enum { NORM_AUTO = 0, NORM_NONE = 1, NORM_STANDARD = 2 };
@@ -70,6 +72,9 @@ typedef struct {
     int scope;
     double output_scale, conv_scale;
     int64_t rewind_iteration;
+    int rewind_schedule; /* REWIND_*: with rewind_iteration = k > 0, rounds >= 1 train steps
+                            k..iterations with round 0's data order (continue) or the full
+                            iterations from step 0's order (restart); trial_start_iter */
     int controls; /* CTRL_* bits */
     /* [sweep] */
     double rates[CFG_MAX_LIST];
@@ -113,7 +118,8 @@ void config_hash(const config_t *cfg, char out[17]);
 /* Write to buf (size len) the keys whose values differ between two resolved texts,
  * as "a.b (x -> y), ..."; returns how many differ. A key old_text lacks (written
  * before the key existed) counts as its default, or, for a key whose default
- * is not what files before it did (train.kernels: dense), as that value. */
+ * is not what files before it did, as that value (train.kernels: dense;
+ * prune.rewind_schedule: restart where the text rewinds, rewind_iteration > 0). */
 int config_diff(const char *old_text, const char *new_text, char *buf, size_t len);
 /* The value of key "section.key" as the resolved text writes it ("0.8, 0.9",
  * "reinit, random", a path); "" for an unknown key. */

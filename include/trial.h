@@ -66,7 +66,7 @@ typedef struct {
 /* What one training produces for the results file: one round of one arm. */
 typedef struct {
     int E;
-    float *curves[N_METRICS]; /* [E] */
+    float *curves[N_METRICS]; /* [E]; NaN at points before the training's start */
     double density;           /* fraction of weights active */
     int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
     float es_test_acc, final_test_acc;
@@ -113,9 +113,21 @@ typedef struct {
     double t_train, t_eval;
 } trial_ctx_t;
 
-/* Evaluation schedule: 0, eval_every, 2 eval_every, ..., and iterations. */
+/*
+ * Evaluation schedule, in absolute iterations: 0, eval_every, 2 eval_every,
+ * ..., and iterations; with rewind_schedule = continue and a rewind_iteration
+ * k > 0 that is not a multiple of eval_every, k too (where the rounds after
+ * the first start). Every training of a job has these points (the results
+ * file's /curves/iteration); a training that starts at k evaluates those
+ * >= k and leaves the others NaN.
+ */
 int trial_eval_count(const config_t *cfg);
 int64_t trial_eval_iter(const config_t *cfg, int e);
+/* The iteration at which a training of round `round` starts (its first
+ * step is that step of the seed's data order, its first evaluation there):
+ * k = rewind_iteration for the rounds >= 1 of every arm under
+ * rewind_schedule = continue, else 0. It ends at `iterations`. */
+int64_t trial_start_iter(const config_t *cfg, int round);
 
 /*
  * Make a trainer for cfg's model and training settings on `data` (borrowed:

@@ -83,6 +83,9 @@ static const key_t_ keys[] = {
      "convolutions are pruned at this multiple of the per-round rate (0: never; global: 1 pools them)"},
     {"prune", "rewind_iteration", K_I64, F(rewind_iteration), 0, "0", NULL,
      "0: reset survivors to theta0; k > 0: to their values at iteration k of round 0"},
+    {"prune", "rewind_schedule", K_CHOICE, F(rewind_schedule), 0, "continue", "continue|restart",
+     "rewind_iteration = k > 0: rounds after the first train steps k..iterations continuing round 0's "
+     "data order (continue, as open_lth) or the full iterations with the data order from step 0 (restart)"},
     {"prune", "controls", K_FLAGS, F(controls), 0, "none", "reinit|random",
      "none, or a list of reinit (same mask, fresh init) and random (random mask, theta0)"},
     {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
@@ -740,28 +743,43 @@ int config_load(config_t *cfg, const char *path)
     return rc;
 }
 
+static int lookup(const char *text, const char *section, const char *name, char *val, size_t len);
+
+/* A resolved text that rewinds (prune.rewind_iteration present and not 0). */
+static int text_rewinds(const char *text)
+{
+    char v[64];
+    return lookup(text, "prune", "rewind_iteration", v, sizeof v) && strcmp(v, "0");
+}
+
 /*
  * A key added after results files existed whose default is not what those
  * files' runs did: the value they had in effect, so that such a file reads as
  * made with it and compares equal to a job that sets it (a resume carries on
- * as it was made). A new key whose default keeps the old behaviour needs no
- * entry: an absent key reads as its default (config_diff).
+ * as it was made). `applies`, when set, limits that to the texts where the
+ * old behaviour differs from the default's: elsewhere the key reads as its
+ * default, which computes the same. A new key whose default keeps the old
+ * behaviour needs no entry: an absent key reads as its default (config_diff).
  */
 static const struct {
     const char *section, *name, *value;
+    int (*applies)(const char *text);
 } added_keys[] = {
-    {"train", "kernels", "dense"}, /* every product was dense before train.kernels */
+    {"train", "kernels", "dense", NULL}, /* every product was dense before train.kernels */
+    /* rewinding files trained every round the full iterations from step 0's
+     * data order; without rewinding both schedules are one */
+    {"prune", "rewind_schedule", "restart", text_rewinds},
 };
 
-static const char *absent_value(const key_t_ *k)
+/* The value key k had in a resolved text written before it existed, or NULL
+ * when that is its default. */
+static const char *absent_value(const key_t_ *k, const char *text)
 {
     for (size_t i = 0; i < sizeof added_keys / sizeof added_keys[0]; i++)
         if (!strcmp(added_keys[i].section, k->section) && !strcmp(added_keys[i].name, k->name))
-            return added_keys[i].value;
+            return !added_keys[i].applies || added_keys[i].applies(text) ? added_keys[i].value : NULL;
     return NULL;
 }
-
-static int lookup(const char *text, const char *section, const char *name, char *val, size_t len);
 
 int config_load_string(config_t *cfg, const char *text, const char *name)
 {
@@ -772,6 +790,7 @@ int config_load_string(config_t *cfg, const char *text, const char *name)
         char val[64], why[256];
         int k = key_find(added_keys[i].section, added_keys[i].name);
         if (k >= 0 && !lookup(text, keys[k].section, keys[k].name, val, sizeof val) &&
+            (!added_keys[i].applies || added_keys[i].applies(text)) &&
             key_parse(&keys[k], cfg, added_keys[i].value, why, sizeof why))
             rc = ts_fail(TS_ERUN, "%s: %s.%s = %s: %s", name, keys[k].section, keys[k].name,
                          added_keys[i].value, why);
@@ -885,6 +904,12 @@ int config_validate(const config_t *cfg)
     if (cfg->rewind_iteration < 0 || cfg->rewind_iteration > cfg->iterations)
         return BAD("prune.rewind_iteration", "= %lld is outside [0, train.iterations = %lld]",
                    (long long)cfg->rewind_iteration, (long long)cfg->iterations);
+    if (cfg->rewind_schedule == REWIND_CONTINUE && cfg->rewind_iteration > 0 &&
+        cfg->rewind_iteration == cfg->iterations)
+        return BAD("prune.rewind_iteration",
+                   "= train.iterations = %lld leaves the rounds after the first no step to train with "
+                   "prune.rewind_schedule = continue (%s): rewind earlier, or set rewind_schedule = restart",
+                   (long long)cfg->iterations, config_where(cfg, "prune.rewind_schedule"));
     if (cfg->n_per_round > 0 && cfg->n_rates > 0 && strcmp(config_where(cfg, "sweep.rates"), "default"))
         return ts_fail(TS_EINPUT, "%s: sweep.per_round and sweep.rates (%s) are both given: a sweep is "
                        "either crossed (rates x rounds) or per-round (per_round x rounds); keep one",
@@ -1016,8 +1041,8 @@ int config_diff(const char *old_text, const char *new_text, char *buf, size_t le
     for (int i = 0; i < NKEYS; i++) {
         int ha = lookup(old_text, keys[i].section, keys[i].name, a, sizeof a);
         int hb = lookup(new_text, keys[i].section, keys[i].name, b, sizeof b);
-        if (!ha && hb && absent_value(&keys[i]))
-            ha = snprintf(a, sizeof a, "%s", absent_value(&keys[i])) > 0;
+        if (!ha && hb && absent_value(&keys[i], old_text))
+            ha = snprintf(a, sizeof a, "%s", absent_value(&keys[i], old_text)) > 0;
         else if (!ha && hb)
             ha = key_default_text(i, a, sizeof a);
         if (!ha)

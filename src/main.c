@@ -705,8 +705,14 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     if (rc)
         goto out;
     double t_step = (c.t_train - c.t_eval) / (double)steps, t_eval = c.t_eval / 2;
-    double per = t_step * cfg->iterations + t_eval * trial_eval_count(cfg);
-    int T = grid_size(cfg), to_run = 0, D = 0;
+    /* round 0 trains every step; the later rounds from trial_start_iter on,
+     * evaluated at the points from there */
+    int E = trial_eval_count(cfg), E_late = 0;
+    int64_t late = cfg->iterations - trial_start_iter(cfg, 1);
+    for (int e = 0; e < E; e++)
+        E_late += trial_eval_iter(cfg, e) >= trial_start_iter(cfg, 1);
+    double per = t_step * cfg->iterations + t_eval * E, per_late = t_step * late + t_eval * E_late;
+    int T = grid_size(cfg), to_run = 0, D = 0, D0 = 0;
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
     char *mine = calloc((size_t)g->N + 1, 1);
@@ -715,9 +721,13 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
         goto out;
     }
     shard_nodes(g, a, mine);
-    for (int x = 0; x < g->N; x++)
+    for (int x = 0; x < g->N; x++) {
         D += mine[x];
+        D0 += mine[x] && g->nodes[x].round == 0;
+    }
     free(mine);
+    /* without sharing, every cell trains its own round 0 */
+    double whole = (double)T * per + (double)(g->unshared - T) * per_late;
     printf("dry run of %s (nothing written)\n", a->job);
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
@@ -725,9 +735,12 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     if (a->shard_n > 1)
         printf("trainings in shard %d/%d: %d\n", a->shard_i, a->shard_n, D);
     printf("per training: %.3g s (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here)\n", per,
-           (long long)cfg->iterations, 1e3 * t_step, trial_eval_count(cfg), t_eval);
-    printf("estimated: %.3g core-hours%s (the whole job without sharing: %.3g)\n", D * per / 3600,
-           a->shard_n > 1 ? " for this shard" : "", (double)g->unshared * per / 3600);
+           (long long)cfg->iterations, 1e3 * t_step, E, t_eval);
+    if (late < cfg->iterations)
+        printf("per training of a later round: %.3g s (%lld steps from the rewind point, %d evaluations)\n",
+               per_late, (long long)late, E_late);
+    printf("estimated: %.3g core-hours%s (the whole job without sharing: %.3g)\n",
+           (D0 * per + (D - D0) * per_late) / 3600, a->shard_n > 1 ? " for this shard" : "", whole / 3600);
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
     rank_mem_t m = rank_bytes(cfg, net, g, data);
     printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
@@ -994,8 +1007,14 @@ static void status_print_job(const config_t *cfg, const int shape[3])
     printf("  schedule  %lld iterations a round, evaluated every %lld; %s, lr %g, batch %d; pruning %s, "
            "output at %gx, convolutions at %gx; ", (long long)cfg->iterations, (long long)cfg->eval_every,
            v[0], cfg->lr, cfg->batch, v[1], cfg->output_scale, cfg->conv_scale);
-    if (cfg->rewind_iteration > 0)
-        printf("survivors rewound to iteration %lld\n", (long long)cfg->rewind_iteration);
+    if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
+        printf("survivors rewound to iteration %lld; later rounds train iterations %lld to %lld "
+               "(rewind_schedule continue: round 0's data order, a fresh optimizer)\n",
+               (long long)cfg->rewind_iteration, (long long)cfg->rewind_iteration, (long long)cfg->iterations);
+    else if (cfg->rewind_iteration > 0)
+        printf("survivors rewound to iteration %lld; later rounds train iterations 0 to %lld "
+               "(rewind_schedule restart: the data order from the start)\n",
+               (long long)cfg->rewind_iteration, (long long)cfg->iterations);
     else
         printf("survivors reset to theta0\n");
     int per_round = cfg->n_per_round > 0;

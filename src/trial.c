@@ -17,13 +17,34 @@ const char *const trial_metric_names[N_METRICS] = {"train_loss", "val_loss", "va
 
 #define EVAL_BATCH 1000 /* rows per forward pass when evaluating (fewer for big models) */
 
+int64_t trial_start_iter(const config_t *cfg, int round)
+{
+    return round > 0 && cfg->rewind_schedule == REWIND_CONTINUE ? cfg->rewind_iteration : 0;
+}
+
+/* The start of the continued rounds when it is off the eval_every grid, else -1. */
+static int64_t extra_eval(const config_t *cfg)
+{
+    int64_t k = trial_start_iter(cfg, 1);
+    return k > 0 && k < cfg->iterations && k % cfg->eval_every ? k : -1;
+}
+
 int trial_eval_count(const config_t *cfg)
 {
-    return (int)(cfg->iterations / cfg->eval_every + 1 + (cfg->iterations % cfg->eval_every != 0));
+    return (int)(cfg->iterations / cfg->eval_every + 1 + (cfg->iterations % cfg->eval_every != 0)) +
+           (extra_eval(cfg) >= 0);
 }
 
 int64_t trial_eval_iter(const config_t *cfg, int e)
 {
+    int64_t x = extra_eval(cfg);
+    if (x >= 0) {
+        int64_t below = x / cfg->eval_every + 1; /* grid points before x: 0 .. (x / every) every */
+        if (e == below)
+            return x;
+        if (e > below)
+            e--;
+    }
     int64_t it = (int64_t)e * cfg->eval_every;
     return it < cfg->iterations ? it : cfg->iterations;
 }
@@ -272,7 +293,13 @@ void node_result_free(node_result_t *r)
 /*
  * One training: params = start * mask (the net's mask, which the caller set:
  * the training's own, kept through the steps and read by make_children),
- * then `iterations` minibatch steps with evaluations, into res. When rewind is not NULL, the parameters after
+ * then the minibatch steps from trial_start_iter(round) to `iterations` with
+ * evaluations, into res. A training that starts at step s > 0 takes the
+ * minibatches the seed's data order gives steps s, s + 1, ... (epoch s /
+ * steps_per_epoch, from its batch s mod steps_per_epoch on: what round 0 saw
+ * at those steps), with a fresh optimizer (Adam's moments and step count at
+ * 0, as open_lth's training from its rewind point); its evaluation points
+ * before s are NaN. When rewind is not NULL, the parameters after
  * rewind_iteration steps are copied there.
  */
 static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
@@ -284,10 +311,16 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     int B = cfg->batch, e = 0;
     rng_t drop; /* dropout masks: a function of the training's identity and the step */
     rng_init(&drop, rng_key(key, RNG_DROPOUT, (uint64_t)arm, (uint64_t)round));
-    int64_t epoch = 0, pos = 0;
+    /* an epoch is the training split's whole batches (the last partial one is dropped) */
+    int64_t start = trial_start_iter(cfg, round), per_epoch = c->data->train.n / B;
+    int64_t epoch = start / per_epoch, pos = start % per_epoch * B;
     double loss_sum = 0, t0 = ts_now();
     int64_t loss_n = 0;
 
+    for (; e < c->E && c->eval_iters[e] < start; e++)
+        for (int m = 0; m < N_METRICS; m++)
+            res->curves[m][e] = NAN;
+    int first = e; /* the training's first evaluation point: at `start` */
     for (size_t i = 0; i < net->n_params; i++)
         net->params[i] = c->start[i] * mask[i];
     if (net_set_kernels(net, cfg->kernels) < 0)
@@ -295,7 +328,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     optim_reset(&c->opt);
     new_epoch(c, seed, epoch);
 
-    for (int64_t it = 0;; it++) {
+    for (int64_t it = start;; it++) {
         if (it == c->eval_iters[e]) {
             double tl, ta, vl, va, te = ts_now();
             if (trial_evaluate(c, &c->data->val, &vl, &va) ||
@@ -344,8 +377,8 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
 
     /* summary: early stop = evaluation point of minimum validation loss (first on ties) */
     const float *vl = res->curves[M_VAL_LOSS], *ta = res->curves[M_TEST_ACC];
-    int best = 0;
-    for (int i = 1; i < res->E; i++)
+    int best = first;
+    for (int i = first + 1; i < res->E; i++)
         if (vl[i] < vl[best])
             best = i;
     size_t active = 0;

@@ -77,9 +77,11 @@ int main(int argc, char **argv)
     CHECK(memcmp(a.masks[ARM_RANDOM], a.masks[ARM_TICKET], a.n_weights), "random masks differ from the ticket's");
     CHECK(!isnan(a.final_test_acc[ARM_REINIT][2]) && !isnan(a.final_test_acc[ARM_RANDOM][2]), "controls ran");
 
-    /* rewinding: survivors reset to iteration k of round 0 */
+    /* rewinding: survivors reset to iteration k of round 0 (k on the
+     * evaluation grid, so that round 0 has the same points; the schedules:
+     * test_rewind) */
     config_t rw = cfg;
-    rw.rewind_iteration = 30;
+    rw.rewind_iteration = 50;
     trial_ctx_t cr;
     trial_result_t rr;
     int rc = trial_ctx_create(&cr, &rw, &d);
