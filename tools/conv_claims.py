@@ -20,7 +20,7 @@ import sys
 import h5py
 import numpy as np
 
-from lenet_claims import fmt, per_seed
+from lenet_claims import fmt, per_seed, schedule_note
 
 PAPER = {  # best early-stop speed-up (x, at Pm %), best accuracy gain (points, at Pm %)
     "conv2": ((3.5, 8.8), (3.4, 4.6)),
@@ -60,6 +60,8 @@ def main(argv):
     lowest = pm(reached)
     print(f"{argv[1]}: {arch}, {dens.shape[0]} seed(s), rounds 0..{reached} done for every seed "
           f"(Pm down to {lowest:.1f} %); mean over seeds (min to max)\n")
+    note_text = schedule_note(f)
+    print(note_text, end="\n" if note_text else "")
     print("| claim | paper | ticketsweep, rounds reached | holds |")
     print("|---|---|---|---|")
     note = lambda p: "" if lowest <= p else f" (the paper's Pm {p} % not reached: lowest {lowest:.1f} %)"
@@ -79,6 +81,7 @@ def main(argv):
     if reach is not None:
         head += f" ticket: first iter at val. loss <= {reach:g} | reinit: the same |"
         its = f["curves/iteration"][:]
+        # NaN (points before a round's start, when it continues from the rewind point) never reaches
         first = lambda curve: next((int(its[i]) for i, v in enumerate(curve) if v <= reach), None)
         def firsts(group, k):
             out = [first(f[group + "curves/val_loss"][t, k]) for t in range(dens.shape[0])]

@@ -13,10 +13,29 @@ min-max over seeds), and whether it holds. Claim 7 (one-shot pruning) needs a
 one-shot job and is not covered. The claims are those of
 Frankle & Carbin (ICLR 2019) as summarised for checking reproductions.
 """
+import configparser
 import sys
 
 import h5py
 import numpy as np
+
+
+def schedule_note(f):
+    """A sentence on how the rounds after the first were trained, when the job
+    rewinds ('' when it does not): with rewind_schedule = continue they train
+    iterations k..T, so their early-stop iterations (absolute) are >= k."""
+    c = configparser.ConfigParser(interpolation=None)
+    text = f.attrs["config"]
+    c.read_string(text.decode() if isinstance(text, bytes) else str(text))
+    k = c.getint("prune", "rewind_iteration", fallback=0)
+    if not k:
+        return ""
+    T = c.get("train", "iterations", fallback="?")
+    # a file from before the key restarted (ticketsweep reads it so)
+    if c.get("prune", "rewind_schedule", fallback="restart") == "continue":
+        return (f"Rewinding to iteration {k}, rewind_schedule continue: the pruned rounds train iterations "
+                f"{k} to {T}; early-stop iterations are absolute (>= {k}), the dense network's from 0.\n")
+    return f"Rewinding to iteration {k}, rewind_schedule restart: every round trains iterations 0 to {T}.\n"
 
 
 def per_seed(f, group, name):
@@ -111,6 +130,8 @@ def main(argv):
     print(f"{argv[1]}: {n} seed{'s' if n != 1 else ''}, {dens.shape[1] - 1} rounds planned, "
           f"tickets' rounds 0..{reached_t} and reinit's 0..{reached_r} done for every seed; "
           f"mean over seeds (min to max)\n")
+    note = schedule_note(f)
+    print(note, end="\n" if note else "")
     print("| claim | paper | ticketsweep | holds |")
     print("|---|---|---|---|")
     print("\n".join(rows))

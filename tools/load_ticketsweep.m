@@ -37,6 +37,15 @@ function r = load_ticketsweep(file, varargin)
 %                    trial's rounds. Trial t, round k: r.summary.ticket.final_test_acc(k+1, t)
 %     curves.<arm>   .train_loss, .val_loss, .val_acc, .test_loss, .test_acc: each
 %                    [E, R+1, T]. The curve of trial t, round k: r.curves.ticket.test_acc(:, k+1, t)
+%                    NaN at the points before round k's start (r.start_iteration(k+1))
+%     rewind_iteration, rewind_schedule   the job's prune.rewind_iteration (k, double; 0: no
+%                    rewinding) and prune.rewind_schedule ('continue' or 'restart'; a file
+%                    from before the key reads as 'restart' when it rewinds), from config
+%     start_iteration [R+1 x 1] (double): the iteration at which round k's trainings (every
+%                    arm) start, index k+1: k = rewind_iteration for rounds >= 1 under
+%                    'continue' (they train iterations k..T, round 0's data order continued;
+%                    early-stop iterations are absolute), else 0. Empty, like config, when
+%                    the attributes cannot be read
 %     masks.<arm>.<layer>  uint8 [in, out, T]: how many rounds each weight was active; it is
 %                    active in round k exactly when the value is > k. Only the ticket and the
 %                    random control have masks; the reinit control trains the ticket's.
@@ -276,6 +285,7 @@ function r = build(file, raw, attrs, strings_in_rows)
   r.n_trials = T;
   r.max_rounds = double(max(r.grid.rounds));
   r.iteration = column(raw.curves.iteration);
+  [r.rewind_iteration, r.rewind_schedule, r.start_iteration] = schedule(attrs, r.max_rounds);
   r.status = struct('done', sum(r.trials.status == 1), 'failed', sum(r.trials.status == 2), ...
                     'pending', sum(r.trials.status == 0));
   r.status.complete = r.status.done == T;
@@ -310,6 +320,32 @@ function r = build(file, raw, attrs, strings_in_rows)
   r.theta0 = layer_params(raw.init, r.layers);
   if isfield(raw, 'rewind')
     r.rewind = layer_params(raw.rewind, r.layers);
+  end
+end
+
+function [k, sched, start] = schedule(attrs, R)
+% Rewinding from the resolved job (the config attribute): rewind_iteration, rewind_schedule
+% and each round's start iteration; [], '' and [] when the attributes are unreadable.
+  k = []; sched = ''; start = [];
+  if attrs.unreadable || ~ischar(attrs.config)
+    return;
+  end
+  v = regexp(attrs.config, '^rewind_iteration = (\d+)', 'tokens', 'once', 'lineanchors');
+  k = 0;
+  if ~isempty(v)
+    k = str2double(v{1});
+  end
+  v = regexp(attrs.config, '^rewind_schedule = (\w+)', 'tokens', 'once', 'lineanchors');
+  if ~isempty(v)
+    sched = v{1};
+  elseif k > 0
+    sched = 'restart';     % a file from before the key: its rounds restarted
+  else
+    sched = 'continue';
+  end
+  start = zeros(R + 1, 1);
+  if strcmp(sched, 'continue')
+    start(2:end) = k;
   end
 end
 

@@ -87,8 +87,19 @@ def arm_text(arm, rewind):
         return ("winning ticket: the pruned network with its survivors reset to " +
                 (f"their values at iteration {rewind}" if rewind else "θ0"))
     return {"reinit": "random reinit: the ticket's mask from a new random initialisation",
-            "random": "random mask: a random mask with the ticket's per-layer counts, from "
-                      "θ0"}[arm]
+            "random": "random mask: a random mask with the ticket's per-layer counts, from " +
+                      (f"the values at iteration {rewind}" if rewind else "θ0")}[arm]
+
+
+def schedule_text(r):
+    """How the rounds after the first train when rewinding (empty without)."""
+    k, T = r.rewind_iteration, int(r.iterations[-1])
+    if not k:
+        return ""
+    if r.rewind_schedule == "continue":
+        return (f"; every arm's rounds after the first train iterations {k} to {T} (round 0's "
+                f"data order continued; iterations are absolute)")
+    return f"; every arm's rounds after the first train {T} iterations, the data order from the start"
 
 
 def schedule_label(rounds):
@@ -350,7 +361,7 @@ def setup_text(r):
     return (f"{model}; {get('train', 'optimizer')} lr {get('train', 'lr')}, batch "
             f"{get('train', 'batch')}, {get('train', 'iterations')} iterations a round, "
             f"evaluated every {get('train', 'eval_every')}; {get('prune', 'scope')} pruning, "
-            f"survivors reset to " + (f"iteration {rewind}" if rewind else "θ0"))
+            f"survivors reset to " + (f"iteration {rewind}" if rewind else "θ0") + schedule_text(r))
 
 
 def captions(r, by_arm, how, names):
@@ -384,8 +395,10 @@ def captions(r, by_arm, how, names):
                       "of weights remaining (log scale). The dotted line is the last "
                       f"evaluation (iteration {last}). {bars} {ring} {setup}",
         "curves": "Test accuracy during training at a few densities (weights remaining in "
-                  "the legend), one panel per arm, from iteration 0 (the untrained network) "
-                  f"to the end; the y range holds every line and band. {band_txt} {setup}",
+                  "the legend), one panel per arm, from iteration 0 (the untrained network"
+                  + (f"; the pruned rounds from iteration {r.start_iteration(1)}, where they start"
+                     if r.start_iteration(1) else "") +
+                  f") to the end; the y range holds every line and band. {band_txt} {setup}",
     }
     out = [f"# Figures of {os.path.basename(r.path)}", ""]
     for name, files in names.items():
@@ -474,7 +487,6 @@ def main():
             print(f"lth_report.py: note: {np.sum(~r.done)} of {len(st)} trials are not done "
                   f"({np.sum(st == 0)} pending, {np.sum(st == 2)} failed) and are left out",
                   file=sys.stderr)
-        r.rewind_iteration = r.config.getint("prune", "rewind_iteration", fallback=0)
         by_arm = {arm: make_groups(r, arm, a.group, a.digits) for arm in r.arms}
         os.makedirs(a.output, exist_ok=True)
         rows = [g.csv_row() for gs in by_arm.values() for g in gs]

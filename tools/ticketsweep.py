@@ -15,9 +15,17 @@ undefined in the file):
         r.theta0(seed)            # {layer: (weight [out, in], bias [out])}
         r.curves("ticket", "test_acc")   # float [T, R+1, E], NaN where there is no run
         r.iterations              # int [E]: the iteration of each evaluation point
+        r.start_iteration(round)  # where that round's trainings start (NaN before it in curves)
         r.summary("reinit")       # one row per (done trial, round): density, early stop, ...
         r.table()                 # pandas DataFrame: one row per done trial x arm x round
         r.to_csv("sweep.csv")     # the same rows as CSV (no pandas needed)
+
+With rewind_iteration = k > 0 and rewind_schedule = continue, every arm's
+rounds after the first train iterations k..T (r.start_iteration(round) is k):
+their curves are NaN at the evaluation points before k, and early-stop
+iterations are absolute (>= k). r.rewind_iteration and r.rewind_schedule give
+the job's values (a file written before rewind_schedule existed reads as
+"restart" when it rewinds, as ticketsweep reads it).
 
 Arms are "ticket", "reinit" and "random" (r.arms lists those in the file);
 metrics are train_loss, val_loss, val_acc, test_loss, test_acc; accuracies are
@@ -104,7 +112,9 @@ class Results:
     Attributes: path, trials (structured array, see below), rates, rounds_grid,
     seeds (the grid), layers (["conv1", ..., "fc1", ...]: the model's order), arms (present arms), iterations,
     n_weights (prunable weights), config (configparser of the resolved job),
-    config_text, attrs (root attributes as Python values), done (bool [T]).
+    config_text, attrs (root attributes as Python values), done (bool [T]),
+    rewind_iteration (k, 0 without rewinding), rewind_schedule ("continue" or
+    "restart": see start_iteration).
 
     trials fields: index, rate, per_round (the fraction pruned each round: the
     grid's per_round in a per_round job, 1 - (1 - rate)^(1/rounds) in a crossed
@@ -167,6 +177,10 @@ class Results:
         self.trials = trials.view(TrialTable)
         self.done = self.trials["status"] == DONE
         self.iterations = f["curves/iteration"][:]
+        self.rewind_iteration = self.config.getint("prune", "rewind_iteration", fallback=0)
+        # a file from before the key: its rewinding rounds restarted (ticketsweep reads it so)
+        self.rewind_schedule = self.config.get("prune", "rewind_schedule", fallback=None) or (
+            "restart" if self.rewind_iteration > 0 else "continue")
         self.layers = sorted(f["masks"].keys(), key=_layer_order)
         self.n_weights = sum(int(np.prod(f["masks"][l].shape[1:])) for l in self.layers)
         self.arms = tuple(a for a in ARMS if a == "ticket" or f"controls/{a}" in f)
@@ -292,9 +306,19 @@ class Results:
             off += nw + nb
         return out
 
+    def start_iteration(self, round):
+        """The iteration at which the trainings of `round` (every arm) start:
+        rewind_iteration for rounds >= 1 under rewind_schedule = continue
+        (they train iterations k..T, continuing round 0's data order), else 0.
+        Their curves are NaN at the points of `iterations` before it."""
+        if round > 0 and self.rewind_schedule == "continue":
+            return self.rewind_iteration
+        return 0
+
     def curves(self, arm, metric):
         """float [T, R+1, E]: `metric` of `arm` at each evaluation point, NaN for
-        rounds a trial does not have and for trials that are not done."""
+        rounds a trial does not have, for trials that are not done, and at the
+        points before a round's start_iteration (train_loss also at the start)."""
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; metrics are {', '.join(METRICS)}")
         c = self._group(arm)["curves"][metric][:]

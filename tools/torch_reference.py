@@ -276,7 +276,8 @@ def train_one(torch, a, data, seed, theta0=None):
     else:
         opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum)
     n, B = train[0].shape[0], a.batch
-    evals = sorted(set(list(range(0, a.iterations, a.eval_every)) + [a.iterations]))
+    # the results file's points when comparing (a rewind point off the grid is one too)
+    evals = a.evals or sorted(set(list(range(0, a.iterations, a.eval_every)) + [a.iterations]))
     curve, loss_sum, loss_n = [], 0.0, 0
     epoch, pos, t0 = 0, 0, time.time()
     perm = torch.from_numpy(rng_shuffle(rng_key(seed, RNG_DATA, epoch, 0), n))
@@ -437,17 +438,20 @@ def main():
     a = ap.parse_args()
     a.dropout = None
 
-    ts, theta, job = {}, {}, None
+    ts, theta, job, its = {}, {}, None, None
     if a.compare:
         sys.dont_write_bytecode = True  # no __pycache__ in tools/
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import ticketsweep
         try:
             with ticketsweep.load(a.compare) as r:
-                job = r.config
+                job, its = r.config, [int(i) for i in r.iterations]
         except (ticketsweep.FormatError, OSError) as e:
             die(str(e))
     differ = resolve(a, job)
+    a.evals = None
+    if its and not any(d.startswith(("iterations:", "eval_every:")) for d in differ):
+        a.evals = its
     if a.compare:
         ts, theta = ticketsweep_round0(a.compare, a.seeds)
         for d in differ:
