@@ -8,7 +8,10 @@
  * the job's scope, scales and rates fix before anything trains: round r
  * removes prune_count(alive, q_layer) of a layer's alive weights. So round 0
  * of a seed is one node for the whole grid, and a ticket round is shared by
- * every cell whose counts agree up to that round. Ticket nodes form a tree per
+ * every cell whose counts agree up to that round. (What the whole job fixes,
+ * such as the training length or prune.rewind_schedule, is the job's: its
+ * config hash, which a resume or a merge must match; so nodes of two jobs
+ * that differ in it are never taken for one another.) Ticket nodes form a tree per
  * seed; each ticket node of round k >= 1 has at most one reinit twin (trains
  * its mask from a fresh init) and one random twin (a random mask with its
  * per-layer survivor counts, nested in the random twin of its parent).

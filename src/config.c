@@ -87,7 +87,7 @@ static const key_t_ keys[] = {
      "rewind_iteration = k > 0: rounds after the first train steps k..iterations continuing round 0's "
      "data order (continue, as open_lth) or the full iterations with the data order from step 0 (restart)"},
     {"prune", "controls", K_FLAGS, F(controls), 0, "none", "reinit|random",
-     "none, or a list of reinit (same mask, fresh init) and random (random mask, theta0)"},
+     "none, or a list of reinit (same mask, fresh init) and random (random mask, from theta0 or the rewind point)"},
     {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
      "pruning rates: fraction of each layer's weights removed by the last round (crossed with rounds)"},
     {"sweep", "per_round", K_DLIST, F(per_round), F(n_per_round), "", NULL,
