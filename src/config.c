@@ -954,6 +954,16 @@ int config_validate(const config_t *cfg)
 
 /* --- resolved text, hash, diff, help --- */
 
+/* The label files are not read when format = cifar10 (the batches hold the
+ * labels): the resolved text leaves them out rather than show paths that
+ * were never opened. is_cifar: that text's or config's format. */
+static int key_unused(int k, int is_cifar)
+{
+    return is_cifar && (keys[k].off == F(train_labels) || keys[k].off == F(test_labels));
+}
+
+static int text_is_cifar(const char *text);
+
 char *config_to_string(const config_t *cfg)
 {
     size_t cap = 1 << 16, used = 0;
@@ -965,6 +975,8 @@ char *config_to_string(const config_t *cfg)
     out[0] = 0;
     for (int i = 0; i < NKEYS; i++) {
         if (keys[i].off == F(arch)) /* expanded into conv and hidden */
+            continue;
+        if (key_unused(i, cfg->format == FORMAT_CIFAR10))
             continue;
         key_format(&keys[i], cfg, val, sizeof val);
         if (strcmp(section, keys[i].section)) {
@@ -1013,6 +1025,12 @@ static int lookup(const char *text, const char *section, const char *name, char 
     return 0;
 }
 
+static int text_is_cifar(const char *text)
+{
+    char v[32];
+    return lookup(text, "data", "format", v, sizeof v) && !strcmp(v, "cifar10");
+}
+
 /*
  * The canonical text of key k's default into out. A resolved text written
  * before key k existed ran as its default runs (a new key's default keeps the
@@ -1041,6 +1059,10 @@ int config_diff(const char *old_text, const char *new_text, char *buf, size_t le
     for (int i = 0; i < NKEYS; i++) {
         int ha = lookup(old_text, keys[i].section, keys[i].name, a, sizeof a);
         int hb = lookup(new_text, keys[i].section, keys[i].name, b, sizeof b);
+        /* a key one side leaves out as unused (files before that rule list it) */
+        if ((!ha && key_unused(i, text_is_cifar(old_text))) ||
+            (!hb && key_unused(i, text_is_cifar(new_text))))
+            continue;
         if (!ha && hb && absent_value(&keys[i], old_text))
             ha = snprintf(a, sizeof a, "%s", absent_value(&keys[i], old_text)) > 0;
         else if (!ha && hb)

@@ -32,6 +32,7 @@
 #include "grid.h"
 #include "merge.h"
 #include "prov.h"
+#include "rng.h"
 #include "sched.h"
 #include "store.h"
 #include "trial.h"
@@ -654,15 +655,111 @@ static void shard_nodes(const graph_t *g, const run_args_t *a, char *mine)
 }
 
 /*
+ * The fraction of each prunable layer's weights training x keeps (its twin
+ * ticket's counts: every arm of a round has the ticket's per-layer survivors)
+ * into keep[g->n_segs]; returns the fraction of all prunable weights.
+ */
+static double node_keep(const graph_t *g, int x, double *keep)
+{
+    int64_t total[NET_MAX_LAYERS] = {0}, gone[NET_MAX_LAYERS] = {0};
+    for (int s = 0; s < g->n_segs; s++)
+        total[g->cut_of[s]] += (int64_t)g->seg_len[s];
+    for (int32_t t = g->nodes[x].twin; t >= 0 && g->nodes[t].round > 0; t = g->nodes[t].prev) {
+        const int64_t *cut = graph_cut(g, t);
+        for (int e = 0; e < g->n_cut; e++)
+            gone[e] += cut[e];
+    }
+    double kept = 0, all = 0;
+    for (int s = 0; s < g->n_segs; s++) {
+        int64_t tot = total[g->cut_of[s]];
+        keep[s] = tot ? (double)(tot - gone[g->cut_of[s]]) / (double)tot : 1;
+        kept += keep[s] * (double)g->seg_len[s];
+        all += (double)g->seg_len[s];
+    }
+    return all ? kept / all : 1;
+}
+
+enum { DRY_LEVELS = 8,     /* densities timed at most; the others interpolated */
+       DRY_EVAL_IMAGES = 500 /* validation and test images an evaluation is timed on, each */ };
+
+/* A timed density: its kept fraction of the prunable weights and the seconds
+ * of a step and of an evaluation point (validation and test) there. */
+typedef struct {
+    double keep, step, eval;
+} dry_level_t;
+
+/*
+ * Time `steps` steps and two evaluation points of a training that keeps
+ * keep[s] of prunable layer s (a random mask with those fractions; 1: the
+ * dense network) with the job's kernels, through the trainer itself (node 1,
+ * the round-1 ticket, of the one-cell graph `one`). Evaluations run over
+ * c's data (trimmed by the caller) and are scaled by eval_scale.
+ */
+static int time_level(trial_ctx_t *c, const graph_t *one, const graph_t *g, const double *keep,
+                      int64_t steps, double eval_scale, dry_level_t *lv)
+{
+    const net_t *net = &c->net;
+    uint8_t *hist = malloc(net->n_weights + 1);
+    node_result_t nr;
+    int rc = hist ? node_result_create(&nr, 2) : TS_ERUN;
+    if (rc) {
+        free(hist);
+        return ts_fail(TS_ERUN, "out of memory");
+    }
+    rng_t r;
+    rng_init(&r, rng_key(0, RNG_RANDOM, 0, 0));
+    memset(hist, 2, net->n_weights); /* counts > 1: active in round 1 */
+    for (int s = 0; s < g->n_segs; s++) {
+        const net_layer_t *L = &net->layers[g->seg_layer[s]];
+        for (size_t i = 0; keep[s] < 1 && i < L->n_w; i++)
+            if (rng_uniform(&r) >= keep[s])
+                hist[L->w_off + i] = 1;
+    }
+    node_in_t in = {hist, NULL, NULL};
+    node_out_t out = {NULL, NULL, NULL, NULL};
+    c->t_train = c->t_eval = 0;
+    rc = trial_run_node(c, one, 1, &in, &out, &nr);
+    lv->step = (c->t_train - c->t_eval) / (double)steps;
+    lv->eval = c->t_eval / 2 * eval_scale;
+    node_result_free(&nr);
+    free(hist);
+    return rc;
+}
+
+/* Seconds of a step (or evaluation, eval = 1) at kept fraction d: linear in
+ * log d between the timed levels (sorted by keep, descending). */
+static double level_time(const dry_level_t *lv, int n, double d, int eval)
+{
+#define T_OF(j) (eval ? lv[j].eval : lv[j].step)
+    if (n == 1 || d >= lv[0].keep)
+        return T_OF(0);
+    for (int j = 1; j < n; j++)
+        if (d >= lv[j].keep) {
+            double u = log(lv[j - 1].keep / d) / log(lv[j - 1].keep / lv[j].keep);
+            return T_OF(j - 1) + u * (T_OF(j) - T_OF(j - 1));
+        }
+    return T_OF(n - 1);
+#undef T_OF
+}
+
+/*
  * --dry-run (rank 0): what the sweep is and costs, with nothing written. The
- * cost of a training comes from timing a few steps and one evaluation of the
- * job's model on this machine.
+ * cost of a training comes from timing a few steps and two evaluations of the
+ * job's model on this machine (evaluations on DRY_EVAL_IMAGES images of each
+ * set, scaled): at its density when the job's kernels may run thin layers
+ * over their survivors (up to DRY_LEVELS densities timed, the others
+ * interpolated), else dense.
  */
 static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, const graph_t *g,
                    const run_args_t *a, const node_data_t *nd)
 {
     trial_ctx_t c;
-    int rc = trial_ctx_create(&c, cfg, data);
+    data_t few = *data; /* the same block, fewer evaluation images */
+    few.val.n = few.val.n < DRY_EVAL_IMAGES ? few.val.n : DRY_EVAL_IMAGES;
+    few.test.n = few.test.n < DRY_EVAL_IMAGES ? few.test.n : DRY_EVAL_IMAGES;
+    double eval_scale = (double)(data->val.n + data->test.n) / (double)(few.val.n + few.test.n);
+    graph_t one = {0};
+    int rc = trial_ctx_create(&c, cfg, &few);
     if (rc)
         return rc;
     config_t *quick = malloc(sizeof *quick);
@@ -671,7 +768,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
         return ts_fail(TS_ERUN, "out of memory");
     }
     /* calibration: steps of the real model (one training of `steps` steps with
-     * its two evaluations), timed; then one more evaluation pair alone */
+     * its two evaluations), timed; then the same at other densities */
     int64_t steps = cfg->iterations < 20 ? cfg->iterations : 20;
     *quick = *cfg;
     quick->iterations = steps;
@@ -681,11 +778,11 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     quick->rates[0] = 0.5;
     quick->rounds[0] = 1;
     quick->controls = 0;
+    quick->rewind_iteration = 0; /* every timed training from step 0 (timing only) */
     c.cfg = quick;
     c.E = 2;
     c.eval_iters[0] = 0;
     c.eval_iters[1] = steps;
-    graph_t one;
     node_result_t nr;
     if ((rc = graph_plan(&one, quick, net, 1)) || (rc = node_result_create(&nr, 2)))
         goto out;
@@ -701,46 +798,85 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     free(ones);
     free(child);
     node_result_free(&nr);
-    graph_free(&one);
     if (rc)
         goto out;
-    double t_step = (c.t_train - c.t_eval) / (double)steps, t_eval = c.t_eval / 2;
-    /* round 0 trains every step; the later rounds from trial_start_iter on,
-     * evaluated at the points from there */
+    dry_level_t lv[DRY_LEVELS] = {{1, (c.t_train - c.t_eval) / (double)steps, c.t_eval / 2 * eval_scale}};
+    int n_lv = 1;
+    /* round 0 trains every step; with rewind_schedule = continue the later
+     * rounds from the rewind point on, evaluated at the points from there */
     int E = trial_eval_count(cfg), E_late = 0;
-    int64_t late = cfg->iterations - trial_start_iter(cfg, 1);
+    int64_t k1 = trial_start_iter(cfg, 1), late = cfg->iterations - k1;
     for (int e = 0; e < E; e++)
-        E_late += trial_eval_iter(cfg, e) >= trial_start_iter(cfg, 1);
-    double per = t_step * cfg->iterations + t_eval * E, per_late = t_step * late + t_eval * E_late;
-    int T = grid_size(cfg), to_run = 0, D = 0, D0 = 0;
+        E_late += trial_eval_iter(cfg, e) >= k1;
+    double per = lv[0].step * cfg->iterations + lv[0].eval * E;
+    double per_late = lv[0].step * late + lv[0].eval * E_late;
+    int T = grid_size(cfg), to_run = 0, D = 0;
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
     char *mine = calloc((size_t)g->N + 1, 1);
-    if (!mine) {
+    double *dens = calloc((size_t)g->N + 1, sizeof(double)), keep[NET_MAX_LAYERS];
+    int *order = calloc((size_t)g->N + 1, sizeof(int));
+    if (!mine || !dens || !order) {
+        free(mine), free(dens), free(order);
         rc = ts_fail(TS_ERUN, "out of memory");
         goto out;
     }
     shard_nodes(g, a, mine);
+    int n_thin = 0; /* the distinct densities below 1 of my trainings, descending, in order */
     for (int x = 0; x < g->N; x++) {
         D += mine[x];
-        D0 += mine[x] && g->nodes[x].round == 0;
+        dens[x] = node_keep(g, x, keep);
+        int dup = dens[x] >= 1 - 1e-9;
+        for (int j = 0; j < n_thin && !dup; j++)
+            dup = fabs(dens[order[j]] / dens[x] - 1) < 1e-6;
+        if (mine[x] && !dup) {
+            int j = n_thin++;
+            for (; j > 0 && dens[order[j - 1]] < dens[x]; j--)
+                order[j] = order[j - 1];
+            order[j] = x;
+        }
     }
-    free(mine);
-    /* without sharing, every cell trains its own round 0 */
-    double whole = (double)T * per + (double)(g->unshared - T) * per_late;
+    /* dense kernels: every density costs the dense step. Otherwise time up
+     * to DRY_LEVELS - 1 of the densities, evenly spread in rank, the
+     * sparsest included */
+    int timed = cfg->kernels == KERNELS_DENSE ? 0 : n_thin < DRY_LEVELS - 1 ? n_thin : DRY_LEVELS - 1;
+    for (int i = 0; i < timed && !rc; i++) {
+        int x = order[timed == 1 ? n_thin - 1 : (int)((double)i * (n_thin - 1) / (timed - 1) + 0.5)];
+        lv[n_lv].keep = node_keep(g, x, keep);
+        rc = time_level(&c, &one, g, keep, steps, eval_scale, &lv[n_lv]);
+        n_lv++;
+    }
+    double total = 0, lo = per;
+    for (int x = 0; x < g->N && !rc; x++) {
+        int later = g->nodes[x].round > 0;
+        double t = level_time(lv, n_lv, dens[x], 0) * (later ? late : cfg->iterations) +
+                   level_time(lv, n_lv, dens[x], 1) * (later ? E_late : E);
+        total += mine[x] ? t : 0;
+        lo = t < lo ? t : lo;
+    }
+    free(mine), free(dens), free(order);
+    if (rc)
+        goto out;
     printf("dry run of %s (nothing written)\n", a->job);
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
            g->shared ? "shared between cells" : "--no-share");
     if (a->shard_n > 1)
         printf("trainings in shard %d/%d: %d\n", a->shard_i, a->shard_n, D);
-    printf("per training: %.3g s (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here)\n", per,
-           (long long)cfg->iterations, 1e3 * t_step, E, t_eval);
+    printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here)\n", per,
+           (long long)cfg->iterations, 1e3 * lv[0].step, E, lv[0].eval);
     if (late < cfg->iterations)
-        printf("per training of a later round: %.3g s (%lld steps from the rewind point, %d evaluations)\n",
+        printf("per training of a later round: %.3g s dense (%lld steps from the rewind point, %d evaluations)\n",
                per_late, (long long)late, E_late);
-    printf("estimated: %.3g core-hours%s (the whole job without sharing: %.3g)\n",
-           (D0 * per + (D - D0) * per_late) / 3600, a->shard_n > 1 ? " for this shard" : "", whole / 3600);
+    if (n_lv > 1)
+        printf("thinner trainings (kernels = %s, %d densities timed): %.3g s at %.3g %% of the weights "
+               "(%.3g ms a step, %.3g s an evaluation), the sparsest\n",
+               cfg->kernels == KERNELS_SPARSE ? "sparse" : "auto", n_lv - 1, lo, 100 * lv[n_lv - 1].keep,
+               1e3 * lv[n_lv - 1].step, lv[n_lv - 1].eval);
+    printf("estimated: %.3g core-hours%s, %.3g dense trainings' worth (the whole job without sharing, "
+           "every training dense: %.3g)\n",
+           total / 3600, a->shard_n > 1 ? " for this shard" : "", total / per,
+           ((double)T * per + (double)(g->unshared - T) * per_late) / 3600);
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
     rank_mem_t m = rank_bytes(cfg, net, g, data);
     printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
@@ -756,6 +892,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
            nd->node_size, nd->node_size == 1 ? "" : "s", (data_bytes(data) + 8 * m.total) / 1e6,
            (data_bytes(data) + 32 * m.total) / 1e6);
 out:
+    graph_free(&one);
     c.cfg = cfg;
     trial_ctx_free(&c);
     free(quick);

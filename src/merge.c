@@ -61,13 +61,17 @@ static int check_shards(merge_t *m, char *const *shards, int n)
             return rc;
         if (!strcmp(m->hash, hash) && !memcmp(m->shape, shape, sizeof shape))
             continue;
+        /* the hashes of one job differ when its shards were written by
+         * releases whose resolved text differs (a key added since, with the
+         * old behaviour as its default): the keys decide, as for --resume */
         char *a = config_to_string(m->cfg), *b = config_to_string(m->other), diff[1024] = "";
-        if (a && b)
-            config_diff(a, b, diff, sizeof diff);
+        int nd = a && b ? config_diff(a, b, diff, sizeof diff) : -1;
         free(a);
         free(b);
-        if (!a || !b)
+        if (nd < 0)
             return ts_fail(TS_ERUN, "out of memory");
+        if (nd == 0 && !memcmp(m->shape, shape, sizeof shape))
+            continue;
         return ts_fail(TS_EINPUT, "%s: from a different job than %s (config hash %s, not %s; %s)", shards[i],
                        shards[0], hash, m->hash, diff[0] ? diff : "input size differs");
     }

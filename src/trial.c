@@ -321,6 +321,9 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
         for (int m = 0; m < N_METRICS; m++)
             res->curves[m][e] = NAN;
     int first = e; /* the training's first evaluation point: at `start` */
+    if (first == c->E || c->eval_iters[first] != start) /* a schedule the evaluation points do not fit */
+        return ts_fail(TS_ERUN, "%s round %d starts at iteration %lld, which is not an evaluation point",
+                       trial_arm_names[arm], round, (long long)start);
     for (size_t i = 0; i < net->n_params; i++)
         net->params[i] = c->start[i] * mask[i];
     if (net_set_kernels(net, cfg->kernels) < 0)

@@ -70,6 +70,31 @@ int main(int argc, char **argv)
     free(text);
     free(text2);
 
+    /* format = cifar10 reads no label files: the resolved text leaves them
+     * out; a text that still lists them (files before that rule) is the same
+     * job, and the text without them is the same job as before */
+    config_defaults(&b);
+    CHECK(config_set(&b, "data.format=cifar10") == 0, "--set format");
+    text = config_to_string(&b);
+    CHECK(text && !strstr(text, "train_labels") && !strstr(text, "test_labels") && strstr(text, "test_images"),
+          "cifar10: no label paths in the resolved text");
+    CHECK(text && parse(&a, text) == 0 && config_diff(text, text, diff, sizeof diff) == 0, "round trip");
+    old_text = text ? malloc(strlen(text) + 256) : NULL;
+    if (old_text) {
+        char *v = strstr(text, "validation = ");
+        snprintf(old_text, strlen(text) + 256, "%.*strain_labels = /x/a\ntest_labels = /x/b\n%s",
+                 (int)(v - text), text, v);
+    }
+    CHECK(old_text && strstr(old_text, "train_labels = /x/a") && config_diff(old_text, text, diff, sizeof diff) == 0 &&
+              config_diff(text, old_text, diff, sizeof diff) == 0,
+          "labels listed by an older cifar10 text: no difference (%s)", diff);
+    config_defaults(&a);
+    text2 = config_to_string(&a);
+    CHECK(text2 && strstr(text2, "train_labels = ") && strstr(text2, "test_labels = "), "idx keeps its label paths");
+    free(old_text);
+    free(text);
+    free(text2);
+
     expect_error("[sweep]\nrates = 1.5\n", "job.ini:2: sweep.rates");
     expect_error("[sweep]\nrates = nan\n", "job.ini:2: sweep.rates");
     expect_error("[train]\nlr = inf\n", "not finite");
