@@ -14,7 +14,8 @@
 #   - a resume or a merge that changes the key is refused;
 #   - with TS_BEFORE=BINARY (a ticketsweep from before the key, e.g. main's
 #     built elsewhere): its rewinding sweep equals ours with restart, and its
-#     sweep without rewinding ours with the default, on 1 and 2 ranks;
+#     sweep without rewinding ours with the default, on 1 and 2 ranks; its
+#     shard merges with ours made with restart, not with continue;
 #   - the readers: tools/ticketsweep.py (start_iteration, NaN before it),
 #     lth_report.py, lenet_claims.py and conv_claims.py --reach, and
 #     load_ticketsweep.m in Octave (when installed).
@@ -175,7 +176,18 @@ if [ -n "${TS_BEFORE:-}" ]; then
         h5diff -q $LEDGER --exclude-attribute / "$W/before-k0.h5" "$W/now-k0-$np.h5" ||
             fail "no rewinding on $np rank(s) is not the data of $TS_BEFORE"
     done
-    echo "TS_BEFORE: restart and no rewinding equal $TS_BEFORE's data"
+    # a shard of the old binary merges with one of ours made with restart, not with continue
+    "$TS_BEFORE" run "$W/job.ini" -o "$W/before-s0.h5" --shard 0/2 $RW --set output.weights=final 2>"$W/log" ||
+        { cat "$W/log"; fail "TS_BEFORE shard"; }
+    run "$W/now-s1.h5" --shard 1/2 --set output.weights=final --set prune.rewind_schedule=restart
+    "$TS" merge "$W/mixed.h5" "$W/before-s0.h5" "$W/now-s1.h5" >"$W/log" 2>&1 || { cat "$W/log"; fail "merge old + restart"; }
+    # shellcheck disable=SC2086
+    h5diff -q $LEDGER --exclude-attribute / "$W/before.h5" "$W/mixed.h5" || fail "merged old + restart shards"
+    run "$W/now-s1c.h5" --shard 1/2 --set output.weights=final
+    "$TS" merge "$W/mixed2.h5" "$W/before-s0.h5" "$W/now-s1c.h5" >"$W/log" 2>&1 &&
+        fail "merged a shard from before the key with a continue shard"
+    grep -q "prune.rewind_schedule (restart -> continue)" "$W/log" || { cat "$W/log"; fail "merge: the key not named"; }
+    echo "TS_BEFORE: restart and no rewinding equal $TS_BEFORE's data; its shards merge with restart's"
 fi
 
 # --- the readers ---
