@@ -77,6 +77,12 @@ int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float
  * must be NULL when the layer was made without need_dx). */
 void dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
                        float *dwt, float *dbias, float *dx);
+/* For the benchmarks: after dnn_profile(1) every call adds the CPU seconds
+ * of this thread spent in reorders and in the convolution primitives to two
+ * counters (dnn_profile resets them; 0 stops counting), which
+ * dnn_profile_read reads. */
+void dnn_profile(int on);
+void dnn_profile_read(double *reorders, double *prims);
 /* oneDNN's name of the implementation of pass p (0 forward, 1 backward
  * data, 2 backward weights): "jit_wino_4x3:avx512_core", "jit:avx512_core",
  * ...; "" for a pass the layer lacks. Owned by c. */

@@ -54,7 +54,18 @@ const char *dnn_conv_impl(const dnn_conv_t *c, int p)
     return "";
 }
 
+void dnn_profile(int on)
+{
+}
+
+void dnn_profile_read(double *reorders, double *prims)
+{
+    *reorders = *prims = 0;
+}
+
 #else /* TS_HAVE_DNNL */
+
+#include <time.h>
 
 #include <oneapi/dnnl/dnnl.h>
 #if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
@@ -66,6 +77,37 @@ const char *dnn_conv_impl(const dnn_conv_t *c, int p)
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
 static char description[160];
+static int profiling;           /* dnn_profile */
+static double t_reorder, t_prim; /* its counters, CPU seconds */
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void dnn_profile(int on)
+{
+    profiling = on;
+    t_reorder = t_prim = 0;
+}
+
+void dnn_profile_read(double *reorders, double *prims)
+{
+    *reorders = t_reorder, *prims = t_prim;
+}
+
+/* Execute a primitive and wait for it, into counter *t when profiling. */
+static void exec(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *a, double *t)
+{
+    double t0 = profiling ? cpu_now() : 0;
+    dnnl_primitive_execute(p, stream, n, a);
+    if (profiling) {
+        dnnl_stream_wait(stream);
+        *t += cpu_now() - t0;
+    }
+}
 
 int dnn_available(void)
 {
@@ -207,7 +249,7 @@ static void port_in(port_t *p, const void *buf)
     dnnl_memory_set_data_handle(p->user, (void *)buf);
     if (p->reorder) {
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, p->user}, {DNNL_ARG_TO, p->prim}};
-        dnnl_primitive_execute(p->reorder, stream, 2, a);
+        exec(p->reorder, 2, a, &t_reorder);
     }
 }
 
@@ -216,7 +258,7 @@ static void port_out(port_t *p)
 {
     if (p->reorder) {
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, p->prim}, {DNNL_ARG_TO, p->user}};
-        dnnl_primitive_execute(p->reorder, stream, 2, a);
+        exec(p->reorder, 2, a, &t_reorder);
     }
 }
 
@@ -392,7 +434,7 @@ static void run(dnn_conv_t *c, int p, port_t *ports, const int *args, int n)
         a[i].arg = args[i], a[i].memory = ports[i].prim;
     if (c->scratch[p])
         a[n].arg = DNNL_ARG_SCRATCHPAD, a[n++].memory = c->scratch[p];
-    dnnl_primitive_execute(c->prim[p], stream, n, a);
+    exec(c->prim[p], n, a, &t_prim);
 }
 
 int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float *bias, int b,
