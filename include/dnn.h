@@ -64,19 +64,33 @@ int dnn_conv_winograd(int c_in);
 dnn_conv_t *dnn_conv_create(int b, int c_in, int c_out, int h, int w, int need_dx, int bwd);
 void dnn_conv_free(dnn_conv_t *c);
 
+/* Where a call's tensors are in the primitives' own (blocked) formats
+ * rather than plain NCHW: DNN_X_BLOCKED the input side (x, and dx of a
+ * backward), DNN_Y_BLOCKED the output side (y, and dy of a backward). Only
+ * between two layers for which dnn_conv_chains holds, in the layer's own
+ * batch; 0 everywhere else. */
+enum { DNN_X_BLOCKED = 1, DNN_Y_BLOCKED = 2 };
+
 /* y [b][c_out][h][w] = conv(x [b][c_in][h][w], wt [c_out][c_in][3][3]) +
  * bias [c_out], as conv_forward. b may differ from the layer's batch (an
  * evaluation batch's last slice): then a forward-only layer for that batch
- * is made and kept (one at a time) in c. Returns 0, or TS_ERUN (out of
- * memory for that layer; y is then not written). */
+ * is made and kept (one at a time) in c, and `blocked` must be 0. Returns
+ * 0, or TS_ERUN (out of memory for that layer; y is then not written). */
 int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float *bias, int b,
-                     float *y);
+                     float *y, int blocked);
 /* The gradients of a dnn_conv_forward of the layer's batch, as
  * conv_backward: dwt [c_out][c_in][3][3] and dbias [c_out] overwritten with
  * the sums over the batch; dx [b][c_in][h][w] with dLoss/dx unless NULL (it
- * must be NULL when the layer was made without need_dx). */
+ * must be NULL when the layer was made without need_dx). blocked as
+ * dnn_conv_forward's. */
 void dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
-                       float *dwt, float *dbias, float *dx);
+                       float *dwt, float *dbias, float *dx, int blocked);
+/* Layer a's output can feed layer b (the next) in the primitives' format:
+ * the same batch, and one format of a's output and its gradient and of b's
+ * input and its gradient, of the plain tensor's size. Then a's activation
+ * and its gradient may stay in that format between the two (an element-wise
+ * ReLU in between does not care), saving four reorders a step. */
+int dnn_conv_chains(const dnn_conv_t *a, const dnn_conv_t *b);
 /* For the benchmarks: after dnn_profile(1) every call adds the CPU seconds
  * of this thread spent in reorders and in the convolution primitives to two
  * counters (dnn_profile resets them; 0 stops counting), which

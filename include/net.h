@@ -18,7 +18,9 @@
  * the program's own, not the file's.
  *
  * Activations are NCHW per example, so a convolution's output is already the
- * flattened input of the first fully connected layer (PyTorch's view(b, -1)).
+ * flattened input of the first fully connected layer (PyTorch's view(b, -1)),
+ * except between two convolutions on oneDNN (net_set_kernels, L->chain),
+ * where the first one's output stays in oneDNN's blocked format.
  * Every buffer is preallocated: the training loop never allocates. Training
  * batches fill every layer's buffers; an evaluation batch (up to max_batch
  * examples) passes the convolutional stage, which works one image at a time,
@@ -63,6 +65,9 @@ typedef struct {
     size_t tile_off;      /* sparse: its input tile [in][SPARSE_TILE] at tile_a + tile_off */
     int dnn;              /* conv: oneDNN's primitives run it (net_set_kernels), else im2col */
     dnn_conv_t *prims;    /* conv: those primitives, made at the first need, kept until net_free */
+    int chain;            /* conv on oneDNN followed by one (dnn_conv_chains): its output and
+                             that output's gradient stay in oneDNN's blocked format for
+                             training-size batches, not NCHW (the ReLU between does not mind) */
 } net_layer_t;
 
 typedef struct {

@@ -39,14 +39,19 @@ void dnn_conv_free(dnn_conv_t *c)
 }
 
 int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float *bias, int b,
-                     float *y)
+                     float *y, int blocked)
 {
     return dnn_init();
 }
 
 void dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
-                       float *dwt, float *dbias, float *dx)
+                       float *dwt, float *dbias, float *dx, int blocked)
 {
+}
+
+int dnn_conv_chains(const dnn_conv_t *a, const dnn_conv_t *b)
+{
+    return 0;
 }
 
 const char *dnn_conv_impl(const dnn_conv_t *c, int p)
@@ -168,14 +173,17 @@ int dnn_conv_winograd(int c_in)
     return c_in >= 16;
 }
 
-/* One operand of a primitive: `user` wraps our plain buffer (its handle set
- * at each call), `prim` the memory in the primitive's format: the same
- * object when the formats agree (then reorder is NULL), else a buffer of
- * its own, with the reorder user -> prim for an input, prim -> user for an
- * output. `shared`: prim belongs to another port (dy of the two backward
- * passes, reordered once). */
+/* One operand of a primitive: `user` wraps our plain buffer, `prim` the
+ * memory in the primitive's format `md`: the same object when the formats
+ * agree (then reorder and blk are NULL), else a buffer of its own, with the
+ * reorder user -> prim for an input, prim -> user for an output, and `blk`,
+ * which wraps a buffer of ours already in that format (a chained layer's
+ * activation, dnn_conv_chains). Handles are set at each call; `cur` is what
+ * the primitive gets at this call. `shared`: prim belongs to another port
+ * (dy of the two backward passes, reordered once). */
 typedef struct {
-    dnnl_memory_t user, prim;
+    dnnl_memory_t user, prim, blk, cur;
+    dnnl_memory_desc_t md;
     dnnl_primitive_t reorder;
     int out, shared;
 } port_t;
@@ -209,12 +217,17 @@ static int port_init(port_t *p, const_dnnl_primitive_desc_t pd, dnnl_query_t wha
     p->out = out;
     if (!md || dnnl_memory_create(&p->user, user_md, engine, DNNL_MEMORY_NONE) != dnnl_success)
         return TS_ERUN;
+    p->md = *md;
     if (dnnl_memory_desc_equal(md, user_md)) {
         p->prim = p->user;
         return 0;
     }
     if (dnnl_memory_create(&p->prim, md, engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) {
         p->prim = NULL;
+        return TS_ERUN;
+    }
+    if (dnnl_memory_create(&p->blk, md, engine, DNNL_MEMORY_NONE) != dnnl_success) {
+        p->blk = NULL;
         return TS_ERUN;
     }
     dnnl_primitive_desc_t rpd;
@@ -236,27 +249,36 @@ static void port_free(port_t *p)
         dnnl_primitive_destroy(p->reorder);
     if (p->prim && p->prim != p->user && !p->shared)
         dnnl_memory_destroy(p->prim);
+    if (p->blk)
+        dnnl_memory_destroy(p->blk);
     if (p->user)
         dnnl_memory_destroy(p->user);
     memset(p, 0, sizeof *p);
 }
 
-/* Point the port at our buffer; an input is then reordered into the
- * primitive's format. */
-static void port_in(port_t *p, const void *buf)
+/* Point the port at our buffer buf, plain, or in the primitive's format
+ * when `blocked`; a plain input is then reordered into that format. */
+static void port_in(port_t *p, const void *buf, int blocked)
 {
     /* oneDNN takes a non-const handle; inputs are only read */
+    if (blocked && p->blk) {
+        dnnl_memory_set_data_handle(p->blk, (void *)buf);
+        p->cur = p->blk;
+        return;
+    }
     dnnl_memory_set_data_handle(p->user, (void *)buf);
-    if (p->reorder) {
+    p->cur = p->prim;
+    if (p->reorder && !p->out) {
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, p->user}, {DNNL_ARG_TO, p->prim}};
         exec(p->reorder, 2, a, &t_reorder);
     }
 }
 
-/* An output's reorder back into our buffer (set by port_in). */
+/* An output's reorder back into our plain buffer (set by port_in), unless
+ * the primitive wrote straight into it. */
 static void port_out(port_t *p)
 {
-    if (p->reorder) {
+    if (p->reorder && p->cur == p->prim) {
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, p->prim}, {DNNL_ARG_TO, p->user}};
         exec(p->reorder, 2, a, &t_reorder);
     }
@@ -431,14 +453,14 @@ static void run(dnn_conv_t *c, int p, port_t *ports, const int *args, int n)
 {
     dnnl_exec_arg_t a[N_W + 1];
     for (int i = 0; i < n; i++)
-        a[i].arg = args[i], a[i].memory = ports[i].prim;
+        a[i].arg = args[i], a[i].memory = ports[i].cur;
     if (c->scratch[p])
         a[n].arg = DNNL_ARG_SCRATCHPAD, a[n++].memory = c->scratch[p];
     exec(c->prim[p], n, a, &t_prim);
 }
 
 int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float *bias, int b,
-                     float *y)
+                     float *y, int blocked)
 {
     if (b != c->b) {
         if (!c->tail || c->tail->b != b) {
@@ -447,11 +469,12 @@ int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float
                 return TS_ERUN;
         }
         c = c->tail;
+        blocked = 0; /* chains are of the layer's own batch */
     }
-    port_in(&c->f[F_SRC], x);
-    port_in(&c->f[F_WEI], wt);
-    port_in(&c->f[F_BIAS], bias);
-    port_in(&c->f[F_DST], y); /* an output: only its handle */
+    port_in(&c->f[F_SRC], x, blocked & DNN_X_BLOCKED);
+    port_in(&c->f[F_WEI], wt, 0);
+    port_in(&c->f[F_BIAS], bias, 0);
+    port_in(&c->f[F_DST], y, blocked & DNN_Y_BLOCKED);
     run(c, P_FWD, c->f, ARG_F, N_F);
     port_out(&c->f[F_DST]);
     dnnl_stream_wait(stream);
@@ -459,26 +482,45 @@ int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float
 }
 
 void dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
-                       float *dwt, float *dbias, float *dx)
+                       float *dwt, float *dbias, float *dx, int blocked)
 {
+    int xb = blocked & DNN_X_BLOCKED, yb = blocked & DNN_Y_BLOCKED, dy_done = 0;
     if (dx && c->prim[P_BWD_D]) {
-        port_in(&c->d[D_DDST], dy);
-        port_in(&c->d[D_WEI], wt);
-        port_in(&c->d[D_DSRC], dx);
+        port_in(&c->d[D_DDST], dy, yb);
+        port_in(&c->d[D_WEI], wt, 0);
+        port_in(&c->d[D_DSRC], dx, xb);
         run(c, P_BWD_D, c->d, ARG_D, N_D);
         port_out(&c->d[D_DSRC]);
+        dy_done = 1;
     }
-    port_in(&c->wg[W_SRC], x);
-    if (!c->wg[W_DDST].shared)
-        port_in(&c->wg[W_DDST], dy);
-    else if (!dx) /* shared: the backward-data pass reorders it, when it runs */
-        port_in(&c->d[D_DDST], dy);
-    port_in(&c->wg[W_DWEI], dwt);
-    port_in(&c->wg[W_DBIAS], dbias);
+    port_in(&c->wg[W_SRC], x, xb);
+    if (c->wg[W_DDST].shared) { /* the backward-data port's dy, reordered once */
+        if (!dy_done)
+            port_in(&c->d[D_DDST], dy, yb);
+        c->wg[W_DDST].cur = c->d[D_DDST].cur;
+    } else {
+        port_in(&c->wg[W_DDST], dy, yb);
+    }
+    port_in(&c->wg[W_DWEI], dwt, 0);
+    port_in(&c->wg[W_DBIAS], dbias, 0);
     run(c, P_BWD_W, c->wg, ARG_W, N_W);
     port_out(&c->wg[W_DWEI]);
     port_out(&c->wg[W_DBIAS]);
     dnnl_stream_wait(stream);
+}
+
+int dnn_conv_chains(const dnn_conv_t *a, const dnn_conv_t *b)
+{
+    if (!a || !b || a->b != b->b || a->c_out != b->c_in || a->h != b->h || a->w != b->w ||
+        !a->prim[P_BWD_W] || !b->prim[P_BWD_W] || !b->prim[P_BWD_D])
+        return 0;
+    const dnnl_memory_desc_t *m = &a->f[F_DST].md;
+    if (dnnl_memory_desc_get_size(m) != (size_t)a->b * a->c_out * a->h * a->w * sizeof(float))
+        return 0; /* padded channel blocks: not the size of our buffers */
+    return dnnl_memory_desc_equal(m, &a->wg[W_DDST].md) &&
+           (!a->prim[P_BWD_D] || dnnl_memory_desc_equal(m, &a->d[D_DDST].md)) &&
+           dnnl_memory_desc_equal(m, &b->f[F_SRC].md) && dnnl_memory_desc_equal(m, &b->wg[W_SRC].md) &&
+           dnnl_memory_desc_equal(m, &b->d[D_DSRC].md);
 }
 
 const char *dnn_conv_impl(const dnn_conv_t *c, int p)

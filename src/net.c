@@ -260,7 +260,7 @@ int net_sparse_wins(const net_t *n, int l, double density)
 static void all_dense(net_t *n)
 {
     for (int l = 0; l < n->n_layers; l++)
-        n->layers[l].sparse = n->layers[l].dnn = 0;
+        n->layers[l].sparse = n->layers[l].dnn = n->layers[l].chain = 0;
 }
 
 /* A convolution's uses oneDNN under this mode. */
@@ -312,6 +312,10 @@ int net_set_kernels(net_t *n, int mode)
         wide = L->in > wide ? L->in : wide;
         wide = L->out > wide ? L->out : wide;
     }
+    /* consecutive convolutions on oneDNN keep their activations blocked */
+    for (int l = 0; l + 1 < n->n_layers; l++)
+        n->layers[l].chain = n->layers[l].dnn && n->layers[l + 1].dnn &&
+                             dnn_conv_chains(n->layers[l].prims, n->layers[l + 1].prims);
     if (!n_sparse)
         return 0;
     if (tiles > n->tile_a_floats) {
@@ -375,6 +379,15 @@ void net_step(net_t *n, optim_t *o)
                  n->n_weights, nb);
 }
 
+/* Which of conv layer L's tensors stay in oneDNN's format (DNN_X_BLOCKED,
+ * DNN_Y_BLOCKED) for a batch of b: only chained layers, training-size batches. */
+static int blocked(const net_t *n, const net_layer_t *L, int b)
+{
+    if (b != n->stage_rows)
+        return 0;
+    return (L > n->layers && L[-1].chain ? DNN_X_BLOCKED : 0) | (L->chain ? DNN_Y_BLOCKED : 0);
+}
+
 /* Layer L on b rows of input a into z (pool arguments and dropout flags of rows 0..b-1). */
 static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b, float *z,
                           rng_t *dropout_rng)
@@ -401,7 +414,7 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
     case NET_CONV:
         /* oneDNN fails only when a batch of another size (an evaluation's
          * last slice) finds no memory for its primitives: then im2col */
-        if (!L->dnn || dnn_conv_forward(L->prims, a, wt, bias, b, z))
+        if (!L->dnn || dnn_conv_forward(L->prims, a, wt, bias, b, z, blocked(n, L, b)))
             conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
         break;
     case NET_POOL:
@@ -573,7 +586,7 @@ void net_backward(net_t *n, const float *x, int b)
         case NET_CONV:
             if (L->dnn && b == n->stage_rows)
                 dnn_conv_backward(L->prims, a, wt, dz, n->grads + L->w_off, n->grads + L->b_off,
-                                  dprev);
+                                  dprev, blocked(n, L, b));
             else
                 conv_backward(a, wt, dz, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col,
                               n->grads + L->w_off, n->grads + L->b_off, dprev);

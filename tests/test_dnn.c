@@ -96,8 +96,8 @@ static void check_layer(const shape_t *s, int naive)
     conv_backward(x, wt, dy, b, ci, co, h, w, col, dwr, dbr, first ? NULL : dxr);
     for (int rep = 0; rep < 2; rep++) {
         float *yo = rep ? y2 : y, *dxo = rep ? dx2 : dx, *dwo = rep ? dw2 : dw, *dbo = rep ? db2 : db;
-        CHECK(dnn_conv_forward(c, x, wt, bias, b, yo) == 0, "%s: forward", what);
-        dnn_conv_backward(c, x, wt, dy, dwo, dbo, first ? NULL : dxo);
+        CHECK(dnn_conv_forward(c, x, wt, bias, b, yo, 0) == 0, "%s: forward", what);
+        dnn_conv_backward(c, x, wt, dy, dwo, dbo, first ? NULL : dxo, 0);
     }
     double ey = rel_err(y, yr, ny), ew = rel_err(dw, dwr, nw), eb = rel_err(db, dbr, (size_t)co);
     double ex = first ? 0 : rel_err(dx, dxr, nx);
@@ -108,17 +108,25 @@ static void check_layer(const shape_t *s, int naive)
     CHECK(!memcmp(y, y2, ny * 4) && !memcmp(dw, dw2, nw * 4) && !memcmp(db, db2, (size_t)co * 4) &&
               (first || !memcmp(dx, dx2, nx * 4)),
           "%s: a second run differs", what);
-    /* the backward without dx (the first layer's) gives the same weight gradient */
+    /* a backward without dx (as the first layer's) of dy / 2: exactly half
+     * the weight gradient (a power of two commutes with every rounding), so
+     * its dy was reordered anew and not left over from the call before */
     if (!first) {
-        dnn_conv_backward(c, x, wt, dy, dw2, db2, NULL);
-        CHECK(!memcmp(dw, dw2, nw * 4) && !memcmp(db, db2, (size_t)co * 4),
-              "%s: backward without dx: another weight gradient", what);
+        for (size_t i = 0; i < ny; i++)
+            y2[i] = dy[i] * 0.5f;
+        dnn_conv_backward(c, x, wt, y2, dw2, db2, NULL, 0);
+        int off = 0;
+        for (size_t i = 0; i < nw; i++)
+            off += dw2[i] != dw[i] * 0.5f;
+        for (int i = 0; i < co; i++)
+            off += db2[i] != db[i] * 0.5f;
+        CHECK(!off, "%s: backward of dy / 2 without dx: %d weight gradients not halved", what, off);
     }
     /* a shorter batch (an evaluation's last slice): the layer made for it */
     if (b > 1) {
         int bt = b / 2 + 1;
         for (int rep = 0; rep < 2; rep++)
-            CHECK(dnn_conv_forward(c, x, wt, bias, bt, rep ? y2 : y) == 0, "%s: forward of %d", what, bt);
+            CHECK(dnn_conv_forward(c, x, wt, bias, bt, rep ? y2 : y, 0) == 0, "%s: forward of %d", what, bt);
         size_t nt = (size_t)bt * co * h * w;
         double et = rel_err(y, yr, nt);
         CHECK(et <= TOL_Y && !memcmp(y, y2, nt * 4), "%s: batch of %d off by %g", what, bt, et);
@@ -131,13 +139,13 @@ out:
 }
 
 /* A small conv net (3 -> 16 -> 16, pool, fc) on the oneDNN path. */
-static int make_net(net_t *n, int batch, int mode)
+static int make_net(net_t *n, int batch, int eval, int mode)
 {
     config_t cfg;
     config_defaults(&cfg);
     cfg.n_conv = 3, cfg.conv[0] = 16, cfg.conv[1] = 2, cfg.conv[2] = CFG_POOL;
     cfg.n_hidden = 1, cfg.hidden[0] = 6;
-    int rc = net_create(n, &cfg, 3, 4, 6, 4, batch, batch);
+    int rc = net_create(n, &cfg, 3, 4, 6, 4, batch, eval);
     if (rc)
         return rc;
     net_init_params(n, n->params, 3, RNG_INIT, 0);
@@ -167,7 +175,7 @@ static void check_net(void)
 {
     enum { B = 3 };
     net_t n, d;
-    if (make_net(&n, B, KERNELS_AUTO) || make_net(&d, B, KERNELS_DENSE)) {
+    if (make_net(&n, B, 8, KERNELS_AUTO) || make_net(&d, B, 8, KERNELS_DENSE)) {
         CHECK(0, "net: %s", ts_errmsg());
         return;
     }
@@ -179,8 +187,19 @@ static void check_net(void)
                     dnn_conv_impl(n.layers[l].prims, 1), dnn_conv_impl(n.layers[l].prims, 2));
     }
     CHECK(on == (dnn_available() ? 2 : 0), "%d convolutions on oneDNN", on);
+    /* conv1's output (16 channels, nChw16c) feeds conv2 without reorders */
+    CHECK(n.layers[0].chain == (dnn_available() && !!strstr(dnn_describe(), "avx512")),
+          "conv1 -> conv2 chained: %d", n.layers[0].chain);
     for (int l = 0; l < d.n_layers; l++)
-        CHECK(!d.layers[l].dnn, "kernels = dense: layer %d on oneDNN", l);
+        CHECK(!d.layers[l].dnn && !d.layers[l].chain, "kernels = dense: layer %d on oneDNN", l);
+    /* an evaluation batch of 8: slices of 3, 3 and 2 (the last one plain) */
+    float xe[8 * 3 * 4 * 6];
+    rng_t re;
+    rng_init(&re, 4243);
+    for (size_t i = 0; i < sizeof xe / sizeof xe[0]; i++)
+        xe[i] = rng_uniform(&re);
+    double ee = rel_err(net_forward(&n, xe, 8, NULL), net_forward(&d, xe, 8, NULL), 8 * 4);
+    CHECK(ee <= TOL_Y, "net: logits of an evaluation batch of 8 off the dense net's by %g", ee);
     float x[B * 3 * 4 * 6];
     uint8_t y[B] = {0, 3, 1};
     rng_t r;
@@ -218,7 +237,7 @@ static void check_training(void)
     net_t n[2];
     optim_t o[2];
     for (int k = 0; k < 2; k++) {
-        if (make_net(&n[k], B, KERNELS_AUTO) ||
+        if (make_net(&n[k], B, B, KERNELS_AUTO) ||
             optim_create(&o[k], OPT_ADAM, n[k].n_params, 1e-2f, 0.9f, 0.9f, 0.999f, 1e-8f)) {
             CHECK(0, "training: %s", ts_errmsg());
             return;

@@ -102,7 +102,9 @@ static void step_parts(net_t *n, optim_t *o, const float *x, const uint8_t *y, i
             dnn_profile(1);
             t0 = cpu_now();
             if (L->dnn)
-                dnn_conv_forward(L->prims, a, wt, bias, b, z);
+                dnn_conv_forward(L->prims, a, wt, bias, b, z,
+                                 (l && n->layers[l - 1].chain ? DNN_X_BLOCKED : 0) |
+                                     (L->chain ? DNN_Y_BLOCKED : 0));
             else
                 conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
             double all = cpu_now() - t0;
@@ -153,7 +155,9 @@ static void step_parts(net_t *n, optim_t *o, const float *x, const uint8_t *y, i
             dnn_profile(1);
             t0 = cpu_now();
             if (L->dnn)
-                dnn_conv_backward(L->prims, a, wt, dz, dw, db, dprev);
+                dnn_conv_backward(L->prims, a, wt, dz, dw, db, dprev,
+                                  (l && n->layers[l - 1].chain ? DNN_X_BLOCKED : 0) |
+                                      (L->chain ? DNN_Y_BLOCKED : 0));
             else
                 conv_backward(a, wt, dz, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, dw, db, dprev);
             double all = cpu_now() - t0;
