@@ -853,6 +853,12 @@ static int open_file(store_t *s, const char *path, MPI_Comm comm, const config_t
     int rc = layout(s, 0);
     if (rc)
         return rc;
+    /* a file from before /nodes/conv had its convolutions on im2col: a
+     * resume on oneDNN would mix the two kernels without a record */
+    const char *conv = net_conv_kernels(net, cfg->kernels);
+    if (!readonly && s->has_prov < PROV_FIELDS && strcmp(conv, "none") && strcmp(conv, "im2col+sgemm"))
+        return ts_fail(TS_EINPUT, "%s: made by a release that ran convolutions on im2col and did not record it (no /nodes/conv); this build runs them on oneDNN under train.kernels = %s: resume it with a build without oneDNN (make BUILD=build-im2col DNNL_DIR=no)",
+                       path, cfg->kernels == KERNELS_SPARSE ? "sparse" : "auto");
     /* the file's node table must be this job's graph */
     const store_ds_t *d = find_ds(s, "/nodes/key");
     hid_t sp = H5Dget_space(d->id);

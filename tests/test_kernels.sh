@@ -137,4 +137,17 @@ for arm in ("", "controls/random/"):
     ok = ~np.isnan(td)
     assert np.abs(ta[ok] - td[ok]).max() <= 0.05, (arm, ta, td)
 PY
+# a conv file of an earlier release (no /nodes/conv: its convolutions ran on
+# im2col) is not resumed on oneDNN, which would mix the two unrecorded
+cp "$W/ca1.h5" "$W/cold.h5"
+"$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r+"); f["nodes"].pop("conv")' "$W/cold.h5"
+"$TS" run "$W/conv.ini" -o "$W/cold.h5" --resume >"$W/log" 2>&1
+rc=$?
+if [ "$expect" = oneDNN ]; then
+    [ $rc -eq 2 ] && grep -q "no /nodes/conv.*DNNL_DIR=no" "$W/log" ||
+        { cat "$W/log"; fail "resume of a conv file without /nodes/conv on oneDNN: exit $rc"; }
+else
+    [ $rc -eq 0 ] || { cat "$W/log"; fail "resume of a conv file without /nodes/conv on im2col: exit $rc"; }
+fi
+"$TS" status "$W/cold.h5" >"$W/log" 2>&1 || { cat "$W/log"; fail "status of a conv file without /nodes/conv"; }
 exit 0
