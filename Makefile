@@ -39,7 +39,7 @@ VERSION_DEFS = $(if $(GIT_DESCRIBE),-DTS_GIT_DESCRIBE='"$(GIT_DESCRIBE)"') $(if 
 # only goals that compile read (so `make deps` and `make clean` work before
 # the libraries are there). It runs again when CC, a *_DIR or pkg-config's
 # search path changes, and then every object is rebuilt.
-DEPS_KEY = $(CC)|$(HDF5_DIR)|$(OPENBLAS_DIR)|$(INIH_DIR)|$(ZLIB_DIR)|$(PKG_CONFIG_PATH)|$(origin PKG_CONFIG_LIBDIR):$(PKG_CONFIG_LIBDIR)
+DEPS_KEY = $(CC)|$(HDF5_DIR)|$(OPENBLAS_DIR)|$(INIH_DIR)|$(ZLIB_DIR)|$(DNNL_DIR)|$(PKG_CONFIG_PATH)|$(origin PKG_CONFIG_LIBDIR):$(PKG_CONFIG_LIBDIR)
 NO_CONFIG_GOALS = clean deps run test test-cluster test-data data bench bench-dnnl
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/config.mk
@@ -51,8 +51,8 @@ endif
 VERSION_SEEN := $(shell mkdir -p $(BUILD) && { echo '$(GIT_DESCRIBE) $(GIT_TAGGED)' | cmp -s - $(BUILD)/version || \
                   echo '$(GIT_DESCRIBE) $(GIT_TAGGED)' >$(BUILD)/version; })
 endif
-PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS)
-PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS)
+PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(DNNL_CFLAGS)
+PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS) $(DNNL_LIBS)
 
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
@@ -163,9 +163,10 @@ bench: deps
 $(BUILD)/bench_%: tools/bench_%.c $(BUILD)/libticketsweep.a
 	$(CC) $(ALL_CFLAGS) -iquote tools $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
 
-# Our convolutions against oneDNN's primitives (tools/bench_dnnl.c, issue 13):
-# optional, so neither in BENCH_BIN nor in the product or `make test`, and
-# the only goal that needs libdnnl-dev (which bench-dnnl installs).
+# Our convolutions against oneDNN's primitives layer by layer, every
+# algorithm and format (tools/bench_dnnl.c, issue 13: the measurements that
+# chose src/dnn.c's rule): optional, not in BENCH_BIN; it needs oneDNN even
+# where the build was made without it (DNNL_DIR=no).
 bench-dnnl: deps
 	@DEPS_EXTRA="libdnnl-dev" tools/deps.sh
 	@$(MAKE) --no-print-directory $(BUILD)/bench_dnnl

@@ -18,7 +18,9 @@
  * the program's own, not the file's.
  *
  * Activations are NCHW per example, so a convolution's output is already the
- * flattened input of the first fully connected layer (PyTorch's view(b, -1)).
+ * flattened input of the first fully connected layer (PyTorch's view(b, -1)),
+ * except between two convolutions on oneDNN (net_set_kernels, L->chain),
+ * where the first one's output stays in oneDNN's blocked format.
  * Every buffer is preallocated: the training loop never allocates. Training
  * batches fill every layer's buffers; an evaluation batch (up to max_batch
  * examples) passes the convolutional stage, which works one image at a time,
@@ -34,6 +36,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dnn.h"
 #include "optim.h"
 #include "rng.h"
 #include "sparse.h"
@@ -60,6 +63,11 @@ typedef struct {
     int sparse;           /* fc: products over the surviving weights (net_set_kernels) */
     sparse_csr_t csr;     /* their index, when sparse */
     size_t tile_off;      /* sparse: its input tile [in][SPARSE_TILE] at tile_a + tile_off */
+    int dnn;              /* conv: oneDNN's primitives run it (net_set_kernels), else im2col */
+    dnn_conv_t *prims;    /* conv: those primitives, made at the first need, kept until net_free */
+    int chain;            /* conv on oneDNN followed by one (dnn_conv_chains): its output and
+                             that output's gradient stay in oneDNN's blocked format for
+                             training-size batches, not NCHW (the ReLU between does not mind) */
 } net_layer_t;
 
 typedef struct {
@@ -137,17 +145,26 @@ static inline int net_has_params(const net_layer_t *L)
 void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uint64_t salt);
 
 /*
- * Choose each fully connected layer's kernels for the mask now in n->mask
- * and the parameters now in n->params (kept for a whole training):
- * KERNELS_DENSE (sgemm), KERNELS_SPARSE (every fully connected layer over its
- * survivors, sparse.h) or KERNELS_AUTO (sparse where net_sparse_wins says
- * so). A sparse layer's surviving weights and gradients then live in its
- * index (L->csr.val, .grad) until net_sync copies them back into params and
- * grads: call it before reading either. Convolutions stay dense. Call again
- * whenever the mask or the parameters are set. Returns the number of sparse
- * layers, or TS_ERUN when out of memory (then every layer is dense again).
+ * Choose each layer's kernels for the mask now in n->mask and the
+ * parameters now in n->params (kept for a whole training):
+ * KERNELS_DENSE (the reference: sgemm for fully connected layers, im2col +
+ * sgemm for convolutions, what every net does before this is called),
+ * KERNELS_SPARSE (every fully connected layer over its survivors, sparse.h;
+ * convolutions as auto) or KERNELS_AUTO (sparse where net_sparse_wins says
+ * so; convolutions on oneDNN's primitives (dnn.h) when the build has oneDNN,
+ * else im2col). A sparse layer's surviving weights and gradients then live
+ * in its index (L->csr.val, .grad) until net_sync copies them back into
+ * params and grads: call it before reading either. The oneDNN primitives of
+ * a convolution are made the first time they are chosen, for batches of
+ * stage_rows, and kept until net_free. Call again whenever the mask or the
+ * parameters are set. Returns the number of sparse layers, or TS_ERUN (out
+ * of memory, or oneDNN failed: the message says) and then every layer is
+ * dense again.
  */
 int net_set_kernels(net_t *n, int mode);
+/* What runs n's convolutions under kernels `mode` (a static string, for the
+ * provenance): "none" (no convolution), "im2col+sgemm", or dnn_describe(). */
+const char *net_conv_kernels(const net_t *n, int mode);
 /* params and grads := the sparse layers' compact copies (nothing to do
  * when every layer is dense). */
 void net_sync(net_t *n);

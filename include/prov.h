@@ -12,6 +12,9 @@
  *   blas_core          the core type OpenBLAS chose (openblas_get_corename)
  *   openblas_coretype  OPENBLAS_CORETYPE as set when the run started ("" unset)
  *   openblas_l2_size   OPENBLAS_L2_SIZE, likewise
+ *   conv               what ran the convolutions (net_conv_kernels: "none",
+ *                      "im2col+sgemm", or oneDNN's version, ISA and rule);
+ *                      "" until prov_conv sets it
  *
  * No MPI, no files but /proc/cpuinfo.
  */
@@ -23,7 +26,7 @@
 
 #define PROV_LEN 96 /* bytes of each field, with its NUL (longer values are cut) */
 
-enum { PROV_CPU, PROV_SIMD, PROV_BLAS_CORE, PROV_CORETYPE, PROV_L2_SIZE, PROV_FIELDS };
+enum { PROV_CPU, PROV_SIMD, PROV_BLAS_CORE, PROV_CORETYPE, PROV_L2_SIZE, PROV_CONV, PROV_FIELDS };
 
 typedef struct {
     char field[PROV_FIELDS][PROV_LEN];
@@ -32,8 +35,12 @@ typedef struct {
 /* The fields' names, as the results file's datasets under /nodes. */
 extern const char *const prov_names[PROV_FIELDS];
 
-/* The provenance of this process. */
+/* The provenance of this process (conv left "": it depends on the model and
+ * the job, see prov_conv). */
 void prov_here(prov_t *p);
+/* Set the conv field: what runs the convolutions of a training (a string
+ * from net_conv_kernels). */
+void prov_conv(prov_t *p, const char *kernels);
 
 /*
  * Describe, in one line into out (len bytes, NUL-terminated), how the rows

@@ -74,8 +74,10 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
                      const uint8_t *own, const float *rewind, const float *weights, double wall, int rank,
                      const char *host, const prov_t *prov);
 /* Every node's provenance into rows [N]; *recorded = 0 (rows untouched) when
- * the file has none (made by an earlier release). Rows of trainings that are
- * not done hold undefined strings. */
+ * the file has none (made by an earlier release). A file of a release that
+ * recorded fewer fields leaves the later ones untouched too (a caller's
+ * zeroed rows read "": not recorded). Rows of trainings that are not done
+ * hold undefined strings. */
 int store_read_prov(store_t *s, prov_t *rows, int *recorded);
 /* How the numerics of the done trainings (status [N], STATUS_*) were made,
  * in one line into line (prov_mix): returns the number of setups (0: none

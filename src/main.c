@@ -522,7 +522,7 @@ static void print_data_line(FILE *out, const data_t *d, const node_data_t *nd)
 }
 
 /* The run's context, once (rank 0): IOR's PrintHeader. */
-static void print_header(const config_t *cfg, const run_args_t *a, int T,
+static void print_header(const config_t *cfg, const net_t *layout, const run_args_t *a, int T,
                          int to_run, const data_t *data, const node_data_t *nd)
 {
     char name[MPI_MAX_PROCESSOR_NAME], *all = NULL, lib[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -553,11 +553,12 @@ static void print_header(const config_t *cfg, const run_args_t *a, int T,
     print_data_line(stderr, data, nd);
     prov_t p;
     prov_here(&p);
+    prov_conv(&p, net_conv_kernels(layout, cfg->kernels));
     fprintf(stderr, "  numerics (rank 0; each training records its own): %s; %s; OpenBLAS core %s; "
-                    "OPENBLAS_CORETYPE %s; OPENBLAS_L2_SIZE %s\n",
+                    "OPENBLAS_CORETYPE %s; OPENBLAS_L2_SIZE %s; convolutions %s\n",
             p.field[PROV_CPU], p.field[PROV_SIMD], p.field[PROV_BLAS_CORE],
             p.field[PROV_CORETYPE][0] ? p.field[PROV_CORETYPE] : "unset",
-            p.field[PROV_L2_SIZE][0] ? p.field[PROV_L2_SIZE] : "unset");
+            p.field[PROV_L2_SIZE][0] ? p.field[PROV_L2_SIZE] : "unset", p.field[PROV_CONV]);
     fprintf(stderr, "  output %s; %d trials in the grid, %d to run", a->output, T, to_run);
     if (a->shard_n > 1)
         fprintf(stderr, " (shard %d/%d)", a->shard_i, a->shard_n);
@@ -1022,7 +1023,7 @@ static int cmd_run(int argc, char **argv)
         to_run[x] = to_run[x] && !node_done[x];
         nodes_run += to_run[x];
     }
-    print_header(cfg, &a, T, cells_run, &data, &nd);
+    print_header(cfg, &layout, &a, T, cells_run, &data, &nd);
     if (world_rank == 0)
         fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
                 g.shared ? "shared between cells" : "--no-share", nodes_run);

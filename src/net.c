@@ -198,8 +198,10 @@ double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts)
 
 void net_free(net_t *n)
 {
-    for (int l = 0; l < n->n_layers; l++)
+    for (int l = 0; l < n->n_layers; l++) {
         sparse_free(&n->layers[l].csr);
+        dnn_conv_free(n->layers[l].prims);
+    }
     free(n->tile_a);
     free(n->tile_d);
     free(n->tile_z);
@@ -254,11 +256,27 @@ int net_sparse_wins(const net_t *n, int l, double density)
     return density <= (l == 0 ? 0.5 : 0.4); /* layer 0 needs no input gradient */
 }
 
-/* Every layer dense again. */
+/* Every layer dense again (convolutions on im2col). */
 static void all_dense(net_t *n)
 {
     for (int l = 0; l < n->n_layers; l++)
-        n->layers[l].sparse = 0;
+        n->layers[l].sparse = n->layers[l].dnn = n->layers[l].chain = 0;
+}
+
+/* A convolution's uses oneDNN under this mode. */
+static int conv_on_dnn(int mode)
+{
+    return mode != KERNELS_DENSE && dnn_available();
+}
+
+const char *net_conv_kernels(const net_t *n, int mode)
+{
+    int convs = 0;
+    for (int l = 0; l < n->n_layers; l++)
+        convs += n->layers[l].kind == NET_CONV;
+    if (!convs)
+        return "none";
+    return conv_on_dnn(mode) ? dnn_describe() : "im2col+sgemm";
 }
 
 int net_set_kernels(net_t *n, int mode)
@@ -268,6 +286,13 @@ int net_set_kernels(net_t *n, int mode)
     all_dense(n);
     for (int l = 0; l < n->n_layers; l++) {
         net_layer_t *L = &n->layers[l];
+        if (L->kind == NET_CONV && conv_on_dnn(mode)) {
+            /* the first layer's input gradient is never asked for */
+            if (!L->prims && !(L->prims = dnn_conv_create(n->stage_rows, L->in_c, L->out_c,
+                                                          L->in_h, L->in_w, l > 0, 1)))
+                goto fail;
+            L->dnn = 1;
+        }
         if (L->kind != NET_FC || mode == KERNELS_DENSE)
             continue;
         size_t alive = 0;
@@ -276,8 +301,10 @@ int net_set_kernels(net_t *n, int mode)
         if (mode == KERNELS_AUTO && !net_sparse_wins(n, l, (double)alive / (double)L->n_w))
             continue;
         if (sparse_build(&L->csr, n->mask + L->w_off, n->params + L->w_off, (int)L->out_c,
-                         (int)L->in_c))
-            goto oom;
+                         (int)L->in_c)) {
+            ts_fail(TS_ERUN, "out of memory for the sparse kernels' index");
+            goto fail;
+        }
         L->sparse = 1;
         L->tile_off = tiles;
         tiles += L->in * SPARSE_TILE;
@@ -285,6 +312,10 @@ int net_set_kernels(net_t *n, int mode)
         wide = L->in > wide ? L->in : wide;
         wide = L->out > wide ? L->out : wide;
     }
+    /* consecutive convolutions on oneDNN keep their activations blocked */
+    for (int l = 0; l + 1 < n->n_layers; l++)
+        n->layers[l].chain = n->layers[l].dnn && n->layers[l + 1].dnn &&
+                             dnn_conv_chains(n->layers[l].prims, n->layers[l + 1].prims);
     if (!n_sparse)
         return 0;
     if (tiles > n->tile_a_floats) {
@@ -306,6 +337,8 @@ int net_set_kernels(net_t *n, int mode)
     }
     return n_sparse;
 oom:
+    ts_fail(TS_ERUN, "out of memory for the sparse kernels' tiles");
+fail:
     all_dense(n);
     return TS_ERUN;
 }
@@ -346,6 +379,15 @@ void net_step(net_t *n, optim_t *o)
                  n->n_weights, nb);
 }
 
+/* Which of conv layer L's tensors stay in oneDNN's format (DNN_X_BLOCKED,
+ * DNN_Y_BLOCKED) for a batch of b: only chained layers, training-size batches. */
+static int blocked(const net_t *n, const net_layer_t *L, int b)
+{
+    if (b != n->stage_rows)
+        return 0;
+    return (L > n->layers && L[-1].chain ? DNN_X_BLOCKED : 0) | (L->chain ? DNN_Y_BLOCKED : 0);
+}
+
 /* Layer L on b rows of input a into z (pool arguments and dropout flags of rows 0..b-1). */
 static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b, float *z,
                           rng_t *dropout_rng)
@@ -370,7 +412,10 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
                    1.0f, z, (int)L->out);
         break;
     case NET_CONV:
-        conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
+        /* oneDNN fails only when a batch of another size (an evaluation's
+         * last slice) finds no memory for its primitives: then im2col */
+        if (!L->dnn || dnn_conv_forward(L->prims, a, wt, bias, b, z, blocked(n, L, b)))
+            conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
         break;
     case NET_POOL:
         conv_pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, n->args + L->arg_off);
@@ -539,8 +584,12 @@ void net_backward(net_t *n, const float *x, int b)
                            (int)L->in, 0.0f, dprev, (int)L->in);
             break;
         case NET_CONV:
-            conv_backward(a, wt, dz, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col,
-                          n->grads + L->w_off, n->grads + L->b_off, dprev);
+            if (L->dnn && b == n->stage_rows)
+                dnn_conv_backward(L->prims, a, wt, dz, n->grads + L->w_off, n->grads + L->b_off,
+                                  dprev, blocked(n, L, b));
+            else
+                conv_backward(a, wt, dz, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col,
+                              n->grads + L->w_off, n->grads + L->b_off, dprev);
             break;
         case NET_POOL:
             if (dprev)

@@ -10,7 +10,7 @@
 #include "prov.h"
 
 const char *const prov_names[PROV_FIELDS] = {"cpu", "simd", "blas_core", "openblas_coretype",
-                                             "openblas_l2_size"};
+                                             "openblas_l2_size", "conv"};
 
 /* What the compiler was told the CPU can do (-march): the code outside the
  * run-time dispatched kernels uses at most this. */
@@ -67,6 +67,11 @@ void prov_here(prov_t *p)
     const char *ct = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
     snprintf(p->field[PROV_CORETYPE], PROV_LEN, "%s", ct ? ct : "");
     snprintf(p->field[PROV_L2_SIZE], PROV_LEN, "%s", l2 ? l2 : "");
+}
+
+void prov_conv(prov_t *p, const char *kernels)
+{
+    snprintf(p->field[PROV_CONV], PROV_LEN, "%s", kernels);
 }
 
 /* Append to out as far as it has room (*at: its length so far). */

@@ -1000,6 +1000,7 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     if ((rc = trial_ctx_create(&s.ctx, cfg, data)) ||
         (rc = node_result_create(&s.res, trial_eval_count(cfg))))
         goto out_agree;
+    prov_conv(&s.prov, net_conv_kernels(&s.ctx.net, cfg->kernels));
     s.W = s.ctx.net.n_weights;
     s.P = s.ctx.net.n_params;
     s.msg_cap = sizeof(ctrl_t) + 2 * s.W + s.P * sizeof(float) + ERROR_LEN;

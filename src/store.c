@@ -44,7 +44,8 @@ struct store {
     const config_t *cfg;
     const net_t *net;      /* the layer table: shapes of masks and theta0 */
     const graph_t *g;      /* the trainings */
-    int has_prov;          /* the file has the provenance datasets (/nodes/cpu, ...: prov.h) */
+    int has_prov;          /* how many of the provenance datasets (/nodes/cpu, ...: prov.h) the
+                              file has: the first has_prov of prov_names, 0 for none */
     int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */
     int n_mask_rows;
     uint8_t *pack;         /* [W / 8 rounded up] packing scratch */
@@ -229,17 +230,17 @@ static int layout(store_t *s, int create)
     ADD("/nodes/mask", DS_NODE, 0, 0, 0, u8, ule8, 2, (hsize_t)s->n_mask_rows, (W + 7) / 8);
     if (cfg->weights == WEIGHTS_FINAL)
         ADD("/nodes/weights", DS_NODE, 0, 0, 0, f32, fle32, 2, N, (hsize_t)net->n_params);
-    /* provenance (prov.h): added within format 2, so a file of an earlier
-     * release lacks it; such a file opens, and records none */
-    s->has_prov = 1;
+    /* provenance (prov.h): added within format 2, field by field at the end
+     * (conv last), so a file of an earlier release lacks it or its last
+     * fields; such a file opens, and records what it has */
+    s->has_prov = 0;
     for (int k = 0; k < PROV_FIELDS; k++) {
         snprintf(p, sizeof p, "/nodes/%s", prov_names[k]);
         htri_t there = create ? 1 : H5Lexists(s->file, p, H5P_DEFAULT);
-        if (there <= 0) {
-            s->has_prov = 0;
-            continue;
-        }
+        if (there <= 0)
+            break;
         ADD(p, DS_NODE, 0, 0, 0, prov_t_, prov_t_, 1, N);
+        s->has_prov = k + 1;
     }
     /* per layer with parameters: [S or T, weight shape...] (fc [out, in], conv [out, in, 3, 3]) */
     hsize_t wdims[5], bdims[2];
@@ -852,6 +853,12 @@ static int open_file(store_t *s, const char *path, MPI_Comm comm, const config_t
     int rc = layout(s, 0);
     if (rc)
         return rc;
+    /* a file from before /nodes/conv had its convolutions on im2col: a
+     * resume on oneDNN would mix the two kernels without a record */
+    const char *conv = net_conv_kernels(net, cfg->kernels);
+    if (!readonly && s->has_prov < PROV_FIELDS && strcmp(conv, "none") && strcmp(conv, "im2col+sgemm"))
+        return ts_fail(TS_EINPUT, "%s: made by a release that ran convolutions on im2col and did not record it (no /nodes/conv); this build runs them on oneDNN under train.kernels = %s: resume it with a build without oneDNN (make BUILD=build-im2col DNNL_DIR=no)",
+                       path, cfg->kernels == KERNELS_SPARSE ? "sparse" : "auto");
     /* the file's node table must be this job's graph */
     const store_ds_t *d = find_ds(s, "/nodes/key");
     hid_t sp = H5Dget_space(d->id);
@@ -1075,7 +1082,7 @@ static int write_weights(store_t *s, int x, const float *params)
 static int write_prov(store_t *s, int x, const prov_t *prov)
 {
     char path[64];
-    for (int k = 0; s->has_prov && prov && k < PROV_FIELDS; k++) {
+    for (int k = 0; prov && k < s->has_prov; k++) {
         snprintf(path, sizeof path, "/nodes/%s", prov_names[k]);
         int rc = rw_row(s, find_ds(s, path), (hsize_t)x, (void *)prov->field[k], 1);
         if (rc)
@@ -1162,14 +1169,14 @@ int store_read_nodes(store_t *s, int8_t *status, double *wall)
 
 int store_read_prov(store_t *s, prov_t *rows, int *recorded)
 {
-    *recorded = s->has_prov;
+    *recorded = s->has_prov > 0;
     if (!s->has_prov)
         return 0;
     char *buf = ts_malloc((size_t)s->N * PROV_LEN + 1), path[64];
     if (!buf)
         return TS_ERUN;
     int rc = 0;
-    for (int k = 0; !rc && k < PROV_FIELDS; k++) {
+    for (int k = 0; !rc && k < s->has_prov; k++) {
         snprintf(path, sizeof path, "/nodes/%s", prov_names[k]);
         store_ds_t *d = find_ds(s, path);
         if (!d || H5Dread(d->id, d->memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
@@ -1234,7 +1241,7 @@ int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
     /* provenance: a shard of an earlier release has none: "" (not recorded) */
     prov_t p;
     memset(&p, 0, sizeof p);
-    for (int k = 0; src->has_prov && k < PROV_FIELDS; k++) {
+    for (int k = 0; k < src->has_prov; k++) {
         char path[64];
         snprintf(path, sizeof path, "/nodes/%s", prov_names[k]);
         int rc = rw_row(src, find_ds(src, path), (hsize_t)x, p.field[k], 0);

@@ -327,7 +327,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     for (size_t i = 0; i < net->n_params; i++)
         net->params[i] = c->start[i] * mask[i];
     if (net_set_kernels(net, cfg->kernels) < 0)
-        return ts_fail(TS_ERUN, "out of memory for the sparse kernels' index");
+        return TS_ERUN; /* the message is net_set_kernels' */
     optim_reset(&c->opt);
     new_epoch(c, seed, epoch);
 

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Numerics' provenance: every training records the CPU model, the trainer's
 # vector path and compile target, OpenBLAS's core type and the values of
-# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (/nodes/cpu, /nodes/simd,
-# /nodes/blas_core, /nodes/openblas_coretype, /nodes/openblas_l2_size);
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, and what ran the convolutions
+# (/nodes/cpu, /nodes/simd, /nodes/blas_core, /nodes/openblas_coretype,
+# /nodes/openblas_l2_size, /nodes/conv: "none" for this MLP);
 # read back, they are this machine's. `status` and `merge` say in one line
 # when a file mixes setups (made here by editing a copy: the tests never set
 # OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE). A file of an earlier release (no
-# such datasets) resumes and reads as before.
+# such datasets, or none but conv) resumes and reads as before.
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
@@ -34,6 +35,7 @@ kernel = "avx512f" if "avx512f" in flags else "avx" if "avx" in flags else "sse2
 assert simd.startswith(f"adam {kernel}; compiled for "), simd
 assert col("openblas_coretype") == {os.environ.get("OPENBLAS_CORETYPE", "")}
 assert col("openblas_l2_size") == {os.environ.get("OPENBLAS_L2_SIZE", "")}
+assert col("conv") == {"none"}, col("conv")
 PY
 "$TS" status "$W/a.h5" >"$W/st" || fail "status"
 grep -q "numerics" "$W/st" && fail "status of a file of one setup: $(grep numerics "$W/st")"
@@ -74,18 +76,33 @@ PY
 "$PY" - "$W/old.h5" <<'PY'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r+")
-for k in ("cpu", "simd", "blas_core", "openblas_coretype", "openblas_l2_size"):
+for k in ("cpu", "simd", "blas_core", "openblas_coretype", "openblas_l2_size", "conv"):
     del f["nodes/" + k]
 PY
 "$TS" run "$W/job.ini" -o "$W/old.h5" --resume 2>"$W/log" || { cat "$W/log"; fail "resume of an old file"; }
 # shellcheck disable=SC2086
 h5diff -q $LEDGER --exclude-path /nodes/cpu --exclude-path /nodes/simd --exclude-path /nodes/blas_core \
-    --exclude-path /nodes/openblas_coretype --exclude-path /nodes/openblas_l2_size --exclude-attribute / \
-    "$W/a.h5" "$W/old.h5" || fail "the resumed old file's data differ"
+    --exclude-path /nodes/openblas_coretype --exclude-path /nodes/openblas_l2_size --exclude-path /nodes/conv \
+    --exclude-attribute / "$W/a.h5" "$W/old.h5" || fail "the resumed old file's data differ"
 "$TS" status "$W/old.h5" >"$W/st" || fail "status of an old file"
 grep -q numerics "$W/st" && fail "status of an old file: $(grep numerics "$W/st")"
 "$TS" run "$W/job.ini" -o "$W/old0.h5" --shard 0/2 2>/dev/null || fail "shard 0, third"
-"$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r+"); [f["nodes"].pop(k) for k in ("cpu","simd","blas_core","openblas_coretype","openblas_l2_size")]' "$W/old0.h5"
+"$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r+"); [f["nodes"].pop(k) for k in ("cpu","simd","blas_core","openblas_coretype","openblas_l2_size","conv")]' "$W/old0.h5"
 "$TS" merge "$W/m3.h5" "$W/old0.h5" "$W/s1.h5" 2>"$W/log" || { cat "$W/log"; fail "merge with an old shard"; }
 grep -q "cpu .*'not recorded'" "$W/log" || { cat "$W/log"; fail "merge with an old shard: not recorded"; }
+
+# a file of the release before /nodes/conv: resumes, its other fields kept
+"$TS" run "$W/job.ini" -o "$W/pre.h5" --shard 0/2 2>/dev/null || fail "shard 0, fourth"
+"$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r+"); f["nodes"].pop("conv")' "$W/pre.h5"
+"$TS" run "$W/job.ini" -o "$W/pre.h5" --resume 2>"$W/log" || { cat "$W/log"; fail "resume of a file without conv"; }
+"$PY" - "$W/pre.h5" <<'PY' || fail "a file without conv: provenance not kept"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+assert "conv" not in f["nodes"]
+assert all(v for v in f["nodes/blas_core"][:]), "blas_core recorded for every training"
+PY
+"$TS" run "$W/job.ini" -o "$W/pre0.h5" --shard 0/2 2>/dev/null || fail "shard 0, fifth"
+"$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r+"); f["nodes"].pop("conv")' "$W/pre0.h5"
+"$TS" merge "$W/m4.h5" "$W/pre0.h5" "$W/s1.h5" 2>"$W/log" || { cat "$W/log"; fail "merge with a shard without conv"; }
+grep -q "conv 'not recorded'" "$W/log" || { cat "$W/log"; fail "merge with a shard without conv: not recorded"; }
 exit 0

@@ -12,8 +12,10 @@
 #   4 sweep throughput of build/ticketsweep with 2 MPI ranks against 1, next to
 #     the machine's own ceiling (two single-thread sgemm loops at once against
 #     one, in the same run);
-#   5 the scheduler alone against mpi4py's MPIPoolExecutor; 6 Conv-2 against
-#     PyTorch; 7 the training graph: trainings with and without sharing, the
+#   5 the scheduler alone against mpi4py's MPIPoolExecutor; 6 Conv-2, Conv-4
+#     and Conv-6 against PyTorch (kernels = auto: convolutions on oneDNN where
+#     the build has it; kernels = dense: im2col + sgemm), the GEMM FLOP/s of
+#     the step against cblas_sgemm on the same shapes, a step in pieces; 7 the training graph: trainings with and without sharing, the
 #     demo against --no-share, a resume after kill -9 mid-chain, the planner
 #     at 100,000 cells; 8 the memory of NP ranks on one node (summed PSS
 #     while short sweeps of the paper's LeNet-300-100 on MNIST and Conv-2 on
@@ -243,17 +245,25 @@ util=$(sed -n 's/.*rank utilisation \([0-9.]*\)%.*/\1/p' "$W/sweepsum" | median)
 h5share=$(sed -n 's/.*HDF5 writes \([0-9.]*\)%.*/\1/p' "$W/sweepsum" | median)
 waited=$(sed -n 's/.* \([0-9.]*\) us waited.*/\1/p' "$W/sweepsum" | median)
 
-# ---- 6: Conv-2 --------------------------------------------------------------------
-progress "Conv-2: ticketsweep against PyTorch, and against cblas_sgemm"
-for i in $(seq "$REPS"); do
-    "$BUILD/bench_conv2" --iters 12 >"$W/cv.$i"
-    "$PY" tools/bench_conv2_torch.py --iters 12 >"$W/cvt.$i"
-    echo "$(val conv2_samples_per_s "$W/cv.$i") $(val torch_conv2_samples_per_s "$W/cvt.$i")" |
-        awk '{ print $1 / $2 }' >>"$W/cvratio"
-    val conv2_samples_per_s "$W/cv.$i" >>"$W/cvsps"
-    val torch_conv2_samples_per_s "$W/cvt.$i" >>"$W/cvtsps"
-    val conv2_sgemm_share "$W/cv.$i" >>"$W/cvshare"
-    val conv2_gflops "$W/cv.$i" >>"$W/cvgf"
+# ---- 6: Conv-2, Conv-4, Conv-6 ---------------------------------------------------
+# bench_conv2 runs kernels = auto and kernels = dense alternately in one process;
+# PyTorch alternates with it, process by process.
+for a in conv2 conv4 conv6; do
+    progress "$a: ticketsweep (auto and dense) against PyTorch, and against cblas_sgemm"
+    for i in $(seq "$REPS"); do
+        "$BUILD/bench_conv2" --arch $a --iters 12 >"$W/cv$a.$i"
+        "$PY" tools/bench_conv2_torch.py --arch $a --iters 12 >"$W/cvt$a.$i"
+        t=$(val torch_${a}_samples_per_s "$W/cvt$a.$i")
+        echo "$(val ${a}_samples_per_s "$W/cv$a.$i") $t" | awk '{ print $1 / $2 }' >>"$W/cvratio$a"
+        echo "$(val ${a}_dense_samples_per_s "$W/cv$a.$i") $t" | awk '{ print $1 / $2 }' >>"$W/cvdratio$a"
+        echo "$t" >>"$W/cvtsps$a"
+        for k in samples_per_s dense_samples_per_s sgemm_share gflops dense_gflops parts_s \
+            part_conv_fwd_s part_conv_bwd_s part_reorders_s part_pool_relu_s part_fc_s part_loss_s \
+            part_optimizer_s; do
+            val ${a}_$k "$W/cv$a.$i" >>"$W/cv$a.$k"
+        done
+    done
+    val ${a}_convs "$W/cv$a.1" >"$W/cv$a.convs"
 done
 
 # ---- 7: the training graph ------------------------------------------------------
@@ -434,10 +444,22 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
     printf '%-36s %12s %20s %7s %8s  %s\n' "  HDF5 writes, share of trial time" "${h5share:-?}%" \
         "(scaling sweep)" "" "< 2%" "$(verdict "${h5share:-100} < 2")"
     printf '%-36s %12s %20s\n' "  rank utilisation, workers' wait" "${util:-?}%" "${waited:-?} us/trial"
-    printf '%-36s %12s %20s %6sx\n' "6 Conv-2 training samples/s" "$(m cvsps)" "PyTorch $(m cvtsps)" \
-        "$(calc %.2f "$(m cvratio)")"
-    printf '%-36s %12s %20s %7s\n' "  Conv-2 step GFLOP/s, share of sgemm" "$(m cvgf)" "" \
-        "$(calc %.1f%% "100 * $(m cvshare)")"
+    echo "6 Conv-2/4/6 (batch 60, Adam, 3x32x32): convolutions under kernels = auto: $(cat "$W/cvconv2.convs")"
+    for a in conv2 conv4 conv6; do
+        A=$(echo $a | sed 's/conv/Conv-/')
+        printf '%-36s %12s %20s %6sx %8s  %s\n' "  $A samples/s, kernels = auto" "$(m cv$a.samples_per_s)" \
+            "PyTorch $(m cvtsps$a)" "$(calc %.2f "$(m cvratio$a)")" ">= 2x" "$(verdict "$(m cvratio$a) >= 2")"
+        printf '%-36s %12s %20s %6sx\n' "  $A samples/s, kernels = dense" "$(m cv$a.dense_samples_per_s)" \
+            "PyTorch $(m cvtsps$a)" "$(calc %.2f "$(m cvdratio$a)")"
+        printf '%-36s %12s %20s %7s\n' "  $A GFLOP/s auto, dense; sgemm share" "$(m cv$a.gflops)" \
+            "dense $(m cv$a.dense_gflops)" "$(calc %.1f%% "100 * $(m cv$a.sgemm_share)")"
+        printf '  %s step in pieces, auto, ms:' "$A"
+        for k in conv_fwd conv_bwd reorders pool_relu fc loss optimizer; do
+            printf ' %s %s' "$k" "$(calc %.1f "1000 * $(m cv$a.part_${k}_s)")"
+        done
+        printf ' (sum %s, whole step %s)\n' "$(calc %.1f "1000 * $(m cv$a.parts_s)")" \
+            "$(calc %.1f "60000 / $(m cv$a.samples_per_s)")"
+    done
     printf '%-36s %12s\n' "7 trainings: demo (distinct of all)" "$(dtr demo)"
     printf '%-36s %12s\n' "  lenet300-paper (per_round 0.2 x 20)" "$(dtr lenet300-paper)"
     printf '%-36s %12s %20s %6sx\n' "  demo wall s, $NP ranks, shared" "$demo_shared" \

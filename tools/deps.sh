@@ -22,6 +22,8 @@ deps: no dpkg here, so nothing is installed. ticketsweep builds with
   - OpenBLAS (module load openblas / OpenBLAS): pkg-config openblas, or OPENBLAS_DIR
   - libinih (tools/build-inih.sh builds it): pkg-config inih, or INIH_DIR
   - zlib (usually there): pkg-config zlib, ZLIB_DIR, or the compiler's own path
+  - optionally oneDNN (libdnnl, 2.x): the compiler's own path or DNNL_DIR; without it
+    the convolutions run on im2col + sgemm
   - make; see README, "Building on a cluster"
 EOF
     missing=""
@@ -42,7 +44,7 @@ EOF
 command -v dpkg-query >/dev/null 2>&1 || not_debian
 
 PKGS="make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools \
-libopenblas-dev zlib1g-dev libinih-dev dataset-fashion-mnist \
+libopenblas-dev zlib1g-dev libinih-dev libdnnl-dev dataset-fashion-mnist \
 python3-h5py python3-numpy python3-matplotlib python3-pandas octave clang libclang-rt-dev ${DEPS_EXTRA:-}"
 
 missing=""

@@ -8,6 +8,9 @@
 #   OpenBLAS       OPENBLAS_DIR, pkg-config openblas
 #   libinih        INIH_DIR, pkg-config inih
 #   zlib           ZLIB_DIR, pkg-config zlib, the compiler's own search path
+#   oneDNN         DNNL_DIR, the compiler's own search path (optional: without
+#                  it the convolutions run on im2col + sgemm; DNNL_DIR=no
+#                  builds without it even where it is installed)
 #
 # A *_DIR is an installation prefix (a Spack or EasyBuild prefix, a module's
 # root): headers in DIR/include, the library in DIR/lib or DIR/lib64. It wins
@@ -18,7 +21,8 @@
 # An HDF5 without H5_HAVE_PARALLEL (a serial build: Debian's libhdf5-dev,
 # Spack's hdf5~mpi) is refused: every rank writes into one shared file.
 #
-# Output: on stdout, NAME_CFLAGS and NAME_LIBS for HDF5, OPENBLAS, INIH, ZLIB;
+# Output: on stdout, NAME_CFLAGS and NAME_LIBS for HDF5, OPENBLAS, INIH, ZLIB
+# and DNNL (DNNL_CFLAGS defines TS_HAVE_DNNL when oneDNN was found, else both are empty);
 # on stderr, one line per library found ("deps: ..."). When something is
 # missing or unusable: a message for each such library on stderr, exit 1.
 # Environment: CC (default mpicc), PKG_CONFIG (default pkg-config), the *_DIRs.
@@ -252,8 +256,55 @@ zlib() {
     emit ZLIB
 }
 
+# --- oneDNN (optional) ---
+dnnl() {
+    if [ "${DNNL_DIR:-}" = no ]; then
+        echo "deps: oneDNN: not used (DNNL_DIR=no): convolutions on im2col + sgemm" >&2
+        cflags="" libs=""
+        emit DNNL
+        return
+    fi
+    if [ -n "${DNNL_DIR:-}" ]; then
+        from="DNNL_DIR=$DNNL_DIR"
+        if ! prefix_flags "$DNNL_DIR" dnnl; then
+            complain "oneDNN: $from: $why"
+            return
+        fi
+    else
+        from="the compiler's search path" cflags="" libs="-ldnnl"
+    fi
+    # the runtime must be one ticketsweep can pin to one thread (src/dnn.c
+    # calls omp_set_num_threads: OpenMP's library named too, where the
+    # linker wants it named)
+    printf '%s\n' '#include <oneapi/dnnl/dnnl.h>' \
+        '#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP' '#include <omp.h>' \
+        '#define PIN() omp_set_num_threads(1)' '#elif DNNL_CPU_RUNTIME == DNNL_RUNTIME_SEQ' \
+        '#define PIN() (void)0' '#else' \
+        '#error "oneDNN built with neither the OpenMP nor the sequential CPU runtime"' '#endif' \
+        'int main(void) { dnnl_engine_t e; PIN();' \
+        '    return dnnl_engine_create(&e, dnnl_cpu, 0) != dnnl_success || dnnl_version()->major < 2; }' \
+        >"$tmp/t.c"
+    if ! try link "$cflags" "$libs" && try link "$cflags" "$libs -lgomp"; then
+        libs="$libs -lgomp"
+    fi
+    if ! try link "$cflags" "$libs"; then
+        if [ -n "${DNNL_DIR:-}" ]; then
+            complain "oneDNN ($from): cannot build a program that creates an engine" "$(cc_said)"
+            return
+        fi
+        echo "deps: oneDNN: not found (optional; Debian: libdnnl-dev): convolutions on im2col + sgemm" >&2
+        cflags="" libs=""
+        emit DNNL
+        return
+    fi
+    echo "deps: oneDNN: $from ($libs)" >&2
+    cflags="$cflags -DTS_HAVE_DNNL"
+    emit DNNL
+}
+
 hdf5
 openblas
 inih
 zlib
+dnnl
 exit $failed
