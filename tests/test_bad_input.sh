@@ -64,13 +64,17 @@ run_one() {
     lim=unlimited
     [ -f "$c/ulimit" ] && [ "$asan" = 0 ] && lim=$(cat "$c/ulimit")
     snapshot "$d" >"$out.before"
+    # a session directory of its own: Open MPI's singletons and mpiruns that
+    # start at once in one TMPDIR race to create ompi.<host>.<uid> ("File
+    # exists"); left for the test's end (a daemon may still clean it up)
+    tmp=$(mktemp -d "$W/t.XXXXXX")
     set -f
     # shellcheck disable=SC2086
     if [ "$mode" = mpi ]; then
-        (cd "$d" && ulimit -v "$lim" && OMPI_MCA_orte_tag_output=1 \
+        (cd "$d" && ulimit -v "$lim" && OMPI_MCA_orte_tag_output=1 TMPDIR=$tmp \
             mpirun -q --oversubscribe --bind-to none -np 2 "$TS" $args >"$out.out" 2>"$out.err")
     else
-        (cd "$d" && ulimit -v "$lim" && "$TS" $args >"$out.out" 2>"$out.err")
+        (cd "$d" && ulimit -v "$lim" && TMPDIR=$tmp "$TS" $args >"$out.out" 2>"$out.err")
     fi
     rc=$?
     set +f
