@@ -82,7 +82,8 @@ typedef struct {
     float *col;        /* convolution scratch (im2col of one example) */
     int32_t *args;     /* pool argmax [stage_rows][out] per pool */
     uint8_t *keep;     /* dropout keep flags [stage_rows][out] per hidden fc layer */
-    /* the sparse kernels' state (net_set_kernels), empty while every layer is dense */
+    /* the sparse kernels' state (net_set_kernels), empty while every layer is dense;
+       the tiles are 64-byte aligned (sparse_tile_alloc) */
     float *tile_a;     /* every sparse layer's input tile, transposed (kept from a
                           forward of one tile for the backward) */
     float *tile_d;     /* [widest sparse layer][SPARSE_TILE]: input gradient, transposed */

@@ -290,14 +290,14 @@ int net_set_kernels(net_t *n, int mode)
     if (tiles > n->tile_a_floats) {
         free(n->tile_a);
         n->tile_a_floats = 0;
-        if (!(n->tile_a = ts_calloc(tiles, sizeof(float))))
+        if (!(n->tile_a = sparse_tile_alloc(tiles)))
             goto oom;
         n->tile_a_floats = tiles;
     }
     if (wide * SPARSE_TILE > n->tile_floats) {
         free(n->tile_d), free(n->tile_z);
-        n->tile_d = ts_calloc(wide * SPARSE_TILE, sizeof(float));
-        n->tile_z = ts_calloc(wide * SPARSE_TILE, sizeof(float));
+        n->tile_d = sparse_tile_alloc(wide * SPARSE_TILE);
+        n->tile_z = sparse_tile_alloc(wide * SPARSE_TILE);
         n->tile_floats = wide * SPARSE_TILE;
         if (!n->tile_d || !n->tile_z) {
             n->tile_floats = 0;

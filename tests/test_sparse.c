@@ -74,6 +74,43 @@ static void check_tiles(void)
         }
 }
 
+/* sparse_tile_alloc: zeroed and 64-byte aligned, whatever the size (blocks
+ * kept alive together, so that malloc's own 16-byte alignment would show). */
+static void check_tile_alloc(void)
+{
+    float *p[12];
+    int bad = 0, dirty = 0;
+    for (int k = 0; k < 12; k++) {
+        size_t n = (size_t)1 + (size_t)k * 37 * SPARSE_TILE / 4;
+        p[k] = sparse_tile_alloc(n);
+        bad += !p[k] || (uintptr_t)p[k] % 64 != 0;
+        for (size_t i = 0; p[k] && i < n; i++)
+            dirty += p[k][i] != 0;
+    }
+    CHECK(!bad && !dirty, "sparse_tile_alloc: %d blocks not 64-byte aligned, %d floats not 0", bad,
+          dirty);
+    for (int k = 0; k < 12; k++)
+        free(p[k]);
+}
+
+/* The weight gradient's defined bits for one survivor: dzt row o and at row
+ * i (tile rows) multiplied lane by lane, the four 16-lane parts added in
+ * order, then the 16 lanes in the fixed tree (sparse.h): the sparse kernel
+ * must give exactly this on every instruction-set path. */
+static float tree_dot(const float *d, const float *x)
+{
+    float s[16];
+    for (int l = 0; l < 16; l++) {
+        s[l] = d[l] * x[l];
+        for (int q = 16; q < SPARSE_TILE; q += 16)
+            s[l] = s[l] + d[q + l] * x[q + l];
+    }
+    for (int h = 8; h >= 1; h /= 2)
+        for (int l = 0; l < h; l++)
+            s[l] = s[l] + s[l + h];
+    return s[0];
+}
+
 /* |x - ref| <= tol * scale, scale the sum of the magnitudes of the terms. */
 static int close(double x, double ref, double scale)
 {
@@ -113,7 +150,7 @@ static void check_products(int out, int in, double q, int rows)
     sparse_weight_grad(&s, dzt, at, 0);
     sparse_scatter(&s, s.grad, g);
 
-    int bad_z = 0, bad_da = 0, bad_g = 0, touched = 0;
+    int bad_z = 0, bad_da = 0, bad_g = 0, touched = 0, bad_bits = 0;
     for (int b = 0; b < rows; b++)
         for (int o = 0; o < out; o++) {
             double ref = bias[o], scale = fabs(bias[o]);
@@ -139,6 +176,8 @@ static void check_products(int out, int in, double q, int rows)
                 touched += g[k] != 12345.0f;
                 continue;
             }
+            float exact = tree_dot(dzt + (size_t)o * SPARSE_TILE, at + (size_t)i * SPARSE_TILE);
+            bad_bits += memcmp(&exact, &g[k], sizeof exact) != 0;
             double ref = 0, scale = 0;
             for (int b = 0; b < rows; b++) {
                 double t = (double)dz[(size_t)b * out + o] * a[(size_t)b * in + i];
@@ -150,6 +189,8 @@ static void check_products(int out, int in, double q, int rows)
           "%dx%d at density %g, %d rows: %d outputs, %d input gradients, %d weight gradients "
           "wrong; %d pruned gradients written",
           out, in, q, rows, bad_z, bad_da, bad_g, touched);
+    CHECK(!bad_bits, "%dx%d at density %g, %d rows: %d weight gradients not the fixed tree's bits",
+          out, in, q, rows, bad_bits);
     /* accumulate: a second tile's dot products add to the first's */
     float *g2 = malloc(nw * 4);
     memcpy(g2, g, nw * 4);
@@ -416,6 +457,10 @@ static void check_choice(void)
     }
     int k = net_set_kernels(&n, KERNELS_AUTO);
     CHECK(k >= 1 && n.layers[0].sparse, "auto: a layer at 1 %% runs sparse (%d sparse)", k);
+    CHECK((uintptr_t)n.tile_a % 64 == 0 && (uintptr_t)n.tile_d % 64 == 0 &&
+              (uintptr_t)n.tile_z % 64 == 0,
+          "tiles start cache lines: tile_a %p, tile_d %p, tile_z %p", (void *)n.tile_a,
+          (void *)n.tile_d, (void *)n.tile_z);
     CHECK(net_set_kernels(&n, KERNELS_DENSE) == 0 && !n.layers[0].sparse, "dense is forced");
     net_free(&n);
 }
@@ -425,6 +470,7 @@ int main(int argc, char **argv)
     (void)argc;
     blas_init();
     check_tiles();
+    check_tile_alloc();
     const int shapes[][2] = {{1, 1}, {7, 5}, {33, 17}, {10, 100}, {100, 300}, {300, 784}};
     const double qs[] = {1, 0.5, 0.1, 0.01, 0};
     const int rows[] = {1, 13, 60, 64};

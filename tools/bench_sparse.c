@@ -18,7 +18,7 @@
  *
  * With --conv2, Conv-2 steps and evaluations at rounds of its schedule.
  *
- * usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N]
+ * usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N [--only dense|auto]]
  * Prints "key value" lines; exit status 0, or 1 with a message on stderr.
  */
 #include <math.h>
@@ -185,8 +185,10 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
     float *w = xcalloc(nw, 4), *mask = xcalloc(nw, 4), *g = xcalloc(nw, 4), *bias = xcalloc((size_t)out, 4);
     float *a = xcalloc((size_t)B * in, 4), *z = xcalloc((size_t)B * out, 4), *dz = xcalloc((size_t)B * out, 4);
     float *da = xcalloc((size_t)B * in, 4);
-    float *at = xcalloc((size_t)in * SPARSE_TILE, 4), *dat = xcalloc((size_t)in * SPARSE_TILE, 4);
-    float *zt = xcalloc((size_t)out * SPARSE_TILE, 4);
+    float *at = sparse_tile_alloc((size_t)in * SPARSE_TILE), *dat = sparse_tile_alloc((size_t)in * SPARSE_TILE);
+    float *zt = sparse_tile_alloc((size_t)out * SPARSE_TILE);
+    if (!at || !dat || !zt)
+        die("tiles");
     for (size_t i = 0; i < nw; i++) {
         mask[i] = rng_uniform(&r) < q;
         w[i] = mask[i] * (rng_uniform(&r) - 0.5f);
@@ -314,7 +316,7 @@ static void set(config_t *cfg, const char *assignment)
  * and once with kernels = auto. CPU seconds of each; the dense trajectory's
  * per-training mean is the "dense training" the ratio counts in.
  */
-static void trajectory(const data_t *d, int iters)
+static void trajectory(const data_t *d, int iters, int only)
 {
     static config_t cfg;
     char buf[64];
@@ -327,8 +329,10 @@ static void trajectory(const data_t *d, int iters)
     set(&cfg, "sweep.rounds=20");
     set(&cfg, "sweep.seeds=1");
     set(&cfg, "prune.controls=none");
-    double t[2];
+    double t[2] = {0, 0}, ev[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
+        if (only >= 0 && k != only)
+            continue;
         set(&cfg, k ? "train.kernels=auto" : "train.kernels=dense");
         if (config_validate(&cfg))
             die("configuration");
@@ -341,23 +345,29 @@ static void trajectory(const data_t *d, int iters)
         if (trial_run(&ctx, &tr, &res))
             die("training");
         t[k] = cpu_now() - t0;
+        ev[k] = ctx.t_eval / ctx.t_train; /* wall clock, the trainer's own clocks */
         trial_result_free(&res);
         trial_ctx_free(&ctx);
     }
     printf("# the 20-round trajectory, %d steps a training, evaluation every %d\n", iters, iters / 10);
-    printf("trajectory_dense_s %.2f\n", t[0]);
-    printf("trajectory_auto_s %.2f\n", t[1]);
-    printf("trajectory_dense_trainings %.2f\n", t[1] / (t[0] / 21));
+    if (only < 0 || only == 0)
+        printf("trajectory_dense_s %.2f\ntrajectory_dense_eval_share %.3f\n", t[0], ev[0]);
+    if (only < 0 || only == 1)
+        printf("trajectory_auto_s %.2f\ntrajectory_auto_eval_share %.3f\n", t[1], ev[1]);
+    if (only < 0)
+        printf("trajectory_dense_trainings %.2f\n", t[1] / (t[0] / 21));
 }
 
 int main(int argc, char **argv)
 {
-    int iters = 200, reps = 3, only = -1, traj = 0;
+    int iters = 200, reps = 3, only = -1, traj = 0, traj_only = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--round") && i + 1 < argc)
             only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--trajectory") && i + 1 < argc)
             traj = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) /* one side of --trajectory */
+            traj_only = !strcmp(argv[++i], "auto");
         else if (!strcmp(argv[i], "--conv2"))
             only = -3;
         else if (!strcmp(argv[i], "--layers"))
@@ -367,7 +377,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N]\n");
+            fprintf(stderr, "usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N [--only dense|auto]]\n");
             return 1;
         }
     }
@@ -388,7 +398,7 @@ int main(int argc, char **argv)
     if (data_load(&data, &cfg))
         die("data");
     if (traj) {
-        trajectory(&data, traj);
+        trajectory(&data, traj, traj_only);
         return 0;
     }
     net_t m;
