@@ -206,6 +206,23 @@ void sparse_from_tile(const float *zt, int rows, int n, float *z)
 }
 
 SPARSE_CLONES
+void sparse_relu_tile(float *zt, int rows, int n, int relu)
+{
+    i16v keep[NV]; /* all ones in the lanes of the tile's rows */
+    for (int q = 0; q < NV; q++)
+        for (int j = 0; j < 16; j++)
+            keep[q][j] = 16 * q + j < rows ? -1 : 0;
+    const v16 zero = {0};
+    for (int o = 0; o < n; o++)
+        for (int q = 0; q < NV; q++) {
+            float *p = zt + (size_t)o * T + 16 * q;
+            v16 z = ld(p);
+            i16v k = relu ? keep[q] & (z > zero) : keep[q]; /* NaN > 0 is false: 0, as in rows */
+            st(p, (v16)((i16v)z & k));
+        }
+}
+
+SPARSE_CLONES
 void sparse_forward(const sparse_csr_t *s, const float *bias, const float *at, float *zt)
 {
     for (int o = 0; o < s->out; o++)

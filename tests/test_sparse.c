@@ -239,6 +239,74 @@ static void inputs(int b, float *x, uint8_t *y, uint64_t seed)
         y[i] = (uint8_t)rng_below(&r, 5);
 }
 
+/*
+ * Consecutive sparse layers chain their tiles (net.c sparse_run): every
+ * layer's activations after net_forward are the bits of the layer-by-layer
+ * path (rows to a tile, the product, back to rows, ReLU on the rows; dense
+ * layers through blas_sgemm as net.c calls it); the input tile a one-tile
+ * batch keeps for the backward pass is exactly sparse_to_tile of the layer's
+ * input, padding lanes 0; net_predict gives net_forward's logits. `dense1`
+ * makes the middle layer dense (auto), so a run is broken by it.
+ */
+static void check_chain(double q, int b, int dense1)
+{
+    net_t n;
+    if (make_net(&n, q, b)) {
+        CHECK(0, "create: %s", ts_errmsg());
+        return;
+    }
+    if (dense1)
+        for (size_t i = 0; i < n.layers[1].n_w; i++)
+            n.mask[n.layers[1].w_off + i] = 1;
+    int ns = net_set_kernels(&n, dense1 ? KERNELS_AUTO : KERNELS_SPARSE);
+    CHECK(ns == (dense1 ? 2 : 3) && n.layers[1].sparse == !dense1, "%d sparse layers", ns);
+    float *x = malloc((size_t)b * 37 * 4), *ref = malloc((size_t)b * 37 * 4);
+    float *at = sparse_tile_alloc(37 * SPARSE_TILE), *zt = sparse_tile_alloc(37 * SPARSE_TILE);
+    uint8_t *y = malloc((size_t)b);
+    inputs(b, x, y, 31);
+    const float *logits = net_forward(&n, x, b, NULL);
+    int bad_act = 0, bad_tile = 0;
+    const float *a = x;
+    for (int l = 0; l < n.n_layers; l++) {
+        const net_layer_t *L = &n.layers[l];
+        int in = (int)L->in, out = (int)L->out;
+        float *z = malloc((size_t)b * out * 4);
+        const float *bias = n.params + L->b_off;
+        if (L->sparse)
+            for (int i = 0; i < b; i += SPARSE_TILE) {
+                int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
+                sparse_to_tile(a + (size_t)i * in, rows, in, at);
+                if (b <= SPARSE_TILE)
+                    bad_tile += memcmp(at, n.tile_a + L->tile_off, (size_t)in * SPARSE_TILE * 4) != 0;
+                sparse_forward(&L->csr, bias, at, zt);
+                sparse_from_tile(zt, rows, out, z + (size_t)i * out);
+            }
+        else {
+            for (int i = 0; i < b; i++)
+                memcpy(z + (size_t)i * out, bias, (size_t)out * 4);
+            blas_sgemm(false, true, b, out, in, 1.0f, a, in, n.params + L->w_off, in, 1.0f, z, out);
+        }
+        for (int i = 0; L->relu && i < b * out; i++)
+            z[i] = z[i] > 0 ? z[i] : 0;
+        bad_act += memcmp(z, n.acts + L->act_off, (size_t)b * out * 4) != 0;
+        if (a != x)
+            free((void *)a);
+        a = z;
+    }
+    float *lf = malloc((size_t)b * 5 * 4);
+    memcpy(lf, logits, (size_t)b * 5 * 4);
+    int same = !memcmp(net_predict(&n, x, b), lf, (size_t)b * 5 * 4);
+    CHECK(!bad_act && !bad_tile && same,
+          "density %g, batch %d%s: %d layers' activations differ from the layer-by-layer path, "
+          "%d kept input tiles differ from sparse_to_tile, net_predict %s",
+          q, b, dense1 ? ", middle layer dense" : "", bad_act, bad_tile,
+          same ? "agrees" : "differs from net_forward");
+    if (a != x)
+        free((void *)a);
+    free(x), free(ref), free(at), free(zt), free(y), free(lf);
+    net_free(&n);
+}
+
 static void check_net(double q, int b)
 {
     net_t d, s;
@@ -483,6 +551,11 @@ int main(int argc, char **argv)
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
         for (double q = 1.0; q > 0.01; q /= 4)
             check_net(q, batches[b]);
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+        for (int d1 = 0; d1 < 2; d1++) {
+            check_chain(0.1, batches[b], d1);
+            check_chain(0.05, batches[b], d1);
+        }
     check_fd();
     check_batch_invariance();
     check_optim();

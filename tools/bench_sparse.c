@@ -150,7 +150,7 @@ static void conv2(int iters, int reps)
                 double t0 = cpu_now(); /* in evaluation batches, as trial_evaluate */
                 for (int i = 0; i < E; i += m.max_batch) {
                     int b = E - i < m.max_batch ? E - i : m.max_batch;
-                    net_forward(&m, x + (size_t)i * 3072, b, NULL);
+                    net_predict(&m, x + (size_t)i * 3072, b);
                     net_loss(&m, y + i, b, NULL, 0);
                 }
                 e[rep] = cpu_now() - t0;
@@ -170,10 +170,12 @@ static void conv2(int iters, int reps)
 }
 
 /*
- * One fully connected layer out x in, batch 60, at density q: the products of
- * a training step (forward, weight gradient, input gradient) dense through
- * blas_sgemm as net.c calls them, and over the survivors as net.c calls the
- * sparse kernels (transposes included). Medians of reps x 50 steps.
+ * One fully connected layer out x in, batch 60, at density q: what a training
+ * step spends on its weights: the products (forward, weight gradient, input
+ * gradient) and Adam's update of the weights, dense as net.c does it
+ * (blas_sgemm, Adam over the whole masked block) and over the survivors
+ * (the sparse kernels, transposes included, Adam over the compact
+ * survivors). Medians of reps x 50 steps.
  */
 static void layer_times(int out, int in, int igrad, double q, int reps, double *dense_s,
                         double *sparse_s)
@@ -200,6 +202,10 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
     sparse_csr_t s = {0};
     if (sparse_build(&s, mask, w, out, in))
         die("sparse index");
+    optim_t od, os; /* Adam with the job's defaults, one for each side */
+    if (optim_create(&od, OPT_ADAM, nw, 1.2e-3f, 0, 0.9f, 0.999f, 1e-8f) ||
+        optim_create(&os, OPT_ADAM, nw, 1.2e-3f, 0, 0.9f, 0.999f, 1e-8f))
+        die("optimizer");
     double *td = xcalloc((size_t)reps * STEPS, sizeof(double)), *ts = xcalloc((size_t)reps * STEPS, sizeof(double));
     for (int k = 0; k < reps * STEPS; k++) {
         double t0 = cpu_now();
@@ -209,6 +215,8 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
         blas_sgemm(true, false, out, in, B, 1.0f, dz, out, a, in, 0.0f, g, in);
         if (igrad)
             blas_sgemm(false, false, B, in, out, 1.0f, dz, out, w, in, 0.0f, da, in);
+        optim_tick(&od);
+        optim_update(&od, w, g, mask, 0, nw);
         double t1 = cpu_now();
         sparse_to_tile(a, B, in, at);
         sparse_forward(&s, bias, at, zt);
@@ -219,6 +227,8 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
             sparse_input_grad(&s, zt, dat);
             sparse_from_tile(dat, B, in, da);
         }
+        optim_tick(&os);
+        optim_update(&os, s.val, s.grad, NULL, 0, s.nnz);
         double t2 = cpu_now();
         td[k] = t1 - t0;
         ts[k] = t2 - t1;
@@ -226,6 +236,7 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
     *dense_s = median(td, reps * STEPS);
     *sparse_s = median(ts, reps * STEPS);
     sparse_free(&s);
+    optim_free(&od), optim_free(&os);
     free(w), free(mask), free(g), free(bias), free(a), free(z), free(dz), free(da), free(at);
     free(dat), free(zt), free(td), free(ts);
 }
@@ -236,8 +247,9 @@ static void layers(int reps)
     static const int shapes[][3] = {{300, 784, 0}, {300, 784, 1}, {100, 300, 1}, {10, 100, 1},
                                     {256, 16384, 1}, {256, 256, 1}, {10, 256, 1}};
     static const double qs[] = {1, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01};
-    printf("# one fully connected layer, batch 60: a training step's three products, dense (sgemm)\n"
-           "# against over the survivors (transposes included); ratio = dense / sparse\n"
+    printf("# one fully connected layer, batch 60: a training step's three products and Adam's update\n"
+           "# of its weights, dense (sgemm, the whole masked block) against over the survivors\n"
+           "# (transposes included, compact Adam); ratio = dense / sparse\n"
            "# layer density%% dense_us sparse_us ratio\n");
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         double cross = 0;
@@ -291,7 +303,7 @@ static double steps(net_t *m, optim_t *o, const data_t *d, const float *theta0, 
             for (int64_t i = 0; i < sets[k]->n; i += m->max_batch) {
                 int b = (int)(sets[k]->n - i < m->max_batch ? sets[k]->n - i : m->max_batch);
                 data_inputs(d, sets[k], NULL, i, b, x);
-                net_forward(m, x, b, NULL);
+                net_predict(m, x, b);
                 net_loss(m, sets[k]->y + i, b, NULL, 0);
             }
         ev[r] = cpu_now() - t0;
