@@ -233,16 +233,20 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
 }
 
 /*
- * Measured with `bench_sparse --layers` (make bench, section 9: the products
- * of one layer in a training step, batch 60, AMD EPYC with AVX-512, OpenBLAS
- * 0.3.21), the highest density from which the survivors' kernels beat sgemm:
- * 0.45-0.55 for LeNet's first layer (300x784: no input gradient; 1.14x at 50 %),
- * 0.45 for 300x784 and 100x300 with it, 0.40 for 256x256, 0.55 for Conv-2's
- * 256x16384, 0.20 for the output layers (10x100, 10x256: microseconds either
- * way; the transposes weigh most). Near a crossover the two differ by a few
- * per cent and the measurement by as much; the rule keeps below each kind's
- * lowest, so that auto is not slower than dense; a fixed rule, not a timing taken at run
- * time, so that the choice (and the bits) cannot differ between ranks or runs.
+ * Measured with `bench_sparse --layers` (make bench, section 9: what one
+ * layer of a training step spends on its weights, the products and Adam's
+ * update, batch 60, AMD EPYC (Zen 4) with AVX-512, OpenBLAS 0.3.21, tiles
+ * 64-byte aligned), the highest density from which the survivors' kernels
+ * beat sgemm and the dense masked Adam: 0.70 for LeNet's first layer (300x784:
+ * no input gradient), 0.60 for 300x784, 100x300 and 256x256 with it, 0.80
+ * for Conv-2's 256x16384, 0.30-0.40 for the output layers (10x256, 10x100:
+ * microseconds either way). An evaluation's forward pass alone wins from
+ * about the same densities (the whole LeNet over its survivors at 64 %:
+ * 72 ms an evaluation point against 85 dense; at 80 %: 90 against 86).
+ * Near a crossover the two differ by a few per cent and the measurement by
+ * as much; the rule keeps 0.05 below each kind's lowest, so that auto is not
+ * slower than dense; a fixed rule, not a timing taken at run time, so that
+ * the choice (and the bits) cannot differ between ranks or runs.
  */
 int net_sparse_wins(const net_t *n, int l, double density)
 {
@@ -250,8 +254,8 @@ int net_sparse_wins(const net_t *n, int l, double density)
     if (L->kind != NET_FC)
         return 0;
     if (L->n_w < 8192)
-        return density <= 0.2;
-    return density <= (l == 0 ? 0.5 : 0.4); /* layer 0 needs no input gradient */
+        return density <= 0.3;
+    return density <= (l == 0 ? 0.65 : 0.55); /* layer 0 needs no input gradient */
 }
 
 /* Every layer dense again. */

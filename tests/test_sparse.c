@@ -517,6 +517,17 @@ static void check_choice(void)
         return;
     }
     CHECK(net_set_kernels(&n, KERNELS_AUTO) == 0, "a dense net runs dense under auto");
+    /* the measured rule (net.c): small layers to 0.3 */
+    CHECK(net_sparse_wins(&n, 1, 0.3) && !net_sparse_wins(&n, 1, 0.31) && !net_sparse_wins(&n, 1, 1),
+          "auto's rule for a layer of %zu weights: sparse to 0.3", n.layers[1].n_w);
+    config_t cfg; /* LeNet-300-100's shapes: its first layer to 0.65, the second to 0.55 */
+    config_defaults(&cfg);
+    net_t le;
+    CHECK(net_layout(&le, &cfg, 1, 28, 28, 10) == 0 && le.layers[1].n_w == 30000 &&
+              net_sparse_wins(&le, 0, 0.65) && !net_sparse_wins(&le, 0, 0.66) &&
+              net_sparse_wins(&le, 1, 0.55) && !net_sparse_wins(&le, 1, 0.56) &&
+              net_sparse_wins(&le, 2, 0.3) && !net_sparse_wins(&le, 2, 0.31),
+          "auto's rule on LeNet-300-100's layers");
     CHECK(net_set_kernels(&n, KERNELS_SPARSE) == 3, "sparse is forced");
     for (int l = 0; l < n.n_layers; l++) { /* keep 1 % of the first layer */
         net_layer_t *L = &n.layers[l];
