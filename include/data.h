@@ -58,6 +58,8 @@ typedef struct {
     int64_t split_seed;
     int normalised;      /* 0: byte / 255; 1: table (data.normalize = standard) */
     float table[DATA_MAX_CHANNELS][256]; /* normalised: the input of a byte value, per channel */
+    float shift[DATA_MAX_CHANNELS], scale[DATA_MAX_CHANNELS]; /* normalised: table[c][b] is
+                          (b * (1/255) - shift[c]) * scale[c] in float arithmetic */
     double mean[DATA_MAX_CHANNELS], std[DATA_MAX_CHANNELS]; /* normalised: the statistics */
     size_t block_bytes;  /* bytes of the block */
     uint8_t *own;        /* the block when this data_t owns it (data_load), else NULL */

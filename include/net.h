@@ -90,7 +90,8 @@ typedef struct {
     float *col;        /* convolution scratch (im2col of one example) */
     int32_t *args;     /* pool argmax [stage_rows][out] per pool */
     uint8_t *keep;     /* dropout keep flags [stage_rows][out] per hidden fc layer */
-    /* the sparse kernels' state (net_set_kernels), empty while every layer is dense */
+    /* the sparse kernels' state (net_set_kernels), empty while every layer is dense;
+       the tiles are 64-byte aligned (sparse_tile_alloc) */
     float *tile_a;     /* every sparse layer's input tile, transposed (kept from a
                           forward of one tile for the backward) */
     float *tile_d;     /* [widest sparse layer][SPARSE_TILE]: input gradient, transposed */
@@ -180,6 +181,11 @@ int net_sparse_wins(const net_t *n, int l, double density);
 /* Forward x [b][in] -> logits ([b][classes], a pointer into acts). b <= max_batch.
  * With dropout_rng NULL the pass is an evaluation: no dropout. */
 const float *net_forward(net_t *n, const float *x, int b, rng_t *dropout_rng);
+/* An evaluation pass: net_forward without dropout, the same logits bit for
+ * bit, but the hidden layers' activations need not be kept in acts (their
+ * rows are left as they were where sparse layers chain their tiles): no
+ * net_backward may follow. */
+const float *net_predict(net_t *n, const float *x, int b);
 /* Loss of the last forward: summed cross-entropy over b rows (double); counts
  * correct predictions into *correct when not NULL; with want_grad leaves
  * (softmax - onehot) / b in the logits' deltas. */

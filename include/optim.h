@@ -22,6 +22,8 @@ typedef struct {
     int kind; /* OPT_ADAM or OPT_SGD */
     float lr, momentum, beta1, beta2, eps;
     int64_t t;  /* steps taken */
+    float step, inv_sqrt_bc2; /* Adam's coefficients of step t (optim_tick): lr / (1 - beta1^t),
+                                 1 / sqrt(1 - beta2^t) */
     size_t n;
     float *m;   /* [n] first moment (Adam) or momentum buffer (SGD) */
     float *v;   /* [n] second moment (Adam only) */

@@ -235,16 +235,20 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
 }
 
 /*
- * Measured with `bench_sparse --layers` (make bench, section 9: the products
- * of one layer in a training step, batch 60, AMD EPYC with AVX-512, OpenBLAS
- * 0.3.21), the highest density from which the survivors' kernels beat sgemm:
- * 0.45-0.55 for LeNet's first layer (300x784: no input gradient; 1.14x at 50 %),
- * 0.45 for 300x784 and 100x300 with it, 0.40 for 256x256, 0.55 for Conv-2's
- * 256x16384, 0.20 for the output layers (10x100, 10x256: microseconds either
- * way; the transposes weigh most). Near a crossover the two differ by a few
- * per cent and the measurement by as much; the rule keeps below each kind's
- * lowest, so that auto is not slower than dense; a fixed rule, not a timing taken at run
- * time, so that the choice (and the bits) cannot differ between ranks or runs.
+ * Measured with `bench_sparse --layers` (make bench, section 9: what one
+ * layer of a training step spends on its weights, the products and Adam's
+ * update, batch 60, AMD EPYC (Zen 4) with AVX-512, OpenBLAS 0.3.21, tiles
+ * 64-byte aligned), the highest density from which the survivors' kernels
+ * beat sgemm and the dense masked Adam: 0.70 for LeNet's first layer (300x784:
+ * no input gradient), 0.60 for 300x784, 100x300 and 256x256 with it, 0.80
+ * for Conv-2's 256x16384, 0.30-0.40 for the output layers (10x256, 10x100:
+ * microseconds either way). An evaluation's forward pass alone wins from
+ * about the same densities (the whole LeNet over its survivors at 64 %:
+ * 72 ms an evaluation point against 85 dense; at 80 %: 90 against 86).
+ * Near a crossover the two differ by a few per cent and the measurement by
+ * as much; the rule keeps 0.05 below each kind's lowest, so that auto is not
+ * slower than dense; a fixed rule, not a timing taken at run time, so that
+ * the choice (and the bits) cannot differ between ranks or runs.
  */
 int net_sparse_wins(const net_t *n, int l, double density)
 {
@@ -252,8 +256,8 @@ int net_sparse_wins(const net_t *n, int l, double density)
     if (L->kind != NET_FC)
         return 0;
     if (L->n_w < 8192)
-        return density <= 0.2;
-    return density <= (l == 0 ? 0.5 : 0.4); /* layer 0 needs no input gradient */
+        return density <= 0.3;
+    return density <= (l == 0 ? 0.65 : 0.55); /* layer 0 needs no input gradient */
 }
 
 /* Every layer dense again (convolutions on im2col). */
@@ -321,14 +325,14 @@ int net_set_kernels(net_t *n, int mode)
     if (tiles > n->tile_a_floats) {
         free(n->tile_a);
         n->tile_a_floats = 0;
-        if (!(n->tile_a = ts_calloc(tiles, sizeof(float))))
+        if (!(n->tile_a = sparse_tile_alloc(tiles)))
             goto oom;
         n->tile_a_floats = tiles;
     }
     if (wide * SPARSE_TILE > n->tile_floats) {
         free(n->tile_d), free(n->tile_z);
-        n->tile_d = ts_calloc(wide * SPARSE_TILE, sizeof(float));
-        n->tile_z = ts_calloc(wide * SPARSE_TILE, sizeof(float));
+        n->tile_d = sparse_tile_alloc(wide * SPARSE_TILE);
+        n->tile_z = sparse_tile_alloc(wide * SPARSE_TILE);
         n->tile_floats = wide * SPARSE_TILE;
         if (!n->tile_d || !n->tile_z) {
             n->tile_floats = 0;
@@ -395,17 +399,7 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
     const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
     size_t count = (size_t)b * L->out;
     switch (L->kind) {
-    case NET_FC:
-        if (L->sparse) {
-            for (int i = 0; i < b; i += SPARSE_TILE) {
-                int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
-                float *at = n->tile_a + L->tile_off;
-                sparse_to_tile(a + (size_t)i * L->in, rows, (int)L->in, at);
-                sparse_forward(&L->csr, bias, at, n->tile_z);
-                sparse_from_tile(n->tile_z, rows, (int)L->out, z + (size_t)i * L->out);
-            }
-            break;
-        }
+    case NET_FC: /* dense: sparse layers go through sparse_run */
         for (int i = 0; i < b; i++)
             memcpy(z + (size_t)i * L->out, bias, L->out * sizeof(float));
         blas_sgemm(false, true, b, (int)L->out, (int)L->in, 1.0f, a, (int)L->in, wt, (int)L->in,
@@ -429,14 +423,44 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
 }
 
 /*
+ * Sparse fully connected layers l .. m-1 on b rows of input a, tile by tile:
+ * the input's tile, then each layer's output tile (ReLU and the padding
+ * lanes' zeros applied in place, sparse_relu_tile) is the next layer's input
+ * tile, in its place at tile_a + tile_off (where the backward pass of a
+ * one-tile batch finds it), with no round trip through rows. Each layer's
+ * outputs land in its rows of acts when keep (training: the backward pass
+ * reads them), else only the last layer's (an evaluation needs the logits
+ * or the next dense layer's input). The caller applies the last layer's
+ * dropout; no other layer of the run may have one active.
+ */
+static void sparse_run(net_t *n, int l, int m, const float *a, int b, int keep)
+{
+    for (int i = 0; i < b; i += SPARSE_TILE) {
+        int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
+        const net_layer_t *F = &n->layers[l];
+        sparse_to_tile(a + (size_t)i * F->in, rows, (int)F->in, n->tile_a + F->tile_off);
+        for (int j = l; j < m; j++) {
+            const net_layer_t *L = &n->layers[j];
+            float *zt = j + 1 < m ? n->tile_a + n->layers[j + 1].tile_off : n->tile_z;
+            sparse_forward(&L->csr, n->params + L->b_off, n->tile_a + L->tile_off, zt);
+            sparse_relu_tile(zt, rows, (int)L->out, L->relu);
+            if (keep || j + 1 == m)
+                sparse_from_tile(zt, rows, (int)L->out, n->acts + L->act_off + (size_t)i * L->out);
+        }
+    }
+}
+
+/*
  * The convolutional stage works image by image (conv_forward, conv_pool_forward,
  * ReLU), so a batch larger than the training batch goes through it in slices
  * of stage_rows images, each slice's output landing in its rows of the last
  * stage layer: the same numbers as one pass over the batch, in buffers of a
  * training batch. The fully connected layers take the whole batch at once:
- * their products are the same calls as ever.
+ * their products are the same calls as ever; consecutive sparse layers go
+ * together, tile by tile (sparse_run). keep: every layer's activations stay
+ * in acts (training); else only those a later layer reads.
  */
-const float *net_forward(net_t *n, const float *x, int b, rng_t *dropout_rng)
+static const float *forward(net_t *n, const float *x, int b, rng_t *dropout_rng, int keep)
 {
     int s = n->stage;
     for (int i = 0; s > 0 && i < b; i += n->stage_rows) {
@@ -450,13 +474,39 @@ const float *net_forward(net_t *n, const float *x, int b, rng_t *dropout_rng)
         }
     }
     const float *a = s > 0 ? n->acts + n->layers[s - 1].act_off : x;
-    for (int l = s; l < n->n_layers; l++) {
+    for (int l = s; l < n->n_layers;) {
         const net_layer_t *L = &n->layers[l];
+        if (L->kind == NET_FC && L->sparse) {
+            int m = l + 1; /* the run: no dropout between its layers */
+            while (m < n->n_layers && n->layers[m].kind == NET_FC && n->layers[m].sparse &&
+                   !(n->layers[m - 1].dropout && dropout_rng))
+                m++;
+            sparse_run(n, l, m, a, b, keep);
+            const net_layer_t *E = &n->layers[m - 1];
+            float *z = n->acts + E->act_off;
+            if (E->dropout && dropout_rng)
+                conv_dropout_forward(z, n->keep + E->keep_off, (size_t)b * E->out, n->dropout,
+                                     dropout_rng);
+            a = z;
+            l = m;
+            continue;
+        }
         float *z = n->acts + L->act_off;
         layer_forward(n, L, a, b, z, dropout_rng);
         a = z;
+        l++;
     }
     return a;
+}
+
+const float *net_forward(net_t *n, const float *x, int b, rng_t *dropout_rng)
+{
+    return forward(n, x, b, dropout_rng, 1);
+}
+
+const float *net_predict(net_t *n, const float *x, int b)
+{
+    return forward(n, x, b, NULL, 0);
 }
 
 double net_loss(net_t *n, const uint8_t *y, int b, int64_t *correct, int want_grad)

@@ -200,15 +200,13 @@ static void adam_run(const adam_coef_t *c, float *w, float *g, float *m, float *
     adam_scalar(c, w, g, m, v, mask, done, n);
 }
 
-/* This step's coefficients (o->t already counts it). */
+/* This step's coefficients (o->t already counts it; optim_tick computed the
+ * bias corrections once for every block of the step). */
 static adam_coef_t adam_coef(const optim_t *o)
 {
-    /* PyTorch: w -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps) */
     return (adam_coef_t){
         .b1 = o->beta1, .c1 = 1 - o->beta1, .b2 = o->beta2, .c2 = 1 - o->beta2,
-        .step = (float)(o->lr / (1.0 - pow(o->beta1, (double)o->t))),
-        .inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, (double)o->t))),
-        .eps = o->eps,
+        .step = o->step, .inv_sqrt_bc2 = o->inv_sqrt_bc2, .eps = o->eps,
     };
 }
 
@@ -231,6 +229,9 @@ static void sgd_run(const optim_t *o, float *restrict w, float *restrict g,
 void optim_tick(optim_t *o)
 {
     o->t++;
+    /* PyTorch: w -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps) */
+    o->step = (float)(o->lr / (1.0 - pow(o->beta1, (double)o->t)));
+    o->inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, (double)o->t)));
 }
 
 /* Where the caller gives no mask, every entry is 1: runs of this many ones

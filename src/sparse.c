@@ -70,6 +70,18 @@ int sparse_build(sparse_csr_t *s, const float *mask, const float *w, int out, in
     return 0;
 }
 
+float *sparse_tile_alloc(size_t n)
+{
+    size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63; /* aligned_alloc: a multiple */
+    float *p = aligned_alloc(64, bytes);
+    if (!p) {
+        ts_fail(TS_ERUN, "out of memory allocating %zu bytes of tiles", bytes);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
 void sparse_free(sparse_csr_t *s)
 {
     free(s->ptr);
@@ -122,20 +134,6 @@ static inline v16 ld(const float *p)
 static inline void st(float *p, v16 v)
 {
     *(v16 *)p = v;
-}
-
-/* lane 0 of the fixed tree: lanes l and l + h added for h = 8, 4, 2, 1. */
-static inline float tree_sum(v16 x)
-{
-    static const i16v h8 = {8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15};
-    static const i16v h4 = {4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7};
-    static const i16v h2 = {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3};
-    static const i16v h1 = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-    x += shuffle1(x, h8);
-    x += shuffle1(x, h4);
-    x += shuffle1(x, h2);
-    x += shuffle1(x, h1);
-    return x[0];
 }
 
 /*
@@ -208,6 +206,23 @@ void sparse_from_tile(const float *zt, int rows, int n, float *z)
 }
 
 SPARSE_CLONES
+void sparse_relu_tile(float *zt, int rows, int n, int relu)
+{
+    i16v keep[NV]; /* all ones in the lanes of the tile's rows */
+    for (int q = 0; q < NV; q++)
+        for (int j = 0; j < 16; j++)
+            keep[q][j] = 16 * q + j < rows ? -1 : 0;
+    const v16 zero = {0};
+    for (int o = 0; o < n; o++)
+        for (int q = 0; q < NV; q++) {
+            float *p = zt + (size_t)o * T + 16 * q;
+            v16 z = ld(p);
+            i16v k = relu ? keep[q] & (z > zero) : keep[q]; /* NaN > 0 is false: 0, as in rows */
+            st(p, (v16)((i16v)z & k));
+        }
+}
+
+SPARSE_CLONES
 void sparse_forward(const sparse_csr_t *s, const float *bias, const float *at, float *zt)
 {
     for (int o = 0; o < s->out; o++)
@@ -254,9 +269,61 @@ void sparse_input_grad(const sparse_csr_t *s, const float *dzt, float *dat)
         }
 }
 
+/*
+ * Lane j of the result: the sum of the 16 lanes of p[j] in the fixed tree,
+ * lanes l and l + h added (in that order) for h = 8, 4, 2, 1:
+ *   (((x0 + x8) + (x4 + x12)) + ((x2 + x10) + (x6 + x14)))
+ *     + (((x1 + x9) + (x5 + x13)) + ((x3 + x11) + (x7 + x15)))
+ * Sixteen sums at once: each stage pairs vectors and packs the two halves'
+ * partial sums of both into one vector, 30 shuffles and 15 additions in all
+ * (a shuffle-and-add tree per vector took 64 and 64).
+ */
+static inline v16 tree_sum16(v16 p[16])
+{
+    static const i16v lo8 = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
+    static const i16v hi8 = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31};
+    static const i16v lo4 = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27};
+    static const i16v hi4 = {4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31};
+    static const i16v lo2 = {0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29};
+    static const i16v hi2 = {2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31};
+    static const i16v lo1 = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    static const i16v hi1 = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+    v16 u[8], w[4], y[2];
+    for (int m = 0; m < 8; m++) /* u[m]: sums 2m, 2m + 1, eight lanes each */
+        u[m] = shuffle2(p[2 * m], p[2 * m + 1], lo8) + shuffle2(p[2 * m], p[2 * m + 1], hi8);
+    for (int m = 0; m < 4; m++) /* w[m]: sums 4m .. 4m + 3, four lanes each */
+        w[m] = shuffle2(u[2 * m], u[2 * m + 1], lo4) + shuffle2(u[2 * m], u[2 * m + 1], hi4);
+    for (int m = 0; m < 2; m++) /* y[m]: sums 8m .. 8m + 7, two lanes each */
+        y[m] = shuffle2(w[2 * m], w[2 * m + 1], lo2) + shuffle2(w[2 * m], w[2 * m + 1], hi2);
+    return shuffle2(y[0], y[1], lo1) + shuffle2(y[0], y[1], hi1);
+}
+
+/* grad[k0 .. k0 + n) = (accumulate ? grad : 0) + the sums of lane vectors p[0 .. n). */
+static inline void grad_flush(float *grad, v16 p[16], int n, int accumulate)
+{
+    for (int j = n; j < 16; j++)
+        p[j] = (v16){0};
+    v16 r = tree_sum16(p);
+    if (n == 16) {
+        st(grad, accumulate ? ld(grad) + r : r);
+        return;
+    }
+    for (int j = 0; j < n; j++)
+        grad[j] = accumulate ? grad[j] + r[j] : r[j];
+}
+
+/*
+ * Survivors come in index order, block after block, so their gradients are
+ * grad[0 .. nnz) in turn: the lane vectors of 16 consecutive survivors
+ * (whatever rows they are in) are summed together by tree_sum16 and stored
+ * as one vector.
+ */
 SPARSE_CLONES
 void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int accumulate)
 {
+    v16 pend[16];
+    int np = 0;
+    float *grad = s->grad;
     for (int c = 0; c < s->nblk; c++)
         for (int o = 0; o < s->out; o++) {
             const int32_t *p = s->ptr + (size_t)c * s->out + o;
@@ -270,8 +337,14 @@ void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int 
                 v16 lane = d[0] * ld(x);
                 for (int q = 1; q < NV; q++)
                     lane += d[q] * ld(x + 16 * q);
-                float dot = tree_sum(lane);
-                s->grad[k] = accumulate ? s->grad[k] + dot : dot;
+                pend[np++] = lane;
+                if (np == 16) {
+                    grad_flush(grad, pend, 16, accumulate);
+                    grad += 16;
+                    np = 0;
+                }
             }
         }
+    if (np)
+        grad_flush(grad, pend, np, accumulate);
 }

@@ -224,7 +224,7 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
         int b = (int)(ds->n - i < chunk ? ds->n - i : chunk);
         int64_t ok;
         data_inputs(c->data, ds, NULL, i, b, c->xe);
-        net_forward(&c->net, c->xe, b, NULL);
+        net_predict(&c->net, c->xe, b);
         sum += net_loss(&c->net, ds->y + i, b, &ok, 0);
         correct += ok;
         /* an evaluation can take seconds: let the caller serve or stop meanwhile */

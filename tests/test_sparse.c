@@ -74,6 +74,43 @@ static void check_tiles(void)
         }
 }
 
+/* sparse_tile_alloc: zeroed and 64-byte aligned, whatever the size (blocks
+ * kept alive together, so that malloc's own 16-byte alignment would show). */
+static void check_tile_alloc(void)
+{
+    float *p[12];
+    int bad = 0, dirty = 0;
+    for (int k = 0; k < 12; k++) {
+        size_t n = (size_t)1 + (size_t)k * 37 * SPARSE_TILE / 4;
+        p[k] = sparse_tile_alloc(n);
+        bad += !p[k] || (uintptr_t)p[k] % 64 != 0;
+        for (size_t i = 0; p[k] && i < n; i++)
+            dirty += p[k][i] != 0;
+    }
+    CHECK(!bad && !dirty, "sparse_tile_alloc: %d blocks not 64-byte aligned, %d floats not 0", bad,
+          dirty);
+    for (int k = 0; k < 12; k++)
+        free(p[k]);
+}
+
+/* The weight gradient's defined bits for one survivor: dzt row o and at row
+ * i (tile rows) multiplied lane by lane, the four 16-lane parts added in
+ * order, then the 16 lanes in the fixed tree (sparse.h): the sparse kernel
+ * must give exactly this on every instruction-set path. */
+static float tree_dot(const float *d, const float *x)
+{
+    float s[16];
+    for (int l = 0; l < 16; l++) {
+        s[l] = d[l] * x[l];
+        for (int q = 16; q < SPARSE_TILE; q += 16)
+            s[l] = s[l] + d[q + l] * x[q + l];
+    }
+    for (int h = 8; h >= 1; h /= 2)
+        for (int l = 0; l < h; l++)
+            s[l] = s[l] + s[l + h];
+    return s[0];
+}
+
 /* |x - ref| <= tol * scale, scale the sum of the magnitudes of the terms. */
 static int close(double x, double ref, double scale)
 {
@@ -113,7 +150,7 @@ static void check_products(int out, int in, double q, int rows)
     sparse_weight_grad(&s, dzt, at, 0);
     sparse_scatter(&s, s.grad, g);
 
-    int bad_z = 0, bad_da = 0, bad_g = 0, touched = 0;
+    int bad_z = 0, bad_da = 0, bad_g = 0, touched = 0, bad_bits = 0;
     for (int b = 0; b < rows; b++)
         for (int o = 0; o < out; o++) {
             double ref = bias[o], scale = fabs(bias[o]);
@@ -139,6 +176,8 @@ static void check_products(int out, int in, double q, int rows)
                 touched += g[k] != 12345.0f;
                 continue;
             }
+            float exact = tree_dot(dzt + (size_t)o * SPARSE_TILE, at + (size_t)i * SPARSE_TILE);
+            bad_bits += memcmp(&exact, &g[k], sizeof exact) != 0;
             double ref = 0, scale = 0;
             for (int b = 0; b < rows; b++) {
                 double t = (double)dz[(size_t)b * out + o] * a[(size_t)b * in + i];
@@ -150,6 +189,8 @@ static void check_products(int out, int in, double q, int rows)
           "%dx%d at density %g, %d rows: %d outputs, %d input gradients, %d weight gradients "
           "wrong; %d pruned gradients written",
           out, in, q, rows, bad_z, bad_da, bad_g, touched);
+    CHECK(!bad_bits, "%dx%d at density %g, %d rows: %d weight gradients not the fixed tree's bits",
+          out, in, q, rows, bad_bits);
     /* accumulate: a second tile's dot products add to the first's */
     float *g2 = malloc(nw * 4);
     memcpy(g2, g, nw * 4);
@@ -196,6 +237,74 @@ static void inputs(int b, float *x, uint8_t *y, uint64_t seed)
         x[i] = rng_uniform(&r);
     for (int i = 0; i < b; i++)
         y[i] = (uint8_t)rng_below(&r, 5);
+}
+
+/*
+ * Consecutive sparse layers chain their tiles (net.c sparse_run): every
+ * layer's activations after net_forward are the bits of the layer-by-layer
+ * path (rows to a tile, the product, back to rows, ReLU on the rows; dense
+ * layers through blas_sgemm as net.c calls it); the input tile a one-tile
+ * batch keeps for the backward pass is exactly sparse_to_tile of the layer's
+ * input, padding lanes 0; net_predict gives net_forward's logits. `dense1`
+ * makes the middle layer dense (auto), so a run is broken by it.
+ */
+static void check_chain(double q, int b, int dense1)
+{
+    net_t n;
+    if (make_net(&n, q, b)) {
+        CHECK(0, "create: %s", ts_errmsg());
+        return;
+    }
+    if (dense1)
+        for (size_t i = 0; i < n.layers[1].n_w; i++)
+            n.mask[n.layers[1].w_off + i] = 1;
+    int ns = net_set_kernels(&n, dense1 ? KERNELS_AUTO : KERNELS_SPARSE);
+    CHECK(ns == (dense1 ? 2 : 3) && n.layers[1].sparse == !dense1, "%d sparse layers", ns);
+    float *x = malloc((size_t)b * 37 * 4), *ref = malloc((size_t)b * 37 * 4);
+    float *at = sparse_tile_alloc(37 * SPARSE_TILE), *zt = sparse_tile_alloc(37 * SPARSE_TILE);
+    uint8_t *y = malloc((size_t)b);
+    inputs(b, x, y, 31);
+    const float *logits = net_forward(&n, x, b, NULL);
+    int bad_act = 0, bad_tile = 0;
+    const float *a = x;
+    for (int l = 0; l < n.n_layers; l++) {
+        const net_layer_t *L = &n.layers[l];
+        int in = (int)L->in, out = (int)L->out;
+        float *z = malloc((size_t)b * out * 4);
+        const float *bias = n.params + L->b_off;
+        if (L->sparse)
+            for (int i = 0; i < b; i += SPARSE_TILE) {
+                int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
+                sparse_to_tile(a + (size_t)i * in, rows, in, at);
+                if (b <= SPARSE_TILE)
+                    bad_tile += memcmp(at, n.tile_a + L->tile_off, (size_t)in * SPARSE_TILE * 4) != 0;
+                sparse_forward(&L->csr, bias, at, zt);
+                sparse_from_tile(zt, rows, out, z + (size_t)i * out);
+            }
+        else {
+            for (int i = 0; i < b; i++)
+                memcpy(z + (size_t)i * out, bias, (size_t)out * 4);
+            blas_sgemm(false, true, b, out, in, 1.0f, a, in, n.params + L->w_off, in, 1.0f, z, out);
+        }
+        for (int i = 0; L->relu && i < b * out; i++)
+            z[i] = z[i] > 0 ? z[i] : 0;
+        bad_act += memcmp(z, n.acts + L->act_off, (size_t)b * out * 4) != 0;
+        if (a != x)
+            free((void *)a);
+        a = z;
+    }
+    float *lf = malloc((size_t)b * 5 * 4);
+    memcpy(lf, logits, (size_t)b * 5 * 4);
+    int same = !memcmp(net_predict(&n, x, b), lf, (size_t)b * 5 * 4);
+    CHECK(!bad_act && !bad_tile && same,
+          "density %g, batch %d%s: %d layers' activations differ from the layer-by-layer path, "
+          "%d kept input tiles differ from sparse_to_tile, net_predict %s",
+          q, b, dense1 ? ", middle layer dense" : "", bad_act, bad_tile,
+          same ? "agrees" : "differs from net_forward");
+    if (a != x)
+        free((void *)a);
+    free(x), free(ref), free(at), free(zt), free(y), free(lf);
+    net_free(&n);
 }
 
 static void check_net(double q, int b)
@@ -408,6 +517,17 @@ static void check_choice(void)
         return;
     }
     CHECK(net_set_kernels(&n, KERNELS_AUTO) == 0, "a dense net runs dense under auto");
+    /* the measured rule (net.c): small layers to 0.3 */
+    CHECK(net_sparse_wins(&n, 1, 0.3) && !net_sparse_wins(&n, 1, 0.31) && !net_sparse_wins(&n, 1, 1),
+          "auto's rule for a layer of %zu weights: sparse to 0.3", n.layers[1].n_w);
+    config_t cfg; /* LeNet-300-100's shapes: its first layer to 0.65, the second to 0.55 */
+    config_defaults(&cfg);
+    net_t le;
+    CHECK(net_layout(&le, &cfg, 1, 28, 28, 10) == 0 && le.layers[1].n_w == 30000 &&
+              net_sparse_wins(&le, 0, 0.65) && !net_sparse_wins(&le, 0, 0.66) &&
+              net_sparse_wins(&le, 1, 0.55) && !net_sparse_wins(&le, 1, 0.56) &&
+              net_sparse_wins(&le, 2, 0.3) && !net_sparse_wins(&le, 2, 0.31),
+          "auto's rule on LeNet-300-100's layers");
     CHECK(net_set_kernels(&n, KERNELS_SPARSE) == 3, "sparse is forced");
     for (int l = 0; l < n.n_layers; l++) { /* keep 1 % of the first layer */
         net_layer_t *L = &n.layers[l];
@@ -416,6 +536,10 @@ static void check_choice(void)
     }
     int k = net_set_kernels(&n, KERNELS_AUTO);
     CHECK(k >= 1 && n.layers[0].sparse, "auto: a layer at 1 %% runs sparse (%d sparse)", k);
+    CHECK((uintptr_t)n.tile_a % 64 == 0 && (uintptr_t)n.tile_d % 64 == 0 &&
+              (uintptr_t)n.tile_z % 64 == 0,
+          "tiles start cache lines: tile_a %p, tile_d %p, tile_z %p", (void *)n.tile_a,
+          (void *)n.tile_d, (void *)n.tile_z);
     CHECK(net_set_kernels(&n, KERNELS_DENSE) == 0 && !n.layers[0].sparse, "dense is forced");
     net_free(&n);
 }
@@ -425,6 +549,7 @@ int main(int argc, char **argv)
     (void)argc;
     blas_init();
     check_tiles();
+    check_tile_alloc();
     const int shapes[][2] = {{1, 1}, {7, 5}, {33, 17}, {10, 100}, {100, 300}, {300, 784}};
     const double qs[] = {1, 0.5, 0.1, 0.01, 0};
     const int rows[] = {1, 13, 60, 64};
@@ -437,6 +562,11 @@ int main(int argc, char **argv)
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
         for (double q = 1.0; q > 0.01; q /= 4)
             check_net(q, batches[b]);
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+        for (int d1 = 0; d1 < 2; d1++) {
+            check_chain(0.1, batches[b], d1);
+            check_chain(0.05, batches[b], d1);
+        }
     check_fd();
     check_batch_invariance();
     check_optim();

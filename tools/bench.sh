@@ -396,6 +396,8 @@ progress "thin tickets: the 20-round trajectory, dense and auto (about a minute)
 sp5=$(awk '$1 == "round_13.43" { print $6 }' "$W/sparse")
 ev5=$(awk '$1 == "round_13.43" { print $10 }' "$W/sparse")
 traj=$(val trajectory_dense_trainings "$W/sparse_traj")
+evsh_d=$(val trajectory_dense_eval_share "$W/sparse_traj")
+evsh_a=$(val trajectory_auto_eval_share "$W/sparse_traj")
 
 # ---- the table ------------------------------------------------------------------
 verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
@@ -486,6 +488,8 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
         ">= 4x" "$(verdict "$ev5 >= 4")"
     printf '%-36s %12s %20s %7s %8s  %s\n' "  20-round trajectory, dense trainings" "$traj" \
         "21 all dense" "" "<= 8" "$(verdict "$traj <= 8")"
+    printf '%-36s %12s %20s\n' "  evaluation's share of the time" "$(calc %.1f%% "100 * $evsh_a") auto" \
+        "$(calc %.1f%% "100 * $evsh_d") dense"
     echo
     echo "9 thin tickets, by density (kernels = dense, sparse, auto; ms):"
     grep -v '^# the 20' "$W/sparse" | sed 's/^/  /'

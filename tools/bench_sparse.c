@@ -18,7 +18,7 @@
  *
  * With --conv2, Conv-2 steps and evaluations at rounds of its schedule.
  *
- * usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N]
+ * usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N [--only dense|auto]]
  * Prints "key value" lines; exit status 0, or 1 with a message on stderr.
  */
 #include <math.h>
@@ -150,7 +150,7 @@ static void conv2(int iters, int reps)
                 double t0 = cpu_now(); /* in evaluation batches, as trial_evaluate */
                 for (int i = 0; i < E; i += m.max_batch) {
                     int b = E - i < m.max_batch ? E - i : m.max_batch;
-                    net_forward(&m, x + (size_t)i * 3072, b, NULL);
+                    net_predict(&m, x + (size_t)i * 3072, b);
                     net_loss(&m, y + i, b, NULL, 0);
                 }
                 e[rep] = cpu_now() - t0;
@@ -170,10 +170,12 @@ static void conv2(int iters, int reps)
 }
 
 /*
- * One fully connected layer out x in, batch 60, at density q: the products of
- * a training step (forward, weight gradient, input gradient) dense through
- * blas_sgemm as net.c calls them, and over the survivors as net.c calls the
- * sparse kernels (transposes included). Medians of reps x 50 steps.
+ * One fully connected layer out x in, batch 60, at density q: what a training
+ * step spends on its weights: the products (forward, weight gradient, input
+ * gradient) and Adam's update of the weights, dense as net.c does it
+ * (blas_sgemm, Adam over the whole masked block) and over the survivors
+ * (the sparse kernels, transposes included, Adam over the compact
+ * survivors). Medians of reps x 50 steps.
  */
 static void layer_times(int out, int in, int igrad, double q, int reps, double *dense_s,
                         double *sparse_s)
@@ -185,8 +187,10 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
     float *w = xcalloc(nw, 4), *mask = xcalloc(nw, 4), *g = xcalloc(nw, 4), *bias = xcalloc((size_t)out, 4);
     float *a = xcalloc((size_t)B * in, 4), *z = xcalloc((size_t)B * out, 4), *dz = xcalloc((size_t)B * out, 4);
     float *da = xcalloc((size_t)B * in, 4);
-    float *at = xcalloc((size_t)in * SPARSE_TILE, 4), *dat = xcalloc((size_t)in * SPARSE_TILE, 4);
-    float *zt = xcalloc((size_t)out * SPARSE_TILE, 4);
+    float *at = sparse_tile_alloc((size_t)in * SPARSE_TILE), *dat = sparse_tile_alloc((size_t)in * SPARSE_TILE);
+    float *zt = sparse_tile_alloc((size_t)out * SPARSE_TILE);
+    if (!at || !dat || !zt)
+        die("tiles");
     for (size_t i = 0; i < nw; i++) {
         mask[i] = rng_uniform(&r) < q;
         w[i] = mask[i] * (rng_uniform(&r) - 0.5f);
@@ -198,6 +202,10 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
     sparse_csr_t s = {0};
     if (sparse_build(&s, mask, w, out, in))
         die("sparse index");
+    optim_t od, os; /* Adam with the job's defaults, one for each side */
+    if (optim_create(&od, OPT_ADAM, nw, 1.2e-3f, 0, 0.9f, 0.999f, 1e-8f) ||
+        optim_create(&os, OPT_ADAM, nw, 1.2e-3f, 0, 0.9f, 0.999f, 1e-8f))
+        die("optimizer");
     double *td = xcalloc((size_t)reps * STEPS, sizeof(double)), *ts = xcalloc((size_t)reps * STEPS, sizeof(double));
     for (int k = 0; k < reps * STEPS; k++) {
         double t0 = cpu_now();
@@ -207,6 +215,8 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
         blas_sgemm(true, false, out, in, B, 1.0f, dz, out, a, in, 0.0f, g, in);
         if (igrad)
             blas_sgemm(false, false, B, in, out, 1.0f, dz, out, w, in, 0.0f, da, in);
+        optim_tick(&od);
+        optim_update(&od, w, g, mask, 0, nw);
         double t1 = cpu_now();
         sparse_to_tile(a, B, in, at);
         sparse_forward(&s, bias, at, zt);
@@ -217,6 +227,8 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
             sparse_input_grad(&s, zt, dat);
             sparse_from_tile(dat, B, in, da);
         }
+        optim_tick(&os);
+        optim_update(&os, s.val, s.grad, NULL, 0, s.nnz);
         double t2 = cpu_now();
         td[k] = t1 - t0;
         ts[k] = t2 - t1;
@@ -224,6 +236,7 @@ static void layer_times(int out, int in, int igrad, double q, int reps, double *
     *dense_s = median(td, reps * STEPS);
     *sparse_s = median(ts, reps * STEPS);
     sparse_free(&s);
+    optim_free(&od), optim_free(&os);
     free(w), free(mask), free(g), free(bias), free(a), free(z), free(dz), free(da), free(at);
     free(dat), free(zt), free(td), free(ts);
 }
@@ -234,8 +247,9 @@ static void layers(int reps)
     static const int shapes[][3] = {{300, 784, 0}, {300, 784, 1}, {100, 300, 1}, {10, 100, 1},
                                     {256, 16384, 1}, {256, 256, 1}, {10, 256, 1}};
     static const double qs[] = {1, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01};
-    printf("# one fully connected layer, batch 60: a training step's three products, dense (sgemm)\n"
-           "# against over the survivors (transposes included); ratio = dense / sparse\n"
+    printf("# one fully connected layer, batch 60: a training step's three products and Adam's update\n"
+           "# of its weights, dense (sgemm, the whole masked block) against over the survivors\n"
+           "# (transposes included, compact Adam); ratio = dense / sparse\n"
            "# layer density%% dense_us sparse_us ratio\n");
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         double cross = 0;
@@ -289,7 +303,7 @@ static double steps(net_t *m, optim_t *o, const data_t *d, const float *theta0, 
             for (int64_t i = 0; i < sets[k]->n; i += m->max_batch) {
                 int b = (int)(sets[k]->n - i < m->max_batch ? sets[k]->n - i : m->max_batch);
                 data_inputs(d, sets[k], NULL, i, b, x);
-                net_forward(m, x, b, NULL);
+                net_predict(m, x, b);
                 net_loss(m, sets[k]->y + i, b, NULL, 0);
             }
         ev[r] = cpu_now() - t0;
@@ -314,7 +328,7 @@ static void set(config_t *cfg, const char *assignment)
  * and once with kernels = auto. CPU seconds of each; the dense trajectory's
  * per-training mean is the "dense training" the ratio counts in.
  */
-static void trajectory(const data_t *d, int iters)
+static void trajectory(const data_t *d, int iters, int only)
 {
     static config_t cfg;
     char buf[64];
@@ -327,8 +341,10 @@ static void trajectory(const data_t *d, int iters)
     set(&cfg, "sweep.rounds=20");
     set(&cfg, "sweep.seeds=1");
     set(&cfg, "prune.controls=none");
-    double t[2];
+    double t[2] = {0, 0}, ev[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
+        if (only >= 0 && k != only)
+            continue;
         set(&cfg, k ? "train.kernels=auto" : "train.kernels=dense");
         if (config_validate(&cfg))
             die("configuration");
@@ -341,23 +357,29 @@ static void trajectory(const data_t *d, int iters)
         if (trial_run(&ctx, &tr, &res))
             die("training");
         t[k] = cpu_now() - t0;
+        ev[k] = ctx.t_eval / ctx.t_train; /* wall clock, the trainer's own clocks */
         trial_result_free(&res);
         trial_ctx_free(&ctx);
     }
     printf("# the 20-round trajectory, %d steps a training, evaluation every %d\n", iters, iters / 10);
-    printf("trajectory_dense_s %.2f\n", t[0]);
-    printf("trajectory_auto_s %.2f\n", t[1]);
-    printf("trajectory_dense_trainings %.2f\n", t[1] / (t[0] / 21));
+    if (only < 0 || only == 0)
+        printf("trajectory_dense_s %.2f\ntrajectory_dense_eval_share %.3f\n", t[0], ev[0]);
+    if (only < 0 || only == 1)
+        printf("trajectory_auto_s %.2f\ntrajectory_auto_eval_share %.3f\n", t[1], ev[1]);
+    if (only < 0)
+        printf("trajectory_dense_trainings %.2f\n", t[1] / (t[0] / 21));
 }
 
 int main(int argc, char **argv)
 {
-    int iters = 200, reps = 3, only = -1, traj = 0;
+    int iters = 200, reps = 3, only = -1, traj = 0, traj_only = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--round") && i + 1 < argc)
             only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--trajectory") && i + 1 < argc)
             traj = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) /* one side of --trajectory */
+            traj_only = !strcmp(argv[++i], "auto");
         else if (!strcmp(argv[i], "--conv2"))
             only = -3;
         else if (!strcmp(argv[i], "--layers"))
@@ -367,7 +389,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N]\n");
+            fprintf(stderr, "usage: bench_sparse [--iters N] [--reps R] [--round K | --layers | --conv2 | --trajectory N [--only dense|auto]]\n");
             return 1;
         }
     }
@@ -388,7 +410,7 @@ int main(int argc, char **argv)
     if (data_load(&data, &cfg))
         die("data");
     if (traj) {
-        trajectory(&data, traj);
+        trajectory(&data, traj, traj_only);
         return 0;
     }
     net_t m;
