@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Compare a LeNet-300-100 sweep on MNIST with the paper's claims 1-6.
 
-    /usr/bin/python3 tools/lenet_claims.py RESULTS.h5
+    /usr/bin/python3 tools/lenet_claims.py RESULTS.h5 [MORE.h5 ...]
 
 RESULTS.h5 is a results file of jobs/lenet300-paper.ini (per_round = 0.2, the
-reinit control; any number of seeds and rounds). A sweep still running or cut
+reinit control; any number of seeds and rounds). Several files count as one
+sweep of all their seeds when their jobs differ only in sweep.seeds and
+train.kernels (which change the arithmetic's rounding, not the experiment);
+a seed in two files, or any other difference, is refused. A sweep still running or cut
 short counts too: a round is used when its trainings are done for every seed
 (the file keeps each finished training), and a claim at a density no round
 reached yet says so. Prints a Markdown table:
@@ -51,6 +54,16 @@ def per_seed(f, group, name):
     return v
 
 
+def job_of(f):
+    """The file's job as {section.key: value}, without the keys that may
+    differ between files of one sweep (seeds, kernels)."""
+    c = configparser.ConfigParser(interpolation=None)
+    text = f.attrs["config"]
+    c.read_string(text.decode() if isinstance(text, bytes) else str(text))
+    return {f"{s}.{k}": v for s in c.sections() for k, v in c[s].items()
+            if f"{s}.{k}" not in ("sweep.seeds", "train.kernels")}
+
+
 def fmt(v, scale=1.0, digits=1):
     v = np.asarray(v) * scale
     if v.size == 1:
@@ -64,14 +77,27 @@ def round_at(density, pm, planned):
 
 
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) < 2:
         sys.exit(__doc__)
-    f = h5py.File(argv[1], "r")
-    dens = per_seed(f, "", "density")
-    es = per_seed(f, "", "early_stop_iter")
-    acc = per_seed(f, "", "early_stop_test_acc")
-    r_es = per_seed(f, "controls/reinit/", "early_stop_iter")
-    r_acc = per_seed(f, "controls/reinit/", "early_stop_test_acc")
+    files = [h5py.File(p, "r") for p in argv[1:]]
+    f = files[0]
+    seeds = [s for g in files for s in g["grid/seeds"][:].tolist()]
+    if len(set(seeds)) != len(seeds):
+        sys.exit(f"lenet_claims.py: a seed is in two files (seeds {seeds})")
+    for p, g in zip(argv[2:], files[1:]):
+        a, b = job_of(f), job_of(g)
+        diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+        if diff:
+            sys.exit(f"lenet_claims.py: {p} is another job than {argv[1]}: {', '.join(diff)} differ")
+        if g["trials/nodes"].shape[2] != f["trials/nodes"].shape[2]:
+            sys.exit(f"lenet_claims.py: {p} has another number of rounds than {argv[1]}")
+    # each file one row per trial (a per_round job: one trial per seed)
+    cat = lambda group, name: np.concatenate([per_seed(g, group, name) for g in files])
+    dens = cat("", "density")
+    es = cat("", "early_stop_iter")
+    acc = cat("", "early_stop_test_acc")
+    r_es = cat("controls/reinit/", "early_stop_iter")
+    r_acc = cat("controls/reinit/", "early_stop_test_acc")
     n = dens.shape[0]
     # the densities the schedule gives (hidden layers 20 %, output 10 % a round), to find the
     # paper's rounds even where they have not been trained yet
@@ -127,7 +153,7 @@ def main(argv):
         drop is not None and t_pm < 100 * np.nanmean(dens[:, drop]), k29, True)
     row("6. dense test accuracy (early stop)", "97.9-98.2 %", f"{fmt(acc[:, 0], 100, 2)} %",
         97.9 <= 100 * acc[:, 0].mean() <= 98.2)
-    print(f"{argv[1]}: {n} seed{'s' if n != 1 else ''}, {dens.shape[1] - 1} rounds planned, "
+    print(f"{', '.join(argv[1:])}: {n} seed{'s' if n != 1 else ''} ({', '.join(map(str, seeds))}), {dens.shape[1] - 1} rounds planned, "
           f"tickets' rounds 0..{reached_t} and reinit's 0..{reached_r} done for every seed; "
           f"mean over seeds (min to max)\n")
     note = schedule_note(f)
