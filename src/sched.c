@@ -846,7 +846,7 @@ static int root_setup(sched_t *s)
  */
 static int run_root(sched_t *s)
 {
-    int rc;
+    int rc = 0; /* set by root_setup when hosts were allocated */
     s->hosts = ts_calloc((size_t)s->size, sizeof *s->hosts);
     MPI_Gather(s->host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, s->hosts ? (void *)s->hosts : (void *)s->msg,
                s->hosts ? MPI_MAX_PROCESSOR_NAME : 0, MPI_CHAR, 0, s->comm);
