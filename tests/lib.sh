@@ -6,7 +6,8 @@
 # (writes tiny MNIST-format files), cifar_data DIR (CIFAR-10-format files),
 # tiny_job FILE DATADIR (a job file that trains in well under a second per
 # trial), mpirun_session / kill_worker / kill_session (start a run in a
-# session of its own and kill -9 one rank of it, or all of it).
+# session of its own and kill -9 one rank of it, or all of it), older_file
+# SRC DST KEY... (a results file as a release before those keys wrote it).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -175,4 +176,24 @@ statuses() {
 # node_statuses FILE: the /nodes/status vector (one per training) as one string.
 node_statuses() {
     "$PY" -c 'import h5py,sys; print("".join(str(s) for s in h5py.File(sys.argv[1],"r")["nodes/status"][:]))' "$1"
+}
+
+# older_file SRC DST KEY...: DST = SRC with the KEY lines (names, e.g. kernels)
+# taken out of its stored job, as a release before those keys wrote it (a
+# fixed-length string, as ticketsweep writes it); the job hash is left as is.
+older_file() {
+    of_src=$1 of_dst=$2
+    shift 2
+    cp "$of_src" "$of_dst"
+    "$PY" - "$of_dst" "$@" <<'PY' || fail "could not make $of_dst without $*"
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    text = f.attrs["config"]
+    text = text.decode() if isinstance(text, bytes) else text
+    old = "\n".join(l for l in text.split("\n") if l.split(" = ")[0] not in sys.argv[2:])
+    assert old != text, "no such key"
+    f.attrs["config"] = np.bytes_(old.encode())
+PY
 }

@@ -54,18 +54,7 @@ sys.exit(1 if bad else 0)
 PY
 
 # a file from before train.kernels: its config without the key
-cp "$W/dense.h5" "$W/old.h5"
-"$PY" - "$W/old.h5" <<'PY' || fail "could not make the old-style file"
-import sys
-import h5py
-import numpy as np
-with h5py.File(sys.argv[1], "r+") as f:
-    text = f.attrs["config"]
-    text = text.decode() if isinstance(text, bytes) else text
-    old = "\n".join(l for l in text.split("\n") if not l.startswith("kernels"))
-    assert old != text
-    f.attrs["config"] = np.bytes_(old.encode())  # fixed length, as ticketsweep writes it
-PY
+older_file "$W/dense.h5" "$W/old.h5" kernels
 "$TS" status "$W/old.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status of a file made before the key"; }
 "$TS" run "$W/job.ini" -o "$W/old.h5" --resume --set output.weights=final >"$W/log" 2>&1
 rc=$?

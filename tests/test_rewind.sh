@@ -102,21 +102,7 @@ PY
 
 # --- a file from before the key reads as restart ---
 run "$W/restart.h5" --set prune.rewind_schedule=restart
-strip_key() {
-    cp "$1" "$2"
-    "$PY" - "$2" <<'PY' || fail "could not make a file without the key"
-import sys
-import h5py
-import numpy as np
-with h5py.File(sys.argv[1], "r+") as f:
-    text = f.attrs["config"]
-    text = text.decode() if isinstance(text, bytes) else text
-    old = "\n".join(l for l in text.split("\n") if not l.startswith("rewind_schedule"))
-    assert old != text
-    f.attrs["config"] = np.bytes_(old.encode())  # fixed length, as ticketsweep writes it
-PY
-}
-strip_key "$W/restart.h5" "$W/old.h5"
+older_file "$W/restart.h5" "$W/old.h5" rewind_schedule
 "$TS" status "$W/old.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status of a file from before the key"; }
 grep -q "later rounds train iterations 0 to 60 (rewind_schedule restart" "$W/status" ||
     { cat "$W/status"; fail "status: a file from before the key is not read as restart"; }
@@ -141,7 +127,7 @@ PY
 same_data "$W/old.h5" "$W/restart.h5" || fail "the resumed file from before the key is not the restart run's data"
 # without rewinding the schedules are one: such a file resumes with the default
 "$TS" run "$W/job.ini" -o "$W/k0.h5" 2>"$W/log" || { cat "$W/log"; fail "run without rewinding"; }
-strip_key "$W/k0.h5" "$W/k0-old.h5"
+older_file "$W/k0.h5" "$W/k0-old.h5" rewind_schedule
 "$TS" run "$W/job.ini" -o "$W/k0-old.h5" --resume >"$W/log" 2>&1 ||
     { cat "$W/log"; fail "a file from before the key without rewinding does not resume with the default"; }
 
