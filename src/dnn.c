@@ -85,6 +85,36 @@ static char description[160];
 static int profiling;           /* dnn_profile */
 static double t_reorder, t_prim; /* its counters, CPU seconds */
 
+/*
+ * Buffers every primitive of the process shares, each grown to the largest
+ * need: a primitive's scratchpad and its activations in the primitive's own
+ * format (a reorder's target or source) hold nothing from one execution to
+ * the next, and a rank runs one primitive at a time, so one buffer per role
+ * serves every layer, pass and batch size. The roles that are alive together
+ * (within one pass; dy across the two backward passes of a layer) have
+ * buffers of their own. Handles are set at each use, so a buffer may move
+ * when it grows. Weights' reorders keep their own (small) buffers.
+ */
+enum { SLOT_SCRATCH, SLOT_X, SLOT_Y, SLOT_DY, SLOT_DX, N_SLOTS, SLOT_OWN = -1 };
+static struct {
+    void *buf;
+    size_t cap;
+} slots[N_SLOTS];
+
+/* Slot s holds at least n bytes; 0 or TS_ERUN (out of memory). */
+static int slot_need(int s, size_t n)
+{
+    if (n <= slots[s].cap)
+        return 0;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n))
+        return TS_ERUN;
+    free(slots[s].buf);
+    slots[s].buf = p;
+    slots[s].cap = n;
+    return 0;
+}
+
 static double cpu_now(void)
 {
     struct timespec ts;
@@ -186,6 +216,7 @@ typedef struct {
     dnnl_memory_desc_t md;
     dnnl_primitive_t reorder;
     int out, shared;
+    int slot; /* prim's buffer: a shared slot (SLOT_X ...) or SLOT_OWN */
 } port_t;
 
 enum { F_SRC, F_WEI, F_BIAS, F_DST, N_F };
@@ -210,11 +241,12 @@ static const int ARG_W[N_W] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WE
 /* The port of operand `what` (index i) of pd, wrapping user buffers of
  * user_md; 0 or TS_ERUN. */
 static int port_init(port_t *p, const_dnnl_primitive_desc_t pd, dnnl_query_t what, int i,
-                     const dnnl_memory_desc_t *user_md, int out)
+                     const dnnl_memory_desc_t *user_md, int out, int slot)
 {
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, what, i);
     memset(p, 0, sizeof *p);
     p->out = out;
+    p->slot = slot;
     if (!md || dnnl_memory_create(&p->user, user_md, engine, DNNL_MEMORY_NONE) != dnnl_success)
         return TS_ERUN;
     p->md = *md;
@@ -222,7 +254,9 @@ static int port_init(port_t *p, const_dnnl_primitive_desc_t pd, dnnl_query_t wha
         p->prim = p->user;
         return 0;
     }
-    if (dnnl_memory_create(&p->prim, md, engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) {
+    if ((p->slot != SLOT_OWN && slot_need(p->slot, dnnl_memory_desc_get_size(md))) ||
+        dnnl_memory_create(&p->prim, md, engine, p->slot == SLOT_OWN ? DNNL_MEMORY_ALLOCATE : DNNL_MEMORY_NONE) !=
+            dnnl_success) {
         p->prim = NULL;
         return TS_ERUN;
     }
@@ -268,6 +302,8 @@ static void port_in(port_t *p, const void *buf, int blocked)
     }
     dnnl_memory_set_data_handle(p->user, (void *)buf);
     p->cur = p->prim;
+    if (p->prim != p->user && p->slot != SLOT_OWN)
+        dnnl_memory_set_data_handle(p->prim, slots[p->slot].buf);
     if (p->reorder && !p->out) {
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, p->user}, {DNNL_ARG_TO, p->prim}};
         exec(p->reorder, 2, a, &t_reorder);
@@ -293,7 +329,8 @@ static int make_prim(dnn_conv_t *c, int p, const_dnnl_primitive_desc_t pd)
     snprintf(c->impl[p], sizeof c->impl[p], "%s", s);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (smd && dnnl_memory_desc_get_size(smd) > 0 &&
-        dnnl_memory_create(&c->scratch[p], smd, engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) {
+        (slot_need(SLOT_SCRATCH, dnnl_memory_desc_get_size(smd)) ||
+         dnnl_memory_create(&c->scratch[p], smd, engine, DNNL_MEMORY_NONE) != dnnl_success)) {
         c->scratch[p] = NULL;
         return TS_ERUN;
     }
@@ -341,22 +378,22 @@ static int make_layer(dnn_conv_t *c, dnnl_primitive_desc_t pd[N_PASS], const dnn
 {
     int rc = 0;
     const_dnnl_primitive_desc_t f = pd[P_FWD], d = pd[P_BWD_D], w = pd[P_BWD_W];
-    rc |= port_init(&c->f[F_SRC], f, dnnl_query_src_md, 0, ux, 0);
-    rc |= port_init(&c->f[F_WEI], f, dnnl_query_weights_md, 0, uw, 0);
-    rc |= port_init(&c->f[F_BIAS], f, dnnl_query_weights_md, 1, ub, 0);
-    rc |= port_init(&c->f[F_DST], f, dnnl_query_dst_md, 0, uy, 1);
+    rc |= port_init(&c->f[F_SRC], f, dnnl_query_src_md, 0, ux, 0, SLOT_X);
+    rc |= port_init(&c->f[F_WEI], f, dnnl_query_weights_md, 0, uw, 0, SLOT_OWN);
+    rc |= port_init(&c->f[F_BIAS], f, dnnl_query_weights_md, 1, ub, 0, SLOT_OWN);
+    rc |= port_init(&c->f[F_DST], f, dnnl_query_dst_md, 0, uy, 1, SLOT_Y);
     rc |= make_prim(c, P_FWD, f);
     if (d) {
-        rc |= port_init(&c->d[D_DDST], d, dnnl_query_diff_dst_md, 0, uy, 0);
-        rc |= port_init(&c->d[D_WEI], d, dnnl_query_weights_md, 0, uw, 0);
-        rc |= port_init(&c->d[D_DSRC], d, dnnl_query_diff_src_md, 0, ux, 1);
+        rc |= port_init(&c->d[D_DDST], d, dnnl_query_diff_dst_md, 0, uy, 0, SLOT_DY);
+        rc |= port_init(&c->d[D_WEI], d, dnnl_query_weights_md, 0, uw, 0, SLOT_OWN);
+        rc |= port_init(&c->d[D_DSRC], d, dnnl_query_diff_src_md, 0, ux, 1, SLOT_DX);
         rc |= make_prim(c, P_BWD_D, d);
     }
     if (w) {
-        rc |= port_init(&c->wg[W_SRC], w, dnnl_query_src_md, 0, ux, 0);
-        rc |= port_init(&c->wg[W_DDST], w, dnnl_query_diff_dst_md, 0, uy, 0);
-        rc |= port_init(&c->wg[W_DWEI], w, dnnl_query_diff_weights_md, 0, uw, 1);
-        rc |= port_init(&c->wg[W_DBIAS], w, dnnl_query_diff_weights_md, 1, ub, 1);
+        rc |= port_init(&c->wg[W_SRC], w, dnnl_query_src_md, 0, ux, 0, SLOT_X);
+        rc |= port_init(&c->wg[W_DDST], w, dnnl_query_diff_dst_md, 0, uy, 0, SLOT_DY);
+        rc |= port_init(&c->wg[W_DWEI], w, dnnl_query_diff_weights_md, 0, uw, 1, SLOT_OWN);
+        rc |= port_init(&c->wg[W_DBIAS], w, dnnl_query_diff_weights_md, 1, ub, 1, SLOT_OWN);
         rc |= make_prim(c, P_BWD_W, w);
         /* dy in the same format for both backward passes: reorder it once */
         port_t *a = &c->d[D_DDST], *b = &c->wg[W_DDST];
@@ -454,8 +491,10 @@ static void run(dnn_conv_t *c, int p, port_t *ports, const int *args, int n)
     dnnl_exec_arg_t a[N_W + 1];
     for (int i = 0; i < n; i++)
         a[i].arg = args[i], a[i].memory = ports[i].cur;
-    if (c->scratch[p])
+    if (c->scratch[p]) {
+        dnnl_memory_set_data_handle(c->scratch[p], slots[SLOT_SCRATCH].buf);
         a[n].arg = DNNL_ARG_SCRATCHPAD, a[n++].memory = c->scratch[p];
+    }
     exec(c->prim[p], n, a, &t_prim);
 }
 
