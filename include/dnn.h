@@ -64,6 +64,14 @@ int dnn_conv_winograd(int c_in);
 dnn_conv_t *dnn_conv_create(int b, int c_in, int c_out, int h, int w, int need_dx, int bwd);
 void dnn_conv_free(dnn_conv_t *c);
 
+/* What a dnn_conv_create of these arguments would need, in bytes, without
+ * making it: the buffers every layer shares (the largest need of each role
+ * counts: the scratchpad, x, y, dy, dx in the primitives' formats) into
+ * need[DNN_NEED_SCRATCH .. DNN_NEED_DX], and its own (the weights' blocked
+ * copies) into need[DNN_NEED_OWN]. 0, or TS_ERUN as dnn_conv_create. */
+enum { DNN_NEED_SCRATCH, DNN_NEED_X, DNN_NEED_Y, DNN_NEED_DY, DNN_NEED_DX, DNN_NEED_OWN, DNN_NEEDS };
+int dnn_conv_needs(int b, int c_in, int c_out, int h, int w, int need_dx, size_t need[DNN_NEEDS]);
+
 /* Where a call's tensors are in the primitives' own (blocked) formats
  * rather than plain NCHW: DNN_X_BLOCKED the input side (x, and dx of a
  * backward), DNN_Y_BLOCKED the output side (y, and dy of a backward). Only

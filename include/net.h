@@ -131,6 +131,11 @@ typedef struct {
  * the same model: from net_layout, or net_create with any batch) with this
  * batch and eval_cap; by kind into *parts when not NULL. */
 double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts);
+/* The bytes oneDNN's primitives of the conv layers need in a net of this
+ * layout, batch and eval_cap when they run on oneDNN (dnn_conv_needs: the
+ * largest need of each shared buffer, plus each layer's own); 0 without
+ * convolutions or oneDNN. */
+double net_dnn_bytes(const net_t *layout, int batch, int eval_cap);
 
 /* Layer l has parameters (and appears in the results file). */
 static inline int net_has_params(const net_layer_t *L)

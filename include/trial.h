@@ -146,6 +146,7 @@ typedef struct {
     double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, pruning scratch */
     double acts;     /* activations of a training and an evaluation batch, deltas */
     double col;      /* im2col scratch */
+    double dnn;      /* oneDNN's buffers (kernels = auto or sparse on a build with oneDNN) */
     double batches;  /* the inputs of a training and an evaluation batch, the epoch's order */
 } trial_mem_t;
 /* The bytes of a trainer for cfg on data whose model has layout's layer table

@@ -38,6 +38,11 @@ void dnn_conv_free(dnn_conv_t *c)
 {
 }
 
+int dnn_conv_needs(int b, int c_in, int c_out, int h, int w, int need_dx, size_t need[DNN_NEEDS])
+{
+    return dnn_init();
+}
+
 int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float *bias, int b,
                      float *y, int blocked)
 {
@@ -410,6 +415,86 @@ static int make_layer(dnn_conv_t *c, dnnl_primitive_desc_t pd[N_PASS], const dnn
     return rc ? TS_ERUN : 0;
 }
 
+/* Our plain layouts of a layer: x, w, b, y. */
+typedef struct {
+    dnnl_memory_desc_t x, w, b, y;
+} user_mds_t;
+
+/*
+ * The primitive descriptors of a layer by the rule (Winograd for c_in >=
+ * 16 where oneDNN has it, else direct) into pd, our layouts into u; 0, or
+ * TS_ERUN with a message (every pd freed).
+ */
+static int layer_pds(int b, int c_in, int c_out, int h, int w, int need_dx, int bwd,
+                     dnnl_primitive_desc_t pd[N_PASS], user_mds_t *u)
+{
+    dnnl_dims_t dx = {b, c_in, h, w}, dy = {b, c_out, h, w}, dw = {c_out, c_in, 3, 3}, db = {c_out};
+    dnnl_memory_desc_t ax, ay, aw;
+    dnnl_primitive_attr_t attr = NULL;
+    memset(pd, 0, N_PASS * sizeof *pd);
+    if (dnnl_memory_desc_init_by_tag(&u->x, 4, dx, dnnl_f32, dnnl_nchw) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&u->y, 4, dy, dnnl_f32, dnnl_nchw) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&u->w, 4, dw, dnnl_f32, dnnl_oihw) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&u->b, 1, db, dnnl_f32, dnnl_a) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&ax, 4, dx, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&ay, 4, dy, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&aw, 4, dw, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_primitive_attr_create(&attr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        if (attr)
+            dnnl_primitive_attr_destroy(attr);
+        return ts_fail(TS_ERUN, "oneDNN: cannot describe a convolution");
+    }
+    /* the rule; direct where oneDNN has no Winograd for this layer here */
+    int rc = 0;
+    if (!(dnn_conv_winograd(c_in) && !make_pds(pd, dnnl_convolution_winograd, attr, &ax, &aw, &u->b, &ay, need_dx, bwd)) &&
+        make_pds(pd, dnnl_convolution_direct, attr, &ax, &aw, &u->b, &ay, need_dx, bwd))
+        rc = ts_fail(TS_ERUN, "oneDNN has no convolution for %d -> %d channels of %dx%d", c_in, c_out, h, w);
+    dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* Bytes of a port of pd's operand `what` (i) over our layout: 0 when the
+ * primitive takes our layout as it is. */
+static size_t port_bytes(const_dnnl_primitive_desc_t pd, dnnl_query_t what, int i, const dnnl_memory_desc_t *user)
+{
+    const dnnl_memory_desc_t *md = pd ? dnnl_primitive_desc_query_md(pd, what, i) : NULL;
+    return md && !dnnl_memory_desc_equal(md, user) ? dnnl_memory_desc_get_size(md) : 0;
+}
+
+static size_t max_size(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
+int dnn_conv_needs(int b, int c_in, int c_out, int h, int w, int need_dx, size_t need[DNN_NEEDS])
+{
+    dnnl_primitive_desc_t pd[N_PASS];
+    user_mds_t u;
+    memset(need, 0, DNN_NEEDS * sizeof *need);
+    if (dnn_init() || layer_pds(b, c_in, c_out, h, w, need_dx, 1, pd, &u))
+        return TS_ERUN;
+    const_dnnl_primitive_desc_t f = pd[P_FWD], d = pd[P_BWD_D], g = pd[P_BWD_W];
+    for (int p = 0; p < N_PASS; p++) {
+        const dnnl_memory_desc_t *smd = pd[p] ? dnnl_primitive_desc_query_md(pd[p], dnnl_query_scratchpad_md, 0) : NULL;
+        if (smd)
+            need[DNN_NEED_SCRATCH] = max_size(need[DNN_NEED_SCRATCH], dnnl_memory_desc_get_size(smd));
+    }
+    need[DNN_NEED_X] = max_size(port_bytes(f, dnnl_query_src_md, 0, &u.x), port_bytes(g, dnnl_query_src_md, 0, &u.x));
+    need[DNN_NEED_Y] = port_bytes(f, dnnl_query_dst_md, 0, &u.y);
+    need[DNN_NEED_DY] = max_size(port_bytes(d, dnnl_query_diff_dst_md, 0, &u.y),
+                                 port_bytes(g, dnnl_query_diff_dst_md, 0, &u.y));
+    need[DNN_NEED_DX] = port_bytes(d, dnnl_query_diff_src_md, 0, &u.x);
+    need[DNN_NEED_OWN] = port_bytes(f, dnnl_query_weights_md, 0, &u.w) + port_bytes(f, dnnl_query_weights_md, 1, &u.b) +
+                         port_bytes(d, dnnl_query_weights_md, 0, &u.w) +
+                         port_bytes(g, dnnl_query_diff_weights_md, 0, &u.w) +
+                         port_bytes(g, dnnl_query_diff_weights_md, 1, &u.b);
+    for (int p = 0; p < N_PASS; p++)
+        if (pd[p])
+            dnnl_primitive_desc_destroy(pd[p]);
+    return 0;
+}
+
 dnn_conv_t *dnn_conv_create(int b, int c_in, int c_out, int h, int w, int need_dx, int bwd)
 {
     if (dnn_init())
@@ -418,49 +503,24 @@ dnn_conv_t *dnn_conv_create(int b, int c_in, int c_out, int h, int w, int need_d
     if (!c)
         return NULL;
     c->b = b, c->c_in = c_in, c->c_out = c_out, c->h = h, c->w = w;
-    dnnl_dims_t dx = {b, c_in, h, w}, dy = {b, c_out, h, w}, dw = {c_out, c_in, 3, 3}, db = {c_out};
-    dnnl_memory_desc_t ux, uy, uw, ub, ax, ay, aw;
-    dnnl_primitive_attr_t attr = NULL;
+    user_mds_t u;
     dnnl_primitive_desc_t pd[N_PASS] = {0};
-    const char *why = "oneDNN: cannot describe a convolution";
-    if (dnnl_memory_desc_init_by_tag(&ux, 4, dx, dnnl_f32, dnnl_nchw) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&uy, 4, dy, dnnl_f32, dnnl_nchw) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&uw, 4, dw, dnnl_f32, dnnl_oihw) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&ub, 1, db, dnnl_f32, dnnl_a) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&ax, 4, dx, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&ay, 4, dy, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&aw, 4, dw, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
-        dnnl_primitive_attr_create(&attr) != dnnl_success)
-        goto fail;
-    if (dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success)
-        goto fail;
-    /* the rule; direct where oneDNN has no Winograd for this layer here */
-    if (!(dnn_conv_winograd(c_in) &&
-          !make_pds(pd, dnnl_convolution_winograd, attr, &ax, &aw, &ub, &ay, need_dx, bwd)) &&
-        make_pds(pd, dnnl_convolution_direct, attr, &ax, &aw, &ub, &ay, need_dx, bwd)) {
-        ts_fail(TS_ERUN, "oneDNN has no convolution for %d -> %d channels of %dx%d", c_in, c_out, h, w);
-        why = NULL;
-        goto fail;
+    if (layer_pds(b, c_in, c_out, h, w, need_dx, bwd, pd, &u)) {
+        dnn_conv_free(c);
+        return NULL;
     }
-    if (make_layer(c, pd, &ux, &uw, &ub, &uy)) {
-        why = "oneDNN: out of memory for a convolution's primitives";
-        goto fail;
+    if (make_layer(c, pd, &u.x, &u.w, &u.b, &u.y)) {
+        for (int p = 0; p < N_PASS; p++)
+            if (pd[p])
+                dnnl_primitive_desc_destroy(pd[p]);
+        ts_fail(TS_ERUN, "oneDNN: out of memory for a convolution's primitives");
+        dnn_conv_free(c);
+        return NULL;
     }
     for (int p = 0; p < N_PASS; p++)
         if (pd[p])
             dnnl_primitive_desc_destroy(pd[p]);
-    dnnl_primitive_attr_destroy(attr);
     return c;
-fail:
-    for (int p = 0; p < N_PASS; p++)
-        if (pd[p])
-            dnnl_primitive_desc_destroy(pd[p]);
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    if (why)
-        ts_fail(TS_ERUN, "%s", why);
-    dnn_conv_free(c);
-    return NULL;
 }
 
 void dnn_conv_free(dnn_conv_t *c)

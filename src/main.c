@@ -881,11 +881,11 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
     rank_mem_t m = rank_bytes(cfg, net, g, data);
     printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
-           "im2col %.3g MB, batches %.3g MB, mask histories and messages %.3g MB, pruning %.3g MB, libraries "
+           "im2col %.3g MB, oneDNN %.3g MB, batches %.3g MB, mask histories and messages %.3g MB, pruning %.3g MB, libraries "
            "%.3g MB); rank 0 also holds the plan (%.3g MB) and the mask histories waiting trainings need "
            "(%.3g MB each)\n",
            m.total / 1e6, m.trainer.model / 1e6, m.trainer.acts / 1e6, m.trainer.col / 1e6,
-           m.trainer.batches / 1e6, m.sched / 1e6, m.prune / 1e6, RANK_RUNTIME_BYTES / 1e6,
+           m.trainer.dnn / 1e6, m.trainer.batches / 1e6, m.sched / 1e6, m.prune / 1e6, RANK_RUNTIME_BYTES / 1e6,
            graph_bytes(g) / 1e6, net->n_weights / 1e6);
     printf("memory per node: the data once (%.0f MB, shared by the node's ranks) + %.0f MB a rank: "
            "%.0f MB with %d rank%s (as here), %.0f MB with 8, %.0f MB with 32\n",

@@ -196,6 +196,25 @@ double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts)
     return m.params + m.acts + m.col;
 }
 
+double net_dnn_bytes(const net_t *layout, int batch, int eval_cap)
+{
+    net_t n = *layout;
+    size_t shared[DNN_NEEDS] = {0}, own = 0, need[DNN_NEEDS];
+    plan_buffers(&n, batch, eval_cap);
+    for (int l = 0; dnn_available() && l < n.n_layers; l++) {
+        const net_layer_t *L = &n.layers[l];
+        if (L->kind != NET_CONV || dnn_conv_needs(n.stage_rows, L->in_c, L->out_c, L->in_h, L->in_w, l > 0, need))
+            continue;
+        for (int k = 0; k < DNN_NEED_OWN; k++)
+            shared[k] = need[k] > shared[k] ? need[k] : shared[k];
+        own += need[DNN_NEED_OWN];
+    }
+    double sum = (double)own;
+    for (int k = 0; k < DNN_NEED_OWN; k++)
+        sum += (double)shared[k];
+    return sum;
+}
+
 void net_free(net_t *n)
 {
     for (int l = 0; l < n->n_layers; l++) {

@@ -101,13 +101,14 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
         .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P,
         .acts = nm.acts,
         .col = nm.col,
+        .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH) : 0,
         /* a training batch, an evaluation batch, the epoch's order */
         .batches = (cfg->batch + nm.max_batch) * dim * sizeof(float) + cfg->batch +
                    (double)data->train.n * sizeof(int32_t),
     };
     if (parts)
         *parts = m;
-    return m.model + m.acts + m.col + m.batches;
+    return m.model + m.acts + m.col + m.dnn + m.batches;
 }
 
 void trial_ctx_free(trial_ctx_t *c)
