@@ -20,6 +20,9 @@ hidden = 64, 32
 batch = 20
 iterations = 20000
 eval_every = 5000
+; the test kills ranks mid-training: the sparse kernels would finish this
+; small net's thin rounds before the kill lands ("no worker process found")
+kernels = dense
 [prune]
 controls = reinit
 rewind_iteration = 10
