@@ -769,7 +769,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
         return ts_fail(TS_ERUN, "out of memory");
     }
     /* calibration: steps of the real model (one training of `steps` steps with
-     * its two evaluations), timed; then the same at other densities */
+     * its two evaluations), timed dense, then at other densities */
     int64_t steps = cfg->iterations < 20 ? cfg->iterations : 20;
     *quick = *cfg;
     quick->iterations = steps;
@@ -784,24 +784,13 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     c.E = 2;
     c.eval_iters[0] = 0;
     c.eval_iters[1] = steps;
-    node_result_t nr;
-    if ((rc = graph_plan(&one, quick, net, 1)) || (rc = node_result_create(&nr, 2)))
+    /* the dense network first: every layer keeps all its weights */
+    dry_level_t lv[DRY_LEVELS] = {{1, 0, 0}};
+    double keep[NET_MAX_LAYERS];
+    for (int s = 0; s < g->n_segs; s++)
+        keep[s] = 1;
+    if ((rc = graph_plan(&one, quick, net, 1)) || (rc = time_level(&c, &one, g, keep, steps, eval_scale, &lv[0])))
         goto out;
-    uint8_t *ones = malloc(net->n_weights + 1), *child = malloc(net->n_weights + 1);
-    uint8_t *children[1] = {child};
-    rc = ones && child ? 0 : ts_fail(TS_ERUN, "out of memory");
-    if (!rc) {
-        memset(ones, 1, net->n_weights);
-        node_in_t in = {ones, NULL, NULL};
-        node_out_t out = {children, NULL, NULL, NULL};
-        rc = trial_run_node(&c, &one, 0, &in, &out, &nr);
-    }
-    free(ones);
-    free(child);
-    node_result_free(&nr);
-    if (rc)
-        goto out;
-    dry_level_t lv[DRY_LEVELS] = {{1, (c.t_train - c.t_eval) / (double)steps, c.t_eval / 2 * eval_scale}};
     int n_lv = 1;
     /* round 0 trains every step; with rewind_schedule = continue the later
      * rounds from the rewind point on, evaluated at the points from there */
@@ -815,7 +804,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
     char *mine = calloc((size_t)g->N + 1, 1);
-    double *dens = calloc((size_t)g->N + 1, sizeof(double)), keep[NET_MAX_LAYERS];
+    double *dens = calloc((size_t)g->N + 1, sizeof(double));
     int *order = calloc((size_t)g->N + 1, sizeof(int));
     if (!mine || !dens || !order) {
         free(mine), free(dens), free(order);
