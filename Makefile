@@ -54,8 +54,8 @@ endif
 PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(DNNL_CFLAGS)
 PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS) $(DNNL_LIBS)
 
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
-ALL_LDFLAGS = $(OPT) $(LDFLAGS)
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -fopenmp $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = -fopenmp $(OPT) $(LDFLAGS)
 LIBS        = $(PKG_LIBS) -lm -pthread
 
 # Every module but main goes into a static library the tests link against.

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <hdf5.h>
 #include <limits.h>
 #include <math.h>
@@ -31,6 +32,7 @@
 #include "graph.h"
 #include "grid.h"
 #include "merge.h"
+#include "par.h"
 #include "prov.h"
 #include "rng.h"
 #include "sched.h"
@@ -109,7 +111,7 @@ static void die(int rc)
 #define USAGE_RUN                                                                                      \
     "ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"         \
     "                       [--shard I/N] [--grace SECONDS] [--dry-run] [--no-share]\n"               \
-    "                       [--claim-timeout SECONDS]\n"
+    "                       [--claim-timeout SECONDS] [--threads T]\n"
 #define USAGE_MERGE "ticketsweep merge OUT.h5 SHARD.h5... [--force] [--claim-timeout SECONDS]\n"
 #define USAGE_STATUS "ticketsweep status FILE.h5 [--job]\n"
 
@@ -133,6 +135,9 @@ static void usage_run(FILE *out)
             "                      cells; for checking: same results, more work)\n"
             "      --claim-timeout SEC  (run, merge) FILE's claim (FILE.claim) from another host\n"
             "                      is stale after SEC seconds without heartbeat (default 300)\n"
+            "  -t, --threads T     threads of each rank's trainings (default: the cores of the\n"
+            "                      rank's CPU affinity mask, shared by the node's ranks whose\n"
+            "                      masks overlap it); results do not depend on it\n"
             "  -h, --help          this text\n\n"
             "Exit status of run: 0 done, 1 runtime error, 2 bad input, 3 interrupted (resume it),\n"
             "4 some trials failed.\n\n"
@@ -210,6 +215,7 @@ typedef struct {
     const char *sets[64];
     int n_sets, resume, force, dry_run, no_share;
     int shard_i, shard_n;
+    int threads; /* --threads, 0: the default (default_threads) */
     double grace, claim_timeout;
     char default_out[PATH_MAX];
 } run_args_t;
@@ -280,6 +286,7 @@ static int parse_run(int argc, char **argv, run_args_t *a)
         {"shard", required_argument, 0, 'S'},  {"grace", required_argument, 0, 'g'},
         {"help", no_argument, 0, 'h'},         {"dry-run", no_argument, 0, 'n'},
         {"no-share", no_argument, 0, 'N'},     {"claim-timeout", required_argument, 0, 'T'},
+        {"threads", required_argument, 0, 't'},
         {0, 0, 0, 0}};
     int c;
     memset(a, 0, sizeof *a);
@@ -297,7 +304,7 @@ static int parse_run(int argc, char **argv, run_args_t *a)
     }
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:s:rfg:hn", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:s:rfg:hnt:", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'o':
@@ -328,6 +335,14 @@ static int parse_run(int argc, char **argv, run_args_t *a)
             if (parse_claim_timeout(optarg, &a->claim_timeout))
                 return TS_EINPUT;
             break;
+        case 't': {
+            long t = strtol(optarg, &end, 10);
+            if (end == optarg || *end || t < 1 || t > PAR_MAX_THREADS)
+                return ts_fail(TS_EINPUT, "--threads '%s': expected a whole number from 1 to %d", optarg,
+                               PAR_MAX_THREADS);
+            a->threads = (int)t;
+            break;
+        }
         case 'h': return 1;
         case ':': return ts_fail(TS_EINPUT, "option %s needs a value", argv[optind - 1]);
         default: return ts_fail(TS_EINPUT, "unknown option '%s' (see ticketsweep --help)", argv[optind - 1]);
@@ -436,6 +451,35 @@ static int share_data(node_data_t *nd, data_t *d)
     protect(block, d->block_bytes);
     nd->window = (double)got;
     return 0;
+}
+
+/*
+ * --threads' default: the cores of this rank's CPU affinity mask, shared
+ * evenly by the node's ranks whose masks overlap it. Bound ranks (srun -c T,
+ * mpirun --map-by ...:PE=T) each get their own cores; unbound ranks (mpirun
+ * --bind-to none) share the node's, so a node is never oversubscribed by
+ * default. Collective over the node's communicator.
+ */
+static int default_threads(MPI_Comm node, int node_size)
+{
+    cpu_set_t mine, *all = malloc((size_t)node_size * sizeof *all);
+    int cores = par_affinity_cores(), overlap = 0;
+    CPU_ZERO(&mine);
+    if (sched_getaffinity(0, sizeof mine, &mine))
+        CPU_ZERO(&mine);
+    if (!all || MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE,
+                              node) != MPI_SUCCESS) {
+        free(all);
+        return 1;
+    }
+    for (int r = 0; r < node_size; r++) {
+        cpu_set_t both;
+        CPU_AND(&both, &mine, &all[r]);
+        overlap += CPU_COUNT(&both) > 0;
+    }
+    free(all);
+    int t = cores / (overlap > 0 ? overlap : 1);
+    return t > 0 ? t : 1;
 }
 
 /*
@@ -942,6 +986,7 @@ static int cmd_run(int argc, char **argv)
         goto out;
     if ((rc = agree(load_data(&nd, &data, cfg))))
         goto out;
+    par_set_threads(a.threads ? a.threads : default_threads(nd.node, nd.node_size));
     rc = net_layout(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES);
     if (!rc)
         rc = graph_plan(&g, cfg, &layout, !a.no_share);
@@ -1346,7 +1391,7 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
     for (int i = 0, used = 0; i < argc && used < (int)sizeof command_line; i++)
         used += snprintf(command_line + used, sizeof command_line - used, "%s%s", i ? " " : "", argv[i]);
-    blas_init();
+    par_init();
     int code = 0;
     const char *cmd = argc > 1 ? argv[1] : "";
     if (!strcmp(cmd, "run")) {
