@@ -68,6 +68,7 @@ typedef struct {
     int batch;
     int64_t iterations, eval_every;
     int kernels; /* KERNELS_*: fully connected products over the survivors or dense */
+    int chunks;  /* pieces of a minibatch (0: auto, config_chunks); results depend on it */
     /* [prune] */
     int scope;
     double output_scale, conv_scale;
@@ -104,6 +105,12 @@ int config_load(config_t *cfg, const char *path);
 int config_set(config_t *cfg, const char *assignment);
 /* Parse INI text held in memory (the `config` attribute of a results file). */
 int config_load_string(config_t *cfg, const char *text, const char *name);
+/* train.chunks = 0 (auto) takes the largest divisor of the batch up to this. */
+#define CFG_AUTO_CHUNKS 8
+/* The chunks a batch of `batch` runs in for train.chunks = want: want when it
+ * divides the batch, 0 (auto) the largest divisor up to CFG_AUTO_CHUNKS; in
+ * general the largest divisor of batch not above want (>= 1). */
+int config_chunks(int batch, int want);
 /* Check ranges and relations between keys; the message names the key and where it was set. */
 int config_validate(const config_t *cfg);
 /* Where key "section.key" was set (for messages from later checks): "file:line",

@@ -20,6 +20,14 @@
 
 #define PAR_MAX_THREADS 1024
 
+/* The calling thread's number in its region (0 outside one). */
+#ifdef _OPENMP
+#include <omp.h>
+#define PAR_THREAD_NUM() omp_get_thread_num()
+#else
+#define PAR_THREAD_NUM() 0
+#endif
+
 /* Pin the libraries to one thread each (OpenBLAS, OpenMP's default team);
  * before any product or primitive. Threads start at 1. */
 void par_init(void);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "par.h"
 #include "prune.h"
 #include "rng.h"
 #include "trial.h"
@@ -101,7 +102,7 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
         .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P,
         .acts = nm.acts,
         .col = nm.col,
-        .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH) : 0,
+        .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH, par_threads()) : 0,
         /* a training batch, an evaluation batch, the epoch's order */
         .batches = (cfg->batch + nm.max_batch) * dim * sizeof(float) + cfg->batch +
                    (double)data->train.n * sizeof(int32_t),
@@ -216,6 +217,22 @@ void trial_theta0(const net_t *net, int64_t seed, float *dst)
     net_init_params(net, dst, (uint64_t)seed, RNG_INIT, 0);
 }
 
+/* data_inputs of n rows into dst, in pieces between the threads (row by
+ * row: the same bits however split). rows NULL: rows first .. first + n - 1. */
+static void inputs(const data_t *d, const dataset_t *ds, const int32_t *rows, int64_t first, int n,
+                   float *dst)
+{
+    enum { PIECE = 16 };
+    int pieces = (n + PIECE - 1) / PIECE, nth = par_threads() < pieces ? par_threads() : 1;
+    if ((size_t)n * ds->dim < 65536) /* a thread's start would cost more than the rows */
+        nth = 1;
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (int p = 0; p < pieces; p++) {
+        int i = p * PIECE, k = n - i < PIECE ? n - i : PIECE;
+        data_inputs(d, ds, rows ? rows + i : NULL, rows ? 0 : first + i, k, dst + (size_t)i * ds->dim);
+    }
+}
+
 int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *acc)
 {
     double sum = 0;
@@ -224,7 +241,7 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
     for (int64_t i = 0; i < ds->n; i += chunk) {
         int b = (int)(ds->n - i < chunk ? ds->n - i : chunk);
         int64_t ok;
-        data_inputs(c->data, ds, NULL, i, b, c->xe);
+        inputs(c->data, ds, NULL, i, b, c->xe);
         net_predict(&c->net, c->xe, b);
         sum += net_loss(&c->net, ds->y + i, b, &ok, 0);
         correct += ok;
@@ -254,7 +271,7 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
 static void gather(trial_ctx_t *c, int64_t pos, int b)
 {
     const dataset_t *tr = &c->data->train;
-    data_inputs(c->data, tr, c->perm + pos, 0, b, c->xb);
+    inputs(c->data, tr, c->perm + pos, 0, b, c->xb);
     for (int i = 0; i < b; i++)
         c->yb[i] = tr->y[c->perm[pos + i]];
     int64_t end = pos + 2 * (int64_t)b < tr->n ? pos + 2 * (int64_t)b : tr->n;
@@ -369,7 +386,8 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
         }
         loss_sum += loss;
         loss_n++;
-        net_backward(net, c->xb, B);
+        if (net_backward(net, c->xb, B))
+            return TS_ERUN; /* the message is net_backward's */
         net_step(net, &c->opt);
         if (c->poll && c->poll(c->poll_arg))
             return TRIAL_ABORTED;
