@@ -62,7 +62,7 @@ const char *blas_core_remedy(const char *core, blas_isa_t isa);
  * newline) into out (len bytes, cut to fit), to follow a subject such as
  * "this node runs " or "12 trainings ran ":
  *   "OpenBLAS's generic 'Prescott' kernels on a CPU with AVX-512 (OpenBLAS
- *    does not know the CPU's model), dense trainings 2-3x slower than on the
+ *    did not recognise the CPU's model), dense trainings 2-3x slower than on the
  *    CPU's own: export OPENBLAS_CORETYPE=SkylakeX for every rank (...); the
  *    results' bits depend on the core type, so set it when a sweep starts
  *    and keep it for all its resumes (README, ...)"

@@ -97,7 +97,7 @@ int blas_core_advice(const char *core, blas_isa_t isa, const char *coretype, cha
     if (coretype && coretype[0])
         snprintf(why, sizeof why, "OPENBLAS_CORETYPE=%.60s asks for them", coretype);
     else
-        snprintf(why, sizeof why, "this OpenBLAS does not know the CPU's model");
+        snprintf(why, sizeof why, "OpenBLAS did not recognise the CPU's model");
     snprintf(out, len,
              "OpenBLAS's generic '%s' kernels on a CPU with %s (%s), dense trainings 2-3x slower than "
              "on the CPU's own: export OPENBLAS_CORETYPE=%s for every rank (mpirun -x OPENBLAS_CORETYPE "

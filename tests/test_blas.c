@@ -57,7 +57,7 @@ static void check_generic(void)
 
     char out[1024];
     CHECK(blas_core_advice("Prescott", BLAS_ISA_AVX512, NULL, out, sizeof out) == 1, "advice given");
-    CHECK(strstr(out, "generic 'Prescott' kernels on a CPU with AVX-512 (this OpenBLAS does not know") &&
+    CHECK(strstr(out, "generic 'Prescott' kernels on a CPU with AVX-512 (OpenBLAS did not recognise") &&
               strstr(out, "export OPENBLAS_CORETYPE=SkylakeX for every rank") &&
               strstr(out, "keep it for all its resumes") && !strchr(out, '\n'),
           "advice: '%s'", out);
