@@ -66,8 +66,8 @@ const char *blas_core_remedy(const char *core, blas_isa_t isa);
  *    CPU's own: export OPENBLAS_CORETYPE=SkylakeX for every rank (...); the
  *    results' bits depend on the core type, so set it when a sweep starts
  *    and keep it for all its resumes (README, ...)"
- * coretype is OPENBLAS_CORETYPE as it was set (NULL or "": unset; the
- * parenthesis then says that it asked for these kernels). Returns 1 when it
+ * coretype is OPENBLAS_CORETYPE as it was set (NULL or "" when unset; when
+ * set, the parenthesis says that it asked for these kernels). Returns 1 when it
  * wrote advice, 0 when there is nothing to say (out is then "").
  */
 int blas_core_advice(const char *core, blas_isa_t isa, const char *coretype, char *out, size_t len);
