@@ -613,13 +613,20 @@ static void print_header(const config_t *cfg, const net_t *layout, const run_arg
     free(text);
 }
 
+/* blas_core_advice for this process: its OpenBLAS core, its CPU and
+ * OPENBLAS_CORETYPE as set; 1 when advice was written. */
+static int blas_advice_here(char *advice, size_t len)
+{
+    return blas_core_advice(blas_core(), blas_cpu_isa(), getenv("OPENBLAS_CORETYPE"), advice, len);
+}
+
 /* Once, at the start of a run (rank 0): when this node's OpenBLAS runs its
  * generic kernels on a CPU that has AVX2 or AVX-512, say so with the remedy
  * and its cost. Other nodes' ranks may differ; `status` judges them all. */
 static void warn_blas_core(void)
 {
     char advice[1024];
-    if (blas_core_advice(blas_core(), blas_cpu_isa(), getenv("OPENBLAS_CORETYPE"), advice, sizeof advice))
+    if (blas_advice_here(advice, sizeof advice))
         fprintf(stderr, "ticketsweep: warning: rank 0's node runs %s\n", advice);
 }
 
@@ -923,7 +930,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
            total / 3600, a->shard_n > 1 ? " for this shard" : "", total / per,
            ((double)T * per + (double)(g->unshared - T) * per_late) / 3600);
     char advice[1024];
-    if (blas_core_advice(blas_core(), blas_cpu_isa(), getenv("OPENBLAS_CORETYPE"), advice, sizeof advice))
+    if (blas_advice_here(advice, sizeof advice))
         printf("warning: this machine runs %s; the times above were measured on those kernels\n", advice);
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
     rank_mem_t m = rank_bytes(cfg, net, g, data);
@@ -1260,7 +1267,7 @@ static int status_print_trial(store_t *s, const config_t *cfg, const graph_t *g,
  * did not record them. */
 static int status_blas(store_t *s, const char *path, int N, const int8_t *status)
 {
-    prov_t *rows = ts_calloc((size_t)N + 1, sizeof *rows), here;
+    prov_t here, *rows = ts_calloc((size_t)N + 1, sizeof *rows);
     int8_t *done = ts_calloc((size_t)N + 1, 1);
     char out[4096];
     int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : TS_ERUN;
