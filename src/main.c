@@ -613,6 +613,23 @@ static void print_header(const config_t *cfg, const net_t *layout, const run_arg
     free(text);
 }
 
+/* blas_core_advice for this process: its OpenBLAS core, its CPU and
+ * OPENBLAS_CORETYPE as set; 1 when advice was written. */
+static int blas_advice_here(char *advice, size_t len)
+{
+    return blas_core_advice(blas_core(), blas_cpu_isa(), getenv("OPENBLAS_CORETYPE"), advice, len);
+}
+
+/* Once, at the start of a run (rank 0): when this node's OpenBLAS runs its
+ * generic kernels on a CPU that has AVX2 or AVX-512, say so with the remedy
+ * and its cost. Other nodes' ranks may differ; `status` judges them all. */
+static void warn_blas_core(void)
+{
+    char advice[1024];
+    if (blas_advice_here(advice, sizeof advice))
+        fprintf(stderr, "ticketsweep: warning: rank 0's node runs %s\n", advice);
+}
+
 /* MemAvailable from /proc/meminfo in bytes (free pages where it is missing). */
 static double mem_available(void)
 {
@@ -897,8 +914,9 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
            g->shared ? "shared between cells" : "--no-share");
     if (a->shard_n > 1)
         printf("trainings in shard %d/%d: %d\n", a->shard_i, a->shard_n, D);
-    printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here)\n", per,
-           (long long)cfg->iterations, 1e3 * lv[0].step, E, lv[0].eval);
+    printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here; "
+           "OpenBLAS core %s)\n",
+           per, (long long)cfg->iterations, 1e3 * lv[0].step, E, lv[0].eval, blas_core());
     if (late < cfg->iterations)
         printf("per training of a later round: %.3g s dense (%lld steps from the rewind point, %d evaluations)\n",
                per_late, (long long)late, E_late);
@@ -911,6 +929,9 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
            "every training dense: %.3g)\n",
            total / 3600, a->shard_n > 1 ? " for this shard" : "", total / per,
            ((double)T * per + (double)(g->unshared - T) * per_late) / 3600);
+    char advice[1024];
+    if (blas_advice_here(advice, sizeof advice))
+        printf("warning: this machine runs %s; the times above were measured on those kernels\n", advice);
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
     rank_mem_t m = rank_bytes(cfg, net, g, data);
     printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
@@ -1058,9 +1079,11 @@ static int cmd_run(int argc, char **argv)
         nodes_run += to_run[x];
     }
     print_header(cfg, &layout, &a, T, cells_run, &data, &nd);
-    if (world_rank == 0)
+    if (world_rank == 0) {
         fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
                 g.shared ? "shared between cells" : "--no-share", nodes_run);
+        warn_blas_core();
+    }
 
     char hint[4 * PATH_MAX];
     resume_command(hint, sizeof hint, a.job, a.output, &a);
@@ -1239,6 +1262,28 @@ static int status_print_trial(store_t *s, const config_t *cfg, const graph_t *g,
     return k;
 }
 
+/* The advice on the done trainings (status [N]) that ran OpenBLAS's generic
+ * kernels (prov_blas_advice), printed; nothing for a file of a release that
+ * did not record them. */
+static int status_blas(store_t *s, const char *path, int N, const int8_t *status)
+{
+    prov_t here, *rows = ts_calloc((size_t)N + 1, sizeof *rows);
+    int8_t *done = ts_calloc((size_t)N + 1, 1);
+    char out[4096];
+    int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : TS_ERUN;
+    for (int x = 0; !rc && x < N; x++)
+        done[x] = status[x] == STATUS_DONE;
+    prov_here(&here);
+    if (!rc && recorded && (rc = prov_blas_advice(rows, done, N, here.field[PROV_CPU], blas_cpu_isa(), path,
+                                                  out, sizeof out)) > 0) {
+        fputs(out, stdout);
+        rc = 0;
+    }
+    free(rows);
+    free(done);
+    return rc;
+}
+
 /* The trials' lines and counts, the trainings' counts; *outcome as merge's. */
 static int status_report(store_t *s, const char *path, const config_t *cfg, const graph_t *g,
                          trial_result_t *res, int *outcome)
@@ -1277,6 +1322,8 @@ static int status_report(store_t *s, const char *path, const config_t *cfg, cons
     char mix[1024];
     if (store_numerics(s, g->N, nst, mix, sizeof mix) > 1) /* trainings done on different numerics */
         printf("%s: %s\n", path, mix);
+    if ((rc = status_blas(s, path, g->N, nst)))
+        goto out_free;
     int pending = n[SHOW_PENDING] + n[SHOW_PARTIAL];
     *outcome = pending ? EXIT_INTERRUPTED : n[SHOW_FAILED] ? EXIT_TRIALS_FAILED : 0;
 out_free:

@@ -33,6 +33,11 @@
 # NP trainings at once against one in per-step CPU time (what ranks cost each
 # other through shared caches and memory).
 #
+# The table's head names the kernels OpenBLAS ran (its core, and a warning
+# when that is its generic fallback on a CPU with AVX2 or AVX-512: README,
+# "Numerics: pinning the BLAS kernels"); OPENBLAS_CORETYPE is left as the
+# caller set it.
+#
 # Prints a table and appends it to $BENCH_OUT (default tools/bench-results.txt)
 # for the README to quote. Environment: BUILD (build), BENCH_REPS (3),
 # BENCH_ITERS (500 steps per training: bench_train runs two trainings and
@@ -75,6 +80,15 @@ median() {
 calc() { awk "BEGIN { printf \"$1\\n\", $2 }"; }
 progress() { echo "bench: $*" >&2; }
 m() { median <"$W/$1"; }
+
+# ---- the kernels OpenBLAS runs here: every figure below depends on them -----
+"$BT" --blas >"$W/blas" || die "$BT --blas failed"
+blas_core=$(val blas_core "$W/blas")
+blas_isa=$(val blas_cpu_isa "$W/blas")
+blas_advice=$(val blas_advice "$W/blas")
+blas_line="OpenBLAS core $blas_core (OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:-unset}; the CPU has $blas_isa)"
+progress "$blas_line"
+[ -z "$blas_advice" ] || progress "warning: this machine runs $blas_advice"
 
 # ---- the machine -------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -411,6 +425,8 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
 {
     echo "ticketsweep bench, $(date -u '+%Y-%m-%d %H:%M UTC'), revision $rev, host $(hostname)"
     echo "machine:   $cpu (family $fam model $mod, $mhz MHz), $cores cores, $simd, L2 $l2, L3 $l3"
+    echo "blas:      $blas_line"
+    [ -z "$blas_advice" ] || echo "           warning: this machine runs $blas_advice"
     echo "libraries: $blas"
     echo "           ticketsweep links $blaslib"
     echo "           PyTorch $torchv (Python $pyv) calls $tblas"
