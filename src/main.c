@@ -44,6 +44,7 @@ enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILE
 
 static int world_rank, world_size;
 static char command_line[4096]; /* as typed: getopt_long permutes argv */
+static int threads_lo, threads_hi, run_threads_given; /* the ranks' threads (run's context) */
 static claim_t *claim;          /* rank 0's claim on the file run writes (merge takes its own) */
 
 /* Claim the results file before anything touches it (see claim.h). */
@@ -595,6 +596,12 @@ static void print_header(const config_t *cfg, const net_t *layout, const run_arg
             command_line, world_size, hosts,
             hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
     print_data_line(stderr, data, nd);
+    fprintf(stderr, "  threads per rank: %d", par_threads());
+    if (threads_lo != threads_hi)
+        fprintf(stderr, " (rank 0; %d to %d across ranks)", threads_lo, threads_hi);
+    fprintf(stderr, " (%s); a training's batch runs in %d chunk%s (train.chunks), results the same whatever the threads\n",
+            run_threads_given ? "--threads" : "the default: the affinity mask's cores, shared by the node's ranks",
+            config_chunks(cfg->batch, cfg->chunks), config_chunks(cfg->batch, cfg->chunks) == 1 ? "" : "s");
     prov_t p;
     prov_here(&p);
     prov_conv(&p, net_conv_kernels(layout, cfg->kernels));
@@ -1008,6 +1015,10 @@ static int cmd_run(int argc, char **argv)
     if ((rc = agree(load_data(&nd, &data, cfg))))
         goto out;
     par_set_threads(a.threads ? a.threads : default_threads(nd.node, nd.node_size));
+    run_threads_given = a.threads > 0;
+    threads_lo = threads_hi = par_threads();
+    MPI_Allreduce(MPI_IN_PLACE, &threads_lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, &threads_hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     rc = net_layout(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES);
     if (!rc)
         rc = graph_plan(&g, cfg, &layout, !a.no_share);
