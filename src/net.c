@@ -451,8 +451,9 @@ void net_step(net_t *n, optim_t *o)
                n->n_weights, nb);
 }
 
-#define FC_BLOCKS 16    /* a dense product's column blocks: up to this many ... */
-#define FC_MIN_BLOCK 32 /* ... of at least this many columns (multiples of 16) */
+#define FC_BLOCKS 8     /* a dense product's column blocks: up to this many ... */
+#define FC_MIN_BLOCK 16 /* ... of at least this many columns ... */
+#define FC_ROUND 8      /* ... and a multiple of this many */
 
 /* The columns of a fully connected layer's dense product that one sgemm
  * takes: fixed by the layer's shape and the net's chunks, never by the
@@ -464,7 +465,7 @@ static int fc_block(const net_t *n, size_t cols)
     if (n->chunks == 1)
         return (int)cols;
     size_t w = (cols + FC_BLOCKS - 1) / FC_BLOCKS;
-    w = (w + 15) / 16 * 16;
+    w = (w + FC_ROUND - 1) / FC_ROUND * FC_ROUND;
     return (int)(w < FC_MIN_BLOCK ? FC_MIN_BLOCK : w);
 }
 
