@@ -3,8 +3,9 @@
  *
  * C = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or X^T.
  * blas_sgemm goes to OpenBLAS's cblas_sgemm; blas_sgemm_naive is the plain
- * loop the tests compare it with. blas_init pins OpenBLAS to one thread: a
- * sweep runs one process per core.
+ * loop the tests compare it with. OpenBLAS runs on one thread (blas_init,
+ * par_init): a training's threads (par.h) each call it on their own
+ * operands, so its own threads never split a sum.
  *
  * OpenBLAS picks its kernels for the CPU it finds when it is loaded. A CPU
  * newer than the OpenBLAS (Debian 12's 0.3.21 on a recent Xeon) gets its
@@ -19,7 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Pin OpenBLAS to one thread (before any product; every rank calls it once). */
+/* Pin OpenBLAS to one thread (before any product; par_init does it for the
+ * program, the tests call it themselves). */
 void blas_init(void);
 /* OpenBLAS's configuration string (version, build options), for the run's
  * context; a static string. */

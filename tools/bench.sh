@@ -532,3 +532,6 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
 cat "$W/table"
 { cat "$W/table"; echo; } >>"$OUT"
 progress "appended to $OUT"
+
+# ---- 10: threads inside a training (its own script and table) ------------------
+BUILD=$BUILD BENCH_OUT=$OUT BENCH_REPS=$REPS tools/bench_threads.sh
