@@ -37,5 +37,13 @@ int par_affinity_cores(void);
 void par_set_threads(int t);
 /* The threads a region uses now. */
 int par_threads(void);
+/* The least work (multiply-adds, or elements of an element-wise pass) worth
+ * a thread of its own: a region's start and its barrier cost microseconds,
+ * so smaller products (a tiny net, an output layer) stay on one thread.
+ * Scheduling only: the pieces of work, hence the bits, do not change. The
+ * environment's TICKETSWEEP_THREAD_MIN_WORK sets it at par_init (the tests
+ * set 1, so that small nets split as wide ones do). */
+double par_min_work(void);
+void par_set_min_work(double w);
 
 #endif

@@ -413,12 +413,25 @@ void net_sync(net_t *n)
  * every vector width, large enough that a thread's start costs nothing. */
 #define PAR_GRAIN 16384
 
+/* Threads for `pieces` pieces of `work` in all: no more than the pieces, and
+ * at least par_min_work() each (par.h). */
+static int threads_for_work(long pieces, double work)
+{
+    double fit = par_min_work() > 0 ? work / par_min_work() : (double)pieces; /* par.h */
+    long t = par_threads();
+    if (t > pieces)
+        t = pieces;
+    if (t > fit)
+        t = (long)fit;
+    return t > 1 ? (int)t : 1;
+}
+
 /* optim_update over n elements, split between the threads (element-wise:
  * the same bits however split). */
 static void par_update(optim_t *o, float *w, float *g, const float *mask, size_t off, size_t n)
 {
     long pieces = (long)((n + PAR_GRAIN - 1) / PAR_GRAIN);
-    int nth = par_threads() < pieces ? par_threads() : (int)pieces;
+    int nth = threads_for_work(pieces, (double)n);
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
     for (long p = 0; p < pieces; p++) {
         size_t i = (size_t)p * PAR_GRAIN, len = n - i < PAR_GRAIN ? n - i : PAR_GRAIN;
@@ -469,10 +482,15 @@ static int fc_block(const net_t *n, size_t cols)
     return (int)(w < FC_MIN_BLOCK ? FC_MIN_BLOCK : w);
 }
 
-/* Threads for `pieces` pieces of work: no more than there are. */
-static int threads_for(long pieces)
+/* Multiply-adds of one image through the convolutional stage (forward). */
+static double stage_work(const net_t *n)
 {
-    return par_threads() < pieces ? par_threads() : (int)(pieces > 0 ? pieces : 1);
+    double w = 0;
+    for (int l = 0; l < n->stage; l++) {
+        const net_layer_t *L = &n->layers[l];
+        w += L->kind == NET_CONV ? (double)L->n_w * L->out_h * L->out_w : (double)L->in;
+    }
+    return w;
 }
 
 /* Which of conv layer L's tensors stay in oneDNN's format (DNN_X_BLOCKED,
@@ -530,7 +548,7 @@ static void fc_forward(net_t *n, const net_layer_t *L, const float *a, int b, fl
 {
     const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
     int cols = (int)L->out, in = (int)L->in, nb = fc_block(n, L->out), blocks = (cols + nb - 1) / nb;
-    int nth = threads_for(blocks);
+    int nth = threads_for_work(blocks, (double)b * in * cols);
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
     for (int j = 0; j < blocks; j++) {
         int c0 = j * nb, w = cols - c0 < nb ? cols - c0 : nb;
@@ -568,7 +586,10 @@ static void share(int n, int t, int nth, int *lo, int *hi)
  */
 static void sparse_run(net_t *n, int l, int m, const float *a, int b, int keep)
 {
-    int nth = threads_for(n->layers[l].out_c >= 64 ? par_threads() : 1);
+    size_t nnz = 0;
+    for (int j = l; j < m; j++)
+        nnz += n->layers[j].csr.nnz;
+    int nth = threads_for_work(n->layers[l].out_c, (double)nnz * SPARSE_TILE);
 #pragma omp parallel num_threads(nth) if (nth > 1)
     for (int i = 0; i < b; i += SPARSE_TILE) {
         int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE, t = PAR_THREAD_NUM(), lo, hi;
@@ -605,7 +626,8 @@ static const float *forward(net_t *n, const float *x, int b, rng_t *dropout_rng,
     int s = n->stage, cr = n->chunk_rows;
     if (s > 0) {
         /* a training batch: each chunk in its own rows, for the backward pass */
-        int pieces = (b + cr - 1) / cr, nth = threads_for(pieces < n->chunks ? pieces : n->chunks);
+        int pieces = (b + cr - 1) / cr;
+        int nth = threads_for_work(pieces < n->chunks ? pieces : n->chunks, b * stage_work(n));
         int own = b <= n->stage_rows;
 #pragma omp parallel num_threads(nth) if (nth > 1)
         {
@@ -705,7 +727,7 @@ double net_loss(net_t *n, const uint8_t *y, int b, int64_t *correct, int want_gr
 static void relu_grad_sums(float *restrict dz, const float *restrict a, int b, int n,
                            float *restrict db, int relu)
 {
-    int blocks = (n + COL_BLOCK - 1) / COL_BLOCK, nth = threads_for((long)b * n >= PAR_GRAIN ? blocks : 1);
+    int blocks = (n + COL_BLOCK - 1) / COL_BLOCK, nth = threads_for_work(blocks, (double)b * n);
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
     for (int j = 0; j < blocks; j++) {
         int c0 = j * COL_BLOCK, c1 = c0 + COL_BLOCK < n ? c0 + COL_BLOCK : n;
@@ -732,7 +754,7 @@ static void sparse_backward(net_t *n, net_layer_t *L, const float *a, const floa
                             float *dprev)
 {
     float *at = n->tile_a + L->tile_off;
-    int nth = threads_for(L->csr.nblk);
+    int nth = threads_for_work(L->csr.nblk, (double)L->csr.nnz * SPARSE_TILE * (dprev ? 2 : 1));
 #pragma omp parallel num_threads(nth) if (nth > 1)
     for (int i = 0; i < b; i += SPARSE_TILE) {
         int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE, lo, hi;
@@ -762,7 +784,8 @@ static void fc_backward(net_t *n, const net_layer_t *L, const float *a, const fl
     const float *wt = n->params + L->w_off;
     float *dw = n->grads + L->w_off;
     int out = (int)L->out, in = (int)L->in, nw = fc_block(n, L->out), nx = fc_block(n, L->in);
-    int bw = (out + nw - 1) / nw, bx = dprev ? (in + nx - 1) / nx : 0, nth = threads_for(bw + bx);
+    int bw = (out + nw - 1) / nw, bx = dprev ? (in + nx - 1) / nx : 0;
+    int nth = threads_for_work(bw + bx, (double)b * in * out * (dprev ? 2 : 1));
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
     for (int j = 0; j < bw + bx; j++) {
         if (j < bw) {
@@ -822,7 +845,7 @@ static void stage_reduce(net_t *n, int used)
 {
     size_t P = n->n_stage_w + n->n_stage_b;
     long pieces = (long)((P + PAR_GRAIN - 1) / PAR_GRAIN);
-    int nth = threads_for(pieces);
+    int nth = threads_for_work(pieces, (double)P * (n->chunks - 1));
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
     for (long p = 0; p < pieces; p++) {
         size_t i0 = (size_t)p * PAR_GRAIN, i1 = i0 + PAR_GRAIN < P ? i0 + PAR_GRAIN : P;
@@ -859,7 +882,7 @@ int net_backward(net_t *n, const float *x, int b)
     }
     if (s == 0)
         return 0;
-    int cr = n->chunk_rows, used = (b + cr - 1) / cr, nth = threads_for(used);
+    int cr = n->chunk_rows, used = (b + cr - 1) / cr, nth = threads_for_work(used, 2 * b * stage_work(n));
 #pragma omp parallel num_threads(nth) if (nth > 1) reduction(| : rc)
     {
         int t = PAR_THREAD_NUM();

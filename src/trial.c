@@ -223,7 +223,7 @@ static void inputs(const data_t *d, const dataset_t *ds, const int32_t *rows, in
                    float *dst)
 {
     enum { PIECE = 16 };
-    int pieces = (n + PIECE - 1) / PIECE, nth = par_threads() < pieces ? par_threads() : 1;
+    int pieces = (n + PIECE - 1) / PIECE, nth = par_threads() < pieces ? par_threads() : pieces;
     if ((size_t)n * ds->dim < 65536) /* a thread's start would cost more than the rows */
         nth = 1;
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)

@@ -186,6 +186,7 @@ static void check_chunked_gradient(config_t *cfg)
 int main(int argc, char **argv)
 {
     par_init();
+    par_set_min_work(0); /* small nets split as wide ones do */
     config_t cfg;
     config_defaults(&cfg);
     cfg.n_conv = 0;
