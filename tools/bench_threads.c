@@ -13,13 +13,13 @@
  * evaluations of --eval images (net_predict and the loss, batches of the
  * net's evaluation size), alternating likewise; and the same steps at one
  * thread with train.chunks = 1 (the earlier release's arithmetic: what
- * chunking costs a single thread). Random pixels: values do not change the
+ * chunking costs a single thread), and an evaluation likewise. Random pixels: values do not change the
  * work.
  *
  * Prints "key value" lines, keys prefixed with the arch (and _dD for a
  * density): _step_t1_s, _step_tN_s, _step_speedup (t1 / tN, the median of
  * the per-pair ratios), _eval_t1_s, _eval_tN_s, _eval_speedup,
- * _step_chunks1_s, _chunks, _threads.
+ * _step_chunks1_s, _eval_chunks1_s, _chunks, _threads.
  *
  * usage: bench_threads [--arch conv2|lenet] [--threads T] [--iters N]
  *                      [--eval IMAGES] [--density D]      (conv2, 2, 20, 2000, 1)
@@ -176,11 +176,15 @@ int main(int argc, char **argv)
     /* the earlier release's arithmetic, one thread */
     cfg.chunks = 1;
     par_set_threads(1);
-    rig_make(&r, &cfg, c, hw, hw, 1, density);
+    rig_make(&r, &cfg, c, hw, hw, eval, density);
     step(&r, 1);
     for (int i = 0; i < iters; i++)
         s1[i] = step(&r, 1);
     printf("%s_step_chunks1_s %.6g\n", key, median(s1, iters));
+    evaluate(&r, 1);
+    for (int i = 0; i < ev; i++)
+        s1[i] = evaluate(&r, 1);
+    printf("%s_eval_chunks1_s %.6g\n", key, median(s1, ev));
     rig_free(&r);
     free(s1), free(sn), free(ratio);
     return 0;
