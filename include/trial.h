@@ -101,6 +101,8 @@ typedef struct {
     float *theta0;      /* [n_params] of the current trial's seed */
     float *start;       /* [n_params] where the next training starts */
     float *child_mask;  /* [n_params] pruning scratch; a training's own mask is net.mask */
+    float *best;        /* [n_params] test_curve = early_stop: the parameters at the training's
+                           lowest validation loss so far (the early-stop point); else NULL */
     int64_t theta0_seed; /* seed theta0 holds, or -1 */
     float *xb;          /* [batch][dim] gathered minibatch */
     float *xe;          /* [net.max_batch][dim] inputs of an evaluation batch */
@@ -143,7 +145,8 @@ void trial_ctx_free(trial_ctx_t *c);
 
 /* What trial_ctx_create allocates (besides the data), in bytes, by kind. */
 typedef struct {
-    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, pruning scratch */
+    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, pruning
+                        scratch, and with test_curve = early_stop the early-stop copy */
     double acts;     /* activations of a training and an evaluation batch, deltas */
     double col;      /* im2col scratch */
     double dnn;      /* oneDNN's buffers (kernels = auto or sparse on a build with oneDNN) */
@@ -176,7 +179,13 @@ void node_result_free(node_result_t *r);
 
 /*
  * Train node x of graph g from `in` (see node_in_t); results into res, what
- * dependents need into out. Returns 0, TRIAL_FAILED (res->error says why, e.g.
+ * dependents need into out. Every evaluation point has the mean training
+ * loss and the validation loss and accuracy; the test loss and accuracy are
+ * there too with test_curve = full, and with early_stop only at the early
+ * stop (the first point of lowest validation loss) and the last point, the
+ * two the summary reads, evaluated at the end on a copy of the parameters
+ * kept at the early stop and on the final ones: the same bits as full's
+ * (NaN at the other points). Returns 0, TRIAL_FAILED (res->error says why, e.g.
  * divergence), TRIAL_ABORTED (the poll hook asked to stop) or TS_ERUN.
  */
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
