@@ -130,6 +130,12 @@ int64_t trial_eval_iter(const config_t *cfg, int e);
  * k = rewind_iteration for the rounds >= 1 of every arm under
  * rewind_schedule = continue, else 0. It ends at `iterations`. */
 int64_t trial_start_iter(const config_t *cfg, int round);
+/* The images a training of `round` evaluates on data: the validation set at
+ * each of its evaluation points (those from trial_start_iter on), the test
+ * set at each too with test_curve = full, at two of them with early_stop
+ * (the early stop and the end: one when they are the same point, which a
+ * plan cannot know, so two are counted). For pricing a training. */
+double trial_eval_images(const config_t *cfg, const data_t *data, int round);
 
 /*
  * Make a trainer for cfg's model and training settings on `data` (borrowed:

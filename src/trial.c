@@ -49,6 +49,16 @@ int64_t trial_eval_iter(const config_t *cfg, int e)
     return it < cfg->iterations ? it : cfg->iterations;
 }
 
+double trial_eval_images(const config_t *cfg, const data_t *data, int round)
+{
+    int64_t start = trial_start_iter(cfg, round);
+    int points = 0, E = trial_eval_count(cfg);
+    for (int e = 0; e < E; e++)
+        points += trial_eval_iter(cfg, e) >= start;
+    int tests = cfg->test_curve == TEST_CURVE_EARLY_STOP && points > 2 ? 2 : points;
+    return (double)points * (double)data->val.n + (double)tests * (double)data->test.n;
+}
+
 /*
  * See trial.h for the contract. Everything a training touches is allocated
  * here, once (the net, the optimizer, theta0, the start point, the batch
