@@ -66,7 +66,9 @@ typedef struct {
 /* What one training produces for the results file: one round of one arm. */
 typedef struct {
     int E;
-    float *curves[N_METRICS]; /* [E]; NaN at points before the training's start */
+    float *curves[N_METRICS]; /* [E]; NaN at points before the training's start, and the
+                                 test metrics with test_curve = early_stop but at the
+                                 early stop and the last point */
     double density;           /* fraction of weights active */
     int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
     float es_test_acc, final_test_acc;
