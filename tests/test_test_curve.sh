@@ -7,7 +7,7 @@
 # early stop and last point, where they are full's bits. The readers say so:
 # ticketsweep.py's test_curve and test_points, lth_report.py's curves figure
 # (validation lines, test markers, a caption that says why), and
-# load_ticketsweep.m's test_curve (when octave is installed). A resume with
+# load_ticketsweep.m's test_curve (when octave is installed), status. A resume with
 # the other value is refused naming the key; a file made before the key
 # reads as full. --dry-run prices the test set at two points.
 . "$(dirname "$0")/lib.sh"
@@ -121,6 +121,11 @@ if command -v octave >/dev/null 2>&1; then
 else
     echo "octave not installed: load_ticketsweep.m not checked"
 fi
+
+# status says it
+"$TS" status "$W/early.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status"; }
+grep -q "schedule .*evaluated every 10 (the test set at the early stop and the end only" "$W/status" ||
+    { cat "$W/status"; fail "status does not say test_curve = early_stop"; }
 
 # a resume with the other value is refused, naming the key
 "$TS" run "$W/job.ini" -o "$W/early.h5" --resume $FAST --set train.kernels=sparse >"$W/log" 2>&1
