@@ -25,6 +25,8 @@
 #define CFG_MAX_SOURCES 4  /* job files and texts one config_t is read from */
 
 enum { KERNELS_AUTO = 0, KERNELS_DENSE = 1, KERNELS_SPARSE = 2 };
+/* train.test_curve: where a training evaluates the test set */
+enum { TEST_CURVE_FULL = 0, TEST_CURVE_EARLY_STOP = 1 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
 /* prune.rewind_schedule: what a round after the first trains from the rewind point */
@@ -69,6 +71,8 @@ typedef struct {
     int64_t iterations, eval_every;
     int kernels; /* KERNELS_*: fully connected products over the survivors or dense */
     int chunks;  /* pieces of a minibatch (0: auto, config_chunks); results depend on it */
+    int test_curve; /* TEST_CURVE_*: the test set at every evaluation point (full), or only
+                       at the early stop and the end (early_stop; the same summary) */
     /* [prune] */
     int scope;
     double output_scale, conv_scale;

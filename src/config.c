@@ -73,6 +73,9 @@ static const key_t_ keys[] = {
     {"train", "iterations", K_I64, F(iterations), 0, "50000", NULL, "training iterations per round"},
     {"train", "eval_every", K_I64, F(eval_every), 0, "1000", NULL,
      "evaluate every this many iterations (and at 0 and at the end)"},
+    {"train", "test_curve", K_CHOICE, F(test_curve), 0, "full", "full|early_stop",
+     "full: the test set at every evaluation point; early_stop: only at the early stop (minimum "
+     "validation loss) and the end: the same summary for less evaluation, test curves NaN elsewhere"},
     {"train", "kernels", K_CHOICE, F(kernels), 0, "auto", "auto|dense|sparse",
      "fully connected products: over the surviving weights only (sparse), dense, or auto (per layer, the faster at its density)"},
     {"train", "chunks", K_INT, F(chunks), 0, "0", NULL,

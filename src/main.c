@@ -752,7 +752,8 @@ enum { DRY_LEVELS = 8,     /* densities timed at most; the others interpolated *
        DRY_EVAL_IMAGES = 500 /* validation and test images an evaluation is timed on, each */ };
 
 /* A timed density: its kept fraction of the prunable weights and the seconds
- * of a step and of an evaluation point (validation and test) there. */
+ * of a step and of an image evaluated (validation or test: the same forward
+ * pass) there. */
 typedef struct {
     double keep, step, eval;
 } dry_level_t;
@@ -762,10 +763,10 @@ typedef struct {
  * keep[s] of prunable layer s (a random mask with those fractions; 1: the
  * dense network) with the job's kernels, through the trainer itself (node 1,
  * the round-1 ticket, of the one-cell graph `one`). Evaluations run over
- * c's data (trimmed by the caller) and are scaled by eval_scale.
+ * c's data (trimmed by the caller): eval_images images in all.
  */
 static int time_level(trial_ctx_t *c, const graph_t *one, const graph_t *g, const double *keep,
-                      int64_t steps, double eval_scale, dry_level_t *lv)
+                      int64_t steps, double eval_images, dry_level_t *lv)
 {
     const net_t *net = &c->net;
     uint8_t *hist = malloc(net->n_weights + 1);
@@ -789,13 +790,13 @@ static int time_level(trial_ctx_t *c, const graph_t *one, const graph_t *g, cons
     c->t_train = c->t_eval = 0;
     rc = trial_run_node(c, one, 1, &in, &out, &nr);
     lv->step = (c->t_train - c->t_eval) / (double)steps;
-    lv->eval = c->t_eval / 2 * eval_scale;
+    lv->eval = c->t_eval / eval_images;
     node_result_free(&nr);
     free(hist);
     return rc;
 }
 
-/* Seconds of a step (or evaluation, eval = 1) at kept fraction d: linear in
+/* Seconds of a step (or an image evaluated, eval = 1) at kept fraction d: linear in
  * log d between the timed levels (sorted by keep, descending). */
 static double level_time(const dry_level_t *lv, int n, double d, int eval)
 {
@@ -826,7 +827,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     data_t few = *data; /* the same block, fewer evaluation images */
     few.val.n = few.val.n < DRY_EVAL_IMAGES ? few.val.n : DRY_EVAL_IMAGES;
     few.test.n = few.test.n < DRY_EVAL_IMAGES ? few.test.n : DRY_EVAL_IMAGES;
-    double eval_scale = (double)(data->val.n + data->test.n) / (double)(few.val.n + few.test.n);
+    double timed_images = 2.0 * (double)(few.val.n + few.test.n); /* two points, test_curve = full */
     graph_t one = {0};
     int rc = trial_ctx_create(&c, cfg, &few);
     if (rc)
@@ -848,6 +849,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     quick->rounds[0] = 1;
     quick->controls = 0;
     quick->rewind_iteration = 0; /* every timed training from step 0 (timing only) */
+    quick->test_curve = TEST_CURVE_FULL; /* both sets at both points: timed_images */
     c.cfg = quick;
     c.E = 2;
     c.eval_iters[0] = 0;
@@ -857,17 +859,19 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     double keep[NET_MAX_LAYERS];
     for (int s = 0; s < g->n_segs; s++)
         keep[s] = 1;
-    if ((rc = graph_plan(&one, quick, net, 1)) || (rc = time_level(&c, &one, g, keep, steps, eval_scale, &lv[0])))
+    if ((rc = graph_plan(&one, quick, net, 1)) || (rc = time_level(&c, &one, g, keep, steps, timed_images, &lv[0])))
         goto out;
     int n_lv = 1;
     /* round 0 trains every step; with rewind_schedule = continue the later
-     * rounds from the rewind point on, evaluated at the points from there */
+     * rounds from the rewind point on, evaluated at the points from there
+     * (the test set there too, or twice: trial_eval_images) */
     int E = trial_eval_count(cfg), E_late = 0;
     int64_t k1 = trial_start_iter(cfg, 1), late = cfg->iterations - k1;
     for (int e = 0; e < E; e++)
         E_late += trial_eval_iter(cfg, e) >= k1;
-    double per = lv[0].step * cfg->iterations + lv[0].eval * E;
-    double per_late = lv[0].step * late + lv[0].eval * E_late;
+    double img = trial_eval_images(cfg, data, 0), img_late = trial_eval_images(cfg, data, 1);
+    double per = lv[0].step * cfg->iterations + lv[0].eval * img;
+    double per_late = lv[0].step * late + lv[0].eval * img_late;
     int T = grid_size(cfg), to_run = 0, D = 0;
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
@@ -901,37 +905,55 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     for (int i = 0; i < timed && !rc; i++) {
         int x = order[timed == 1 ? n_thin - 1 : (int)((double)i * (n_thin - 1) / (timed - 1) + 0.5)];
         lv[n_lv].keep = node_keep(g, x, keep);
-        rc = time_level(&c, &one, g, keep, steps, eval_scale, &lv[n_lv]);
+        rc = time_level(&c, &one, g, keep, steps, timed_images, &lv[n_lv]);
         n_lv++;
     }
     double total = 0, lo = per;
     for (int x = 0; x < g->N && !rc; x++) {
         int later = g->nodes[x].round > 0;
         double t = level_time(lv, n_lv, dens[x], 0) * (later ? late : cfg->iterations) +
-                   level_time(lv, n_lv, dens[x], 1) * (later ? E_late : E);
+                   level_time(lv, n_lv, dens[x], 1) * (later ? img_late : img);
         total += mine[x] ? t : 0;
         lo = t < lo ? t : lo;
     }
     free(mine), free(dens), free(order);
     if (rc)
         goto out;
+    /* the dense training under the other test_curve, for the comparison
+     * (quick is the job again: the timings are done) */
+    *quick = *cfg;
+    quick->test_curve = cfg->test_curve == TEST_CURVE_FULL ? TEST_CURVE_EARLY_STOP : TEST_CURVE_FULL;
+    double per_other = lv[0].step * cfg->iterations + lv[0].eval * trial_eval_images(quick, data, 0);
     printf("dry run of %s (nothing written)\n", a->job);
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
            g->shared ? "shared between cells" : "--no-share");
     if (a->shard_n > 1)
         printf("trainings in shard %d/%d: %d\n", a->shard_i, a->shard_n, D);
-    printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here; "
-           "OpenBLAS core %s)\n",
-           per, (long long)cfg->iterations, 1e3 * lv[0].step, E, lv[0].eval, blas_core());
+    /* an evaluation of each set: the same forward pass per image */
+    double t_val = lv[0].eval * (double)data->val.n, t_test = lv[0].eval * (double)data->test.n;
+    if (cfg->test_curve == TEST_CURVE_FULL)
+        printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here; "
+               "OpenBLAS core %s)\n"
+               "evaluations: %.0f %% of it (test_curve = full: the test set at every point); test_curve = "
+               "early_stop (the test set at the early stop and the end only): %.3g s, x%.2f\n",
+               per, (long long)cfg->iterations, 1e3 * lv[0].step, E, t_val + t_test, blas_core(), 100 * lv[0].eval * img / per,
+               per_other, per_other / per);
+    else
+        printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations of the validation set at %.3g s, "
+               "2 of the test set at %.3g s, measured here; OpenBLAS core %s)\n"
+               "evaluations: %.0f %% of it (test_curve = early_stop: the test set at the early stop and the end "
+               "only); test_curve = full: %.3g s, early_stop x%.2f of it\n",
+               per, (long long)cfg->iterations, 1e3 * lv[0].step, E, t_val, t_test, blas_core(), 100 * lv[0].eval * img / per,
+               per_other, per / per_other);
     if (late < cfg->iterations)
         printf("per training of a later round: %.3g s dense (%lld steps from the rewind point, %d evaluations)\n",
                per_late, (long long)late, E_late);
     if (n_lv > 1)
         printf("thinner trainings (kernels = %s, %d densities timed): %.3g s at %.3g %% of the weights "
-               "(%.3g ms a step, %.3g s an evaluation), the sparsest\n",
+               "(%.3g ms a step, %.3g ms an image evaluated), the sparsest\n",
                cfg->kernels == KERNELS_SPARSE ? "sparse" : "auto", n_lv - 1, lo, 100 * lv[n_lv - 1].keep,
-               1e3 * lv[n_lv - 1].step, lv[n_lv - 1].eval);
+               1e3 * lv[n_lv - 1].step, 1e3 * lv[n_lv - 1].eval);
     printf("estimated: %.3g core-hours%s, %.3g dense trainings' worth (the whole job without sharing, "
            "every training dense: %.3g)\n",
            total / 3600, a->shard_n > 1 ? " for this shard" : "", total / per,
@@ -1210,8 +1232,10 @@ static void status_print_job(const config_t *cfg, const int shape[3])
         printf(" (the last %lld training images validate; normalize %s)\n", (long long)cfg->validation, v[1]);
     config_value(cfg, "train.optimizer", v[0], sizeof v[0]);
     config_value(cfg, "prune.scope", v[1], sizeof v[1]);
-    printf("  schedule  %lld iterations a round, evaluated every %lld; %s, lr %g, batch %d; pruning %s, "
+    printf("  schedule  %lld iterations a round, evaluated every %lld%s; %s, lr %g, batch %d; pruning %s, "
            "output at %gx, convolutions at %gx; ", (long long)cfg->iterations, (long long)cfg->eval_every,
+           cfg->test_curve == TEST_CURVE_EARLY_STOP ? " (the test set at the early stop and the end only: "
+                                                      "test_curve = early_stop)" : "",
            v[0], cfg->lr, cfg->batch, v[1], cfg->output_scale, cfg->conv_scale);
     if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
         printf("survivors rewound to iteration %lld; later rounds train iterations %lld to %lld "
