@@ -92,6 +92,8 @@ typedef struct {
 typedef struct {
     float *col;                        /* [n_col] im2col of one image */
     dnn_conv_t *prims[NET_MAX_LAYERS]; /* conv layers on oneDNN, for chunk_rows images */
+    float *tile_a, *tile_z;            /* workspaces 1..: an evaluation's sparse tiles (the
+                                          net's tile_a and tile_z sizes; workspace 0 uses those) */
 } net_ws_t;
 
 typedef struct {
@@ -128,6 +130,7 @@ typedef struct {
     float *tile_d;     /* [widest sparse layer][SPARSE_TILE]: input gradient, transposed */
     float *tile_z;     /* the same size: an output or its gradient, transposed */
     size_t tile_a_floats, tile_floats; /* floats tile_a and each of the others hold */
+    int tile_threads;  /* workspaces with an evaluation's tiles (0 and those of ws[1 ..]) */
 } net_t;
 
 /*

@@ -246,6 +246,8 @@ void net_free(net_t *n)
         for (int l = 0; l < n->n_layers; l++)
             dnn_conv_free(n->ws[t].prims[l]);
         free(n->ws[t].col);
+        free(n->ws[t].tile_a);
+        free(n->ws[t].tile_z);
     }
     free(n->ws);
     free(n->part);
@@ -373,6 +375,14 @@ int net_set_kernels(net_t *n, int mode)
                              dnn_conv_chains(n->layers[l].prims, n->layers[l + 1].prims);
     if (!n_sparse)
         return 0;
+    if (tiles > n->tile_a_floats || wide * SPARSE_TILE > n->tile_floats) {
+        /* every workspace's evaluation tiles go with the net's (their sizes) */
+        for (int t = 1; t < n->tile_threads; t++) {
+            free(n->ws[t].tile_a), free(n->ws[t].tile_z);
+            n->ws[t].tile_a = n->ws[t].tile_z = NULL;
+        }
+        n->tile_threads = 1;
+    }
     if (tiles > n->tile_a_floats) {
         free(n->tile_a);
         n->tile_a_floats = 0;
@@ -389,6 +399,13 @@ int net_set_kernels(net_t *n, int mode)
             n->tile_floats = 0;
             goto oom;
         }
+    }
+    if (n->tile_threads < 1)
+        n->tile_threads = 1;
+    for (; n->tile_threads < threads; n->tile_threads++) {
+        net_ws_t *w = &n->ws[n->tile_threads];
+        if (!(w->tile_a = sparse_tile_alloc(n->tile_a_floats)) || !(w->tile_z = sparse_tile_alloc(n->tile_floats)))
+            goto oom;
     }
     return n_sparse;
 oom:
@@ -584,8 +601,40 @@ static void share(int n, int t, int nth, int *lo, int *hi)
  * dropout; no other layer of the run may have one active. Each layer's
  * outputs are split between the threads by rows of the tile.
  */
+/* One tile's rows [i, i + rows) of the sparse layers l .. m-1 (an
+ * evaluation), on tiles ta (laid out as tile_a) and tz of the caller's:
+ * only the last layer's outputs land in acts. */
+static void sparse_tile_eval(net_t *n, int l, int m, const float *a, int i, int rows, float *ta, float *tz)
+{
+    const net_layer_t *F = &n->layers[l];
+    sparse_to_tile(a + (size_t)i * F->in, rows, (int)F->in, ta + F->tile_off);
+    for (int j = l; j < m; j++) {
+        const net_layer_t *L = &n->layers[j];
+        float *zt = j + 1 < m ? ta + n->layers[j + 1].tile_off : tz;
+        sparse_forward(&L->csr, n->params + L->b_off, ta + L->tile_off, zt);
+        sparse_relu_tile(zt, rows, (int)L->out, L->relu);
+        if (j + 1 == m)
+            sparse_from_tile(zt, rows, (int)L->out, n->acts + L->act_off + (size_t)i * L->out);
+    }
+}
+
 static void sparse_run(net_t *n, int l, int m, const float *a, int b, int keep)
 {
+    int tiles = (b + SPARSE_TILE - 1) / SPARSE_TILE;
+    if (!keep && tiles > 1 && n->tile_threads > 1) {
+        /* an evaluation of several tiles: each thread whole tiles, on its own tiles */
+        size_t nnz = 0;
+        for (int j = l; j < m; j++)
+            nnz += n->layers[j].csr.nnz;
+        int nth = threads_for_work(tiles < n->tile_threads ? tiles : n->tile_threads,
+                                   (double)nnz * SPARSE_TILE * tiles);
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+        for (int k = 0; k < tiles; k++) {
+            int t = PAR_THREAD_NUM(), i = k * SPARSE_TILE, rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
+            sparse_tile_eval(n, l, m, a, i, rows, t ? n->ws[t].tile_a : n->tile_a, t ? n->ws[t].tile_z : n->tile_z);
+        }
+        return;
+    }
     size_t nnz = 0;
     for (int j = l; j < m; j++)
         nnz += n->layers[j].csr.nnz;
