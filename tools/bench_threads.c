@@ -19,7 +19,9 @@
  * Prints "key value" lines, keys prefixed with the arch (and _dD for a
  * density): _step_t1_s, _step_tN_s, _step_speedup (t1 / tN, the median of
  * the per-pair ratios), _eval_t1_s, _eval_tN_s, _eval_speedup,
- * _step_chunks1_s, _eval_chunks1_s, _chunks, _threads.
+ * _step_chunks1_s, _eval_chunks1_s (train.chunks = 1, one thread, alone),
+ * _step_t1_alone_s (the chunked net on one thread, alone: to compare with
+ * _step_chunks1_s), _chunks, _threads.
  *
  * usage: bench_threads [--arch conv2|lenet] [--threads T] [--iters N]
  *                      [--eval IMAGES] [--density D]      (conv2, 2, 20, 2000, 1)
@@ -155,6 +157,9 @@ int main(int argc, char **argv)
     double *s1 = malloc(sizeof(double) * iters), *sn = malloc(sizeof(double) * iters),
            *ratio = malloc(sizeof(double) * iters);
     step(&r, threads), step(&r, 1); /* warm-up: first touches, oneDNN's first calls */
+    for (int i = 0; i < iters; i++) /* one thread alone, as the chunks = 1 net below */
+        s1[i] = step(&r, 1);
+    double alone = median(s1, iters);
     for (int i = 0; i < iters; i++) {
         sn[i] = step(&r, threads);
         s1[i] = step(&r, 1);
@@ -180,7 +185,7 @@ int main(int argc, char **argv)
     step(&r, 1);
     for (int i = 0; i < iters; i++)
         s1[i] = step(&r, 1);
-    printf("%s_step_chunks1_s %.6g\n", key, median(s1, iters));
+    printf("%s_step_chunks1_s %.6g\n%s_step_t1_alone_s %.6g\n", key, median(s1, iters), key, alone);
     evaluate(&r, 1);
     for (int i = 0; i < ev; i++)
         s1[i] = evaluate(&r, 1);
