@@ -112,7 +112,7 @@ static void die(int rc)
 #define USAGE_RUN                                                                                      \
     "ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"         \
     "                       [--shard I/N] [--grace SECONDS] [--no-share] [--claim-timeout SECONDS]\n" \
-    "                       [--threads T] [--dry-run [--cores C] [--nodes N]]\n"
+    "                       [--threads T] [--dry-run [--cores C] [--nodes N[,N...]]]\n"
 #define USAGE_MERGE "ticketsweep merge OUT.h5 SHARD.h5... [--force] [--claim-timeout SECONDS]\n"
 #define USAGE_STATUS "ticketsweep status FILE.h5 [--job]\n"
 
@@ -136,7 +136,7 @@ static void usage_run(FILE *out)
             "                      (trainings timed here at 1 thread and more), the best one and\n"
             "                      its mpirun and srun lines: run it on a compute node\n"
             "      --cores C       (dry run) cores of a node (default: this machine's, %d)\n"
-            "      --nodes N       (dry run) nodes (default 1)\n"
+            "      --nodes N[,N...] (dry run) nodes (default 1); several: the layouts of each\n"
             "      --no-share      train every cell on its own (no training shared between\n"
             "                      cells; for checking: same results, more work)\n"
             "      --claim-timeout SEC  (run, merge) FILE's claim (FILE.claim) from another host\n"
@@ -217,7 +217,8 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
-enum { DRY_MAX_CORES = 1 << 16, DRY_MAX_NODES = 1 << 16 }; /* --cores, --nodes */
+enum { DRY_MAX_CORES = 1 << 16, DRY_MAX_NODES = 1 << 16, /* --cores, --nodes */
+       DRY_NODE_COUNTS = 8 };                                /* node counts --nodes lists */
 
 typedef struct {
     const char *job, *output;
@@ -225,7 +226,8 @@ typedef struct {
     int n_sets, resume, force, dry_run, no_share;
     int shard_i, shard_n;
     int threads; /* --threads, 0: the default (default_threads) */
-    int cores, nodes; /* --cores, --nodes (dry run), 0: the default (this machine's cores, 1) */
+    int cores;        /* --cores (dry run), 0: the default (this machine's cores) */
+    int nodes[DRY_NODE_COUNTS], n_nodes; /* --nodes (dry run), none: 1 */
     double grace, claim_timeout;
     char default_out[PATH_MAX];
 } run_args_t;
@@ -292,6 +294,22 @@ static int parse_shard(const char *s, int *i, int *n)
     *i = (int)a;
     *n = (int)b;
     return 0;
+}
+
+/* "1,16": node counts (1 to DRY_MAX_NODES, at most DRY_NODE_COUNTS) into n[]; -1 when not that. */
+static int parse_nodes(const char *s, int *n, int *count)
+{
+    *count = 0;
+    for (const char *p = s;; p++) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > DRY_MAX_NODES || *count == DRY_NODE_COUNTS || (*end && *end != ','))
+            return -1;
+        n[(*count)++] = (int)v;
+        if (!*end)
+            return 0;
+        p = end;
+    }
 }
 
 /* Parse `run` options. Returns 0, 1 (help printed) or TS_EINPUT. */
@@ -361,15 +379,19 @@ static int parse_run(int argc, char **argv, run_args_t *a)
             a->threads = (int)t;
             break;
         }
-        case 'C':
-        case 'M': {
-            long v = strtol(optarg, &end, 10), max = c == 'C' ? DRY_MAX_CORES : DRY_MAX_NODES;
-            if (end == optarg || *end || v < 1 || v > max)
-                return ts_fail(TS_EINPUT, "--%s '%s': expected a whole number from 1 to %ld",
-                               c == 'C' ? "cores" : "nodes", optarg, max);
-            *(c == 'C' ? &a->cores : &a->nodes) = (int)v;
+        case 'C': {
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 1 || v > DRY_MAX_CORES)
+                return ts_fail(TS_EINPUT, "--cores '%s': expected a whole number from 1 to %d", optarg,
+                               DRY_MAX_CORES);
+            a->cores = (int)v;
             break;
         }
+        case 'M':
+            if (parse_nodes(optarg, a->nodes, &a->n_nodes))
+                return ts_fail(TS_EINPUT, "--nodes '%s': expected a node count from 1 to %d, or up to %d "
+                               "of them separated by commas", optarg, DRY_MAX_NODES, DRY_NODE_COUNTS);
+            break;
         case 'h': return 1;
         case ':': return ts_fail(TS_EINPUT, "option %s needs a value", argv[optind - 1]);
         default: return ts_fail(TS_EINPUT, "unknown option '%s' (see ticketsweep --help)", argv[optind - 1]);
@@ -381,7 +403,7 @@ static int parse_run(int argc, char **argv, run_args_t *a)
                        argv[optind + 1 < argc ? optind + 1 : optind]);
     if (a->resume && a->force)
         return ts_fail(TS_EINPUT, "--resume and --force exclude each other");
-    if ((a->cores || a->nodes) && !a->dry_run)
+    if ((a->cores || a->n_nodes) && !a->dry_run)
         return ts_fail(TS_EINPUT, "--%s describes the nodes a dry run prices the job for: add --dry-run",
                        a->cores ? "cores" : "nodes");
     a->job = argv[optind];
@@ -893,17 +915,21 @@ typedef struct {
     dry_level_t lv[DRY_MAX_LAYOUTS + 1][DRY_LEVELS];
 } dry_timed_t;
 
+enum { DRY_THREAD_REPS = 2 }; /* timings of a level on each thread count, the fastest kept */
+
 /*
  * The speed-up of every level on the thread counts of tm (tm->threads[0] =
  * 1), timed side by side: level by level, on 1 thread again and then on
- * each count (a calibration timed earlier, on a trainer just made, would
- * make every count after it look faster). tm->lv gets cal's levels times
- * those speed-ups. Returns 0 or TS_ERUN.
+ * each count, DRY_THREAD_REPS rounds, the fastest of each kept (a
+ * calibration timed earlier, on a trainer just made, would make every count
+ * after it look faster; the fastest of a few is what other processes on the
+ * machine disturb least). tm->lv gets cal's levels times those speed-ups.
+ * Returns 0 or TS_ERUN.
  */
 static int time_threads(const dry_cal_t *cal, const graph_t *g, dry_timed_t *tm)
 {
     double keep[NET_MAX_LAYERS];
-    dry_level_t raw[DRY_MAX_LAYOUTS + 1];
+    dry_level_t raw[DRY_MAX_LAYOUTS + 1], one;
     int rc = 0;
     memcpy(tm->lv[0], cal->lv, sizeof tm->lv[0]);
     for (int j = 0; j < cal->n_lv && !rc && tm->n > 1; j++) {
@@ -911,10 +937,15 @@ static int time_threads(const dry_cal_t *cal, const graph_t *g, dry_timed_t *tm)
             keep[s] = 1;
         if (cal->rep[j] >= 0)
             node_keep(g, cal->rep[j], keep);
-        for (int k = 0; k < tm->n && !rc; k++) {
-            par_set_threads(tm->threads[k]);
-            rc = time_level(cal->c, cal->one, g, keep, cal->steps, cal->eval_scale, &raw[k]);
-        }
+        for (int r = 0; r < DRY_THREAD_REPS && !rc; r++)
+            for (int k = 0; k < tm->n && !rc; k++) {
+                par_set_threads(tm->threads[k]);
+                rc = time_level(cal->c, cal->one, g, keep, cal->steps, cal->eval_scale, r ? &one : &raw[k]);
+                if (r && one.step < raw[k].step)
+                    raw[k].step = one.step;
+                if (r && one.eval < raw[k].eval)
+                    raw[k].eval = one.eval;
+            }
         for (int k = 1; k < tm->n && !rc; k++) {
             tm->lv[k][j] = cal->lv[j];
             tm->lv[k][j].step *= raw[0].step > 0 ? raw[k].step / raw[0].step : 1;
@@ -1023,21 +1054,75 @@ static void print_launch(const run_args_t *a, int R, int T, int N)
 }
 
 /*
+ * The layouts of ly[] (levels set) on N nodes: the scheduler replayed over
+ * the trainings to run (sg; secs is scratch), a line each, the best one that
+ * fits in `avail` bytes a node (< 0: not checked) and its launch lines.
+ * Returns 0 or plan_sim_run's error.
+ */
+static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const data_t *data, const net_t *net,
+                            const graph_t *g, const run_args_t *a, const char *mine, const double *dens,
+                            const plan_sim_graph_t *sg, double *secs, dry_layout_t *ly, int n_ly, int N,
+                            double avail)
+{
+    char b1[48], b2[48];
+    int best = -1, n_run = 0, C = ly[0].threads * ly[0].ranks, rc = 0;
+    for (int x = 0; x < g->N; x++)
+        n_run += mine[x] != 0;
+    printf("layouts: %d node%s of %d cores, ranks x threads a node; the scheduler replayed over the %d "
+           "trainings%s, each at its density and threads:\n",
+           N, N == 1 ? "" : "s", C, n_run, a->shard_n > 1 ? " (of this shard)" : "");
+    for (int i = 0; i < n_ly; i++) {
+        dry_layout_t *L = &ly[i];
+        for (int x = 0; x < g->N; x++)
+            secs[x] = mine[x] ? node_seconds(&cal->work, L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0) : 0;
+        if ((rc = plan_sim_run(sg, secs, L->ranks * N, &L->sim, NULL)))
+            return rc;
+        par_set_threads(L->threads); /* a trainer's buffers may grow with its threads */
+        L->node_bytes = data_bytes(data) + L->ranks * rank_bytes(cfg, net, g, data).total;
+        par_set_threads(1);
+        L->fits = avail < 0 || L->node_bytes <= avail;
+        printf("  layout %d x %d: wall %s, critical path %s over %d training%s, at most %d "
+               "training%s at once, ranks busy %.1f %%, memory %.3g GB a node%s\n",
+               L->ranks, L->threads, duration(b1, sizeof b1, L->sim.makespan),
+               duration(b2, sizeof b2, L->sim.critical), L->sim.critical_len,
+               L->sim.critical_len == 1 ? "" : "s", L->sim.peak, L->sim.peak == 1 ? "" : "s",
+               L->sim.makespan > 0 ? 100 * L->sim.work / (L->sim.makespan * L->ranks * N) : 0,
+               L->node_bytes / 1e9, L->fits ? "" : ": does not fit in this machine's memory");
+        if (L->fits && (best < 0 || L->sim.makespan < ly[best].sim.makespan))
+            best = i;
+    }
+    if (best < 0) {
+        printf("best layout on %d node%s: none fits in this machine's memory\n", N, N == 1 ? "" : "s");
+        return 0;
+    }
+    const dry_layout_t *B = &ly[best];
+    printf("best layout: %d x %d on %d node%s (%d rank%s of %d thread%s): wall %s, %.2f of the "
+           "1-thread layout's %s (%d x 1)\n",
+           B->ranks, B->threads, N, N == 1 ? "" : "s", B->ranks * N, B->ranks * N == 1 ? "" : "s", B->threads,
+           B->threads == 1 ? "" : "s", duration(b1, sizeof b1, B->sim.makespan),
+           ly[0].sim.makespan > 0 ? B->sim.makespan / ly[0].sim.makespan : 1,
+           duration(b2, sizeof b2, ly[0].sim.makespan), ly[0].ranks);
+    print_launch(a, B->ranks, B->threads, N);
+    return 0;
+}
+
+/*
  * --dry-run's layouts (rank 0): the job's wall clock with R ranks of T
- * threads on each of N nodes of C cores (--cores, --nodes; this machine's
- * cores and 1 node by default), R x T = C, T a power of two or C. Each
+ * threads on each of N nodes of C cores (--cores, --nodes, which may list
+ * node counts; this machine's cores and 1 node by default), R x T = C, T a
+ * power of two or C. Each
  * training (mine[x], at kept fraction dens[x]) is priced at T threads from
  * the calibration timed again here (layout_levels), and the scheduler's rule
  * is replayed over the graph (plan_sim_run). Prints the threads' speed-up,
- * a line per layout, the best one and its mpirun and srun lines.
+ * then for each node count a line per layout, the best one and its mpirun
+ * and srun lines (print_layouts_on).
  */
 static int dry_layouts(const dry_cal_t *cal, const config_t *cfg, const data_t *data, const net_t *net,
                        const graph_t *g, const run_args_t *a, const char *mine, const double *dens)
 {
-    int here = par_affinity_cores(), C = a->cores ? a->cores : here, N = a->nodes ? a->nodes : 1;
-    int cap = dry_max_threads(cfg), n_ly = 0, best = -1;
+    int here = par_affinity_cores(), C = a->cores ? a->cores : here;
+    int cap = dry_max_threads(cfg), n_ly = 0;
     double avail = mem_available();
-    char b1[48], b2[48];
     dry_layout_t *ly = calloc(DRY_MAX_LAYOUTS, sizeof *ly);
     dry_timed_t *tm = malloc(sizeof *tm);
     double *secs = calloc((size_t)g->N + 1, sizeof *secs);
@@ -1050,55 +1135,20 @@ static int dry_layouts(const dry_cal_t *cal, const config_t *cfg, const data_t *
             ly[n_ly++].threads = t;
     if (ly[n_ly - 1].threads != C)
         ly[n_ly++].threads = C;
+    for (int i = 0; i < n_ly; i++)
+        ly[i].ranks = C / ly[i].threads;
     if ((rc = layout_levels(cal, g, here, cap, ly, n_ly, tm)))
         goto out_free;
     print_threads(cal, tm, here, cap, ly, n_ly);
-    int n_run = 0;
-    for (int x = 0; x < g->N; x++)
-        n_run += mine[x] != 0;
-    printf("layouts: %d node%s of %d cores, ranks x threads a node; the scheduler replayed over the %d "
-           "trainings%s, each at its density and threads:\n",
-           N, N == 1 ? "" : "s", C, n_run, a->shard_n > 1 ? " (of this shard)" : "");
-    for (int i = 0; i < n_ly && !rc; i++) {
-        dry_layout_t *L = &ly[i];
-        L->ranks = C / L->threads;
-        for (int x = 0; x < g->N; x++)
-            secs[x] = mine[x] ? node_seconds(&cal->work, L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0) : 0;
-        if ((rc = plan_sim_run(&sg, secs, L->ranks * N, &L->sim, NULL)))
-            break;
-        par_set_threads(L->threads); /* a trainer's buffers may grow with its threads */
-        L->node_bytes = data_bytes(data) + L->ranks * rank_bytes(cfg, net, g, data).total;
-        par_set_threads(1);
-        L->fits = C != here || L->node_bytes <= avail;
-        printf("  layout %d x %d: wall %s, critical path %s over %d training%s, at most %d "
-               "training%s at once, ranks busy %.1f %%, memory %.3g GB a node%s\n",
-               L->ranks, L->threads, duration(b1, sizeof b1, L->sim.makespan),
-               duration(b2, sizeof b2, L->sim.critical), L->sim.critical_len,
-               L->sim.critical_len == 1 ? "" : "s", L->sim.peak,
-               L->sim.peak == 1 ? "" : "s",
-               L->sim.makespan > 0 ? 100 * L->sim.work / (L->sim.makespan * L->ranks * N) : 0,
-               L->node_bytes / 1e9, L->fits ? "" : ": does not fit in this machine's memory");
-        if (L->fits && (best < 0 || L->sim.makespan < ly[best].sim.makespan))
-            best = i;
-    }
-    if (rc)
-        goto out_free;
     if (C == here)
-        printf("memory: this machine has %.3g GB available\n", avail / 1e9);
+        printf("memory: this machine has %.3g GB available; a layout that needs more is not chosen\n",
+               avail / 1e9);
     else
-        printf("memory: what a node needs; check it against your nodes' (--cores is not this machine's)\n");
-    if (best < 0) {
-        printf("best layout: none fits in this machine's memory (%.3g GB available)\n", avail / 1e9);
-        goto out_free;
-    }
-    const dry_layout_t *B = &ly[best];
-    printf("best layout: %d x %d on %d node%s (%d rank%s of %d thread%s): wall %s, %.2f of the "
-           "1-thread layout's %s (%d x 1)\n",
-           B->ranks, B->threads, N, N == 1 ? "" : "s", B->ranks * N, B->ranks * N == 1 ? "" : "s", B->threads,
-           B->threads == 1 ? "" : "s", duration(b1, sizeof b1, B->sim.makespan),
-           ly[0].sim.makespan > 0 ? B->sim.makespan / ly[0].sim.makespan : 1,
-           duration(b2, sizeof b2, ly[0].sim.makespan), ly[0].ranks);
-    print_launch(a, B->ranks, B->threads, N);
+        printf("memory: a layout's is what a node needs: check it against your nodes' (--cores is not "
+               "this machine's)\n");
+    for (int k = 0; k < (a->n_nodes ? a->n_nodes : 1) && !rc; k++)
+        rc = print_layouts_on(cal, cfg, data, net, g, a, mine, dens, &sg, secs, ly, n_ly,
+                              a->n_nodes ? a->nodes[k] : 1, C != here ? -1 : avail);
 out_free:
     plan_sim_graph_free(&sg);
     free(secs);

@@ -44,6 +44,12 @@ set -- $best
 grep -q "^  mpirun -np $(($1 * 3)) --map-by ppr:$1:node:PE=$2 ticketsweep run $W/job.ini --threads $2\$" "$W/lay" &&
     grep -q "^  srun -N 3 -n $(($1 * 3)) -c $2 --cpu-bind=cores ticketsweep run $W/job.ini --threads $2\$" "$W/lay" ||
     fail "best $1 x $2: launch lines $(grep -A2 '^best' "$W/lay")"
+# several node counts from one timing: a block each, the same threads' table
+"$TS" run "$W/job.ini" --dry-run --cores 4 --nodes 1,3 >"$W/lay13" 2>"$W/err" || { cat "$W/err"; fail "--nodes 1,3"; }
+[ "$(grep -c '^layouts: ' "$W/lay13")" = 2 ] && grep -q "^layouts: 1 node of 4 cores" "$W/lay13" &&
+    grep -q "^layouts: 3 nodes of 4 cores" "$W/lay13" && [ "$(grep -c '^threads: ' "$W/lay13")" = 1 ] &&
+    [ "$(grep -c '^best layout: .* on 1 node ' "$W/lay13")" = 1 ] &&
+    [ "$(grep -c '^best layout: .* on 3 nodes ' "$W/lay13")" = 1 ] || fail "--nodes 1,3: $(grep -e '^layouts' -e '^best' "$W/lay13")"
 # a rank for every training: nothing waits but for its dependencies
 "$TS" run "$W/job.ini" --dry-run --cores 64 --shard 1/2 --set train.iterations=40 >"$W/lay64" 2>"$W/err" ||
     { cat "$W/err"; fail "--cores 64"; }
@@ -60,7 +66,8 @@ grep -q "^layouts: 1 node of $C cores" "$W/here" && grep -q "^  layout $C x 1: "
     grep -q "^  layout 1 x $C: " "$W/here" && grep -q "^memory: this machine has" "$W/here" ||
     fail "this machine ($C cores): $(grep -A4 '^layouts' "$W/here")"
 # bad values: one line, exit 2
-for bad in "--cores 0" "--cores x" "--cores 65537" "--cores 2.5" "--nodes 0" "--nodes -1" "--cores" "--nodes"; do
+for bad in "--cores 0" "--cores x" "--cores 65537" "--cores 2.5" "--nodes 0" "--nodes -1" "--nodes 1,,3" \
+           "--nodes 1,2," "--nodes 1,2,3,4,5,6,7,8,9" "--cores" "--nodes"; do
     # shellcheck disable=SC2086
     "$TS" run "$W/job.ini" --dry-run $bad >"$W/out" 2>"$W/err"
     rc=$?
