@@ -27,9 +27,8 @@ W=$(mktemp -d /tmp/tslayouts.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
 nodes=$(echo "$NODES" | tr ' ' ',')
-echo "layouts of nodes of $CORES cores, from --dry-run: trainings timed here ($(hostname)," \
-     "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)), revision" \
-     "$(git describe --always --dirty 2>/dev/null || echo '?')"
+echo "layouts of nodes of $CORES cores, from --dry-run: trainings timed here ($(hostname), load" \
+     "$(cut -d' ' -f1-3 /proc/loadavg)), revision $(git describe --always --dirty 2>/dev/null || echo '?')"
 printf '%-16s %5s %16s %10s %10s %9s %14s\n' job nodes "1 thread (R x 1)" best wall "of 1 thr" "critical path"
 first=""
 for job in "$@"; do
