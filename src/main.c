@@ -896,6 +896,7 @@ static const char *duration(char *buf, size_t len, double s)
 }
 
 enum { DRY_MAX_LAYOUTS = 20 }; /* powers of two up to DRY_MAX_CORES, and the cores */
+#define DRY_BEST_SLACK 0.05    /* a layout with fewer threads this close to the fastest is the best */
 
 /* One layout: ranks x threads on each node. */
 typedef struct {
@@ -1091,17 +1092,23 @@ static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const dat
         if (L->fits && (best < 0 || L->sim.makespan < ly[best].sim.makespan))
             best = i;
     }
+    /* the fewest threads as fast within DRY_BEST_SLACK: timing noise alone never makes ranks wider */
+    for (int i = 0; best > 0 && i < best; i++)
+        if (ly[i].fits && ly[i].sim.makespan <= (1 + DRY_BEST_SLACK) * ly[best].sim.makespan) {
+            best = i;
+            break;
+        }
     if (best < 0) {
         printf("best layout on %d node%s: none fits in this machine's memory\n", N, N == 1 ? "" : "s");
         return 0;
     }
     const dry_layout_t *B = &ly[best];
     printf("best layout: %d x %d on %d node%s (%d rank%s of %d thread%s): wall %s, %.2f of the "
-           "1-thread layout's %s (%d x 1)\n",
+           "1-thread layout's %s (%d x 1); the fewest threads within %.0f %% of the fastest\n",
            B->ranks, B->threads, N, N == 1 ? "" : "s", B->ranks * N, B->ranks * N == 1 ? "" : "s", B->threads,
            B->threads == 1 ? "" : "s", duration(b1, sizeof b1, B->sim.makespan),
            ly[0].sim.makespan > 0 ? B->sim.makespan / ly[0].sim.makespan : 1,
-           duration(b2, sizeof b2, ly[0].sim.makespan), ly[0].ranks);
+           duration(b2, sizeof b2, ly[0].sim.makespan), ly[0].ranks, 100 * DRY_BEST_SLACK);
     print_launch(a, B->ranks, B->threads, N);
     return 0;
 }
