@@ -218,6 +218,7 @@ static int wants_help(int argc, char **argv)
 }
 
 enum { DRY_MAX_CORES = 1 << 16, DRY_MAX_NODES = 1 << 16, /* --cores, --nodes */
+       DRY_MAX_TOTAL = 1 << 22,                              /* their product (the most ranks) */
        DRY_NODE_COUNTS = 8 };                                /* node counts --nodes lists */
 
 typedef struct {
@@ -406,6 +407,10 @@ static int parse_run(int argc, char **argv, run_args_t *a)
     if ((a->cores || a->n_nodes) && !a->dry_run)
         return ts_fail(TS_EINPUT, "--%s describes the nodes a dry run prices the job for: add --dry-run",
                        a->cores ? "cores" : "nodes");
+    for (int i = 0; i < a->n_nodes; i++)
+        if ((long)(a->cores ? a->cores : par_affinity_cores()) * a->nodes[i] > DRY_MAX_TOTAL)
+            return ts_fail(TS_EINPUT, "--cores %d --nodes %d: more than %d cores in all",
+                           a->cores ? a->cores : par_affinity_cores(), a->nodes[i], DRY_MAX_TOTAL);
     a->job = argv[optind];
     if (!a->output) {
         const char *base = strrchr(a->job, '/');

@@ -67,7 +67,7 @@ grep -q "^layouts: 1 node of $C cores" "$W/here" && grep -q "^  layout $C x 1: "
     fail "this machine ($C cores): $(grep -A4 '^layouts' "$W/here")"
 # bad values: one line, exit 2
 for bad in "--cores 0" "--cores x" "--cores 65537" "--cores 2.5" "--nodes 0" "--nodes -1" "--nodes 1,,3" \
-           "--nodes 1,2," "--nodes 1,2,3,4,5,6,7,8,9" "--cores" "--nodes"; do
+           "--nodes 1,2," "--nodes 1,2,3,4,5,6,7,8,9" "--cores 65536 --nodes 1,65536" "--cores" "--nodes"; do
     # shellcheck disable=SC2086
     "$TS" run "$W/job.ini" --dry-run $bad >"$W/out" 2>"$W/err"
     rc=$?
