@@ -73,6 +73,30 @@ int plan_sim_run(const plan_sim_graph_t *g, const double *secs, int ranks, plan_
                  int32_t *rank_of);
 
 /*
+ * The layouts of a node of `cores` cores: R ranks x T threads with R x T =
+ * cores, T = 1, 2, 4, ... (the powers of two that divide cores) and cores
+ * itself; their T ascending into t[] (room for 32: enough up to 2^30 cores).
+ * Returns how many.
+ */
+int plan_sim_layouts(int cores, int *t);
+
+/*
+ * The thread counts to time on a machine of `here` cores for layouts whose
+ * trainings use used[0..n-1] threads (ascending): 1, each count up to here,
+ * and here itself when some use more (the anchor of plan_sim_amdahl's
+ * extrapolation). Into timed[] (room for n + 2), ascending. Returns how many.
+ */
+int plan_sim_timed(const int *used, int n, int here, int *timed);
+
+/*
+ * The best of n layouts (ascending in threads) by their wall clocks: the
+ * fastest of those that fit (fits[i] != 0), or one with fewer threads whose
+ * wall clock is within `slack` (0.05: 5 %) of it, the fewest threads such,
+ * so that timing noise alone never makes ranks wider. -1 when none fits.
+ */
+int plan_sim_best(const double *wall, const char *fits, int n, double slack);
+
+/*
  * Seconds at t threads of work that takes t1 seconds on one thread and tm
  * on m threads: Amdahl's law, t1 * (f + (1 - f) / t), with the serial
  * fraction f that gives tm at m, f = (m * tm / t1 - 1) / (m - 1), kept in

@@ -900,7 +900,7 @@ static const char *duration(char *buf, size_t len, double s)
     return buf;
 }
 
-enum { DRY_MAX_LAYOUTS = 20 }; /* powers of two up to DRY_MAX_CORES, and the cores */
+enum { DRY_MAX_LAYOUTS = 32 }; /* plan_sim_layouts' most */
 #define DRY_BEST_SLACK 0.05    /* a layout with fewer threads this close to the fastest is the best */
 
 /* One layout: ranks x threads on each node. */
@@ -917,8 +917,8 @@ typedef struct {
 /* The thread counts timed, ascending from 1, and the levels at each. */
 typedef struct {
     int n;
-    int threads[DRY_MAX_LAYOUTS + 1];
-    dry_level_t lv[DRY_MAX_LAYOUTS + 1][DRY_LEVELS];
+    int threads[DRY_MAX_LAYOUTS + 2];
+    dry_level_t lv[DRY_MAX_LAYOUTS + 2][DRY_LEVELS];
 } dry_timed_t;
 
 enum { DRY_THREAD_REPS = 2 }; /* timings of a level on each thread count, the fastest kept */
@@ -935,7 +935,7 @@ enum { DRY_THREAD_REPS = 2 }; /* timings of a level on each thread count, the fa
 static int time_threads(const dry_cal_t *cal, const graph_t *g, dry_timed_t *tm)
 {
     double keep[NET_MAX_LAYERS];
-    dry_level_t raw[DRY_MAX_LAYOUTS + 1], one;
+    dry_level_t raw[DRY_MAX_LAYOUTS + 2], one;
     int rc = 0;
     memcpy(tm->lv[0], cal->lv, sizeof tm->lv[0]);
     for (int j = 0; j < cal->n_lv && !rc && tm->n > 1; j++) {
@@ -973,18 +973,10 @@ static int time_threads(const dry_cal_t *cal, const graph_t *g, dry_timed_t *tm)
 static int layout_levels(const dry_cal_t *cal, const graph_t *g, int here, int cap, dry_layout_t *ly,
                          int n_ly, dry_timed_t *tm)
 {
-    int beyond = 0;
-    tm->n = 1;
-    tm->threads[0] = 1;
-    for (int i = 0; i < n_ly; i++) {
-        int t = ly[i].used = ly[i].threads < cap ? ly[i].threads : cap;
-        if (t > here)
-            beyond = 1;
-        else if (t > tm->threads[tm->n - 1]) /* ly[] ascending */
-            tm->threads[tm->n++] = t;
-    }
-    if (beyond && here > tm->threads[tm->n - 1])
-        tm->threads[tm->n++] = here;
+    int used[DRY_MAX_LAYOUTS];
+    for (int i = 0; i < n_ly; i++)
+        used[i] = ly[i].used = ly[i].threads < cap ? ly[i].threads : cap;
+    tm->n = plan_sim_timed(used, n_ly, here, tm->threads);
     int rc = time_threads(cal, g, tm);
     if (rc)
         return rc;
@@ -1070,8 +1062,9 @@ static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const dat
                             const plan_sim_graph_t *sg, double *secs, dry_layout_t *ly, int n_ly, int N,
                             double avail)
 {
-    char b1[48], b2[48];
-    int best = -1, n_run = 0, C = ly[0].threads * ly[0].ranks, rc = 0;
+    char b1[48], b2[48], fits[DRY_MAX_LAYOUTS];
+    double wall[DRY_MAX_LAYOUTS];
+    int n_run = 0, C = ly[0].threads * ly[0].ranks, rc = 0;
     for (int x = 0; x < g->N; x++)
         n_run += mine[x] != 0;
     printf("layouts: %d node%s of %d cores, ranks x threads a node; the scheduler replayed over the %d "
@@ -1094,15 +1087,10 @@ static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const dat
                L->sim.critical_len == 1 ? "" : "s", L->sim.peak, L->sim.peak == 1 ? "" : "s",
                L->sim.makespan > 0 ? 100 * L->sim.work / (L->sim.makespan * L->ranks * N) : 0,
                L->node_bytes / 1e9, L->fits ? "" : ": does not fit in this machine's memory");
-        if (L->fits && (best < 0 || L->sim.makespan < ly[best].sim.makespan))
-            best = i;
+        wall[i] = L->sim.makespan;
+        fits[i] = (char)L->fits;
     }
-    /* the fewest threads as fast within DRY_BEST_SLACK: timing noise alone never makes ranks wider */
-    for (int i = 0; best > 0 && i < best; i++)
-        if (ly[i].fits && ly[i].sim.makespan <= (1 + DRY_BEST_SLACK) * ly[best].sim.makespan) {
-            best = i;
-            break;
-        }
+    int best = plan_sim_best(wall, fits, n_ly, DRY_BEST_SLACK);
     if (best < 0) {
         printf("best layout on %d node%s: none fits in this machine's memory\n", N, N == 1 ? "" : "s");
         return 0;
@@ -1142,13 +1130,12 @@ static int dry_layouts(const dry_cal_t *cal, const config_t *cfg, const data_t *
     int rc = ly && tm && secs ? plan_sim_graph_create(&sg, g, mine) : ts_fail(TS_ERUN, "out of memory");
     if (rc)
         goto out_free;
-    for (int t = 1; t <= C; t *= 2)
-        if (C % t == 0)
-            ly[n_ly++].threads = t;
-    if (ly[n_ly - 1].threads != C)
-        ly[n_ly++].threads = C;
-    for (int i = 0; i < n_ly; i++)
-        ly[i].ranks = C / ly[i].threads;
+    int t[DRY_MAX_LAYOUTS];
+    n_ly = plan_sim_layouts(C, t);
+    for (int i = 0; i < n_ly; i++) {
+        ly[i].threads = t[i];
+        ly[i].ranks = C / t[i];
+    }
     if ((rc = layout_levels(cal, g, here, cap, ly, n_ly, tm)))
         goto out_free;
     print_threads(cal, tm, here, cap, ly, n_ly);

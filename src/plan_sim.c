@@ -376,3 +376,41 @@ double plan_sim_amdahl(double t1, double tm, int m, int t)
     double f = plan_sim_serial_fraction(t1, tm, m);
     return t1 * (f + (1 - f) / (double)(t > 1 ? t : 1));
 }
+
+int plan_sim_layouts(int cores, int *t)
+{
+    int n = 0;
+    for (long p = 1; p <= cores && n < 31; p *= 2)
+        if (cores % p == 0)
+            t[n++] = (int)p;
+    if (n == 0 || t[n - 1] != cores)
+        t[n++] = cores;
+    return n;
+}
+
+int plan_sim_timed(const int *used, int n, int here, int *timed)
+{
+    int k = 1, beyond = 0;
+    timed[0] = 1;
+    for (int i = 0; i < n; i++) {
+        if (used[i] > here)
+            beyond = 1;
+        else if (used[i] > timed[k - 1])
+            timed[k++] = used[i];
+    }
+    if (beyond && here > timed[k - 1])
+        timed[k++] = here;
+    return k;
+}
+
+int plan_sim_best(const double *wall, const char *fits, int n, double slack)
+{
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (fits[i] && (best < 0 || wall[i] < wall[best]))
+            best = i;
+    for (int i = 0; best > 0 && i < best; i++)
+        if (fits[i] && wall[i] <= (1 + slack) * wall[best])
+            return i;
+    return best;
+}

@@ -31,10 +31,12 @@ grep -q "^threads: .*timed here on 1" "$W/lay" && grep -q "^  1 thread: a dense 
 wall_crit() {
     sed -n 's/^  layout \([0-9]*\) x \([0-9]*\): wall \([0-9.e+-]*\) s.*, critical path \([0-9.e+-]*\) s.* over \([0-9]*\) trainings*, .*/\1x\2 \3 \4 \5/p' "$1"
 }
-# every layout: the wall clock at least the critical path, which is round 0 and 2 rounds here
+# every layout: the wall clock at least the critical path, a chain of round 0 and
+# 1 or 2 rounds here (which one is longest depends on the timings: a round-1
+# leaf of rate 0.8 in one round, or round 0 and 2 rounds of it in two)
 [ "$(wall_crit "$W/lay" | wc -l)" = 4 ] || fail "layout lines: $(grep '^  layout' "$W/lay")"
-wall_crit "$W/lay" | awk '$2 < $3 * (1 - 1e-6) || $4 != 3 { print; bad = 1 } END { exit bad }' ||
-    fail "wall clock below the critical path, or a chain not of 3 trainings"
+wall_crit "$W/lay" | awk '$2 < $3 * (1 - 1e-6) || ($4 != 2 && $4 != 3) { print; bad = 1 } END { exit bad }' ||
+    { grep "^  layout" "$W/lay"; fail "wall clock below the critical path, or a chain not of 2 or 3 trainings"; }
 # memory: a node's data once and R ranks (12 x 1 needs 12 times a rank, 1 x 12 one)
 awk '/^  layout 12 x 1:/ { a = $(NF - 3) } /^  layout 1 x 12:/ { b = $(NF - 3) }
      END { exit !(a > 11 * b && a < 13 * b) }' "$W/lay" || fail "memory a node: $(grep '^  layout' "$W/lay")"

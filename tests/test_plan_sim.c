@@ -5,7 +5,8 @@
  * chain, trainings not to run, bad input; then on a planned graph (LeNet, a
  * crossed grid): every training runs once, after its dependencies, never two
  * at once on a rank, and the makespan lies between the critical path and the
- * work over the ranks. Amdahl's extrapolation at its fixed points.
+ * work over the ranks. Amdahl's extrapolation at its fixed points; the
+ * layouts of a node, the thread counts timed for them, the best one.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -295,6 +296,50 @@ static void test_amdahl(void)
     CHECK(near(plan_sim_amdahl(10, 10, 2, 128), 10), "no speed-up: %g s", plan_sim_amdahl(10, 10, 2, 128));
 }
 
+/* The layouts of a node, the thread counts timed, the best layout. */
+static void test_layouts(void)
+{
+    int t[32], timed[34], n;
+    n = plan_sim_layouts(128, t);
+    CHECK(n == 8 && t[0] == 1 && t[7] == 128, "128 cores: %d layouts, %d .. %d threads", n, t[0], t[n - 1]);
+    n = plan_sim_layouts(96, t); /* 1, 2, 4, 8, 16, 32 and 96 */
+    CHECK(n == 7 && t[5] == 32 && t[6] == 96, "96 cores: %d layouts, then %d, %d", n, t[5], t[6]);
+    n = plan_sim_layouts(1, t);
+    CHECK(n == 1 && t[0] == 1, "1 core: %d layouts", n);
+    n = plan_sim_layouts(3, t);
+    CHECK(n == 2 && t[0] == 1 && t[1] == 3, "3 cores: %d layouts", n);
+    /* on 2 cores, layouts up to 128 threads: 1, 2 timed; on 8 cores 1, 2, 4, 8 */
+    n = plan_sim_layouts(128, t);
+    int k = plan_sim_timed(t, n, 2, timed);
+    CHECK(k == 2 && timed[1] == 2, "2 cores: %d timed", k);
+    k = plan_sim_timed(t, n, 8, timed);
+    CHECK(k == 4 && timed[3] == 8, "8 cores: %d timed, up to %d", k, timed[k - 1]);
+    /* 6 cores, layouts of 12: 1, 2, 4 timed and 6, the anchor beyond */
+    n = plan_sim_layouts(12, t);
+    k = plan_sim_timed(t, n, 6, timed);
+    CHECK(k == 4 && timed[2] == 4 && timed[3] == 6, "6 cores for 12: %d timed, %d, %d", k, timed[2], timed[3]);
+    /* a machine larger than the layouts: only theirs */
+    n = plan_sim_layouts(4, t);
+    k = plan_sim_timed(t, n, 64, timed);
+    CHECK(k == 3 && timed[2] == 4, "64 cores for 4: %d timed", k);
+    k = plan_sim_timed(t, n, 1, timed);
+    CHECK(k == 1, "1 core: %d timed", k);
+    /* the best: the fastest that fits, or fewer threads within 5 % */
+    double wall[] = {100, 97, 90, 50, 95};
+    char fits[] = {1, 1, 1, 0, 1};
+    CHECK(plan_sim_best(wall, fits, 5, 0.05) == 2, "best: %d, want 2 (3 does not fit)",
+          plan_sim_best(wall, fits, 5, 0.05));
+    fits[3] = 1;
+    CHECK(plan_sim_best(wall, fits, 5, 0.05) == 3, "best: %d, want 3", plan_sim_best(wall, fits, 5, 0.05));
+    wall[3] = 96; /* the fastest is 2 (90); 0 and 1 are more than 5 % slower */
+    CHECK(plan_sim_best(wall, fits, 5, 0.05) == 2, "best: %d, want 2", plan_sim_best(wall, fits, 5, 0.05));
+    wall[0] = 94; /* within 5 % of 90: the fewest threads win */
+    CHECK(plan_sim_best(wall, fits, 5, 0.05) == 0, "within 5 %%: %d, want 0", plan_sim_best(wall, fits, 5, 0.05));
+    CHECK(plan_sim_best(wall, fits, 5, 0) == 2, "no slack: %d, want 2", plan_sim_best(wall, fits, 5, 0));
+    memset(fits, 0, sizeof fits);
+    CHECK(plan_sim_best(wall, fits, 5, 0.05) == -1, "none fits");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -307,5 +352,6 @@ int main(int argc, char **argv)
     test_bad_input();
     test_planned();
     test_amdahl();
+    test_layouts();
     return check_summary(argv[0]);
 }
