@@ -1067,9 +1067,9 @@ static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const dat
     int n_run = 0, C = ly[0].threads * ly[0].ranks, rc = 0;
     for (int x = 0; x < g->N; x++)
         n_run += mine[x] != 0;
-    printf("layouts: %d node%s of %d cores, ranks x threads a node; the scheduler replayed over the %d "
+    printf("layouts: %d node%s of %d core%s, ranks x threads a node; the scheduler replayed over the %d "
            "trainings%s, each at its density and threads:\n",
-           N, N == 1 ? "" : "s", C, n_run, a->shard_n > 1 ? " (of this shard)" : "");
+           N, N == 1 ? "" : "s", C, C == 1 ? "" : "s", n_run, a->shard_n > 1 ? " (of this shard)" : "");
     for (int i = 0; i < n_ly; i++) {
         dry_layout_t *L = &ly[i];
         for (int x = 0; x < g->N; x++)
