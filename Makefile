@@ -156,7 +156,7 @@ test-data: data
 # Benchmarks: the references (PyTorch, mpi4py) come from Debian too.
 # bench_conv (the convolution's formulations, layer by layer) is built, not
 # run: tools/bench.sh compares whole trainings; run it by hand.
-BENCH_BIN = $(BUILD)/bench_train $(BUILD)/bench_sched $(BUILD)/bench_conv2 $(BUILD)/bench_graph \
+BENCH_BIN = $(BUILD)/bench_train $(BUILD)/bench_sched $(BUILD)/bench_conv2 $(BUILD)/bench_graph $(BUILD)/bench_threads \
             $(BUILD)/bench_conv $(BUILD)/bench_sparse
 bench: deps
 	@DEPS_EXTRA="python3-torch python3-mpi4py time" tools/deps.sh

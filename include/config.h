@@ -25,6 +25,8 @@
 #define CFG_MAX_SOURCES 4  /* job files and texts one config_t is read from */
 
 enum { KERNELS_AUTO = 0, KERNELS_DENSE = 1, KERNELS_SPARSE = 2 };
+/* train.test_curve: where a training evaluates the test set */
+enum { TEST_CURVE_FULL = 0, TEST_CURVE_EARLY_STOP = 1 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
 /* prune.rewind_schedule: what a round after the first trains from the rewind point */
@@ -68,6 +70,9 @@ typedef struct {
     int batch;
     int64_t iterations, eval_every;
     int kernels; /* KERNELS_*: fully connected products over the survivors or dense */
+    int chunks;  /* pieces of a minibatch (0: auto, config_chunks); results depend on it */
+    int test_curve; /* TEST_CURVE_*: the test set at every evaluation point (full), or only
+                       at the early stop and the end (early_stop; the same summary) */
     /* [prune] */
     int scope;
     double output_scale, conv_scale;
@@ -104,6 +109,12 @@ int config_load(config_t *cfg, const char *path);
 int config_set(config_t *cfg, const char *assignment);
 /* Parse INI text held in memory (the `config` attribute of a results file). */
 int config_load_string(config_t *cfg, const char *text, const char *name);
+/* train.chunks = 0 (auto) takes the largest divisor of the batch up to this. */
+#define CFG_AUTO_CHUNKS 8
+/* The chunks a batch of `batch` runs in for train.chunks = want: want when it
+ * divides the batch, 0 (auto) the largest divisor up to CFG_AUTO_CHUNKS; in
+ * general the largest divisor of batch not above want (>= 1). */
+int config_chunks(int batch, int want);
 /* Check ranges and relations between keys; the message names the key and where it was set. */
 int config_validate(const config_t *cfg);
 /* Where key "section.key" was set (for messages from later checks): "file:line",

@@ -5,7 +5,7 @@
  *
  * Pure functions: nothing here allocates, keeps state or starts threads; the
  * caller owns every buffer, including the scratch `col`. Results depend only
- * on the inputs (OpenBLAS pinned to one thread by blas_init), so a trial is
+ * on the inputs (OpenBLAS pinned to one thread: par.h), so a trial is
  * reproducible bit for bit on one machine.
  *
  * Layouts are NCHW, row-major, batch-major:

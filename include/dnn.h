@@ -18,12 +18,14 @@
  * (a CPU without AVX-512, channel counts it does not block), the layer is
  * direct: a property of the machine and shape, recorded by dnn_describe.
  *
- * One thread: oneDNN's Debian build runs on OpenMP; dnn_init sets OpenMP's
- * thread count of the calling thread to 1 whatever OMP_NUM_THREADS says, so
- * a rank uses one core and the kernels' blocking (hence the bits) does not
- * depend on the environment. Every oneDNN call runs on the thread that made
- * the primitives. With one thread each primitive is deterministic (the same
- * bits run to run, tests/test_dnn.c).
+ * One thread a primitive: oneDNN's Debian build runs on OpenMP; dnn_init
+ * sets OpenMP's default thread count to 1 whatever OMP_NUM_THREADS says
+ * (par.h), so the kernels' blocking (hence the bits) does not depend on the
+ * environment or on --threads, and a primitive runs on the thread that calls
+ * it. Several threads may run primitives at once, each its own dnn_conv_t
+ * (a dnn_conv_t is one thread's at a time): every thread has its own stream
+ * and its own shared buffers. With one thread each primitive is
+ * deterministic (the same bits run to run, tests/test_dnn.c).
  *
  * A dnn_conv_t owns everything oneDNN for one layer and one batch size: the
  * forward (training), backward-data and backward-weights primitives, the
@@ -37,6 +39,8 @@
 #include <stddef.h>
 
 typedef struct dnn_conv dnn_conv_t;
+
+#define DNN_TAILS 4 /* forward-only layers a dnn_conv_t keeps for other batch sizes */
 
 /* 1 when the build has oneDNN (TS_HAVE_DNNL), else 0. */
 int dnn_available(void);
@@ -82,16 +86,18 @@ enum { DNN_X_BLOCKED = 1, DNN_Y_BLOCKED = 2 };
 /* y [b][c_out][h][w] = conv(x [b][c_in][h][w], wt [c_out][c_in][3][3]) +
  * bias [c_out], as conv_forward. b may differ from the layer's batch (an
  * evaluation batch's last slice): then a forward-only layer for that batch
- * is made and kept (one at a time) in c, and `blocked` must be 0. Returns
- * 0, or TS_ERUN (out of memory for that layer; y is then not written). */
+ * is made and kept in c (the DNN_TAILS sizes used last: an evaluation's
+ * last slices), and `blocked` must be 0. Returns 0, or TS_ERUN (out of
+ * memory for that layer; y is then not written). */
 int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float *bias, int b,
                      float *y, int blocked);
 /* The gradients of a dnn_conv_forward of the layer's batch, as
  * conv_backward: dwt [c_out][c_in][3][3] and dbias [c_out] overwritten with
  * the sums over the batch; dx [b][c_in][h][w] with dLoss/dx unless NULL (it
  * must be NULL when the layer was made without need_dx). blocked as
- * dnn_conv_forward's. */
-void dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
+ * dnn_conv_forward's. Returns 0, or TS_ERUN (this thread's buffers could
+ * not grow: out of memory). */
+int dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
                        float *dwt, float *dbias, float *dx, int blocked);
 /* Layer a's output can feed layer b (the next) in the primitives' format:
  * the same batch, and one format of a's output and its gradient and of b's

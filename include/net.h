@@ -28,6 +28,23 @@
  * stage's output hold max_batch rows (Conv-2: 46 MB of activations where
  * max_batch rows of every layer were 128 MB). The module knows nothing of
  * ranks or files.
+ *
+ * Threads (par.h): a pass runs on par_threads() threads, and its bits do not
+ * depend on how many. The convolutional stage works on a training batch in
+ * `chunks` chunks of chunk_rows images (train.chunks: a property of the job,
+ * never of the threads), each chunk on one thread with that thread's scratch
+ * (net_ws_t: the im2col buffer, oneDNN primitives for chunk_rows images);
+ * chunk s's weight and bias gradients go to a block of their own (chunk 0's
+ * into grads, the others' into part) and are added into grads in chunk
+ * order, element by element. An evaluation batch goes through the stage in
+ * pieces of chunk_rows images. The fully connected layers take the whole
+ * batch; their dense products run in column blocks fixed by the layer's
+ * shape (fc_block in net.c; one block when chunks = 1), one sgemm each; the
+ * sparse kernels split their outputs, input blocks or survivors between the
+ * threads, which changes no bit whatever the split (sparse.h); ReLU and
+ * bias sums go column by column or row by row, each sum in row order; Adam
+ * goes element by element. With chunks = 1 every sum is added in the order
+ * of the releases before threads, so their results are reproduced.
  */
 #ifndef TS_NET_H
 #define TS_NET_H
@@ -64,11 +81,18 @@ typedef struct {
     sparse_csr_t csr;     /* their index, when sparse */
     size_t tile_off;      /* sparse: its input tile [in][SPARSE_TILE] at tile_a + tile_off */
     int dnn;              /* conv: oneDNN's primitives run it (net_set_kernels), else im2col */
-    dnn_conv_t *prims;    /* conv: those primitives, made at the first need, kept until net_free */
+    dnn_conv_t *prims;    /* conv: workspace 0's primitives (net_ws_t), for the benchmarks */
     int chain;            /* conv on oneDNN followed by one (dnn_conv_chains): its output and
                              that output's gradient stay in oneDNN's blocked format for
                              training-size batches, not NCHW (the ReLU between does not mind) */
 } net_layer_t;
+
+/* A thread's scratch for the convolutional stage (made by net_create,
+ * oneDNN's primitives by net_set_kernels for up to par_threads() threads). */
+typedef struct {
+    float *col;                        /* [n_col] im2col of one image */
+    dnn_conv_t *prims[NET_MAX_LAYERS]; /* conv layers on oneDNN, for chunk_rows images */
+} net_ws_t;
 
 typedef struct {
     int in_c, in_h, in_w; /* an example: channels x rows x cols */
@@ -79,6 +103,11 @@ typedef struct {
     int max_batch;     /* examples an evaluation batch may have (>= the training batch) */
     int stage;         /* layers [0, stage) are the convolutional stage (convolutions, pools) */
     int stage_rows;    /* examples the stage's buffers hold but its last: the training batch */
+    int want_chunks;   /* train.chunks as the job gives it (0: auto) */
+    int chunks;        /* chunks of a training batch (config_chunks of the batch) */
+    int chunk_rows;    /* images a chunk: stage_rows / chunks */
+    size_t n_stage_w, n_stage_b; /* the stage's weights [0, n_stage_w) and biases
+                                    [n_weights, n_weights + n_stage_b) */
     size_t n_acts, n_col, n_args, n_keep; /* lengths of acts (and deltas), col, args, keep */
     float dropout;     /* probability, 0 for none */
     float *params;     /* [n_params] */
@@ -87,7 +116,9 @@ typedef struct {
     float *acts;       /* per layer: [rows][out] outputs after ReLU/dropout (logits last); rows
                           is stage_rows for the stage's layers but its last, else max_batch */
     float *deltas;     /* same shape: dLoss/d(layer output) during backward (training batch) */
-    float *col;        /* convolution scratch (im2col of one example) */
+    float *col;        /* workspace 0's im2col scratch (the benchmarks') */
+    net_ws_t *ws;      /* [chunks] the stage's threads' scratch */
+    float *part;       /* [chunks - 1][n_stage_w + n_stage_b]: chunks 1.. of the stage's gradients */
     int32_t *args;     /* pool argmax [stage_rows][out] per pool */
     uint8_t *keep;     /* dropout keep flags [stage_rows][out] per hidden fc layer */
     /* the sparse kernels' state (net_set_kernels), empty while every layer is dense;
@@ -122,9 +153,9 @@ int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
 void net_free(net_t *n);
 /* What net_create allocates, in bytes, by kind. */
 typedef struct {
-    double params;  /* parameters, gradients, mask */
+    double params;  /* parameters, gradients, mask, the chunks' stage gradients */
     double acts;    /* activations and deltas, pool arguments, dropout flags */
-    double col;     /* im2col scratch */
+    double col;     /* im2col scratch, every chunk's */
     int max_batch;  /* the evaluation batch */
 } net_mem_t;
 /* Bytes net_create allocates for a net of layout's layer table (any net of
@@ -132,10 +163,14 @@ typedef struct {
  * batch and eval_cap; by kind into *parts when not NULL. */
 double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts);
 /* The bytes oneDNN's primitives of the conv layers need in a net of this
- * layout, batch and eval_cap when they run on oneDNN (dnn_conv_needs: the
- * largest need of each shared buffer, plus each layer's own); 0 without
- * convolutions or oneDNN. */
-double net_dnn_bytes(const net_t *layout, int batch, int eval_cap);
+ * layout, batch and eval_cap when they run on oneDNN on `threads` threads
+ * (dnn_conv_needs for a chunk: the largest need of each buffer a thread
+ * shares, plus each layer's own, times the threads the stage uses); 0
+ * without convolutions or oneDNN. */
+double net_dnn_bytes(const net_t *layout, int batch, int eval_cap, int threads);
+/* The threads the convolutional stage of a net of this layout and batch can
+ * keep busy: its chunks; 0 for a net without convolutions. */
+int net_stage_threads(const net_t *layout, int batch);
 
 /* Layer l has parameters (and appears in the results file). */
 static inline int net_has_params(const net_layer_t *L)
@@ -195,7 +230,9 @@ const float *net_predict(net_t *n, const float *x, int b);
  * correct predictions into *correct when not NULL; with want_grad leaves
  * (softmax - onehot) / b in the logits' deltas. */
 double net_loss(net_t *n, const uint8_t *y, int b, int64_t *correct, int want_grad);
-/* Backward after net_loss(want_grad = 1): fills grads for every parameter. */
-void net_backward(net_t *n, const float *x, int b);
+/* Backward after net_loss(want_grad = 1) of a net_forward of the same b
+ * rows: fills grads for every parameter. Returns 0, or TS_ERUN (a thread's
+ * oneDNN buffers could not grow: out of memory; the message says). */
+int net_backward(net_t *n, const float *x, int b);
 
 #endif

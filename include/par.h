@@ -20,6 +20,14 @@
 
 #define PAR_MAX_THREADS 1024
 
+/* The calling thread's number in its region (0 outside one). */
+#ifdef _OPENMP
+#include <omp.h>
+#define PAR_THREAD_NUM() omp_get_thread_num()
+#else
+#define PAR_THREAD_NUM() 0
+#endif
+
 /* Pin the libraries to one thread each (OpenBLAS, OpenMP's default team);
  * before any product or primitive. Threads start at 1. */
 void par_init(void);
@@ -29,5 +37,13 @@ int par_affinity_cores(void);
 void par_set_threads(int t);
 /* The threads a region uses now. */
 int par_threads(void);
+/* The least work (multiply-adds, or elements of an element-wise pass) worth
+ * a thread of its own: a region's start and its barrier cost microseconds,
+ * so smaller products (a tiny net, an output layer) stay on one thread.
+ * Scheduling only: the pieces of work, hence the bits, do not change. The
+ * environment's TICKETSWEEP_THREAD_MIN_WORK sets it at par_init (the tests
+ * set 1, so that small nets split as wide ones do). */
+double par_min_work(void);
+void par_set_min_work(double w);
 
 #endif

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blas.h"
+
 #define PROV_LEN 96 /* bytes of each field, with its NUL (longer values are cut) */
 
 enum { PROV_CPU, PROV_SIMD, PROV_BLAS_CORE, PROV_CORETYPE, PROV_L2_SIZE, PROV_CONV, PROV_FIELDS };
@@ -51,5 +53,20 @@ void prov_conv(prov_t *p, const char *kernels);
  * (out is then ""), or TS_ERUN when out of memory.
  */
 int prov_mix(const prov_t *rows, const int8_t *done, int n, char *out, size_t len);
+
+/*
+ * What to tell the user of the rows [n] with done[i] nonzero that ran
+ * OpenBLAS's generic kernels (blas_core_generic): one line per setup (CPU
+ * model, core, OPENBLAS_CORETYPE) among them, each "PREFIX: N trainings ran
+ * ..." and ending in '\n', into out (len bytes, NUL-terminated, cut to fit).
+ * A setup on this machine's CPU model (here_cpu, prov_here's) is judged with
+ * this CPU's instruction sets (isa, blas_cpu_isa): the line is
+ * blas_core_advice's, or none when the CPU has neither AVX2 nor AVX-512. A
+ * setup on another CPU model is judged by nobody: a file does not record
+ * the instruction sets, so its line says how to find out. Returns the number
+ * of lines, or TS_ERUN when out of memory.
+ */
+int prov_blas_advice(const prov_t *rows, const int8_t *done, int n, const char *here_cpu, blas_isa_t isa,
+                     const char *prefix, char *out, size_t len);
 
 #endif

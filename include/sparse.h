@@ -87,5 +87,15 @@ void sparse_input_grad(const sparse_csr_t *s, const float *dzt, float *dat);
 /* s->grad = (accumulate ? s->grad : 0) + the tile's dot products of dzt's
  * row o and at's row i, for each survivor (o, i). */
 void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int accumulate);
+/* The same products in parts that threads may run at once, each writing
+ * only its own part, with every entry's bits those of the whole call:
+ * sparse_forward's output rows [o0, o1); sparse_input_grad's inputs of
+ * column blocks [c0, c1) (its rows of dat); sparse_weight_grad's survivors
+ * in column blocks [c0, c1) (their entries of s->grad, a range). */
+void sparse_forward_rows(const sparse_csr_t *s, const float *bias, const float *at, float *zt,
+                         int o0, int o1);
+void sparse_input_grad_blocks(const sparse_csr_t *s, const float *dzt, float *dat, int c0, int c1);
+void sparse_weight_grad_blocks(sparse_csr_t *s, const float *dzt, const float *at, int accumulate,
+                               int c0, int c1);
 
 #endif

@@ -66,7 +66,9 @@ typedef struct {
 /* What one training produces for the results file: one round of one arm. */
 typedef struct {
     int E;
-    float *curves[N_METRICS]; /* [E]; NaN at points before the training's start */
+    float *curves[N_METRICS]; /* [E]; NaN at points before the training's start, and the
+                                 test metrics with test_curve = early_stop but at the
+                                 early stop and the last point */
     double density;           /* fraction of weights active */
     int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
     float es_test_acc, final_test_acc;
@@ -101,6 +103,8 @@ typedef struct {
     float *theta0;      /* [n_params] of the current trial's seed */
     float *start;       /* [n_params] where the next training starts */
     float *child_mask;  /* [n_params] pruning scratch; a training's own mask is net.mask */
+    float *best;        /* [n_params] test_curve = early_stop: the parameters at the training's
+                           lowest validation loss so far (the early-stop point); else NULL */
     int64_t theta0_seed; /* seed theta0 holds, or -1 */
     float *xb;          /* [batch][dim] gathered minibatch */
     float *xe;          /* [net.max_batch][dim] inputs of an evaluation batch */
@@ -128,6 +132,12 @@ int64_t trial_eval_iter(const config_t *cfg, int e);
  * k = rewind_iteration for the rounds >= 1 of every arm under
  * rewind_schedule = continue, else 0. It ends at `iterations`. */
 int64_t trial_start_iter(const config_t *cfg, int round);
+/* The images a training of `round` evaluates on data: the validation set at
+ * each of its evaluation points (those from trial_start_iter on), the test
+ * set at each too with test_curve = full, at two of them with early_stop
+ * (the early stop and the end: one when they are the same point, which a
+ * plan cannot know, so two are counted). For pricing a training. */
+double trial_eval_images(const config_t *cfg, const data_t *data, int round);
 
 /*
  * Make a trainer for cfg's model and training settings on `data` (borrowed:
@@ -143,7 +153,8 @@ void trial_ctx_free(trial_ctx_t *c);
 
 /* What trial_ctx_create allocates (besides the data), in bytes, by kind. */
 typedef struct {
-    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, pruning scratch */
+    double model;    /* the net's parameter blocks, the optimizer's state, theta0, start, pruning
+                        scratch, and with test_curve = early_stop the early-stop copy */
     double acts;     /* activations of a training and an evaluation batch, deltas */
     double col;      /* im2col scratch */
     double dnn;      /* oneDNN's buffers (kernels = auto or sparse on a build with oneDNN) */
@@ -176,7 +187,13 @@ void node_result_free(node_result_t *r);
 
 /*
  * Train node x of graph g from `in` (see node_in_t); results into res, what
- * dependents need into out. Returns 0, TRIAL_FAILED (res->error says why, e.g.
+ * dependents need into out. Every evaluation point has the mean training
+ * loss and the validation loss and accuracy; the test loss and accuracy are
+ * there too with test_curve = full, and with early_stop only at the early
+ * stop (the first point of lowest validation loss) and the last point, the
+ * two the summary reads, evaluated at the end on a copy of the parameters
+ * kept at the early stop and on the final ones: the same bits as full's
+ * (NaN at the other points). Returns 0, TRIAL_FAILED (res->error says why, e.g.
  * divergence), TRIAL_ABORTED (the poll hook asked to stop) or TS_ERUN.
  */
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,

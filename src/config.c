@@ -73,8 +73,16 @@ static const key_t_ keys[] = {
     {"train", "iterations", K_I64, F(iterations), 0, "50000", NULL, "training iterations per round"},
     {"train", "eval_every", K_I64, F(eval_every), 0, "1000", NULL,
      "evaluate every this many iterations (and at 0 and at the end)"},
+    {"train", "test_curve", K_CHOICE, F(test_curve), 0, "full", "full|early_stop",
+     "full: the test set at every evaluation point; early_stop: only at the early stop (minimum "
+     "validation loss) and the end: the same summary for less evaluation, test curves NaN elsewhere"},
     {"train", "kernels", K_CHOICE, F(kernels), 0, "auto", "auto|dense|sparse",
      "fully connected products: over the surviving weights only (sparse), dense, or auto (per layer, the faster at its density)"},
+    {"train", "chunks", K_INT, F(chunks), 0, "0", NULL,
+     "a minibatch's convolutions run in this many chunks of its images, their gradients summed chunk by "
+     "chunk, and its dense products in fixed column blocks: up to this many threads share a training's "
+     "convolutions, and the results depend on it, never on --threads; a divisor of train.batch, or 0: "
+     "the largest divisor up to 8; 1: one piece, the bits of releases before it"},
     {"prune", "scope", K_CHOICE, F(scope), 0, "layerwise", "layerwise|global",
      "layerwise: each layer loses its share; global: one magnitude threshold over the layers of scale 1"},
     {"prune", "output_scale", K_DOUBLE, F(output_scale), 0, "0.5", NULL,
@@ -766,6 +774,7 @@ static const struct {
     int (*applies)(const char *text);
 } added_keys[] = {
     {"train", "kernels", "dense", NULL}, /* every product was dense before train.kernels */
+    {"train", "chunks", "1", NULL},       /* every batch was one piece before train.chunks */
     /* rewinding files trained every round the full iterations from step 0's
      * data order; without rewinding both schedules are one */
     {"prune", "rewind_schedule", "restart", text_rewinds},
@@ -861,6 +870,14 @@ static int bad(const config_t *cfg, const char *key, const char *fmt, ...)
     return ts_fail(TS_EINPUT, "%s: %s %s", config_where(cfg, key), key, what);
 }
 
+int config_chunks(int batch, int want)
+{
+    int top = want > 0 ? want : CFG_AUTO_CHUNKS, c = top < batch ? top : batch;
+    while (c > 1 && batch % c)
+        c--;
+    return c > 0 ? c : 1;
+}
+
 int config_validate(const config_t *cfg)
 {
     if (cfg->validation < 1)
@@ -893,6 +910,9 @@ int config_validate(const config_t *cfg)
         return BAD("train.eps", "= %g must be positive", cfg->eps);
     if (cfg->batch < 1)
         return BAD("train.batch", "= %d must be at least 1", cfg->batch);
+    if (cfg->chunks < 0 || (cfg->chunks > 0 && cfg->batch % cfg->chunks))
+        return BAD("train.chunks", "= %d does not divide train.batch = %d: choose a divisor of the batch, or 0 (%d here)",
+                   cfg->chunks, cfg->batch, config_chunks(cfg->batch, 0));
     if (cfg->iterations < 1 || cfg->iterations > 1000000000)
         return BAD("train.iterations", "= %lld is outside [1, 1e9]", (long long)cfg->iterations);
     if (cfg->eval_every < 1)

@@ -49,9 +49,10 @@ int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float
     return dnn_init();
 }
 
-void dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
-                       float *dwt, float *dbias, float *dx, int blocked)
+int dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
+                      float *dwt, float *dbias, float *dx, int blocked)
 {
+    return dnn_init();
 }
 
 int dnn_conv_chains(const dnn_conv_t *a, const dnn_conv_t *b)
@@ -85,23 +86,25 @@ void dnn_profile_read(double *reorders, double *prims)
 #endif
 
 static dnnl_engine_t engine;
-static dnnl_stream_t stream;
+static _Thread_local dnnl_stream_t stream; /* each thread's own (stream_of) */
 static char description[160];
 static int profiling;           /* dnn_profile */
 static double t_reorder, t_prim; /* its counters, CPU seconds */
 
 /*
- * Buffers every primitive of the process shares, each grown to the largest
+ * Buffers every primitive a thread runs shares, each grown to the largest
  * need: a primitive's scratchpad and its activations in the primitive's own
  * format (a reorder's target or source) hold nothing from one execution to
- * the next, and a rank runs one primitive at a time, so one buffer per role
- * serves every layer, pass and batch size. The roles that are alive together
- * (within one pass; dy across the two backward passes of a layer) have
- * buffers of their own. Handles are set at each use, so a buffer may move
- * when it grows. Weights' reorders keep their own (small) buffers.
+ * the next, and a thread runs one primitive at a time, so one buffer per
+ * role serves every layer, pass and batch size. The roles that are alive
+ * together (within one pass; dy across the two backward passes of a layer)
+ * have buffers of their own. Each thread of a training has its own set
+ * (thread-local), grown at the first use that needs more: handles are set at
+ * each use, so a buffer may move when it grows. Weights' reorders keep their
+ * own (small) buffers.
  */
 enum { SLOT_SCRATCH, SLOT_X, SLOT_Y, SLOT_DY, SLOT_DX, N_SLOTS, SLOT_OWN = -1 };
-static struct {
+static _Thread_local struct {
     void *buf;
     size_t cap;
 } slots[N_SLOTS];
@@ -136,6 +139,14 @@ void dnn_profile(int on)
 void dnn_profile_read(double *reorders, double *prims)
 {
     *reorders = t_reorder, *prims = t_prim;
+}
+
+/* This thread's stream (made at its first call); NULL when oneDNN cannot. */
+static dnnl_stream_t stream_of(void)
+{
+    if (!stream && dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        stream = NULL;
+    return stream;
 }
 
 /* Execute a primitive and wait for it, into counter *t when profiling. */
@@ -184,7 +195,7 @@ int dnn_init(void)
         engine = NULL;
         return ts_fail(TS_ERUN, "oneDNN: cannot create the CPU engine");
     }
-    if (dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) {
+    if (!stream_of()) {
         dnnl_engine_destroy(engine);
         engine = NULL;
         return ts_fail(TS_ERUN, "oneDNN: cannot create a stream");
@@ -221,7 +232,8 @@ typedef struct {
     dnnl_memory_desc_t md;
     dnnl_primitive_t reorder;
     int out, shared;
-    int slot; /* prim's buffer: a shared slot (SLOT_X ...) or SLOT_OWN */
+    int slot;     /* prim's buffer: a shared slot (SLOT_X ...) or SLOT_OWN */
+    size_t bytes; /* what prim needs of its slot */
 } port_t;
 
 enum { F_SRC, F_WEI, F_BIAS, F_DST, N_F };
@@ -235,7 +247,8 @@ struct dnn_conv {
     dnnl_memory_t scratch[N_PASS];
     port_t f[N_F], d[N_D], wg[N_W];
     char impl[N_PASS][64];
-    dnn_conv_t *tail; /* forward-only, for a batch other than b */
+    size_t scratch_bytes[N_PASS];
+    dnn_conv_t *tail[DNN_TAILS]; /* forward-only, for batches other than b (most recent first) */
 };
 
 static const int ARG_F[N_F] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
@@ -259,7 +272,8 @@ static int port_init(port_t *p, const_dnnl_primitive_desc_t pd, dnnl_query_t wha
         p->prim = p->user;
         return 0;
     }
-    if ((p->slot != SLOT_OWN && slot_need(p->slot, dnnl_memory_desc_get_size(md))) ||
+    p->bytes = dnnl_memory_desc_get_size(md);
+    if ((p->slot != SLOT_OWN && slot_need(p->slot, p->bytes)) ||
         dnnl_memory_create(&p->prim, md, engine, p->slot == SLOT_OWN ? DNNL_MEMORY_ALLOCATE : DNNL_MEMORY_NONE) !=
             dnnl_success) {
         p->prim = NULL;
@@ -296,23 +310,28 @@ static void port_free(port_t *p)
 }
 
 /* Point the port at our buffer buf, plain, or in the primitive's format
- * when `blocked`; a plain input is then reordered into that format. */
-static void port_in(port_t *p, const void *buf, int blocked)
+ * when `blocked`; a plain input is then reordered into that format. 0, or
+ * TS_ERUN when this thread's buffer for the port cannot grow to its need. */
+static int port_in(port_t *p, const void *buf, int blocked)
 {
     /* oneDNN takes a non-const handle; inputs are only read */
     if (blocked && p->blk) {
         dnnl_memory_set_data_handle(p->blk, (void *)buf);
         p->cur = p->blk;
-        return;
+        return 0;
     }
     dnnl_memory_set_data_handle(p->user, (void *)buf);
     p->cur = p->prim;
-    if (p->prim != p->user && p->slot != SLOT_OWN)
+    if (p->prim != p->user && p->slot != SLOT_OWN) {
+        if (slot_need(p->slot, p->bytes))
+            return ts_fail(TS_ERUN, "oneDNN: out of memory for a convolution's buffers");
         dnnl_memory_set_data_handle(p->prim, slots[p->slot].buf);
+    }
     if (p->reorder && !p->out) {
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, p->user}, {DNNL_ARG_TO, p->prim}};
         exec(p->reorder, 2, a, &t_reorder);
     }
+    return 0;
 }
 
 /* An output's reorder back into our plain buffer (set by port_in), unless
@@ -333,6 +352,7 @@ static int make_prim(dnn_conv_t *c, int p, const_dnnl_primitive_desc_t pd)
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s);
     snprintf(c->impl[p], sizeof c->impl[p], "%s", s);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    c->scratch_bytes[p] = smd ? dnnl_memory_desc_get_size(smd) : 0;
     if (smd && dnnl_memory_desc_get_size(smd) > 0 &&
         (slot_need(SLOT_SCRATCH, dnnl_memory_desc_get_size(smd)) ||
          dnnl_memory_create(&c->scratch[p], smd, engine, DNNL_MEMORY_NONE) != dnnl_success)) {
@@ -527,7 +547,8 @@ void dnn_conv_free(dnn_conv_t *c)
 {
     if (!c)
         return;
-    dnn_conv_free(c->tail);
+    for (int i = 0; i < DNN_TAILS; i++)
+        dnn_conv_free(c->tail[i]);
     /* the shared dy buffer belongs to the backward-data port: free the other first */
     for (int i = 0; i < N_W; i++)
         port_free(&c->wg[i]);
@@ -545,67 +566,83 @@ void dnn_conv_free(dnn_conv_t *c)
 }
 
 /* Execute pass p on its ports (n of them, in the order of args), with its
- * scratchpad. */
-static void run(dnn_conv_t *c, int p, port_t *ports, const int *args, int n)
+ * scratchpad; 0 or TS_ERUN (no memory for this thread's scratchpad). */
+static int run(dnn_conv_t *c, int p, port_t *ports, const int *args, int n)
 {
     dnnl_exec_arg_t a[N_W + 1];
     for (int i = 0; i < n; i++)
         a[i].arg = args[i], a[i].memory = ports[i].cur;
     if (c->scratch[p]) {
+        if (slot_need(SLOT_SCRATCH, c->scratch_bytes[p]))
+            return ts_fail(TS_ERUN, "oneDNN: out of memory for a scratchpad");
         dnnl_memory_set_data_handle(c->scratch[p], slots[SLOT_SCRATCH].buf);
         a[n].arg = DNNL_ARG_SCRATCHPAD, a[n++].memory = c->scratch[p];
     }
     exec(c->prim[p], n, a, &t_prim);
+    return 0;
 }
 
 int dnn_conv_forward(dnn_conv_t *c, const float *x, const float *wt, const float *bias, int b,
                      float *y, int blocked)
 {
+    if (!stream_of())
+        return ts_fail(TS_ERUN, "oneDNN: cannot create a stream");
     if (b != c->b) {
-        if (!c->tail || c->tail->b != b) {
-            dnn_conv_free(c->tail);
-            if (!(c->tail = dnn_conv_create(b, c->c_in, c->c_out, c->h, c->w, 0, 0)))
+        /* an evaluation's last slices: the few sizes seen lately, kept */
+        int i = 0;
+        while (i < DNN_TAILS && c->tail[i] && c->tail[i]->b != b)
+            i++;
+        dnn_conv_t *t = i < DNN_TAILS ? c->tail[i] : NULL;
+        if (!t) {
+            i = DNN_TAILS - 1; /* a new size takes the place of the oldest */
+            dnn_conv_free(c->tail[i]);
+            c->tail[i] = NULL;
+            if (!(t = dnn_conv_create(b, c->c_in, c->c_out, c->h, c->w, 0, 0)))
                 return TS_ERUN;
         }
-        c = c->tail;
+        memmove(c->tail + 1, c->tail, (size_t)i * sizeof *c->tail);
+        c->tail[0] = t;
+        c = t;
         blocked = 0; /* chains are of the layer's own batch */
     }
-    port_in(&c->f[F_SRC], x, blocked & DNN_X_BLOCKED);
-    port_in(&c->f[F_WEI], wt, 0);
-    port_in(&c->f[F_BIAS], bias, 0);
-    port_in(&c->f[F_DST], y, blocked & DNN_Y_BLOCKED);
-    run(c, P_FWD, c->f, ARG_F, N_F);
+    if (port_in(&c->f[F_SRC], x, blocked & DNN_X_BLOCKED) || port_in(&c->f[F_WEI], wt, 0) ||
+        port_in(&c->f[F_BIAS], bias, 0) || port_in(&c->f[F_DST], y, blocked & DNN_Y_BLOCKED) ||
+        run(c, P_FWD, c->f, ARG_F, N_F))
+        return TS_ERUN;
     port_out(&c->f[F_DST]);
     dnnl_stream_wait(stream);
     return 0;
 }
 
-void dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
-                       float *dwt, float *dbias, float *dx, int blocked)
+int dnn_conv_backward(dnn_conv_t *c, const float *x, const float *wt, const float *dy,
+                      float *dwt, float *dbias, float *dx, int blocked)
 {
     int xb = blocked & DNN_X_BLOCKED, yb = blocked & DNN_Y_BLOCKED, dy_done = 0;
+    if (!stream_of())
+        return ts_fail(TS_ERUN, "oneDNN: cannot create a stream");
     if (dx && c->prim[P_BWD_D]) {
-        port_in(&c->d[D_DDST], dy, yb);
-        port_in(&c->d[D_WEI], wt, 0);
-        port_in(&c->d[D_DSRC], dx, xb);
-        run(c, P_BWD_D, c->d, ARG_D, N_D);
+        if (port_in(&c->d[D_DDST], dy, yb) || port_in(&c->d[D_WEI], wt, 0) ||
+            port_in(&c->d[D_DSRC], dx, xb) || run(c, P_BWD_D, c->d, ARG_D, N_D))
+            return TS_ERUN;
         port_out(&c->d[D_DSRC]);
         dy_done = 1;
     }
-    port_in(&c->wg[W_SRC], x, xb);
+    if (port_in(&c->wg[W_SRC], x, xb))
+        return TS_ERUN;
     if (c->wg[W_DDST].shared) { /* the backward-data port's dy, reordered once */
-        if (!dy_done)
-            port_in(&c->d[D_DDST], dy, yb);
+        if (!dy_done && port_in(&c->d[D_DDST], dy, yb))
+            return TS_ERUN;
         c->wg[W_DDST].cur = c->d[D_DDST].cur;
-    } else {
-        port_in(&c->wg[W_DDST], dy, yb);
+    } else if (port_in(&c->wg[W_DDST], dy, yb)) {
+        return TS_ERUN;
     }
-    port_in(&c->wg[W_DWEI], dwt, 0);
-    port_in(&c->wg[W_DBIAS], dbias, 0);
-    run(c, P_BWD_W, c->wg, ARG_W, N_W);
+    if (port_in(&c->wg[W_DWEI], dwt, 0) || port_in(&c->wg[W_DBIAS], dbias, 0) ||
+        run(c, P_BWD_W, c->wg, ARG_W, N_W))
+        return TS_ERUN;
     port_out(&c->wg[W_DWEI]);
     port_out(&c->wg[W_DBIAS]);
     dnnl_stream_wait(stream);
+    return 0;
 }
 
 int dnn_conv_chains(const dnn_conv_t *a, const dnn_conv_t *b)

@@ -45,6 +45,7 @@ enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILE
 
 static int world_rank, world_size;
 static char command_line[4096]; /* as typed: getopt_long permutes argv */
+static int threads_lo, threads_hi, run_threads_given; /* the ranks' threads (run's context) */
 static claim_t *claim;          /* rank 0's claim on the file run writes (merge takes its own) */
 
 /* Claim the results file before anything touches it (see claim.h). */
@@ -652,6 +653,12 @@ static void print_header(const config_t *cfg, const net_t *layout, const run_arg
             command_line, world_size, hosts,
             hosts == 1 ? "" : "s", lib, maj, min, rel, blas_version());
     print_data_line(stderr, data, nd);
+    fprintf(stderr, "  threads per rank: %d", par_threads());
+    if (threads_lo != threads_hi)
+        fprintf(stderr, " (rank 0; %d to %d across ranks)", threads_lo, threads_hi);
+    fprintf(stderr, " (%s); a training's batch runs in %d chunk%s (train.chunks), results the same whatever the threads\n",
+            run_threads_given ? "--threads" : "the default: the affinity mask's cores, shared by the node's ranks",
+            config_chunks(cfg->batch, cfg->chunks), config_chunks(cfg->batch, cfg->chunks) == 1 ? "" : "s");
     prov_t p;
     prov_here(&p);
     prov_conv(&p, net_conv_kernels(layout, cfg->kernels));
@@ -668,6 +675,23 @@ static void print_header(const config_t *cfg, const net_t *layout, const run_arg
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
         fprintf(stderr, "    %s\n", line);
     free(text);
+}
+
+/* blas_core_advice for this process: its OpenBLAS core, its CPU and
+ * OPENBLAS_CORETYPE as set; 1 when advice was written. */
+static int blas_advice_here(char *advice, size_t len)
+{
+    return blas_core_advice(blas_core(), blas_cpu_isa(), getenv("OPENBLAS_CORETYPE"), advice, len);
+}
+
+/* Once, at the start of a run (rank 0): when this node's OpenBLAS runs its
+ * generic kernels on a CPU that has AVX2 or AVX-512, say so with the remedy
+ * and its cost. Other nodes' ranks may differ; `status` judges them all. */
+static void warn_blas_core(void)
+{
+    char advice[1024];
+    if (blas_advice_here(advice, sizeof advice))
+        fprintf(stderr, "ticketsweep: warning: rank 0's node runs %s\n", advice);
 }
 
 /* MemAvailable from /proc/meminfo in bytes (free pages where it is missing). */
@@ -785,7 +809,8 @@ enum { DRY_LEVELS = 8,     /* densities timed at most; the others interpolated *
        DRY_EVAL_IMAGES = 500 /* validation and test images an evaluation is timed on, each */ };
 
 /* A timed density: its kept fraction of the prunable weights and the seconds
- * of a step and of an evaluation point (validation and test) there. */
+ * of a step and of an image evaluated (validation or test: the same forward
+ * pass) there. */
 typedef struct {
     double keep, step, eval;
 } dry_level_t;
@@ -795,10 +820,10 @@ typedef struct {
  * keep[s] of prunable layer s (a random mask with those fractions; 1: the
  * dense network) with the job's kernels, through the trainer itself (node 1,
  * the round-1 ticket, of the one-cell graph `one`). Evaluations run over
- * c's data (trimmed by the caller) and are scaled by eval_scale.
+ * c's data (trimmed by the caller): eval_images images in all.
  */
 static int time_level(trial_ctx_t *c, const graph_t *one, const graph_t *g, const double *keep,
-                      int64_t steps, double eval_scale, dry_level_t *lv)
+                      int64_t steps, double eval_images, dry_level_t *lv)
 {
     const net_t *net = &c->net;
     uint8_t *hist = malloc(net->n_weights + 1);
@@ -822,13 +847,13 @@ static int time_level(trial_ctx_t *c, const graph_t *one, const graph_t *g, cons
     c->t_train = c->t_eval = 0;
     rc = trial_run_node(c, one, 1, &in, &out, &nr);
     lv->step = (c->t_train - c->t_eval) / (double)steps;
-    lv->eval = c->t_eval / 2 * eval_scale;
+    lv->eval = c->t_eval / eval_images;
     node_result_free(&nr);
     free(hist);
     return rc;
 }
 
-/* Seconds of a step (or evaluation, eval = 1) at kept fraction d: linear in
+/* Seconds of a step (or an image evaluated, eval = 1) at kept fraction d: linear in
  * log d between the timed levels (sorted by keep, descending). */
 static double level_time(const dry_level_t *lv, int n, double d, int eval)
 {
@@ -844,27 +869,31 @@ static double level_time(const dry_level_t *lv, int n, double d, int eval)
 #undef T_OF
 }
 
-/* What a training does: its steps and evaluation points, for a round 0 and
- * for a later round (from the rewind point with rewind_schedule = continue). */
+/* What a training does: its steps, evaluation points and images evaluated,
+ * for a round 0 and for a later round (from the rewind point with
+ * rewind_schedule = continue; trial_eval_images). */
 typedef struct {
     int64_t steps, steps_late;
     int evals, evals_late;
+    double images, images_late;
 } dry_work_t;
 
-static dry_work_t dry_work(const config_t *cfg)
+static dry_work_t dry_work(const config_t *cfg, const data_t *data)
 {
     int64_t k1 = trial_start_iter(cfg, 1);
-    dry_work_t w = {cfg->iterations, cfg->iterations - k1, trial_eval_count(cfg), 0};
+    dry_work_t w = {cfg->iterations, cfg->iterations - k1, trial_eval_count(cfg), 0,
+                    trial_eval_images(cfg, data, 0), trial_eval_images(cfg, data, 1)};
     for (int e = 0; e < w.evals; e++)
         w.evals_late += trial_eval_iter(cfg, e) >= k1;
     return w;
 }
 
-/* Seconds of a training at kept fraction d (later: of a round >= 1) from the timed levels lv. */
+/* Seconds of a training at kept fraction d (later: of a round >= 1) from the
+ * timed levels lv (a step's seconds, an image's evaluated). */
 static double node_seconds(const dry_work_t *w, const dry_level_t *lv, int n_lv, double d, int later)
 {
     return level_time(lv, n_lv, d, 0) * (double)(later ? w->steps_late : w->steps) +
-           level_time(lv, n_lv, d, 1) * (later ? w->evals_late : w->evals);
+           level_time(lv, n_lv, d, 1) * (later ? w->images_late : w->images);
 }
 
 /* The dry run's calibration, kept to time it again at more threads: the
@@ -875,7 +904,7 @@ typedef struct {
     trial_ctx_t *c;
     const graph_t *one;
     int64_t steps;
-    double eval_scale;
+    double eval_images; /* images a timing evaluates (time_level) */
     int n_lv;
     int rep[DRY_LEVELS];
     dry_level_t lv[DRY_LEVELS];
@@ -946,7 +975,7 @@ static int time_threads(const dry_cal_t *cal, const graph_t *g, dry_timed_t *tm)
         for (int r = 0; r < DRY_THREAD_REPS && !rc; r++)
             for (int k = 0; k < tm->n && !rc; k++) {
                 par_set_threads(tm->threads[k]);
-                rc = time_level(cal->c, cal->one, g, keep, cal->steps, cal->eval_scale, r ? &one : &raw[k]);
+                rc = time_level(cal->c, cal->one, g, keep, cal->steps, cal->eval_images, r ? &one : &raw[k]);
                 if (r && one.step < raw[k].step)
                     raw[k].step = one.step;
                 if (r && one.eval < raw[k].eval)
@@ -1171,12 +1200,12 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     data_t few = *data; /* the same block, fewer evaluation images */
     few.val.n = few.val.n < DRY_EVAL_IMAGES ? few.val.n : DRY_EVAL_IMAGES;
     few.test.n = few.test.n < DRY_EVAL_IMAGES ? few.test.n : DRY_EVAL_IMAGES;
-    double eval_scale = (double)(data->val.n + data->test.n) / (double)(few.val.n + few.test.n);
+    double timed_images = 2.0 * (double)(few.val.n + few.test.n); /* two points, test_curve = full */
     graph_t one = {0};
     char *mine = NULL;
     double *dens = NULL;
     int *order = NULL, threads = par_threads();
-    dry_cal_t cal = {.c = &c, .one = &one, .eval_scale = eval_scale, .work = dry_work(cfg)};
+    dry_cal_t cal = {.c = &c, .one = &one, .eval_images = timed_images, .work = dry_work(cfg, data)};
     int rc = trial_ctx_create(&c, cfg, &few);
     if (rc)
         return rc;
@@ -1198,6 +1227,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     quick->rounds[0] = 1;
     quick->controls = 0;
     quick->rewind_iteration = 0; /* every timed training from step 0 (timing only) */
+    quick->test_curve = TEST_CURVE_FULL; /* both sets at both points: timed_images */
     c.cfg = quick;
     c.E = 2;
     c.eval_iters[0] = 0;
@@ -1209,15 +1239,17 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     double keep[NET_MAX_LAYERS];
     for (int s = 0; s < g->n_segs; s++)
         keep[s] = 1;
-    if ((rc = graph_plan(&one, quick, net, 1)) || (rc = time_level(&c, &one, g, keep, steps, eval_scale, &lv[0])))
+    if ((rc = graph_plan(&one, quick, net, 1)) || (rc = time_level(&c, &one, g, keep, steps, timed_images, &lv[0])))
         goto out;
     int n_lv = 1;
     /* round 0 trains every step; with rewind_schedule = continue the later
-     * rounds from the rewind point on, evaluated at the points from there */
+     * rounds from the rewind point on, evaluated at the points from there
+     * (the test set there too, or twice: trial_eval_images; dry_work) */
     int E = cal.work.evals, E_late = cal.work.evals_late;
     int64_t late = cal.work.steps_late;
-    double per = lv[0].step * cfg->iterations + lv[0].eval * E;
-    double per_late = lv[0].step * late + lv[0].eval * E_late;
+    double img = cal.work.images, img_late = cal.work.images_late;
+    double per = lv[0].step * cfg->iterations + lv[0].eval * img;
+    double per_late = lv[0].step * late + lv[0].eval * img_late;
     int T = grid_size(cfg), to_run = 0, D = 0;
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
@@ -1251,7 +1283,7 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
         int x = order[timed == 1 ? n_thin - 1 : (int)((double)i * (n_thin - 1) / (timed - 1) + 0.5)];
         lv[n_lv].keep = node_keep(g, x, keep);
         cal.rep[n_lv] = x;
-        rc = time_level(&c, &one, g, keep, steps, eval_scale, &lv[n_lv]);
+        rc = time_level(&c, &one, g, keep, steps, timed_images, &lv[n_lv]);
         n_lv++;
     }
     double total = 0, lo = per;
@@ -1263,26 +1295,54 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     cal.n_lv = n_lv;
     if (rc)
         goto out;
+    /* the dense training under the other test_curve, for the comparison (in
+     * a copy of the job: quick stays the timing job, dry_layouts times again) */
+    config_t *other = malloc(sizeof *other);
+    if (!other) {
+        rc = ts_fail(TS_ERUN, "out of memory");
+        goto out;
+    }
+    *other = *cfg;
+    other->test_curve = cfg->test_curve == TEST_CURVE_FULL ? TEST_CURVE_EARLY_STOP : TEST_CURVE_FULL;
+    double per_other = lv[0].step * cfg->iterations + lv[0].eval * trial_eval_images(other, data, 0);
+    free(other);
     printf("dry run of %s (nothing written)\n", a->job);
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
            g->shared ? "shared between cells" : "--no-share");
     if (a->shard_n > 1)
         printf("trainings in shard %d/%d: %d\n", a->shard_i, a->shard_n, D);
-    printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here)\n", per,
-           (long long)cfg->iterations, 1e3 * lv[0].step, E, lv[0].eval);
+    /* an evaluation of each set: the same forward pass per image */
+    double t_val = lv[0].eval * (double)data->val.n, t_test = lv[0].eval * (double)data->test.n;
+    if (cfg->test_curve == TEST_CURVE_FULL)
+        printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations at %.3g s, measured here; "
+               "OpenBLAS core %s)\n"
+               "evaluations: %.0f %% of it (test_curve = full: the test set at every point); test_curve = "
+               "early_stop (the test set at the early stop and the end only): %.3g s, x%.2f\n",
+               per, (long long)cfg->iterations, 1e3 * lv[0].step, E, t_val + t_test, blas_core(), 100 * lv[0].eval * img / per,
+               per_other, per_other / per);
+    else
+        printf("per training: %.3g s dense (%lld steps at %.3g ms, %d evaluations of the validation set at %.3g s, "
+               "2 of the test set at %.3g s, measured here; OpenBLAS core %s)\n"
+               "evaluations: %.0f %% of it (test_curve = early_stop: the test set at the early stop and the end "
+               "only); test_curve = full: %.3g s, early_stop x%.2f of it\n",
+               per, (long long)cfg->iterations, 1e3 * lv[0].step, E, t_val, t_test, blas_core(), 100 * lv[0].eval * img / per,
+               per_other, per / per_other);
     if (late < cfg->iterations)
         printf("per training of a later round: %.3g s dense (%lld steps from the rewind point, %d evaluations)\n",
                per_late, (long long)late, E_late);
     if (n_lv > 1)
         printf("thinner trainings (kernels = %s, %d densities timed): %.3g s at %.3g %% of the weights "
-               "(%.3g ms a step, %.3g s an evaluation), the sparsest\n",
+               "(%.3g ms a step, %.3g ms an image evaluated), the sparsest\n",
                cfg->kernels == KERNELS_SPARSE ? "sparse" : "auto", n_lv - 1, lo, 100 * lv[n_lv - 1].keep,
-               1e3 * lv[n_lv - 1].step, lv[n_lv - 1].eval);
+               1e3 * lv[n_lv - 1].step, 1e3 * lv[n_lv - 1].eval);
     printf("estimated: %.3g core-hours%s, %.3g dense trainings' worth (the whole job without sharing, "
            "every training dense: %.3g)\n",
            total / 3600, a->shard_n > 1 ? " for this shard" : "", total / per,
            ((double)T * per + (double)(g->unshared - T) * per_late) / 3600);
+    char advice[1024];
+    if (blas_advice_here(advice, sizeof advice))
+        printf("warning: this machine runs %s; the times above were measured on those kernels\n", advice);
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
     rank_mem_t m = rank_bytes(cfg, net, g, data);
     printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
@@ -1362,6 +1422,10 @@ static int cmd_run(int argc, char **argv)
     if ((rc = agree(load_data(&nd, &data, cfg))))
         goto out;
     par_set_threads(a.threads ? a.threads : default_threads(nd.node, nd.node_size));
+    run_threads_given = a.threads > 0;
+    threads_lo = threads_hi = par_threads();
+    MPI_Allreduce(MPI_IN_PLACE, &threads_lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, &threads_hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     rc = net_layout(&layout, cfg, data.channels, data.rows, data.cols, DATA_CLASSES);
     if (!rc)
         rc = graph_plan(&g, cfg, &layout, !a.no_share);
@@ -1433,9 +1497,11 @@ static int cmd_run(int argc, char **argv)
         nodes_run += to_run[x];
     }
     print_header(cfg, &layout, &a, T, cells_run, &data, &nd);
-    if (world_rank == 0)
+    if (world_rank == 0) {
         fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
                 g.shared ? "shared between cells" : "--no-share", nodes_run);
+        warn_blas_core();
+    }
 
     char hint[4 * PATH_MAX];
     resume_command(hint, sizeof hint, a.job, a.output, &a);
@@ -1551,8 +1617,10 @@ static void status_print_job(const config_t *cfg, const int shape[3])
         printf(" (the last %lld training images validate; normalize %s)\n", (long long)cfg->validation, v[1]);
     config_value(cfg, "train.optimizer", v[0], sizeof v[0]);
     config_value(cfg, "prune.scope", v[1], sizeof v[1]);
-    printf("  schedule  %lld iterations a round, evaluated every %lld; %s, lr %g, batch %d; pruning %s, "
+    printf("  schedule  %lld iterations a round, evaluated every %lld%s; %s, lr %g, batch %d; pruning %s, "
            "output at %gx, convolutions at %gx; ", (long long)cfg->iterations, (long long)cfg->eval_every,
+           cfg->test_curve == TEST_CURVE_EARLY_STOP ? " (the test set at the early stop and the end only: "
+                                                      "test_curve = early_stop)" : "",
            v[0], cfg->lr, cfg->batch, v[1], cfg->output_scale, cfg->conv_scale);
     if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
         printf("survivors rewound to iteration %lld; later rounds train iterations %lld to %lld "
@@ -1614,6 +1682,28 @@ static int status_print_trial(store_t *s, const config_t *cfg, const graph_t *g,
     return k;
 }
 
+/* The advice on the done trainings (status [N]) that ran OpenBLAS's generic
+ * kernels (prov_blas_advice), printed; nothing for a file of a release that
+ * did not record them. */
+static int status_blas(store_t *s, const char *path, int N, const int8_t *status)
+{
+    prov_t here, *rows = ts_calloc((size_t)N + 1, sizeof *rows);
+    int8_t *done = ts_calloc((size_t)N + 1, 1);
+    char out[4096];
+    int recorded = 0, rc = rows && done ? store_read_prov(s, rows, &recorded) : TS_ERUN;
+    for (int x = 0; !rc && x < N; x++)
+        done[x] = status[x] == STATUS_DONE;
+    prov_here(&here);
+    if (!rc && recorded && (rc = prov_blas_advice(rows, done, N, here.field[PROV_CPU], blas_cpu_isa(), path,
+                                                  out, sizeof out)) > 0) {
+        fputs(out, stdout);
+        rc = 0;
+    }
+    free(rows);
+    free(done);
+    return rc;
+}
+
 /* The trials' lines and counts, the trainings' counts; *outcome as merge's. */
 static int status_report(store_t *s, const char *path, const config_t *cfg, const graph_t *g,
                          trial_result_t *res, int *outcome)
@@ -1652,6 +1742,8 @@ static int status_report(store_t *s, const char *path, const config_t *cfg, cons
     char mix[1024];
     if (store_numerics(s, g->N, nst, mix, sizeof mix) > 1) /* trainings done on different numerics */
         printf("%s: %s\n", path, mix);
+    if ((rc = status_blas(s, path, g->N, nst)))
+        goto out_free;
     int pending = n[SHOW_PENDING] + n[SHOW_PARTIAL];
     *outcome = pending ? EXIT_INTERRUPTED : n[SHOW_FAILED] ? EXIT_TRIALS_FAILED : 0;
 out_free:

@@ -19,6 +19,7 @@
 #include "conv.h"
 #include "err.h"
 #include "net.h"
+#include "par.h"
 
 #define ACT_BUDGET_BYTES ((size_t)256 << 20) /* activations + deltas, evaluation batches */
 
@@ -102,6 +103,8 @@ static void plan_buffers(net_t *n, int batch, int eval_cap)
     if (n->max_batch < batch)
         n->max_batch = batch;
     n->stage_rows = batch;
+    n->chunks = config_chunks(batch, n->want_chunks);
+    n->chunk_rows = batch / n->chunks;
     size_t act = 0, args = 0, keep = 0;
     for (int l = 0; l < n->n_layers; l++) {
         net_layer_t *L = &n->layers[l];
@@ -142,6 +145,7 @@ int net_layout(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
         L->relu = 1;
         c = cfg->conv[i];
     }
+    n->stage = n->n_layers; /* the convolutional stage: every layer before the first fc */
     for (int i = 0; i <= cfg->n_hidden; i++) {
         int out = i < cfg->n_hidden ? cfg->hidden[i] : classes;
         net_layer_t *L = add_layer(n, NET_FC, c, h, w, out);
@@ -151,7 +155,13 @@ int net_layout(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
         c = out, h = w = 1;
     }
     place_params(n);
+    for (int l = 0; l < n->stage; l++) {
+        const net_layer_t *L = &n->layers[l];
+        if (net_has_params(L))
+            n->n_stage_w += L->n_w, n->n_stage_b += (size_t)L->out_c;
+    }
     n->dropout = (float)cfg->dropout;
+    n->want_chunks = cfg->chunks;
     return 0;
 }
 
@@ -168,14 +178,21 @@ int net_create(net_t *n, const config_t *cfg, int channels, int rows, int cols, 
     n->mask = ts_calloc(np, sizeof(float));
     n->acts = ts_calloc(n->n_acts, sizeof(float));
     n->deltas = ts_calloc(n->n_acts, sizeof(float));
-    n->col = ts_calloc(n->n_col, sizeof(float));
     n->args = ts_calloc(n->n_args, sizeof(int32_t));
     n->keep = ts_calloc(n->n_keep, 1);
-    if (!n->params || !n->grads || !n->mask || !n->acts || !n->deltas || !n->col || !n->args ||
-        !n->keep) {
+    n->ws = ts_calloc((size_t)n->chunks, sizeof *n->ws);
+    n->part = ts_calloc((size_t)(n->chunks - 1) * (n->n_stage_w + n->n_stage_b) + 1, sizeof(float));
+    if (!n->params || !n->grads || !n->mask || !n->acts || !n->deltas || !n->args || !n->keep ||
+        !n->ws || !n->part) {
         net_free(n);
         return TS_ERUN;
     }
+    for (int t = 0; t < n->chunks; t++)
+        if (!(n->ws[t].col = ts_calloc(n->n_col, sizeof(float)))) {
+            net_free(n);
+            return TS_ERUN;
+        }
+    n->col = n->ws[0].col;
     for (size_t i = 0; i < np; i++)
         n->mask[i] = 1.0f;
     return 0;
@@ -186,9 +203,9 @@ double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts)
     net_t n = *layout;
     plan_buffers(&n, batch, eval_cap);
     net_mem_t m = {
-        .params = 3.0 * n.n_params * sizeof(float),
+        .params = (3.0 * n.n_params + (double)(n.chunks - 1) * (n.n_stage_w + n.n_stage_b)) * sizeof(float),
         .acts = 2.0 * n.n_acts * sizeof(float) + (double)n.n_args * sizeof(int32_t) + (double)n.n_keep,
-        .col = (double)n.n_col * sizeof(float),
+        .col = (double)n.chunks * n.n_col * sizeof(float),
         .max_batch = n.max_batch,
     };
     if (parts)
@@ -196,14 +213,14 @@ double net_bytes(const net_t *layout, int batch, int eval_cap, net_mem_t *parts)
     return m.params + m.acts + m.col;
 }
 
-double net_dnn_bytes(const net_t *layout, int batch, int eval_cap)
+double net_dnn_bytes(const net_t *layout, int batch, int eval_cap, int threads)
 {
     net_t n = *layout;
     size_t shared[DNN_NEEDS] = {0}, own = 0, need[DNN_NEEDS];
     plan_buffers(&n, batch, eval_cap);
     for (int l = 0; dnn_available() && l < n.n_layers; l++) {
         const net_layer_t *L = &n.layers[l];
-        if (L->kind != NET_CONV || dnn_conv_needs(n.stage_rows, L->in_c, L->out_c, L->in_h, L->in_w, l > 0, need))
+        if (L->kind != NET_CONV || dnn_conv_needs(n.chunk_rows, L->in_c, L->out_c, L->in_h, L->in_w, l > 0, need))
             continue;
         for (int k = 0; k < DNN_NEED_OWN; k++)
             shared[k] = need[k] > shared[k] ? need[k] : shared[k];
@@ -212,15 +229,26 @@ double net_dnn_bytes(const net_t *layout, int batch, int eval_cap)
     double sum = (double)own;
     for (int k = 0; k < DNN_NEED_OWN; k++)
         sum += (double)shared[k];
-    return sum;
+    int t = threads < n.chunks ? threads : n.chunks;
+    return sum * (t > 1 ? t : 1);
+}
+
+int net_stage_threads(const net_t *layout, int batch)
+{
+    return layout->stage > 0 ? config_chunks(batch, layout->want_chunks) : 0;
 }
 
 void net_free(net_t *n)
 {
-    for (int l = 0; l < n->n_layers; l++) {
+    for (int l = 0; l < n->n_layers; l++)
         sparse_free(&n->layers[l].csr);
-        dnn_conv_free(n->layers[l].prims);
+    for (int t = 0; n->ws && t < n->chunks; t++) {
+        for (int l = 0; l < n->n_layers; l++)
+            dnn_conv_free(n->ws[t].prims[l]);
+        free(n->ws[t].col);
     }
+    free(n->ws);
+    free(n->part);
     free(n->tile_a);
     free(n->tile_d);
     free(n->tile_z);
@@ -229,7 +257,6 @@ void net_free(net_t *n)
     free(n->mask);
     free(n->acts);
     free(n->deltas);
-    free(n->col);
     free(n->args);
     free(n->keep);
     memset(n, 0, sizeof *n);
@@ -307,13 +334,18 @@ int net_set_kernels(net_t *n, int mode)
     size_t wide = 0, tiles = 0;
     int n_sparse = 0;
     all_dense(n);
+    int threads = par_threads() < n->chunks ? par_threads() : n->chunks;
     for (int l = 0; l < n->n_layers; l++) {
         net_layer_t *L = &n->layers[l];
         if (L->kind == NET_CONV && conv_on_dnn(mode)) {
-            /* the first layer's input gradient is never asked for */
-            if (!L->prims && !(L->prims = dnn_conv_create(n->stage_rows, L->in_c, L->out_c,
-                                                          L->in_h, L->in_w, l > 0, 1)))
-                goto fail;
+            /* each thread of the stage its own, for a chunk; the first
+             * layer's input gradient is never asked for */
+            for (int t = 0; t < threads; t++)
+                if (!n->ws[t].prims[l] &&
+                    !(n->ws[t].prims[l] = dnn_conv_create(n->chunk_rows, L->in_c, L->out_c, L->in_h,
+                                                          L->in_w, l > 0, 1)))
+                    goto fail;
+            L->prims = n->ws[0].prims[l];
             L->dnn = 1;
         }
         if (L->kind != NET_FC || mode == KERNELS_DENSE)
@@ -377,68 +409,167 @@ void net_sync(net_t *n)
     }
 }
 
+/* The elements a thread takes at once in element-wise passes: a multiple of
+ * every vector width, large enough that a thread's start costs nothing. */
+#define PAR_GRAIN 16384
+
+/* Threads for `pieces` pieces of `work` in all: no more than the pieces, and
+ * at least par_min_work() each (par.h). */
+static int threads_for_work(long pieces, double work)
+{
+    double fit = par_min_work() > 0 ? work / par_min_work() : (double)pieces; /* par.h */
+    long t = par_threads();
+    if (t > pieces)
+        t = pieces;
+    if (t > fit)
+        t = (long)fit;
+    return t > 1 ? (int)t : 1;
+}
+
+/* optim_update over n elements, split between the threads (element-wise:
+ * the same bits however split). */
+static void par_update(optim_t *o, float *w, float *g, const float *mask, size_t off, size_t n)
+{
+    long pieces = (long)((n + PAR_GRAIN - 1) / PAR_GRAIN);
+    int nth = threads_for_work(pieces, (double)n);
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (long p = 0; p < pieces; p++) {
+        size_t i = (size_t)p * PAR_GRAIN, len = n - i < PAR_GRAIN ? n - i : PAR_GRAIN;
+        optim_update(o, w + i, g + i, mask ? mask + i : NULL, off + i, len);
+    }
+}
+
 void net_step(net_t *n, optim_t *o)
 {
     int any = 0;
     for (int l = 0; l < n->n_layers; l++)
         any |= n->layers[l].sparse;
+    optim_tick(o);
     if (!any) {
-        optim_step(o, n->params, n->grads, n->mask);
+        par_update(o, n->params, n->grads, n->mask, 0, n->n_params);
         return;
     }
-    optim_tick(o);
     for (int l = 0; l < n->n_layers; l++) {
         net_layer_t *L = &n->layers[l];
         if (!net_has_params(L))
             continue;
         if (L->sparse) /* the survivors' moments: the first nnz of the layer's */
-            optim_update(o, L->csr.val, L->csr.grad, NULL, L->w_off, L->csr.nnz);
+            par_update(o, L->csr.val, L->csr.grad, NULL, L->w_off, L->csr.nnz);
         else
-            optim_update(o, n->params + L->w_off, n->grads + L->w_off, n->mask + L->w_off,
-                         L->w_off, L->n_w);
+            par_update(o, n->params + L->w_off, n->grads + L->w_off, n->mask + L->w_off,
+                       L->w_off, L->n_w);
     }
     size_t nb = n->n_params - n->n_weights; /* the biases, after all weights */
-    optim_update(o, n->params + n->n_weights, n->grads + n->n_weights, n->mask + n->n_weights,
-                 n->n_weights, nb);
+    par_update(o, n->params + n->n_weights, n->grads + n->n_weights, n->mask + n->n_weights,
+               n->n_weights, nb);
+}
+
+#define FC_BLOCKS 8     /* a dense product's column blocks: up to this many ... */
+#define FC_MIN_BLOCK 16 /* ... of at least this many columns ... */
+#define FC_ROUND 8      /* ... and a multiple of this many */
+
+/* The columns of a fully connected layer's dense product that one sgemm
+ * takes: fixed by the layer's shape and the net's chunks, never by the
+ * threads, since OpenBLAS's kernels may give other bits for other splits
+ * (Haswell's do). One block, the whole layer, with chunks = 1: the products
+ * of the releases before threads. */
+static int fc_block(const net_t *n, size_t cols)
+{
+    if (n->chunks == 1)
+        return (int)cols;
+    size_t w = (cols + FC_BLOCKS - 1) / FC_BLOCKS;
+    w = (w + FC_ROUND - 1) / FC_ROUND * FC_ROUND;
+    return (int)(w < FC_MIN_BLOCK ? FC_MIN_BLOCK : w);
+}
+
+/* Multiply-adds of one image through the convolutional stage (forward). */
+static double stage_work(const net_t *n)
+{
+    double w = 0;
+    for (int l = 0; l < n->stage; l++) {
+        const net_layer_t *L = &n->layers[l];
+        w += L->kind == NET_CONV ? (double)L->n_w * L->out_h * L->out_w : (double)L->in;
+    }
+    return w;
 }
 
 /* Which of conv layer L's tensors stay in oneDNN's format (DNN_X_BLOCKED,
- * DNN_Y_BLOCKED) for a batch of b: only chained layers, training-size batches. */
+ * DNN_Y_BLOCKED) for a chunk of b images: only chained layers, chunks of
+ * the training's size. */
 static int blocked(const net_t *n, const net_layer_t *L, int b)
 {
-    if (b != n->stage_rows)
+    if (b != n->chunk_rows)
         return 0;
     return (L > n->layers && L[-1].chain ? DNN_X_BLOCKED : 0) | (L->chain ? DNN_Y_BLOCKED : 0);
 }
 
-/* Layer L on b rows of input a into z (pool arguments and dropout flags of rows 0..b-1). */
-static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b, float *z,
-                          rng_t *dropout_rng)
+/* Layer l of the convolutional stage on b images of input a into z, on
+ * workspace w; pool arguments at arg (b rows). 0, or TS_ERUN only where
+ * neither oneDNN nor im2col can run (never: im2col needs no memory). */
+static void stage_layer_forward(net_t *n, net_ws_t *w, int l, const float *a, int b, float *z,
+                                int32_t *arg)
+{
+    const net_layer_t *L = &n->layers[l];
+    const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
+    if (L->kind == NET_POOL) {
+        conv_pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, arg);
+        return;
+    }
+    /* oneDNN fails only when a batch of another size (an evaluation's
+     * last piece) finds no memory for its primitives: then im2col */
+    if (!L->dnn || !w->prims[l] || dnn_conv_forward(w->prims[l], a, wt, bias, b, z, blocked(n, L, b)))
+        conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, w->col, z);
+    if (L->relu)
+        conv_relu_forward(z, (size_t)b * L->out);
+}
+
+/*
+ * The convolutional stage on images [r0, r0 + b) of x (b <= chunk_rows), on
+ * workspace w: the stage's layers but the last keep their outputs in rows
+ * slot * chunk_rows of their buffers, the last in rows r0 of its own (the
+ * fully connected layers' input). Training: slot = the chunk, r0 its first
+ * image, so that the backward pass finds each chunk where it was.
+ */
+static void stage_forward(net_t *n, net_ws_t *w, const float *x, int r0, int b, int slot)
+{
+    const float *a = x + (size_t)r0 * n->layers[0].in;
+    size_t row = (size_t)slot * n->chunk_rows;
+    for (int l = 0; l < n->stage; l++) {
+        const net_layer_t *L = &n->layers[l];
+        float *z = n->acts + L->act_off + (l == n->stage - 1 ? (size_t)r0 : row) * L->out;
+        stage_layer_forward(n, w, l, a, b, z, n->args + L->arg_off + row * L->out);
+        a = z;
+    }
+}
+
+/* A fully connected layer on b rows of input a into z (dense: sparse layers
+ * go through sparse_run): z = bias + a w^T, ReLU, in column blocks. */
+static void fc_forward(net_t *n, const net_layer_t *L, const float *a, int b, float *z)
 {
     const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
-    size_t count = (size_t)b * L->out;
-    switch (L->kind) {
-    case NET_FC: /* dense: sparse layers go through sparse_run */
+    int cols = (int)L->out, in = (int)L->in, nb = fc_block(n, L->out), blocks = (cols + nb - 1) / nb;
+    int nth = threads_for_work(blocks, (double)b * in * cols);
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (int j = 0; j < blocks; j++) {
+        int c0 = j * nb, w = cols - c0 < nb ? cols - c0 : nb;
         for (int i = 0; i < b; i++)
-            memcpy(z + (size_t)i * L->out, bias, L->out * sizeof(float));
-        blas_sgemm(false, true, b, (int)L->out, (int)L->in, 1.0f, a, (int)L->in, wt, (int)L->in,
-                   1.0f, z, (int)L->out);
-        break;
-    case NET_CONV:
-        /* oneDNN fails only when a batch of another size (an evaluation's
-         * last slice) finds no memory for its primitives: then im2col */
-        if (!L->dnn || dnn_conv_forward(L->prims, a, wt, bias, b, z, blocked(n, L, b)))
-            conv_forward(a, wt, bias, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col, z);
-        break;
-    case NET_POOL:
-        conv_pool_forward(a, b, L->in_c, L->in_h, L->in_w, z, n->args + L->arg_off);
-        break;
+            memcpy(z + (size_t)i * cols + c0, bias + c0, (size_t)w * sizeof(float));
+        blas_sgemm(false, true, b, w, in, 1.0f, a, in, wt + (size_t)c0 * in, in, 1.0f, z + c0, cols);
+        if (L->relu)
+            for (int i = 0; i < b; i++) {
+                float *r = z + (size_t)i * cols + c0;
+                for (int c = 0; c < w; c++)
+                    r[c] = r[c] > 0 ? r[c] : 0;
+            }
     }
-    if (L->relu)
-        for (size_t i = 0; i < count; i++)
-            z[i] = z[i] > 0 ? z[i] : 0;
-    if (L->dropout && dropout_rng)
-        conv_dropout_forward(z, n->keep + L->keep_off, count, n->dropout, dropout_rng);
+}
+
+/* Split [0, n) into the threads' shares of about equal size; share t is
+ * [lo, hi). The sparse kernels' results do not depend on the split. */
+static void share(int n, int t, int nth, int *lo, int *hi)
+{
+    *lo = (int)((long)n * t / nth);
+    *hi = (int)((long)n * (t + 1) / nth);
 }
 
 /*
@@ -450,46 +581,59 @@ static void layer_forward(net_t *n, const net_layer_t *L, const float *a, int b,
  * outputs land in its rows of acts when keep (training: the backward pass
  * reads them), else only the last layer's (an evaluation needs the logits
  * or the next dense layer's input). The caller applies the last layer's
- * dropout; no other layer of the run may have one active.
+ * dropout; no other layer of the run may have one active. Each layer's
+ * outputs are split between the threads by rows of the tile.
  */
 static void sparse_run(net_t *n, int l, int m, const float *a, int b, int keep)
 {
+    size_t nnz = 0;
+    for (int j = l; j < m; j++)
+        nnz += n->layers[j].csr.nnz;
+    int nth = threads_for_work(n->layers[l].out_c, (double)nnz * SPARSE_TILE);
+#pragma omp parallel num_threads(nth) if (nth > 1)
     for (int i = 0; i < b; i += SPARSE_TILE) {
-        int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
+        int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE, t = PAR_THREAD_NUM(), lo, hi;
         const net_layer_t *F = &n->layers[l];
+#pragma omp single
         sparse_to_tile(a + (size_t)i * F->in, rows, (int)F->in, n->tile_a + F->tile_off);
         for (int j = l; j < m; j++) {
             const net_layer_t *L = &n->layers[j];
             float *zt = j + 1 < m ? n->tile_a + n->layers[j + 1].tile_off : n->tile_z;
-            sparse_forward(&L->csr, n->params + L->b_off, n->tile_a + L->tile_off, zt);
-            sparse_relu_tile(zt, rows, (int)L->out, L->relu);
-            if (keep || j + 1 == m)
+            share((int)L->out, t, nth, &lo, &hi);
+            sparse_forward_rows(&L->csr, n->params + L->b_off, n->tile_a + L->tile_off, zt, lo, hi);
+            sparse_relu_tile(zt + (size_t)lo * SPARSE_TILE, rows, hi - lo, L->relu);
+#pragma omp barrier
+            if (keep || j + 1 == m) {
+#pragma omp single
                 sparse_from_tile(zt, rows, (int)L->out, n->acts + L->act_off + (size_t)i * L->out);
+            }
         }
     }
 }
 
 /*
- * The convolutional stage works image by image (conv_forward, conv_pool_forward,
- * ReLU), so a batch larger than the training batch goes through it in slices
- * of stage_rows images, each slice's output landing in its rows of the last
- * stage layer: the same numbers as one pass over the batch, in buffers of a
- * training batch. The fully connected layers take the whole batch at once:
- * their products are the same calls as ever; consecutive sparse layers go
- * together, tile by tile (sparse_run). keep: every layer's activations stay
- * in acts (training); else only those a later layer reads.
+ * The convolutional stage in pieces of chunk_rows images, each piece on one
+ * thread with that thread's scratch (a training batch: the chunks, each in
+ * its own rows; an evaluation batch: each thread's pieces in its slot), its
+ * output landing in its rows of the last stage layer: the same numbers as
+ * one pass, whatever thread takes a piece. The fully connected layers take
+ * the whole batch at once; consecutive sparse layers go together, tile by
+ * tile (sparse_run). keep: every layer's activations stay in acts
+ * (training); else only those a later layer reads.
  */
 static const float *forward(net_t *n, const float *x, int b, rng_t *dropout_rng, int keep)
 {
-    int s = n->stage;
-    for (int i = 0; s > 0 && i < b; i += n->stage_rows) {
-        int rows = b - i < n->stage_rows ? b - i : n->stage_rows;
-        const float *a = x + (size_t)i * n->layers[0].in;
-        for (int l = 0; l < s; l++) {
-            const net_layer_t *L = &n->layers[l];
-            float *z = n->acts + L->act_off + (l == s - 1 ? (size_t)i * L->out : 0);
-            layer_forward(n, L, a, rows, z, dropout_rng);
-            a = z;
+    int s = n->stage, cr = n->chunk_rows;
+    if (s > 0) {
+        /* a training batch: each chunk in its own rows, for the backward pass */
+        int pieces = (b + cr - 1) / cr;
+        int nth = threads_for_work(pieces < n->chunks ? pieces : n->chunks, b * stage_work(n));
+        int own = b <= n->stage_rows;
+#pragma omp parallel num_threads(nth) if (nth > 1)
+        {
+            int t = PAR_THREAD_NUM();
+            for (int p = t; p < pieces; p += nth)
+                stage_forward(n, &n->ws[t], x, p * cr, b - p * cr < cr ? b - p * cr : cr, own ? p : t);
         }
     }
     const float *a = s > 0 ? n->acts + n->layers[s - 1].act_off : x;
@@ -511,7 +655,9 @@ static const float *forward(net_t *n, const float *x, int b, rng_t *dropout_rng,
             continue;
         }
         float *z = n->acts + L->act_off;
-        layer_forward(n, L, a, b, z, dropout_rng);
+        fc_forward(n, L, a, b, z);
+        if (L->dropout && dropout_rng)
+            conv_dropout_forward(z, n->keep + L->keep_off, (size_t)b * L->out, n->dropout, dropout_rng);
         a = z;
         l++;
     }
@@ -570,102 +716,181 @@ double net_loss(net_t *n, const uint8_t *y, int b, int64_t *correct, int want_gr
     return loss;
 }
 
-/* db[j] = sum over the b rows of dz[i][j], rows in order. */
-static void column_sums(const float *restrict dz, int b, int n, float *restrict db)
-{
-    memset(db, 0, (size_t)n * sizeof(float));
-    for (int i = 0; i < b; i++)
-        for (int j = 0; j < n; j++)
-            db[j] += dz[(size_t)i * n + j];
-}
+/* The column blocks of the element-wise passes over [b][n] rows (ReLU',
+ * bias sums): every column's sum over the rows in row order, so any block
+ * gives the same bits. */
+#define COL_BLOCK 64
 
-/* ReLU' and the bias gradient in one pass: dz = a > 0 ? dz : 0 over [b][n],
- * and db = its column sums (rows in order, as column_sums). */
+/* db[j] = sum over the b rows of dz[i][j], rows in order; relu: first
+ * dz = a > 0 ? dz : 0 (a the layer's output), in the same pass. Columns in
+ * blocks between the threads. */
 static void relu_grad_sums(float *restrict dz, const float *restrict a, int b, int n,
-                           float *restrict db)
+                           float *restrict db, int relu)
 {
-    memset(db, 0, (size_t)n * sizeof(float));
-    for (int i = 0; i < b; i++) {
-        float *restrict d = dz + (size_t)i * n;
-        const float *restrict ai = a + (size_t)i * n;
-        for (int j = 0; j < n; j++) {
-            d[j] = ai[j] > 0 ? d[j] : 0;
-            db[j] += d[j];
+    int blocks = (n + COL_BLOCK - 1) / COL_BLOCK, nth = threads_for_work(blocks, (double)b * n);
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (int j = 0; j < blocks; j++) {
+        int c0 = j * COL_BLOCK, c1 = c0 + COL_BLOCK < n ? c0 + COL_BLOCK : n;
+        for (int c = c0; c < c1; c++)
+            db[c] = 0;
+        for (int i = 0; i < b; i++) {
+            float *restrict d = dz + (size_t)i * n;
+            const float *restrict ai = a + (size_t)i * n;
+            for (int c = c0; c < c1; c++) {
+                if (relu)
+                    d[c] = ai[c] > 0 ? d[c] : 0;
+                db[c] += d[c];
+            }
         }
     }
-}
-
-/* Turn dLoss/d(output of layer L) in d into dLoss/d(its pre-activation):
- * dropout', then ReLU' (fused with a fully connected layer's bias gradient). */
-static void activation_backward(net_t *n, const net_layer_t *L, float *d, int b)
-{
-    size_t count = (size_t)b * L->out;
-    if (L->dropout)
-        conv_dropout_backward(d, n->keep + L->keep_off, count, n->dropout);
-    if (L->kind == NET_FC && L->relu)
-        relu_grad_sums(d, n->acts + L->act_off, b, (int)L->out, n->grads + L->b_off);
-    else if (L->relu)
-        conv_relu_backward(d, n->acts + L->act_off, count);
 }
 
 /* A sparse fully connected layer's weight gradient (at its survivors) and,
  * when dprev is not NULL, input gradient, tile by tile; a: its input [b][in],
  * dz: dLoss/d(its pre-activation) [b][out]. A batch of one tile finds its
- * input tile where the forward pass left it. */
+ * input tile where the forward pass left it. The threads share the column
+ * blocks of the index (each block's survivors and inputs are its own). */
 static void sparse_backward(net_t *n, net_layer_t *L, const float *a, const float *dz, int b,
                             float *dprev)
 {
     float *at = n->tile_a + L->tile_off;
+    int nth = threads_for_work(L->csr.nblk, (double)L->csr.nnz * SPARSE_TILE * (dprev ? 2 : 1));
+#pragma omp parallel num_threads(nth) if (nth > 1)
     for (int i = 0; i < b; i += SPARSE_TILE) {
-        int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE;
-        if (b > SPARSE_TILE)
-            sparse_to_tile(a + (size_t)i * L->in, rows, (int)L->in, at);
-        sparse_to_tile(dz + (size_t)i * L->out, rows, (int)L->out, n->tile_z);
-        sparse_weight_grad(&L->csr, n->tile_z, at, i > 0);
+        int rows = b - i < SPARSE_TILE ? b - i : SPARSE_TILE, lo, hi;
+#pragma omp single
+        {
+            if (b > SPARSE_TILE)
+                sparse_to_tile(a + (size_t)i * L->in, rows, (int)L->in, at);
+            sparse_to_tile(dz + (size_t)i * L->out, rows, (int)L->out, n->tile_z);
+        }
+        share(L->csr.nblk, PAR_THREAD_NUM(), nth, &lo, &hi);
+        sparse_weight_grad_blocks(&L->csr, n->tile_z, at, i > 0, lo, hi);
+        if (dprev)
+            sparse_input_grad_blocks(&L->csr, n->tile_z, n->tile_d, lo, hi);
+#pragma omp barrier
         if (dprev) {
-            sparse_input_grad(&L->csr, n->tile_z, n->tile_d);
+#pragma omp single
             sparse_from_tile(n->tile_d, rows, (int)L->in, dprev + (size_t)i * L->in);
         }
     }
 }
 
-void net_backward(net_t *n, const float *x, int b)
+/* A dense fully connected layer's gradients: dW = dz^T a by blocks of its
+ * rows, dprev = dz W by blocks of its columns, one sgemm a block. */
+static void fc_backward(net_t *n, const net_layer_t *L, const float *a, const float *dz, int b,
+                        float *dprev)
 {
-    int top = n->n_layers - 1;
-    column_sums(n->deltas + n->layers[top].act_off, b, (int)n->layers[top].out,
-                n->grads + n->layers[top].b_off);
-    for (int l = top; l >= 0; l--) {
-        const net_layer_t *L = &n->layers[l];
+    const float *wt = n->params + L->w_off;
+    float *dw = n->grads + L->w_off;
+    int out = (int)L->out, in = (int)L->in, nw = fc_block(n, L->out), nx = fc_block(n, L->in);
+    int bw = (out + nw - 1) / nw, bx = dprev ? (in + nx - 1) / nx : 0;
+    int nth = threads_for_work(bw + bx, (double)b * in * out * (dprev ? 2 : 1));
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (int j = 0; j < bw + bx; j++) {
+        if (j < bw) {
+            int o0 = j * nw, w = out - o0 < nw ? out - o0 : nw;
+            blas_sgemm(true, false, w, in, b, 1.0f, dz + o0, out, a, in, 0.0f, dw + (size_t)o0 * in, in);
+        } else {
+            int c0 = (j - bw) * nx, w = in - c0 < nx ? in - c0 : nx;
+            blas_sgemm(false, false, b, w, out, 1.0f, dz, out, wt + c0, in, 0.0f, dprev + c0, in);
+        }
+    }
+}
+
+/* Where chunk s puts the gradient of the stage's parameter block at offset
+ * off (a weight in [0, n_stage_w) or a bias in [n_weights, ...)). */
+static float *stage_grad(net_t *n, int s, size_t off)
+{
+    if (s == 0)
+        return n->grads + off;
+    float *p = n->part + (size_t)(s - 1) * (n->n_stage_w + n->n_stage_b);
+    return off < n->n_weights ? p + off : p + n->n_stage_w + (off - n->n_weights);
+}
+
+/* The backward pass of chunk s (its b images) through the convolutional
+ * stage on workspace w (the deltas of the stage's last layer in its rows,
+ * before that layer's ReLU'): its gradients into stage_grad(s). 0 or
+ * TS_ERUN. */
+static int stage_backward(net_t *n, net_ws_t *w, const float *x, int s, int b)
+{
+    size_t r0 = (size_t)s * n->chunk_rows;
+    const net_layer_t *top = &n->layers[n->stage - 1];
+    if (top->relu)
+        conv_relu_backward(n->deltas + top->act_off + r0 * top->out, n->acts + top->act_off + r0 * top->out,
+                           (size_t)b * top->out);
+    for (int l = n->stage - 1; l >= 0; l--) {
+        const net_layer_t *L = &n->layers[l], *P = l ? &n->layers[l - 1] : NULL;
+        const float *dz = n->deltas + L->act_off + r0 * L->out;
+        const float *a = P ? n->acts + P->act_off + r0 * P->out : x + r0 * L->in;
+        float *dprev = P ? n->deltas + P->act_off + r0 * P->out : NULL;
+        const float *wt = n->params + L->w_off;
+        if (L->kind == NET_CONV) {
+            float *dw = stage_grad(n, s, L->w_off), *db = stage_grad(n, s, L->b_off);
+            if (!(L->dnn && w->prims[l] && b == n->chunk_rows))
+                conv_backward(a, wt, dz, b, L->in_c, L->out_c, L->in_h, L->in_w, w->col, dw, db, dprev);
+            else if (dnn_conv_backward(w->prims[l], a, wt, dz, dw, db, dprev, blocked(n, L, b)))
+                return TS_ERUN;
+        } else if (dprev) {
+            conv_pool_backward(dz, n->args + L->arg_off + r0 * L->out, b, L->in_c, L->in_h, L->in_w, dprev);
+        }
+        if (P && P->relu)
+            conv_relu_backward(dprev, n->acts + P->act_off + r0 * P->out, (size_t)b * P->out);
+    }
+    return 0;
+}
+
+/* grads of the stage += chunks 1 .. used - 1 in chunk order, element by element. */
+static void stage_reduce(net_t *n, int used)
+{
+    size_t P = n->n_stage_w + n->n_stage_b;
+    long pieces = (long)((P + PAR_GRAIN - 1) / PAR_GRAIN);
+    int nth = threads_for_work(pieces, (double)P * (n->chunks - 1));
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (long p = 0; p < pieces; p++) {
+        size_t i0 = (size_t)p * PAR_GRAIN, i1 = i0 + PAR_GRAIN < P ? i0 + PAR_GRAIN : P;
+        for (int s = 1; s < used; s++) {
+            const float *src = n->part + (size_t)(s - 1) * P;
+            for (size_t i = i0; i < i1; i++) {
+                float *g = i < n->n_stage_w ? n->grads + i : n->grads + n->n_weights + (i - n->n_stage_w);
+                *g += src[i];
+            }
+        }
+    }
+}
+
+int net_backward(net_t *n, const float *x, int b)
+{
+    int top = n->n_layers - 1, s = n->stage, rc = 0;
+    const net_layer_t *T = &n->layers[top];
+    relu_grad_sums(n->deltas + T->act_off, n->acts + T->act_off, b, (int)T->out, n->grads + T->b_off, 0);
+    for (int l = top; l >= s; l--) {
+        net_layer_t *L = &n->layers[l];
         const float *dz = n->deltas + L->act_off;
         const float *a = l ? n->acts + n->layers[l - 1].act_off : x;
         float *dprev = l ? n->deltas + n->layers[l - 1].act_off : NULL;
-        const float *wt = n->params + L->w_off;
-        switch (L->kind) {
-        case NET_FC:
-            if (L->sparse) {
-                sparse_backward(n, &n->layers[l], a, dz, b, dprev);
-                break;
-            }
-            blas_sgemm(true, false, (int)L->out, (int)L->in, b, 1.0f, dz, (int)L->out, a,
-                       (int)L->in, 0.0f, n->grads + L->w_off, (int)L->in);
-            if (dprev)
-                blas_sgemm(false, false, b, (int)L->in, (int)L->out, 1.0f, dz, (int)L->out, wt,
-                           (int)L->in, 0.0f, dprev, (int)L->in);
-            break;
-        case NET_CONV:
-            if (L->dnn && b == n->stage_rows)
-                dnn_conv_backward(L->prims, a, wt, dz, n->grads + L->w_off, n->grads + L->b_off,
-                                  dprev, blocked(n, L, b));
-            else
-                conv_backward(a, wt, dz, b, L->in_c, L->out_c, L->in_h, L->in_w, n->col,
-                              n->grads + L->w_off, n->grads + L->b_off, dprev);
-            break;
-        case NET_POOL:
-            if (dprev)
-                conv_pool_backward(dz, n->args + L->arg_off, b, L->in_c, L->in_h, L->in_w, dprev);
-            break;
-        }
-        if (dprev)
-            activation_backward(n, &n->layers[l - 1], dprev, b);
+        if (L->sparse)
+            sparse_backward(n, L, a, dz, b, dprev);
+        else
+            fc_backward(n, L, a, dz, b, dprev);
+        if (!dprev || l - 1 < s)
+            continue; /* the stage's last layer: its chunks' ReLU' in stage_backward */
+        const net_layer_t *P = &n->layers[l - 1];
+        if (P->dropout)
+            conv_dropout_backward(dprev, n->keep + P->keep_off, (size_t)b * P->out, n->dropout);
+        relu_grad_sums(dprev, n->acts + P->act_off, b, (int)P->out, n->grads + P->b_off, P->relu);
     }
+    if (s == 0)
+        return 0;
+    int cr = n->chunk_rows, used = (b + cr - 1) / cr, nth = threads_for_work(used, 2 * b * stage_work(n));
+#pragma omp parallel num_threads(nth) if (nth > 1) reduction(| : rc)
+    {
+        int t = PAR_THREAD_NUM();
+        for (int c = t; c < used; c += nth)
+            rc |= stage_backward(n, &n->ws[t], x, c, b - c * cr < cr ? b - c * cr : cr);
+    }
+    if (rc)
+        return TS_ERUN;
+    stage_reduce(n, used);
+    return 0;
 }

@@ -1,5 +1,6 @@
 /* par.c - see par.h. */
 #include <sched.h>
+#include <stdlib.h>
 
 #include <cblas.h>
 #ifdef _OPENMP
@@ -9,6 +10,7 @@
 #include "par.h"
 
 static int threads = 1;
+static double min_work = 1 << 18; /* about 50 microseconds of a core's multiply-adds */
 
 void par_init(void)
 {
@@ -18,6 +20,9 @@ void par_init(void)
     omp_set_dynamic(0); /* a region gets the threads it asks for */
 #endif
     threads = 1;
+    const char *w = getenv("TICKETSWEEP_THREAD_MIN_WORK");
+    if (w && atof(w) >= 0)
+        min_work = atof(w);
 }
 
 int par_affinity_cores(void)
@@ -41,4 +46,14 @@ void par_set_threads(int t)
 int par_threads(void)
 {
     return threads;
+}
+
+double par_min_work(void)
+{
+    return min_work;
+}
+
+void par_set_min_work(double w)
+{
+    min_work = w >= 0 ? w : 0;
 }

@@ -152,3 +152,55 @@ out:
     free(first), free(count);
     return setups;
 }
+
+int prov_blas_advice(const prov_t *rows, const int8_t *done, int n, const char *here_cpu, blas_isa_t isa,
+                     const char *prefix, char *out, size_t len)
+{
+    int *first = malloc(((size_t)n + 1) * sizeof *first), *count = malloc(((size_t)n + 1) * sizeof *count);
+    int setups = 0, lines = 0;
+    size_t at = 0;
+    if (len)
+        out[0] = 0;
+    if (!first || !count) {
+        free(first), free(count);
+        return ts_fail(TS_ERUN, "out of memory");
+    }
+    /* the setups of the generic rows, in order of first appearance */
+    for (int i = 0; i < n; i++) {
+        if (!done[i] || !blas_core_generic(rows[i].field[PROV_BLAS_CORE]))
+            continue;
+        int j = 0;
+        while (j < setups && (strncmp(rows[first[j]].field[PROV_CPU], rows[i].field[PROV_CPU], PROV_LEN) ||
+                              strncmp(rows[first[j]].field[PROV_BLAS_CORE], rows[i].field[PROV_BLAS_CORE],
+                                      PROV_LEN) ||
+                              strncmp(rows[first[j]].field[PROV_CORETYPE], rows[i].field[PROV_CORETYPE],
+                                      PROV_LEN)))
+            j++;
+        if (j == setups) {
+            first[setups] = i;
+            count[setups++] = 0;
+        }
+        count[j]++;
+    }
+    for (int j = 0; j < setups; j++) {
+        const prov_t *r = &rows[first[j]];
+        const char *core = r->field[PROV_BLAS_CORE], *cpu = r->field[PROV_CPU];
+        char advice[1024];
+        if (!strncmp(cpu, here_cpu, PROV_LEN)) {
+            if (!blas_core_advice(core, isa, r->field[PROV_CORETYPE], advice, sizeof advice))
+                continue; /* this CPU has no wider kernels to offer */
+        } else {
+            /* another kind of node: only one of them can tell its instruction sets */
+            snprintf(advice, sizeof advice,
+                     "OpenBLAS's generic '%.40s' kernels on '%.95s', not this machine's CPU: "
+                     "`ticketsweep status` on such a node says whether its CPU has AVX2 or AVX-512, "
+                     "where OPENBLAS_CORETYPE would give dense trainings 2-3x faster kernels (README, "
+                     "\"Numerics: pinning the BLAS kernels\")",
+                     core, cpu[0] ? cpu : "a CPU not recorded");
+        }
+        put(out, len, &at, "%s: %d training%s ran %s\n", prefix, count[j], count[j] == 1 ? "" : "s", advice);
+        lines++;
+    }
+    free(first), free(count);
+    return lines;
+}

@@ -223,13 +223,14 @@ void sparse_relu_tile(float *zt, int rows, int n, int relu)
 }
 
 SPARSE_CLONES
-void sparse_forward(const sparse_csr_t *s, const float *bias, const float *at, float *zt)
+void sparse_forward_rows(const sparse_csr_t *s, const float *bias, const float *at, float *zt,
+                         int o0, int o1)
 {
-    for (int o = 0; o < s->out; o++)
+    for (int o = o0; o < o1; o++)
         for (int q = 0; q < NV; q++)
             st(zt + (size_t)o * T + 16 * q, (v16){0} + bias[o]);
     for (int c = 0; c < s->nblk; c++)
-        for (int o = 0; o < s->out; o++) {
+        for (int o = o0; o < o1; o++) {
             const int32_t *p = s->ptr + (size_t)c * s->out + o;
             if (p[0] == p[1])
                 continue;
@@ -248,11 +249,18 @@ void sparse_forward(const sparse_csr_t *s, const float *bias, const float *at, f
         }
 }
 
-SPARSE_CLONES
-void sparse_input_grad(const sparse_csr_t *s, const float *dzt, float *dat)
+void sparse_forward(const sparse_csr_t *s, const float *bias, const float *at, float *zt)
 {
-    memset(dat, 0, (size_t)s->in * T * sizeof(float));
-    for (int c = 0; c < s->nblk; c++)
+    sparse_forward_rows(s, bias, at, zt, 0, s->out);
+}
+
+SPARSE_CLONES
+void sparse_input_grad_blocks(const sparse_csr_t *s, const float *dzt, float *dat, int c0, int c1)
+{
+    int i0 = c0 * SPARSE_BLOCK, i1 = c1 * SPARSE_BLOCK < s->in ? c1 * SPARSE_BLOCK : s->in;
+    if (i1 > i0)
+        memset(dat + (size_t)i0 * T, 0, (size_t)(i1 - i0) * T * sizeof(float));
+    for (int c = c0; c < c1; c++)
         for (int o = 0; o < s->out; o++) {
             const int32_t *p = s->ptr + (size_t)c * s->out + o;
             if (p[0] == p[1])
@@ -267,6 +275,11 @@ void sparse_input_grad(const sparse_csr_t *s, const float *dzt, float *dat)
                     st(y + 16 * q, ld(y + 16 * q) + v * d[q]);
             }
         }
+}
+
+void sparse_input_grad(const sparse_csr_t *s, const float *dzt, float *dat)
+{
+    sparse_input_grad_blocks(s, dzt, dat, 0, s->nblk);
 }
 
 /*
@@ -319,12 +332,13 @@ static inline void grad_flush(float *grad, v16 p[16], int n, int accumulate)
  * as one vector.
  */
 SPARSE_CLONES
-void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int accumulate)
+void sparse_weight_grad_blocks(sparse_csr_t *s, const float *dzt, const float *at, int accumulate,
+                               int c0, int c1)
 {
     v16 pend[16];
     int np = 0;
-    float *grad = s->grad;
-    for (int c = 0; c < s->nblk; c++)
+    float *grad = s->grad + s->ptr[(size_t)c0 * s->out];
+    for (int c = c0; c < c1; c++)
         for (int o = 0; o < s->out; o++) {
             const int32_t *p = s->ptr + (size_t)c * s->out + o;
             if (p[0] == p[1])
@@ -347,4 +361,9 @@ void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int 
         }
     if (np)
         grad_flush(grad, pend, np, accumulate);
+}
+
+void sparse_weight_grad(sparse_csr_t *s, const float *dzt, const float *at, int accumulate)
+{
+    sparse_weight_grad_blocks(s, dzt, at, accumulate, 0, s->nblk);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "par.h"
 #include "prune.h"
 #include "rng.h"
 #include "trial.h"
@@ -49,6 +50,16 @@ int64_t trial_eval_iter(const config_t *cfg, int e)
     return it < cfg->iterations ? it : cfg->iterations;
 }
 
+double trial_eval_images(const config_t *cfg, const data_t *data, int round)
+{
+    int64_t start = trial_start_iter(cfg, round);
+    int points = 0, E = trial_eval_count(cfg);
+    for (int e = 0; e < E; e++)
+        points += trial_eval_iter(cfg, e) >= start;
+    int tests = cfg->test_curve == TEST_CURVE_EARLY_STOP && points > 2 ? 2 : points;
+    return (double)points * (double)data->val.n + (double)tests * (double)data->test.n;
+}
+
 /*
  * See trial.h for the contract. Everything a training touches is allocated
  * here, once (the net, the optimizer, theta0, the start point, the batch
@@ -74,6 +85,8 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
     c->theta0 = ts_calloc(n, sizeof(float));
     c->start = ts_calloc(n, sizeof(float));
     c->child_mask = ts_calloc(n, sizeof(float));
+    if (cfg->test_curve == TEST_CURVE_EARLY_STOP && !(c->best = ts_calloc(n, sizeof(float))))
+        goto fail;
     c->theta0_seed = -1;
     c->xb = ts_calloc((size_t)cfg->batch * dim, sizeof(float));
     c->xe = ts_calloc((size_t)c->net.max_batch * dim, sizeof(float));
@@ -97,11 +110,13 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
     net_bytes(layout, cfg->batch, EVAL_BATCH, &nm);
     double P = (double)layout->n_params * sizeof(float), dim = data->train.dim;
     trial_mem_t m = {
-        /* the net's blocks, the optimizer's moments, theta0, start, pruning scratch */
-        .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P,
+        /* the net's blocks, the optimizer's moments, theta0, start, pruning scratch
+           (and the early-stop copy) */
+        .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P +
+                 (cfg->test_curve == TEST_CURVE_EARLY_STOP ? P : 0),
         .acts = nm.acts,
         .col = nm.col,
-        .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH) : 0,
+        .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH, par_threads()) : 0,
         /* a training batch, an evaluation batch, the epoch's order */
         .batches = (cfg->batch + nm.max_batch) * dim * sizeof(float) + cfg->batch +
                    (double)data->train.n * sizeof(int32_t),
@@ -119,6 +134,7 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->theta0);
     free(c->start);
     free(c->child_mask);
+    free(c->best);
     free(c->xb);
     free(c->xe);
     free(c->yb);
@@ -216,6 +232,22 @@ void trial_theta0(const net_t *net, int64_t seed, float *dst)
     net_init_params(net, dst, (uint64_t)seed, RNG_INIT, 0);
 }
 
+/* data_inputs of n rows into dst, in pieces between the threads (row by
+ * row: the same bits however split). rows NULL: rows first .. first + n - 1. */
+static void inputs(const data_t *d, const dataset_t *ds, const int32_t *rows, int64_t first, int n,
+                   float *dst)
+{
+    enum { PIECE = 16 };
+    int pieces = (n + PIECE - 1) / PIECE, nth = par_threads() < pieces ? par_threads() : pieces;
+    if ((size_t)n * ds->dim < 65536) /* a thread's start would cost more than the rows */
+        nth = 1;
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    for (int p = 0; p < pieces; p++) {
+        int i = p * PIECE, k = n - i < PIECE ? n - i : PIECE;
+        data_inputs(d, ds, rows ? rows + i : NULL, rows ? 0 : first + i, k, dst + (size_t)i * ds->dim);
+    }
+}
+
 int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *acc)
 {
     double sum = 0;
@@ -224,7 +256,7 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
     for (int64_t i = 0; i < ds->n; i += chunk) {
         int b = (int)(ds->n - i < chunk ? ds->n - i : chunk);
         int64_t ok;
-        data_inputs(c->data, ds, NULL, i, b, c->xe);
+        inputs(c->data, ds, NULL, i, b, c->xe);
         net_predict(&c->net, c->xe, b);
         sum += net_loss(&c->net, ds->y + i, b, &ok, 0);
         correct += ok;
@@ -254,7 +286,7 @@ int trial_evaluate(trial_ctx_t *c, const dataset_t *ds, double *loss, double *ac
 static void gather(trial_ctx_t *c, int64_t pos, int b)
 {
     const dataset_t *tr = &c->data->train;
-    data_inputs(c->data, tr, c->perm + pos, 0, b, c->xb);
+    inputs(c->data, tr, c->perm + pos, 0, b, c->xb);
     for (int i = 0; i < b; i++)
         c->yb[i] = tr->y[c->perm[pos + i]];
     int64_t end = pos + 2 * (int64_t)b < tr->n ? pos + 2 * (int64_t)b : tr->n;
@@ -291,6 +323,76 @@ void node_result_free(node_result_t *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The test loss and accuracy of evaluation point e. */
+static void put_test(node_result_t *res, int e, double loss, double acc)
+{
+    res->curves[M_TEST_LOSS][e] = (float)loss;
+    res->curves[M_TEST_ACC][e] = (float)acc;
+}
+
+/*
+ * Evaluation point e of a training, on the parameters of now: the mean
+ * training loss since the last point, the validation set, and the test set
+ * unless test_curve = early_stop (then NaN: test_at_end fills the points the
+ * summary reads). Returns 0 or TRIAL_ABORTED (the poll hook asked to stop).
+ */
+static int eval_point(trial_ctx_t *c, node_result_t *res, int e, double loss_sum, int64_t loss_n)
+{
+    double vl, va, tl = NAN, ta = NAN;
+    if (trial_evaluate(c, &c->data->val, &vl, &va) ||
+        (c->cfg->test_curve == TEST_CURVE_FULL && trial_evaluate(c, &c->data->test, &tl, &ta)))
+        return TRIAL_ABORTED;
+    res->curves[M_TRAIN_LOSS][e] = loss_n ? (float)(loss_sum / loss_n) : NAN;
+    res->curves[M_VAL_LOSS][e] = (float)vl;
+    res->curves[M_VAL_ACC][e] = (float)va;
+    put_test(res, e, tl, ta);
+    return 0;
+}
+
+/* Exchange the n floats of a and b. */
+static void swap_floats(float *restrict a, float *restrict b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
+/*
+ * test_curve = early_stop, after the last step (params synced, net_sync):
+ * the test set on the final parameters (point E - 1) and, when the early
+ * stop `best` is an earlier point, on the copy c->best kept there. That copy
+ * is what params held at that point, and the same mask gives the same
+ * kernels (net_set_kernels rebuilds the sparse layers' index from it), so
+ * both evaluations are the bits test_curve = full computes at those points.
+ * On return params and the kernels hold the final parameters again (and
+ * c->best the copy), whatever the outcome. Returns 0, TRIAL_ABORTED (the
+ * poll hook asked to stop) or TS_ERUN (net_set_kernels failed: its message).
+ */
+static int test_at_end(trial_ctx_t *c, node_result_t *res, int best)
+{
+    net_t *net = &c->net;
+    int last = c->E - 1, rc = 0;
+    double tl, ta;
+    if (trial_evaluate(c, &c->data->test, &tl, &ta))
+        return TRIAL_ABORTED;
+    put_test(res, last, tl, ta);
+    if (best == last)
+        return 0;
+    swap_floats(net->params, c->best, net->n_params);
+    if (net_set_kernels(net, c->cfg->kernels) < 0)
+        rc = TS_ERUN;
+    else if (trial_evaluate(c, &c->data->test, &tl, &ta))
+        rc = TRIAL_ABORTED;
+    else
+        put_test(res, best, tl, ta);
+    swap_floats(net->params, c->best, net->n_params);
+    if (net_set_kernels(net, c->cfg->kernels) < 0 && !rc)
+        rc = TS_ERUN;
+    return rc;
+}
+
 /*
  * One training: params = start * mask (the net's mask, which the caller set:
  * the training's own, kept through the steps and read by make_children),
@@ -301,7 +403,11 @@ void node_result_free(node_result_t *r)
  * at those steps), with a fresh optimizer (Adam's moments and step count at
  * 0, as open_lth's training from its rewind point); its evaluation points
  * before s are NaN. When rewind is not NULL, the parameters after
- * rewind_iteration steps are copied there.
+ * rewind_iteration steps are copied there. The early stop is the first
+ * point of lowest validation loss; with test_curve = early_stop the
+ * parameters are copied into c->best whenever a point's validation loss is
+ * lower than every earlier point's (not at the last point: the final
+ * parameters are at hand), and test_at_end evaluates the test set.
  */
 static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
                  float *rewind)
@@ -309,7 +415,10 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     const float *mask = c->net.mask;
     const config_t *cfg = c->cfg;
     net_t *net = &c->net;
-    int B = cfg->batch, e = 0;
+    int B = cfg->batch, e = 0, best = -1, rc;
+    int early = cfg->test_curve == TEST_CURVE_EARLY_STOP;
+    if (early && !c->best)
+        return ts_fail(TS_ERUN, "test_curve = early_stop on a trainer made without the early-stop copy");
     rng_t drop; /* dropout masks: a function of the training's identity and the step */
     rng_init(&drop, rng_key(key, RNG_DROPOUT, (uint64_t)arm, (uint64_t)round));
     /* an epoch is the training split's whole batches (the last partial one is dropped) */
@@ -334,17 +443,20 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
 
     for (int64_t it = start;; it++) {
         if (it == c->eval_iters[e]) {
-            double tl, ta, vl, va, te = ts_now();
-            if (trial_evaluate(c, &c->data->val, &vl, &va) ||
-                trial_evaluate(c, &c->data->test, &tl, &ta))
-                return TRIAL_ABORTED;
-            res->curves[M_TRAIN_LOSS][e] = loss_n ? (float)(loss_sum / loss_n) : NAN;
-            res->curves[M_VAL_LOSS][e] = (float)vl;
-            res->curves[M_VAL_ACC][e] = (float)va;
-            res->curves[M_TEST_LOSS][e] = (float)tl;
-            res->curves[M_TEST_ACC][e] = (float)ta;
+            double te = ts_now();
+            if ((rc = eval_point(c, res, e, loss_sum, loss_n)))
+                return rc;
             loss_sum = 0;
             loss_n = 0;
+            /* strictly lower: the first point of the minimum is the early stop */
+            const float *vl = res->curves[M_VAL_LOSS];
+            if (best < 0 || vl[e] < vl[best]) {
+                best = e;
+                if (early && e + 1 < c->E) {
+                    net_sync(net);
+                    memcpy(c->best, net->params, net->n_params * sizeof(float));
+                }
+            }
             c->t_eval += ts_now() - te;
             if (++e == c->E)
                 break;
@@ -369,7 +481,8 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
         }
         loss_sum += loss;
         loss_n++;
-        net_backward(net, c->xb, B);
+        if (net_backward(net, c->xb, B))
+            return TS_ERUN; /* the message is net_backward's */
         net_step(net, &c->opt);
         if (c->poll && c->poll(c->poll_arg))
             return TRIAL_ABORTED;
@@ -378,13 +491,15 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     /* the iteration-`iterations` rewind point only exists after the loop */
     if (rewind && cfg->rewind_iteration == cfg->iterations)
         memcpy(rewind, net->params, net->n_params * sizeof(float));
+    if (early) {
+        double te = ts_now();
+        if ((rc = test_at_end(c, res, best)))
+            return rc;
+        c->t_eval += ts_now() - te;
+    }
 
     /* summary: early stop = evaluation point of minimum validation loss (first on ties) */
-    const float *vl = res->curves[M_VAL_LOSS], *ta = res->curves[M_TEST_ACC];
-    int best = first;
-    for (int i = first + 1; i < res->E; i++)
-        if (vl[i] < vl[best])
-            best = i;
+    const float *ta = res->curves[M_TEST_ACC];
     size_t active = 0;
     for (size_t i = 0; i < net->n_weights; i++)
         active += mask[i] != 0;

@@ -7,12 +7,18 @@
 # read back, they are this machine's. `status` and `merge` say in one line
 # when a file mixes setups (made here by editing a copy: the tests never set
 # OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE). A file of an earlier release (no
-# such datasets, or none but conv) resumes and reads as before.
+# such datasets, or none but conv) resumes and reads as before. Where OpenBLAS
+# runs its generic kernels on a CPU with AVX2 or AVX-512, run, status and
+# --dry-run say so, and only then.
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
 mpirun_ts 2 run "$W/job.ini" -o "$W/a.h5" 2>"$W/log" || { cat "$W/log"; fail "run"; }
 grep -q "^  numerics (rank 0; each training records its own): " "$W/log" || fail "no numerics line in the context"
+
+# blas_core_of FILE: the one core FILE's trainings recorded
+blas_core_of() { "$PY" -c 'import h5py,sys; (c,)={v.decode() for v in h5py.File(sys.argv[1],"r")["nodes/blas_core"][:]}; print(c)' "$1"; }
+n_done=$("$PY" -c 'import h5py,sys; print(int((h5py.File(sys.argv[1],"r")["nodes/status"][:] == 1).sum()))' "$W/a.h5")
 
 # what this machine says, the way the trainer finds it
 lib=$(ldd "$TS" | awk '/libopenblas/ { print $3; exit }')
@@ -39,6 +45,67 @@ assert col("conv") == {"none"}, col("conv")
 PY
 "$TS" status "$W/a.h5" >"$W/st" || fail "status"
 grep -q "numerics" "$W/st" && fail "status of a file of one setup: $(grep numerics "$W/st")"
+
+# OpenBLAS's generic kernels on a CPU with AVX2 or AVX-512: run (once, rank
+# 0), status and --dry-run say so, naming the OPENBLAS_CORETYPE that mends it,
+# exactly when the recorded core is generic and /proc/cpuinfo has the flags.
+# First with the core OpenBLAS chose here; then with its name read as
+# 'Prescott' (a shim preloaded in place of openblas_get_corename: the tests
+# never set OPENBLAS_CORETYPE), so that both cases run on either kind of
+# machine.
+# remedy FILE: what the lines must name for FILE's trainings, "" for no line
+remedy() {
+    "$PY" - "$1" <<'PY'
+import sys, h5py
+(core,) = {v.decode() for v in h5py.File(sys.argv[1], "r")["nodes/blas_core"][:]}
+# OpenBLAS's x86 cores older than AVX (driver/others/dynamic.c), and GENERIC builds'
+generic = {"unknown", "generic", "prescott", "katmai", "coppermine", "northwood", "banias", "athlon",
+           "atom", "core2", "penryn", "dunnington", "nehalem", "opteron", "opteron_sse3",
+           "opteron(sse3)", "barcelona", "nano", "bobcat"}
+flags = set(next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "").split())
+avx512 = {"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= flags
+print("" if core.lower() not in generic else
+      "Cooperlake" if avx512 and "avx512_bf16" in flags else
+      "SkylakeX" if avx512 else "Haswell" if {"avx2", "fma"} <= flags else "")
+PY
+}
+# said WHAT OUT PATTERN REMEDY: OUT has one line PATTERN naming REMEDY if
+# REMEDY, else no line about generic kernels at all
+said() {
+    if [ -n "$4" ]; then
+        [ "$(grep -c "$3.*OpenBLAS's generic '.*' kernels on a CPU with .*: export OPENBLAS_CORETYPE=$4 for every rank" "$2")" = 1 ] ||
+            { cat "$2"; fail "$1: no one line naming OPENBLAS_CORETYPE=$4"; }
+    else
+        ! grep -q "generic '.*' kernels" "$2" || { cat "$2"; fail "$1: a generic-kernels line, none expected"; }
+    fi
+}
+r=$(remedy "$W/a.h5") || fail "remedy"
+said "run" "$W/log" "^ticketsweep: warning: rank 0's node runs " "$r"
+said "status" "$W/st" "^$W/a.h5: $n_done trainings ran " "$r"
+"$TS" run "$W/job.ini" --dry-run >"$W/dry" 2>"$W/err" || { cat "$W/err"; fail "dry run"; }
+said "dry run" "$W/dry" "^warning: this machine runs " "$r"
+grep -q "^per training: .*; OpenBLAS core $(blas_core_of "$W/a.h5"))$" "$W/dry" || { cat "$W/dry"; fail "dry run: no core"; }
+echo "OpenBLAS core here: $(blas_core_of "$W/a.h5"); remedy: ${r:-none}"
+
+cc -shared -fPIC -o "$W/prescott.so" -x c - <<'C' || fail "cc: the shim"
+const char *openblas_get_corename(void);
+const char *openblas_get_corename(void) { return "Prescott"; }
+C
+# (ASan wants to be first in the preload list; here it need not)
+shim() { LD_PRELOAD="$W/prescott.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"; }
+shim "$TS" run "$W/job.ini" -o "$W/p.h5" 2>"$W/plog" || { cat "$W/plog"; fail "run as Prescott"; }
+[ "$(blas_core_of "$W/p.h5")" = Prescott ] || fail "the shim: the run recorded $(blas_core_of "$W/p.h5")"
+r=$(remedy "$W/p.h5") || fail "remedy"
+said "run as Prescott" "$W/plog" "^ticketsweep: warning: rank 0's node runs " "$r"
+"$TS" status "$W/p.h5" >"$W/st" || fail "status as Prescott"
+said "status as Prescott" "$W/st" "^$W/p.h5: $n_done trainings ran " "$r"
+shim "$TS" run "$W/job.ini" --dry-run >"$W/dry" 2>"$W/err" || { cat "$W/err"; fail "dry run as Prescott"; }
+said "dry run as Prescott" "$W/dry" "^warning: this machine runs " "$r"
+# a file from another kind of node: its instruction sets are not recorded
+"$PY" -c 'import h5py,sys; d=h5py.File(sys.argv[1],"r+")["nodes/cpu"]; x=d[:]; x[:]=b"Other CPU"; d[:]=x' "$W/p.h5"
+"$TS" status "$W/p.h5" >"$W/st" || fail "status of another CPU's file"
+[ "$(grep -c "^$W/p.h5: $n_done trainings ran OpenBLAS's generic 'Prescott' kernels on 'Other CPU', not this machine's CPU: .*AVX2 or AVX-512" "$W/st")" = 1 ] ||
+    { cat "$W/st"; fail "status of another CPU's file: no one line"; }
 
 # mixed: a copy whose first three trainings say they ran with other kernels
 cp "$W/a.h5" "$W/mixed.h5"

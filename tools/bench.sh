@@ -20,7 +20,7 @@
 #     at 100,000 cells; 8 the memory of NP ranks on one node (summed PSS
 #     while short sweeps of the paper's LeNet-300-100 on MNIST and Conv-2 on
 #     CIFAR-10 run; the data of data/, `make data`), next to the targets;
-#     10 the paper jobs' wall clock on one and on 16 nodes of 128 cores, 1
+#     11 the paper jobs' wall clock on one and on 16 nodes of 128 cores, 1
 #     thread against the best layout of ranks x threads (their dry runs).
 #
 # The machine may be shared, so 1-3 are per-step CPU times of the one thread
@@ -34,6 +34,11 @@
 # (duplicated start-up, imbalance and MPI waiting all count against it), and
 # NP trainings at once against one in per-step CPU time (what ranks cost each
 # other through shared caches and memory).
+#
+# The table's head names the kernels OpenBLAS ran (its core, and a warning
+# when that is its generic fallback on a CPU with AVX2 or AVX-512: README,
+# "Numerics: pinning the BLAS kernels"); OPENBLAS_CORETYPE is left as the
+# caller set it.
 #
 # Prints a table and appends it to $BENCH_OUT (default tools/bench-results.txt)
 # for the README to quote. Environment: BUILD (build), BENCH_REPS (3),
@@ -77,6 +82,15 @@ median() {
 calc() { awk "BEGIN { printf \"$1\\n\", $2 }"; }
 progress() { echo "bench: $*" >&2; }
 m() { median <"$W/$1"; }
+
+# ---- the kernels OpenBLAS runs here: every figure below depends on them -----
+"$BT" --blas >"$W/blas" || die "$BT --blas failed"
+blas_core=$(val blas_core "$W/blas")
+blas_isa=$(val blas_cpu_isa "$W/blas")
+blas_advice=$(val blas_advice "$W/blas")
+blas_line="OpenBLAS core $blas_core (OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:-unset}; the CPU has $blas_isa)"
+progress "$blas_line"
+[ -z "$blas_advice" ] || progress "warning: this machine runs $blas_advice"
 
 # ---- the machine -------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -401,7 +415,7 @@ traj=$(val trajectory_dense_trainings "$W/sparse_traj")
 evsh_d=$(val trajectory_dense_eval_share "$W/sparse_traj")
 evsh_a=$(val trajectory_auto_eval_share "$W/sparse_traj")
 
-# ---- 10: layouts ------------------------------------------------------------------
+# ---- 11: layouts ------------------------------------------------------------------
 # The paper jobs' wall clock on nodes of 128 cores, 1 and 16 of them: 1 thread
 # against the best layout of ranks x threads, from their dry runs (the
 # scheduler replayed over the graph, trainings timed here at 1 and 2 threads,
@@ -426,6 +440,8 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
 {
     echo "ticketsweep bench, $(date -u '+%Y-%m-%d %H:%M UTC'), revision $rev, host $(hostname)"
     echo "machine:   $cpu (family $fam model $mod, $mhz MHz), $cores cores, $simd, L2 $l2, L3 $l3"
+    echo "blas:      $blas_line"
+    [ -z "$blas_advice" ] || echo "           warning: this machine runs $blas_advice"
     echo "libraries: $blas"
     echo "           ticketsweep links $blaslib"
     echo "           PyTorch $torchv (Python $pyv) calls $tblas"
@@ -513,7 +529,7 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
     sed 's/^/  /' "$W/sparse_traj"
     sed 's/^/  /' "$W/sparse_conv2"
     echo
-    echo "10 layouts (tools/bench_layouts.sh):"
+    echo "11 layouts (tools/bench_layouts.sh):"
     sed 's/^/  /' "$W/layouts"
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
@@ -534,3 +550,6 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
 cat "$W/table"
 { cat "$W/table"; echo; } >>"$OUT"
 progress "appended to $OUT"
+
+# ---- 10: threads inside a training (its own script and table) ------------------
+BUILD=$BUILD BENCH_OUT=$OUT BENCH_REPS=$REPS tools/bench_threads.sh

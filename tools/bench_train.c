@@ -189,8 +189,22 @@ static void set(config_t *cfg, const char *assignment)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_train [--iters N] [--reps R] [--only train|gemm]\n");
+    fprintf(stderr, "usage: bench_train [--iters N] [--reps R] [--only train|gemm] | --blas\n");
     exit(1);
+}
+
+/* --blas: the kernels OpenBLAS runs here, as "key value" lines for bench.sh:
+ * its core, the CPU's instruction sets and, when the core is the generic one
+ * on a CPU with AVX2 or AVX-512, the advice (blas_core_advice). */
+static int print_blas(void)
+{
+    char advice[1024];
+    blas_isa_t isa = blas_cpu_isa();
+    printf("blas_core %s\n", blas_core());
+    printf("blas_cpu_isa %s\n", blas_isa_name(isa));
+    if (blas_core_advice(blas_core(), isa, getenv("OPENBLAS_CORETYPE"), advice, sizeof advice))
+        printf("blas_advice %s\n", advice);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -204,6 +218,8 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--blas"))
+            return print_blas();
         else
             usage();
     }
@@ -302,6 +318,7 @@ int main(int argc, char **argv)
     double fwd = median(part[0], n), loss = median(part[1], n);
     double bwd = median(part[2], n), opt = median(part[3], n);
     printf("blas %s\n", blas_version());
+    printf("blas_core %s\n", blas_core());
     printf("batch %d\n", B);
     printf("steps %d\n", nt);
     printf("flop_per_step %.0f\n", flops);

@@ -37,7 +37,14 @@ function r = load_ticketsweep(file, varargin)
 %                    trial's rounds. Trial t, round k: r.summary.ticket.final_test_acc(k+1, t)
 %     curves.<arm>   .train_loss, .val_loss, .val_acc, .test_loss, .test_acc: each
 %                    [E, R+1, T]. The curve of trial t, round k: r.curves.ticket.test_acc(:, k+1, t)
-%                    NaN at the points before round k's start (r.start_iteration(k+1))
+%                    NaN at the points before round k's start (r.start_iteration(k+1)).
+%                    With test_curve 'early_stop' the test set was evaluated only at each
+%                    run's early stop and last point: .test_loss and .test_acc are NaN at
+%                    every other point (plot .val_acc for a whole curve); the summary is
+%                    what 'full' gives, bit for bit
+%     test_curve     the job's train.test_curve: 'full' (the test set at every point) or
+%                    'early_stop' (above); a file from before the key reads as 'full'; ''
+%                    when the attributes cannot be read
 %     rewind_iteration, rewind_schedule   the job's prune.rewind_iteration (k, double; 0: no
 %                    rewinding) and prune.rewind_schedule ('continue' or 'restart'; a file
 %                    from before the key reads as 'restart' when it rewinds), from config
@@ -64,10 +71,10 @@ function r = load_ticketsweep(file, varargin)
 %     r = load_ticketsweep('demo.h5');
 %     t = find(r.trials.status == 1, 1);                    % first finished trial
 %     k = double(r.trials.rounds(t));                       % its last round
-%     plot(r.iteration, squeeze(r.curves.ticket.test_acc(:, [1, k+1], t)));
+%     plot(r.iteration, squeeze(r.curves.ticket.val_acc(:, [1, k+1], t)));  % whole in any file
 %     legend('dense (round 0)', sprintf('round %d, density %.3f', k, ...
 %            r.summary.ticket.density(k+1, t)));
-%     xlabel('iteration'); ylabel('test accuracy');
+%     xlabel('iteration'); ylabel('validation accuracy');
 %     active = nnz(r.masks.ticket.fc1(:, :, t) > k);       % fc1 weights left in round k
 
   if nargin < 1 || ~ischar(file)
@@ -286,6 +293,7 @@ function r = build(file, raw, attrs, strings_in_rows)
   r.max_rounds = double(max(r.grid.rounds));
   r.iteration = column(raw.curves.iteration);
   [r.rewind_iteration, r.rewind_schedule, r.start_iteration] = schedule(attrs, r.max_rounds);
+  r.test_curve = test_curve(attrs);
   r.status = struct('done', sum(r.trials.status == 1), 'failed', sum(r.trials.status == 2), ...
                     'pending', sum(r.trials.status == 0));
   r.status.complete = r.status.done == T;
@@ -346,6 +354,20 @@ function [k, sched, start] = schedule(attrs, R)
   start = zeros(R + 1, 1);
   if strcmp(sched, 'continue')
     start(2:end) = k;
+  end
+end
+
+function v = test_curve(attrs)
+% The job's train.test_curve from the resolved job; 'full' for a file from before the key,
+% '' when the attributes are unreadable.
+  v = '';
+  if attrs.unreadable || ~ischar(attrs.config)
+    return;
+  end
+  t = regexp(attrs.config, '^test_curve = (\w+)', 'tokens', 'once', 'lineanchors');
+  v = 'full';
+  if ~isempty(t)
+    v = t{1};
   end
 end
 

@@ -15,7 +15,10 @@ The figures fit one column of a two-column paper: 3.3 in wide, text 8-9 pt
 (PDF and SVG keep text as text). Writes into DIR, in each --format:
   accuracy.FMT    test accuracy at the early-stop iteration against weights remaining
   early_stop.FMT  early-stop iteration against weights remaining
-  curves.FMT      test-accuracy learning curves at a few densities, one panel per arm
+  curves.FMT      test-accuracy learning curves at a few densities, one panel per arm;
+                  for a job with test_curve = early_stop (the test set evaluated only at
+                  each run's early stop and end) the validation-accuracy curves, with the
+                  test accuracy at the early stop and at the end as markers
   captions.md     a caption for each figure: the setup, what lines, bars and bands
                   are, over how many seeds, and which points are cut off
   summary.csv     one row per arm x group, the group first: arm, rounds, rate, round,
@@ -79,6 +82,10 @@ ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "r
 SPREAD_NAMES = {"minmax": "min-max", "std": "± 1 std", "sem": "± 1 std error"}
 RING = dict(linestyle="none", marker="o", markersize=7.5, markerfacecolor="none",
             markeredgecolor="0.15", markeredgewidth=0.7)
+# test_curve = early_stop: the test accuracy at the early stop and at the end, on the curves
+ES_MARK = dict(marker="o", markersize=4, markeredgecolor="black", markeredgewidth=0.4)
+END_MARK = dict(marker="s", markersize=3.5, markeredgecolor="black", markeredgewidth=0.4)
+ON_EDGE = dict(linestyle="none", clip_on=False, zorder=5)  # the end's markers sit on the frame
 
 
 def arm_text(arm, rewind):
@@ -306,7 +313,12 @@ def pick_curve_groups(groups, n, wanted):
 
 def plot_curves(r, by_arm, n, wanted, how):
     """Test accuracy against iteration at a few densities, one panel per arm (stacked).
-    The y range holds every line and band from iteration 0 on. Returns the figure."""
+    A job with test_curve = early_stop has no test curve (the test set was evaluated at
+    each run's early stop and end only): the lines are then validation accuracy, and
+    markers give the test accuracy at the early stop (mean over seeds of the iteration
+    and the accuracy) and at the end. The y range holds every line, band and marker
+    from iteration 0 on. Returns the figure."""
+    early = r.test_curve == "early_stop"
     arms = list(by_arm)
     chosen = pick_curve_groups(by_arm["ticket"], n, wanted)
     it = r.iterations
@@ -315,7 +327,7 @@ def plot_curves(r, by_arm, n, wanted, how):
     cmap = plt.get_cmap("viridis")
     drawn, handles, ns = [], {}, []
     for ax, arm in zip(axes[:, 0], arms):
-        acc = r.curves(arm, "test_acc") * 100
+        acc = r.curves(arm, "val_acc" if early else "test_acc") * 100
         for i, tg in enumerate(chosen):
             g = next((g for g in by_arm[arm] if g.key == tg.key), None)
             if g is None:
@@ -331,6 +343,11 @@ def plot_curves(r, by_arm, n, wanted, how):
                 lo, hi = band(per_seed, how)
                 ax.fill_between(it, lo, hi, color=color, alpha=0.18, linewidth=0)
                 drawn += [lo, hi]
+            if early:  # the test set where it was evaluated
+                es = np.array([g.es_acc.mean(), g.final_acc.mean()]) * 100
+                ax.plot([g.es_iter.mean()], es[:1], color=color, **ES_MARK, **ON_EDGE)
+                ax.plot([it[-1]], es[1:], color=color, **END_MARK, **ON_EDGE)
+                drawn.append(es)
         ax.set_title(ARM_NAMES[arm], loc="left", pad=2)
         ax.grid(True, alpha=0.3)
     # every line and band whole, iteration 0 (chance level) included
@@ -340,11 +357,17 @@ def plot_curves(r, by_arm, n, wanted, how):
     axes[0][0].set_ylim(lo - pad, hi + pad)
     axes[0][0].set_xlim(it[0], it[-1])
     axes[-1][0].set_xlabel("Training iteration")
-    fig.supylabel("Test accuracy (%)", x=0.01)
+    fig.supylabel("Validation accuracy (%), test at markers" if early else "Test accuracy (%)",
+                  x=0.01)
     fig.tight_layout(pad=0.2, h_pad=0.4)
     lines = [handles[i] for i in sorted(handles)]
+    labels = [h.get_label() for h in lines]
+    if early:
+        lines += [Line2D([], [], linestyle="none", color="0.3", **ES_MARK),
+                  Line2D([], [], linestyle="none", color="0.3", **END_MARK)]
+        labels += ["test, early stop", "test, end"]
     title = "weights remaining\n(" + spread_text(ns, how, "band") + ")"
-    legend_below(fig, lines, [h.get_label() for h in lines], title, ncol=min(len(lines), 5),
+    legend_below(fig, lines, labels, title, ncol=min(len(lines), 5) if not early else 4,
                  handlelength=1.2, columnspacing=0.8)
     return fig
 
@@ -383,6 +406,7 @@ def captions(r, by_arm, how, names):
     else:
         ring = f"Every early stop came before the last evaluation (iteration {last})."
     setup = f"{setup_text(r)}. Arms: {arms}."
+    early = r.test_curve == "early_stop"
     curves_ns = ns  # the curves draw a subset; its seeds are among these
     band_txt = ("One seed: no band." if max(curves_ns) == 1 else
                 f"Lines: mean over {seeds_text(curves_ns)}; bands: {SPREAD_NAMES[how]} over "
@@ -394,11 +418,17 @@ def captions(r, by_arm, how, names):
         "early_stop": "Early-stop iteration (minimum validation loss) against the percentage "
                       "of weights remaining (log scale). The dotted line is the last "
                       f"evaluation (iteration {last}). {bars} {ring} {setup}",
-        "curves": "Test accuracy during training at a few densities (weights remaining in "
+        "curves": ("Validation accuracy" if early else "Test accuracy") +
+                  " during training at a few densities (weights remaining in "
                   "the legend), one panel per arm, from iteration 0 (the untrained network"
                   + (f"; the pruned rounds from iteration {r.start_iteration(1)}, where they start"
                      if r.start_iteration(1) else "") +
-                  f") to the end; the y range holds every line and band. {band_txt} {setup}",
+                  f") to the end; the y range holds every line and band. {band_txt} " +
+                  ("The job has test_curve = early_stop: the test set was evaluated only at each "
+                   "run's early stop (minimum validation loss) and at the end, so there is no "
+                   "test curve; markers give the test accuracy there (circles: at the early stop, "
+                   "placed at the mean of the seeds' early-stop iterations; squares: at the end), "
+                   "means over the same seeds. " if early else "") + setup,
     }
     out = [f"# Figures of {os.path.basename(r.path)}", ""]
     for name, files in names.items():

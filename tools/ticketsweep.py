@@ -13,7 +13,8 @@ undefined in the file):
         r.mask(t, 2)              # {layer: bool [out, in]}: weights of trial t active in round 2
         r.mask(t, 2, "random")    # the same for the random-mask control
         r.theta0(seed)            # {layer: (weight [out, in], bias [out])}
-        r.curves("ticket", "test_acc")   # float [T, R+1, E], NaN where there is no run
+        r.curves("ticket", "val_acc")    # float [T, R+1, E], NaN where there is no run
+        r.test_curve              # "full" or "early_stop": where the test curves have values
         r.iterations              # int [E]: the iteration of each evaluation point
         r.start_iteration(round)  # where that round's trainings start (NaN before it in curves)
         r.summary("reinit")       # one row per (done trial, round): density, early stop, ...
@@ -26,6 +27,12 @@ their curves are NaN at the evaluation points before k, and early-stop
 iterations are absolute (>= k). r.rewind_iteration and r.rewind_schedule give
 the job's values (a file written before rewind_schedule existed reads as
 "restart" when it rewinds, as ticketsweep reads it).
+
+With [train] test_curve = early_stop (r.test_curve), a training evaluated the
+test set only where the summary needs it: its test_loss and test_acc curves
+are NaN except at its early-stop point and its last point (the validation
+and training curves are whole; the summary is what test_curve = full gives,
+bit for bit). r.test_points(arm) marks those points.
 
 Arms are "ticket", "reinit" and "random" (r.arms lists those in the file);
 metrics are train_loss, val_loss, val_acc, test_loss, test_acc; accuracies are
@@ -114,7 +121,9 @@ class Results:
     n_weights (prunable weights), config (configparser of the resolved job),
     config_text, attrs (root attributes as Python values), done (bool [T]),
     rewind_iteration (k, 0 without rewinding), rewind_schedule ("continue" or
-    "restart": see start_iteration).
+    "restart": see start_iteration), test_curve ("full": the test set at every
+    evaluation point; "early_stop": only at each run's early stop and end, see
+    test_points; a file from before the key reads as "full").
 
     trials fields: index, rate, per_round (the fraction pruned each round: the
     grid's per_round in a per_round job, 1 - (1 - rate)^(1/rounds) in a crossed
@@ -181,6 +190,7 @@ class Results:
         # a file from before the key: its rewinding rounds restarted (ticketsweep reads it so)
         self.rewind_schedule = self.config.get("prune", "rewind_schedule", fallback=None) or (
             "restart" if self.rewind_iteration > 0 else "continue")
+        self.test_curve = self.config.get("train", "test_curve", fallback="full")
         self.layers = sorted(f["masks"].keys(), key=_layer_order)
         self.n_weights = sum(int(np.prod(f["masks"][l].shape[1:])) for l in self.layers)
         self.arms = tuple(a for a in ARMS if a == "ticket" or f"controls/{a}" in f)
@@ -318,12 +328,29 @@ class Results:
     def curves(self, arm, metric):
         """float [T, R+1, E]: `metric` of `arm` at each evaluation point, NaN for
         rounds a trial does not have, for trials that are not done, and at the
-        points before a round's start_iteration (train_loss also at the start)."""
+        points before a round's start_iteration (train_loss also at the start).
+        With test_curve = "early_stop", test_loss and test_acc are NaN also at
+        every point but each run's early stop and last point (test_points)."""
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; metrics are {', '.join(METRICS)}")
         c = self._group(arm)["curves"][metric][:]
         c[~self.done] = np.nan
         return c
+
+    def test_points(self, arm="ticket"):
+        """bool [T, R+1, E]: the evaluation points of `arm` where the test set was
+        evaluated, for done trials and the rounds they have: every point from a
+        round's start_iteration with test_curve = "full"; with "early_stop" the
+        early stop (early_stop_iter) and the last point only."""
+        val = self.curves(arm, "val_loss")
+        have = ~np.isnan(val)
+        if self.test_curve == "full":
+            return have
+        es = self._group(arm)["summary"]["early_stop_iter"][:]
+        at_es = self.iterations[None, None, :] == es[:, :, None]
+        at_end = np.zeros_like(have)
+        at_end[:, :, -1] = True
+        return have & (at_es | at_end)
 
     def summary(self, arm="ticket"):
         """The per-round summary of `arm` over done trials, as a table with one
@@ -426,6 +453,9 @@ def main(argv=None):
     with r:
         print(f"{a.results}: {len(r.trials)} trials, arms {', '.join(r.arms)}, "
               f"{r.n_weights} prunable weights, {r.attrs.get('software_version', '?')}")
+        if r.test_curve != "full":
+            print(f"test_curve = {r.test_curve}: the test curves hold only each run's early-stop "
+                  "and last points (the validation curves are whole)")
         print(f"{'trial':>5} {'rate':>8} {'rounds':>6} {'seed':>6}  {'status':<8} "
               "final density / es acc")
         summ = r.file["summary"]
