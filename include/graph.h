@@ -107,6 +107,36 @@ static inline const int64_t *graph_cut(const graph_t *g, int x)
     return g->nodes[x].round > 0 ? g->cuts + g->nodes[x].cut : NULL;
 }
 
+/*
+ * The mask histories training x reads: *a the one its mask comes from (a
+ * ticket: its own, made by its parent; a reinit: its twin ticket's; a random
+ * training: its previous random training's), *b its twin ticket's (random
+ * only); -1 for none.
+ */
+static inline void graph_inputs(const graph_t *g, int x, int32_t *a, int32_t *b)
+{
+    const graph_node_t *n = &g->nodes[x];
+    *b = -1;
+    if (n->arm == ARM_TICKET)
+        *a = x;
+    else if (n->arm == ARM_REINIT)
+        *a = n->twin;
+    else {
+        *a = n->prev;
+        *b = n->twin;
+    }
+}
+
+/* The training whose outputs hold the mask history of node y; -1 for a round
+ * 0, whose history (all ones) no training makes. */
+static inline int32_t graph_producer(const graph_t *g, int32_t y)
+{
+    const graph_node_t *n = &g->nodes[y];
+    if (n->round == 0)
+        return -1;
+    return n->arm == ARM_RANDOM ? y : n->prev;
+}
+
 /* Number of ticket children of node x. */
 int graph_children(const graph_t *g, int x);
 

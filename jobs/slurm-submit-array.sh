@@ -6,7 +6,8 @@
 #   jobs/slurm-submit-array.sh [--sbatch-option...] [JOB.ini] [N] [SHARD_DIR] [OUT.h5]
 #
 #   --sbatch-option  leading options go to the array's sbatch, e.g. --ntasks=4
-#                    --time=02:00:00 (the merge job keeps its own small request)
+#                    --cpus-per-task=8 --time=02:00:00 (4 ranks of 8 threads a task; the
+#                    merge job keeps its own small request)
 #   JOB.ini          the sweep (default jobs/demo.ini)
 #   N                the number of shards (default 8)
 #   SHARD_DIR        the shards' folder (default shards-<job name>)

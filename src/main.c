@@ -33,6 +33,7 @@
 #include "grid.h"
 #include "merge.h"
 #include "par.h"
+#include "plan_sim.h"
 #include "prov.h"
 #include "rng.h"
 #include "sched.h"
@@ -111,8 +112,8 @@ static void die(int rc)
  * prints its own, `ticketsweep --help` all of them. */
 #define USAGE_RUN                                                                                      \
     "ticketsweep run JOB.ini [-o OUT.h5] [--set section.key=value]... [--resume | --force]\n"         \
-    "                       [--shard I/N] [--grace SECONDS] [--dry-run] [--no-share]\n"               \
-    "                       [--claim-timeout SECONDS] [--threads T]\n"
+    "                       [--shard I/N] [--grace SECONDS] [--no-share] [--claim-timeout SECONDS]\n" \
+    "                       [--threads T] [--dry-run [--cores C] [--nodes N[,N...]]]\n"
 #define USAGE_MERGE "ticketsweep merge OUT.h5 SHARD.h5... [--force] [--claim-timeout SECONDS]\n"
 #define USAGE_STATUS "ticketsweep status FILE.h5 [--job]\n"
 
@@ -131,7 +132,12 @@ static void usage_run(FILE *out)
             "  -g, --grace SEC     after SIGTERM/SIGINT/SIGUSR1, let trainings in flight finish\n"
             "                      for SEC seconds (default 60), then leave them pending\n"
             "  -n, --dry-run       write nothing: print the cells, the distinct trainings, the\n"
-            "                      estimated core-hours, the file size and the memory per rank\n"
+            "                      estimated core-hours, the file size and the memory per rank;\n"
+            "                      then the job's wall clock on each layout of ranks x threads\n"
+            "                      (trainings timed here at 1 thread and more), the best one and\n"
+            "                      its mpirun and srun lines: run it on a compute node\n"
+            "      --cores C       (dry run) cores of a node (default: this machine's, %d)\n"
+            "      --nodes N[,N...] (dry run) nodes (default 1); several: the layouts of each\n"
             "      --no-share      train every cell on its own (no training shared between\n"
             "                      cells; for checking: same results, more work)\n"
             "      --claim-timeout SEC  (run, merge) FILE's claim (FILE.claim) from another host\n"
@@ -142,7 +148,8 @@ static void usage_run(FILE *out)
             "  -h, --help          this text\n\n"
             "Exit status of run: 0 done, 1 runtime error, 2 bad input, 3 interrupted (resume it),\n"
             "4 some trials failed.\n\n"
-            "Job-file keys (INI sections and keys, with defaults):\n");
+            "Job-file keys (INI sections and keys, with defaults):\n",
+            par_affinity_cores());
     config_print_help(out);
 }
 
@@ -211,12 +218,18 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
+enum { DRY_MAX_CORES = 1 << 16, DRY_MAX_NODES = 1 << 16, /* --cores, --nodes */
+       DRY_MAX_TOTAL = 1 << 22,                              /* their product (the most ranks) */
+       DRY_NODE_COUNTS = 8 };                                /* node counts --nodes lists */
+
 typedef struct {
     const char *job, *output;
     const char *sets[64];
     int n_sets, resume, force, dry_run, no_share;
     int shard_i, shard_n;
     int threads; /* --threads, 0: the default (default_threads) */
+    int cores;        /* --cores (dry run), 0: the default (this machine's cores) */
+    int nodes[DRY_NODE_COUNTS], n_nodes; /* --nodes (dry run), none: 1 */
     double grace, claim_timeout;
     char default_out[PATH_MAX];
 } run_args_t;
@@ -240,6 +253,23 @@ static void append_arg(char *buf, size_t len, size_t *used, const char *arg)
         *used += (size_t)snprintf(buf + *used, len - *used, "'");
 }
 
+/* Append the run's --set, --shard and --no-share (what makes its job) to buf. */
+static void append_job_args(char *buf, size_t len, size_t *used, const run_args_t *a)
+{
+    for (int i = 0; i < a->n_sets; i++) {
+        append_arg(buf, len, used, "--set");
+        append_arg(buf, len, used, a->sets[i]);
+    }
+    if (a->shard_n > 1) {
+        char shard[32];
+        snprintf(shard, sizeof shard, "%d/%d", a->shard_i, a->shard_n);
+        append_arg(buf, len, used, "--shard");
+        append_arg(buf, len, used, shard);
+    }
+    if (a->no_share)
+        append_arg(buf, len, used, "--no-share");
+}
+
 /* The command that resumes the sweep of job into output: with the run's --set,
  * --shard and --no-share when a is not NULL (a resume must give the same job). */
 static void resume_command(char *buf, size_t len, const char *job, const char *output, const run_args_t *a)
@@ -248,18 +278,8 @@ static void resume_command(char *buf, size_t len, const char *job, const char *o
     append_arg(buf, len, &used, job);
     append_arg(buf, len, &used, "-o");
     append_arg(buf, len, &used, output);
-    for (int i = 0; a && i < a->n_sets; i++) {
-        append_arg(buf, len, &used, "--set");
-        append_arg(buf, len, &used, a->sets[i]);
-    }
-    if (a && a->shard_n > 1) {
-        char shard[32];
-        snprintf(shard, sizeof shard, "%d/%d", a->shard_i, a->shard_n);
-        append_arg(buf, len, &used, "--shard");
-        append_arg(buf, len, &used, shard);
-    }
-    if (a && a->no_share)
-        append_arg(buf, len, &used, "--no-share");
+    if (a)
+        append_job_args(buf, len, &used, a);
     append_arg(buf, len, &used, "--resume");
 }
 
@@ -278,6 +298,22 @@ static int parse_shard(const char *s, int *i, int *n)
     return 0;
 }
 
+/* "1,16": node counts (1 to DRY_MAX_NODES, at most DRY_NODE_COUNTS) into n[]; -1 when not that. */
+static int parse_nodes(const char *s, int *n, int *count)
+{
+    *count = 0;
+    for (const char *p = s;; p++) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > DRY_MAX_NODES || *count == DRY_NODE_COUNTS || (*end && *end != ','))
+            return -1;
+        n[(*count)++] = (int)v;
+        if (!*end)
+            return 0;
+        p = end;
+    }
+}
+
 /* Parse `run` options. Returns 0, 1 (help printed) or TS_EINPUT. */
 static int parse_run(int argc, char **argv, run_args_t *a)
 {
@@ -287,7 +323,8 @@ static int parse_run(int argc, char **argv, run_args_t *a)
         {"shard", required_argument, 0, 'S'},  {"grace", required_argument, 0, 'g'},
         {"help", no_argument, 0, 'h'},         {"dry-run", no_argument, 0, 'n'},
         {"no-share", no_argument, 0, 'N'},     {"claim-timeout", required_argument, 0, 'T'},
-        {"threads", required_argument, 0, 't'},
+        {"threads", required_argument, 0, 't'}, {"cores", required_argument, 0, 'C'},
+        {"nodes", required_argument, 0, 'M'},
         {0, 0, 0, 0}};
     int c;
     memset(a, 0, sizeof *a);
@@ -344,6 +381,19 @@ static int parse_run(int argc, char **argv, run_args_t *a)
             a->threads = (int)t;
             break;
         }
+        case 'C': {
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 1 || v > DRY_MAX_CORES)
+                return ts_fail(TS_EINPUT, "--cores '%s': expected a whole number from 1 to %d", optarg,
+                               DRY_MAX_CORES);
+            a->cores = (int)v;
+            break;
+        }
+        case 'M':
+            if (parse_nodes(optarg, a->nodes, &a->n_nodes))
+                return ts_fail(TS_EINPUT, "--nodes '%s': expected a node count from 1 to %d, or up to %d "
+                               "of them separated by commas", optarg, DRY_MAX_NODES, DRY_NODE_COUNTS);
+            break;
         case 'h': return 1;
         case ':': return ts_fail(TS_EINPUT, "option %s needs a value", argv[optind - 1]);
         default: return ts_fail(TS_EINPUT, "unknown option '%s' (see ticketsweep --help)", argv[optind - 1]);
@@ -355,6 +405,13 @@ static int parse_run(int argc, char **argv, run_args_t *a)
                        argv[optind + 1 < argc ? optind + 1 : optind]);
     if (a->resume && a->force)
         return ts_fail(TS_EINPUT, "--resume and --force exclude each other");
+    if ((a->cores || a->n_nodes) && !a->dry_run)
+        return ts_fail(TS_EINPUT, "--%s describes the nodes a dry run prices the job for: add --dry-run",
+                       a->cores ? "cores" : "nodes");
+    for (int i = 0; i < a->n_nodes; i++)
+        if ((long)(a->cores ? a->cores : par_affinity_cores()) * a->nodes[i] > DRY_MAX_TOTAL)
+            return ts_fail(TS_EINPUT, "--cores %d --nodes %d: more than %d cores in all",
+                           a->cores ? a->cores : par_affinity_cores(), a->nodes[i], DRY_MAX_TOTAL);
     a->job = argv[optind];
     if (!a->output) {
         const char *base = strrchr(a->job, '/');
@@ -812,6 +869,322 @@ static double level_time(const dry_level_t *lv, int n, double d, int eval)
 #undef T_OF
 }
 
+/* What a training does: its steps, evaluation points and images evaluated,
+ * for a round 0 and for a later round (from the rewind point with
+ * rewind_schedule = continue; trial_eval_images). */
+typedef struct {
+    int64_t steps, steps_late;
+    int evals, evals_late;
+    double images, images_late;
+} dry_work_t;
+
+static dry_work_t dry_work(const config_t *cfg, const data_t *data)
+{
+    int64_t k1 = trial_start_iter(cfg, 1);
+    dry_work_t w = {cfg->iterations, cfg->iterations - k1, trial_eval_count(cfg), 0,
+                    trial_eval_images(cfg, data, 0), trial_eval_images(cfg, data, 1)};
+    for (int e = 0; e < w.evals; e++)
+        w.evals_late += trial_eval_iter(cfg, e) >= k1;
+    return w;
+}
+
+/* Seconds of a training at kept fraction d (later: of a round >= 1) from the
+ * timed levels lv (a step's seconds, an image's evaluated). */
+static double node_seconds(const dry_work_t *w, const dry_level_t *lv, int n_lv, double d, int later)
+{
+    return level_time(lv, n_lv, d, 0) * (double)(later ? w->steps_late : w->steps) +
+           level_time(lv, n_lv, d, 1) * (later ? w->images_late : w->images);
+}
+
+/* The dry run's calibration, kept to time it again at more threads: the
+ * trainer (on the trimmed data) and the one-cell graph it runs, the training
+ * each timed level stands for (-1: the dense network) and the levels at one
+ * thread, densest first. */
+typedef struct {
+    trial_ctx_t *c;
+    const graph_t *one;
+    int64_t steps;
+    double eval_images; /* images a timing evaluates (time_level) */
+    int n_lv;
+    int rep[DRY_LEVELS];
+    dry_level_t lv[DRY_LEVELS];
+    dry_work_t work;
+} dry_cal_t;
+
+/* Threads a training can use: its parallel work bounds them. No bound is
+ * known yet (the trainer will say: trial_max_threads). */
+static int dry_max_threads(const config_t *cfg)
+{
+    (void)cfg;
+    return PAR_MAX_THREADS;
+}
+
+/* "6.22e+04 s (17.3 h)": seconds, and beyond two minutes the unit that reads best. */
+static const char *duration(char *buf, size_t len, double s)
+{
+    int n = snprintf(buf, len, "%.4g s", s);
+    if (s >= 120 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, s < 2 * 3600 ? " (%.3g min)" : s < 72 * 3600 ? " (%.3g h)" : " (%.3g days)",
+                 s < 2 * 3600 ? s / 60 : s < 72 * 3600 ? s / 3600 : s / 86400);
+    return buf;
+}
+
+enum { DRY_MAX_LAYOUTS = 32 }; /* plan_sim_layouts' most */
+#define DRY_BEST_SLACK 0.05    /* a layout with fewer threads this close to the fastest is the best */
+
+/* One layout: ranks x threads on each node. */
+typedef struct {
+    int ranks, threads;         /* a node's */
+    int used;                   /* the threads a training uses: at most dry_max_threads */
+    int timed;                  /* 1: its levels timed at `used` threads, 0: extrapolated */
+    dry_level_t lv[DRY_LEVELS]; /* the levels at `used` threads */
+    plan_sim_result_t sim;
+    double node_bytes;          /* memory a node needs */
+    int fits;                   /* in this machine's memory (when it is the node) */
+} dry_layout_t;
+
+/* The thread counts timed, ascending from 1, and the levels at each. */
+typedef struct {
+    int n;
+    int threads[DRY_MAX_LAYOUTS + 2];
+    dry_level_t lv[DRY_MAX_LAYOUTS + 2][DRY_LEVELS];
+} dry_timed_t;
+
+enum { DRY_THREAD_REPS = 2 }; /* timings of a level on each thread count, the fastest kept */
+
+/*
+ * The speed-up of every level on the thread counts of tm (tm->threads[0] =
+ * 1), timed side by side: level by level, on 1 thread again and then on
+ * each count, DRY_THREAD_REPS rounds, the fastest of each kept (a
+ * calibration timed earlier, on a trainer just made, would make every count
+ * after it look faster; the fastest of a few is what other processes on the
+ * machine disturb least). tm->lv gets cal's levels times those speed-ups.
+ * Returns 0 or TS_ERUN.
+ */
+static int time_threads(const dry_cal_t *cal, const graph_t *g, dry_timed_t *tm)
+{
+    double keep[NET_MAX_LAYERS];
+    dry_level_t raw[DRY_MAX_LAYOUTS + 2], one;
+    int rc = 0;
+    memcpy(tm->lv[0], cal->lv, sizeof tm->lv[0]);
+    for (int j = 0; j < cal->n_lv && !rc && tm->n > 1; j++) {
+        for (int s = 0; s < g->n_segs; s++)
+            keep[s] = 1;
+        if (cal->rep[j] >= 0)
+            node_keep(g, cal->rep[j], keep);
+        for (int r = 0; r < DRY_THREAD_REPS && !rc; r++)
+            for (int k = 0; k < tm->n && !rc; k++) {
+                par_set_threads(tm->threads[k]);
+                rc = time_level(cal->c, cal->one, g, keep, cal->steps, cal->eval_images, r ? &one : &raw[k]);
+                if (r && one.step < raw[k].step)
+                    raw[k].step = one.step;
+                if (r && one.eval < raw[k].eval)
+                    raw[k].eval = one.eval;
+            }
+        for (int k = 1; k < tm->n && !rc; k++) {
+            tm->lv[k][j] = cal->lv[j];
+            tm->lv[k][j].step *= raw[0].step > 0 ? raw[k].step / raw[0].step : 1;
+            tm->lv[k][j].eval *= raw[0].eval > 0 ? raw[k].eval / raw[0].eval : 1;
+        }
+    }
+    par_set_threads(1);
+    return rc;
+}
+
+/*
+ * The levels of every layout into ly[].lv: timed here at the threads its
+ * trainings use, up to this machine's cores (`here`), and at `here` too when
+ * layouts use more, the anchor of the extrapolation beyond: Amdahl's law
+ * from the most threads timed (plan_sim_amdahl), for each level's step and
+ * evaluation on its own (they are parallel to different degrees). What was
+ * timed goes to *tm. Returns 0 or TS_ERUN.
+ */
+static int layout_levels(const dry_cal_t *cal, const graph_t *g, int here, int cap, dry_layout_t *ly,
+                         int n_ly, dry_timed_t *tm)
+{
+    int used[DRY_MAX_LAYOUTS];
+    for (int i = 0; i < n_ly; i++)
+        used[i] = ly[i].used = ly[i].threads < cap ? ly[i].threads : cap;
+    tm->n = plan_sim_timed(used, n_ly, here, tm->threads);
+    int rc = time_threads(cal, g, tm);
+    if (rc)
+        return rc;
+    int m = tm->threads[tm->n - 1];
+    for (int i = 0; i < n_ly; i++) {
+        int k = 0;
+        while (k < tm->n && tm->threads[k] != ly[i].used)
+            k++;
+        ly[i].timed = k < tm->n;
+        for (int j = 0; j < cal->n_lv; j++) {
+            ly[i].lv[j] = tm->lv[ly[i].timed ? k : 0][j];
+            if (!ly[i].timed) {
+                ly[i].lv[j].step = plan_sim_amdahl(tm->lv[0][j].step, tm->lv[tm->n - 1][j].step, m, ly[i].used);
+                ly[i].lv[j].eval = plan_sim_amdahl(tm->lv[0][j].eval, tm->lv[tm->n - 1][j].eval, m, ly[i].used);
+            }
+        }
+    }
+    return 0;
+}
+
+/* What was timed and how the rest follows, and a training's time on each layout's threads. */
+static void print_threads(const dry_cal_t *cal, const dry_timed_t *tm, int here, int cap,
+                          const dry_layout_t *ly, int n_ly)
+{
+    int m = tm->threads[tm->n - 1], sp = cal->n_lv - 1;
+    const dry_level_t *l1 = tm->lv[0], *lm = tm->lv[tm->n - 1];
+    printf("threads: a training's time on T threads, timed here on 1");
+    for (int k = 1; k < tm->n; k++)
+        printf(", %d", tm->threads[k]);
+    printf(" (this machine: %d core%s)", here, here == 1 ? "" : "s");
+    if (ly[n_ly - 1].used > m && m == 1)
+        printf("; no speed-up assumed beyond");
+    else if (ly[n_ly - 1].used > m)
+        printf("; beyond, Amdahl's law t(T) = t(1) (f + (1 - f) / T) with f from %d threads, for a step "
+               "and an evaluation each (dense: f = %.3g and %.3g)",
+               m, plan_sim_serial_fraction(l1[0].step, lm[0].step, m),
+               plan_sim_serial_fraction(l1[0].eval, lm[0].eval, m));
+    if (cap < PAR_MAX_THREADS)
+        printf("; a training uses at most %d threads\n", cap);
+    else
+        printf("; no bound known on the threads a training can use\n");
+    double d1 = node_seconds(&cal->work, l1, cal->n_lv, 1, 0);
+    double s1 = node_seconds(&cal->work, l1, cal->n_lv, cal->lv[sp].keep, 1);
+    for (int i = 0; i < n_ly; i++) {
+        const dry_layout_t *L = &ly[i];
+        double d = node_seconds(&cal->work, L->lv, cal->n_lv, 1, 0);
+        double s = node_seconds(&cal->work, L->lv, cal->n_lv, cal->lv[sp].keep, 1);
+        printf("  %d thread%s: a dense training %.3g s (%.2fx)", L->threads, L->threads == 1 ? "" : "s", d,
+               d1 / d);
+        if (sp)
+            printf(", the sparsest (%.3g %%) %.3g s (%.2fx)", 100 * cal->lv[sp].keep, s, s1 / s);
+        printf(" (%s", L->timed ? "timed" : "Amdahl");
+        if (L->used < L->threads)
+            printf(", on %d threads", L->used);
+        printf(")\n");
+    }
+}
+
+/* The mpirun and srun lines of a layout: R ranks of T threads a node on N nodes. */
+static void print_launch(const run_args_t *a, int R, int T, int N)
+{
+    char line[4 * PATH_MAX];
+    size_t used = 0;
+    line[0] = 0;
+    append_arg(line, sizeof line, &used, a->job);
+    if (a->output != a->default_out) {
+        append_arg(line, sizeof line, &used, "-o");
+        append_arg(line, sizeof line, &used, a->output);
+    }
+    append_job_args(line, sizeof line, &used, a);
+    printf("  mpirun -np %d --map-by ppr:%d:node:PE=%d ticketsweep run%s --threads %d\n", R * N, R, T, line, T);
+    printf("  srun -N %d -n %d -c %d --cpu-bind=cores ticketsweep run%s --threads %d\n", N, R * N, T, line, T);
+}
+
+/*
+ * The layouts of ly[] (levels set) on N nodes: the scheduler replayed over
+ * the trainings to run (sg; secs is scratch), a line each, the best one that
+ * fits in `avail` bytes a node (< 0: not checked) and its launch lines.
+ * Returns 0 or plan_sim_run's error.
+ */
+static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const data_t *data, const net_t *net,
+                            const graph_t *g, const run_args_t *a, const char *mine, const double *dens,
+                            const plan_sim_graph_t *sg, double *secs, dry_layout_t *ly, int n_ly, int N,
+                            double avail)
+{
+    char b1[48], b2[48], fits[DRY_MAX_LAYOUTS];
+    double wall[DRY_MAX_LAYOUTS];
+    int n_run = 0, C = ly[0].threads * ly[0].ranks, rc = 0;
+    for (int x = 0; x < g->N; x++)
+        n_run += mine[x] != 0;
+    printf("layouts: %d node%s of %d core%s, ranks x threads a node; the scheduler replayed over the %d "
+           "trainings%s, each at its density and threads:\n",
+           N, N == 1 ? "" : "s", C, C == 1 ? "" : "s", n_run, a->shard_n > 1 ? " (of this shard)" : "");
+    for (int i = 0; i < n_ly; i++) {
+        dry_layout_t *L = &ly[i];
+        for (int x = 0; x < g->N; x++)
+            secs[x] = mine[x] ? node_seconds(&cal->work, L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0) : 0;
+        if ((rc = plan_sim_run(sg, secs, L->ranks * N, &L->sim, NULL)))
+            return rc;
+        par_set_threads(L->threads); /* a trainer's buffers may grow with its threads */
+        L->node_bytes = data_bytes(data) + L->ranks * rank_bytes(cfg, net, g, data).total;
+        par_set_threads(1);
+        L->fits = avail < 0 || L->node_bytes <= avail;
+        printf("  layout %d x %d: wall %s, critical path %s over %d training%s, at most %d "
+               "training%s at once, ranks busy %.1f %%, memory %.3g GB a node%s\n",
+               L->ranks, L->threads, duration(b1, sizeof b1, L->sim.makespan),
+               duration(b2, sizeof b2, L->sim.critical), L->sim.critical_len,
+               L->sim.critical_len == 1 ? "" : "s", L->sim.peak, L->sim.peak == 1 ? "" : "s",
+               L->sim.makespan > 0 ? 100 * L->sim.work / (L->sim.makespan * L->ranks * N) : 0,
+               L->node_bytes / 1e9, L->fits ? "" : ": does not fit in this machine's memory");
+        wall[i] = L->sim.makespan;
+        fits[i] = (char)L->fits;
+    }
+    int best = plan_sim_best(wall, fits, n_ly, DRY_BEST_SLACK);
+    if (best < 0) {
+        printf("best layout on %d node%s: none fits in this machine's memory\n", N, N == 1 ? "" : "s");
+        return 0;
+    }
+    const dry_layout_t *B = &ly[best];
+    printf("best layout: %d x %d on %d node%s (%d rank%s of %d thread%s): wall %s, %.2f of the "
+           "1-thread layout's %s (%d x 1); the fewest threads within %.0f %% of the fastest\n",
+           B->ranks, B->threads, N, N == 1 ? "" : "s", B->ranks * N, B->ranks * N == 1 ? "" : "s", B->threads,
+           B->threads == 1 ? "" : "s", duration(b1, sizeof b1, B->sim.makespan),
+           ly[0].sim.makespan > 0 ? B->sim.makespan / ly[0].sim.makespan : 1,
+           duration(b2, sizeof b2, ly[0].sim.makespan), ly[0].ranks, 100 * DRY_BEST_SLACK);
+    print_launch(a, B->ranks, B->threads, N);
+    return 0;
+}
+
+/*
+ * --dry-run's layouts (rank 0): the job's wall clock with R ranks of T
+ * threads on each of N nodes of C cores (--cores, --nodes, which may list
+ * node counts; this machine's cores and 1 node by default), R x T = C, T a
+ * power of two or C. Each
+ * training (mine[x], at kept fraction dens[x]) is priced at T threads from
+ * the calibration timed again here (layout_levels), and the scheduler's rule
+ * is replayed over the graph (plan_sim_run). Prints the threads' speed-up,
+ * then for each node count a line per layout, the best one and its mpirun
+ * and srun lines (print_layouts_on).
+ */
+static int dry_layouts(const dry_cal_t *cal, const config_t *cfg, const data_t *data, const net_t *net,
+                       const graph_t *g, const run_args_t *a, const char *mine, const double *dens)
+{
+    int here = par_affinity_cores(), C = a->cores ? a->cores : here;
+    int cap = dry_max_threads(cfg), n_ly = 0;
+    double avail = mem_available();
+    dry_layout_t *ly = calloc(DRY_MAX_LAYOUTS, sizeof *ly);
+    dry_timed_t *tm = malloc(sizeof *tm);
+    double *secs = calloc((size_t)g->N + 1, sizeof *secs);
+    plan_sim_graph_t sg = {0};
+    int rc = ly && tm && secs ? plan_sim_graph_create(&sg, g, mine) : ts_fail(TS_ERUN, "out of memory");
+    if (rc)
+        goto out_free;
+    int t[DRY_MAX_LAYOUTS];
+    n_ly = plan_sim_layouts(C, t);
+    for (int i = 0; i < n_ly; i++) {
+        ly[i].threads = t[i];
+        ly[i].ranks = C / t[i];
+    }
+    if ((rc = layout_levels(cal, g, here, cap, ly, n_ly, tm)))
+        goto out_free;
+    print_threads(cal, tm, here, cap, ly, n_ly);
+    if (C == here)
+        printf("memory: this machine has %.3g GB available; a layout that needs more is not chosen\n",
+               avail / 1e9);
+    else
+        printf("memory: a layout's is what a node needs: check it against your nodes' (--cores is not "
+               "this machine's)\n");
+    for (int k = 0; k < (a->n_nodes ? a->n_nodes : 1) && !rc; k++)
+        rc = print_layouts_on(cal, cfg, data, net, g, a, mine, dens, &sg, secs, ly, n_ly,
+                              a->n_nodes ? a->nodes[k] : 1, C != here ? -1 : avail);
+out_free:
+    plan_sim_graph_free(&sg);
+    free(secs);
+    free(tm);
+    free(ly);
+    return rc;
+}
+
 /*
  * --dry-run (rank 0): what the sweep is and costs, with nothing written. The
  * cost of a training comes from timing a few steps and two evaluations of the
@@ -829,6 +1202,10 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     few.test.n = few.test.n < DRY_EVAL_IMAGES ? few.test.n : DRY_EVAL_IMAGES;
     double timed_images = 2.0 * (double)(few.val.n + few.test.n); /* two points, test_curve = full */
     graph_t one = {0};
+    char *mine = NULL;
+    double *dens = NULL;
+    int *order = NULL, threads = par_threads();
+    dry_cal_t cal = {.c = &c, .one = &one, .eval_images = timed_images, .work = dry_work(cfg, data)};
     int rc = trial_ctx_create(&c, cfg, &few);
     if (rc)
         return rc;
@@ -837,9 +1214,10 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
         trial_ctx_free(&c);
         return ts_fail(TS_ERUN, "out of memory");
     }
+    par_set_threads(1); /* the figures below are one core's; dry_layouts times more threads */
     /* calibration: steps of the real model (one training of `steps` steps with
      * its two evaluations), timed dense, then at other densities */
-    int64_t steps = cfg->iterations < 20 ? cfg->iterations : 20;
+    int64_t steps = cal.steps = cfg->iterations < 20 ? cfg->iterations : 20;
     *quick = *cfg;
     quick->iterations = steps;
     quick->eval_every = steps;
@@ -855,7 +1233,9 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     c.eval_iters[0] = 0;
     c.eval_iters[1] = steps;
     /* the dense network first: every layer keeps all its weights */
-    dry_level_t lv[DRY_LEVELS] = {{1, 0, 0}};
+    dry_level_t *lv = cal.lv;
+    cal.lv[0] = (dry_level_t){1, 0, 0};
+    cal.rep[0] = -1;
     double keep[NET_MAX_LAYERS];
     for (int s = 0; s < g->n_segs; s++)
         keep[s] = 1;
@@ -864,22 +1244,19 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     int n_lv = 1;
     /* round 0 trains every step; with rewind_schedule = continue the later
      * rounds from the rewind point on, evaluated at the points from there
-     * (the test set there too, or twice: trial_eval_images) */
-    int E = trial_eval_count(cfg), E_late = 0;
-    int64_t k1 = trial_start_iter(cfg, 1), late = cfg->iterations - k1;
-    for (int e = 0; e < E; e++)
-        E_late += trial_eval_iter(cfg, e) >= k1;
-    double img = trial_eval_images(cfg, data, 0), img_late = trial_eval_images(cfg, data, 1);
+     * (the test set there too, or twice: trial_eval_images; dry_work) */
+    int E = cal.work.evals, E_late = cal.work.evals_late;
+    int64_t late = cal.work.steps_late;
+    double img = cal.work.images, img_late = cal.work.images_late;
     double per = lv[0].step * cfg->iterations + lv[0].eval * img;
     double per_late = lv[0].step * late + lv[0].eval * img_late;
     int T = grid_size(cfg), to_run = 0, D = 0;
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
-    char *mine = calloc((size_t)g->N + 1, 1);
-    double *dens = calloc((size_t)g->N + 1, sizeof(double));
-    int *order = calloc((size_t)g->N + 1, sizeof(int));
+    mine = calloc((size_t)g->N + 1, 1);
+    dens = calloc((size_t)g->N + 1, sizeof(double));
+    order = calloc((size_t)g->N + 1, sizeof(int));
     if (!mine || !dens || !order) {
-        free(mine), free(dens), free(order);
         rc = ts_fail(TS_ERUN, "out of memory");
         goto out;
     }
@@ -905,25 +1282,30 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
     for (int i = 0; i < timed && !rc; i++) {
         int x = order[timed == 1 ? n_thin - 1 : (int)((double)i * (n_thin - 1) / (timed - 1) + 0.5)];
         lv[n_lv].keep = node_keep(g, x, keep);
+        cal.rep[n_lv] = x;
         rc = time_level(&c, &one, g, keep, steps, timed_images, &lv[n_lv]);
         n_lv++;
     }
     double total = 0, lo = per;
     for (int x = 0; x < g->N && !rc; x++) {
-        int later = g->nodes[x].round > 0;
-        double t = level_time(lv, n_lv, dens[x], 0) * (later ? late : cfg->iterations) +
-                   level_time(lv, n_lv, dens[x], 1) * (later ? img_late : img);
+        double t = node_seconds(&cal.work, lv, n_lv, dens[x], g->nodes[x].round > 0);
         total += mine[x] ? t : 0;
         lo = t < lo ? t : lo;
     }
-    free(mine), free(dens), free(order);
+    cal.n_lv = n_lv;
     if (rc)
         goto out;
-    /* the dense training under the other test_curve, for the comparison
-     * (quick is the job again: the timings are done) */
-    *quick = *cfg;
-    quick->test_curve = cfg->test_curve == TEST_CURVE_FULL ? TEST_CURVE_EARLY_STOP : TEST_CURVE_FULL;
-    double per_other = lv[0].step * cfg->iterations + lv[0].eval * trial_eval_images(quick, data, 0);
+    /* the dense training under the other test_curve, for the comparison (in
+     * a copy of the job: quick stays the timing job, dry_layouts times again) */
+    config_t *other = malloc(sizeof *other);
+    if (!other) {
+        rc = ts_fail(TS_ERUN, "out of memory");
+        goto out;
+    }
+    *other = *cfg;
+    other->test_curve = cfg->test_curve == TEST_CURVE_FULL ? TEST_CURVE_EARLY_STOP : TEST_CURVE_FULL;
+    double per_other = lv[0].step * cfg->iterations + lv[0].eval * trial_eval_images(other, data, 0);
+    free(other);
     printf("dry run of %s (nothing written)\n", a->job);
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
@@ -975,7 +1357,10 @@ static int dry_run(const config_t *cfg, const data_t *data, const net_t *net, co
            data_bytes(data) / 1e6, m.total / 1e6, (data_bytes(data) + nd->node_size * m.total) / 1e6,
            nd->node_size, nd->node_size == 1 ? "" : "s", (data_bytes(data) + 8 * m.total) / 1e6,
            (data_bytes(data) + 32 * m.total) / 1e6);
+    rc = dry_layouts(&cal, cfg, data, net, g, a, mine, dens);
 out:
+    par_set_threads(threads);
+    free(mine), free(dens), free(order);
     graph_free(&one);
     c.cfg = cfg;
     trial_ctx_free(&c);

@@ -172,31 +172,7 @@ static int32_t heap_top(sched_t *s)
     return s->heap_n > 0 ? s->heap[0] : -1;
 }
 
-/* ---------- inputs of a training ---------- */
-
-/* The histories a training reads: A (its mask's) and B (random: the twin's); -1 none. */
-static void inputs_of(const graph_t *g, int x, int32_t *a, int32_t *b)
-{
-    const graph_node_t *n = &g->nodes[x];
-    *b = -1;
-    if (n->arm == ARM_TICKET)
-        *a = x;
-    else if (n->arm == ARM_REINIT)
-        *a = n->twin;
-    else {
-        *a = n->prev;
-        *b = n->twin;
-    }
-}
-
-/* The training whose outputs hold history y (a round 0 holds all-ones: -1). */
-static int32_t producer(const graph_t *g, int32_t y)
-{
-    const graph_node_t *n = &g->nodes[y];
-    if (n->round == 0)
-        return -1;
-    return n->arm == ARM_RANDOM ? y : n->prev;
-}
+/* ---------- inputs of a training (which histories: graph_inputs, graph_producer) ---------- */
 
 static int needs_rewind(const sched_t *s, int x)
 {
@@ -356,7 +332,7 @@ static void fail_node(sched_t *s, int32_t x, const char *why, const outcome_t *o
             s->state[d] = N_FAILED;
             s->skipped++;
             int32_t a, b;
-            inputs_of(g, d, &a, &b);
+            graph_inputs(g, d, &a, &b);
             release(s, a);
             release(s, b);
             fail_node(s, d, why, o);
@@ -511,7 +487,9 @@ static const uint8_t *held_hist(sched_t *s, int32_t y)
     return y < 0 ? NULL : s->g->nodes[y].round == 0 ? s->ones : s->hist[y];
 }
 
-/* The ready training for rank r: the top one, or one as good whose inputs r holds. */
+/* The ready training for rank r: the top one, or one as good whose inputs r holds.
+ * (plan_sim.c replays this rule, feed_idle's order and run_root's to price a
+ * layout before the run: a change here belongs there too.) */
 static int32_t pick(sched_t *s, int r)
 {
     int32_t top = heap_top(s);
@@ -523,8 +501,8 @@ static int32_t pick(sched_t *s, int r)
         int32_t d = g->dpt[i], a, b;
         if (s->state[d] != N_READY || g->nodes[d].cost < g->nodes[top].cost)
             continue;
-        inputs_of(g, d, &a, &b);
-        if (a >= 0 && producer(g, a) == c)
+        graph_inputs(g, d, &a, &b);
+        if (a >= 0 && graph_producer(g, a) == c)
             return d;
     }
     return top;
@@ -543,7 +521,7 @@ static void put_input(sched_t *s, int8_t *mode, char **p, int r, int32_t y)
         *mode = IN_NONE;
     else if (g->nodes[y].round == 0)
         *mode = IN_ONES;
-    else if (producer(g, y) == s->cache_of[r])
+    else if (graph_producer(g, y) == s->cache_of[r])
         *mode = IN_CACHED;
     else {
         *mode = IN_SENT;
@@ -557,7 +535,7 @@ static void put_input(sched_t *s, int8_t *mode, char **p, int r, int32_t y)
 static void dispatch(sched_t *s, int32_t x, int r)
 {
     int32_t a, b;
-    inputs_of(s->g, x, &a, &b);
+    graph_inputs(s->g, x, &a, &b);
     ctrl_t c = {x, 0, 0, IN_NONE, 0};
     char *p = s->msg + sizeof c;
     put_input(s, &c.a, &p, r, a);
@@ -721,7 +699,7 @@ static int run_root_node(sched_t *s, int32_t x)
 {
     int32_t a, b;
     outcome_t o;
-    inputs_of(s->g, x, &a, &b);
+    graph_inputs(s->g, x, &a, &b);
     take(s, x, 0);
     if (needs_rewind(s, x))
         memcpy(s->rewind, s->rewinds[s->g->nodes[x].seed_i], s->P * sizeof(float));
@@ -785,7 +763,7 @@ static int root_setup(sched_t *s)
         for (int d = 0; d < 2; d++)
             s->unmet[x] += n->dep[d] >= 0 && s->state[n->dep[d]] != N_DONE;
         int32_t a, b;
-        inputs_of(g, x, &a, &b);
+        graph_inputs(g, x, &a, &b);
         if (a >= 0)
             s->need[a]++;
         if (b >= 0)
@@ -793,7 +771,7 @@ static int root_setup(sched_t *s)
     }
     /* histories whose producer finished in an earlier run: from the file */
     for (int y = 0; y < N && !rc; y++) {
-        int32_t p = producer(g, y);
+        int32_t p = graph_producer(g, y);
         if (s->need[y] == 0 || p < 0 || s->state[p] != N_DONE)
             continue;
         uint8_t *h = ts_malloc(s->W + 1);
@@ -903,7 +881,7 @@ static const uint8_t *get_input(sched_t *s, int mode, const char **p, int32_t y,
         return buf;
     }
     /* IN_CACHED: among the outputs of this rank's last training */
-    int32_t c = producer(g, y);
+    int32_t c = graph_producer(g, y);
     int i = 0;
     while (output_id(g, c, i) != y)
         i++;
@@ -940,7 +918,7 @@ static int run_worker(sched_t *s)
             return 0;
         int32_t x = c.node, a, b;
         const char *p = s->msg + sizeof c;
-        inputs_of(s->g, x, &a, &b);
+        graph_inputs(s->g, x, &a, &b);
         const uint8_t *ia = get_input(s, c.a, &p, a, s->in_a);
         const uint8_t *ib = get_input(s, c.b, &p, b, s->in_b);
         if (c.rewind == IN_SENT)

@@ -15,7 +15,7 @@ while IFS= read -r line; do
     esac
 done <"$W/help"
 [ -z "$missing" ] || fail "README does not document:$missing"
-for opt in --output --set --resume --force --shard --grace --claim-timeout; do
+for opt in --output --set --resume --force --shard --grace --claim-timeout --cores --nodes; do
     grep -q -- "$opt" "$TOP/README.md" || fail "README does not mention $opt"
 done
 n=$(grep -c '^    [a-z_]* ' "$W/help")

@@ -19,7 +19,9 @@
 #     demo against --no-share, a resume after kill -9 mid-chain, the planner
 #     at 100,000 cells; 8 the memory of NP ranks on one node (summed PSS
 #     while short sweeps of the paper's LeNet-300-100 on MNIST and Conv-2 on
-#     CIFAR-10 run; the data of data/, `make data`), next to the targets.
+#     CIFAR-10 run; the data of data/, `make data`), next to the targets;
+#     11 the paper jobs' wall clock on one and on 16 nodes of 128 cores, 1
+#     thread against the best layout of ranks x threads (their dry runs).
 #
 # The machine may be shared, so 1-3 are per-step CPU times of the one thread
 # that does the work (waiting for a core is not work), medians over steps; the
@@ -413,6 +415,19 @@ traj=$(val trajectory_dense_trainings "$W/sparse_traj")
 evsh_d=$(val trajectory_dense_eval_share "$W/sparse_traj")
 evsh_a=$(val trajectory_auto_eval_share "$W/sparse_traj")
 
+# ---- 11: layouts ------------------------------------------------------------------
+# The paper jobs' wall clock on nodes of 128 cores, 1 and 16 of them: 1 thread
+# against the best layout of ranks x threads, from their dry runs (the
+# scheduler replayed over the graph, trainings timed here at 1 and 2 threads,
+# Amdahl's law beyond); and the speed-up of a Conv-2 training on T threads
+# (tools/bench_layouts.sh). Without data/ (`make data`) it is skipped.
+if [ -e data/mnist/train-images-idx3-ubyte ] && [ -e data/cifar-10-batches-bin/data_batch_5.bin ]; then
+    progress "layouts: the paper jobs' dry runs on nodes of 128 cores (a few minutes)"
+    BUILD=$BUILD tools/bench_layouts.sh >"$W/layouts" || die "tools/bench_layouts.sh failed"
+else
+    echo "skipped: no data/ (make data)" >"$W/layouts"
+fi
+
 # ---- the table ------------------------------------------------------------------
 verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
 # a wall-clock scaling figure means little when the machine itself would not
@@ -513,6 +528,9 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
     grep -E '^(#|crossover)' "$W/sparse_layers" | sed 's/^/  /'
     sed 's/^/  /' "$W/sparse_traj"
     sed 's/^/  /' "$W/sparse_conv2"
+    echo
+    echo "11 layouts (tools/bench_layouts.sh):"
+    sed 's/^/  /' "$W/layouts"
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
     echo

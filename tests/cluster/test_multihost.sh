@@ -7,12 +7,15 @@
 # the three addresses and a launcher agent (written into the scratch folder) that
 # enters a host's namespace the way ssh would log in; MPI and Open MPI's own traffic
 # go over TCP between those addresses only. All ranks write one shared results file in
-# the scratch folder. Checks:
-#   - the data equal a one-host run's (h5diff without the ledger and root attributes);
+# the scratch folder. One host trains on 2 threads (h2: --threads 2, by mpirun's
+# MPMD form, one program per host), the others on 1. Checks:
+#   - the data equal a one-host run's (h5diff without the ledger and root attributes),
+#     with trainings of the 2-thread host among them;
 #   - /trials/host names more than one host, and only h1-h3; /trials/rank agrees;
 #   - traffic really crossed the namespaces' links (byte counters of h2 and h3);
-#   - kill -9 of h3's ranks mid-sweep, then --resume on h1 and h2: the file kept
-#     every training reported done, and the data equal a one-host run's.
+#   - kill -9 of h3's ranks mid-sweep, then --resume on h1 and h2 with their threads
+#     swapped (h1 2, h2 1): the file kept every training reported done, and the data
+#     equal a one-host run's.
 # Tears down the namespaces and stops every process it started, by PID, on any exit.
 # Skips only when network namespaces cannot be made here.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -92,11 +95,14 @@ timeout -k 5 60 ip netns exec "${pre}h1" unshare --uts sh -c "hostname h1 && \
       --mca plm_rsh_agent '$W/agent' --mca btl tcp,self \
       --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24 \
       --mca oob_tcp_keepalive_time 1 --mca oob_tcp_keepalive_intvl 1 --mca oob_tcp_keepalive_probes 2 \
-      '$TS' run '$W/job.ini' -o '$W/multi.h5'" >"$W/multi.log" 2>&1
+      -np 1 '$TS' run '$W/job.ini' -o '$W/multi.h5' --threads 1 : \
+      -np 1 '$TS' run '$W/job.ini' -o '$W/multi.h5' --threads 2 : \
+      -np 1 '$TS' run '$W/job.ini' -o '$W/multi.h5' --threads 1" >"$W/multi.log" 2>&1
 rc=$?
 echo "three hosts: $(($(date +%s) - start)) s"
 [ $rc -eq 0 ] || { tail -n 40 "$W/multi.log"; fail "the three-host run exited with $rc"; }
 grep -q "ranks 3 on 3 hosts" "$W/multi.log" || { head -n 5 "$W/multi.log"; fail "ticketsweep did not see 3 hosts"; }
+grep -q "^ticketsweep .*multi.h5 --threads 1\$" "$W/multi.log" || { head -n 2 "$W/multi.log"; fail "rank 0's command line"; }
 
 h5diff --exclude-path /trials/wall_seconds --exclude-path /trials/rank --exclude-path /trials/host \
     --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host \
@@ -121,6 +127,11 @@ if len(set(hosts)) < 2:
 for h, r in zip(hosts, ranks):
     if h != "h%d" % (r + 1):
         print("rank %d ran on %s" % (r, h)); ok = False
+# rank 1 (h2) trained on 2 threads: some of the data compared are its
+node_ranks = f["/nodes/rank"][:]
+print("trainings per rank:", {int(r): int((node_ranks == r).sum()) for r in sorted(set(node_ranks))})
+if not (node_ranks == 1).any():
+    print("no training on rank 1, the host of 2 threads"); ok = False
 sys.exit(0 if ok else 1)
 PYEOF
 
@@ -138,10 +149,12 @@ sed -i 's/^iterations = .*/iterations = 20000/; s/^eval_every = .*/eval_every = 
     "$W/job.ini"
 mpirun_ts 2 run "$W/job.ini" -o "$W/ref2.h5" >"$W/ref2.log" 2>&1 || { cat "$W/ref2.log"; fail "reference of the kill run"; }
 timeout -k 5 120 ip netns exec "${pre}h1" unshare --uts sh -c "hostname h1 && \
-    mpirun --hostfile '$W/hostfile' -np 3 --bind-to none \
+    mpirun --hostfile '$W/hostfile' --bind-to none \
       --mca plm_rsh_agent '$W/agent' --mca btl tcp,self \
       --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24 \
-      '$TS' run '$W/job.ini' -o '$W/kill.h5'" >"$W/kill.log" 2>&1 &
+      -np 1 '$TS' run '$W/job.ini' -o '$W/kill.h5' --threads 1 : \
+      -np 1 '$TS' run '$W/job.ini' -o '$W/kill.h5' --threads 2 : \
+      -np 1 '$TS' run '$W/job.ini' -o '$W/kill.h5' --threads 1" >"$W/kill.log" 2>&1 &
 kpid=$!
 i=0
 until grep -q "^progress: 6/" "$W/kill.log" 2>/dev/null; do
@@ -160,10 +173,11 @@ kept=$("$PY" -c 'import h5py,sys; print(int((h5py.File(sys.argv[1],"r")["nodes/s
 [ "$kept" -lt 38 ] || fail "the kill came after the end of the sweep ($kept of 38 trainings done)"
 printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' >"$W/hostfile2"
 timeout -k 5 120 ip netns exec "${pre}h1" unshare --uts sh -c "hostname h1 && \
-    mpirun --hostfile '$W/hostfile2' -np 2 --bind-to none \
+    mpirun --hostfile '$W/hostfile2' --bind-to none \
       --mca plm_rsh_agent '$W/agent' --mca btl tcp,self \
       --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24 \
-      '$TS' run '$W/job.ini' -o '$W/kill.h5' --resume" >"$W/resume.log" 2>&1 ||
+      -np 1 '$TS' run '$W/job.ini' -o '$W/kill.h5' --resume --threads 2 : \
+      -np 1 '$TS' run '$W/job.ini' -o '$W/kill.h5' --resume --threads 1" >"$W/resume.log" 2>&1 ||
     { tail -n 30 "$W/resume.log"; fail "the resume on h1 and h2 failed"; }
 h5diff --exclude-path /trials/wall_seconds --exclude-path /trials/rank --exclude-path /trials/host \
     --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host \

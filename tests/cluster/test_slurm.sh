@@ -8,7 +8,9 @@
 #      2 --shard I/4 into its own file) and the dependent merge. Checks every shard
 #      holds exactly its trials, the merged file has all trials done and the same data
 #      as a one-job run (h5diff without the ledger and root attributes).
-#   2. jobs/slurm-sweep.sbatch through sbatch --wait: exit 0, same data as the one-job run.
+#   2. jobs/slurm-sweep.sbatch through sbatch --wait, one rank of 2 threads
+#      (--cpus-per-task=2: mpirun --map-by slot:PE=2, --threads 2): exit 0, same data as
+#      the one-job run.
 #   3. jobs/slurm-sweep.sbatch on a slower job, interrupted with SIGUSR1 to the batch
 #      shell (what --signal=B:USR1@120 sends): the trap forwards it to mpirun, the run
 #      leaves trials pending and exits 3, the job requeues itself, the next run resumes
@@ -205,10 +207,12 @@ echo "array + merge: $(($(date +%s) - t0)) s"
 
 # --- 2. the single sweep through sbatch --wait -----------------------------------------
 t0=$(date +%s)
-sbatch --wait --nodes=1 --ntasks-per-node=2 --time=5 --output="$W/sweep-%j.out" \
+sbatch --wait --nodes=1 --ntasks-per-node=1 --cpus-per-task=2 --time=5 --output="$W/sweep-%j.out" \
     "$TOP/jobs/slurm-sweep.sbatch" "$W/job.ini" "$W/sweep.h5" >"$W/sbatch.out" 2>&1 ||
     { cat "$W/sbatch.out"; die "the sweep job failed"; }
 grep -q "ticketsweep exited with status 0" "$W"/sweep-*.out || die "the sweep job's log has no success"
+grep -q "slurm-sweep: 1 ranks of 2 thread(s)" "$W"/sweep-*.out &&
+    grep -q "^ticketsweep .* --threads 2\$" "$W"/sweep-*.out || die "the sweep job did not run 1 rank of 2 threads"
 [ "$(statuses "$W/sweep.h5")" = 11111111 ] || die "sweep.h5: statuses $(statuses "$W/sweep.h5")"
 same_data "$W/ref.h5" "$W/sweep.h5"
 echo "sweep: $(($(date +%s) - t0)) s"
