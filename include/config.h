@@ -110,7 +110,7 @@ int config_set(config_t *cfg, const char *assignment);
 /* Parse INI text held in memory (the `config` attribute of a results file). */
 int config_load_string(config_t *cfg, const char *text, const char *name);
 /* train.chunks = 0 (auto) takes the largest divisor of the batch up to this. */
-#define CFG_AUTO_CHUNKS 8
+#define CFG_AUTO_CHUNKS 12
 /* The chunks a batch of `batch` runs in for train.chunks = want: want when it
  * divides the batch, 0 (auto) the largest divisor up to CFG_AUTO_CHUNKS; in
  * general the largest divisor of batch not above want (>= 1). */

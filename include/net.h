@@ -174,6 +174,11 @@ double net_dnn_bytes(const net_t *layout, int batch, int eval_cap, int threads);
 /* The threads the convolutional stage of a net of this layout and batch can
  * keep busy: its chunks; 0 for a net without convolutions. */
 int net_stage_threads(const net_t *layout, int batch);
+/* The threads a training of a net of this layout and batch keeps busy in the
+ * bulk of its work (a bound for planning, not a rule: more threads change no
+ * bit and still share the element-wise passes): its chunks when it has
+ * convolutions, else the dense products' column blocks (1 with one chunk). */
+int net_max_threads(const net_t *layout, int batch);
 
 /* Layer l has parameters (and appears in the results file). */
 static inline int net_has_params(const net_layer_t *L)

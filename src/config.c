@@ -82,7 +82,7 @@ static const key_t_ keys[] = {
      "a minibatch's convolutions run in this many chunks of its images, their gradients summed chunk by "
      "chunk, and its dense products in fixed column blocks: up to this many threads share a training's "
      "convolutions, and the results depend on it, never on --threads; a divisor of train.batch, or 0: "
-     "the largest divisor up to 8; 1: one piece, the bits of releases before it"},
+     "the largest divisor up to 12; 1: one piece, the bits of releases before it"},
     {"prune", "scope", K_CHOICE, F(scope), 0, "layerwise", "layerwise|global",
      "layerwise: each layer loses its share; global: one magnitude threshold over the layers of scale 1"},
     {"prune", "output_scale", K_DOUBLE, F(output_scale), 0, "0.5", NULL,

@@ -911,12 +911,12 @@ typedef struct {
     dry_work_t work;
 } dry_cal_t;
 
-/* Threads a training can use: its parallel work bounds them. No bound is
- * known yet (the trainer will say: trial_max_threads). */
-static int dry_max_threads(const config_t *cfg)
+/* Threads a training can use: its parallel work bounds them (net_max_threads:
+ * the convolutions' chunks, or the dense products' blocks); the layouts'
+ * extrapolation gives no speed-up beyond. */
+static int dry_max_threads(const config_t *cfg, const net_t *net)
 {
-    (void)cfg;
-    return PAR_MAX_THREADS;
+    return net_max_threads(net, cfg->batch);
 }
 
 /* "6.22e+04 s (17.3 h)": seconds, and beyond two minutes the unit that reads best. */
@@ -1150,7 +1150,7 @@ static int dry_layouts(const dry_cal_t *cal, const config_t *cfg, const data_t *
                        const graph_t *g, const run_args_t *a, const char *mine, const double *dens)
 {
     int here = par_affinity_cores(), C = a->cores ? a->cores : here;
-    int cap = dry_max_threads(cfg), n_ly = 0;
+    int cap = dry_max_threads(cfg, net), n_ly = 0;
     double avail = mem_available();
     dry_layout_t *ly = calloc(DRY_MAX_LAYOUTS, sizeof *ly);
     dry_timed_t *tm = malloc(sizeof *tm);

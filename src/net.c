@@ -21,6 +21,10 @@
 #include "net.h"
 #include "par.h"
 
+#define FC_BLOCKS 8     /* a dense product's column blocks: up to this many ... */
+#define FC_MIN_BLOCK 16 /* ... of at least this many columns ... */
+#define FC_ROUND 8      /* ... and a multiple of this many */
+
 #define ACT_BUDGET_BYTES ((size_t)256 << 20) /* activations + deltas, evaluation batches */
 
 /* Append a layer with input shape (c, h, w); fills its shape and sizes (its
@@ -236,6 +240,14 @@ double net_dnn_bytes(const net_t *layout, int batch, int eval_cap, int threads)
 int net_stage_threads(const net_t *layout, int batch)
 {
     return layout->stage > 0 ? config_chunks(batch, layout->want_chunks) : 0;
+}
+
+int net_max_threads(const net_t *layout, int batch)
+{
+    int chunks = config_chunks(batch, layout->want_chunks);
+    if (layout->stage > 0)
+        return chunks;
+    return chunks == 1 ? 1 : FC_BLOCKS;
 }
 
 void net_free(net_t *n)
@@ -480,10 +492,6 @@ void net_step(net_t *n, optim_t *o)
     par_update(o, n->params + n->n_weights, n->grads + n->n_weights, n->mask + n->n_weights,
                n->n_weights, nb);
 }
-
-#define FC_BLOCKS 8     /* a dense product's column blocks: up to this many ... */
-#define FC_MIN_BLOCK 16 /* ... of at least this many columns ... */
-#define FC_ROUND 8      /* ... and a multiple of this many */
 
 /* The columns of a fully connected layer's dense product that one sgemm
  * takes: fixed by the layer's shape and the net's chunks, never by the

@@ -200,9 +200,9 @@ int main(int argc, char **argv)
     cfg.n_conv = 3, cfg.conv[0] = 8, cfg.conv[1] = 16, cfg.conv[2] = CFG_POOL;
     cfg.n_hidden = 1, cfg.hidden[0] = 12;
     check_chunked_gradient(&cfg);
-    /* train.chunks: auto takes the largest divisor up to 8; explicit values must divide */
-    CHECK(config_chunks(60, 0) == 6 && config_chunks(64, 0) == 8 && config_chunks(7, 0) == 7 &&
-              config_chunks(11, 0) == 1 && config_chunks(60, 4) == 4 && config_chunks(60, 1) == 1,
+    /* train.chunks: auto takes the largest divisor up to 12; explicit values must divide */
+    CHECK(config_chunks(60, 0) == 12 && config_chunks(64, 0) == 8 && config_chunks(7, 0) == 7 &&
+              config_chunks(13, 0) == 1 && config_chunks(60, 4) == 4 && config_chunks(60, 1) == 1,
           "config_chunks");
     config_defaults(&cfg);
     cfg.chunks = 7;

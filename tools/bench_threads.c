@@ -4,7 +4,7 @@
  *
  * The paper's Conv-2 (conv 64, 64, pool, fc 256, 256, 10) on CIFAR-10-shaped
  * input, or LeNet-300-100 on MNIST-shaped input (--arch conv2|lenet), batch
- * 60, Adam, train.chunks as the job default (auto: 6 chunks of 10 images),
+ * 60, Adam, train.chunks as the job default (auto: 12 chunks of 5 images),
  * kernels = auto; --density D keeps a random D of every layer's weights (the
  * thin rounds of a chain: sparse kernels under auto). In one process, on one
  * net, alternating T threads and 1 thread step by step (so that both see

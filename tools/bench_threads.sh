@@ -110,7 +110,7 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
     erow "LeNet-300-100 evaluation (10,000), dense" lenet lenet 1.8
     row "LeNet-300-100 step at 5 % (sparse)" lenet5 lenet_d0.05 1.3
     erow "LeNet-300-100 evaluation at 5 %" lenet5 lenet_d0.05 ""
-    echo "one thread, each alone: the chunked step (train.chunks = 6) against train.chunks = 1 (the earlier arithmetic)"
+    echo "one thread, each alone: the chunked step (train.chunks = $(val conv2_chunks "$W/conv2")) against train.chunks = 1 (the earlier arithmetic)"
     printf '%-44s %9.1fms %9.1fms %6.2fx\n' "  Conv-2" \
         "$(calc %.4f "1000 * $(med conv2 conv2_step_t1_alone_s)")" "$(calc %.4f "1000 * $(med conv2 conv2_step_chunks1_s)")" \
         "$(calc %.3f "$(med conv2 conv2_step_chunks1_s) / $(med conv2 conv2_step_t1_alone_s)")"
