@@ -16,7 +16,8 @@
 #      --threads 1, alternating, wall clock of the whole process; and at one
 #      thread against tools/bench_conv2_torch_run.py, the same work in
 #      PyTorch on one thread, start-up included.
-# T is the machine's cores (BENCH_THREADS to choose). Wall clock needs a
+# T is the machine's cores (BENCH_THREADS to choose); BENCH_RUNS=0 skips b.
+# Wall clock needs a
 # quiet machine: the load before and after is printed with the table.
 # Prints a table and appends it to $BENCH_OUT (tools/bench-results.txt).
 set -eu
@@ -61,7 +62,7 @@ med() { awk -v k="$2" '$1 == k { print $2 }' "$W/$1" | median; }
 
 # ---- b: whole Conv-2 runs on CIFAR-10 --------------------------------------------
 have_data=0
-[ -e data/cifar-10-batches-bin/data_batch_5.bin ] && have_data=1
+[ -e data/cifar-10-batches-bin/data_batch_5.bin ] && [ "${BENCH_RUNS:-1}" != 0 ] && have_data=1
 run() { # run THREADS: wall seconds of a whole ticketsweep run
     t0=$(now)
     "$TS" run jobs/conv2-paper.ini -o "$W/run.h5" --force --threads "$1" --set train.iterations=200 \
@@ -124,7 +125,7 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
             "$(m run1)" "$(m runtorch)" "$(m torchratio)" ">= 2.3x" "$(verdict "$(m torchratio) >= 2.3")"
         echo "  (columns of that line: ticketsweep, PyTorch; the ratio is PyTorch's time over ticketsweep's)"
     else
-        echo "Conv-2 whole runs: skipped (no data/: make data)"
+        echo "Conv-2 whole runs: skipped (no data/: make data; or BENCH_RUNS=0)"
     fi
 } >"$W/table"
 cat "$W/table"
