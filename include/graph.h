@@ -143,4 +143,22 @@ int graph_children(const graph_t *g, int x);
 /* Bytes the planned graph holds (for --dry-run and the benchmark). */
 size_t graph_bytes(const graph_t *g);
 
+/*
+ * A heap of trainings, the highest key first, then the lowest id: the
+ * scheduler's ready list (keys: the nodes' cost, the remaining work) and
+ * plan_sim's replay of it (a copy of those costs). Training x's key is the
+ * float at key + x * stride bytes; a holds up to the graph's N + 1 entries
+ * (the caller's); n counts them.
+ */
+typedef struct {
+    int32_t *a;
+    int n;
+    const char *key;
+    size_t stride;
+} graph_heap_t;
+
+void graph_heap_push(graph_heap_t *h, int32_t x);
+/* Take out the top entry (n > 0). */
+void graph_heap_pop(graph_heap_t *h);
+
 #endif

@@ -308,3 +308,41 @@ size_t graph_bytes(const graph_t *g)
            (size_t)(g->inc_off ? g->inc_off[g->N] : 0) * sizeof(int32_t) +
            (size_t)(g->dpt_off ? g->dpt_off[g->N] : 0) * sizeof(int32_t);
 }
+
+/* a above b in h: the higher key, then the lower id */
+static int heap_before(const graph_heap_t *h, int32_t a, int32_t b)
+{
+    float ka = *(const float *)(h->key + (size_t)a * h->stride);
+    float kb = *(const float *)(h->key + (size_t)b * h->stride);
+    return ka != kb ? ka > kb : a < b;
+}
+
+void graph_heap_push(graph_heap_t *h, int32_t x)
+{
+    int i = h->n++;
+    h->a[i] = x;
+    while (i > 0 && heap_before(h, h->a[i], h->a[(i - 1) / 2])) {
+        int32_t t = h->a[i];
+        h->a[i] = h->a[(i - 1) / 2];
+        h->a[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+void graph_heap_pop(graph_heap_t *h)
+{
+    h->a[0] = h->a[--h->n];
+    for (int i = 0;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && heap_before(h, h->a[l], h->a[m]))
+            m = l;
+        if (r < h->n && heap_before(h, h->a[r], h->a[m]))
+            m = r;
+        if (m == i)
+            break;
+        int32_t t = h->a[i];
+        h->a[i] = h->a[m];
+        h->a[m] = t;
+        i = m;
+    }
+}

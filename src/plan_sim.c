@@ -33,8 +33,7 @@ typedef struct {
     int32_t *unmet;     /* [n] dependencies to run not yet done */
     int32_t *dpt_off;   /* [n + 1] dependents of x: dpt[dpt_off[x] ..], ascending (graph.c's order) */
     int32_t *dpt;
-    int32_t *ready;     /* [n] heap: higher priority first, then the lower id */
-    int ready_n;
+    graph_heap_t ready; /* [n] higher priority first, then the lower id (keys: g->prio) */
     event_t *ev;        /* [ranks] heap: earliest end first */
     int ev_n;
     int32_t *running;   /* [ranks] training, -1 none */
@@ -45,50 +44,14 @@ typedef struct {
     plan_sim_result_t *out;
 } sim_t;
 
-/* ---------- the ready queue: sched.c's order ---------- */
-
-static int before(const sim_t *s, int32_t a, int32_t b)
-{
-    float pa = s->g->prio[a], pb = s->g->prio[b];
-    return pa != pb ? pa > pb : a < b;
-}
-
-static void ready_push(sim_t *s, int32_t x)
-{
-    int i = s->ready_n++;
-    s->ready[i] = x;
-    while (i > 0 && before(s, s->ready[i], s->ready[(i - 1) / 2])) {
-        int32_t t = s->ready[i];
-        s->ready[i] = s->ready[(i - 1) / 2];
-        s->ready[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
-    }
-}
-
-static void ready_pop(sim_t *s)
-{
-    s->ready[0] = s->ready[--s->ready_n];
-    for (int i = 0;;) {
-        int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->ready_n && before(s, s->ready[l], s->ready[m]))
-            m = l;
-        if (r < s->ready_n && before(s, s->ready[r], s->ready[m]))
-            m = r;
-        if (m == i)
-            break;
-        int32_t t = s->ready[i];
-        s->ready[i] = s->ready[m];
-        s->ready[m] = t;
-        i = m;
-    }
-}
+/* ---------- the ready queue: sched.c's order (graph_heap_t) ---------- */
 
 /* The top ready training, -1 none (entries taken out of order are dropped here). */
 static int32_t ready_top(sim_t *s)
 {
-    while (s->ready_n > 0 && s->state[s->ready[0]] != S_READY)
-        ready_pop(s);
-    return s->ready_n > 0 ? s->ready[0] : -1;
+    while (s->ready.n > 0 && s->state[s->ready.a[0]] != S_READY)
+        graph_heap_pop(&s->ready);
+    return s->ready.n > 0 ? s->ready.a[0] : -1;
 }
 
 /* ---------- the ends of trainings ---------- */
@@ -187,7 +150,7 @@ static void finish(sim_t *s, int r)
         int32_t d = s->dpt[i];
         if (s->state[d] == S_WAIT && --s->unmet[d] == 0) {
             s->state[d] = S_READY;
-            ready_push(s, d);
+            graph_heap_push(&s->ready, d);
         }
     }
 }
@@ -265,14 +228,16 @@ int plan_sim_run(const plan_sim_graph_t *g, const double *secs, int ranks, plan_
     s.unmet = calloc(n + 1, sizeof *s.unmet);
     s.dpt_off = calloc(n + 1, sizeof *s.dpt_off);
     s.dpt = calloc(2 * n + 1, sizeof *s.dpt);
-    s.ready = calloc(n + 1, sizeof *s.ready);
+    s.ready.a = calloc(n + 1, sizeof *s.ready.a);
+    s.ready.key = (const char *)g->prio;
+    s.ready.stride = sizeof *g->prio;
     s.ev = calloc(R, sizeof *s.ev);
     s.running = calloc(R, sizeof *s.running);
     s.cache_of = calloc(R, sizeof *s.cache_of);
     s.idle = calloc(R, 1);
     double *down = calloc(n + 1, sizeof *down);
     int32_t *len = calloc(n + 1, sizeof *len);
-    if (!s.state || !s.unmet || !s.dpt_off || !s.dpt || !s.ready || !s.ev || !s.running ||
+    if (!s.state || !s.unmet || !s.dpt_off || !s.dpt || !s.ready.a || !s.ev || !s.running ||
         !s.cache_of || !s.idle || !down || !len) {
         rc = ts_fail(TS_ERUN, "plan_sim: out of memory for %d trainings on %d ranks", g->n, ranks);
         goto out_free;
@@ -294,7 +259,7 @@ int plan_sim_run(const plan_sim_graph_t *g, const double *secs, int ranks, plan_
     for (int x = 0; x < g->n; x++)
         if (s.state[x] == S_WAIT && s.unmet[x] == 0) {
             s.state[x] = S_READY;
-            ready_push(&s, x);
+            graph_heap_push(&s.ready, x);
         }
     for (int r = 0; r < ranks; r++) {
         s.running[r] = s.cache_of[r] = -1;
@@ -322,7 +287,7 @@ int plan_sim_run(const plan_sim_graph_t *g, const double *secs, int ranks, plan_
     if (s.done != to_run) /* cannot happen with dependencies first; kept as sched.c keeps it */
         rc = ts_fail(TS_ERUN, "plan_sim: %d trainings can never start", to_run - s.done);
 out_free:
-    free(s.state), free(s.unmet), free(s.dpt_off), free(s.dpt), free(s.ready);
+    free(s.state), free(s.unmet), free(s.dpt_off), free(s.dpt), free(s.ready.a);
     free(s.ev), free(s.running), free(s.cache_of), free(s.idle), free(down), free(len);
     return rc;
 }

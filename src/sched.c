@@ -104,7 +104,7 @@ typedef struct {
     int32_t *need;         /* [N] trainings still to start that read this history */
     uint8_t **hist;        /* [N] histories held for them */
     float **rewinds;       /* [seeds] */
-    int32_t *heap, heap_n; /* ready trainings, most remaining work first */
+    graph_heap_t ready; /* ready trainings, most remaining work first (keys: the nodes' cost) */
     double *node_wall;     /* [N] */
     int32_t *cell_left;    /* [T] (cell, arm, round) entries not finished */
     int8_t *cell_failed;   /* [T] */
@@ -128,48 +128,12 @@ typedef struct {
 
 /* ---------- the ready heap (rank 0): most remaining work first, then lowest id ---------- */
 
-static int before(const sched_t *s, int32_t a, int32_t b)
-{
-    float ca = s->g->nodes[a].cost, cb = s->g->nodes[b].cost;
-    return ca != cb ? ca > cb : a < b;
-}
-
-static void heap_push(sched_t *s, int32_t x)
-{
-    int i = s->heap_n++;
-    s->heap[i] = x;
-    while (i > 0 && before(s, s->heap[i], s->heap[(i - 1) / 2])) {
-        int32_t t = s->heap[i];
-        s->heap[i] = s->heap[(i - 1) / 2];
-        s->heap[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
-    }
-}
-
-static void heap_pop(sched_t *s)
-{
-    s->heap[0] = s->heap[--s->heap_n];
-    for (int i = 0;;) {
-        int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->heap_n && before(s, s->heap[l], s->heap[m]))
-            m = l;
-        if (r < s->heap_n && before(s, s->heap[r], s->heap[m]))
-            m = r;
-        if (m == i)
-            break;
-        int32_t t = s->heap[i];
-        s->heap[i] = s->heap[m];
-        s->heap[m] = t;
-        i = m;
-    }
-}
-
 /* The top ready training (entries taken out of order are skipped lazily). */
 static int32_t heap_top(sched_t *s)
 {
-    while (s->heap_n > 0 && s->state[s->heap[0]] != N_READY)
-        heap_pop(s);
-    return s->heap_n > 0 ? s->heap[0] : -1;
+    while (s->ready.n > 0 && s->state[s->ready.a[0]] != N_READY)
+        graph_heap_pop(&s->ready);
+    return s->ready.n > 0 ? s->ready.a[0] : -1;
 }
 
 /* ---------- inputs of a training (which histories: graph_inputs, graph_producer) ---------- */
@@ -376,7 +340,7 @@ static int node_ended(sched_t *s, const outcome_t *o, const char *error)
             int32_t d = g->dpt[i];
             if (s->state[d] == N_WAIT && --s->unmet[d] == 0) {
                 s->state[d] = N_READY;
-                heap_push(s, d);
+                graph_heap_push(&s->ready, d);
             }
         }
         rc = finish_entries(s, x, 1, o, NULL);
@@ -736,7 +700,9 @@ static int root_setup(sched_t *s)
     s->unmet = ts_calloc((size_t)N + 1, sizeof *s->unmet);
     s->need = ts_calloc((size_t)N + 1, sizeof *s->need);
     s->hist = ts_calloc((size_t)N + 1, sizeof *s->hist);
-    s->heap = ts_calloc((size_t)N + 1, sizeof *s->heap);
+    s->ready.a = ts_calloc((size_t)N + 1, sizeof *s->ready.a);
+    s->ready.key = (const char *)&g->nodes[0].cost;
+    s->ready.stride = sizeof g->nodes[0];
     s->node_wall = ts_calloc((size_t)N + 1, sizeof *s->node_wall);
     s->cell_left = ts_calloc((size_t)T + 1, sizeof *s->cell_left);
     s->cell_failed = ts_calloc((size_t)T + 1, 1);
@@ -745,7 +711,7 @@ static int root_setup(sched_t *s)
     s->rewind_of = ts_calloc((size_t)s->size, sizeof *s->rewind_of);
     s->running = ts_calloc((size_t)s->size, sizeof *s->running);
     s->idle = ts_calloc((size_t)s->size, 1);
-    if (!s->state || !s->unmet || !s->need || !s->hist || !s->heap || !s->node_wall ||
+    if (!s->state || !s->unmet || !s->need || !s->hist || !s->ready.a || !s->node_wall ||
         !s->cell_left || !s->cell_failed || !s->rewinds || !s->cache_of || !s->rewind_of ||
         !s->running || !s->idle)
         return TS_ERUN;
@@ -796,7 +762,7 @@ static int root_setup(sched_t *s)
     for (int x = 0; x < N; x++)
         if (s->state[x] == N_WAIT && s->unmet[x] == 0) {
             s->state[x] = N_READY;
-            heap_push(s, x);
+            graph_heap_push(&s->ready, x);
         }
     /* cells: entries still to finish; those finished already get their status now */
     for (int t = 0; t < T; t++) {
@@ -952,7 +918,7 @@ static void root_free(sched_t *s)
     if (s->rewinds)
         for (int i = 0; i < s->cfg->n_seeds; i++)
             free(s->rewinds[i]);
-    free(s->state), free(s->unmet), free(s->need), free(s->hist), free(s->heap);
+    free(s->state), free(s->unmet), free(s->need), free(s->hist), free(s->ready.a);
     free(s->node_wall), free(s->cell_left), free(s->cell_failed), free(s->rewinds);
     free(s->cache_of), free(s->rewind_of), free(s->running), free(s->idle), free(s->hosts);
 }
