@@ -59,7 +59,7 @@ TS=$BUILD/ticketsweep
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-die() { echo "bench: $*" >&2; exit 1; }
+. tools/bench_lib.sh
 for f in "$BT" "$TS"; do [ -x "$f" ] || die "$f is missing: run 'make bench', not this script"; done
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing: apt-get install time"
 "$PY" -c 'import torch' 2>/dev/null ||
@@ -69,19 +69,6 @@ W=$(mktemp -d /tmp/tsbench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export TMPDIR="$W" # Open MPI's session files
 
-# val KEY FILE: the value of the line "KEY value" in FILE
-val() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$2"; }
-# the median of the numbers on stdin
-median() {
-    sort -g | awk '{ a[NR] = $1 }
-        END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2];
-              else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-# calc FORMAT EXPR: awk arithmetic, printed with FORMAT (put comparisons in
-# parentheses: a bare > is awk's output redirection)
-calc() { awk "BEGIN { printf \"$1\\n\", $2 }"; }
-progress() { echo "bench: $*" >&2; }
-m() { median <"$W/$1"; }
 
 # ---- the kernels OpenBLAS runs here: every figure below depends on them -----
 "$BT" --blas >"$W/blas" || die "$BT --blas failed"
@@ -429,7 +416,6 @@ else
 fi
 
 # ---- the table ------------------------------------------------------------------
-verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
 # a wall-clock scaling figure means little when the machine itself would not
 # give NP processes 1.85 times what it gives one
 trust=""

@@ -30,21 +30,11 @@ PY=/usr/bin/python3
 TS=$BUILD/ticketsweep
 BTH=$BUILD/bench_threads
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-die() { echo "bench: $*" >&2; exit 1; }
+. tools/bench_lib.sh
 for f in "$BTH" "$TS"; do [ -x "$f" ] || die "$f is missing: run 'make bench', not this script"; done
 W=$(mktemp -d /tmp/tsbench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export TMPDIR="$W"
-val() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$2"; }
-median() {
-    sort -g | awk '{ a[NR] = $1 }
-        END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2];
-              else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-calc() { awk "BEGIN { printf \"$1\\n\", $2 }"; }
-progress() { echo "bench: $*" >&2; }
-m() { median <"$W/$1"; }
-verdict() { [ "$(calc %d "($1)")" = 1 ] && echo met || echo "NOT met"; }
 now() { date +%s.%N; }
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
