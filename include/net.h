@@ -39,7 +39,7 @@
  * order, element by element. An evaluation batch goes through the stage in
  * pieces of chunk_rows images. The fully connected layers take the whole
  * batch; their dense products run in column blocks fixed by the layer's
- * shape (fc_block in net.c; one block when chunks = 1), one sgemm each; the
+ * shape (fc_blocks in net.c; one block when chunks = 1), one sgemm each; the
  * sparse kernels split their outputs, input blocks or survivors between the
  * threads, which changes no bit whatever the split (sparse.h); ReLU and
  * bias sums go column by column or row by row, each sum in row order; Adam

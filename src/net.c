@@ -22,8 +22,8 @@
 #include "par.h"
 
 #define FC_BLOCKS 8     /* a dense product's column blocks: up to this many ... */
-#define FC_MIN_BLOCK 16 /* ... of at least this many columns ... */
-#define FC_ROUND 8      /* ... and a multiple of this many */
+#define FC_MIN_BLOCK 16 /* ... of at least this many columns on average ... */
+#define FC_ROUND 4      /* ... starting at multiples of this many (sgemm's unroll) */
 
 #define ACT_BUDGET_BYTES ((size_t)256 << 20) /* activations + deltas, evaluation batches */
 
@@ -455,12 +455,16 @@ static int threads_for_work(long pieces, double work)
     return t > 1 ? (int)t : 1;
 }
 
+/* An Adam update's cost per element in multiply-adds (two moments, a square
+ * root, a division: about 8), so LeNet-300-100's 266,000 weights get threads. */
+#define ADAM_WORK 8
+
 /* optim_update over n elements, split between the threads (element-wise:
  * the same bits however split). */
 static void par_update(optim_t *o, float *w, float *g, const float *mask, size_t off, size_t n)
 {
     long pieces = (long)((n + PAR_GRAIN - 1) / PAR_GRAIN);
-    int nth = threads_for_work(pieces, (double)n);
+    int nth = threads_for_work(pieces, (double)n * ADAM_WORK);
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
     for (long p = 0; p < pieces; p++) {
         size_t i = (size_t)p * PAR_GRAIN, len = n - i < PAR_GRAIN ? n - i : PAR_GRAIN;
@@ -493,18 +497,26 @@ void net_step(net_t *n, optim_t *o)
                n->n_weights, nb);
 }
 
-/* The columns of a fully connected layer's dense product that one sgemm
- * takes: fixed by the layer's shape and the net's chunks, never by the
+/* The column blocks of a fully connected layer's dense product, one sgemm
+ * each: fixed by the layer's shape and the net's chunks, never by the
  * threads, since OpenBLAS's kernels may give other bits for other splits
  * (Haswell's do). One block, the whole layer, with chunks = 1: the products
- * of the releases before threads. */
-static int fc_block(const net_t *n, size_t cols)
+ * of the releases before threads. Else up to FC_BLOCKS blocks of nearly
+ * equal width (block j starts at cols * j / blocks rounded down to
+ * FC_ROUND), so the threads' shares are even: 300 columns are 148 + 152 on
+ * two threads, where blocks of one width gave 160 + 140. */
+static int fc_blocks(const net_t *n, int cols)
 {
-    if (n->chunks == 1)
-        return (int)cols;
-    size_t w = (cols + FC_BLOCKS - 1) / FC_BLOCKS;
-    w = (w + FC_ROUND - 1) / FC_ROUND * FC_ROUND;
-    return (int)(w < FC_MIN_BLOCK ? FC_MIN_BLOCK : w);
+    int k = cols / FC_MIN_BLOCK;
+    if (n->chunks == 1 || k < 1)
+        return 1;
+    return k < FC_BLOCKS ? k : FC_BLOCKS;
+}
+
+/* The first column of block j of fc_blocks' `blocks` (j = blocks: cols). */
+static int fc_edge(int cols, int blocks, int j)
+{
+    return j >= blocks ? cols : (int)((long)cols * j / blocks) / FC_ROUND * FC_ROUND;
 }
 
 /* Multiply-adds of one image through the convolutional stage (forward). */
@@ -572,11 +584,11 @@ static void stage_forward(net_t *n, net_ws_t *w, const float *x, int r0, int b, 
 static void fc_forward(net_t *n, const net_layer_t *L, const float *a, int b, float *z)
 {
     const float *wt = n->params + L->w_off, *bias = n->params + L->b_off;
-    int cols = (int)L->out, in = (int)L->in, nb = fc_block(n, L->out), blocks = (cols + nb - 1) / nb;
+    int cols = (int)L->out, in = (int)L->in, blocks = fc_blocks(n, cols);
     int nth = threads_for_work(blocks, (double)b * in * cols);
 #pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
     for (int j = 0; j < blocks; j++) {
-        int c0 = j * nb, w = cols - c0 < nb ? cols - c0 : nb;
+        int c0 = fc_edge(cols, blocks, j), w = fc_edge(cols, blocks, j + 1) - c0;
         for (int i = 0; i < b; i++)
             memcpy(z + (size_t)i * cols + c0, bias + c0, (size_t)w * sizeof(float));
         blas_sgemm(false, true, b, w, in, 1.0f, a, in, wt + (size_t)c0 * in, in, 1.0f, z + c0, cols);
@@ -840,16 +852,16 @@ static void fc_backward(net_t *n, const net_layer_t *L, const float *a, const fl
 {
     const float *wt = n->params + L->w_off;
     float *dw = n->grads + L->w_off;
-    int out = (int)L->out, in = (int)L->in, nw = fc_block(n, L->out), nx = fc_block(n, L->in);
-    int bw = (out + nw - 1) / nw, bx = dprev ? (in + nx - 1) / nx : 0;
+    int out = (int)L->out, in = (int)L->in, bw = fc_blocks(n, out), bx = dprev ? fc_blocks(n, in) : 0;
     int nth = threads_for_work(bw + bx, (double)b * in * out * (dprev ? 2 : 1));
-#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static)
+    /* blocks dealt round-robin: each thread a share of dW's and of dprev's */
+#pragma omp parallel for num_threads(nth) if (nth > 1) schedule(static, 1)
     for (int j = 0; j < bw + bx; j++) {
         if (j < bw) {
-            int o0 = j * nw, w = out - o0 < nw ? out - o0 : nw;
+            int o0 = fc_edge(out, bw, j), w = fc_edge(out, bw, j + 1) - o0;
             blas_sgemm(true, false, w, in, b, 1.0f, dz + o0, out, a, in, 0.0f, dw + (size_t)o0 * in, in);
         } else {
-            int c0 = (j - bw) * nx, w = in - c0 < nx ? in - c0 : nx;
+            int c0 = fc_edge(in, bx, j - bw), w = fc_edge(in, bx, j - bw + 1) - c0;
             blas_sgemm(false, false, b, w, out, 1.0f, dz, out, wt + c0, in, 0.0f, dprev + c0, in);
         }
     }
