@@ -25,6 +25,16 @@ void *ts_calloc(size_t n, size_t size);
 void *ts_malloc(size_t size);
 
 /*
+ * Fault injection for the tests: TICKETSWEEP_FAULT=NAME:RANK[:N] makes the
+ * N-th call (counted from 1, per process) of ts_fault(NAME, RANK) on that
+ * rank fail, every call when N is absent. Returns TS_ERUN with the message
+ * "injected fault in NAME on rank RANK (call N, TICKETSWEEP_FAULT)", else 0.
+ * Names: store_create, store_write_node, store_write_cell, store_write_theta0,
+ * recv (a scheduler message received).
+ */
+int ts_fault(const char *name, int rank);
+
+/*
  * "Did you mean ...?" for a misspelt name: feed every valid name to
  * ts_suggest_add, then ts_suggest_best gives the closest one, or NULL when
  * none is close enough to be worth saying. Close means an edit distance

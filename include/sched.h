@@ -18,6 +18,13 @@
  * once and stops handing out trainings; trainings in flight may finish within
  * grace_seconds, after which they are abandoned and left pending. The store is
  * closed cleanly either way.
+ *
+ * Failing: an error that is not a training's own outcome (a write of the
+ * store, a message, memory at rank 0, the claim lost) ends the sweep at once:
+ * rank 0 stops serving and abandons its own training, sched_run returns
+ * TS_ERUN with one message, and the caller ends the job (MPI_Abort). The file
+ * keeps what was written before, every status written last, so --resume
+ * completes it to what an uninterrupted run writes.
  */
 #ifndef TS_SCHED_H
 #define TS_SCHED_H
@@ -41,6 +48,13 @@ typedef struct {
     int (*run)(void *arg, trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                const node_out_t *out, node_result_t *res);
     void *run_arg;
+    /* Rank 0 asks between minibatches and between reports whether this run
+     * may still write the file (its claim, claim.h): once lost() returns
+     * non-zero, rank 0 writes nothing more, abandons its training, and the
+     * sweep ends with TS_ERUN, lost_why() (or a generic line) its message.
+     * NULL: never lost. */
+    int (*lost)(void *arg);
+    void *lost_arg;
 } sched_opts_t;
 
 /* Where a sweep starts from (rank 0's copy is used). */

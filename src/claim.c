@@ -15,8 +15,10 @@
  *   slurm_restart = 0                 end = ok   (last: a file cut short lacks it)
  *
  * A claim is never seen half-written: every version of it is written in full
- * to CLAIM.tmp.TOKEN first, then linked (new claim) or renamed (heartbeat)
- * onto the claim's name. Where the file system has no hard links, the claim
+ * to CLAIM.tmp.TOKEN first, then linked onto the claim's name, which must be
+ * free: a heartbeat moves its claim aside to CLAIM.held.TOKEN first and puts
+ * it back if what it moved was not its own (swap_in), so a claim that a
+ * taker made after the heartbeat's last read is never overwritten. Where the file system has no hard links, the claim
  * is made with O_CREAT | O_EXCL and written in place (a reader may then, for
  * an instant, see it empty and take it for damaged).
  */
@@ -465,6 +467,45 @@ static void warn(claim_t *c, const char *fmt, ...)
     fflush(c->log);
 }
 
+/*
+ * Put c->tmp in place of our claim, never over anyone else's: move the claim
+ * aside (rename is atomic: whatever is there moves), check that what moved is
+ * ours, then link c->tmp in only if no claim appeared meanwhile (link_claim).
+ * A claim a taker made after our last read is put back, never overwritten (a
+ * rename of c->tmp onto the claim would replace it unseen). Returns 0
+ * (refreshed), 1 (the claim is not ours) or an errno value negated; c->tmp
+ * is gone after it.
+ */
+static int swap_in(claim_t *c)
+{
+    char held[PATH_MAX + 64], buf[CLAIM_MAX_BYTES + 1], why[128];
+    size_t len;
+    claim_info_t ci;
+    int rc;
+    snprintf(held, sizeof held, "%s.held.%s", c->file, c->token);
+    if (rename(c->file, held) != 0) {
+        rc = errno == ENOENT ? link_claim(c) : -errno; /* removed meanwhile: put ours back */
+        unlink(c->tmp);
+        return rc == 1 ? 0 : rc; /* one made meanwhile: the next beat judges it */
+    }
+    if (read_claim(held, buf, &len) != READ_OK || parse_claim(buf, len, &ci, why, sizeof why) != PARSE_OK ||
+        strcmp(ci.token, c->token)) {
+        rc = 1; /* a taker's: back in place */
+    } else {
+        rc = link_claim(c);
+        if (rc == 0 || rc == 1) { /* 1: a claim made in the instant ours was aside */
+            unlink(held);
+            unlink(c->tmp);
+            return rc;
+        }
+    }
+    if (link(held, c->file) != 0 && errno != EEXIST)
+        rename(held, c->file);
+    unlink(held);
+    unlink(c->tmp);
+    return rc;
+}
+
 /* One refresh. Returns 1 when the claim is no longer ours, else 0 (a failure
  * to write is warned once and tried again at the next beat). */
 static int refresh(claim_t *c)
@@ -494,9 +535,14 @@ static int refresh(claim_t *c)
             int l = link_claim(c);
             e = l < 0 ? -l : 0;
             unlink(c->tmp);
-        } else if (rename(c->tmp, c->file) != 0) {
-            e = errno;
-            unlink(c->tmp);
+        } else {
+            int l = swap_in(c);
+            if (l == 1) {
+                warn(c, "ticketsweep: warning: %s: this run's claim was taken over while it was refreshed; "
+                        "another run may write %s\n", c->file, c->results);
+                return 1;
+            }
+            e = l < 0 ? -l : 0;
         }
     }
     if (e && !c->warned)

@@ -26,6 +26,23 @@ const char *ts_errmsg(void)
     return errbuf;
 }
 
+int ts_fault(const char *name, int rank)
+{
+    static long calls; /* of the one name the variable gives */
+    const char *f = getenv("TICKETSWEEP_FAULT");
+    size_t n = strlen(name);
+    if (!f || strncmp(f, name, n) || f[n] != ':')
+        return 0;
+    char *end;
+    long r = strtol(f + n + 1, &end, 10), nth = *end == ':' ? strtol(end + 1, NULL, 10) : 0;
+    if (r != rank)
+        return 0;
+    calls++;
+    if (nth > 0 && calls != nth)
+        return 0;
+    return ts_fail(TS_ERUN, "injected fault in %s on rank %d (call %ld, TICKETSWEEP_FAULT)", name, rank, calls);
+}
+
 void *ts_calloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);

@@ -63,6 +63,13 @@ static void drop_claim(void)
     claim = NULL;
 }
 
+/* The scheduler's question (sched_opts_t.lost): was rank 0's claim taken over? */
+static int claim_gone(void *arg)
+{
+    (void)arg;
+    return claim_lost(claim);
+}
+
 /* --claim-timeout SEC: 0 or TS_EINPUT. */
 static int parse_claim_timeout(const char *s, double *out)
 {
@@ -1505,7 +1512,7 @@ static int cmd_run(int argc, char **argv)
 
     char hint[4 * PATH_MAX];
     resume_command(hint, sizeof hint, a.job, a.output, &a);
-    sched_opts_t opts = {.grace_seconds = a.grace, .resume_hint = hint};
+    sched_opts_t opts = {.grace_seconds = a.grace, .resume_hint = hint, .lost = claim_gone};
     sched_plan_t plan = {to_run, node_done, wall, cells};
     sched_stats_t st = {0};
     sched_install_signals();
@@ -1851,11 +1858,19 @@ static void unknown_command(const char *cmd)
 
 int main(int argc, char **argv)
 {
-    int provided;
-    /* FUNNELED: the claim's heartbeat thread (claim.c) makes no MPI call */
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    int provided = MPI_THREAD_SINGLE;
+    /* FUNNELED: only the main thread calls MPI; the claim's heartbeat thread
+     * (claim.c) and the training threads (par.h) make no MPI call */
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "ticketsweep: MPI_Init_thread failed\n");
+        return EXIT_FAILURE;
+    }
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    if (provided < MPI_THREAD_FUNNELED && world_rank == 0)
+        fprintf(stderr, "ticketsweep: warning: this MPI gives thread level %d, below MPI_THREAD_FUNNELED: "
+                        "ticketsweep's other threads make no MPI call, but this MPI does not promise that "
+                        "is safe (use an MPI built with thread support)\n", provided);
     for (int i = 0, used = 0; i < argc && used < (int)sizeof command_line; i++)
         used += snprintf(command_line + used, sizeof command_line - used, "%s%s", i ? " " : "", argv[i]);
     par_init();

@@ -257,10 +257,11 @@ static int finish_cell(sched_t *s, int t, const outcome_t *o, const char *error)
     else
         fprintf(stderr, "trial %d (rate %g, rounds %d, seed %lld): FAILED: %s\n", t, tr.rate,
                 tr.rounds, (long long)tr.seed, error ? error : "");
-    if (!s->store)
+    if (!s->store || s->error) /* after an error (the claim lost): nothing more written */
         return 0;
-    return store_write_cell(s->store, t, failed ? STATUS_FAILED : STATUS_DONE, failed ? error : "",
-                            wall, rank, rank >= 0 ? s->hosts[rank] : "");
+    int rc = ts_fault("store_write_cell", s->rank);
+    return rc ? rc : store_write_cell(s->store, t, failed ? STATUS_FAILED : STATUS_DONE, failed ? error : "",
+                                      wall, rank, rank >= 0 ? s->hosts[rank] : "");
 }
 
 /* Training x will not run here (failed, or a dependency failed): so its dependents. */
@@ -288,7 +289,7 @@ static int finish_entries(sched_t *s, int32_t x, int ok, const outcome_t *o, con
 static void fail_node(sched_t *s, int32_t x, const char *why, const outcome_t *o)
 {
     const graph_t *g = s->g;
-    if (finish_entries(s, x, 0, o, why))
+    if (finish_entries(s, x, 0, o, why) && !s->error)
         s->error = TS_ERUN;
     for (int32_t i = g->dpt_off[x]; i < g->dpt_off[x + 1]; i++) {
         int32_t d = g->dpt[i];
@@ -403,10 +404,15 @@ static int run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outco
     const uint8_t *own_hist = n->arm == ARM_TICKET ? (n->round == 0 ? s->ones : a) : own;
     double t1 = ts_now();
     rc = 0;
-    if (status != STATUS_PENDING && s->store) /* abandoned: nothing to write */
-        rc = store_write_node(s->store, x, &s->res, status, children, own_hist,
-                              root_rewind ? s->rewind : NULL, s->weights, t1 - t0, s->rank, s->host,
-                              &s->prov);
+    if (s->error) /* rank 0 after an error (the claim lost): nothing more written */
+        status = STATUS_PENDING;
+    if (status != STATUS_PENDING && s->store) { /* abandoned: nothing to write */
+        rc = ts_fault("store_write_node", s->rank);
+        if (!rc)
+            rc = store_write_node(s->store, x, &s->res, status, children, own_hist,
+                                  root_rewind ? s->rewind : NULL, s->weights, t1 - t0, s->rank, s->host,
+                                  &s->prov);
+    }
     *o = (outcome_t){x, status, s->rank, ts_now() - t0, ts_now() - t1, s->res.density, s->res.es_test_acc, 0};
     return rc;
 }
@@ -524,9 +530,14 @@ static void dispatch(sched_t *s, int32_t x, int r)
 }
 
 /* Receive one TAG_STATE message from src into buf (NULL: into scratch, dropped). */
-static void recv_state(sched_t *s, int src, void *buf, size_t bytes)
+static int recv_state(sched_t *s, int src, void *buf, size_t bytes)
 {
-    MPI_Recv(buf ? buf : s->msg, (int)bytes, MPI_BYTE, src, TAG_STATE, s->comm, MPI_STATUS_IGNORE);
+    int rc = ts_fault("recv", s->rank);
+    if (rc)
+        return rc;
+    if (MPI_Recv(buf ? buf : s->msg, (int)bytes, MPI_BYTE, src, TAG_STATE, s->comm, MPI_STATUS_IGNORE))
+        return ts_fail(TS_ERUN, "rank 0: cannot receive the outputs of rank %d's training", src);
+    return 0;
 }
 
 /* Take in what a worker's training produced (after its report). */
@@ -535,9 +546,9 @@ static int recv_outputs(sched_t *s, int src, const outcome_t *o, char *error)
     const graph_t *g = s->g;
     const graph_node_t *n = &g->nodes[o->node];
     if (o->status == STATUS_FAILED) {
-        recv_state(s, src, error, ERROR_LEN);
+        int rc = recv_state(s, src, error, ERROR_LEN);
         error[ERROR_LEN - 1] = 0;
-        return 0;
+        return rc;
     }
     if (o->status != STATUS_DONE)
         return 0;
@@ -546,7 +557,10 @@ static int recv_outputs(sched_t *s, int src, const outcome_t *o, char *error)
         uint8_t *h = wanted(s, y) ? ts_malloc(s->W + 1) : NULL;
         if (wanted(s, y) && !h)
             return TS_ERUN;
-        recv_state(s, src, h, s->W); /* not wanted: into scratch, dropped */
+        if (recv_state(s, src, h, s->W)) { /* not wanted: into scratch, dropped */
+            free(h);
+            return TS_ERUN;
+        }
         if (h)
             hold(s, y, h);
     }
@@ -554,7 +568,7 @@ static int recv_outputs(sched_t *s, int src, const outcome_t *o, char *error)
         float *rw = rewind_slot(s, n->seed_i);
         if (!rw)
             return TS_ERUN;
-        recv_state(s, src, rw, s->P * sizeof(float));
+        return recv_state(s, src, rw, s->P * sizeof(float));
     }
     return 0;
 }
@@ -601,6 +615,10 @@ static int serve_one(sched_t *s, MPI_Status *st)
         outcome_t o = {(int)m[1], (int)m[2], src, m[3], m[4], m[5], m[6], m[7]};
         if (!(rc = recv_outputs(s, src, &o, error)))
             rc = node_ended(s, &o, error);
+        /* an error ends the sweep: this worker is not fed again (its
+         * remaining messages, if a receive failed, are never read) */
+        if (rc || (rc = s->error))
+            return rc;
     }
     s->idle[src] = 1;
     feed_idle(s);
@@ -610,23 +628,31 @@ static int serve_one(sched_t *s, MPI_Status *st)
     return rc;
 }
 
-/* Serve every report waiting now; returns how many, or TS_ERUN. */
+/* Serve every report waiting now; returns how many, or TS_ERUN (s->error
+ * set: the sweep ends). */
 static int serve_pending(sched_t *s)
 {
     int n = 0, flag;
     MPI_Status st;
+    if (s->error)
+        return TS_ERUN;
     for (;;) {
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, s->comm, &flag, &st);
         if (!flag)
             return n;
-        if (serve_one(s, &st))
+        if (serve_one(s, &st)) {
+            s->error = TS_ERUN;
             return TS_ERUN;
+        }
         n++;
     }
 }
 
 static void check_stop(sched_t *s)
 {
+    if (!s->error && s->opts->lost && s->opts->lost(s->opts->lost_arg))
+        s->error = ts_fail(TS_ERUN, "the results file's claim was taken over by another run: this run "
+                                    "stops and writes nothing more (see the warning above)");
     if (stop_signal && !s->stopping) {
         begin_stop(s);
         stop_idle(s);
@@ -635,14 +661,15 @@ static void check_stop(sched_t *s)
         abort_workers(s);
 }
 
-/* Rank 0's poll hook: serve, then say whether its own training must be abandoned. */
+/* Rank 0's poll hook: serve, then say whether its own training must be
+ * abandoned (a stop's grace time is over, or an error ends the sweep). */
 static int poll_root(void *arg)
 {
     sched_t *s = arg;
-    if (s->size > 1 && serve_pending(s) < 0)
-        s->error = TS_ERUN;
     check_stop(s);
-    return s->aborting;
+    if (s->size > 1 && !s->error)
+        serve_pending(s);
+    return s->aborting || s->error;
 }
 
 /* A worker's poll hook: a message from rank 0 during a training can only be ABORT. */
@@ -668,7 +695,7 @@ static int run_root_node(sched_t *s, int32_t x)
     if (needs_rewind(s, x))
         memcpy(s->rewind, s->rewinds[s->g->nodes[x].seed_i], s->P * sizeof(float));
     int rc = run_here(s, x, held_hist(s, a), held_hist(s, b), &o);
-    if (rc)
+    if (rc || (rc = s->error))
         return rc;
     release(s, a);
     release(s, b);
@@ -823,7 +850,10 @@ static int run_root(sched_t *s)
         if (!busy && !s->stopping && heap_top(s) < 0 && !all_finished(s))
             return ts_fail(TS_ERUN, "internal error: %d trainings can never start (dependencies not run)",
                            s->to_run - s->done - s->failed - s->skipped);
-        if (!serve_pending(s)) {
+        int served = serve_pending(s);
+        if (served < 0)
+            return TS_ERUN;
+        if (!served) {
             struct timespec ms = {0, 1000000}; /* idle manager: ~0 CPU */
             nanosleep(&ms, NULL);
         }
@@ -877,7 +907,13 @@ static int run_worker(sched_t *s)
         do {
             MPI_Probe(0, TAG_CTRL, s->comm, &st);
             MPI_Get_count(&st, MPI_BYTE, &len);
+            if (len < (int)sizeof c || (size_t)len > s->msg_cap)
+                return ts_fail(TS_ERUN, "rank %d: a message of %d bytes from rank 0 (expected %zu to %zu)",
+                               s->rank, len, sizeof c, s->msg_cap);
             MPI_Recv(s->msg, len, MPI_BYTE, 0, TAG_CTRL, s->comm, MPI_STATUS_IGNORE);
+            int rc = ts_fault("recv", s->rank);
+            if (rc)
+                return rc;
             memcpy(&c, s->msg, sizeof c);
         } while (c.node == CTRL_ABORT);
         if (c.node == CTRL_STOP)
@@ -966,7 +1002,7 @@ out_agree:
     MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);
     if (rc)
         goto out;
-    if (s.rank == 0 && store) /* theta0 of every seed: known before any training */
+    if (s.rank == 0 && store && !(rc = ts_fault("store_write_theta0", 0))) /* theta0 of every seed */
         rc = store_write_theta0(store);
     /* a failed write ends every rank, not rank 0 alone (the workers would wait for it) */
     MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, comm);

@@ -333,6 +333,36 @@ static void test_heartbeat_sees_others(void)
     unlink(cfile);
 }
 
+/* A taker's claim that lands while a heartbeat refreshes (between its read
+ * and its write) is never overwritten: the heartbeat finds it and gives up.
+ * Many rounds against a heartbeat every millisecond, each forging at another
+ * moment of the beat. */
+static void test_refresh_race(void)
+{
+    claim_opts_t o = opts();
+    o.heartbeat = 0.001;
+    char text[4096], after[4096];
+    int overwritten = 0, rounds = 150;
+    for (int r = 0; r < rounds; r++) {
+        claim_t *c = NULL;
+        CHECK(claim_take(&c, out, "fedcba9876543210", &o) == 0, "take: %s", ts_errmsg());
+        struct timespec ts = {0, (r % 20) * 50000L}; /* 0 to 1 ms into the beat */
+        nanosleep(&ts, NULL);
+        forge("elsewhere.example", 99, now(), "", 0, 0, 1);
+        long n = slurp(cfile, text, sizeof text);
+        int i;
+        for (i = 0; i < 200 && !claim_lost(c); i++)
+            pause_ms(5);
+        /* still ours after a second: the forged claim was overwritten unseen */
+        overwritten += !claim_lost(c) || slurp(cfile, after, sizeof after) != n || strcmp(text, after);
+        claim_release(c);
+        unlink(cfile);
+    }
+    CHECK(overwritten == 0, "a taker's claim was overwritten by the heartbeat in %d of %d rounds", overwritten,
+          rounds);
+    CHECK(strays() == 0, "files left by the heartbeat");
+}
+
 static void test_bad_places(void)
 {
     claim_t *c = (claim_t *)1;
@@ -375,6 +405,7 @@ int main(int argc, char **argv)
     test_slurm();
     test_damaged();
     test_heartbeat_sees_others();
+    test_refresh_race();
     test_bad_places();
 
     fclose(logfile);
