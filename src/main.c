@@ -44,6 +44,7 @@
 enum { EXIT_RUNTIME = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 3, EXIT_TRIALS_FAILED = 4 };
 
 static int world_rank, world_size;
+static double t_init; /* ts_now() when MPI_Init_thread returned */
 static char command_line[4096]; /* as typed: getopt_long permutes argv */
 static int threads_lo, threads_hi, run_threads_given; /* the ranks' threads (run's context) */
 static claim_t *claim;          /* rank 0's claim on the file run writes (merge takes its own) */
@@ -1516,10 +1517,13 @@ static int cmd_run(int argc, char **argv)
     sched_plan_t plan = {to_run, node_done, wall, cells};
     sched_stats_t st = {0};
     sched_install_signals();
+    double t_sweep = ts_now();
     if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &g, store, &opts, &plan, &st)))
         die(rc);
+    double t_close = ts_now();
     if ((rc = agree(store_close(store))))
         goto out;
+    double t_end = ts_now();
     drop_claim();
     free(to_run);
     free(node_done);
@@ -1539,6 +1543,9 @@ static int cmd_run(int argc, char **argv)
                 st.served ? 1e6 * st.serve_seconds / st.served : 0,
                 st.waits ? 1e6 * st.wait_seconds / st.waits : 0, st.sent_bytes / 1e6,
                 st.peak_held_bytes / 1e6);
+        fprintf(stderr, "ticketsweep: start-up %.2f s (after MPI_Init: job, data, plan, file), sweep %.2f s, "
+                        "closing the file %.2f s, on %d ranks\n",
+                t_sweep - t_init, t_close - t_sweep, t_end - t_close, world_size);
         if (st.interrupted)
             fprintf(stderr, "ticketsweep: interrupted; to finish: %s\n", hint);
     }
@@ -1865,6 +1872,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ticketsweep: MPI_Init_thread failed\n");
         return EXIT_FAILURE;
     }
+    t_init = ts_now();
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
     if (provided < MPI_THREAD_FUNNELED && world_rank == 0)
