@@ -1570,41 +1570,51 @@ static int cmd_merge(int argc, char **argv, int *outcome)
 {
     int force = 0, n = 0;
     double claim_timeout = CLAIM_TIMEOUT_DEFAULT;
-    char *files[4096];
+    char **files = ts_calloc((size_t)argc + 1, sizeof *files); /* every file named: no limit */
+    if (!files)
+        return TS_ERUN;
     if (wants_help(argc, argv)) {
+        free(files);
         usage_command("merge");
         *outcome = 0;
         return 0;
     }
     for (int i = 1; i < argc; i++) {
+        int rc = 0;
         if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
             force = 1;
-        else if (!strncmp(argv[i], "--claim-timeout=", 16)) {
-            if (parse_claim_timeout(argv[i] + 16, &claim_timeout))
-                return TS_EINPUT;
-        } else if (!strcmp(argv[i], "--claim-timeout")) {
-            if (i + 1 == argc)
-                return ts_fail(TS_EINPUT, "option --claim-timeout needs a value");
-            if (parse_claim_timeout(argv[++i], &claim_timeout))
-                return TS_EINPUT;
-        } else if (argv[i][0] == '-')
-            return ts_fail(TS_EINPUT, "merge: unknown option '%s'", argv[i]);
-        else if (n < 4096)
+        else if (!strncmp(argv[i], "--claim-timeout=", 16))
+            rc = parse_claim_timeout(argv[i] + 16, &claim_timeout);
+        else if (!strcmp(argv[i], "--claim-timeout"))
+            rc = i + 1 == argc ? ts_fail(TS_EINPUT, "option --claim-timeout needs a value")
+                               : parse_claim_timeout(argv[++i], &claim_timeout);
+        else if (argv[i][0] == '-')
+            rc = ts_fail(TS_EINPUT, "merge: unknown option '%s'", argv[i]);
+        else
             files[n++] = argv[i];
+        if (rc) {
+            free(files);
+            return TS_EINPUT;
+        }
     }
-    if (n < 2)
+    if (n < 2) {
+        free(files);
         return ts_fail(TS_EINPUT, "merge: usage: ticketsweep merge OUT.h5 SHARD.h5... (see merge --help)");
+    }
     merge_opts_t opts = {.force = force, .claim_timeout = claim_timeout, .log = stderr};
     merge_counts_t c;
+    double t0 = ts_now();
     int rc = merge_shards(files[0], files + 1, n - 1, &opts, &c);
-    if (rc)
-        return rc;
-    if (c.numerics[0])
-        fprintf(stderr, "ticketsweep: warning: %s: %s\n", files[0], c.numerics);
-    fprintf(stderr, "ticketsweep: merged %d trials from %d files into %s: %d done, %d failed, %d pending\n",
-            c.merged, n - 1, files[0], c.merged - c.failed, c.failed, c.pending);
-    *outcome = c.pending ? EXIT_INTERRUPTED : c.failed ? EXIT_TRIALS_FAILED : 0;
-    return 0;
+    if (!rc) {
+        if (c.numerics[0])
+            fprintf(stderr, "ticketsweep: warning: %s: %s\n", files[0], c.numerics);
+        fprintf(stderr, "ticketsweep: merged %d trials from %d files into %s in %.1f s: %d done, %d failed, "
+                        "%d pending\n", c.merged, n - 1, files[0], ts_now() - t0, c.merged - c.failed, c.failed,
+                c.pending);
+        *outcome = c.pending ? EXIT_INTERRUPTED : c.failed ? EXIT_TRIALS_FAILED : 0;
+    }
+    free(files);
+    return rc;
 }
 
 /* --- status: read-only, works while another job writes the file --- */
