@@ -73,6 +73,9 @@ const char *blas_core_remedy(const char *core, blas_isa_t isa);
  * wrote advice, 0 when there is nothing to say (out is then "").
  */
 int blas_core_advice(const char *core, blas_isa_t isa, const char *coretype, char *out, size_t len);
+/* blas_core_advice for this process: its OpenBLAS core, its CPU and
+ * OPENBLAS_CORETYPE as set; 1 when advice was written. */
+int blas_core_advice_here(char *out, size_t len);
 /* C[m][n] = alpha * op(A)[m][k] * op(B)[k][n] + beta * C, through
  * cblas_sgemm; lda, ldb, ldc are the row strides of A, B, C as stored. The
  * caller owns every buffer; nothing can fail. */

@@ -140,6 +140,10 @@ static inline int32_t graph_producer(const graph_t *g, int32_t y)
 /* Number of ticket children of node x. */
 int graph_children(const graph_t *g, int x);
 
+/* The trainings the cells of shard I of N (t mod N = I) need: mine[x] = 1
+ * for each, 0 for the others (mine: g->N bytes, the caller's). */
+void graph_shard_nodes(const graph_t *g, int shard_i, int shard_n, char *mine);
+
 /* Bytes the planned graph holds (for --dry-run and the benchmark). */
 size_t graph_bytes(const graph_t *g);
 

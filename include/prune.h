@@ -27,5 +27,8 @@ size_t prune_alive(const float *mask, prune_seg_t seg);
 int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_segs, size_t count);
 /* Set mask = 0 for `count` active entries of seg chosen uniformly at random. */
 int prune_random(float *mask, prune_seg_t seg, size_t count, rng_t *r);
+/* The most scratch a pruning of n_weights weights allocates while it runs
+ * (prune_magnitude's: a magnitude and an index a weight), in bytes. */
+double prune_bytes(size_t n_weights);
 
 #endif

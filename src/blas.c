@@ -1,5 +1,6 @@
 /* blas.c - see blas.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include <cblas.h>
@@ -105,6 +106,11 @@ int blas_core_advice(const char *core, blas_isa_t isa, const char *coretype, cha
              "and keep it for all its resumes (README, \"Numerics: pinning the BLAS kernels\")",
              core, blas_isa_name(isa), why, remedy);
     return 1;
+}
+
+int blas_core_advice_here(char *out, size_t len)
+{
+    return blas_core_advice(blas_core(), blas_cpu_isa(), getenv("OPENBLAS_CORETYPE"), out, len);
 }
 
 void blas_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,

@@ -300,6 +300,18 @@ int graph_children(const graph_t *g, int x)
     return n;
 }
 
+void graph_shard_nodes(const graph_t *g, int shard_i, int shard_n, char *mine)
+{
+    memset(mine, 0, (size_t)g->N);
+    for (int t = 0; t < g->T; t++)
+        for (int arm = 0; t % shard_n == shard_i && arm < N_ARMS; arm++)
+            for (int k = 0; k < g->R1; k++) {
+                int32_t x = graph_cell_node(g, t, arm, k);
+                if (x >= 0)
+                    mine[x] = 1;
+            }
+}
+
 size_t graph_bytes(const graph_t *g)
 {
     return (size_t)g->cap * (sizeof *g->nodes + (size_t)g->n_cut * sizeof *g->cuts) +

@@ -56,6 +56,11 @@ int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_
     return 0;
 }
 
+double prune_bytes(size_t n_weights)
+{
+    return (double)n_weights * sizeof(cand_t);
+}
+
 int prune_random(float *mask, prune_seg_t seg, size_t count, rng_t *r)
 {
     size_t n = 0;

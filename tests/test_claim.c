@@ -79,20 +79,31 @@ static void forge(const char *h, long pid, double beat, const char *slurm_job, l
     put(cfile, text, (size_t)n);
 }
 
-/* Files in dir besides out's claim: none may be left by take or release. */
-static int strays(void)
+/* Files in dir besides out's claim: none may be left by take or release. A
+ * live claim's heartbeat makes its next version beside the claim for an
+ * instant (CLAIM.tmp.TOKEN, CLAIM.held.TOKEN): a file counts only if it is
+ * still there after a second. */
+static int strays_now(int quiet)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
     int n = 0;
     while (d && (e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "out.h5.claim")) {
-            fprintf(stderr, "  stray file %s\n", e->d_name);
+            if (!quiet)
+                fprintf(stderr, "  stray file %s\n", e->d_name);
             n++;
         }
     if (d)
         closedir(d);
     return n;
+}
+
+static int strays(void)
+{
+    for (int i = 0; i < 100 && strays_now(1); i++)
+        pause_ms(10);
+    return strays_now(0);
 }
 
 static int log_has(const char *s)
