@@ -88,4 +88,8 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
               store_t *store, const sched_opts_t *opts, const sched_plan_t *plan,
               sched_stats_t *stats);
 
+/* Bytes of rank 0's tables over graph g on `ranks` ranks (root_setup's
+ * allocations; the histories it holds for waiting trainings come on top). */
+double sched_root_bytes(const graph_t *g, int ranks);
+
 #endif

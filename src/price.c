@@ -29,6 +29,7 @@
 #include "net.h"
 #include "par.h"
 #include "plan_sim.h"
+#include "sched.h"
 #include "price.h"
 #include "prune.h"
 #include "rng.h"
@@ -59,6 +60,7 @@ typedef struct {
     double sched;        /* mask histories of a training's inputs and outputs, the message buffer,
                             the rewind point and trained weights when the job keeps them */
     double prune;        /* pruning scratch (a magnitude and an index a weight) */
+    double plan;         /* the training graph (graph_bytes): every rank holds it */
     double total;        /* all of it, and the libraries' RANK_RUNTIME_BYTES */
 } rank_mem_t;
 
@@ -84,7 +86,8 @@ static rank_mem_t rank_bytes(const config_t *cfg, const net_t *net, const graph_
     m.sched = (2 * W + P) + (3.0 + children + 1) * W + (cfg->rewind_iteration > 0 ? P : 0) +
               (cfg->weights == WEIGHTS_FINAL ? P : 0);
     m.prune = prune_bytes(net->n_weights);
-    m.total = t + m.sched + m.prune + RANK_RUNTIME_BYTES;
+    m.plan = (double)graph_bytes(g);
+    m.total = t + m.sched + m.prune + m.plan + RANK_RUNTIME_BYTES;
     return m;
 }
 
@@ -93,7 +96,8 @@ int price_check_resources(const config_t *cfg, const net_t *net, const graph_t *
                            int local, const char *output, int creating)
 {
     double per_rank = rank_bytes(cfg, net, g, data).total, avail = mem_available();
-    if (per_rank * local > avail)
+    double root = sched_root_bytes(g, local); /* rank 0's tables, on one host (the ranks there at least) */
+    if (per_rank * local + root > avail)
         return ts_fail(TS_EINPUT,
                        "%s: the model needs about %.2f GB per rank besides the data, %.2f GB for the %d ranks on this host, "
                        "but %.2f GB are available: use fewer ranks per host or a smaller model.hidden",
@@ -664,12 +668,12 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     printf("results file: about %.3g MB (%s)\n", store_estimate_bytes(cfg, net, g) / 1e6, a->output);
     rank_mem_t m = rank_bytes(cfg, net, g, data);
     printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
-           "im2col %.3g MB, oneDNN %.3g MB, batches %.3g MB, mask histories and messages %.3g MB, pruning %.3g MB, libraries "
-           "%.3g MB); rank 0 also holds the plan (%.3g MB) and the mask histories waiting trainings need "
-           "(%.3g MB each)\n",
+           "im2col %.3g MB, oneDNN %.3g MB, batches %.3g MB, mask histories and messages %.3g MB, pruning %.3g MB, "
+           "the plan of trainings %.3g MB, libraries %.3g MB); rank 0 also holds its dispatch tables (%.3g MB) "
+           "and the mask histories waiting trainings need (%.3g MB each)\n",
            m.total / 1e6, m.trainer.model / 1e6, m.trainer.acts / 1e6, m.trainer.col / 1e6,
-           m.trainer.dnn / 1e6, m.trainer.batches / 1e6, m.sched / 1e6, m.prune / 1e6, RANK_RUNTIME_BYTES / 1e6,
-           graph_bytes(g) / 1e6, net->n_weights / 1e6);
+           m.trainer.dnn / 1e6, m.trainer.batches / 1e6, m.sched / 1e6, m.prune / 1e6, m.plan / 1e6,
+           RANK_RUNTIME_BYTES / 1e6, sched_root_bytes(g, 1) / 1e6, net->n_weights / 1e6);
     printf("memory per node: the data once (%.0f MB, shared by the node's ranks) + %.0f MB a rank: "
            "%.0f MB with %d rank%s (as here), %.0f MB with 8, %.0f MB with 32\n",
            data_bytes(data) / 1e6, m.total / 1e6, (data_bytes(data) + node_size * m.total) / 1e6,

@@ -717,7 +717,19 @@ static int run_root_node(sched_t *s, int32_t x)
     return node_ended(s, &o, s->res.error);
 }
 
-/* Rank 0's tables, and the histories of an earlier run that this one needs. */
+double sched_root_bytes(const graph_t *g, int ranks)
+{
+    sched_t s;
+    double N = g->N + 1.0, T = g->T + 1.0;
+    return N * (sizeof *s.state + sizeof *s.unmet + sizeof *s.need + sizeof *s.hist + sizeof *s.ready.a +
+                sizeof *s.node_wall) +
+           T * (sizeof *s.cell_left + sizeof *s.cell_failed) +
+           (double)ranks * (sizeof *s.cache_of + sizeof *s.rewind_of + sizeof *s.running + sizeof *s.idle +
+                            sizeof *s.hosts);
+}
+
+/* Rank 0's tables (sched_root_bytes counts them), and the histories of an
+ * earlier run that this one needs. */
 static int root_setup(sched_t *s)
 {
     const graph_t *g = s->g;
