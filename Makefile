@@ -181,8 +181,9 @@ $(BUILD)/bench_dnnl: tools/bench_dnnl.c $(BUILD)/libticketsweep.a
 # Fuzzing: every tests/fuzz/fuzz_NAME.c is a libFuzzer harness, built with
 # clang against an archive of the library's modules compiled with the
 # sanitizers and coverage: every module but those that speak MPI and HDF5
-# (sched, store*, merge, run, status, price, nodedata), so a reader split into more modules needs no change
-# here, and the linker takes only what a harness calls. `make fuzz` runs each
+# (sched, store*, merge, run, status, price, nodedata), so a reader split
+# into more modules needs no change here, and the linker takes only what a
+# harness calls. `make fuzz` runs each
 # harness for FUZZ_SECONDS, one job, niced; new inputs go to
 # $(FUZZ_DIR)/corpus_NAME, crashes to $(FUZZ_DIR)/crash-*: keep each crash as
 # tests/fuzz/regress_NAME/ (replayed by tests/test_fuzz_regress.c). `make test`
@@ -227,14 +228,16 @@ $(FUZZ_DIR)/libfuzz.a: $(FUZZ_LIB_OBJ)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a | $(FUZZ_DIR)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) $(FUZZ_DIR)/libfuzz.a $(FUZZ_LIBS) -o $@
 
-# fuzz_store reads results files: it alone links store.c, built as above with
-# the parallel HDF5 and MPI headers, and parallel HDF5 and Open MPI themselves
-# (MPI's flags from the wrapper, where it says them: Open MPI's -showme).
-# `private`: the other harnesses and libfuzz.a stay free of MPI and HDF5.
+# fuzz_store reads results files: it alone links the store's files
+# (src/store*.c), built as above with the parallel HDF5 and MPI headers, and
+# parallel HDF5 and Open MPI themselves (MPI's flags from the wrapper, where
+# it says them: Open MPI's -showme). `private`: the other harnesses and
+# libfuzz.a stay free of MPI and HDF5.
 FUZZ_MPI_CFLAGS = $(shell $(CC) -showme:compile 2>/dev/null)
 FUZZ_MPI_LIBS   = $(shell $(CC) -showme:link 2>/dev/null)
-$(FUZZ_DIR)/obj/store.o: private FUZZ_CFLAGS += $(HDF5_CFLAGS) $(FUZZ_MPI_CFLAGS)
-$(FUZZ_DIR)/fuzz_store: $(FUZZ_DIR)/obj/store.o
+FUZZ_STORE_OBJ  = $(patsubst src/%.c,$(FUZZ_DIR)/obj/%.o,$(wildcard src/store*.c))
+$(FUZZ_STORE_OBJ): private FUZZ_CFLAGS += $(HDF5_CFLAGS) $(FUZZ_MPI_CFLAGS)
+$(FUZZ_DIR)/fuzz_store: $(FUZZ_STORE_OBJ)
 $(FUZZ_DIR)/fuzz_store: private FUZZ_CFLAGS += $(HDF5_CFLAGS) $(FUZZ_MPI_CFLAGS)
 $(FUZZ_DIR)/fuzz_store: private FUZZ_LIBS += $(HDF5_LIBS) $(FUZZ_MPI_LIBS) $(OPENBLAS_LIBS) -pthread
 
@@ -247,4 +250,4 @@ $(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/fuzz_*.c tests/fuzz/*.h)
 clean:
 	rm -rf build build-debug
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(TEST_BIN:=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/store.d $(FUZZ_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(TEST_BIN:=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_STORE_OBJ:.o=.d) $(FUZZ_BIN:=.d)
