@@ -9,7 +9,8 @@
 #   make DEBUG=1    AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make install    the binary and the tools into PREFIX (/usr/local), DESTDIR honoured
 #
-# User CFLAGS/LDFLAGS are appended to ours, never replace them. Where the
+# User CFLAGS/LDFLAGS are appended to ours, never replace them; the numerics
+# flags (NUM_CFLAGS) come after them. Where the
 # libraries come from (pkg-config, or HDF5_DIR, OPENBLAS_DIR, INIH_DIR,
 # ZLIB_DIR): see tools/find-deps.sh and README, "Building on a cluster".
 
@@ -54,7 +55,16 @@ endif
 PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(DNNL_CFLAGS)
 PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS) $(DNNL_LIBS)
 
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -fopenmp $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+# The numerics the results' bits rest on, after the user's CFLAGS so that no
+# CFLAGS undoes them: no multiply and add fused into one FMA (the AVX2 and
+# AVX-512 clones of the kernels could otherwise round differently from the
+# SSE2 one and from one compiler to the next), no fast-math reassociation,
+# reciprocals or finite-only assumptions. tests/test_fp_contract.sh checks
+# they reach the compile line and hold against CFLAGS=-ffp-contract=fast.
+NUM_CFLAGS  = -ffp-contract=off -fno-fast-math -fno-unsafe-math-optimizations -fno-associative-math \
+              -fno-reciprocal-math -fno-finite-math-only -fsigned-zeros
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -fopenmp $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS) \
+              $(NUM_CFLAGS)
 ALL_LDFLAGS = -fopenmp $(OPT) $(LDFLAGS)
 LIBS        = $(PKG_LIBS) -lm -pthread
 
@@ -202,7 +212,7 @@ FUZZ_LIB_SRC  = $(filter-out src/sched.c src/store%.c src/merge.c src/run.c src/
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) \
-                -iquote include $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(OPENBLAS_CFLAGS) -MMD -MP
+                -iquote include $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(OPENBLAS_CFLAGS) -MMD -MP $(NUM_CFLAGS)
 FUZZ_LIBS     = $(ZLIB_LIBS) $(INIH_LIBS) -lm
 
 fuzz-bin: $(FUZZ_BIN)
