@@ -9,7 +9,8 @@
 #   make DEBUG=1    AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make install    the binary and the tools into PREFIX (/usr/local), DESTDIR honoured
 #
-# User CFLAGS/LDFLAGS are appended to ours, never replace them. Where the
+# User CFLAGS/LDFLAGS are appended to ours, never replace them; the numerics
+# flags (NUM_CFLAGS) come after them. Where the
 # libraries come from (pkg-config, or HDF5_DIR, OPENBLAS_DIR, INIH_DIR,
 # ZLIB_DIR): see tools/find-deps.sh and README, "Building on a cluster".
 
@@ -54,7 +55,16 @@ endif
 PKG_CFLAGS = $(HDF5_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(DNNL_CFLAGS)
 PKG_LIBS   = $(HDF5_LIBS) $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(INIH_LIBS) $(DNNL_LIBS)
 
-ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -fopenmp $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+# The numerics the results' bits rest on, after the user's CFLAGS so that no
+# CFLAGS undoes them: no multiply and add fused into one FMA (the AVX2 and
+# AVX-512 clones of the kernels could otherwise round differently from the
+# SSE2 one and from one compiler to the next), no fast-math reassociation,
+# reciprocals or finite-only assumptions. tests/test_fp_contract.sh checks
+# they reach the compile line and hold against CFLAGS=-ffp-contract=fast.
+NUM_CFLAGS  = -ffp-contract=off -fno-fast-math -fno-unsafe-math-optimizations -fno-associative-math \
+              -fno-reciprocal-math -fno-finite-math-only -fsigned-zeros
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -fopenmp $(OPT) $(WARN) -iquote include $(PKG_CFLAGS) -MMD -MP $(CFLAGS) \
+              $(NUM_CFLAGS)
 ALL_LDFLAGS = -fopenmp $(OPT) $(LDFLAGS)
 LIBS        = $(PKG_LIBS) -lm -pthread
 
@@ -181,8 +191,9 @@ $(BUILD)/bench_dnnl: tools/bench_dnnl.c $(BUILD)/libticketsweep.a
 # Fuzzing: every tests/fuzz/fuzz_NAME.c is a libFuzzer harness, built with
 # clang against an archive of the library's modules compiled with the
 # sanitizers and coverage: every module but those that speak MPI and HDF5
-# (sched, store*, merge, run, status, price, nodedata), so a reader split into more modules needs no change
-# here, and the linker takes only what a harness calls. `make fuzz` runs each
+# (sched, store*, merge, run, status, price, nodedata), so a reader split
+# into more modules needs no change here, and the linker takes only what a
+# harness calls. `make fuzz` runs each
 # harness for FUZZ_SECONDS, one job, niced; new inputs go to
 # $(FUZZ_DIR)/corpus_NAME, crashes to $(FUZZ_DIR)/crash-*: keep each crash as
 # tests/fuzz/regress_NAME/ (replayed by tests/test_fuzz_regress.c). `make test`
@@ -201,7 +212,7 @@ FUZZ_LIB_SRC  = $(filter-out src/sched.c src/store%.c src/merge.c src/run.c src/
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) \
-                -iquote include $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(OPENBLAS_CFLAGS) -MMD -MP
+                -iquote include $(ZLIB_CFLAGS) $(INIH_CFLAGS) $(OPENBLAS_CFLAGS) -MMD -MP $(NUM_CFLAGS)
 FUZZ_LIBS     = $(ZLIB_LIBS) $(INIH_LIBS) -lm
 
 fuzz-bin: $(FUZZ_BIN)
@@ -227,14 +238,16 @@ $(FUZZ_DIR)/libfuzz.a: $(FUZZ_LIB_OBJ)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a | $(FUZZ_DIR)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) $(FUZZ_DIR)/libfuzz.a $(FUZZ_LIBS) -o $@
 
-# fuzz_store reads results files: it alone links store.c, built as above with
-# the parallel HDF5 and MPI headers, and parallel HDF5 and Open MPI themselves
-# (MPI's flags from the wrapper, where it says them: Open MPI's -showme).
-# `private`: the other harnesses and libfuzz.a stay free of MPI and HDF5.
+# fuzz_store reads results files: it alone links the store's files
+# (src/store*.c), built as above with the parallel HDF5 and MPI headers, and
+# parallel HDF5 and Open MPI themselves (MPI's flags from the wrapper, where
+# it says them: Open MPI's -showme). `private`: the other harnesses and
+# libfuzz.a stay free of MPI and HDF5.
 FUZZ_MPI_CFLAGS = $(shell $(CC) -showme:compile 2>/dev/null)
 FUZZ_MPI_LIBS   = $(shell $(CC) -showme:link 2>/dev/null)
-$(FUZZ_DIR)/obj/store.o: private FUZZ_CFLAGS += $(HDF5_CFLAGS) $(FUZZ_MPI_CFLAGS)
-$(FUZZ_DIR)/fuzz_store: $(FUZZ_DIR)/obj/store.o
+FUZZ_STORE_OBJ  = $(patsubst src/%.c,$(FUZZ_DIR)/obj/%.o,$(wildcard src/store*.c))
+$(FUZZ_STORE_OBJ): private FUZZ_CFLAGS += $(HDF5_CFLAGS) $(FUZZ_MPI_CFLAGS)
+$(FUZZ_DIR)/fuzz_store: $(FUZZ_STORE_OBJ)
 $(FUZZ_DIR)/fuzz_store: private FUZZ_CFLAGS += $(HDF5_CFLAGS) $(FUZZ_MPI_CFLAGS)
 $(FUZZ_DIR)/fuzz_store: private FUZZ_LIBS += $(HDF5_LIBS) $(FUZZ_MPI_LIBS) $(OPENBLAS_LIBS) -pthread
 
@@ -247,4 +260,4 @@ $(BUILD)/tests/test_fuzz_regress: $(wildcard tests/fuzz/fuzz_*.c tests/fuzz/*.h)
 clean:
 	rm -rf build build-debug
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(TEST_BIN:=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_DIR)/obj/store.d $(FUZZ_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(TEST_BIN:=.d) $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_STORE_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -1,41 +1,28 @@
 /*
- * config.c - the key table, INI parsing through libinih, validation.
- *
- * libinih's handler does not see line numbers, so we feed it lines through
- * ini_parse_stream with a reader that counts them.
+ * config.c - the job's keys: the table of every job-file key (its section,
+ * type, field of config_t, default and help: one place, which also prints
+ * the help), what a value of each type is (parsed and written back, the
+ * resolved text's spelling), model.arch's presets, and the validation after
+ * parsing, one flat list of checks. Reading and writing the INI text is
+ * config_ini.c's.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
-#include <ini.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "config_priv.h"
 #include "err.h"
 
-typedef enum {
-    K_PATH, K_INT, K_I64, K_DOUBLE, K_INTLIST, K_I64LIST, K_DLIST, K_CHOICE, K_FLAGS,
-    K_LAYERS /* ints or "pool" (CFG_POOL) */
-} ktype_t;
-
-typedef struct {
-    const char *section, *name;
-    ktype_t type;
-    size_t off;       /* offset of the value in config_t */
-    size_t count_off; /* lists: offset of the int count */
-    const char *def;
-    const char *choices; /* K_CHOICE / K_FLAGS: "a|b|c", index = value (flags: bit) */
-    const char *help;
-} key_t_;
-
-#define F(field) offsetof(config_t, field)
 #define FASHION "/usr/share/datasets/fashion-mnist/"
 
-static const key_t_ keys[] = {
+const key_t_ config_keys[] = {
     {"data", "train_images", K_PATH, F(train_images), 0, FASHION "train-images-idx3-ubyte.gz", NULL,
      "training images, MNIST IDX format, plain or gzip"},
     {"data", "train_labels", K_PATH, F(train_labels), 0, FASHION "train-labels-idx1-ubyte.gz", NULL,
@@ -106,32 +93,33 @@ static const key_t_ keys[] = {
     {"output", "weights", K_CHOICE, F(weights), 0, "none", "none|final",
      "none, or final: store each distinct training's trained weights once (/nodes/weights)"},
 };
-#define NKEYS ((int)(sizeof keys / sizeof keys[0]))
+#define NKEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
+const int config_n_keys = NKEYS;
 _Static_assert(NKEYS <= CFG_MAX_KEYS, "config_t.where has CFG_MAX_KEYS slots");
 
-static int key_find(const char *section, const char *name)
+int config_key_find(const char *section, const char *name)
 {
     for (int i = 0; i < NKEYS; i++)
-        if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+        if (!strcmp(config_keys[i].section, section) && !strcmp(config_keys[i].name, name))
             return i;
     return -1;
 }
 
-static int section_known(const char *section)
+int config_section_known(const char *section)
 {
     for (int i = 0; i < NKEYS; i++)
-        if (!strcmp(keys[i].section, section))
+        if (!strcmp(config_keys[i].section, section))
             return 1;
     return 0;
 }
 
 /* The known section closest to section, or NULL (points into sg). */
-static const char *section_suggest(ts_suggest_t *sg, const char *section)
+const char *config_section_suggest(ts_suggest_t *sg, const char *section)
 {
     ts_suggest_init(sg, section);
     for (int i = 0; i < NKEYS; i++)
-        if (i == 0 || strcmp(keys[i].section, keys[i - 1].section))
-            ts_suggest_add(sg, keys[i].section);
+        if (i == 0 || strcmp(config_keys[i].section, config_keys[i - 1].section))
+            ts_suggest_add(sg, config_keys[i].section);
     return ts_suggest_best(sg);
 }
 
@@ -142,11 +130,11 @@ static int key_near(const char *section, const char *name)
     ts_suggest_t sg;
     ts_suggest_init(&sg, name);
     for (int i = 0; i < NKEYS; i++)
-        if (!section || !strcmp(keys[i].section, section))
-            ts_suggest_add(&sg, keys[i].name);
+        if (!section || !strcmp(config_keys[i].section, section))
+            ts_suggest_add(&sg, config_keys[i].name);
     const char *best = ts_suggest_best(&sg);
     for (int i = 0; best && i < NKEYS; i++)
-        if ((!section || !strcmp(keys[i].section, section)) && !strcmp(keys[i].name, best))
+        if ((!section || !strcmp(config_keys[i].section, section)) && !strcmp(config_keys[i].name, best))
             return i;
     return -1;
 }
@@ -156,21 +144,21 @@ static int key_near(const char *section, const char *name)
  * section (the closest section when section is not one), else the same name
  * in another section, else (for a known section) a close name in any section.
  */
-static int key_suggest(const char *section, const char *name)
+int config_key_suggest(const char *section, const char *name)
 {
     ts_suggest_t sg;
-    int known = section_known(section);
-    const char *near = known ? section : section_suggest(&sg, section);
+    int known = config_section_known(section);
+    const char *near = known ? section : config_section_suggest(&sg, section);
     int k = near ? key_near(near, name) : -1;
     for (int i = 0; k < 0 && i < NKEYS; i++)
-        if (!strcmp(keys[i].name, name))
+        if (!strcmp(config_keys[i].name, name))
             k = i;
     return k >= 0 || !known ? k : key_near(NULL, name);
 }
 
 /* --- value parsers: 0 or a static reason string --- */
 
-static char *trim(char *s)
+char *config_trim(char *s)
 {
     while (isspace((unsigned char)*s))
         s++;
@@ -224,7 +212,7 @@ static const char *parse_double(const char *s, double *out)
 static int split_list(char *s, char **items, int max)
 {
     int n = 0;
-    if (!*trim(s))
+    if (!*config_trim(s))
         return 0;
     for (char *tok = s;; n++) {
         char *comma = strchr(tok, ',');
@@ -232,7 +220,7 @@ static int split_list(char *s, char **items, int max)
             *comma = 0;
         if (n == max)
             return -2;
-        items[n] = trim(tok);
+        items[n] = config_trim(tok);
         if (!*items[n])
             return -1;
         if (!comma)
@@ -305,7 +293,7 @@ static const char *not_a_choice(const key_t_ *k, const char *v, const char *pref
 }
 
 /* Parse value for key k into cfg. Returns NULL or a reason ("is not a number"). */
-static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, char *why, size_t wlen)
+const char *config_key_parse(const key_t_ *k, config_t *cfg, const char *value, char *why, size_t wlen)
 {
     char buf[CFG_PATH * 2];
     char *items[CFG_MAX_LIST];
@@ -314,7 +302,7 @@ static const char *key_parse(const key_t_ *k, config_t *cfg, const char *value, 
     if (strlen(value) >= sizeof buf)
         return "is too long";
     strcpy(buf, value);
-    char *v = trim(buf);
+    char *v = config_trim(buf);
     switch (k->type) {
     case K_PATH:
         if (!*v)
@@ -425,7 +413,7 @@ static int fmt_double(char *out, size_t len, double x)
 }
 
 /* Canonical text of key k's value: the same value always prints the same. */
-static void key_format(const key_t_ *k, const config_t *cfg, char *out, size_t len)
+void config_key_format(const key_t_ *k, const config_t *cfg, char *out, size_t len)
 {
     const char *base = (const char *)cfg + k->off;
     size_t used = 0;
@@ -507,7 +495,7 @@ void config_defaults(config_t *cfg)
     char why[256];
     memset(cfg, 0, sizeof *cfg);
     for (int i = 0; i < NKEYS; i++) {
-        const char *err = key_parse(&keys[i], cfg, keys[i].def, why, sizeof why);
+        const char *err = config_key_parse(&config_keys[i], cfg, config_keys[i].def, why, sizeof why);
         (void)err; /* the table's defaults are tested by the test suite */
         cfg->where[i] = (config_pos_t){.from = CFG_FROM_DEFAULT};
     }
@@ -545,7 +533,7 @@ static const char *pos_text(const config_t *cfg, int k, char *buf, size_t len)
     if (w->from == CFG_FROM_FILE)
         snprintf(buf, len, "%s:%d%s", cfg->sources[w->source], w->line, arch);
     else if (w->from == CFG_FROM_SET)
-        snprintf(buf, len, "--set %s.%s%s", keys[k].section, keys[k].name, arch);
+        snprintf(buf, len, "--set %s.%s%s", config_keys[k].section, config_keys[k].name, arch);
     else
         snprintf(buf, len, "default");
     return buf;
@@ -553,7 +541,7 @@ static const char *pos_text(const config_t *cfg, int k, char *buf, size_t len)
 
 /* The slot of source name in cfg->sources, added when new (from the fifth
  * on, names share the last slot). */
-static uint8_t source_slot(config_t *cfg, const char *name)
+uint8_t config_source_slot(config_t *cfg, const char *name)
 {
     for (int i = 0; i < cfg->n_sources; i++)
         if (!strncmp(cfg->sources[i], name, CFG_PATH - 1))
@@ -575,10 +563,10 @@ static uint8_t source_slot(config_t *cfg, const char *name)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
-static const char *arch_apply(config_t *cfg, int k, config_pos_t where, char *why, size_t wlen)
+const char *config_arch_apply(config_t *cfg, int k, config_pos_t where, char *why, size_t wlen)
 {
-    int k_arch = key_find("model", "arch"), k_conv = key_find("model", "conv");
-    int k_hidden = key_find("model", "hidden");
+    int k_arch = config_key_find("model", "arch"), k_conv = config_key_find("model", "conv");
+    int k_hidden = config_key_find("model", "hidden");
     if (k == k_arch && cfg->arch != ARCH_CUSTOM) {
         const int set_by[2] = {k_conv, k_hidden};
         for (int i = 0; i < 2; i++) {
@@ -586,12 +574,12 @@ static const char *arch_apply(config_t *cfg, int k, config_pos_t where, char *wh
             if (cfg->where[j].from != CFG_FROM_DEFAULT && !cfg->where[j].via_arch) {
                 char at[CFG_PATH + 48];
                 snprintf(why, wlen, "conflicts with model.%s set at %s: an arch preset sets model.conv and model.hidden",
-                         keys[j].name, pos_text(cfg, j, at, sizeof at));
+                         config_keys[j].name, pos_text(cfg, j, at, sizeof at));
                 return why;
             }
         }
-        key_parse(&keys[k_conv], cfg, arch_presets[cfg->arch].conv, why, wlen);
-        key_parse(&keys[k_hidden], cfg, arch_presets[cfg->arch].hidden, why, wlen);
+        config_key_parse(&config_keys[k_conv], cfg, arch_presets[cfg->arch].conv, why, wlen);
+        config_key_parse(&config_keys[k_hidden], cfg, arch_presets[cfg->arch].hidden, why, wlen);
         where.via_arch = 1;
         cfg->where[k_conv] = cfg->where[k_hidden] = where;
     } else if ((k == k_conv || k == k_hidden) && cfg->arch != ARCH_CUSTOM) {
@@ -606,239 +594,6 @@ static const char *arch_apply(config_t *cfg, int k, config_pos_t where, char *wh
 #pragma GCC diagnostic pop
 #endif
 
-/* --- INI parsing with line numbers --- */
-
-#define CFG_LINE 8192 /* inih's line buffer: a line, its "\r\n" and the NUL */
-
-typedef struct {
-    config_t *cfg;
-    const char *name; /* file name for messages */
-    FILE *f;          /* file, or NULL when parsing text */
-    const char *text; /* remaining text */
-    int line;
-    int too_long; /* the line that does not fit inih's buffer, or 0 */
-    int seen[NKEYS];
-    char msg[CFG_PATH + 256];
-} parse_t;
-
-/* Count a line read into str (num bytes). A line that fills the buffer and
- * goes on (more != 0) is too long: inih would take its rest for a line of its
- * own, so stop there and let parse_common say which line it was. */
-static char *line_read(parse_t *p, char *str, int num, int more)
-{
-    size_t len = strlen(str);
-    p->line++;
-    if (len > 0 && len == (size_t)num - 1 && str[len - 1] != '\n' && more) {
-        p->too_long = p->line;
-        return NULL;
-    }
-    return str;
-}
-
-static char *reader_file(char *str, int num, void *stream)
-{
-    parse_t *p = stream;
-    if (!fgets(str, num, p->f))
-        return NULL;
-    int c = getc(p->f);
-    if (c != EOF)
-        ungetc(c, p->f);
-    return line_read(p, str, num, c != EOF);
-}
-
-static char *reader_text(char *str, int num, void *stream)
-{
-    parse_t *p = stream;
-    if (!*p->text)
-        return NULL;
-    const char *nl = strchr(p->text, '\n');
-    size_t len = nl ? (size_t)(nl - p->text + 1) : strlen(p->text);
-    if (len > (size_t)num - 1)
-        len = (size_t)num - 1;
-    memcpy(str, p->text, len);
-    str[len] = 0;
-    p->text += len;
-    return line_read(p, str, num, *p->text != 0);
-}
-
-/* The message for a key the table does not have, with what was likely meant. */
-static void unknown_key(parse_t *p, const char *section, const char *name)
-{
-    ts_suggest_t sg;
-    const char *near;
-    int k;
-    if (!*section) {
-        for (k = NKEYS - 1; k >= 0 && strcmp(keys[k].name, name); k--)
-            ;
-        snprintf(p->msg, sizeof p->msg, "%s:%d: '%.64s' comes before any [section]%s%s%s", p->name,
-                 p->line, name, k >= 0 ? "; it belongs in [" : "", k >= 0 ? keys[k].section : "",
-                 k >= 0 ? "]" : "");
-    } else if (!section_known(section)) {
-        near = section_suggest(&sg, section);
-        snprintf(p->msg, sizeof p->msg, "%s:%d: unknown section [%.64s]%s%s%s", p->name, p->line, section,
-                 near ? "; did you mean [" : "", near ? near : "", near ? "]?" : "");
-    } else if ((k = key_suggest(section, name)) >= 0 && strcmp(keys[k].section, section)) {
-        snprintf(p->msg, sizeof p->msg, "%s:%d: unknown key '%.64s' in [%s]; did you mean '%s' in [%s]?",
-                 p->name, p->line, name, section, keys[k].name, keys[k].section);
-    } else {
-        snprintf(p->msg, sizeof p->msg, "%s:%d: unknown key '%.64s' in [%s]%s%s%s", p->name, p->line, name,
-                 section, k >= 0 ? "; did you mean '" : "", k >= 0 ? keys[k].name : "", k >= 0 ? "'?" : "");
-    }
-}
-
-static int handler(void *user, const char *section, const char *name, const char *value)
-{
-    parse_t *p = user;
-    char why[256];
-    if (!name) /* a section header alone */
-        return 1;
-    int k = key_find(section, name);
-    if (k < 0) {
-        unknown_key(p, section, name);
-        return 0;
-    }
-    if (p->seen[k]) {
-        snprintf(p->msg, sizeof p->msg, "%s:%d: %s.%s is set twice (first on line %d)", p->name,
-                 p->line, section, name, p->seen[k]);
-        return 0;
-    }
-    p->seen[k] = p->line;
-    config_pos_t where = {.from = CFG_FROM_FILE, .line = p->line, .source = source_slot(p->cfg, p->name)};
-    const char *err = key_parse(&keys[k], p->cfg, value ? value : "", why, sizeof why);
-    if (!err)
-        err = arch_apply(p->cfg, k, where, why, sizeof why);
-    if (err) {
-        /* quote at most 100 characters of the value: the reason must fit the message */
-        const char *v = value ? value : "";
-        snprintf(p->msg, sizeof p->msg, "%s:%d: %s.%s = '%.100s%s' %s", p->name, p->line, section,
-                 name, v, strlen(v) > 100 ? "..." : "", err);
-        return 0;
-    }
-    p->cfg->where[k] = where;
-    return 1;
-}
-
-static int parse_common(parse_t *p)
-{
-    ini_stop_on_first_error = 1;
-    ini_allow_multiline = 0;
-    /* A heap buffer of CFG_LINE bytes from the start: with ini_use_stack = 0
-     * inih allocates ini_initial_alloc (200) and, without realloc, never more. */
-    ini_use_stack = 0;
-    ini_allow_realloc = 0;
-    ini_max_line = ini_initial_alloc = CFG_LINE;
-    int rc = ini_parse_stream(p->f ? reader_file : reader_text, p, handler, p);
-    if (p->too_long)
-        return ts_fail(TS_EINPUT, "%s:%d: line is too long (at most %d characters)", p->name,
-                       p->too_long, CFG_LINE - 3);
-    if (rc == 0)
-        return 0;
-    if (rc == -2)
-        return ts_fail(TS_ERUN, "%s: out of memory while parsing", p->name);
-    if (p->msg[0])
-        return ts_fail(TS_EINPUT, "%s", p->msg);
-    return ts_fail(TS_EINPUT, "%s:%d: syntax error (expected [section] or key = value)", p->name, rc);
-}
-
-int config_load(config_t *cfg, const char *path)
-{
-    parse_t p = {.cfg = cfg, .name = path};
-    p.f = fopen(path, "r");
-    if (!p.f)
-        return ts_fail(TS_EINPUT, "%s: cannot open job file: %s", path, strerror(errno));
-    int rc = parse_common(&p);
-    fclose(p.f);
-    return rc;
-}
-
-static int lookup(const char *text, const char *section, const char *name, char *val, size_t len);
-
-/* A resolved text that rewinds (prune.rewind_iteration present and not 0). */
-static int text_rewinds(const char *text)
-{
-    char v[64];
-    return lookup(text, "prune", "rewind_iteration", v, sizeof v) && strcmp(v, "0");
-}
-
-/*
- * A key added after results files existed whose default is not what those
- * files' runs did: the value they had in effect, so that such a file reads as
- * made with it and compares equal to a job that sets it (a resume carries on
- * as it was made). `applies`, when set, limits that to the texts where the
- * old behaviour differs from the default's: elsewhere the key reads as its
- * default, which computes the same. A new key whose default keeps the old
- * behaviour needs no entry: an absent key reads as its default (config_diff).
- */
-static const struct {
-    const char *section, *name, *value;
-    int (*applies)(const char *text);
-} added_keys[] = {
-    {"train", "kernels", "dense", NULL}, /* every product was dense before train.kernels */
-    {"train", "chunks", "1", NULL},       /* every batch was one piece before train.chunks */
-    /* rewinding files trained every round the full iterations from step 0's
-     * data order; without rewinding both schedules are one */
-    {"prune", "rewind_schedule", "restart", text_rewinds},
-};
-
-/* The value key k had in a resolved text written before it existed, or NULL
- * when that is its default. */
-static const char *absent_value(const key_t_ *k, const char *text)
-{
-    for (size_t i = 0; i < sizeof added_keys / sizeof added_keys[0]; i++)
-        if (!strcmp(added_keys[i].section, k->section) && !strcmp(added_keys[i].name, k->name))
-            return !added_keys[i].applies || added_keys[i].applies(text) ? added_keys[i].value : NULL;
-    return NULL;
-}
-
-int config_load_string(config_t *cfg, const char *text, const char *name)
-{
-    parse_t p = {.cfg = cfg, .name = name, .text = text};
-    int rc = parse_common(&p);
-    /* a results file made before a key existed ran as its absent value says */
-    for (size_t i = 0; !rc && i < sizeof added_keys / sizeof added_keys[0]; i++) {
-        char val[64], why[256];
-        int k = key_find(added_keys[i].section, added_keys[i].name);
-        if (k >= 0 && !lookup(text, keys[k].section, keys[k].name, val, sizeof val) &&
-            (!added_keys[i].applies || added_keys[i].applies(text)) &&
-            key_parse(&keys[k], cfg, added_keys[i].value, why, sizeof why))
-            rc = ts_fail(TS_ERUN, "%s: %s.%s = %s: %s", name, keys[k].section, keys[k].name,
-                         added_keys[i].value, why);
-    }
-    return rc;
-}
-
-int config_set(config_t *cfg, const char *assignment)
-{
-    char section[64], name[64], why[256];
-    /* messages quote the assignment: it must not break them in two */
-    if (strpbrk(assignment, "\r\n"))
-        return ts_fail(TS_EINPUT, "--set '%.*s...': contains a line break",
-                       (int)strcspn(assignment, "\r\n"), assignment);
-    const char *dot = strchr(assignment, '.');
-    const char *eq = strchr(assignment, '=');
-    if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1 ||
-        (size_t)(dot - assignment) >= sizeof section || (size_t)(eq - dot - 1) >= sizeof name)
-        return ts_fail(TS_EINPUT, "--set '%s': expected section.key=value", assignment);
-    snprintf(section, sizeof section, "%.*s", (int)(dot - assignment), assignment);
-    snprintf(name, sizeof name, "%.*s", (int)(eq - dot - 1), dot + 1);
-    char *s = trim(section), *n = trim(name);
-    int k = key_find(s, n);
-    if (k < 0) {
-        int near = key_suggest(s, n);
-        return ts_fail(TS_EINPUT, "--set '%s': unknown key %s.%s%s%s%s%s%s", assignment, s, n,
-                       near >= 0 ? "; did you mean " : "", near >= 0 ? keys[near].section : "",
-                       near >= 0 ? "." : "", near >= 0 ? keys[near].name : "", near >= 0 ? "?" : "");
-    }
-    config_pos_t where = {.from = CFG_FROM_SET};
-    const char *err = key_parse(&keys[k], cfg, eq + 1, why, sizeof why);
-    if (!err)
-        err = arch_apply(cfg, k, where, why, sizeof why);
-    if (err)
-        return ts_fail(TS_EINPUT, "--set %s.%s = '%s' %s", s, n, eq + 1, err);
-    cfg->where[k] = where;
-    return 0;
-}
-
 const char *config_where(const config_t *cfg, const char *section_key)
 {
     const char *dot = strchr(section_key, '.');
@@ -846,7 +601,7 @@ const char *config_where(const config_t *cfg, const char *section_key)
     if (!dot || (size_t)(dot - section_key) >= sizeof section)
         return "?";
     snprintf(section, sizeof section, "%.*s", (int)(dot - section_key), section_key);
-    int k = key_find(section, dot + 1);
+    int k = config_key_find(section, dot + 1);
     static char ring[4][CFG_PATH + 48]; /* a message may name two places */
     static int next;
     if (k < 0)
@@ -972,135 +727,6 @@ int config_validate(const config_t *cfg)
     return 0;
 }
 
-/* --- resolved text, hash, diff, help --- */
-
-/* The label files are not read when format = cifar10 (the batches hold the
- * labels): the resolved text leaves them out rather than show paths that
- * were never opened. is_cifar: that text's or config's format. */
-static int key_unused(int k, int is_cifar)
-{
-    return is_cifar && (keys[k].off == F(train_labels) || keys[k].off == F(test_labels));
-}
-
-static int text_is_cifar(const char *text);
-
-char *config_to_string(const config_t *cfg)
-{
-    size_t cap = 1 << 16, used = 0;
-    char *out = ts_malloc(cap);
-    char val[CFG_PATH * 2];
-    const char *section = "";
-    if (!out)
-        return NULL;
-    out[0] = 0;
-    for (int i = 0; i < NKEYS; i++) {
-        if (keys[i].off == F(arch)) /* expanded into conv and hidden */
-            continue;
-        if (key_unused(i, cfg->format == FORMAT_CIFAR10))
-            continue;
-        key_format(&keys[i], cfg, val, sizeof val);
-        if (strcmp(section, keys[i].section)) {
-            section = keys[i].section;
-            used += snprintf(out + used, cap - used, "%s[%s]\n", i ? "\n" : "", section);
-        }
-        used += snprintf(out + used, cap - used, "%s = %s\n", keys[i].name, val);
-        if (used >= cap) {
-            free(out);
-            ts_fail(TS_ERUN, "resolved configuration is too long");
-            return NULL;
-        }
-    }
-    return out;
-}
-
-void config_hash(const config_t *cfg, char out[17])
-{
-    char *text = config_to_string(cfg);
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char *c = text ? text : ""; *c; c++)
-        h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
-    free(text);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
-/* Find "name = value" of key k inside section in resolved text; copies value. */
-static int lookup(const char *text, const char *section, const char *name, char *val, size_t len)
-{
-    char cur[64] = "";
-    const char *line = text;
-    while (line && *line) {
-        const char *nl = strchr(line, '\n');
-        size_t l = nl ? (size_t)(nl - line) : strlen(line);
-        if (line[0] == '[' && l > 2 && l < sizeof cur)
-            snprintf(cur, sizeof cur, "%.*s", (int)(l - 2), line + 1);
-        else if (!strcmp(cur, section)) {
-            size_t nlen = strlen(name);
-            if (l > nlen + 3 && !strncmp(line, name, nlen) && !strncmp(line + nlen, " = ", 3)) {
-                snprintf(val, len, "%.*s", (int)(l - nlen - 3), line + nlen + 3);
-                return 1;
-            }
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    return 0;
-}
-
-static int text_is_cifar(const char *text)
-{
-    char v[32];
-    return lookup(text, "data", "format", v, sizeof v) && !strcmp(v, "cifar10");
-}
-
-/*
- * The canonical text of key k's default into out. A resolved text written
- * before key k existed ran as its default runs (a new key's default keeps the
- * old behaviour), so such a text is read as holding the default.
- */
-static int key_default_text(int k, char *out, size_t len)
-{
-    char why[256];
-    config_t *d = ts_malloc(sizeof *d);
-    if (!d)
-        return 0;
-    memset(d, 0, sizeof *d);
-    int ok = !key_parse(&keys[k], d, keys[k].def, why, sizeof why);
-    if (ok)
-        key_format(&keys[k], d, out, len);
-    free(d);
-    return ok;
-}
-
-int config_diff(const char *old_text, const char *new_text, char *buf, size_t len)
-{
-    char a[CFG_PATH * 2], b[CFG_PATH * 2];
-    size_t used = 0;
-    int n = 0;
-    buf[0] = 0;
-    for (int i = 0; i < NKEYS; i++) {
-        int ha = lookup(old_text, keys[i].section, keys[i].name, a, sizeof a);
-        int hb = lookup(new_text, keys[i].section, keys[i].name, b, sizeof b);
-        /* a key one side leaves out as unused (files before that rule list it) */
-        if ((!ha && key_unused(i, text_is_cifar(old_text))) ||
-            (!hb && key_unused(i, text_is_cifar(new_text))))
-            continue;
-        if (!ha && hb && absent_value(&keys[i], old_text))
-            ha = snprintf(a, sizeof a, "%s", absent_value(&keys[i], old_text)) > 0;
-        else if (!ha && hb)
-            ha = key_default_text(i, a, sizeof a);
-        if (!ha)
-            snprintf(a, sizeof a, "(absent)");
-        if (!hb)
-            snprintf(b, sizeof b, "(absent)");
-        if (strcmp(a, b)) {
-            if (used < len)
-                used += snprintf(buf + used, len - used, "%s%s.%s (%s -> %s)", n ? ", " : "",
-                                 keys[i].section, keys[i].name, a, b);
-            n++;
-        }
-    }
-    return n;
-}
-
 void config_value(const config_t *cfg, const char *section_key, char *out, size_t len)
 {
     const char *dot = strchr(section_key, '.');
@@ -1109,24 +735,24 @@ void config_value(const config_t *cfg, const char *section_key, char *out, size_
     if (!dot || (size_t)(dot - section_key) >= sizeof section)
         return;
     snprintf(section, sizeof section, "%.*s", (int)(dot - section_key), section_key);
-    int k = key_find(section, dot + 1);
+    int k = config_key_find(section, dot + 1);
     if (k >= 0)
-        key_format(&keys[k], cfg, out, len);
+        config_key_format(&config_keys[k], cfg, out, len);
 }
 
 void config_print_help(FILE *out)
 {
     const char *section = "";
     for (int i = 0; i < NKEYS; i++) {
-        if (strcmp(section, keys[i].section)) {
-            section = keys[i].section;
+        if (strcmp(section, config_keys[i].section)) {
+            section = config_keys[i].section;
             fprintf(out, "  [%s]\n", section);
         }
-        fprintf(out, "    %-17s %s\n%22s default: %s", keys[i].name, keys[i].help, "", keys[i].def);
-        if (keys[i].choices) {
+        fprintf(out, "    %-17s %s\n%22s default: %s", config_keys[i].name, config_keys[i].help, "", config_keys[i].def);
+        if (config_keys[i].choices) {
             char list[256];
-            choices_text(keys[i].choices, list, sizeof list);
-            fprintf(out, "; %s: %s", keys[i].type == K_FLAGS ? "none or a list of" : "one of", list);
+            choices_text(config_keys[i].choices, list, sizeof list);
+            fprintf(out, "; %s: %s", config_keys[i].type == K_FLAGS ? "none or a list of" : "one of", list);
         }
         fprintf(out, "\n");
     }

@@ -45,7 +45,7 @@ void optim_reset(optim_t *o)
  * three back: it is bound by memory and by the divider, so it has to run in
  * vector registers. Every kernel below performs the same IEEE operations in
  * the same order as adam_scalar (multiplications and additions are never
- * fused: C11 mode compiles with -ffp-contract=off, and the intrinsics are
+ * fused: the Makefile's NUM_CFLAGS give -ffp-contract=off, and the intrinsics are
  * plain mul/add), so the result is bit for bit the same whichever runs.
  * Auto-vectorisation cannot be relied on: sqrtf may set errno, and GCC keeps
  * such loops scalar unless -fno-math-errno is given (that loop ran 8x slower).

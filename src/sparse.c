@@ -4,9 +4,9 @@
  * Every kernel's inner loop runs over the SPARSE_TILE lanes of a transposed
  * row, a fixed trip count the compiler turns into whole vector operations.
  * The hot kernels are built for AVX-512, AVX2 and plain x86-64 (SSE2) and the
- * loader picks one for the CPU (GCC's target_clones); C11 mode compiles with
- * -ffp-contract=off, so no clone fuses a multiply and an add and all give the
- * same bits. The weight gradient's dot products add the tile in 16 lanes and
+ * loader picks one for the CPU (GCC's target_clones); the Makefile compiles
+ * with -ffp-contract=off after any CFLAGS (NUM_CFLAGS), so no clone fuses a
+ * multiply and an add and all give the same bits. The weight gradient's dot products add the tile in 16 lanes and
  * the lanes in a fixed tree, not in whatever order a vectoriser would choose.
  */
 #include <stdlib.h>

@@ -8,8 +8,7 @@
 # runs a small sweep. Then: a serial HDF5 is refused before anything compiles,
 # with the message; nothing found names the variables; tools/deps.sh without
 # dpkg checks instead of installing; make install DESTDIR=... PREFIX=/opt/ts
-# lays out the files without rebuilding; tools/build-inih.sh (libinih from
-# upstream's source) compiles in the options src/config.c sets.
+# lays out the files without rebuilding.
 . "$(dirname "$0")/lib.sh"
 # a build of its own, whatever make (and flags) started the suite
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -138,9 +137,6 @@ fi
 for v in HDF5_DIR OPENBLAS_DIR INIH_DIR; do
     grep -q "^ticketsweep: .* not found: .*$v is not set" "$W/none.log" || { cat "$W/none.log"; fail "no message names $v"; }
 done
-
-# --- tools/build-inih.sh compiles in the parser options src/config.c sets ---
-sh "$TOP/tools/build-inih.sh" --check || fail "tools/build-inih.sh and src/config.c disagree"
 
 # --- tools/deps.sh where there is no dpkg: checks, installs nothing ---
 mkdir "$W/bin"

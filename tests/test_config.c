@@ -143,5 +143,35 @@ int main(int argc, char **argv)
     CHECK(config_set(&a, "trainlr=1") == TS_EINPUT && strstr(ts_errmsg(), "section.key=value"), "malformed --set");
     CHECK(config_set(&a, "train.nope=1") == TS_EINPUT && strstr(ts_errmsg(), "unknown key"), "unknown --set key");
     CHECK(config_load(&a, "/nonexistent/job.ini") == TS_EINPUT && strstr(ts_errmsg(), "/nonexistent/job.ini"), "missing file");
+
+    /* lines longer than libinih's default buffer (199 characters), indented
+     * keys, comments: read the same whatever build of libinih links */
+    {
+        char *t = malloc(16384), *big = malloc(9000);
+        size_t n = (size_t)sprintf(t, "  [sweep]\n   rates = ");
+        for (int i = 1; i <= 60; i++)
+            n += (size_t)sprintf(t + n, "%s0.%02d", i > 1 ? ", " : "", i);
+        sprintf(t + n, " ; the rates %0300d\n\tseeds = 7\n[data]\ntrain_images = /%0400d/x.gz\n", 0, 0);
+        CHECK(parse(&a, t) == 0, "a long line: %s", ts_errmsg());
+        CHECK(a.n_rates == 60 && a.rates[0] == 0.01 && a.rates[59] == 0.60, "the long line's 60 rates: %d", a.n_rates);
+        CHECK(a.n_seeds == 1 && a.seeds[0] == 7, "an indented key after a long line");
+        CHECK(strlen(a.train_images) == 406 && !strcmp(config_where(&a, "data.train_images"), "job.ini:5"),
+              "a 400-character path on line 5: %zu %s", strlen(a.train_images), config_where(&a, "data.train_images"));
+        sprintf(t, "[sweep]\nrates = 0.1, x%0300d\n", 0);
+        expect_error(t, "job.ini:2: sweep.rates = '0.1, x000");
+        sprintf(t, "[sweep]\nrates = 0.1\nrates = 0.1, %0300d\n", 0);
+        expect_error(t, "job.ini:3: sweep.rates is set twice (first on line 2)");
+        sprintf(t, "[sweep]\nrates = 0.1, x%0300d\nbad line\n", 1);
+        expect_error(t, "job.ini:2: sweep.rates = '0.1, x000");
+        sprintf(t, "[sweep]\nnot a key\nrates = 0.1, x%0300d\n", 1);
+        expect_error(t, "job.ini:2: syntax error");
+        memset(big, '7', 8999);
+        big[8998] = 0;
+        snprintf(t, 16384, "[sweep]\nseeds = 1\nrates = %s\n", big);
+        expect_error(t, "job.ini:3: line is too long (at most 8189 characters)");
+        free(t);
+        free(big);
+    }
+
     return check_summary(argv[0]);
 }

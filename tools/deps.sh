@@ -20,7 +20,7 @@ deps: no dpkg here, so nothing is installed. ticketsweep builds with
   - parallel HDF5 built with that MPI (module load hdf5; EasyBuild HDF5 of a gompi/foss
     toolchain; Spack hdf5+mpi): pkg-config hdf5-openmpi or hdf5, or HDF5_DIR
   - OpenBLAS (module load openblas / OpenBLAS): pkg-config openblas, or OPENBLAS_DIR
-  - libinih (tools/build-inih.sh builds it): pkg-config inih, or INIH_DIR
+  - libinih (any build of it, upstream's as it comes): pkg-config inih, or INIH_DIR
   - zlib (usually there): pkg-config zlib, ZLIB_DIR, or the compiler's own path
   - optionally oneDNN (libdnnl, 2.x): the compiler's own path or DNNL_DIR; without it
     the convolutions run on im2col + sgemm

@@ -208,8 +208,8 @@ openblas() {
 inih() {
     if ! choose INIH_DIR inih; then
         complain "libinih not found: pkg-config does not know inih, and INIH_DIR is not set" \
-            "Load it if your cluster has it, or build it: tools/build-inih.sh (README," \
-            "\"Building on a cluster\"), then set INIH_DIR to the prefix you gave it."
+            "Load it if your cluster has it (or spack install libinih), or build upstream's" \
+            "(README, \"Building on a cluster\"), then set INIH_DIR to its prefix."
         return
     fi
     if [ -n "$dir" ] && ! prefix_flags "$dir" inih; then
@@ -219,19 +219,6 @@ inih() {
     printf '%s\n' '#include <ini.h>' 'int main(void) { return ini_parse_string("", 0, 0); }' >"$tmp/t.c"
     if ! try link "$cflags" "$libs"; then
         complain "libinih ($from): cannot build a program that calls ini_parse_string" "$(cc_said)"
-        return
-    fi
-    # the parser options src/config.c sets: run-time variables in Debian's
-    # libinih, compile-time macros in upstream inih
-    printf '%s\n' '#include <ini.h>' 'int main(void) {' \
-        '    ini_stop_on_first_error = 1; ini_allow_multiline = 0; ini_use_stack = 0;' \
-        '    ini_allow_realloc = 0; ini_max_line = ini_initial_alloc = 8192;' \
-        '    return ini_parse_string("", 0, 0);' '}' >"$tmp/t.c"
-    if ! try link "$cflags" "$libs"; then
-        complain "libinih ($from) lacks the run-time parser options ticketsweep sets (ini_stop_on_first_error, ini_max_line, ...)" \
-            "$(cc_said)" \
-            "Only Debian's libinih has them; upstream inih fixes them when it is compiled. Build one" \
-            "with tools/build-inih.sh (README, \"Building on a cluster\") and set INIH_DIR to its prefix."
         return
     fi
     echo "deps: libinih: $from" >&2
