@@ -101,6 +101,9 @@ int store_write_trial(store_t *s, int t, const trial_result_t *res, double wall,
                       const char *host);
 /* Read trial t's rows into res (res->status from the file). */
 int store_read_trial(store_t *s, int t, trial_result_t *res);
+/* Cell t's ticket summary only (status: never the masks or curves):
+ * density[R1] and the early-stop test accuracy es_acc[R1] of each round. */
+int store_read_summary(store_t *s, int t, double *density, float *es_acc);
 /* Read every trial's status, [T]. */
 int store_read_status(store_t *s, int8_t *status);
 /* Read trial t's ledger. */

@@ -264,8 +264,9 @@ int run_command(int argc, char **argv, const char *command_line)
         config_t *old = ts_calloc(1, sizeof *old);
         int shape[3];
         char hash[17];
-        rc = old ? store_peek(a.output, old, shape, hash, NULL) : TS_ERUN;
-        if (!rc && (shape[0] != data.channels || shape[1] != data.rows || shape[2] != data.cols))
+        /* rank 0 reads the file's job (the others learn the outcome from agree) */
+        rc = !old ? TS_ERUN : world_rank == 0 ? store_peek(a.output, old, shape, hash, NULL) : 0;
+        if (!rc && world_rank == 0 && (shape[0] != data.channels || shape[1] != data.rows || shape[2] != data.cols))
             rc = ts_fail(TS_EINPUT, "%s: was made for %dx%dx%d inputs, the data are %dx%dx%d",
                          a.output, shape[0], shape[1], shape[2], data.channels, data.rows, data.cols);
         free(old);

@@ -104,7 +104,8 @@ static int status_print_trial(store_t *s, const config_t *cfg, const graph_t *g,
         return k;
     }
     trial_result_clear(res);
-    if ((rc = store_read_trial(s, t, res)) || (rc = store_read_ledger(s, t, &wall, &rank, host, err)))
+    if ((rc = store_read_summary(s, t, res->density[ARM_TICKET], res->es_test_acc[ARM_TICKET])) ||
+        (rc = store_read_ledger(s, t, &wall, &rank, host, err)))
         return rc;
     printf("%-9s %-5d %-16.16s %9.1f %9.4f %9.4f%s%s\n", trainings, rank, host, wall,
            res->density[ARM_TICKET][tr.rounds], res->es_test_acc[ARM_TICKET][tr.rounds], err[0] ? "  " : "", err);

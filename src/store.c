@@ -102,13 +102,16 @@ static int write_attr_str(store_t *s, const char *name, const char *value)
 {
     hid_t t = store_str_type(strlen(value) + 1);
     hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(s->file, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = t < 0 || sp < 0 ? -1 : H5Acreate2(s->file, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = a < 0 ? -1 : H5Awrite(a, t, value);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    H5_TRY(e);
+    if (a >= 0 && H5Aclose(a) < 0)
+        e = -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    if (e < 0)
+        return ts_fail(TS_ERUN, "%s: cannot write the attribute %s", s->path, name);
     return 0;
 }
 
@@ -117,12 +120,14 @@ static int write_attr_ints(store_t *s, const char *name, const int *value, int n
 {
     hsize_t dim = (hsize_t)n;
     hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-    hid_t a = H5Acreate2(s->file, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = sp < 0 ? -1 : H5Acreate2(s->file, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT, value);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    H5_TRY(e);
+    if (a >= 0 && H5Aclose(a) < 0)
+        e = -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (e < 0)
+        return ts_fail(TS_ERUN, "%s: cannot write the attribute %s", s->path, name);
     return 0;
 }
 
@@ -175,16 +180,19 @@ static int read_attr_ints(hid_t file, const char *name, int *value, int n)
     return e < 0 ? -1 : 0;
 }
 
+/* A file access list: MPI-IO over comm (use_mpio) and no file locking; -1
+ * when HDF5 refuses either (the list is closed then). */
 static hid_t make_fapl(MPI_Comm comm, int use_mpio)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0)
         return -1;
-    if (use_mpio)
-        H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     /* Locks do not help a single writer per row and break on NFS/Lustre and for
      * readers of a file that is being written (ticketsweep status). */
-    H5Pset_file_locking(fapl, 0, 1);
+    if ((use_mpio && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) || H5Pset_file_locking(fapl, 0, 1) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
     return fapl;
 }
 
@@ -220,8 +228,11 @@ static int write_root_attrs(store_t *s)
     if (!text)
         return ts_fail(TS_ERUN, "out of memory");
     config_hash(cfg, hash);
-    time_t now = time(NULL);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    /* every rank writes the same attributes (collective): rank 0's clock */
+    long long now = (long long)time(NULL);
+    MPI_Bcast(&now, 1, MPI_LONG_LONG, 0, s->comm);
+    time_t t0 = (time_t)now;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
     snprintf(version, sizeof version, "ticketsweep %s", ts_version());
     int rc = write_attr_str(s, "format", STORE_FORMAT);
     if (!rc)
@@ -343,12 +354,11 @@ static int close_file(store_t *s)
 /* A fault on one rank for the tests: TICKETSWEEP_FAULT=store_create:RANK. */
 static int injected_fault(const store_t *s, const char *where)
 {
-    const char *f = getenv("TICKETSWEEP_FAULT");
-    size_t n = strlen(where);
-    if (!f || strncmp(f, where, n) || f[n] != ':' || atoi(f + n + 1) != s->rank)
+    if (!ts_fault(where, s->rank))
         return 0;
-    return ts_fail(TS_ERUN, "%s: injected fault in %s on rank %d (TICKETSWEEP_FAULT)", s->path, where,
-                   s->rank);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", ts_errmsg());
+    return ts_fail(TS_ERUN, "%s: %s", s->path, msg);
 }
 
 static int create_file(store_t *s, const char *path, MPI_Comm comm, const config_t *cfg,
@@ -510,7 +520,11 @@ static int open_file(store_t *s, const char *path, MPI_Comm comm, const config_t
     if (!readonly && s->has_prov < PROV_FIELDS && strcmp(conv, "none") && strcmp(conv, "im2col+sgemm"))
         return ts_fail(TS_EINPUT, "%s: made by a release that ran convolutions on im2col and did not record it (no /nodes/conv); this build runs them on oneDNN under train.kernels = %s: resume it with a build without oneDNN (make BUILD=build-im2col DNNL_DIR=no)",
                        path, cfg->kernels == KERNELS_SPARSE ? "sparse" : "auto");
-    /* the file's node table must be this job's graph */
+    /* the file's node table must be this job's graph: rank 0 reads it (or a
+     * read-only opener), not every rank of a large job (N keys each); the
+     * caller agrees on the outcome across ranks (run: agree) */
+    if (!readonly && s->rank != 0)
+        return 0;
     const store_ds_t *d = store_find_ds(s, "/nodes/key");
     hid_t sp = H5Dget_space(d->id);
     hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);

@@ -36,6 +36,12 @@ int store_read_trial(store_t *s, int t, trial_result_t *res)
     return store_rw_trial(s, t, res, 0);
 }
 
+int store_read_summary(store_t *s, int t, double *density, float *es_acc)
+{
+    int rc = store_rw_row(s, store_find_ds(s, "/summary/density"), (hsize_t)t, density, 0);
+    return rc ? rc : store_rw_row(s, store_find_ds(s, "/summary/early_stop_test_acc"), (hsize_t)t, es_acc, 0);
+}
+
 int store_read_ledger(store_t *s, int t, double *wall, int *rank, char host[64], char error[160])
 {
     int32_t r = -1;

@@ -20,8 +20,10 @@
 hid_t store_str_type(size_t len)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, len);
-    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    if (t >= 0 && (H5Tset_size(t, len) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0)) {
+        H5Tclose(t);
+        t = -1;
+    }
     return t;
 }
 
@@ -36,7 +38,7 @@ static int make_groups(store_t *s, const char *path)
         if (!exists) {
             hid_t g = H5Gcreate2(s->file, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
             H5_TRY(g);
-            H5Gclose(g);
+            H5_TRY(H5Gclose(g));
         }
     }
     return 0;
@@ -94,14 +96,15 @@ static int add_ds(store_t *s, int create, const char *path, int kind, int arm, i
             return TS_ERUN;
         hid_t space = H5Screate_simple(rank, dims, NULL);
         hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-        H5_TRY(space);
-        H5_TRY(dcpl);
-        H5_TRY(H5Pset_layout(dcpl, H5D_CONTIGUOUS));
-        H5_TRY(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
-        H5_TRY(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER));
-        d->id = H5Dcreate2(s->file, path, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        H5Pclose(dcpl);
-        H5Sclose(space);
+        /* every list closed on every path: no early return between here and the closes */
+        int ok = space >= 0 && dcpl >= 0 && filetype >= 0 && H5Pset_layout(dcpl, H5D_CONTIGUOUS) >= 0 &&
+                 H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 &&
+                 H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0;
+        d->id = ok ? H5Dcreate2(s->file, path, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT) : -1;
+        if (dcpl >= 0)
+            H5Pclose(dcpl);
+        if (space >= 0)
+            H5Sclose(space);
     } else {
         d->id = H5Dopen2(s->file, path, H5P_DEFAULT);
     }
