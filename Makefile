@@ -12,7 +12,7 @@
 # User CFLAGS/LDFLAGS are appended to ours, never replace them; the numerics
 # flags (NUM_CFLAGS) come after them. Where the
 # libraries come from (pkg-config, or HDF5_DIR, OPENBLAS_DIR, INIH_DIR,
-# ZLIB_DIR): see tools/find-deps.sh and README, "Building on a cluster".
+# ZLIB_DIR): see tools/build/find-deps.sh and README, "Building on a cluster".
 
 CC      = mpicc
 BUILD  ?= build
@@ -35,7 +35,7 @@ GIT_TAGGED   := $(shell git describe --tags >/dev/null 2>&1 && echo 1)
 endif
 VERSION_DEFS = $(if $(GIT_DESCRIBE),-DTS_GIT_DESCRIBE='"$(GIT_DESCRIBE)"') $(if $(GIT_TAGGED),-DTS_GIT_TAGGED)
 
-# The libraries' flags: tools/find-deps.sh finds and checks parallel HDF5,
+# The libraries' flags: tools/build/find-deps.sh finds and checks parallel HDF5,
 # OpenBLAS, libinih and zlib and writes them into $(BUILD)/config.mk, which
 # only goals that compile read (so `make deps` and `make clean` work before
 # the libraries are there). It runs again when CC, a *_DIR or pkg-config's
@@ -81,11 +81,11 @@ MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --over
 all: $(BUILD)/ticketsweep
 
 deps:
-	@tools/deps.sh
+	@tools/build/deps.sh
 
-$(BUILD)/config.mk: tools/find-deps.sh
+$(BUILD)/config.mk: tools/build/find-deps.sh
 	@mkdir -p $(@D)
-	@CC='$(CC)' tools/find-deps.sh >$@.tmp || { rm -f $@.tmp; exit 1; }
+	@CC='$(CC)' tools/build/find-deps.sh >$@.tmp || { rm -f $@.tmp; exit 1; }
 	@echo 'DEPS_KEY_SEEN = $(DEPS_KEY)' >>$@.tmp
 	@mv $@.tmp $@
 
@@ -132,11 +132,11 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(MPIRUN) -np $(NP) $(BUILD)/ticketsweep run jobs/demo.ini -o demo.h5 --force
 
-# The fuzz harnesses are built where clang can (tools/deps.sh installs it);
+# The fuzz harnesses are built where clang can (tools/build/deps.sh installs it);
 # elsewhere tests/test_fuzz_smoke.sh skips and says why.
 test: deps
 	@$(MAKE) --no-print-directory all tests-bin
-	@if why=$$(tools/have_libfuzzer.sh); then $(MAKE) --no-print-directory fuzz-bin; \
+	@if why=$$(tools/build/have_libfuzzer.sh); then $(MAKE) --no-print-directory fuzz-bin; \
 	 else echo "fuzz harnesses not built: $$why"; fi
 	@BUILD=$(BUILD) tests/run.sh
 
@@ -145,17 +145,17 @@ tests-bin: $(TEST_BIN)
 # Real Slurm (a one-node cluster started by the test) and multi-host MPI (network
 # namespaces) tests: tests/cluster/test_*.sh. Needs root.
 test-cluster:
-	@DEPS_EXTRA="slurm-wlm slurmctld slurmd slurm-client munge octave" tools/deps.sh
+	@DEPS_EXTRA="slurm-wlm slurmctld slurmd slurm-client munge octave" tools/build/deps.sh
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) TEST_DIR=tests/cluster tests/run.sh
 
-# The real MNIST and CIFAR-10 (tools/fetch-data.sh; files checked against
-# tools/data-sha256sums). Debian's npm only where there is no npm at all: a
+# The real MNIST and CIFAR-10 (tools/data/fetch-data.sh; files checked against
+# tools/data/data-sha256sums). Debian's npm only where there is no npm at all: a
 # Node.js from elsewhere brings its own, and the two do not mix.
 DATA_DIR ?= data
 data: deps
-	@DEPS_EXTRA="curl python3-numpy python3-pil $$(command -v npm >/dev/null || echo npm)" tools/deps.sh
-	@tools/fetch-data.sh "$(DATA_DIR)"
+	@DEPS_EXTRA="curl python3-numpy python3-pil $$(command -v npm >/dev/null || echo npm)" tools/build/deps.sh
+	@tools/data/fetch-data.sh "$(DATA_DIR)"
 
 # Short runs of the paper job files, as they are, on the fetched data:
 # tests/data/test_*.sh. Not part of `make test`, which needs no download.
@@ -165,28 +165,28 @@ test-data: data
 
 # Benchmarks: the references (PyTorch, mpi4py) come from Debian too.
 # bench_conv (the convolution's formulations, layer by layer) is built, not
-# run: tools/bench.sh compares whole trainings; run it by hand.
+# run: tools/bench/bench.sh compares whole trainings; run it by hand.
 BENCH_BIN = $(BUILD)/bench_train $(BUILD)/bench_sched $(BUILD)/bench_conv2 $(BUILD)/bench_graph $(BUILD)/bench_threads \
             $(BUILD)/bench_conv $(BUILD)/bench_sparse
 bench: deps
-	@DEPS_EXTRA="python3-torch python3-mpi4py time" tools/deps.sh
+	@DEPS_EXTRA="python3-torch python3-mpi4py time" tools/build/deps.sh
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
-	@BUILD=$(BUILD) tools/bench.sh
+	@BUILD=$(BUILD) tools/bench/bench.sh
 
-$(BUILD)/bench_%: tools/bench_%.c $(BUILD)/libticketsweep.a
-	$(CC) $(ALL_CFLAGS) -iquote tools $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
+$(BUILD)/bench_%: tools/bench/bench_%.c $(BUILD)/libticketsweep.a
+	$(CC) $(ALL_CFLAGS) -iquote tools/bench $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -o $@
 
 # Our convolutions against oneDNN's primitives layer by layer, every
-# algorithm and format (tools/bench_dnnl.c, issue 13: the measurements that
+# algorithm and format (tools/bench/bench_dnnl.c, issue 13: the measurements that
 # chose src/dnn.c's rule): optional, not in BENCH_BIN; it needs oneDNN even
 # where the build was made without it (DNNL_DIR=no).
 bench-dnnl: deps
-	@DEPS_EXTRA="libdnnl-dev" tools/deps.sh
+	@DEPS_EXTRA="libdnnl-dev" tools/build/deps.sh
 	@$(MAKE) --no-print-directory $(BUILD)/bench_dnnl
 	$(BUILD)/bench_dnnl
 
-$(BUILD)/bench_dnnl: tools/bench_dnnl.c $(BUILD)/libticketsweep.a
-	$(CC) $(ALL_CFLAGS) -iquote tools $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -ldnnl -o $@
+$(BUILD)/bench_dnnl: tools/bench/bench_dnnl.c $(BUILD)/libticketsweep.a
+	$(CC) $(ALL_CFLAGS) -iquote tools/bench $< $(BUILD)/libticketsweep.a $(ALL_LDFLAGS) $(LIBS) -ldnnl -o $@
 
 # Fuzzing: every tests/fuzz/fuzz_NAME.c is a libFuzzer harness, built with
 # clang against an archive of the library's modules compiled with the

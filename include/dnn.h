@@ -4,13 +4,13 @@
  * padding, NCHW activations, [c_out][c_in][3][3] weights) on oneDNN's
  * convolution primitives, for the `kernels = auto` path of the nets.
  *
- * oneDNN is optional: built with it when tools/find-deps.sh finds it (it
+ * oneDNN is optional: built with it when tools/build/find-deps.sh finds it (it
  * defines TS_HAVE_DNNL). Without it dnn_available() is 0, dnn_conv_create
  * fails with TS_ERUN and a message saying so, and the nets stay on im2col +
  * sgemm (conv.h); nothing else here may then be called.
  *
  * The algorithm of a layer is a fixed rule, never a timing, so that every
- * rank and every run computes the same bits (tools/results/dnnl-conv.txt,
+ * rank and every run computes the same bits (tools/bench/results/dnnl-conv.txt,
  * measured on AVX-512): Winograd F(4x4,3x3) (jit_wino_4x3) for every pass of
  * a layer with c_in >= 16 (2.3-3.1x our im2col with the reorders), direct
  * otherwise (the first layer: 3 channels; no Winograd there and direct beats

@@ -11,7 +11,7 @@
  * product over the whole batch would give [c_out][b*h*w] and need a second
  * buffer and a transposing copy) and keeps the scratch small: 576 x 1024
  * floats (2.3 MB) for a 64-channel 32x32 layer, where a batch of 60 would need
- * 141 MB. tools/bench_conv.c measures both (its whole-batch version calls
+ * 141 MB. tools/bench/bench_conv.c measures both (its whole-batch version calls
  * conv_im2col with a leading dimension of b*h*w).
  *
  * Nothing here allocates.
@@ -27,7 +27,7 @@ size_t conv_col_floats(int c_in, int h, int w)
 }
 
 /* See conv.h: one image's im2col, row by row with memcpy; ld lets images sit
- * side by side (the whole-batch product tools/bench_conv.c compares). */
+ * side by side (the whole-batch product tools/bench/bench_conv.c compares). */
 void conv_im2col(const float *restrict x, int c_in, int h, int w, float *restrict col, size_t ld)
 {
     size_t hw = (size_t)h * w;

@@ -6,7 +6,7 @@
 # meson puts it on Red Hat); zlib from the compiler's own path. The binary
 # builds into its own BUILD folder, carries the prefixes in its run path and
 # runs a small sweep. Then: a serial HDF5 is refused before anything compiles,
-# with the message; nothing found names the variables; tools/deps.sh without
+# with the message; nothing found names the variables; tools/build/deps.sh without
 # dpkg checks instead of installing; make install DESTDIR=... PREFIX=/opt/ts
 # lays out the files without rebuilding.
 . "$(dirname "$0")/lib.sh"
@@ -138,15 +138,15 @@ for v in HDF5_DIR OPENBLAS_DIR INIH_DIR; do
     grep -q "^ticketsweep: .* not found: .*$v is not set" "$W/none.log" || { cat "$W/none.log"; fail "no message names $v"; }
 done
 
-# --- tools/deps.sh where there is no dpkg: checks, installs nothing ---
+# --- tools/build/deps.sh where there is no dpkg: checks, installs nothing ---
 mkdir "$W/bin"
 ln -s /usr/bin/* "$W/bin/" && rm -f "$W/bin"/dpkg*
 export PATH="$W/bin:/usr/sbin"
 # shellcheck disable=SC2086
-env $DIRS sh "$TOP/tools/deps.sh" >"$W/deps.log" 2>&1 || { cat "$W/deps.log"; fail "deps.sh with *_DIR exited $?"; }
+env $DIRS sh "$TOP/tools/build/deps.sh" >"$W/deps.log" 2>&1 || { cat "$W/deps.log"; fail "deps.sh with *_DIR exited $?"; }
 grep -q "^deps: the build finds everything it needs" "$W/deps.log" || fail "deps.sh did not say the build finds it"
 grep -q "parallel HDF5 built with that MPI" "$W/deps.log" || fail "deps.sh did not print what is needed"
-if sh "$TOP/tools/deps.sh" >"$W/deps.log" 2>&1; then
+if sh "$TOP/tools/build/deps.sh" >"$W/deps.log" 2>&1; then
     fail "deps.sh without HDF5_DIR passed"
 fi
 grep -q "^ticketsweep: the build cannot find what it needs" "$W/deps.log" || { cat "$W/deps.log"; fail "deps.sh failure message"; }

@@ -12,7 +12,7 @@
 # and each crash it keeps is replayed and fails the test unless it is
 # libhdf5's alone (whose, below).
 . "$(dirname "$0")/lib.sh"
-why=$("$TOP/tools/have_libfuzzer.sh") || skip "$why"
+why=$("$TOP/tools/build/have_libfuzzer.sh") || skip "$why"
 secs=${FUZZ_SMOKE_SECONDS:-5}
 out=$TOP/$BUILD/fuzz
 n=0

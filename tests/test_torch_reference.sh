@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_torch_reference.sh - tools/torch_reference.py mirrors ticketsweep's round 0:
+# test_torch_reference.sh - tools/bench/torch_reference.py mirrors ticketsweep's round 0:
 # on a small conv net (a convolution, a pool, a hidden layer) with a random
 # validation split and standard inputs, the PyTorch run from the results file's
 # theta0 gives, at iteration 0, ticketsweep's validation loss (to float
@@ -16,7 +16,7 @@ sed -i 's/^validation = .*/&\nsplit = random\nsplit_seed = 4\nnormalize = standa
         s/^iterations = .*/iterations = 120/; s/^eval_every = .*/eval_every = 40/; s/^controls = .*/controls = none/;
         s/^rates = .*/rates = 0.5/; s/^rounds = .*/rounds = 1/' "$W/job.ini"
 "$TS" run "$W/job.ini" -o "$W/r.h5" >"$W/run.log" 2>&1 || { cat "$W/run.log"; fail "ticketsweep run"; }
-"$PY" "$TOP/tools/torch_reference.py" --compare "$W/r.h5" --out "$W/out" >"$W/torch.log" 2>&1 ||
+"$PY" "$TOP/tools/bench/torch_reference.py" --compare "$W/r.h5" --out "$W/out" >"$W/torch.log" 2>&1 ||
     { cat "$W/torch.log"; fail "torch_reference.py"; }
 grep -q "split random seed 4); inputs standardised" "$W/torch.log" || { cat "$W/torch.log"; fail "settings not from the job"; }
 "$PY" - "$W/out" <<'PYEOF' || fail "PyTorch and ticketsweep differ"

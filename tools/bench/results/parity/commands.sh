@@ -9,8 +9,8 @@ mkdir -p /tmp/parity
 build/ticketsweep run jobs/lenet300-paper.ini -o /tmp/parity/lenet.h5 --force \
     --set sweep.rounds=1 --set sweep.seeds=1,2 --set prune.controls=none \
     --set train.iterations=5000 --set train.eval_every=100
-/usr/bin/python3 tools/torch_reference.py --compare /tmp/parity/lenet.h5 \
-    --out tools/results/parity/lenet300-mnist | tee tools/results/parity/lenet300-mnist/output.txt
+/usr/bin/python3 tools/bench/torch_reference.py --compare /tmp/parity/lenet.h5 \
+    --out tools/bench/results/parity/lenet300-mnist | tee tools/bench/results/parity/lenet300-mnist/output.txt
 # Conv-2 on CIFAR-10: the paper job, dense only, 2,000 steps, eval every 200;
 # stopped (SIGUSR1) once both seeds' round-0 trainings were done: the round-1
 # trainings are not needed, and torch_reference.py reads round 0 from the
@@ -22,5 +22,5 @@ pid=$!
 until grep -q "progress: 2/4 trainings done" /tmp/parity/conv2.log; do sleep 5; done
 kill -USR1 $pid
 wait $pid || true   # exit status 3: stopped, the round-0 trainings kept
-/usr/bin/python3 tools/torch_reference.py --compare /tmp/parity/conv2.h5 \
-    --out tools/results/parity/conv2-cifar10 | tee tools/results/parity/conv2-cifar10/output.txt
+/usr/bin/python3 tools/bench/torch_reference.py --compare /tmp/parity/conv2.h5 \
+    --out tools/bench/results/parity/conv2-cifar10 | tee tools/bench/results/parity/conv2-cifar10/output.txt

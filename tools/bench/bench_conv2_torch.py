@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench_conv2_torch.py - the PyTorch reference of the Conv-2/4/6 lines of `make bench`.
 
-The same models as tools/bench_conv2.c (--arch conv2|conv4|conv6): 3x3
+The same models as tools/bench/bench_conv2.c (--arch conv2|conv4|conv6): 3x3
 convolutions (padding 1) with ReLU, 64, 64, pool[, 128, 128, pool[, 256,
 256, pool]], then Linear(flat, 256), ReLU, Linear(256, 256), ReLU,
 Linear(256, 10); Adam (lr 2e-4), batch 60 of random 3x32x32 inputs, one

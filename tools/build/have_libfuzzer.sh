@@ -2,7 +2,7 @@
 # Exit 0 when clang can build a libFuzzer harness with the sanitizers the
 # harnesses use (make fuzz-bin); otherwise print why, on one line, and exit 1.
 # make test builds the harnesses only then, and tests/test_fuzz_smoke.sh skips
-# with this line. tools/deps.sh installs clang and its runtime (libclang-rt-dev).
+# with this line. tools/build/deps.sh installs clang and its runtime (libclang-rt-dev).
 command -v clang >/dev/null 2>&1 || { echo "clang is not installed (Debian: clang)"; exit 1; }
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT

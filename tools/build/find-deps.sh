@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/find-deps.sh - find the libraries ticketsweep builds against, check
+# tools/build/find-deps.sh - find the libraries ticketsweep builds against, check
 # each by compiling and linking a small program with $CC, and print their
 # flags as make variables (the Makefile keeps them in $(BUILD)/config.mk).
 #

@@ -8,7 +8,7 @@
  *
  *   build/bench_graph [RATES ROUNDS SEEDS [REPS]]     (default 50 40 50 5: 100,000 cells)
  *
- * Prints "key value" lines for tools/bench.sh.
+ * Prints "key value" lines for tools/bench/bench.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,9 +7,9 @@
 # samples, MB = 1e6 bytes), pss_median_mb, samples, ranks, seconds, and
 # the run's data line.
 #
-#   tools/bench_pss.sh TS JOB.ini [ARG...]     ARGs go to `TS run JOB.ini`
+#   tools/bench/bench_pss.sh TS JOB.ini [ARG...]     ARGs go to `TS run JOB.ini`
 #
-# Environment: NP (2), PERIOD (0.5). Used by tools/bench.sh (section 8); run
+# Environment: NP (2), PERIOD (0.5). Used by tools/bench/bench.sh (section 8); run
 # it alone with another binary (e.g. an older release) to compare.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 TS JOB.ini [ARG...]" >&2; exit 2; }

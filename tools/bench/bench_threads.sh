@@ -1,10 +1,10 @@
 #!/bin/sh
 # bench_threads.sh - `make bench`, section 10: one training on the machine's
 # cores against one core (ticketsweep run --threads), and Conv-2's whole runs
-# against PyTorch's. tools/bench.sh runs it last; alone: BUILD=build
-# tools/bench_threads.sh (after `make bench` built the programs).
+# against PyTorch's. tools/bench/bench.sh runs it last; alone: BUILD=build
+# tools/bench/bench_threads.sh (after `make bench` built the programs).
 #
-#   a  tools/bench_threads.c in one process, T threads and 1 alternating step
+#   a  tools/bench/bench_threads.c in one process, T threads and 1 alternating step
 #      by step (wall clock: waiting for the slowest thread is part of a step):
 #      Conv-2 (random CIFAR-shaped input) and LeNet-300-100 dense and at 5 %
 #      of its weights (sparse kernels): a training step and an evaluation;
@@ -14,23 +14,23 @@
 #      data): 2 trainings of 200 steps, an evaluation point at 0 and 200
 #      (5,000 validation and 10,000 test images each), --threads T against
 #      --threads 1, alternating, wall clock of the whole process; and at one
-#      thread against tools/bench_conv2_torch_run.py, the same work in
+#      thread against tools/bench/bench_conv2_torch_run.py, the same work in
 #      PyTorch on one thread, start-up included.
 # T is the machine's cores (BENCH_THREADS to choose); BENCH_RUNS=0 skips b.
 # Wall clock needs a
 # quiet machine: the load before and after is printed with the table.
-# Prints a table and appends it to $BENCH_OUT (tools/bench-results.txt).
+# Prints a table and appends it to $BENCH_OUT (tools/bench/bench-results.txt).
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 REPS=${BENCH_REPS:-3}
-OUT=${BENCH_OUT:-tools/bench-results.txt}
+OUT=${BENCH_OUT:-tools/bench/bench-results.txt}
 T=${BENCH_THREADS:-$(getconf _NPROCESSORS_ONLN)}
 PY=/usr/bin/python3
 TS=$BUILD/ticketsweep
 BTH=$BUILD/bench_threads
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-. tools/bench_lib.sh
+. tools/bench/bench_lib.sh
 for f in "$BTH" "$TS"; do [ -x "$f" ] || die "$f is missing: run 'make bench', not this script"; done
 W=$(mktemp -d /tmp/tsbench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -67,7 +67,7 @@ if [ $have_data = 1 ]; then
         a=$(run "$T")
         b=$(run 1)
         t0=$(now)
-        OMP_NUM_THREADS=1 "$PY" tools/bench_conv2_torch_run.py --iters 200 --trainings 2 >"$W/torch.log" 2>&1 ||
+        OMP_NUM_THREADS=1 "$PY" tools/bench/bench_conv2_torch_run.py --iters 200 --trainings 2 >"$W/torch.log" 2>&1 ||
             { cat "$W/torch.log" >&2; die "the PyTorch run failed"; }
         c=$(calc %.3f "$(now) - $t0")
         echo "$a" >>"$W/runT"

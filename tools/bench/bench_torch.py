@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench_torch.py - the PyTorch reference for `make bench` (tools/bench.sh).
+"""bench_torch.py - the PyTorch reference for `make bench` (tools/bench/bench.sh).
 
 Trains LeNet-300-100 (784-300-100-10, ReLU, softmax cross-entropy) with Adam
 (PyTorch's own torch.optim.Adam, lr 0.0012, betas 0.9/0.999, eps 1e-8) on

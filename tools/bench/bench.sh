@@ -4,10 +4,10 @@
 #
 #   1 training throughput (samples/s) of LeNet-300-100 (Adam, batch 60, one
 #     thread, Fashion-MNIST) against PyTorch on the same model, optimizer,
-#     batch, thread count and number of steps (tools/bench_torch.py; the faster
+#     batch, thread count and number of steps (tools/bench/bench_torch.py; the faster
 #     of its two Adam implementations, for-loop or foreach, is the reference);
 #   2 the roofline: GEMM FLOP/s of a training step against cblas_sgemm alone on
-#     the same eight products, per step (tools/bench_train.c);
+#     the same eight products, per step (tools/bench/bench_train.c);
 #   3 where a training step's time goes;
 #   4 sweep throughput of build/ticketsweep with 2 MPI ranks against 1, next to
 #     the machine's own ceiling (two single-thread sgemm loops at once against
@@ -40,26 +40,26 @@
 # "Numerics: pinning the BLAS kernels"); OPENBLAS_CORETYPE is left as the
 # caller set it.
 #
-# Prints a table and appends it to $BENCH_OUT (default tools/bench-results.txt)
+# Prints a table and appends it to $BENCH_OUT (default tools/bench/bench-results.txt)
 # for the README to quote. Environment: BUILD (build), BENCH_REPS (3),
 # BENCH_ITERS (500 steps per training: bench_train runs two trainings and
 # PyTorch the same total), BENCH_SWEEP_REPS (3), BENCH_NP (2).
 # Not part of `make test`: timings do not belong in a pass/fail suite.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 REPS=${BENCH_REPS:-3}
 ITERS=${BENCH_ITERS:-500}
 SWEEP_REPS=${BENCH_SWEEP_REPS:-3}
 NP=${BENCH_NP:-2}
-OUT=${BENCH_OUT:-tools/bench-results.txt}
+OUT=${BENCH_OUT:-tools/bench/bench-results.txt}
 PY=/usr/bin/python3
 BT=$BUILD/bench_train
 TS=$BUILD/ticketsweep
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-. tools/bench_lib.sh
+. tools/bench/bench_lib.sh
 for f in "$BT" "$TS"; do [ -x "$f" ] || die "$f is missing: run 'make bench', not this script"; done
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing: apt-get install time"
 "$PY" -c 'import torch' 2>/dev/null ||
@@ -106,8 +106,8 @@ while [ "$r" -le "$REPS" ]; do
     "$BT" --iters "$ITERS" --reps 1 >"$W/c.$r" 2>"$W/c.$r.err" ||
         { cat "$W/c.$r.err" >&2; die "bench_train failed"; }
     progress "repetition $r/$REPS: PyTorch ($steps steps, for-loop Adam, then foreach Adam)"
-    "$PY" tools/bench_torch.py --iters "$steps" >"$W/t.$r" || die "bench_torch.py failed"
-    "$PY" tools/bench_torch.py --iters "$steps" --foreach >"$W/f.$r" ||
+    "$PY" tools/bench/bench_torch.py --iters "$steps" >"$W/t.$r" || die "bench_torch.py failed"
+    "$PY" tools/bench/bench_torch.py --iters "$steps" --foreach >"$W/f.$r" ||
         die "bench_torch.py --foreach failed"
     c=$(val train_samples_per_s "$W/c.$r")
     t=$(val torch_samples_per_s "$W/t.$r")
@@ -255,7 +255,7 @@ for a in conv2 conv4 conv6; do
     progress "$a: ticketsweep (auto and dense) against PyTorch, and against cblas_sgemm"
     for i in $(seq "$REPS"); do
         "$BUILD/bench_conv2" --arch $a --iters 12 >"$W/cv$a.$i"
-        "$PY" tools/bench_conv2_torch.py --arch $a --iters 12 >"$W/cvt$a.$i"
+        "$PY" tools/bench/bench_conv2_torch.py --arch $a --iters 12 >"$W/cvt$a.$i"
         t=$(val torch_${a}_samples_per_s "$W/cvt$a.$i")
         echo "$(val ${a}_samples_per_s "$W/cv$a.$i") $t" | awk '{ print $1 / $2 }' >>"$W/cvratio$a"
         echo "$(val ${a}_dense_samples_per_s "$W/cv$a.$i") $t" | awk '{ print $1 / $2 }' >>"$W/cvdratio$a"
@@ -358,7 +358,7 @@ progress "training graph: planning 100,000 cells"
 
 # ---- 8: memory --------------------------------------------------------------------
 # The ranks of a node share one copy of the data (an MPI shared-memory window)
-# and hold their own trainer besides. tools/bench_pss.sh samples every rank's
+# and hold their own trainer besides. tools/bench/bench_pss.sh samples every rank's
 # Pss (/proc/PID/smaps_rollup: a shared page counts once in the sum) every
 # 0.5 s while a short sweep runs to its end, and keeps the largest sum: one
 # seed a rank, one round after round 0, so each rank goes through every phase
@@ -369,11 +369,11 @@ pss_seeds=$(seq -s, 1 "$NP")
 pss_lenet="" pss_conv2=""
 if [ -e data/mnist/train-images-idx3-ubyte ] && [ -e data/cifar-10-batches-bin/data_batch_5.bin ]; then
     progress "memory: LeNet-300-100 on MNIST, $NP ranks, summed PSS"
-    NP=$NP tools/bench_pss.sh "$TS" jobs/lenet300-paper.ini --set train.iterations=300 \
+    NP=$NP tools/bench/bench_pss.sh "$TS" jobs/lenet300-paper.ini --set train.iterations=300 \
         --set train.eval_every=100 --set sweep.rounds=1 --set sweep.seeds="$pss_seeds" >"$W/pss_lenet" ||
         die "the LeNet memory sweep failed"
     progress "memory: Conv-2 on CIFAR-10, $NP ranks, summed PSS (about 5 minutes)"
-    NP=$NP tools/bench_pss.sh "$TS" jobs/conv2-paper.ini --set train.iterations=4 --set train.eval_every=4 \
+    NP=$NP tools/bench/bench_pss.sh "$TS" jobs/conv2-paper.ini --set train.iterations=4 --set train.eval_every=4 \
         --set sweep.rounds=1 --set sweep.seeds="$pss_seeds" --set prune.controls=none >"$W/pss_conv2" ||
         die "the Conv-2 memory sweep failed"
     pss_lenet=$(val pss_max_mb "$W/pss_lenet")
@@ -407,10 +407,10 @@ evsh_a=$(val trajectory_auto_eval_share "$W/sparse_traj")
 # against the best layout of ranks x threads, from their dry runs (the
 # scheduler replayed over the graph, trainings timed here at 1 and 2 threads,
 # Amdahl's law beyond); and the speed-up of a Conv-2 training on T threads
-# (tools/bench_layouts.sh). Without data/ (`make data`) it is skipped.
+# (tools/bench/bench_layouts.sh). Without data/ (`make data`) it is skipped.
 if [ -e data/mnist/train-images-idx3-ubyte ] && [ -e data/cifar-10-batches-bin/data_batch_5.bin ]; then
     progress "layouts: the paper jobs' dry runs on nodes of 128 cores (a few minutes)"
-    BUILD=$BUILD tools/bench_layouts.sh >"$W/layouts" || die "tools/bench_layouts.sh failed"
+    BUILD=$BUILD tools/bench/bench_layouts.sh >"$W/layouts" || die "tools/bench/bench_layouts.sh failed"
 else
     echo "skipped: no data/ (make data)" >"$W/layouts"
 fi
@@ -515,7 +515,7 @@ row() { printf '  %-46s %8s %6s%%\n' "$1" "$(ms "$2")" "$(pct "$2")"; }
     sed 's/^/  /' "$W/sparse_traj"
     sed 's/^/  /' "$W/sparse_conv2"
     echo
-    echo "11 layouts (tools/bench_layouts.sh):"
+    echo "11 layouts (tools/bench/bench_layouts.sh):"
     sed 's/^/  /' "$W/layouts"
     echo
     echo "PyTorch reference: $t_kind Adam was the faster (in most repetitions)."
@@ -538,4 +538,4 @@ cat "$W/table"
 progress "appended to $OUT"
 
 # ---- 10: threads inside a training (its own script and table) ------------------
-BUILD=$BUILD BENCH_OUT=$OUT BENCH_REPS=$REPS tools/bench_threads.sh
+BUILD=$BUILD BENCH_OUT=$OUT BENCH_REPS=$REPS tools/bench/bench_threads.sh

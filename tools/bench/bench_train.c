@@ -1,6 +1,6 @@
 /*
  * bench_train.c - how fast ticketsweep trains, against what cblas_sgemm alone
- * reaches on the same shapes. Run by tools/bench.sh (`make bench`), which
+ * reaches on the same shapes. Run by tools/bench/bench.sh (`make bench`), which
  * also runs the PyTorch reference and the MPI scaling sweep.
  *
  * One process, one OpenBLAS thread, the job-file defaults (LeNet-300-100,

@@ -1,5 +1,5 @@
 /*
- * bench_conv2.c - Conv-2/4/6 training speed for `make bench` (tools/bench.sh).
+ * bench_conv2.c - Conv-2/4/6 training speed for `make bench` (tools/bench/bench.sh).
  *
  * The paper's Conv-2, Conv-4 or Conv-6 (--arch; model.arch's presets: conv
  * 64, 64, pool[, 128, 128, pool[, 256, 256, pool]], fc 256, 256, 10) on

@@ -1,11 +1,11 @@
 #!/bin/sh
-# tools/bench_layouts.sh - the paper jobs' wall clock on a cluster's nodes, from
+# tools/bench/bench_layouts.sh - the paper jobs' wall clock on a cluster's nodes, from
 # `ticketsweep run JOB --dry-run --cores C --nodes N` (README: Ranks and threads on a
 # node): for each job and node count, the 1-thread layout (C ranks of 1 thread a node)
 # against the best layout, with the critical path; then the speed-up of a training on T
 # threads as the first job's dry run measured it here and extrapolated it.
 #
-#   tools/bench_layouts.sh [JOB.ini...]
+#   tools/bench/bench_layouts.sh [JOB.ini...]
 #       (default: jobs/conv2-paper.ini jobs/conv4-paper.ini jobs/lenet300-paper.ini)
 #
 # Environment: BUILD (build), LAYOUT_CORES (128), LAYOUT_NODES ("1 16": one dry run a job
@@ -16,7 +16,7 @@
 # layouts' threads up to its cores: run it with nothing else running (a compute node),
 # or the figures carry the other processes' load. Exit status 1 when a dry run fails.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 TS=$BUILD/ticketsweep
 CORES=${LAYOUT_CORES:-128}

@@ -1,6 +1,6 @@
 /*
  * bench_threads.c - one training on T threads against one thread, for
- * `make bench` (tools/bench.sh, section 10).
+ * `make bench` (tools/bench/bench.sh, section 10).
  *
  * The paper's Conv-2 (conv 64, 64, pool, fc 256, 256, 10) on CIFAR-10-shaped
  * input, or LeNet-300-100 on MNIST-shaped input (--arch conv2|lenet), batch

@@ -3,7 +3,7 @@
  * cells (rounds = 1, no controls, no sharing: N * 2 trainings) as empty trainings over the ranks of
  * MPI_COMM_WORLD with sched_run (rank 0 serving between its own "trials", as
  * in a real sweep) and print trials per second and the time rank 0 spends per
- * request. Compared in tools/bench.sh with mpi4py's MPIPoolExecutor running
+ * request. Compared in tools/bench/bench.sh with mpi4py's MPIPoolExecutor running
  * the same number of empty tasks on the same number of ranks.
  *
  *   mpirun -np 8 build/bench_sched N

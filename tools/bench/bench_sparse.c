@@ -2,7 +2,7 @@
  * bench_sparse.c - what the sparse kernels buy: a LeNet-300-100 training step
  * and an evaluation point at the densities iterative pruning passes through,
  * dense products against products over the survivors, measured side by side
- * in one process. Run by tools/bench.sh (`make bench`, section 9).
+ * in one process. Run by tools/bench/bench.sh (`make bench`, section 9).
  *
  * The model, batch and data are the job-file defaults (LeNet-300-100, Adam,
  * batch 60, Fashion-MNIST). A density level is round k of the paper's

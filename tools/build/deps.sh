@@ -2,12 +2,12 @@
 # Install the Debian packages ticketsweep needs to build, run and test.
 # As root: runs apt-get update, then apt-get install, only when something is
 # missing. Otherwise prints the exact command to run and fails.
-# Extra package sets: DEPS_EXTRA="octave slurm-wlm ..." tools/deps.sh
+# Extra package sets: DEPS_EXTRA="octave slurm-wlm ..." tools/build/deps.sh
 # clang and libclang-rt-dev (its libFuzzer and sanitizer runtimes) build the
 # fuzz harnesses that make test runs briefly.
 #
 # Elsewhere (no dpkg: a cluster with modules, Spack, EasyBuild) it installs
-# nothing: it prints what the build needs, checks with tools/find-deps.sh that
+# nothing: it prints what the build needs, checks with tools/build/find-deps.sh that
 # the build finds it (pkg-config or HDF5_DIR, OPENBLAS_DIR, INIH_DIR,
 # ZLIB_DIR), exits 0 if so and 1, after find-deps' messages, if not.
 set -eu
