@@ -21,7 +21,9 @@
 #     while short sweeps of the paper's LeNet-300-100 on MNIST and Conv-2 on
 #     CIFAR-10 run; the data of data/, `make data`), next to the targets;
 #     11 the paper jobs' wall clock on one and on 16 nodes of 128 cores, 1
-#     thread against the best layout of ranks x threads (their dry runs).
+#     thread against the best layout of ranks x threads (their dry runs);
+#     12 a 128-cell sweep on 2, 64 and 256 ranks (tools/bench/bench_scale.sh):
+#     rank 0's time per dispatch, start-up, sweep, closing and mpirun's wall.
 #
 # The machine may be shared, so 1-3 are per-step CPU times of the one thread
 # that does the work (waiting for a core is not work), medians over steps; the
@@ -539,3 +541,6 @@ progress "appended to $OUT"
 
 # ---- 10: threads inside a training (its own script and table) ------------------
 BUILD=$BUILD BENCH_OUT=$OUT BENCH_REPS=$REPS tools/bench/bench_threads.sh
+
+# ---- 12: a sweep on many ranks (its own script and table) ----------------------
+BUILD=$BUILD BENCH_OUT=$OUT tools/bench/bench_scale.sh
