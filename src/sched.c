@@ -173,6 +173,11 @@ static void print_progress(sched_t *s)
 {
     double el = ts_now() - s->t0;
     int finished = s->done + s->failed + s->skipped, running = 0;
+    /* without a terminal, a line a training up to 1,000 trainings, else a line
+     * per 1/1000 of them (and the last): the log of 10^6 trainings stays short */
+    int every = !s->tty && s->to_run > 1000 ? s->to_run / 1000 : 1;
+    if (finished % every && finished != s->to_run)
+        return;
     for (int r = 0; r < s->size; r++)
         running += s->running[r] >= 0;
     char eta[32] = "?";
