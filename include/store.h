@@ -103,6 +103,9 @@ int store_write_trial(store_t *s, int t, const trial_result_t *res, double wall,
 int store_read_trial(store_t *s, int t, trial_result_t *res);
 /* Cell t's ticket summary only (status: never the masks or curves):
  * density[R1] and the early-stop test accuracy es_acc[R1] of each round. */
+/* H5Dwrite calls this rank made through s so far (the run reports their sum). */
+long long store_write_count(const store_t *s);
+
 int store_read_summary(store_t *s, int t, double *density, float *es_acc);
 /* Read every trial's status, [T]. */
 int store_read_status(store_t *s, int8_t *status);

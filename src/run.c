@@ -315,6 +315,8 @@ int run_command(int argc, char **argv, const char *command_line)
     if ((rc = sched_run(MPI_COMM_WORLD, cfg, &data, &g, store, &opts, &plan, &st)))
         die(rc);
     double t_close = ts_now();
+    long long writes = store_write_count(store);
+    MPI_Allreduce(MPI_IN_PLACE, &writes, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
     if ((rc = agree(store_close(store))))
         goto out;
     double t_end = ts_now();
@@ -338,8 +340,9 @@ int run_command(int argc, char **argv, const char *command_line)
                 st.waits ? 1e6 * st.wait_seconds / st.waits : 0, st.sent_bytes / 1e6,
                 st.peak_held_bytes / 1e6);
         fprintf(stderr, "ticketsweep: start-up %.2f s (after MPI_Init: job, data, plan, file), sweep %.2f s, "
-                        "closing the file %.2f s, on %d ranks\n",
-                t_sweep - t_init, t_close - t_sweep, t_end - t_close, world_size);
+                        "closing the file %.2f s, on %d ranks; %lld HDF5 writes (%.1f a training)\n",
+                t_sweep - t_init, t_close - t_sweep, t_end - t_close, world_size, writes,
+                st.done + st.failed > 0 ? (double)writes / (st.done + st.failed) : 0.0);
         if (st.interrupted)
             fprintf(stderr, "ticketsweep: interrupted; to finish: %s\n", hint);
     }

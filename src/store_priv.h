@@ -61,6 +61,7 @@ struct store {
     int n_ds;
     store_ds_t ds[STORE_MAX_DS];
     char path[CFG_PATH];
+    long long n_writes;    /* H5Dwrite calls made through this handle (store_write_count) */
 };
 
 enum {
@@ -86,6 +87,11 @@ hid_t store_str_type(size_t len);
 /* Register every dataset of s's job, in a fixed order: create them
  * (collective, create = 1) or open and check their shapes (create = 0). */
 int store_layout(store_t *s, int create);
+/* Write the same block buf ([rows][...] of d's rows) into rows k0 .. k0 + rows - 1
+ * of each of the n cells ts[] of the [T][R1][...] dataset d: one H5Dwrite over
+ * the union of their slabs (copies: scratch of n blocks, the caller's). */
+int store_write_cells(store_t *s, const store_ds_t *d, const int32_t *ts, int n, int k0, int rows,
+                      const void *buf, void *copies);
 /* The dataset at path, or NULL when the file has none. */
 store_ds_t *store_find_ds(store_t *s, const char *path);
 /* Write (write = 1) or read a slab of d: start[i] .. start[i] + count[i] in

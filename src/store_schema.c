@@ -390,6 +390,7 @@ int store_rw_slab(store_t *s, const store_ds_t *d, int n, const hsize_t *start0,
     hid_t mspace = H5Screate_simple(rank, count, NULL);
     herr_t e = mspace < 0 ? -1 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
     errno = 0;
+    s->n_writes += write;
     if (e >= 0)
         e = write ? H5Dwrite(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, buf)
                   : H5Dread(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, buf);
@@ -404,6 +405,40 @@ int store_rw_slab(store_t *s, const store_ds_t *d, int n, const hsize_t *start0,
                        write ? "write" : "read", (unsigned long long)start0[0], d->path, why,
                        write && disk_full(s->path) ? " (the file system is full: resume once there is room)"
                                                    : "");
+    return 0;
+}
+
+int store_write_cells(store_t *s, const store_ds_t *d, const int32_t *ts, int n, int k0, int rows,
+                      const void *buf, void *copies)
+{
+    hsize_t dims[3] = {0, 0, 1};
+    if (!d)
+        return ts_fail(TS_ERUN, "%s: a dataset is missing", s->path);
+    hid_t fspace = H5Dget_space(d->id);
+    H5_TRY(fspace);
+    int rank = H5Sget_simple_extent_dims(fspace, dims, NULL);
+    size_t block = (size_t)rows * (rank == 3 ? dims[2] : 1) * H5Tget_size(d->memtype);
+    herr_t e = rank == 2 || rank == 3 ? 0 : -1;
+    for (int i = 0; e >= 0 && i < n; i++) {
+        hsize_t start[3] = {(hsize_t)ts[i], (hsize_t)k0, 0}, count[3] = {1, (hsize_t)rows, dims[2]};
+        e = H5Sselect_hyperslab(fspace, i ? H5S_SELECT_OR : H5S_SELECT_SET, start, NULL, count, NULL);
+        memcpy((char *)copies + i * block, buf, block);
+    }
+    /* the union is written in the file's order of rows: ts[] ascending, so
+     * copy i lands in cell ts[i] */
+    hsize_t mdims[3] = {(hsize_t)n, (hsize_t)rows, dims[2]};
+    hid_t mspace = e < 0 ? -1 : H5Screate_simple(rank, mdims, NULL);
+    s->n_writes++;
+    e = mspace < 0 ? -1 : H5Dwrite(d->id, d->memtype, mspace, fspace, H5P_DEFAULT, copies);
+    char why[256] = "HDF5 error";
+    if (e < 0)
+        H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, deepest, why);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    H5Sclose(fspace);
+    if (e < 0)
+        return ts_fail(TS_ERUN, "%s: cannot write rows of %d cells of %s: %s%s", s->path, n, d->path, why,
+                       disk_full(s->path) ? " (the file system is full: resume once there is room)" : "");
     return 0;
 }
 

@@ -49,47 +49,62 @@ typedef struct {
     const void *density, *es_iter, *es_acc, *final_acc; /* [rows] each */
 } cell_rows_t;
 
-/* Write rows k0 .. k0 + rows - 1 of cell t's arm (curves and summaries). */
-static int write_cell_rows(store_t *s, int t, int arm, int k0, int rows, const cell_rows_t *src)
+/* The bytes of copies a batched cell write holds at most (store_write_cells). */
+#define CELL_BATCH_BYTES ((size_t)4 << 20)
+
+/* Rows k0 .. k0 + rows - 1 of one arm's curves and summaries in each of the n
+ * cells ts[] (ascending), the same rows src in every cell: one write a
+ * dataset for up to CELL_BATCH_BYTES of copies (a training shared by 4,096
+ * cells makes 8 writes an arm, not 8 a cell). */
+static int write_cells_rows(store_t *s, const int32_t *ts, int n, int arm, int k0, int rows,
+                            const cell_rows_t *src)
 {
-    int rc = 0;
+    if (n == 0)
+        return 0;
+    size_t block = (size_t)rows * (s->E > 2 ? (size_t)s->E : 2) * sizeof(float); /* the widest: a curve */
+    int group = (int)(CELL_BATCH_BYTES / block) > 1 ? (int)(CELL_BATCH_BYTES / block) : 1;
+    if (group > n)
+        group = n;
+    void *copies = ts_malloc((size_t)group * block);
+    int rc = copies ? 0 : TS_ERUN;
     for (int i = 0; i < s->n_ds && !rc; i++) {
         const store_ds_t *d = &s->ds[i];
         if (d->arm != arm || d->kind > DS_FINAL_ACC || d->kind == DS_MASK)
             continue;
-        hsize_t start[3] = {(hsize_t)t, (hsize_t)k0, 0}, count[3] = {1, (hsize_t)rows, (hsize_t)s->E};
         const void *p = d->kind == DS_CURVE       ? (const void *)src->curves[d->metric]
                         : d->kind == DS_DENSITY  ? src->density
                         : d->kind == DS_ES_ITER  ? src->es_iter
                         : d->kind == DS_ES_ACC   ? src->es_acc
                                                  : src->final_acc;
-        rc = store_rw_slab(s, d, d->kind == DS_CURVE ? 3 : 2, start, count, (void *)p, 1);
+        for (int j = 0; j < n && !rc; j += group)
+            rc = store_write_cells(s, d, ts + j, n - j < group ? n - j : group, k0, rows, p, copies);
     }
+    free(copies);
     return rc;
 }
 
-/* Round k of cell t's arm from one training. */
-static int write_cell_round(store_t *s, int t, int arm, int k, const node_result_t *nr)
+/* Round k of the n cells ts[] of an arm from one training. */
+static int write_cells_round(store_t *s, const int32_t *ts, int n, int arm, int k, const node_result_t *nr)
 {
     cell_rows_t src = {{0}, &nr->density, &nr->es_iter, &nr->es_test_acc, &nr->final_test_acc};
     for (int m = 0; m < N_METRICS; m++)
         src.curves[m] = nr->curves[m];
-    return write_cell_rows(s, t, arm, k, 1, &src);
+    return write_cells_rows(s, ts, n, arm, k, 1, &src);
 }
 
-/* Rounds k0..R1-1 of cell t's arm: NaN, -1 (past the cell's last round). */
-static int write_cell_padding(store_t *s, int t, int arm, int k0)
+/* Rounds k0..R1-1 of the n cells ts[] of an arm: NaN, -1 (past their last round). */
+static int write_cells_padding(store_t *s, const int32_t *ts, int n, int arm, int k0)
 {
     int rows = s->R1 - k0, rc = 0;
-    if (rows <= 0)
+    if (rows <= 0 || n == 0)
         return 0;
-    size_t n = (size_t)rows * s->E;
-    float *f = ts_malloc(n * sizeof *f);
+    size_t e = (size_t)rows * s->E;
+    float *f = ts_malloc(e * sizeof *f);
     double *dd = ts_malloc((size_t)rows * sizeof *dd);
     int32_t *it = ts_malloc((size_t)rows * sizeof *it);
     if (!f || !dd || !it)
         rc = TS_ERUN;
-    for (size_t i = 0; !rc && i < n; i++)
+    for (size_t i = 0; !rc && i < e; i++)
         f[i] = NAN;
     for (int i = 0; !rc && i < rows; i++)
         dd[i] = NAN, it[i] = -1;
@@ -97,7 +112,7 @@ static int write_cell_padding(store_t *s, int t, int arm, int k0)
     for (int m = 0; m < N_METRICS; m++)
         src.curves[m] = f;
     if (!rc)
-        rc = write_cell_rows(s, t, arm, k0, rows, &src);
+        rc = write_cells_rows(s, ts, n, arm, k0, rows, &src);
     free(f);
     free(dd);
     free(it);
@@ -191,6 +206,43 @@ static int write_ledger(store_t *s, const char *group, int row, int status, cons
     return rc;
 }
 
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Training x's rows in the cells it serves (nr: its results; own: its mask
+ * history, for the cells whose last round it is): by arm, every cell's round
+ * in one batch (write_cells_round), the padding past the cells' last round in
+ * another, then those cells' mask rows one by one. */
+static int write_node_cells(store_t *s, int x, const node_result_t *nr, const uint8_t *own)
+{
+    const graph_t *g = s->g;
+    const graph_node_t *nd = &g->nodes[x];
+    int n = g->inc_off[x + 1] - g->inc_off[x], rc = 0;
+    int32_t *ts = ts_malloc(2 * (size_t)n * sizeof *ts + 1), *last = ts + n;
+    if (!ts)
+        return TS_ERUN;
+    for (int arm = 0; arm < N_ARMS && !rc; arm++) {
+        int na = 0, nl = 0;
+        for (int32_t i = g->inc_off[x]; i < g->inc_off[x + 1]; i++)
+            if (g->inc[i] % N_ARMS == arm)
+                ts[na++] = g->inc[i] / N_ARMS;
+        qsort(ts, (size_t)na, sizeof *ts, cmp_i32); /* the file's order: copy i is cell ts[i] */
+        for (int i = 0; i < na; i++)
+            if (nd->round == g->cell_rounds[ts[i]])
+                last[nl++] = ts[i];
+        rc = write_cells_round(s, ts, na, arm, nd->round, nr);
+        if (!rc)
+            rc = write_cells_padding(s, last, nl, arm, nd->round + 1);
+        for (int i = 0; !rc && arm != ARM_REINIT && own && i < nl; i++)
+            rc = write_cell_masks(s, last[i], arm, own);
+    }
+    free(ts);
+    return rc;
+}
+
 int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uint8_t *const *children,
                      const uint8_t *own, const float *rewind, const float *weights, double wall, int rank,
                      const char *host, const prov_t *prov)
@@ -198,15 +250,8 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
     const graph_t *g = s->g;
     const graph_node_t *nd = &g->nodes[x];
     int rc = 0;
-    for (int32_t i = g->inc_off[x]; status == STATUS_DONE && !rc && i < g->inc_off[x + 1]; i++) {
-        int t = g->inc[i] / N_ARMS, arm = g->inc[i] % N_ARMS;
-        rc = write_cell_round(s, t, arm, nd->round, nr);
-        if (!rc && nd->round == g->cell_rounds[t]) {
-            rc = write_cell_padding(s, t, arm, nd->round + 1);
-            if (!rc && arm != ARM_REINIT && own)
-                rc = write_cell_masks(s, t, arm, own);
-        }
-    }
+    if (status == STATUS_DONE)
+        rc = write_node_cells(s, x, nr, own);
     int i = 0;
     for (int32_t c = nd->first_child; status == STATUS_DONE && children && !rc && c >= 0;
          c = g->nodes[c].next_sibling, i++)
@@ -272,4 +317,9 @@ int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
         return rc ? rc : store_rw_rewind(dst, nd->seed_i, (float *)buf, 1);
     }
     return 0;
+}
+
+long long store_write_count(const store_t *s)
+{
+    return s ? s->n_writes : 0;
 }
