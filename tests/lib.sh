@@ -152,6 +152,16 @@ seeds = 1, 2
 JOBEOF
 }
 
+# scale_job FILE DATADIR: tiny_job's model and data on a 128-cell grid (2 rates x
+# 4 round counts x 16 seeds, 976 trainings of 40 steps): tests/cluster/test_scale.sh
+# and make bench's section 12 (tools/bench/bench_scale.sh).
+scale_job() {
+    tiny_job "$1" "$2"
+    sed -i -e 's/^iterations = .*/iterations = 40/' -e 's/^rates = .*/rates = 0.2, 0.5/' \
+        -e 's/^rounds = .*/rounds = 1, 2, 3, 4/' \
+        -e 's/^seeds = .*/seeds = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16/' "$1"
+}
+
 # same_data A B: the two results files hold the same data (everything but the
 # ledgers and the root attributes, which hold times), and the same job.
 LEDGER="--exclude-path /trials/wall_seconds --exclude-path /trials/rank --exclude-path /trials/host

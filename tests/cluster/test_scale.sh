@@ -11,26 +11,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
 
 small_data "$W/d"
-cat >"$W/job.ini" <<JOB
-[data]
-train_images = $W/d/train-images
-train_labels = $W/d/train-labels
-test_images = $W/d/test-images
-test_labels = $W/d/test-labels
-validation = 200
-[model]
-hidden = 16, 8
-[train]
-batch = 20
-iterations = 40
-eval_every = 20
-[prune]
-controls = reinit, random
-[sweep]
-rates = 0.2, 0.5
-rounds = 1, 2, 3, 4
-seeds = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
-JOB
+scale_job "$W/job.ini" "$W/d"
 
 # figures NP LOG: one line of a run's figures
 figures() {

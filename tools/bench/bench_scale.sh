@@ -22,8 +22,8 @@ W=$(mktemp -d /tmp/tsscale.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 # the test suite's small data and its 128-cell job
 D=$W
-(. tests/lib.sh && small_data "$D/d") >/dev/null 2>&1 || { echo "bench_scale: cannot make the test data" >&2; exit 1; }
-sed -n '/^\[data\]/,/^JOB$/p' tests/cluster/test_scale.sh | grep -v '^JOB$' | sed "s|\$W|$W|g" >"$W/job.ini"
+(. tests/lib.sh && small_data "$D/d" && scale_job "$D/job.ini" "$D/d") >/dev/null 2>&1 ||
+    { echo "bench_scale: cannot make the test data" >&2; exit 1; }
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for np in $RANKS; do
     echo "bench_scale: mpirun -np $np ticketsweep run (128 cells, 976 trainings)" >&2
