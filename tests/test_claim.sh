@@ -55,7 +55,7 @@ EOF
 # --- 1. a run holds the file: others are refused and change nothing ---------------
 "$TS" run job.ini -o a.h5 $SLOW --claim-timeout 15 2>a.log &
 apid=$!
-wait_for 60 has_done_line a.log || { cat a.log; fail "run A did not start its trials"; }
+wait_for 240 has_done_line a.log || { cat a.log; fail "run A did not start its trials"; }
 [ -e a.h5.claim ] || fail "run A has no claim file"
 grep -q "^pid = $apid\$" a.h5.claim && grep -q "^host = $HOST\$" a.h5.claim || fail "claim content: $(cat a.h5.claim)"
 b0=$(beat a.h5.claim)
@@ -97,7 +97,7 @@ same_data ref.h5 a.h5 || fail "run A's data differ from a run alone"
 # --- 2. kill -9, then resume on this host: the dead run's claim is taken over -------
 "$TS" run job.ini -o k.h5 $SLOW 2>k.log &
 kpid=$!
-wait_for 60 has_done_line k.log || { cat k.log; fail "run K did not start its trials"; }
+wait_for 240 has_done_line k.log || { cat k.log; fail "run K did not start its trials"; }
 kill -9 $kpid
 wait $kpid
 [ -e k.h5.claim ] || fail "kill -9 should leave the claim"
@@ -110,7 +110,7 @@ same_data ref.h5 k.h5 || fail "resumed data differ from an uninterrupted run"
 # --- 3. the claim goes on an interrupted exit and on an error ----------------------
 "$TS" run job.ini -o t.h5 $SLOW --grace 0 2>t.log &
 tpid=$!
-wait_for 60 has_done_line t.log || { cat t.log; fail "run T did not start its trials"; }
+wait_for 240 has_done_line t.log || { cat t.log; fail "run T did not start its trials"; }
 kill -TERM $tpid
 wait $tpid; rc=$?
 [ $rc = 3 ] || { cat t.log; fail "SIGTERM: exit $rc, want 3"; }
