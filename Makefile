@@ -103,20 +103,34 @@ $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary into PREFIX/bin;
-# the Python and MATLAB/Octave readers and the report into
-# PREFIX/share/ticketsweep, the example jobs and the Slurm scripts into its
-# jobs/ (the scripts run `ticketsweep` from PATH when there is no
-# build/ticketsweep where they are submitted). DESTDIR is put before every
-# path, for staged installs and packages.
+# the Python package (tools/python: the reader, the report, the claim
+# checkers) with pip, offline, its commands into PREFIX/bin and the package
+# where the Python of PYTHON puts a prefix's modules (Debian's:
+# PREFIX/lib/python3/dist-packages, the deb_system layout, not the
+# PREFIX/local/... it would pick for a prefix otherwise): the last line says
+# the PYTHONPATH to use. The MATLAB/Octave reader (tools/octave) and
+# hostfile.example into PREFIX/share/ticketsweep, the example jobs and the
+# Slurm scripts into its jobs/ (the scripts run `ticketsweep` from PATH when
+# there is no build/ticketsweep where they are submitted). DESTDIR is put
+# before every path, for staged installs and packages.
 PREFIX ?= /usr/local
+PYTHON ?= /usr/bin/python3
 SHARE   = $(DESTDIR)$(PREFIX)/share/ticketsweep
+PY_LAYOUT = DEB_PYTHON_INSTALL_LAYOUT=deb_system
+PY_SITE   = $(shell $(PY_LAYOUT) $(PYTHON) -c 'import sys, sysconfig; \
+              print(sysconfig.get_path("purelib", sysconfig.get_preferred_scheme("prefix"), \
+                                       vars={"base": sys.argv[1], "platbase": sys.argv[1]}))' '$(PREFIX)')
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/jobs
 	install -m 755 $(BUILD)/ticketsweep $(DESTDIR)$(PREFIX)/bin/ticketsweep
-	install -m 755 tools/ticketsweep.py tools/lth_report.py $(SHARE)/
-	install -m 644 tools/load_ticketsweep.m tools/plot_ticketsweep_example.m hostfile.example $(SHARE)/
+	install -m 644 tools/octave/load_ticketsweep.m tools/octave/plot_ticketsweep_example.m hostfile.example $(SHARE)/
 	install -m 644 jobs/*.ini jobs/*.sbatch $(SHARE)/jobs/
 	install -m 755 jobs/*.sh $(SHARE)/jobs/
+	$(PY_LAYOUT) PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --no-build-isolation --no-index \
+	    --no-deps --no-warn-script-location --prefix '$(PREFIX)' $(if $(DESTDIR),--root '$(DESTDIR)') ./tools/python
+	@test -f '$(DESTDIR)$(PY_SITE)/ticketsweep/__init__.py' || \
+	    { echo "ticketsweep: pip did not put the package into $(DESTDIR)$(PY_SITE)" >&2; exit 1; }
+	@echo "ticketsweep: installed; the Python package needs PYTHONPATH=$(PY_SITE)"
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -6,10 +6,12 @@
 # This test makes demo.h5 from jobs/demo.ini itself (its grid: 4 rates x rounds 1, 3 x 2
 # seeds, the random control) on small synthetic data with a small model and 200
 # iterations, so it runs in seconds, and demo_w.h5, the same with [output] weights =
-# final. Each block then runs on its own, in a fresh folder that looks like the
-# repository root after `make run` (demo.h5, tools/, build/): python blocks in a fresh
-# /usr/bin/python3, matlab blocks in headless GNU Octave (skipped, with a note, when
-# Octave is not installed), sh blocks with sh -e. A block's output and variables are
+# final; and a virtual environment with the Python package installed (tools/python, as
+# README installs it). Each block then runs on its own, in a fresh folder that looks like
+# the repository root after `make run` (demo.h5, tools/, build/): python blocks in a fresh
+# python of that environment, matlab blocks in headless GNU Octave (skipped, with a note,
+# when Octave is not installed), sh blocks with sh -e, the environment's bin/ first in
+# PATH and HOME a folder of the test's. A block's output and variables are
 # checked against the file read with h5py: the trial it picks has 3 rounds, its mask
 # counts equal density x weights, printed values equal the file's. A runnable block
 # that no check here knows fails the test: a new example needs its check.
@@ -30,6 +32,13 @@ set -- --set "data.train_images=$D/train-images" --set "data.train_labels=$D/tra
     { cat "$W/run.log"; fail "the demo job on small data failed"; }
 "$TS" run "$TOP/jobs/demo.ini" -o "$W/demo_w.h5" "$@" --set output.weights=final >"$W/run_w.log" 2>&1 ||
     { cat "$W/run_w.log"; fail "the demo job with weights = final failed"; }
+
+# the package as a user installs it: offline, Debian's pip, numpy and h5py from the system
+/usr/bin/python3 -m venv --system-site-packages --without-pip "$W/venv" || fail "python3 -m venv"
+"$W/venv/bin/python" -m pip install --quiet --no-build-isolation --no-index "$TOP/tools/python" \
+    >"$W/pip.log" 2>&1 || { cat "$W/pip.log"; fail "pip install ./tools/python"; }
+export PATH="$W/venv/bin:$PATH" HOME="$W/home"
+mkdir -p "$HOME"
 
 cat >"$W/readme_dump.m" <<'EOF'
 function readme_dump(out)
@@ -241,6 +250,25 @@ def check_report(env, formats):
     return errs
 
 
+def check_install(env):
+    """README's install block: ~/ts-venv holds the package and its commands, and the
+    version it prints is the binary's."""
+    out, errs = env["out"], []
+    venv = os.path.join(os.environ["HOME"], "ts-venv")
+    want = subprocess.run([env["ts"], "--version"], capture_output=True, text=True).stdout.split()[1]
+    if out.strip().splitlines()[-1:] != [want]:
+        errs.append(f"the block printed {out.strip()[-80:]!r}, not the binary's version {want}")
+    for c in ("lth_report", "lenet_claims", "conv_claims"):
+        if not os.access(os.path.join(venv, "bin", c), os.X_OK):
+            errs.append(f"{venv}/bin/{c} is not there")
+    where = subprocess.run([os.path.join(venv, "bin", "python"), "-c",
+                            "import ticketsweep; print(ticketsweep.__file__)"],
+                           capture_output=True, text=True, cwd="/").stdout.strip()
+    if not where.startswith(venv + "/"):
+        errs.append(f"ts-venv's python imports ticketsweep from {where!r}, not from the venv")
+    return errs
+
+
 def check_status(env):
     f, out, errs = env["f"], env["out"], []
     T = len(f["trials/status"])
@@ -256,8 +284,9 @@ CHECKS = [
     (r'ticketsweep\.load\("demo\.h5"\)', "python", check_reader),
     (r"load_ticketsweep\('demo\.h5'\)", "matlab", check_matlab),
     (r"ticketsweep status demo\.h5", "sh", check_status),
-    (r"lth_report\.py demo\.h5 -o report --format png,pdf$", "sh",
+    (r"^lth_report demo\.h5 -o report --format png,pdf$", "sh",
      lambda env: check_report(env, ("png", "pdf"))),
+    (r"pip install --no-build-isolation --no-index \./tools/python$", "sh", check_install),
 ]
 
 
@@ -331,7 +360,8 @@ def run_block(n, line, lang, code, which, top, w, build, h5name="demo.h5", have_
     cwd = os.getcwd()
     os.chdir(d)
     try:
-        errs = CHECKS[which][2]({"out": p.stdout, "dir": d, "vars": v, "f": h5()})
+        errs = CHECKS[which][2]({"out": p.stdout, "dir": d, "vars": v, "f": h5(),
+                                 "ts": os.path.join(top, build, "ticketsweep")})
     finally:
         os.chdir(cwd)
     return ("FAIL" if errs else "ok"), log + "".join(f"CHECK: {e}\n" for e in errs)
@@ -381,5 +411,5 @@ if __name__ == "__main__":
         main(*sys.argv[1:4])
 PYEOF
 
-"$PY" "$W/examples.py" "$TOP" "$W" "$BUILD" || fail "README examples"
+"$W/venv/bin/python" "$W/examples.py" "$TOP" "$W" "$BUILD" || fail "README examples"
 echo "README examples: ok"
