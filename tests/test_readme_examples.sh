@@ -250,6 +250,43 @@ def check_report(env, formats):
     return errs
 
 
+def check_xarray(env):
+    """The xarray block: its statistics per cell and round and its learning curve are
+    the file's numbers (h5py), and the curve's round is one nearest 20 %."""
+    import numpy as np
+    f, ns, errs = env["f"], env["ns"], []
+    done = f["trials/status"][:] == 1
+    rate, rounds, seed = f["trials/rate"][:], f["trials/rounds"][:], f["trials/seed"][:]
+    ds, stats, near, curve = ns["ds"], ns["stats"], ns["near"], ns["curve"]
+    want_sizes = {"rate": len(f["grid/rates"]), "rounds": len(f["grid/rounds"]),
+                  "seed": len(f["grid/seeds"]), "arm": 2, "round": f["curves/test_acc"].shape[1],
+                  "iteration": len(f["curves/iteration"])}
+    if dict(ds.sizes) != want_sizes or str(want_sizes)[:-1].split("'iteration'")[0] not in env["out"]:
+        errs.append(f"ds sizes {dict(ds.sizes)}, want {want_sizes}")
+    acc, cells = f["summary/early_stop_test_acc"], {}
+    for t in np.flatnonzero(done):
+        for k in range(rounds[t] + 1):
+            cells.setdefault((round(float(rate[t]), 9), int(rounds[t]), k), []).append(float(acc[t, k]))
+    if len(stats) != len(cells):
+        errs.append(f"stats has {len(stats)} rows, the file {len(cells)} cells x rounds")
+    for (p, n, k), row in stats.iterrows():
+        v = cells.get((round(float(p), 9), int(n), int(k)), [np.nan])
+        if abs(row["mean"] - np.mean(v)) > 1e-6 or abs(row["std"] - np.std(v, ddof=1)) > 1e-6:
+            errs.append(f"stats row {(p, n, k)}: {row['mean']}, {row['std']}; file {v}")
+    if f"{stats['mean'].iloc[0]:.6f}"[:6] not in env["out"]:
+        errs.append("stats is not printed")
+    p, n, k = (float(ds.rate[near["rate"]]), int(ds.rounds[near["rounds"]]), int(ds["round"][near["round"]]))
+    dens = f["summary/density"][:]
+    best = min(abs(100 * dens[t, j] - 20) for t in np.flatnonzero(done) for j in range(rounds[t] + 1))
+    ts = np.flatnonzero(done & np.isclose(rate, p) & (rounds == n))
+    if len(ts) != len(f["grid/seeds"]) or abs(abs(100 * dens[ts[0], k] - 20) - best) > 1e-9:
+        errs.append(f"the curve's round ({p}, {n}, {k}) is not one nearest 20 % ({best:.3f} away)")
+    raw = np.mean([f["controls/random/curves/test_acc"][t, k] for t in ts], axis=0)
+    if curve.dims != ("iteration",) or not np.allclose(curve.values, raw, rtol=1e-6):
+        errs.append(f"curve is not the random control's mean test_acc of trials {list(ts)}, round {k}")
+    return errs
+
+
 def check_install(env):
     """README's install block: ~/ts-venv holds the package and its commands, and the
     version it prints is the binary's."""
@@ -281,6 +318,7 @@ def check_status(env):
 # (what identifies the block, language, check)
 CHECKS = [
     (r'h5py\.File\("demo\.h5"', "python", check_h5py),
+    (r"r\.to_xarray\(\)", "python", check_xarray),   # before check_reader: it loads demo.h5 too
     (r'ticketsweep\.load\("demo\.h5"\)', "python", check_reader),
     (r"load_ticketsweep\('demo\.h5'\)", "matlab", check_matlab),
     (r"ticketsweep status demo\.h5", "sh", check_status),

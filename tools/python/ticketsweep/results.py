@@ -407,6 +407,15 @@ class Results:
         rows = self._table_rows()
         return pd.DataFrame({k: rows[k] for k in TABLE_COLUMNS})
 
+    def to_xarray(self):
+        """An xarray Dataset of the sweep on the grid's own dimensions (rate or
+        per_round, rounds, seed, arm, round, iteration): the summary and the
+        curves, NaN where a cell does not reach, weights_remaining per round as
+        a coordinate, the job in its attributes. Needs xarray (Debian:
+        python3-xarray); see ticketsweep.dataset."""
+        from .dataset import to_xarray
+        return to_xarray(self)
+
     def to_csv(self, path):
         """Write the rows of table() to path as CSV, with a header line; floats
         in their shortest exact form, NaN as an empty field. No pandas needed;
