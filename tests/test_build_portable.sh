@@ -8,8 +8,8 @@
 # runs a small sweep. Then: a serial HDF5 is refused before anything compiles,
 # with the message; nothing found names the variables; tools/deps.sh without
 # dpkg checks instead of installing; make install DESTDIR=... PREFIX=/opt/ts
-# lays out the files without rebuilding, the Python package with its commands
-# where the PYTHONPATH it prints says, of the binary's version;
+# lays out the files without rebuilding (the man page too), the Python package
+# with its commands where the PYTHONPATH it prints says, of the binary's version;
 # tools/build-inih.sh (libinih from upstream's source) compiles in the options
 # src/config.c sets.
 . "$(dirname "$0")/lib.sh"
@@ -103,6 +103,7 @@ grep -qxF "ticketsweep: installed; the Python package needs PYTHONPATH=$PYSITE" 
     echo "644 ./opt/ts/share/ticketsweep/load_ticketsweep.m"
     echo "644 ./opt/ts/share/ticketsweep/plot_ticketsweep_example.m"
     for c in lth_report lenet_claims conv_claims; do echo "755 ./opt/ts/bin/$c"; done
+    echo "644 ./opt/ts/share/man/man1/ticketsweep.1"
 } | sort >"$W/expected"
 diff "$W/expected" "$W/installed" || fail "installed files differ from the list above (- expected, + installed)"
 (cd "$TOP/tools/python/ticketsweep" && ls ./*.py; echo ./_version.py) | sort >"$W/py_expected"
@@ -112,6 +113,8 @@ ver=$(PYTHONPATH="$D$PYSITE" "$PY" -c 'import ticketsweep; print(ticketsweep.__v
 [ "ticketsweep $ver (results format 2)" = "$(cat "$W/version")" ] ||
     fail "the package's version $ver is not the binary's: $(cat "$W/version")"
 PYTHONPATH="$D$PYSITE" "$D/opt/ts/bin/lth_report" --help | grep -q -- "--format" || fail "the installed lth_report --help"
+MANWIDTH=200 man -M "$D/opt/ts/share/man" ticketsweep 2>&1 | grep -q "^JOB-FILE KEYS" ||
+    fail "man -M $D/opt/ts/share/man ticketsweep: not the page"
 cmp -s "$B/ticketsweep" "$D/opt/ts/bin/ticketsweep" || fail "the installed binary is not the build's"
 "$D/opt/ts/bin/ticketsweep" --version >/dev/null || fail "the installed binary does not run"
 
