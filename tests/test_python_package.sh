@@ -4,7 +4,8 @@
 # setuptools, --no-build-isolation --no-index, numpy and h5py from the system
 # site packages), and then:
 #   - imports from the environment, not from the checkout: ticketsweep and its
-#     modules report, lenet_claims, conv_claims, dataset (to_xarray);
+#     modules report, page (the HTML page), lenet_claims, conv_claims, dataset
+#     (to_xarray);
 #   - is the binary's version: ticketsweep.__version__ is what
 #     `ticketsweep --version` prints, the package metadata its PEP 440
 #     spelling; setup.py's mapping on every form src/version.c makes; a copy
@@ -30,10 +31,10 @@ before=$(git -C "$TOP" status --porcelain 2>/dev/null)
 (cd "$W" && "$V/bin/python" - "$V" <<'PY') || fail "imports from the venv"
 import os, sys
 import ticketsweep, ticketsweep.report, ticketsweep.lenet_claims, ticketsweep.conv_claims
-import ticketsweep.dataset
+import ticketsweep.dataset, ticketsweep.page
 venv = os.path.realpath(sys.argv[1])
 for m in (ticketsweep, ticketsweep.report, ticketsweep.lenet_claims, ticketsweep.conv_claims,
-          ticketsweep.dataset):
+          ticketsweep.dataset, ticketsweep.page):
     where = os.path.realpath(m.__file__)
     assert where.startswith(venv + os.sep), f"{m.__name__} imported from {where}, not {venv}"
 assert callable(ticketsweep.load) and issubclass(ticketsweep.FormatError, ValueError)

@@ -306,6 +306,19 @@ def check_install(env):
     return errs
 
 
+def check_page(env):
+    """lth_report --format html: share/ holds report.html (the three figures inside it,
+    no script), summary.csv and captions.md, and no figure files."""
+    d, errs = env["dir"], []
+    have = set(os.listdir(os.path.join(d, "share"))) if os.path.isdir(os.path.join(d, "share")) else set()
+    if have != {"report.html", "summary.csv", "captions.md"}:
+        return [f"share/ holds {sorted(have)}"]
+    page = open(os.path.join(d, "share", "report.html")).read()
+    if page.count('src="data:image/png;base64,') != 3 or "<script" in page:
+        errs.append("report.html does not hold the three figures, or has a script")
+    return errs
+
+
 def check_status(env):
     f, out, errs = env["f"], env["out"], []
     T = len(f["trials/status"])
@@ -324,6 +337,7 @@ CHECKS = [
     (r"ticketsweep status demo\.h5", "sh", check_status),
     (r"^lth_report demo\.h5 -o report --format png,pdf$", "sh",
      lambda env: check_report(env, ("png", "pdf"))),
+    (r"^lth_report demo\.h5 -o share --format html$", "sh", check_page),
     (r"pip install --no-build-isolation --no-index \./tools/python$", "sh", check_install),
 ]
 

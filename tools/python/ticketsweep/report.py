@@ -11,7 +11,8 @@ n_seeds are then over seeds (the dense group of a seed counts once, however
 many trials share it).
 
 The figures fit one column of a two-column paper: 3.3 in wide, text 8-9 pt
-(PDF and SVG keep text as text). Writes into DIR, in each --format:
+(PDF and SVG keep text as text). Writes into DIR, in each --format of png,
+pdf and svg:
   accuracy.FMT    test accuracy at the early-stop iteration against weights remaining
   early_stop.FMT  early-stop iteration against weights remaining
   curves.FMT      test-accuracy learning curves at a few densities, one panel per arm;
@@ -28,7 +29,12 @@ The figures fit one column of a two-column paper: 3.3 in wide, text 8-9 pt
                   density, round for --group density; accuracies are fractions with 4
                   decimals; std is over seeds with ddof 1, empty for one seed; weights
                   remaining with 4 significant digits; es_iter_mean with 1 decimal)
-and prints the table as markdown on stdout.
+and prints the table as markdown on stdout. With --format html (alone or with
+the others) also
+  report.html     one self-contained page: the sweep's status, the figures (PNG
+                  inside the page) with their captions, the summary table, the
+                  paper's claims where the job is one they apply to (lenet_claims,
+                  conv_claims), the job and the provenance; no script, no link out
 
 Cut off by the training length: when a run's validation loss is lowest at the
 last evaluation, it was still falling when training ended, so its early-stop
@@ -49,12 +55,14 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
+from . import page
 from . import results as ticketsweep
 
 WIDTH = 3.3          # inches: one column of a two-column paper
 AXES_HEIGHT = 1.9    # inches, of the plots against density
-FORMATS = ("png", "pdf", "svg")
+FORMATS = ("png", "pdf", "svg", "html")  # html: report.html, one page (ticketsweep.page)
 DPI = 300            # PNG only; PDF and SVG are vector
+PAGE_DPI = 200       # the PNGs inside report.html: sharp at twice their size on screen
 matplotlib.rcParams.update({
     "font.size": 8, "axes.labelsize": 9, "axes.titlesize": 8, "xtick.labelsize": 8,
     "ytick.labelsize": 8, "legend.fontsize": 8, "legend.title_fontsize": 8,
@@ -385,6 +393,15 @@ def setup_text(r):
 
 def captions(r, by_arm, how, names):
     """captions.md: one caption per figure (names: {figure: [files]})."""
+    text = caption_texts(r, by_arm, how)
+    out = [f"# Figures of {os.path.basename(r.path)}", ""]
+    for name, files in names.items():
+        out += [f"## {', '.join(files)}", "", text[name], ""]
+    return "\n".join(out) + "\n"
+
+
+def caption_texts(r, by_arm, how):
+    """{figure: its caption}, for accuracy, early_stop and curves."""
     groups = [g for gs in by_arm.values() for g in gs]
     ns = [g.n_seeds for g in groups]
     last = int(r.iterations[-1])
@@ -426,10 +443,7 @@ def captions(r, by_arm, how, names):
                    "placed at the mean of the seeds' early-stop iterations; squares: at the end), "
                    "means over the same seeds. " if early else "") + setup,
     }
-    out = [f"# Figures of {os.path.basename(r.path)}", ""]
-    for name, files in names.items():
-        out += [f"## {', '.join(files)}", "", text[name], ""]
-    return "\n".join(out) + "\n"
+    return text
 
 
 def fmt(v, k):
@@ -470,8 +484,9 @@ def main(argv=None):
                     help="folder for the figures, captions.md and summary.csv (created if "
                          "missing)")
     ap.add_argument("--format", default="png", metavar="FMT[,FMT...]",
-                    help=f"figure formats, comma-separated, of {', '.join(FORMATS)} "
-                         "(default png; e.g. png,pdf)")
+                    help=f"output formats, comma-separated, of {', '.join(FORMATS)} "
+                         "(default png; e.g. png,pdf; html: report.html, one page with "
+                         "everything)")
     ap.add_argument("--group", choices=("cell", "density"), default="cell",
                     help="group points by (rounds, rate, round) or by rounded density "
                          "(default cell)")
@@ -533,11 +548,15 @@ def main(argv=None):
                                                   a.spread),
             "curves": lambda: plot_curves(r, by_arm, a.curves, wanted, a.spread),
         }
-        names = {}
+        names, uris = {}, {}
         for name, draw in figures.items():
             fig = draw()
             names[name] = []
+            if "html" in formats:
+                uris[name] = page.png_uri(fig, PAGE_DPI)
             for ext in formats:
+                if ext == "html":
+                    continue
                 path = os.path.join(a.output, f"{name}.{ext}")
                 fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.02)
                 names[name].append(f"{name}.{ext}")
@@ -545,8 +564,13 @@ def main(argv=None):
             plt.close(fig)
         path = os.path.join(a.output, "captions.md")
         with open(path, "w") as f:
-            f.write(captions(r, by_arm, a.spread, names))
+            f.write(captions(r, by_arm, a.spread, {n: fs or [n] for n, fs in names.items()}))
         written.append(path)
+        if "html" in formats:
+            path = os.path.join(a.output, "report.html")
+            page.write(path, r, uris, caption_texts(r, by_arm, a.spread), COLUMNS,
+                       [[fmt(row[k], k) for k in COLUMNS] for row in rows])
+            written.append(path)
 
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "|".join("---" if c == "arm" else "---:" for c in COLUMNS) + "|")
