@@ -7,7 +7,7 @@
 # fuzz harnesses that make test runs briefly. The Python package's tests use
 # python3-venv, pip and setuptools (installing offline into a venv), xarray,
 # nbconvert with ipykernel (the notebook), chromium (the HTML report) and
-# help2man (the man page).
+# man-db (man, which renders the man page).
 #
 # Elsewhere (no dpkg: a cluster with modules, Spack, EasyBuild) it installs
 # nothing: it prints what the build needs, checks with tools/find-deps.sh that
@@ -50,7 +50,7 @@ PKGS="make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-to
 libopenblas-dev zlib1g-dev libinih-dev libdnnl-dev dataset-fashion-mnist \
 python3-h5py python3-numpy python3-matplotlib python3-pandas python3-xarray \
 python3-venv python3-pip python3-setuptools python3-wheel python3-nbconvert python3-nbclient \
-python3-ipykernel jupyter-nbconvert chromium help2man man-db \
+python3-ipykernel jupyter-nbconvert chromium man-db \
 octave clang libclang-rt-dev ${DEPS_EXTRA:-}"
 
 missing=""

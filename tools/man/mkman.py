@@ -183,7 +183,11 @@ def page(help_text, version):
 def main():
     if len(sys.argv) != 2:
         raise SystemExit("usage: mkman.py PATH/TO/ticketsweep > ticketsweep.1")
-    run = lambda *a: subprocess.run([sys.argv[1], *a], capture_output=True, text=True, check=True).stdout  # noqa: E731
+    def run(*args):
+        try:
+            return subprocess.run([sys.argv[1], *args], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise SystemExit(f"mkman.py: {sys.argv[1]} {' '.join(args)}: {e}") from None
     version = run("--version").split()[1]
     sys.stdout.write(page(run("--help"), version))
 

@@ -100,7 +100,8 @@ def status_section(r):
            f"{count(nodes, FAILED)} failed, {count(nodes, PENDING)} pending.</p>"]
     if not r.done.all():
         rows = [(int(t["index"]), f"{t['rate']:g}", int(t["rounds"]), int(t["seed"]),
-                 STATUS_NAMES.get(int(t["status"]), "?"), t["error"]) for t in r.trials if t["status"] != DONE]
+                 STATUS_NAMES.get(int(t["status"]), "?"), t["error"])
+                for t in r.trials if t["status"] != DONE]
         out.append("<p>Trials not done (left out of the figures and tables; "
                    "<code>ticketsweep run --resume</code> runs them):</p>")
         out.append(table(("trial", "rate", "rounds", "seed", "status", "error"), rows, text_cols=(4, 5)))
