@@ -125,7 +125,9 @@ $(BUILD)/ticketsweep.1: $(BUILD)/ticketsweep tools/man/mkman.py
 # hostfile.example into PREFIX/share/ticketsweep, the example jobs and the
 # Slurm scripts into its jobs/ (the scripts run `ticketsweep` from PATH when
 # there is no build/ticketsweep where they are submitted). DESTDIR is put
-# before every path, for staged installs and packages.
+# before every path, for staged installs and packages. Where PYTHON has no pip
+# (a cluster's bare python3), the rest installs and the last line says how to
+# use the package from the checkout instead.
 PREFIX ?= /usr/local
 SHARE   = $(DESTDIR)$(PREFIX)/share/ticketsweep
 PY_LAYOUT = DEB_PYTHON_INSTALL_LAYOUT=deb_system
@@ -139,11 +141,18 @@ install: all $(BUILD)/ticketsweep.1
 	install -m 644 tools/octave/load_ticketsweep.m tools/octave/plot_ticketsweep_example.m hostfile.example $(SHARE)/
 	install -m 644 jobs/*.ini jobs/*.sbatch $(SHARE)/jobs/
 	install -m 755 jobs/*.sh $(SHARE)/jobs/
-	$(PY_LAYOUT) PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --no-build-isolation --no-index \
-	    --no-deps --no-warn-script-location --prefix '$(PREFIX)' $(if $(DESTDIR),--root '$(DESTDIR)') ./tools/python
-	@test -f '$(DESTDIR)$(PY_SITE)/ticketsweep/__init__.py' || \
-	    { echo "ticketsweep: pip did not put the package into $(DESTDIR)$(PY_SITE)" >&2; exit 1; }
-	@echo "ticketsweep: installed; the Python package needs PYTHONPATH=$(PY_SITE)"
+	@if ! $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	    echo "ticketsweep: installed without the Python package: $(PYTHON) has no pip (Debian: python3-pip;" \
+	         "or make install PYTHON=...); PYTHONPATH=$(CURDIR)/tools/python runs it from this checkout"; \
+	 else \
+	    echo "$(PYTHON) -m pip install ... --prefix '$(PREFIX)' ./tools/python"; \
+	    $(PY_LAYOUT) PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --no-build-isolation --no-index \
+	        --no-deps --no-warn-script-location --prefix '$(PREFIX)' $(if $(DESTDIR),--root '$(DESTDIR)') \
+	        ./tools/python || exit 1; \
+	    test -f '$(DESTDIR)$(PY_SITE)/ticketsweep/__init__.py' || \
+	        { echo "ticketsweep: pip did not put the package into $(DESTDIR)$(PY_SITE)" >&2; exit 1; }; \
+	    echo "ticketsweep: installed; the Python package needs PYTHONPATH=$(PY_SITE)"; \
+	 fi
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -441,7 +441,8 @@ def main():
     ts, theta, job, its = {}, {}, None, None
     if a.compare:
         sys.dont_write_bytecode = True  # no __pycache__ in tools/
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        # the ticketsweep package, from the checkout (tools/python)
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
         import ticketsweep
         try:
             with ticketsweep.load(a.compare) as r:
