@@ -7,7 +7,9 @@
 #   make test-data  make data, then short runs of the paper jobs on them
 #   make bench      benchmarks (ratios against references measured in the same run)
 #   make DEBUG=1    AddressSanitizer + UndefinedBehaviorSanitizer build
-#   make install    the binary and the tools into PREFIX (/usr/local), DESTDIR honoured
+#   make install    the binary, its man page and the Python package into PREFIX (/usr/local),
+#                   DESTDIR honoured
+#   make man        the man page, build/ticketsweep.1, from the binary's --help
 #
 # User CFLAGS/LDFLAGS are appended to ours, never replace them; the numerics
 # flags (NUM_CFLAGS) come after them. Where the
@@ -75,9 +77,11 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 NP ?= $(shell nproc)
+# Debian's Python, which has numpy, h5py and pip (the first python3 on PATH may not)
+PYTHON ?= /usr/bin/python3
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
 
-.PHONY: all deps install run test test-unit test-cluster test-data data bench bench-dnnl fuzz fuzz-bin clean FORCE
+.PHONY: all deps install man run test test-unit test-cluster test-data data bench bench-dnnl fuzz fuzz-bin clean FORCE
 all: $(BUILD)/ticketsweep
 
 deps:
@@ -112,21 +116,53 @@ $(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libticketsweep.a | $(BUILD)/t
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the binary into PREFIX/bin;
-# the Python and MATLAB/Octave readers and the report into
-# PREFIX/share/ticketsweep, the example jobs and the Slurm scripts into its
-# jobs/ (the scripts run `ticketsweep` from PATH when there is no
-# build/ticketsweep where they are submitted). DESTDIR is put before every
-# path, for staged installs and packages.
+# The manual page, ticketsweep(1), from the binary's --help (tools/man/mkman.py:
+# every command's options, every job-file key): make man; make install
+# installs it. Python's standard library only: any python3 runs it.
+man: $(BUILD)/ticketsweep.1
+
+$(BUILD)/ticketsweep.1: $(BUILD)/ticketsweep tools/man/mkman.py
+	$(PYTHON) tools/man/mkman.py $(BUILD)/ticketsweep >$@.tmp && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary into PREFIX/bin,
+# its manual page into PREFIX/share/man/man1;
+# the Python package (tools/python: the reader, the report, the claim
+# checkers) with pip, offline, its commands into PREFIX/bin and the package
+# where the Python of PYTHON puts a prefix's modules (Debian's:
+# PREFIX/lib/python3/dist-packages, the deb_system layout, not the
+# PREFIX/local/... it would pick for a prefix otherwise): the last line says
+# the PYTHONPATH to use. The MATLAB/Octave reader (tools/octave) and
+# hostfile.example into PREFIX/share/ticketsweep, the example jobs and the
+# Slurm scripts into its jobs/ (the scripts run `ticketsweep` from PATH when
+# there is no build/ticketsweep where they are submitted). DESTDIR is put
+# before every path, for staged installs and packages. Where PYTHON has no pip
+# (a cluster's bare python3), the rest installs and the last line says how to
+# use the package from the checkout instead.
 PREFIX ?= /usr/local
 SHARE   = $(DESTDIR)$(PREFIX)/share/ticketsweep
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/jobs
+PY_LAYOUT = DEB_PYTHON_INSTALL_LAYOUT=deb_system
+PY_SITE   = $(shell $(PY_LAYOUT) $(PYTHON) -c 'import sys, sysconfig; \
+              print(sysconfig.get_path("purelib", sysconfig.get_preferred_scheme("prefix"), \
+                                       vars={"base": sys.argv[1], "platbase": sys.argv[1]}))' '$(PREFIX)')
+install: all $(BUILD)/ticketsweep.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/jobs $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/ticketsweep $(DESTDIR)$(PREFIX)/bin/ticketsweep
-	install -m 755 tools/ticketsweep.py tools/lth_report.py $(SHARE)/
-	install -m 644 tools/load_ticketsweep.m tools/plot_ticketsweep_example.m hostfile.example $(SHARE)/
+	install -m 644 $(BUILD)/ticketsweep.1 $(DESTDIR)$(PREFIX)/share/man/man1/ticketsweep.1
+	install -m 644 tools/octave/load_ticketsweep.m tools/octave/plot_ticketsweep_example.m hostfile.example $(SHARE)/
 	install -m 644 jobs/*.ini jobs/*.sbatch $(SHARE)/jobs/
 	install -m 755 jobs/*.sh $(SHARE)/jobs/
+	@if ! $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	    echo "ticketsweep: installed without the Python package: $(PYTHON) has no pip (Debian: python3-pip;" \
+	         "or make install PYTHON=...); PYTHONPATH=$(CURDIR)/tools/python runs it from this checkout"; \
+	 else \
+	    echo "$(PYTHON) -m pip install ... --prefix '$(PREFIX)' ./tools/python"; \
+	    $(PY_LAYOUT) PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --no-build-isolation --no-index \
+	        --no-deps --no-warn-script-location --prefix '$(PREFIX)' $(if $(DESTDIR),--root '$(DESTDIR)') \
+	        ./tools/python || exit 1; \
+	    test -f '$(DESTDIR)$(PY_SITE)/ticketsweep/__init__.py' || \
+	        { echo "ticketsweep: pip did not put the package into $(DESTDIR)$(PY_SITE)" >&2; exit 1; }; \
+	    echo "ticketsweep: installed; the Python package needs PYTHONPATH=$(PY_SITE)"; \
+	 fi
 
 run: deps
 	@$(MAKE) --no-print-directory all

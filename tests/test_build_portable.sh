@@ -8,7 +8,8 @@
 # runs a small sweep. Then: a serial HDF5 is refused before anything compiles,
 # with the message; nothing found names the variables; tools/build/deps.sh without
 # dpkg checks instead of installing; make install DESTDIR=... PREFIX=/opt/ts
-# lays out the files without rebuilding.
+# lays out the files without rebuilding (the man page too), the Python package
+# with its commands where the PYTHONPATH it prints says, of the binary's version.
 . "$(dirname "$0")/lib.sh"
 # a build of its own, whatever make (and flags) started the suite
 unset MAKEFLAGS MFLAGS MAKELEVEL
@@ -85,7 +86,11 @@ D=$W/dest
 make -C "$TOP" BUILD="$B" $DIRS install DESTDIR="$D" PREFIX=/opt/ts >"$W/install.log" 2>&1 ||
     { cat "$W/install.log"; fail "make install"; }
 ! grep -q -- "-c src/" "$W/install.log" || fail "make install recompiled"
-(cd "$D" && find . -type f -printf '%m %p\n' | sort) >"$W/installed"
+PYSITE=/opt/ts/lib/python3/dist-packages
+grep -qxF "ticketsweep: installed; the Python package needs PYTHONPATH=$PYSITE" "$W/install.log" ||
+    { cat "$W/install.log"; fail "make install did not print PYTHONPATH=$PYSITE"; }
+# the package's own files apart (pip adds its metadata and byte code)
+(cd "$D" && find . -type f ! -path ".$PYSITE/*" -printf '%m %p\n' | sort) >"$W/installed"
 {
     echo "755 ./opt/ts/bin/ticketsweep"
     echo "644 ./opt/ts/share/ticketsweep/hostfile.example"
@@ -94,11 +99,20 @@ make -C "$TOP" BUILD="$B" $DIRS install DESTDIR="$D" PREFIX=/opt/ts >"$W/install
         echo "$m ./opt/ts/share/ticketsweep/jobs/${f##*/}"
     done
     echo "644 ./opt/ts/share/ticketsweep/load_ticketsweep.m"
-    echo "755 ./opt/ts/share/ticketsweep/lth_report.py"
     echo "644 ./opt/ts/share/ticketsweep/plot_ticketsweep_example.m"
-    echo "755 ./opt/ts/share/ticketsweep/ticketsweep.py"
+    for c in lth_report lenet_claims conv_claims; do echo "755 ./opt/ts/bin/$c"; done
+    echo "644 ./opt/ts/share/man/man1/ticketsweep.1"
 } | sort >"$W/expected"
 diff "$W/expected" "$W/installed" || fail "installed files differ from the list above (- expected, + installed)"
+(cd "$TOP/tools/python/ticketsweep" && ls ./*.py; echo ./_version.py) | sort >"$W/py_expected"
+(cd "$D$PYSITE/ticketsweep" && ls ./*.py) | sort >"$W/py_installed"
+diff "$W/py_expected" "$W/py_installed" || fail "the installed package's modules differ from tools/python's"
+ver=$(PYTHONPATH="$D$PYSITE" "$PY" -c 'import ticketsweep; print(ticketsweep.__version__)') || fail "import ticketsweep"
+[ "ticketsweep $ver (results format 2)" = "$(cat "$W/version")" ] ||
+    fail "the package's version $ver is not the binary's: $(cat "$W/version")"
+PYTHONPATH="$D$PYSITE" "$D/opt/ts/bin/lth_report" --help | grep -q -- "--format" || fail "the installed lth_report --help"
+MANWIDTH=200 man -M "$D/opt/ts/share/man" ticketsweep 2>&1 | grep -q "^JOB-FILE KEYS" ||
+    fail "man -M $D/opt/ts/share/man ticketsweep: not the page"
 cmp -s "$B/ticketsweep" "$D/opt/ts/bin/ticketsweep" || fail "the installed binary is not the build's"
 "$D/opt/ts/bin/ticketsweep" --version >/dev/null || fail "the installed binary does not run"
 

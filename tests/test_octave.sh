@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/test_octave.sh - tools/load_ticketsweep.m in GNU Octave, checked against h5py.
+# tests/test_octave.sh - tools/octave/load_ticketsweep.m in GNU Octave, checked against h5py.
 #
 # Makes a results file with the binary (the 8-trial tiny job under mpirun -np 2) and a
 # shard file with pending trials, loads both in headless Octave, and compares with what
@@ -14,14 +14,14 @@
 #   - the same struct through the h5read/h5info/h5readatt path (MATLAB's), with those
 #     functions emulated in Octave on top of load and h5dump;
 #   - refusals: another format, a newer format version;
-#   - tools/plot_ticketsweep_example.m: its points (mean, std, min, max over seeds, n
-#     seeds) equal the groups of the Python report (tools/lth_report.py), the dense point
+#   - tools/octave/plot_ticketsweep_example.m: its points (mean, std, min, max over seeds, n
+#     seeds) equal the groups of the Python report (ticketsweep.report), the dense point
 #     counting seeds, not trials.
 # Skips only when octave is not installed.
 . "$(dirname "$0")/lib.sh"
 
 command -v octave >/dev/null 2>&1 ||
-    skip "octave is not installed (DEPS_EXTRA=octave tools/deps.sh installs it)"
+    skip "octave is not installed (DEPS_EXTRA=octave tools/build/deps.sh installs it)"
 [ -x "$TS" ] || fail "$TS: not built (run make)"
 
 small_data "$W/data"
@@ -186,7 +186,7 @@ EOF
 oct() {
     # Octave 7 prints "error: ignoring const execution_exception& while preparing to
     # exit" on some headless exits; the exit status is what counts.
-    octave --no-gui --quiet --norc --eval "addpath('$TOP/tools'); addpath('$W'); $1" \
+    octave --no-gui --quiet --norc --eval "addpath('$TOP/tools/octave'); addpath('$W'); $1" \
         >"$W/octave.out" 2>&1
 }
 
@@ -225,7 +225,7 @@ done
 echo "octave: $(($(date +%s) - start)) s"
 
 # The h5py side: the same values from the files, compared.
-"$PY" - "$W" "$TOP/tools" <<'PYEOF'
+"$PY" - "$W" "$TOP/tools/python" <<'PYEOF'
 import sys
 import h5py
 import numpy as np
@@ -355,11 +355,12 @@ g, st2 = compare("shard", True)
 want = np.array([1 if t % 3 == 1 else 0 for t in range(len(st2))])
 check(bool((st2 == want).all()), "shard.h5: status %s, expected %s" % (st2, want))
 
-# the plot example's points agree with the Python report's groups (tools/lth_report.py,
+# the plot example's points agree with the Python report's groups (ticketsweep.report,
 # --group cell): statistics over seeds, the dense point counting each seed once however
 # many trials share it (in shard.h5 three trials of two seeds)
 sys.path.insert(0, sys.argv[2])
-import lth_report, ticketsweep
+import ticketsweep
+from ticketsweep import report as lth_report
 for name in ("full", "shard"):
     got = {}
     with open("%s/plot_%s.txt" % (w, name)) as p:

@@ -1,6 +1,6 @@
 #!/bin/sh
-# test_python_tools.sh - the Python reader (tools/ticketsweep.py) and the report
-# (tools/lth_report.py) on a tiny sweep, checked against the file read with
+# test_python_tools.sh - the Python reader (ticketsweep.results) and the report
+# (ticketsweep.report; tools/python, from the checkout) on a tiny sweep, checked against the file read with
 # h5py directly: trial table, mask counts against densities, theta0, curves and
 # summary rows, refusal of foreign files, summary.csv against means computed
 # here from the raw datasets (identifying columns first, values rounded as
@@ -18,8 +18,8 @@
 "$PY" -c 'import h5py, numpy, matplotlib' 2>/dev/null ||
     skip "python3-h5py, python3-numpy or python3-matplotlib is not installed"
 [ -x "$TS" ] || fail "$TS is missing: run make first"
-TOOLS=$TOP/tools
-export PYTHONDONTWRITEBYTECODE=1
+TOOLS=$TOP/tools/python
+export PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$TOP/tools/python
 
 small_data "$W/data"
 tiny_job "$W/job.ini" "$W/data"
@@ -164,7 +164,7 @@ PYEOF
 # --- trials by name: print(r.trials), r.trial(t), r.find(...); table() and to_csv() ---
 sed -e 's/^rates = .*/per_round = 0.3, 0.6/' -e 's/^seeds = .*/seeds = 5/' "$W/job.ini" >"$W/pr.ini"
 "$TS" run "$W/pr.ini" -o "$W/pr.h5" >"$W/pr.log" 2>&1 || { cat "$W/pr.log"; fail "per_round run"; }
-"$PY" "$TOOLS/ticketsweep.py" "$W/r.h5" --csv "$W/script.csv" >/dev/null || fail "ticketsweep.py --csv"
+"$PY" -m ticketsweep "$W/r.h5" --csv "$W/script.csv" >/dev/null || fail "python3 -m ticketsweep --csv"
 if "$PY" -c 'import pandas' 2>/dev/null; then
     have_pandas=1
 else
@@ -246,7 +246,7 @@ for name in ("r", "partial", "pr"):
         vals = [ty(v) for ty, v in zip(types, row)]
         check(vals == [ty(e) for ty, e in zip(types, exp)], f"{name}: csv row {row} != {exp}")
     if name == "r":
-        check(open(f"{w}/script.csv").read() == open(f"{w}/r.csv").read(), "ticketsweep.py --csv differs")
+        check(open(f"{w}/script.csv").read() == open(f"{w}/r.csv").read(), "python3 -m ticketsweep --csv differs")
     if have_pandas:
         df = r.table()
         check(tuple(df.columns) == ts.TABLE_COLUMNS, f"{name}: table columns {list(df.columns)}")
@@ -268,7 +268,7 @@ sys.exit(1 if errors else 0)
 PYEOF
 
 # the module works without pandas: only table() needs it, and says so
-"$PY" - "$TOOLS" "$W" <<'PYEOF' || fail "ticketsweep.py without pandas"
+"$PY" - "$TOOLS" "$W" <<'PYEOF' || fail "ticketsweep without pandas"
 import sys
 sys.modules["pandas"] = None  # import pandas now raises ImportError
 sys.path.insert(0, sys.argv[1])
@@ -288,22 +288,22 @@ PYEOF
 # in the default (png only); one.h5 has one seed.
 "$TS" run "$W/job.ini" -o "$W/one.h5" --set sweep.seeds=1 >"$W/run1.log" 2>&1 ||
     { cat "$W/run1.log"; fail "ticketsweep run (one seed) failed"; }
-"$PY" "$TOOLS/lth_report.py" "$W/mixed.h5" -o "$W/rep" --format png,pdf,SVG,png >"$W/rep.md" 2>"$W/rep.err" ||
-    { cat "$W/rep.err"; fail "lth_report.py failed"; }
-"$PY" "$TOOLS/lth_report.py" "$W/partial.h5" -o "$W/rep_partial" >/dev/null 2>"$W/partial.err" ||
-    { cat "$W/partial.err"; fail "lth_report.py failed on a file with failed trials"; }
+"$PY" -m ticketsweep.report "$W/mixed.h5" -o "$W/rep" --format png,pdf,SVG,png >"$W/rep.md" 2>"$W/rep.err" ||
+    { cat "$W/rep.err"; fail "lth_report failed"; }
+"$TOP/tools/lth_report.py" "$W/partial.h5" -o "$W/rep_partial" >/dev/null 2>"$W/partial.err" ||
+    { cat "$W/partial.err"; fail "lth_report failed on a file with failed trials"; }
 grep -q "2 of 8 trials are not done" "$W/partial.err" || fail "no note about trials not done"
-"$PY" "$TOOLS/lth_report.py" "$W/one.h5" -o "$W/rep_one" --format svg >/dev/null 2>"$W/one.err" ||
-    { cat "$W/one.err"; fail "lth_report.py failed on a one-seed file"; }
+"$PY" -m ticketsweep.report "$W/one.h5" -o "$W/rep_one" --format svg >/dev/null 2>"$W/one.err" ||
+    { cat "$W/one.err"; fail "lth_report failed on a one-seed file"; }
 for bad in badformat badversion nonedone; do
-    if "$PY" "$TOOLS/lth_report.py" "$W/$bad.h5" -o "$W/rep_bad" >/dev/null 2>"$W/bad.err"; then
-        fail "lth_report.py accepted $bad.h5"
+    if "$PY" -m ticketsweep.report "$W/$bad.h5" -o "$W/rep_bad" >/dev/null 2>"$W/bad.err"; then
+        fail "lth_report accepted $bad.h5"
     fi
     grep -q "$bad.h5" "$W/bad.err" || { cat "$W/bad.err"; fail "message does not name $bad.h5"; }
 done
 for fmt in gif png,jpg ""; do
-    if "$PY" "$TOOLS/lth_report.py" "$W/r.h5" -o "$W/rep_fmt" --format "$fmt" >/dev/null 2>"$W/fmt.err"; then
-        fail "lth_report.py accepted --format '$fmt'"
+    if "$PY" -m ticketsweep.report "$W/r.h5" -o "$W/rep_fmt" --format "$fmt" >/dev/null 2>"$W/fmt.err"; then
+        fail "lth_report accepted --format '$fmt'"
     fi
     grep -q -- "--format '$fmt': expected one or more of png, pdf, svg" "$W/fmt.err" ||
         { cat "$W/fmt.err"; fail "--format '$fmt': unclear message"; }
@@ -314,7 +314,8 @@ done
 import csv, math, os, re, sys, h5py, numpy as np
 w = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
-import lth_report, ticketsweep
+import ticketsweep
+from ticketsweep import report as lth_report
 import matplotlib
 import matplotlib.image as mpimg
 errors = []

@@ -6,10 +6,12 @@
 # This test makes demo.h5 from jobs/demo.ini itself (its grid: 4 rates x rounds 1, 3 x 2
 # seeds, the random control) on small synthetic data with a small model and 200
 # iterations, so it runs in seconds, and demo_w.h5, the same with [output] weights =
-# final. Each block then runs on its own, in a fresh folder that looks like the
-# repository root after `make run` (demo.h5, tools/, build/): python blocks in a fresh
-# /usr/bin/python3, matlab blocks in headless GNU Octave (skipped, with a note, when
-# Octave is not installed), sh blocks with sh -e. A block's output and variables are
+# final; and a virtual environment with the Python package installed (tools/python, as
+# README installs it). Each block then runs on its own, in a fresh folder that looks like
+# the repository root after `make run` (demo.h5, tools/, build/): python blocks in a fresh
+# python of that environment, matlab blocks in headless GNU Octave (skipped, with a note,
+# when Octave is not installed), sh blocks with sh -e, the environment's bin/ first in
+# PATH and HOME a folder of the test's. A block's output and variables are
 # checked against the file read with h5py: the trial it picks has 3 rounds, its mask
 # counts equal density x weights, printed values equal the file's. A runnable block
 # that no check here knows fails the test: a new example needs its check.
@@ -30,6 +32,13 @@ set -- --set "data.train_images=$D/train-images" --set "data.train_labels=$D/tra
     { cat "$W/run.log"; fail "the demo job on small data failed"; }
 "$TS" run "$TOP/jobs/demo.ini" -o "$W/demo_w.h5" "$@" --set output.weights=final >"$W/run_w.log" 2>&1 ||
     { cat "$W/run_w.log"; fail "the demo job with weights = final failed"; }
+
+# the package as a user installs it: offline, Debian's pip, numpy and h5py from the system
+/usr/bin/python3 -m venv --system-site-packages --without-pip "$W/venv" || fail "python3 -m venv"
+"$W/venv/bin/python" -m pip install --quiet --no-build-isolation --no-index "$TOP/tools/python" \
+    >"$W/pip.log" 2>&1 || { cat "$W/pip.log"; fail "pip install ./tools/python"; }
+export PATH="$W/venv/bin:$PATH" HOME="$W/home"
+mkdir -p "$HOME"
 
 cat >"$W/readme_dump.m" <<'EOF'
 function readme_dump(out)
@@ -241,6 +250,75 @@ def check_report(env, formats):
     return errs
 
 
+def check_xarray(env):
+    """The xarray block: its statistics per cell and round and its learning curve are
+    the file's numbers (h5py), and the curve's round is one nearest 20 %."""
+    import numpy as np
+    f, ns, errs = env["f"], env["ns"], []
+    done = f["trials/status"][:] == 1
+    rate, rounds, seed = f["trials/rate"][:], f["trials/rounds"][:], f["trials/seed"][:]
+    ds, stats, near, curve = ns["ds"], ns["stats"], ns["near"], ns["curve"]
+    want_sizes = {"rate": len(f["grid/rates"]), "rounds": len(f["grid/rounds"]),
+                  "seed": len(f["grid/seeds"]), "arm": 2, "round": f["curves/test_acc"].shape[1],
+                  "iteration": len(f["curves/iteration"])}
+    if dict(ds.sizes) != want_sizes or str(want_sizes)[:-1].split("'iteration'")[0] not in env["out"]:
+        errs.append(f"ds sizes {dict(ds.sizes)}, want {want_sizes}")
+    acc, cells = f["summary/early_stop_test_acc"], {}
+    for t in np.flatnonzero(done):
+        for k in range(rounds[t] + 1):
+            cells.setdefault((round(float(rate[t]), 9), int(rounds[t]), k), []).append(float(acc[t, k]))
+    if len(stats) != len(cells):
+        errs.append(f"stats has {len(stats)} rows, the file {len(cells)} cells x rounds")
+    for (p, n, k), row in stats.iterrows():
+        v = cells.get((round(float(p), 9), int(n), int(k)), [np.nan])
+        if abs(row["mean"] - np.mean(v)) > 1e-6 or abs(row["std"] - np.std(v, ddof=1)) > 1e-6:
+            errs.append(f"stats row {(p, n, k)}: {row['mean']}, {row['std']}; file {v}")
+    if f"{stats['mean'].iloc[0]:.6f}"[:6] not in env["out"]:
+        errs.append("stats is not printed")
+    p, n, k = (float(ds.rate[near["rate"]]), int(ds.rounds[near["rounds"]]), int(ds["round"][near["round"]]))
+    dens = f["summary/density"][:]
+    best = min(abs(100 * dens[t, j] - 20) for t in np.flatnonzero(done) for j in range(rounds[t] + 1))
+    ts = np.flatnonzero(done & np.isclose(rate, p) & (rounds == n))
+    if len(ts) != len(f["grid/seeds"]) or abs(abs(100 * dens[ts[0], k] - 20) - best) > 1e-9:
+        errs.append(f"the curve's round ({p}, {n}, {k}) is not one nearest 20 % ({best:.3f} away)")
+    raw = np.mean([f["controls/random/curves/test_acc"][t, k] for t in ts], axis=0)
+    if curve.dims != ("iteration",) or not np.allclose(curve.values, raw, rtol=1e-6):
+        errs.append(f"curve is not the random control's mean test_acc of trials {list(ts)}, round {k}")
+    return errs
+
+
+def check_install(env):
+    """README's install block: ~/ts-venv holds the package and its commands, and the
+    version it prints is the binary's."""
+    out, errs = env["out"], []
+    venv = os.path.join(os.environ["HOME"], "ts-venv")
+    want = subprocess.run([env["ts"], "--version"], capture_output=True, text=True).stdout.split()[1]
+    if out.strip().splitlines()[-1:] != [want]:
+        errs.append(f"the block printed {out.strip()[-80:]!r}, not the binary's version {want}")
+    for c in ("lth_report", "lenet_claims", "conv_claims"):
+        if not os.access(os.path.join(venv, "bin", c), os.X_OK):
+            errs.append(f"{venv}/bin/{c} is not there")
+    where = subprocess.run([os.path.join(venv, "bin", "python"), "-c",
+                            "import ticketsweep; print(ticketsweep.__file__)"],
+                           capture_output=True, text=True, cwd="/").stdout.strip()
+    if not where.startswith(venv + "/"):
+        errs.append(f"ts-venv's python imports ticketsweep from {where!r}, not from the venv")
+    return errs
+
+
+def check_page(env):
+    """lth_report --format html: share/ holds report.html (the three figures inside it,
+    no script), summary.csv and captions.md, and no figure files."""
+    d, errs = env["dir"], []
+    have = set(os.listdir(os.path.join(d, "share"))) if os.path.isdir(os.path.join(d, "share")) else set()
+    if have != {"report.html", "summary.csv", "captions.md"}:
+        return [f"share/ holds {sorted(have)}"]
+    page = open(os.path.join(d, "share", "report.html")).read()
+    if page.count('src="data:image/png;base64,') != 3 or "<script" in page:
+        errs.append("report.html does not hold the three figures, or has a script")
+    return errs
+
+
 def check_status(env):
     f, out, errs = env["f"], env["out"], []
     T = len(f["trials/status"])
@@ -253,11 +331,14 @@ def check_status(env):
 # (what identifies the block, language, check)
 CHECKS = [
     (r'h5py\.File\("demo\.h5"', "python", check_h5py),
+    (r"r\.to_xarray\(\)", "python", check_xarray),   # before check_reader: it loads demo.h5 too
     (r'ticketsweep\.load\("demo\.h5"\)', "python", check_reader),
     (r"load_ticketsweep\('demo\.h5'\)", "matlab", check_matlab),
     (r"ticketsweep status demo\.h5", "sh", check_status),
-    (r"lth_report\.py demo\.h5 -o report --format png,pdf$", "sh",
+    (r"^lth_report demo\.h5 -o report --format png,pdf$", "sh",
      lambda env: check_report(env, ("png", "pdf"))),
+    (r"^lth_report demo\.h5 -o share --format html$", "sh", check_page),
+    (r"pip install --no-build-isolation --no-index \./tools/python$", "sh", check_install),
 ]
 
 
@@ -331,7 +412,8 @@ def run_block(n, line, lang, code, which, top, w, build, h5name="demo.h5", have_
     cwd = os.getcwd()
     os.chdir(d)
     try:
-        errs = CHECKS[which][2]({"out": p.stdout, "dir": d, "vars": v, "f": h5()})
+        errs = CHECKS[which][2]({"out": p.stdout, "dir": d, "vars": v, "f": h5(),
+                                 "ts": os.path.join(top, build, "ticketsweep")})
     finally:
         os.chdir(cwd)
     return ("FAIL" if errs else "ok"), log + "".join(f"CHECK: {e}\n" for e in errs)
@@ -381,5 +463,5 @@ if __name__ == "__main__":
         main(*sys.argv[1:4])
 PYEOF
 
-"$PY" "$W/examples.py" "$TOP" "$W" "$BUILD" || fail "README examples"
+"$W/venv/bin/python" "$W/examples.py" "$TOP" "$W" "$BUILD" || fail "README examples"
 echo "README examples: ok"

@@ -16,8 +16,8 @@
 #     built elsewhere): its rewinding sweep equals ours with restart, and its
 #     sweep without rewinding ours with the default, on 1 and 2 ranks; its
 #     shard merges with ours made with restart, not with continue;
-#   - the readers: tools/ticketsweep.py (start_iteration, NaN before it),
-#     lth_report.py, lenet_claims.py and conv_claims.py --reach, and
+#   - the readers: the ticketsweep package (start_iteration, NaN before it),
+#     lth_report, lenet_claims and conv_claims --reach, and
 #     load_ticketsweep.m in Octave (when installed).
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
@@ -177,7 +177,7 @@ if [ -n "${TS_BEFORE:-}" ]; then
 fi
 
 # --- the readers ---
-"$PY" - "$TOP/tools" "$W/c1.h5" "$W/old.h5" <<'PY' || fail "tools/ticketsweep.py"
+"$PY" - "$TOP/tools/python" "$W/c1.h5" "$W/old.h5" <<'PY' || fail "the ticketsweep package"
 import sys
 sys.path.insert(0, sys.argv[1])
 import numpy as np
@@ -205,20 +205,20 @@ with ticketsweep.load(sys.argv[3]) as r:
     check(r.start_iteration(1) == 0, "restart: round 1 starts at 0")
 sys.exit(1 if bad else 0)
 PY
-"$PY" "$TOP/tools/lth_report.py" "$W/c1.h5" -o "$W/report" >"$W/log" 2>&1 || { cat "$W/log"; fail "lth_report.py"; }
+PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.report "$W/c1.h5" -o "$W/report" >"$W/log" 2>&1 || { cat "$W/log"; fail "lth_report.py"; }
 grep -q "rounds after the first train iterations 30 to 60" "$W/report/captions.md" &&
     grep -q "the pruned rounds from iteration 30, where they start" "$W/report/captions.md" ||
     { cat "$W/report/captions.md"; fail "lth_report.py: the captions do not give the schedule"; }
 run "$W/pr.h5" --set sweep.rates= --set sweep.per_round=0.3 --set sweep.rounds=3 --set prune.controls=reinit
-"$PY" "$TOP/tools/lenet_claims.py" "$W/pr.h5" >"$W/lenet" 2>&1 || { cat "$W/lenet"; fail "lenet_claims.py"; }
+PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.lenet_claims "$W/pr.h5" >"$W/lenet" 2>&1 || { cat "$W/lenet"; fail "lenet_claims.py"; }
 grep -q "^Rewinding to iteration 30, rewind_schedule continue" "$W/lenet" || { cat "$W/lenet"; fail "lenet_claims.py: no note"; }
-"$PY" "$TOP/tools/conv_claims.py" "$W/pr.h5" --reach 100 >"$W/conv" 2>&1 || { cat "$W/conv"; fail "conv_claims.py"; }
+PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.conv_claims "$W/pr.h5" --reach 100 >"$W/conv" 2>&1 || { cat "$W/conv"; fail "conv_claims.py"; }
 # a loss below 100 is reached where a round is first evaluated: 0 for round 0, 30 after
 grep -q '^| 0 | .* | 0 / 0 | 0 / 0 |$' "$W/conv" && grep -q '^| 3 | .* | 30 / 30 | 30 / 30 |$' "$W/conv" ||
     { cat "$W/conv"; fail "conv_claims.py --reach: the pruned rounds are first evaluated at 30"; }
 if command -v octave >/dev/null 2>&1; then
     cat >"$W/o.m" <<EOF
-addpath('$TOP/tools');
+addpath('$TOP/tools/octave');
 r = load_ticketsweep('$W/c1.h5');
 t = find(r.trials.rounds == 2, 1);
 e = r.iteration < r.start_iteration(2);

@@ -5,7 +5,7 @@
 # datasets, the same training-loss and validation curves, masks and trained
 # weights, bit for bit; its test curves are NaN except at each training's
 # early stop and last point, where they are full's bits. The readers say so:
-# ticketsweep.py's test_curve and test_points, lth_report.py's curves figure
+# the ticketsweep package's test_curve and test_points, lth_report's curves figure
 # (validation lines, test markers, a caption that says why), and
 # load_ticketsweep.m's test_curve (when octave is installed), status. A resume with
 # the other value is refused naming the key; a file made before the key
@@ -25,7 +25,7 @@ mpirun_ts 2 run "$W/job.ini" -o "$W/cfull.h5" $CONV >"$W/log" 2>&1 || { cat "$W/
 mpirun_ts 2 run "$W/job.ini" -o "$W/cearly.h5" $CONV --set train.test_curve=early_stop >"$W/log" 2>&1 ||
     { cat "$W/log"; fail "conv, early_stop"; }
 
-"$PY" - "$W" "$TOP/tools" <<'PY' || fail "early_stop against full"
+"$PY" - "$W" "$TOP/tools/python" <<'PY' || fail "early_stop against full"
 import sys
 import h5py
 import numpy as np
@@ -76,16 +76,17 @@ sys.exit(1 if bad else 0)
 PY
 
 # the report: validation lines, test markers, a caption that says why
-"$PY" "$TOP/tools/lth_report.py" "$W/early.h5" -o "$W/rep" --format svg >"$W/rep.log" 2>&1 ||
-    { cat "$W/rep.log"; fail "lth_report.py on an early_stop file"; }
+PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.report "$W/early.h5" -o "$W/rep" --format svg >"$W/rep.log" 2>&1 ||
+    { cat "$W/rep.log"; fail "lth_report on an early_stop file"; }
 grep -q "^Validation accuracy during training.*test_curve = early_stop.*markers give the test accuracy" \
     "$W/rep/captions.md" || { cat "$W/rep/captions.md"; fail "captions.md does not say what curves.svg shows"; }
-"$PY" - "$W" "$TOP/tools" <<'PY' || fail "curves figure of an early_stop file"
+"$PY" - "$W" "$TOP/tools/python" <<'PY' || fail "curves figure of an early_stop file"
 import sys
 import numpy as np
 w, tools = sys.argv[1], sys.argv[2]
 sys.path.insert(0, tools)
-import lth_report, ticketsweep
+import ticketsweep
+from ticketsweep import report as lth_report
 with ticketsweep.load(f"{w}/early.h5") as r:
     by_arm = {arm: lth_report.make_groups(r, arm, "cell", 2) for arm in r.arms}
     fig = lth_report.plot_curves(r, by_arm, 5, None, "minmax")
@@ -113,7 +114,7 @@ PY
 if command -v octave >/dev/null 2>&1; then
     # the answer goes to a file: Octave 7 may print "error: ignoring const
     # execution_exception& while preparing to exit" on a headless exit
-    octave --no-gui --quiet --norc --eval "addpath('$TOP/tools'); a = load_ticketsweep('$W/early.h5'); \
+    octave --no-gui --quiet --norc --eval "addpath('$TOP/tools/octave'); a = load_ticketsweep('$W/early.h5'); \
         b = load_ticketsweep('$W/full.h5'); f = fopen('$W/oct', 'w'); \
         fprintf(f, '%s %s', a.test_curve, b.test_curve); fclose(f);" >"$W/octave.out" 2>&1 ||
         { cat "$W/octave.out"; fail "octave"; }
@@ -136,8 +137,8 @@ grep -q "train.test_curve (early_stop -> full)" "$W/log" || { cat "$W/log"; fail
 older_file "$W/full.h5" "$W/old.h5" test_curve
 "$TS" run "$W/job.ini" -o "$W/old.h5" --resume $FAST --set train.kernels=sparse >"$W/log" 2>&1 ||
     { cat "$W/log"; fail "resume of a file made before the key"; }
-"$PY" -c "import sys; sys.path.insert(0, '$TOP/tools'); import ticketsweep; assert ticketsweep.load('$W/old.h5').test_curve == 'full'" ||
-    fail "ticketsweep.py: a file from before the key is not full"
+"$PY" -c "import sys; sys.path.insert(0, '$TOP/tools/python'); import ticketsweep; assert ticketsweep.load('$W/old.h5').test_curve == 'full'" ||
+    fail "ticketsweep package: a file from before the key is not full"
 
 # --dry-run: the validation set at every point, the test set at two
 "$TS" run "$W/job.ini" -o "$W/dry.h5" --dry-run --set train.test_curve=early_stop >"$W/dry" 2>&1 || { cat "$W/dry"; fail "dry run"; }

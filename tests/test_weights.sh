@@ -10,7 +10,7 @@ tiny_job "$W/job.ini" "$W/d"
 mpirun_ts 2 run "$W/job.ini" -o "$W/w2.h5" --set output.weights=final 2>"$W/log" || { cat "$W/log"; fail "run -np 2"; }
 same_data "$W/w1.h5" "$W/w2.h5" || fail "weights differ between 1 and 2 ranks"
 "$TS" run "$W/job.ini" -o "$W/none.h5" 2>/dev/null || fail "run without weights"
-"$PY" - "$W" "$TOP/tools" <<'PY' || fail "weights checks"
+"$PY" - "$W" "$TOP/tools/python" <<'PY' || fail "weights checks"
 import sys
 import numpy as np
 sys.path.insert(0, sys.argv[2])

@@ -441,9 +441,8 @@ def main():
     ts, theta, job, its = {}, {}, None, None
     if a.compare:
         sys.dont_write_bytecode = True  # no __pycache__ in tools/
-        here = os.path.dirname(os.path.abspath(__file__))
-        # the reader, ticketsweep.py: in tools/ (tools/python/ once it moves there)
-        sys.path[:0] = [os.path.join(here, "..", "python"), os.path.join(here, "..")]
+        # the ticketsweep package, from the checkout (tools/python; this file is in tools/bench)
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
         import ticketsweep
         try:
             with ticketsweep.load(a.compare) as r:

@@ -4,7 +4,10 @@
 # missing. Otherwise prints the exact command to run and fails.
 # Extra package sets: DEPS_EXTRA="octave slurm-wlm ..." tools/build/deps.sh
 # clang and libclang-rt-dev (its libFuzzer and sanitizer runtimes) build the
-# fuzz harnesses that make test runs briefly.
+# fuzz harnesses that make test runs briefly. The Python package's tests use
+# python3-venv, pip and setuptools (installing offline into a venv), xarray,
+# nbconvert with ipykernel (the notebook), chromium (the HTML report) and
+# man-db (man, which renders the man page).
 #
 # Elsewhere (no dpkg: a cluster with modules, Spack, EasyBuild) it installs
 # nothing: it prints what the build needs, checks with tools/build/find-deps.sh that
@@ -45,7 +48,10 @@ command -v dpkg-query >/dev/null 2>&1 || not_debian
 
 PKGS="make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools \
 libopenblas-dev zlib1g-dev libinih-dev libdnnl-dev dataset-fashion-mnist \
-python3-h5py python3-numpy python3-matplotlib python3-pandas octave clang libclang-rt-dev ${DEPS_EXTRA:-}"
+python3-h5py python3-numpy python3-matplotlib python3-pandas python3-xarray \
+python3-venv python3-pip python3-setuptools python3-wheel python3-nbconvert python3-nbclient \
+python3-ipykernel jupyter-nbconvert chromium man-db \
+octave clang libclang-rt-dev ${DEPS_EXTRA:-}"
 
 missing=""
 for p in $PKGS; do

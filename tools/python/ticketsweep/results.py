@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-"""Read a ticketsweep results file (format "ticketsweep-results", version 2).
+"""ticketsweep.results: read a ticketsweep results file (format "ticketsweep-results", version 2).
 
 The layout is described in README.md, "The results file". This module gives it back as numpy
 arrays, with the rows of trials that are not done hidden (their contents are
@@ -20,6 +19,7 @@ undefined in the file):
         r.summary("reinit")       # one row per (done trial, round): density, early stop, ...
         r.table()                 # pandas DataFrame: one row per done trial x arm x round
         r.to_csv("sweep.csv")     # the same rows as CSV (no pandas needed)
+        ds = r.to_xarray()        # xarray Dataset on the grid's own dimensions (ticketsweep.dataset)
 
 With rewind_iteration = k > 0 and rewind_schedule = continue, every arm's
 rounds after the first train iterations k..T (r.start_iteration(round) is k):
@@ -39,10 +39,10 @@ metrics are train_loss, val_loss, val_acc, test_loss, test_acc; accuracies are
 fractions in [0, 1]. The reinit control trains the ticket's masks, so
 mask(t, r, "reinit") is the ticket's mask.
 
-Only table() needs pandas (Debian's python3-pandas); it is imported there, so
-the rest works without it.
+Only table() needs pandas (Debian's python3-pandas) and to_xarray() xarray
+(python3-xarray); they are imported there, so the rest works without them.
 
-Run as a script, it prints the trial table: ticketsweep.py RESULTS.h5 [--csv OUT.csv]
+`python3 -m ticketsweep RESULTS.h5 [--csv OUT.csv]` prints the trial table (main).
 """
 import argparse
 import collections
@@ -407,6 +407,15 @@ class Results:
         rows = self._table_rows()
         return pd.DataFrame({k: rows[k] for k in TABLE_COLUMNS})
 
+    def to_xarray(self):
+        """An xarray Dataset of the sweep on the grid's own dimensions (rate or
+        per_round, rounds, seed, arm, round, iteration): the summary and the
+        curves, NaN where a cell does not reach, weights_remaining per round as
+        a coordinate, the job in its attributes. Needs xarray (Debian:
+        python3-xarray); see ticketsweep.dataset."""
+        from .dataset import to_xarray
+        return to_xarray(self)
+
     def to_csv(self, path):
         """Write the rows of table() to path as CSV, with a header line; floats
         in their shortest exact form, NaN as an empty field. No pandas needed;
@@ -442,14 +451,17 @@ def load(path):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Print the trial table of a ticketsweep results file.")
+    """`python3 -m ticketsweep`: print the trial table of a results file (and
+    with --csv write the rows of to_csv)."""
+    ap = argparse.ArgumentParser(prog="python3 -m ticketsweep",
+                                 description="Print the trial table of a ticketsweep results file.")
     ap.add_argument("results", help="results file (HDF5) written by ticketsweep run")
     ap.add_argument("--csv", metavar="OUT.csv", help="also write the per-round table (to_csv) there")
     a = ap.parse_args(argv)
     try:
         r = load(a.results)
     except (FormatError, OSError) as e:
-        sys.exit(f"ticketsweep.py: {e}")
+        sys.exit(f"{ap.prog}: {e}")
     with r:
         print(f"{a.results}: {len(r.trials)} trials, arms {', '.join(r.arms)}, "
               f"{r.n_weights} prunable weights, {r.attrs.get('software_version', '?')}")
@@ -468,6 +480,3 @@ def main(argv=None):
         if a.csv:
             r.to_csv(a.csv)
 
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,583 @@
+"""Draw the lottery-ticket figures (Frankle & Carbin 2019) of a ticketsweep results file.
+
+Every round r of every done trial is one point: (density of round r, early-stop
+test accuracy, early-stop iteration, final test accuracy), for the ticket and
+for each control in the file. Points are grouped, per arm, by their cell
+(--group cell, the default: trials with the same rounds and rate, the same round;
+round 0, the dense network, is one group shared by all cells) or by their
+weights remaining rounded to --digits significant digits (--group density).
+Within a group the points of one seed are averaged first; means, spreads and
+n_seeds are then over seeds (the dense group of a seed counts once, however
+many trials share it).
+
+The figures fit one column of a two-column paper: 3.3 in wide, text 8-9 pt
+(PDF and SVG keep text as text). Writes into DIR, in each --format of png,
+pdf and svg:
+  accuracy.FMT    test accuracy at the early-stop iteration against weights remaining
+  early_stop.FMT  early-stop iteration against weights remaining
+  curves.FMT      test-accuracy learning curves at a few densities, one panel per arm;
+                  for a job with test_curve = early_stop (the test set evaluated only at
+                  each run's early stop and end) the validation-accuracy curves, with the
+                  test accuracy at the early stop and at the end as markers
+  captions.md     a caption for each figure: the setup, what lines, bars and bands
+                  are, over how many seeds, and which points are cut off
+  summary.csv     one row per arm x group, the group first: arm, rounds, rate, round,
+                  weights_remaining_pct, n_seeds, es_test_acc_mean, es_test_acc_std,
+                  es_test_acc_min, es_test_acc_max, es_iter_mean,
+                  n_seeds_es_at_last_eval, final_test_acc_mean
+                  (rounds and rate are empty for the dense group and for --group
+                  density, round for --group density; accuracies are fractions with 4
+                  decimals; std is over seeds with ddof 1, empty for one seed; weights
+                  remaining with 4 significant digits; es_iter_mean with 1 decimal)
+and prints the table as markdown on stdout. With --format html (alone or with
+the others) also
+  report.html     one self-contained page: the sweep's status, the figures (PNG
+                  inside the page) with their captions, the summary table, the
+                  paper's claims where the job is one they apply to (lenet_claims,
+                  conv_claims), the job and the provenance; no script, no link out
+
+Cut off by the training length: when a run's validation loss is lowest at the
+last evaluation, it was still falling when training ended, so its early-stop
+iteration is the training length and its early-stop accuracy the final one; a
+longer training could stop later. Such points (n_seeds_es_at_last_eval >= 1) are
+ringed in both figures and counted in the CSV.
+"""
+import argparse
+import csv
+import math
+import os
+import sys
+
+import matplotlib
+import numpy as np
+
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+from . import page
+from . import results as ticketsweep
+
+WIDTH = 3.3          # inches: one column of a two-column paper
+AXES_HEIGHT = 1.9    # inches, of the plots against density
+FORMATS = ("png", "pdf", "svg", "html")  # html: report.html, one page (ticketsweep.page)
+DPI = 300            # PNG only; PDF and SVG are vector
+PAGE_DPI = 200       # the PNGs inside report.html: sharp at twice their size on screen
+matplotlib.rcParams.update({
+    "font.size": 8, "axes.labelsize": 9, "axes.titlesize": 8, "xtick.labelsize": 8,
+    "ytick.labelsize": 8, "legend.fontsize": 8, "legend.title_fontsize": 8,
+    "figure.titlesize": 9, "figure.labelsize": 9,
+    "axes.linewidth": 0.6, "grid.linewidth": 0.4, "lines.linewidth": 1.0,
+    "lines.markersize": 3.5, "xtick.major.width": 0.6, "ytick.major.width": 0.6,
+    "xtick.major.size": 2.5, "ytick.major.size": 2.5, "xtick.major.pad": 2,
+    "ytick.major.pad": 2, "axes.labelpad": 2,
+    "legend.handlelength": 2.2, "legend.handletextpad": 0.5, "legend.labelspacing": 0.3,
+    "legend.columnspacing": 1.0, "legend.borderaxespad": 0.2,
+    # text stays text in vector output (Type 42 fonts in PDF, as publishers ask)
+    "pdf.fonttype": 42, "svg.fonttype": "none",
+})
+
+COLUMNS = ("arm", "rounds", "rate", "round", "weights_remaining_pct", "n_seeds",
+           "es_test_acc_mean", "es_test_acc_std", "es_test_acc_min", "es_test_acc_max",
+           "es_iter_mean", "n_seeds_es_at_last_eval", "final_test_acc_mean")
+COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green"}
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask"}
+SPREAD_NAMES = {"minmax": "min-max", "std": "± 1 std", "sem": "± 1 std error"}
+RING = dict(linestyle="none", marker="o", markersize=7.5, markerfacecolor="none",
+            markeredgecolor="0.15", markeredgewidth=0.7)
+# test_curve = early_stop: the test accuracy at the early stop and at the end, on the curves
+ES_MARK = dict(marker="o", markersize=4, markeredgecolor="black", markeredgewidth=0.4)
+END_MARK = dict(marker="s", markersize=3.5, markeredgecolor="black", markeredgewidth=0.4)
+ON_EDGE = dict(linestyle="none", clip_on=False, zorder=5)  # the end's markers sit on the frame
+
+
+def arm_text(arm, rewind):
+    """What an arm is, for the captions."""
+    if arm == "ticket":
+        return ("winning ticket: the pruned network with its survivors reset to " +
+                (f"their values at iteration {rewind}" if rewind else "θ0"))
+    return {"reinit": "random reinit: the ticket's mask from a new random initialisation",
+            "random": "random mask: a random mask with the ticket's per-layer counts, from " +
+                      (f"the values at iteration {rewind}" if rewind else "θ0")}[arm]
+
+
+def schedule_text(r):
+    """How the rounds after the first train when rewinding (empty without)."""
+    k, T = r.rewind_iteration, int(r.iterations[-1])
+    if not k:
+        return ""
+    if r.rewind_schedule == "continue":
+        return (f"; every arm's rounds after the first train iterations {k} to {T} (round 0's "
+                f"data order continued; iterations are absolute)")
+    return f"; every arm's rounds after the first train {T} iterations, the data order from the start"
+
+
+def schedule_label(rounds):
+    if rounds is None:
+        return ""
+    return "one-shot" if rounds == 1 else f"{rounds} rounds"
+
+
+class Group:
+    """The points of one arm that are averaged together, reduced per seed."""
+
+    def __init__(self, arm, key, rounds, rate, round_, rows, last):
+        self.arm, self.key, self.rounds, self.rate, self.round = arm, key, rounds, rate, round_
+        self.rows = rows  # the summary rows (see ticketsweep.Results.summary)
+        self.seeds = np.unique(rows["seed"])
+        self.n_seeds = len(self.seeds)
+
+        def per_seed(field):
+            return np.array([rows[field][rows["seed"] == s].astype(float).mean()
+                             for s in self.seeds])
+        self.pct = per_seed("density").mean() * 100
+        self.es_acc = per_seed("early_stop_test_acc")
+        self.es_iter = per_seed("early_stop_iter")
+        self.final_acc = per_seed("final_test_acc")
+        # per seed: did a run of it reach its minimum validation loss at the last evaluation?
+        self.es_at_last = np.array([bool(np.any(rows["early_stop_iter"][rows["seed"] == s] ==
+                                                last)) for s in self.seeds])
+
+    def csv_row(self):
+        def std(v):
+            return v.std(ddof=1) if len(v) > 1 else None
+        return {"arm": self.arm, "rounds": self.rounds, "rate": self.rate, "round": self.round,
+                "weights_remaining_pct": self.pct, "n_seeds": self.n_seeds,
+                "es_test_acc_mean": self.es_acc.mean(), "es_test_acc_std": std(self.es_acc),
+                "es_test_acc_min": self.es_acc.min(), "es_test_acc_max": self.es_acc.max(),
+                "es_iter_mean": self.es_iter.mean(),
+                "n_seeds_es_at_last_eval": int(self.es_at_last.sum()),
+                "final_test_acc_mean": self.final_acc.mean()}
+
+
+def make_groups(r, arm, by, digits):
+    """The groups of `arm`, ordered dense first, then by schedule, then density falling."""
+    s = r.summary(arm)
+    last = int(r.iterations[-1])
+    if by == "cell":
+        keys = [("dense",) if row["round"] == 0 else
+                (int(row["rounds"]), float(row["rate"]), int(row["round"])) for row in s]
+    else:
+        keys = [("pct", float(f"{row['density'] * 100:.{digits}g}")) for row in s]
+    groups = []
+    for key in dict.fromkeys(keys):
+        rows = s[np.array([k == key for k in keys])]
+        if key[0] == "dense":
+            groups.append(Group(arm, key, None, None, 0, rows, last))
+        elif key[0] == "pct":
+            groups.append(Group(arm, key, None, None, None, rows, last))
+        else:
+            groups.append(Group(arm, key, key[0], key[1], key[2], rows, last))
+    groups.sort(key=lambda g: (g.key[0] != "dense", g.rounds or 0, -g.pct))
+    return groups
+
+
+def series(groups):
+    """{schedule: [groups by density falling]}; the dense group joins every schedule."""
+    dense = [g for g in groups if g.key[0] == "dense"]
+    out = {}
+    for g in groups:
+        if g.key[0] != "dense":
+            out.setdefault(g.rounds, []).append(g)
+    if not out:
+        out[None] = []
+    return {k: sorted(dense + v, key=lambda g: -g.pct) for k, v in out.items()}
+
+
+def spread(v, how):
+    """(below, above) the mean: the error bar of per-seed values v (0 for one seed)."""
+    m = v.mean()
+    if len(v) < 2:
+        return 0.0, 0.0
+    if how == "minmax":
+        return m - v.min(), v.max() - m
+    e = v.std(ddof=1) / (math.sqrt(len(v)) if how == "sem" else 1)
+    return e, e
+
+
+def band(per_seed, how):
+    """(low, high) curves around the mean of per_seed [seeds, E]."""
+    if how == "minmax":
+        return per_seed.min(0), per_seed.max(0)
+    m = per_seed.mean(0)
+    e = per_seed.std(0, ddof=1) / (math.sqrt(len(per_seed)) if how == "sem" else 1)
+    return m - e, m + e
+
+
+def seeds_text(ns):
+    """'2 seeds', '1 seed', '1-3 seeds' for the seed counts ns of the groups shown."""
+    lo, hi = min(ns), max(ns)
+    return (f"{lo}" if lo == hi else f"{lo}-{hi}") + (" seed" if hi == 1 else " seeds")
+
+
+def spread_text(ns, how, what):
+    """How the groups' means and spreads are made, e.g. 'mean of 2 seeds, bars: min-max'."""
+    if max(ns) == 1:
+        return f"one seed, no {what}"
+    s = f"mean of {seeds_text(ns)}, {what}: {SPREAD_NAMES[how]}"
+    return s + (" (none for 1 seed)" if min(ns) == 1 else "")
+
+
+def density_axis(ax, pcts, axis_inches):
+    """Log x axis of weights remaining, reversed (dense on the left), ticks at the
+    groups' densities, thinned so that labels do not overlap."""
+    ax.set_xscale("log")
+    lo, hi = min(pcts), max(pcts)
+    if lo == hi:
+        lo, hi = lo / 1.5, hi * 1.5
+    ax.set_xlim(hi * 1.25, lo / 1.25)
+    # a label ("51.6") is about 0.3 in wide at 8 pt: that share of the axis's decades
+    gap = 0.3 / axis_inches * math.log10(hi / lo * 1.25 ** 2)
+    ticks = []
+    for p in sorted(set(round(p, 10) for p in pcts), reverse=True):
+        if not ticks or math.log10(ticks[-1] / p) > gap:
+            ticks.append(p)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("Weights remaining (%, log scale)")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def legend_below(fig, handles, labels, title, ncol=None, **kw):
+    """The legend under the figure (bbox_inches='tight' makes room), never over a point."""
+    if ncol is None:
+        ncol = 2 if len(labels) > 2 and max(len(l) for l in labels) <= 22 else 1
+    return fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=ncol, frameon=False, title=title, **kw)
+
+
+def plot_vs_density(r, by_arm, field, ylabel, how, scale=1.0):
+    """Accuracy (field es_acc) or early-stop iteration (es_iter) against weights
+    remaining: a line per arm and schedule, a point per group. Returns the figure."""
+    fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.55))
+    last = int(r.iterations[-1])
+    pcts, ns, n_cut, n_points = [], [], 0, 0
+    handles, labels = [], []
+    several = any(len(series(gs)) > 1 for gs in by_arm.values())
+    for arm, groups in by_arm.items():
+        ser = series(groups)
+        for i, (rounds, gs) in enumerate(sorted(ser.items(), key=lambda kv: kv[0] or 0)):
+            ls, mk = STYLES[i % len(STYLES)]
+            x = np.array([g.pct for g in gs])
+            vals = [getattr(g, field) * scale for g in gs]
+            y = np.array([v.mean() for v in vals])
+            lab = ARM_NAMES[arm] + (f", {schedule_label(rounds)}"
+                                    if several or rounds is not None else "")
+            style = dict(color=COLORS[arm], linestyle=ls, marker=mk, alpha=0.9)
+            if max(len(v) for v in vals) > 1:
+                err = np.array([spread(v, how) for v in vals]).T
+                h = ax.errorbar(x, y, yerr=err, capsize=1.5, elinewidth=0.6, **style)
+            else:
+                h, = ax.plot(x, y, **style)
+            handles.append(h)
+            labels.append(lab)
+            cut = np.array([g.es_at_last.any() for g in gs])
+            if cut.any():
+                ax.plot(x[cut], y[cut], zorder=5, **RING)
+            n_cut += int(cut.sum())
+            n_points += len(gs)
+            pcts += list(x)
+            ns += [g.n_seeds for g in gs]
+    density_axis(ax, pcts, WIDTH - 0.6)
+    ax.set_ylabel(ylabel)
+    if field == "es_iter":
+        ax.set_ylim(0, last * 1.08)
+        ax.axhline(last, color="0.5", linewidth=0.6, linestyle=":", zorder=0)
+        if n_cut == n_points:
+            ax.text(0.5, 0.45, "every run's validation loss was lowest at\nthe last "
+                    "evaluation: train longer", transform=ax.transAxes, ha="center",
+                    va="center", color="0.3")
+    if n_cut:
+        handles.append(Line2D([], [], **RING))
+        labels.append(f"early stop at the last evaluation ({last}):\ncut off by the training "
+                      "length")
+    fig.tight_layout(pad=0.2)
+    legend_below(fig, handles, labels, spread_text(ns, how, "bars"))
+    return fig
+
+
+def pick_curve_groups(groups, n, wanted):
+    """Up to n groups spread evenly in log density (or nearest to the wanted percentages)."""
+    pool = sorted(groups, key=lambda g: -g.pct)
+    if wanted:
+        targets = wanted
+    else:
+        hi, lo = pool[0].pct, pool[-1].pct
+        targets = [hi * (lo / hi) ** (i / max(1, n - 1)) for i in range(n)]
+    picked = []
+    for t in targets:
+        free = [g for g in pool if g not in picked]
+        if free:
+            picked.append(min(free, key=lambda g: abs(math.log(g.pct / t))))
+    return sorted(picked, key=lambda g: -g.pct)
+
+
+def plot_curves(r, by_arm, n, wanted, how):
+    """Test accuracy against iteration at a few densities, one panel per arm (stacked).
+    A job with test_curve = early_stop has no test curve (the test set was evaluated at
+    each run's early stop and end only): the lines are then validation accuracy, and
+    markers give the test accuracy at the early stop (mean over seeds of the iteration
+    and the accuracy) and at the end. The y range holds every line, band and marker
+    from iteration 0 on. Returns the figure."""
+    early = r.test_curve == "early_stop"
+    arms = list(by_arm)
+    chosen = pick_curve_groups(by_arm["ticket"], n, wanted)
+    it = r.iterations
+    fig, axes = plt.subplots(len(arms), 1, figsize=(WIDTH, 0.45 + 1.15 * len(arms)),
+                             sharex=True, sharey=True, squeeze=False)
+    cmap = plt.get_cmap("viridis")
+    drawn, handles, ns = [], {}, []
+    for ax, arm in zip(axes[:, 0], arms):
+        acc = r.curves(arm, "val_acc" if early else "test_acc") * 100
+        for i, tg in enumerate(chosen):
+            g = next((g for g in by_arm[arm] if g.key == tg.key), None)
+            if g is None:
+                continue
+            per_seed = np.array([np.mean([acc[row["trial"], row["round"]] for row in
+                                          g.rows[g.rows["seed"] == s]], axis=0) for s in g.seeds])
+            m = per_seed.mean(0)
+            color = cmap(0.85 * i / max(1, len(chosen) - 1))
+            handles[i], = ax.plot(it, m, color=color, label=f"{tg.pct:.3g}%")
+            drawn.append(m)
+            ns.append(len(per_seed))
+            if len(per_seed) > 1:
+                lo, hi = band(per_seed, how)
+                ax.fill_between(it, lo, hi, color=color, alpha=0.18, linewidth=0)
+                drawn += [lo, hi]
+            if early:  # the test set where it was evaluated
+                es = np.array([g.es_acc.mean(), g.final_acc.mean()]) * 100
+                ax.plot([g.es_iter.mean()], es[:1], color=color, **ES_MARK, **ON_EDGE)
+                ax.plot([it[-1]], es[1:], color=color, **END_MARK, **ON_EDGE)
+                drawn.append(es)
+        ax.set_title(ARM_NAMES[arm], loc="left", pad=2)
+        ax.grid(True, alpha=0.3)
+    # every line and band whole, iteration 0 (chance level) included
+    lo = min(np.nanmin(v) for v in drawn)
+    hi = max(np.nanmax(v) for v in drawn)
+    pad = max(0.5, (hi - lo) * 0.04)
+    axes[0][0].set_ylim(lo - pad, hi + pad)
+    axes[0][0].set_xlim(it[0], it[-1])
+    axes[-1][0].set_xlabel("Training iteration")
+    fig.supylabel("Validation accuracy (%), test at markers" if early else "Test accuracy (%)",
+                  x=0.01)
+    fig.tight_layout(pad=0.2, h_pad=0.4)
+    lines = [handles[i] for i in sorted(handles)]
+    labels = [h.get_label() for h in lines]
+    if early:
+        lines += [Line2D([], [], linestyle="none", color="0.3", **ES_MARK),
+                  Line2D([], [], linestyle="none", color="0.3", **END_MARK)]
+        labels += ["test, early stop", "test, end"]
+    title = "weights remaining\n(" + spread_text(ns, how, "band") + ")"
+    legend_below(fig, lines, labels, title, ncol=min(len(lines), 5) if not early else 4,
+                 handlelength=1.2, columnspacing=0.8)
+    return fig
+
+
+def setup_text(r):
+    """The job in one sentence: model, optimiser, batch, iterations, pruning, reset."""
+    c = r.config
+    get = lambda s, k, d="?": c.get(s, k, fallback=d).strip()  # noqa: E731
+    hidden = [h for h in get("model", "hidden", "").replace(" ", "").split(",") if h]
+    fc = "-".join([str(r.attrs.get("input_dim", "?"))] + hidden + ["10"])
+    conv = get("model", "conv", "")
+    model = f"conv {conv.replace(' ', '')} then FC {fc}" if conv else f"MLP {fc}"
+    rewind = r.config.getint("prune", "rewind_iteration", fallback=0)
+    return (f"{model}; {get('train', 'optimizer')} lr {get('train', 'lr')}, batch "
+            f"{get('train', 'batch')}, {get('train', 'iterations')} iterations a round, "
+            f"evaluated every {get('train', 'eval_every')}; {get('prune', 'scope')} pruning, "
+            f"survivors reset to " + (f"iteration {rewind}" if rewind else "θ0") + schedule_text(r))
+
+
+def captions(r, by_arm, how, names):
+    """captions.md: one caption per figure (names: {figure: [files]})."""
+    text = caption_texts(r, by_arm, how)
+    out = [f"# Figures of {os.path.basename(r.path)}", ""]
+    for name, files in names.items():
+        out += [f"## {', '.join(files)}", "", text[name], ""]
+    return "\n".join(out) + "\n"
+
+
+def caption_texts(r, by_arm, how):
+    """{figure: its caption}, for accuracy, early_stop and curves."""
+    groups = [g for gs in by_arm.values() for g in gs]
+    ns = [g.n_seeds for g in groups]
+    last = int(r.iterations[-1])
+    cut = [g for g in groups if g.es_at_last.any()]
+    arms = "; ".join(arm_text(a, r.rewind_iteration) for a in by_arm)
+    bars = ("One seed: no bars." if max(ns) == 1 else
+            f"Points: mean over {seeds_text(ns)}; bars: {SPREAD_NAMES[how]} over seeds" +
+            (" (none where a point has one seed)." if min(ns) == 1 else "."))
+    if cut:
+        ring = (f"Ringed points ({len(cut)} of {len(groups)}): for at least one seed the "
+                f"validation loss was lowest at the last evaluation (iteration {last}), so "
+                "the early-stop metric is cut off by the training length: the loss was still "
+                "falling, a longer training could stop later, and the accuracy there is the "
+                "final accuracy.")
+    else:
+        ring = f"Every early stop came before the last evaluation (iteration {last})."
+    setup = f"{setup_text(r)}. Arms: {arms}."
+    early = r.test_curve == "early_stop"
+    curves_ns = ns  # the curves draw a subset; its seeds are among these
+    band_txt = ("One seed: no band." if max(curves_ns) == 1 else
+                f"Lines: mean over {seeds_text(curves_ns)}; bands: {SPREAD_NAMES[how]} over "
+                "seeds.")
+    text = {
+        "accuracy": "Test accuracy at the early-stop iteration (the evaluation of minimum "
+                    "validation loss) against the percentage of weights remaining (log scale, "
+                    f"density falling left to right). {bars} {ring} {setup}",
+        "early_stop": "Early-stop iteration (minimum validation loss) against the percentage "
+                      "of weights remaining (log scale). The dotted line is the last "
+                      f"evaluation (iteration {last}). {bars} {ring} {setup}",
+        "curves": ("Validation accuracy" if early else "Test accuracy") +
+                  " during training at a few densities (weights remaining in "
+                  "the legend), one panel per arm, from iteration 0 (the untrained network"
+                  + (f"; the pruned rounds from iteration {r.start_iteration(1)}, where they start"
+                     if r.start_iteration(1) else "") +
+                  f") to the end; the y range holds every line and band. {band_txt} " +
+                  ("The job has test_curve = early_stop: the test set was evaluated only at each "
+                   "run's early stop (minimum validation loss) and at the end, so there is no "
+                   "test curve; markers give the test accuracy there (circles: at the early stop, "
+                   "placed at the mean of the seeds' early-stop iterations; squares: at the end), "
+                   "means over the same seeds. " if early else "") + setup,
+    }
+    return text
+
+
+def fmt(v, k):
+    """A value of the table as text: identifying columns exact, the rest rounded."""
+    if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
+        return ""
+    if k == "weights_remaining_pct":
+        return f"{v:.4g}"
+    if k == "rate":
+        return f"{v:.6g}"
+    if k == "es_iter_mean":
+        s = f"{v:.1f}"
+        return s[:-2] if s.endswith(".0") else s
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.4f}"
+    return str(v)
+
+
+def parse_formats(text):
+    """'png,pdf' -> ['png', 'pdf']; None when a name is not a known format."""
+    out = []
+    for f in text.lower().split(","):
+        f = f.strip().lstrip(".")
+        if f not in FORMATS:
+            return None
+        if f not in out:
+            out.append(f)
+    return out
+
+
+def main(argv=None):
+    """The command lth_report (python3 -m ticketsweep.report): argv as sys.argv[1:]."""
+    ap = argparse.ArgumentParser(prog="lth_report", description=__doc__.split("\n\n")[0],
+                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", metavar="RESULTS.h5", help="results file of ticketsweep run")
+    ap.add_argument("-o", "--output", metavar="DIR", required=True,
+                    help="folder for the figures, captions.md and summary.csv (created if "
+                         "missing)")
+    ap.add_argument("--format", default="png", metavar="FMT[,FMT...]",
+                    help=f"output formats, comma-separated, of {', '.join(FORMATS)} "
+                         "(default png; e.g. png,pdf; html: report.html, one page with "
+                         "everything)")
+    ap.add_argument("--group", choices=("cell", "density"), default="cell",
+                    help="group points by (rounds, rate, round) or by rounded density "
+                         "(default cell)")
+    ap.add_argument("--digits", type=int, default=2,
+                    help="significant digits of weights remaining for --group density (default 2)")
+    ap.add_argument("--spread", choices=("minmax", "std", "sem"), default="minmax",
+                    help="bars and bands over seeds: min-max, mean ± standard deviation or "
+                         "± standard error (default minmax)")
+    ap.add_argument("--curves", type=int, default=5, metavar="N",
+                    help="number of densities in curves (default 5)")
+    ap.add_argument("--curve-densities", metavar="PCT,...",
+                    help="weights remaining (%%) for curves; the nearest groups are drawn")
+    a = ap.parse_args(argv)
+    matplotlib.use("Agg")  # the command writes files; it never opens a window
+    formats = parse_formats(a.format)
+    if not formats:
+        ap.error(f"--format {a.format!r}: expected one or more of {', '.join(FORMATS)}, "
+                 "comma-separated (e.g. png,pdf)")
+    wanted = None
+    if a.curve_densities:
+        try:
+            wanted = [float(x) for x in a.curve_densities.split(",")]
+        except ValueError:
+            ap.error(f"--curve-densities {a.curve_densities!r}: expected numbers like 100,50,10")
+        if any(w <= 0 for w in wanted):
+            ap.error("--curve-densities: percentages must be > 0")
+    if a.digits < 1 or a.curves < 1:
+        ap.error("--digits and --curves must be >= 1")
+
+    try:
+        r = ticketsweep.load(a.results)
+    except (ticketsweep.FormatError, OSError) as e:
+        sys.exit(f"lth_report: {e}")
+    written = []
+    with r:
+        st = r.trials["status"]
+        if not r.done.any():
+            sys.exit(f"lth_report: {a.results}: no trial is done ({np.sum(st == 0)} pending, "
+                     f"{np.sum(st == 2)} failed); nothing to draw")
+        if not r.done.all():
+            print(f"lth_report: note: {np.sum(~r.done)} of {len(st)} trials are not done "
+                  f"({np.sum(st == 0)} pending, {np.sum(st == 2)} failed) and are left out",
+                  file=sys.stderr)
+        by_arm = {arm: make_groups(r, arm, a.group, a.digits) for arm in r.arms}
+        os.makedirs(a.output, exist_ok=True)
+        rows = [g.csv_row() for gs in by_arm.values() for g in gs]
+        path = os.path.join(a.output, "summary.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, COLUMNS)
+            w.writeheader()
+            for row in rows:
+                w.writerow({k: fmt(v, k) for k, v in row.items()})
+        written.append(path)
+        figures = {
+            "accuracy": lambda: plot_vs_density(r, by_arm, "es_acc",
+                                                "Test accuracy at early stop (%)", a.spread,
+                                                scale=100),
+            "early_stop": lambda: plot_vs_density(r, by_arm, "es_iter", "Early-stop iteration",
+                                                  a.spread),
+            "curves": lambda: plot_curves(r, by_arm, a.curves, wanted, a.spread),
+        }
+        names, uris = {}, {}
+        for name, draw in figures.items():
+            fig = draw()
+            names[name] = []
+            if "html" in formats:
+                uris[name] = page.png_uri(fig, PAGE_DPI)
+            for ext in formats:
+                if ext == "html":
+                    continue
+                path = os.path.join(a.output, f"{name}.{ext}")
+                fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.02)
+                names[name].append(f"{name}.{ext}")
+                written.append(path)
+            plt.close(fig)
+        path = os.path.join(a.output, "captions.md")
+        with open(path, "w") as f:
+            f.write(captions(r, by_arm, a.spread, {n: fs or [n] for n, fs in names.items()}))
+        written.append(path)
+        if "html" in formats:
+            path = os.path.join(a.output, "report.html")
+            page.write(path, r, uris, caption_texts(r, by_arm, a.spread), COLUMNS,
+                       [[fmt(row[k], k) for k in COLUMNS] for row in rows])
+            written.append(path)
+
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "|".join("---" if c == "arm" else "---:" for c in COLUMNS) + "|")
+    for row in rows:
+        print("| " + " | ".join(fmt(row[k], k) for k in COLUMNS) + " |")
+    print(f"lth_report: wrote {', '.join(written)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
