@@ -2,7 +2,7 @@
  * store.c - the HDF5 results file's life: create, open, peek, flush, close
  * (store.h for the parallel pattern; store_priv.h for the module's files).
  *
- * What the file holds (README's "The results file" has every dataset):
+ * What the file holds (docs/results-file.md has every dataset):
  *   root attributes  the format and its version, the job as a job file
  *                    (config) and its hash, the software, the input shape,
  *                    whether trainings are shared between cells
