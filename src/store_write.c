@@ -12,7 +12,7 @@
 
 #include "err.h"
 #include "store.h"
-#include "store_priv.h"
+#include "store_schema.h"
 #include "util.h"
 
 /* theta0 of seed index si into /init (independent writes). */
