@@ -14,7 +14,7 @@
 # User CFLAGS/LDFLAGS are appended to ours, never replace them; the numerics
 # flags (NUM_CFLAGS) come after them. Where the
 # libraries come from (pkg-config, or HDF5_DIR, OPENBLAS_DIR, INIH_DIR,
-# ZLIB_DIR): see tools/build/find-deps.sh and README, "Building on a cluster".
+# ZLIB_DIR): see tools/build/find-deps.sh and docs/cluster.md, "Building on a cluster".
 
 CC      = mpicc
 BUILD  ?= build

@@ -50,7 +50,7 @@ const char *blas_isa_name(blas_isa_t isa);
  * SSE-era cores (Katmai, Core2, Nehalem, Atom, Opteron, Barcelona, ...). The
  * AVX-era ones (Sandybridge, Bulldozer, ..., Haswell, Zen, SkylakeX) are not:
  * OpenBLAS picks those only for the CPUs they were made for, or when
- * OPENBLAS_CORETYPE asks (as README's pinning to the oldest nodes' core does). */
+ * OPENBLAS_CORETYPE asks (as docs/cluster.md's pinning to the oldest nodes' core does). */
 bool blas_core_generic(const char *core);
 /* The OPENBLAS_CORETYPE that gives a CPU of instruction sets isa its own
  * kernels when OpenBLAS runs core on it: "Haswell" (AVX2), "SkylakeX"
@@ -67,7 +67,7 @@ const char *blas_core_remedy(const char *core, blas_isa_t isa);
  *    did not recognise the CPU's model), dense trainings 2-3x slower than on the
  *    CPU's own: export OPENBLAS_CORETYPE=SkylakeX for every rank (...); the
  *    results' bits depend on the core type, so set it when a sweep starts
- *    and keep it for all its resumes (README, ...)"
+ *    and keep it for all its resumes (docs/cluster.md, ...)"
  * coretype is OPENBLAS_CORETYPE as it was set (NULL or "" when unset; when
  * set, the parenthesis says that it asked for these kernels). Returns 1 when it
  * wrote advice, 0 when there is nothing to say (out is then "").

@@ -61,6 +61,9 @@
 enum { NET_FC, NET_CONV, NET_POOL };
 
 #define NET_MAX_LAYERS (2 * CFG_MAX_LAYERS)
+/* A dense fully connected product is cut into at most this many column
+ * blocks, so at most this many threads share it (net_pass.c). */
+#define NET_FC_BLOCKS 8
 
 typedef struct {
     int kind;             /* NET_FC, NET_CONV, NET_POOL */

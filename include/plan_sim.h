@@ -15,7 +15,7 @@
  * (rank 0 serves the workers between its own minibatches). Handing out a
  * training, sending its inputs and writing its results cost nothing here: the
  * simulation is exact only up to those (microseconds to a second a training;
- * README, "Ranks and threads on a node").
+ * docs/cluster.md, "Ranks and threads on a node").
  *
  * Threads enter through the costs: the caller prices each training at the
  * layout's threads (plan_sim_amdahl extrapolates a measured time to more

@@ -13,7 +13,7 @@
  * complete data, and from which a resume restarts only the trainings that
  * were in flight. store_close is collective.
  *
- * Layout: see README.md, "The results file".
+ * Layout: see docs/results-file.md.
  */
 #ifndef TS_STORE_H
 #define TS_STORE_H

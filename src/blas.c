@@ -103,7 +103,7 @@ int blas_core_advice(const char *core, blas_isa_t isa, const char *coretype, cha
              "OpenBLAS's generic '%s' kernels on a CPU with %s (%s), dense trainings 2-3x slower than "
              "on the CPU's own: export OPENBLAS_CORETYPE=%s for every rank (mpirun -x OPENBLAS_CORETYPE "
              "across hosts); the results' bits depend on the core type, so set it when a sweep starts "
-             "and keep it for all its resumes (README, \"Numerics: pinning the BLAS kernels\")",
+             "and keep it for all its resumes (docs/cluster.md, \"Numerics: pinning the BLAS kernels\")",
              core, blas_isa_name(isa), why, remedy);
     return 1;
 }

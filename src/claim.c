@@ -146,7 +146,7 @@ static void make_token(char out[TOKEN_LEN + 1])
 static int claim_format(const claim_t *c, double heartbeat, char *buf, size_t len)
 {
     return snprintf(buf, len,
-                    "# ticketsweep: %s is being written by the process below (README: One writer per results file)\n"
+                    "# ticketsweep: %s is being written by the process below (docs/running.md: One writer per results file)\n"
                     "format = %s\nformat_version = %d\nresults = %s\nwhat = %s\nhost = %s\npid = %ld\n"
                     "pid_start = %llu\ntoken = %s\njob_hash = %s\nstarted = %.3f\nheartbeat = %.3f\n"
                     "heartbeat_every = %g\nslurm_job = %s\nslurm_restart = %ld\nend = ok\n",

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "config_priv.h"
+#include "config_keys.h"
 #include "err.h"
 
 /* --- INI parsing with line numbers --- */

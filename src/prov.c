@@ -194,7 +194,7 @@ int prov_blas_advice(const prov_t *rows, const int8_t *done, int n, const char *
             snprintf(advice, sizeof advice,
                      "OpenBLAS's generic '%.40s' kernels on '%.95s', not this machine's CPU: "
                      "`ticketsweep status` on such a node says whether its CPU has AVX2 or AVX-512, "
-                     "where OPENBLAS_CORETYPE would give dense trainings 2-3x faster kernels (README, "
+                     "where OPENBLAS_CORETYPE would give dense trainings 2-3x faster kernels (docs/cluster.md, "
                      "\"Numerics: pinning the BLAS kernels\")",
                      core, cpu[0] ? cpu : "a CPU not recorded");
         }

@@ -1,8 +1,8 @@
 /*
  * store.c - the HDF5 results file's life: create, open, peek, flush, close
- * (store.h for the parallel pattern; store_priv.h for the module's files).
+ * (store.h for the parallel pattern; store_schema.h for the module's files).
  *
- * What the file holds (README's "The results file" has every dataset):
+ * What the file holds (docs/results-file.md has every dataset):
  *   root attributes  the format and its version, the job as a job file
  *                    (config) and its hash, the software, the input shape,
  *                    whether trainings are shared between cells
@@ -55,7 +55,7 @@
 #include "err.h"
 #include "grid.h"
 #include "store.h"
-#include "store_priv.h"
+#include "store_schema.h"
 #include "util.h"
 
 /* The graph's node table and each cell's nodes (rank 0, at creation). */

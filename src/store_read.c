@@ -11,7 +11,7 @@
 
 #include "err.h"
 #include "store.h"
-#include "store_priv.h"
+#include "store_schema.h"
 #include "util.h"
 
 int store_read_status(store_t *s, int8_t *status)

@@ -1,5 +1,5 @@
 /*
- * store_schema.c - the results file's datasets (store_priv.h): the one list
+ * store_schema.c - the results file's datasets (store_schema.h): the one list
  * of them with their shapes and types (store_layout, used to create a file
  * and to open one), which part of a trial's result each row holds, what the
  * file will weigh, and the plumbing every read and write goes through: a
@@ -15,7 +15,7 @@
 #include "err.h"
 #include "grid.h"
 #include "store.h"
-#include "store_priv.h"
+#include "store_schema.h"
 
 hid_t store_str_type(size_t len)
 {

@@ -12,7 +12,7 @@
 
 #include "err.h"
 #include "store.h"
-#include "store_priv.h"
+#include "store_schema.h"
 #include "util.h"
 
 /* theta0 of seed index si into /init (independent writes). */
@@ -148,8 +148,8 @@ static int write_mask(store_t *s, int x, const uint8_t *counts)
 
 /* Training x's trained parameters (a block of net.h's order: all weights,
  * then all biases) into its row of /nodes/weights, in the file's order: per
- * layer with parameters, its weight, then its bias (README, "The results
- * file"). One slab a weight or bias: no copy of the block. */
+ * layer with parameters, its weight, then its bias (docs/results-file.md).
+ * One slab a weight or bias: no copy of the block. */
 static int write_weights(store_t *s, int x, const float *params)
 {
     const store_ds_t *d = store_find_ds(s, "/nodes/weights");

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds where researchers are (README, "Building on a cluster"), on this
+# Builds where researchers are (docs/cluster.md, "Building on a cluster"), on this
 # Debian machine: pkg-config finds nothing, and parallel HDF5, OpenBLAS and
 # libinih come from HDF5_DIR, OPENBLAS_DIR and INIH_DIR, prefixes of symlinks
 # into Debian's files laid out the way a Spack prefix is (libinih in lib64, as

@@ -1,7 +1,9 @@
 #!/bin/sh
-# test_readme_examples.sh - every fenced example of README.md runs, and says what it should.
+# test_readme_examples.sh - every fenced example of README.md and docs/*.md runs, and says
+# what it should.
 #
-# The ```python, ```matlab and ```sh blocks of README.md are the examples a user copies;
+# The ```python, ```matlab and ```sh blocks of README.md and of the pages in docs/ are the
+# examples a user copies;
 # commands that cannot run here (make, downloads, 64 ranks) are indented blocks instead.
 # This test makes demo.h5 from jobs/demo.ini itself (its grid: 4 rates x rounds 1, 3 x 2
 # seeds, the random control) on small synthetic data with a small model and 200
@@ -63,7 +65,9 @@ examples.py TOP W BUILD          run every block, print a line per block, exit 1
 examples.py --python FILE CHECK  (internal) run one python block in this fresh interpreter,
                                  then its check on its namespace and output
 """
-import contextlib, csv, io, os, re, shutil, subprocess, sys
+import contextlib, csv, glob, io, os, re, shutil, subprocess, sys
+
+TOP = "."
 
 FENCE = re.compile(r"^```(\w*)\s*$")
 RUN = {"python", "matlab", "sh"}
@@ -72,17 +76,18 @@ RUN = {"python", "matlab", "sh"}
 def blocks(readme):
     """[(line of the first code line, language, code)] of the fenced blocks."""
     out, lang, start, code = [], None, 0, []
+    name = os.path.relpath(readme, TOP)
     for i, line in enumerate(open(readme).read().splitlines(), 1):
         m = FENCE.match(line)
         if lang is None and m:
             lang, start, code = m.group(1) or "text", i + 1, []
         elif lang is not None and line.strip() == "```":
-            out.append((start, lang, "\n".join(code) + "\n"))
+            out.append((f"{name}:{start}", start, lang, "\n".join(code) + "\n"))
             lang = None
         elif lang is not None:
             code.append(line)
     if lang is not None:
-        raise SystemExit(f"README.md:{start - 1}: a ``` block that never ends")
+        raise SystemExit(f"{name}:{start - 1}: a ``` block that never ends")
     return out
 
 
@@ -420,14 +425,17 @@ def run_block(n, line, lang, code, which, top, w, build, h5name="demo.h5", have_
 
 
 def main(top, w, build):
+    global TOP
+    TOP = top
     have_octave = shutil.which("octave") is not None
-    found = blocks(os.path.join(top, "README.md"))
-    runnable = [(line, lang, code) for line, lang, code in found if lang in RUN]
+    pages = [os.path.join(top, "README.md")] + sorted(glob.glob(os.path.join(top, "docs", "*.md")))
+    found = [b for page in pages for b in blocks(page)]
+    runnable = [(where, line, lang, code) for where, line, lang, code in found if lang in RUN]
     failed, seen = 0, set()
-    for n, (line, lang, code) in enumerate(runnable):
+    for n, (where, line, lang, code) in enumerate(runnable):
         which = find_check(lang, code)
         if which is None:
-            print(f"FAIL README.md:{line} ({lang}): no check in tests/test_readme_examples.sh "
+            print(f"FAIL {where} ({lang}): no check in tests/test_readme_examples.sh "
                   "knows this example; add one")
             failed += 1
             continue
@@ -440,17 +448,17 @@ def main(top, w, build):
         for h5name, c in runs:
             status, log = run_block(f"{n}{h5name[4:-3]}", line, lang, c, which, top, w, build,
                                     h5name, have_octave)
-            print(f"{status:4}  README.md:{line} ({lang}, on {h5name})")
+            print(f"{status:4}  {where} ({lang}, on {h5name})")
             if status == "FAIL":
                 failed += 1
                 print("    | " + "\n    | ".join(log.rstrip().splitlines()[-25:]))
             elif status == "skip":
                 print(f"      skipped: {log}")
-    others = sorted({lang for _, lang, _ in found if lang not in RUN})
+    others = sorted({lang for _, _, lang, _ in found if lang not in RUN})
     print(f"{len(runnable)} runnable blocks ({len(found)} fenced; not run: {others or 'none'})")
     missing = [CHECKS[i][0] for i in range(len(CHECKS)) if i not in seen]
     if missing:
-        print(f"FAIL: README has no block matching {missing}: an example was removed or its "
+        print(f"FAIL: README and docs/ have no block matching {missing}: an example was removed or its "
               "check is stale")
         failed += 1
     sys.exit(1 if failed else 0)

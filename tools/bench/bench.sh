@@ -38,12 +38,12 @@
 # other through shared caches and memory).
 #
 # The table's head names the kernels OpenBLAS ran (its core, and a warning
-# when that is its generic fallback on a CPU with AVX2 or AVX-512: README,
+# when that is its generic fallback on a CPU with AVX2 or AVX-512: docs/cluster.md,
 # "Numerics: pinning the BLAS kernels"); OPENBLAS_CORETYPE is left as the
 # caller set it.
 #
 # Prints a table and appends it to $BENCH_OUT (default tools/bench/bench-results.txt)
-# for the README to quote. Environment: BUILD (build), BENCH_REPS (3),
+# for docs/performance.md to quote. Environment: BUILD (build), BENCH_REPS (3),
 # BENCH_ITERS (500 steps per training: bench_train runs two trainings and
 # PyTorch the same total), BENCH_SWEEP_REPS (3), BENCH_NP (2).
 # Not part of `make test`: timings do not belong in a pass/fail suite.

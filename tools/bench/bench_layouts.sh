@@ -1,6 +1,6 @@
 #!/bin/sh
 # tools/bench/bench_layouts.sh - the paper jobs' wall clock on a cluster's nodes, from
-# `ticketsweep run JOB --dry-run --cores C --nodes N` (README: Ranks and threads on a
+# `ticketsweep run JOB --dry-run --cores C --nodes N` (docs/cluster.md: Ranks and threads on a
 # node): for each job and node count, the 1-thread layout (C ranks of 1 thread a node)
 # against the best layout, with the critical path; then the speed-up of a training on T
 # threads as the first job's dry run measured it here and extrapolated it.

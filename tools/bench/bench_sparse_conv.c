@@ -11,7 +11,7 @@
  * CIFAR-10; random masks at densities 100 .. 5 %.
  *
  * Not run by `make bench`: it answers a design question (issue 13 section
- * 2, thin conv layers) and its figures are in README ("Design and
+ * 2, thin conv layers) and its figures are in docs/performance.md ("Design and
  * performance"). Medians of CPU seconds of this thread (one OpenBLAS thread).
  *
  * usage: bench_sparse_conv [--reps R]

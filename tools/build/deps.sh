@@ -27,7 +27,7 @@ deps: no dpkg here, so nothing is installed. ticketsweep builds with
   - zlib (usually there): pkg-config zlib, ZLIB_DIR, or the compiler's own path
   - optionally oneDNN (libdnnl, 2.x): the compiler's own path or DNNL_DIR; without it
     the convolutions run on im2col + sgemm
-  - make; see README, "Building on a cluster"
+  - make; see docs/cluster.md, "Building on a cluster"
 EOF
     missing=""
     for c in mpirun h5dump h5diff python3 octave clang; do

@@ -209,7 +209,7 @@ inih() {
     if ! choose INIH_DIR inih; then
         complain "libinih not found: pkg-config does not know inih, and INIH_DIR is not set" \
             "Load it if your cluster has it (or spack install libinih), or build upstream's" \
-            "(README, \"Building on a cluster\"), then set INIH_DIR to its prefix."
+            "(docs/cluster.md, \"Building on a cluster\"), then set INIH_DIR to its prefix."
         return
     fi
     if [ -n "$dir" ] && ! prefix_flags "$dir" inih; then

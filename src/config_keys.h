@@ -1,10 +1,10 @@
 /*
- * config_priv.h - what config.c (the key table, its values and the
- * validation) and config_ini.c (the job as INI text) share, and nobody else
- * sees. The public face is config.h.
+ * config_keys.h - what config.c (the key table and the validation),
+ * config_value.c (what a value of each type is) and config_ini.c (the job
+ * as INI text) share, and nobody else sees. The public face is config.h.
  */
-#ifndef TS_CONFIG_PRIV_H
-#define TS_CONFIG_PRIV_H
+#ifndef TS_CONFIG_KEYS_H
+#define TS_CONFIG_KEYS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +48,8 @@ char *config_trim(char *s);
 /* Parse value into key k's field of cfg: NULL, or why it is not a value of
  * the key (why, wlen: room for a reason that names the value). */
 const char *config_key_parse(const key_t_ *k, config_t *cfg, const char *value, char *why, size_t wlen);
+/* "a, b, c" for the choices "a|b|c" of a key, into out. */
+void config_choices_text(const char *choices, char *out, size_t len);
 /* Key k's value in cfg, as the resolved text writes it. */
 void config_key_format(const key_t_ *k, const config_t *cfg, char *out, size_t len);
 /* The slot of source name in cfg->sources, added when new. */

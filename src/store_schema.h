@@ -1,5 +1,5 @@
 /*
- * store_priv.h - what the files of the store module share and nobody else
+ * store_schema.h - what the files of the store module share and nobody else
  * sees: the handle (struct store), the table of the file's datasets, and the
  * plumbing that reads and writes their rows (store_schema.c). The public face
  * is store.h.
@@ -16,8 +16,8 @@
  *   store_read.c    the readers: statuses, ledgers, a trial's rows, mask
  *                   histories, rewind points, provenance
  */
-#ifndef TS_STORE_PRIV_H
-#define TS_STORE_PRIV_H
+#ifndef TS_STORE_SCHEMA_H
+#define TS_STORE_SCHEMA_H
 
 #include <hdf5.h>
 #include <mpi.h>
