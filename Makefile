@@ -227,7 +227,7 @@ $(BUILD)/bench_dnnl: tools/bench/bench_dnnl.c $(BUILD)/libticketsweep.a
 # Fuzzing: every tests/fuzz/fuzz_NAME.c is a libFuzzer harness, built with
 # clang against an archive of the library's modules compiled with the
 # sanitizers and coverage: every module but those that speak MPI and HDF5
-# (sched, store*, merge, run, status, price, nodedata), so a reader split
+# (sched*, store*, merge, run, status, price, nodedata), so a reader split
 # into more modules needs no change here, and the linker takes only what a
 # harness calls. `make fuzz` runs each
 # harness for FUZZ_SECONDS, one job, niced; new inputs go to
@@ -243,7 +243,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_NAMES    = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN      = $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_LIB_SRC  = $(filter-out src/sched.c src/store%.c src/merge.c src/run.c src/status.c src/price.c \
+FUZZ_LIB_SRC  = $(filter-out src/sched.c src/sched_root.c src/store%.c src/merge.c src/run.c src/status.c src/price.c \
                   src/nodedata.c,$(LIB_SRC))
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \

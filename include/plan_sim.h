@@ -1,10 +1,10 @@
 /*
  * plan_sim.h - how long a sweep takes on a layout, before it runs: the
- * scheduler's own rule (sched.c) replayed over the planned graph with a cost
+ * scheduler's own rule (sched_root.c) replayed over the planned graph with a cost
  * for each training. No MPI, no training, no clock: a pure function of the
  * graph, the costs and the number of ranks.
  *
- * The rule replayed (sched.c, rank 0): a training is ready when its
+ * The rule replayed (sched_root.c, rank 0): a training is ready when its
  * dependencies are done; the ready ones go out longest remaining path first
  * (the graph's priority, then the lowest id); a worker that asks gets the top
  * one, or a ready dependent of the training it just finished, as high in

@@ -6,7 +6,7 @@
  * by rank). Each end marks its training done, makes its dependents ready and,
  * as rank 0 does on a report, serves the waiting workers in rank order; once
  * every end of a moment is served, rank 0, if free, takes the top ready
- * training. The ready queue and the worker's preference are sched.c's
+ * training. The ready queue and the worker's preference are sched_root.c's
  * (before, heap_*, pick), on the copy of the graph's fields in
  * plan_sim_graph_t.
  */
@@ -44,7 +44,7 @@ typedef struct {
     plan_sim_result_t *out;
 } sim_t;
 
-/* ---------- the ready queue: sched.c's order (graph_heap_t) ---------- */
+/* ---------- the ready queue: sched_root.c's order (graph_heap_t) ---------- */
 
 /* The top ready training, -1 none (entries taken out of order are dropped here). */
 static int32_t ready_top(sim_t *s)
@@ -95,7 +95,7 @@ static event_t ev_pop(sim_t *s)
 
 /* ---------- rank 0's rule ---------- */
 
-/* sched.c's pick: the top ready training, or for a worker a ready dependent
+/* sched_root.c's pick: the top ready training, or for a worker a ready dependent
  * of its last training, as high in priority, whose mask that training made. */
 static int32_t pick(sim_t *s, int r)
 {
@@ -122,7 +122,7 @@ static void start(sim_t *s, int32_t x, int r)
         s->out->peak = s->busy;
 }
 
-/* sched.c's feed_idle: the waiting workers, in rank order, while trainings are ready. */
+/* sched_root.c's feed_idle: the waiting workers, in rank order, while trainings are ready. */
 static void feed_idle(sim_t *s)
 {
     for (int r = 1; r < s->ranks; r++) {
@@ -284,7 +284,7 @@ int plan_sim_run(const plan_sim_graph_t *g, const double *secs, int ranks, plan_
         }
     }
     out->trainings = s.done;
-    if (s.done != to_run) /* cannot happen with dependencies first; kept as sched.c keeps it */
+    if (s.done != to_run) /* cannot happen with dependencies first; kept as sched_root.c keeps it */
         rc = ts_fail(TS_ERUN, "plan_sim: %d trainings can never start", to_run - s.done);
 out_free:
     free(s.state), free(s.unmet), free(s.dpt_off), free(s.dpt), free(s.ready.a);

@@ -4,7 +4,7 @@
  * at start-up) and print the cells, the distinct trainings against the
  * trainings without sharing, the planning time (median of REPS) and the
  * bytes the plan holds. Rank 0's scheduling tables add about 30 bytes per
- * training and 8 per cell on top (src/sched.c: root_setup).
+ * training and 8 per cell on top (src/sched_root.c: root_setup).
  *
  *   build/bench_graph [RATES ROUNDS SEEDS [REPS]]     (default 50 40 50 5: 100,000 cells)
  *

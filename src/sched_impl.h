@@ -1,0 +1,104 @@
+/*
+ * sched_impl.h - what the two halves of the scheduler share (not a public
+ * header): the messages between rank 0 and the workers, the scheduler's
+ * state, and the functions both halves call. sched.c: the protocol, running
+ * a training on this rank, a worker's loop and sched_run; sched_root.c: rank
+ * 0's side (the ready trainings, the bookkeeping of cells, dispatch, serving
+ * reports, failing and stopping).
+ */
+#ifndef TS_SCHED_IMPL_H
+#define TS_SCHED_IMPL_H
+
+#include <signal.h>
+
+#include "prov.h"
+#include "sched.h"
+
+enum { TAG_REPORT = 11, TAG_CTRL = 12, TAG_STATE = 13 };
+enum { REPORT_READY = 0, REPORT_NODE = 1 };
+enum { CTRL_STOP = -1, CTRL_ABORT = -2 };
+enum { IN_NONE = 0, IN_SENT = 1, IN_CACHED = 2, IN_ONES = 3 };
+enum { N_WAIT, N_READY, N_RUN, N_DONE, N_FAILED, N_OFF }; /* a training at rank 0 */
+
+typedef struct {
+    int32_t node;
+    int8_t a, b, rewind; /* IN_* */
+    int8_t pad;
+} ctrl_t;
+
+/* What rank 0 learns of a training that ended. */
+typedef struct {
+    int node, status, rank;
+    double wall;          /* seconds in the training and its writes */
+    double write;         /* seconds of those in store_write_node */
+    double density, acc;  /* its density and early-stop test accuracy */
+    double wait;          /* seconds the worker waited for it after asking */
+} outcome_t;
+#define REPORT_LEN 8
+#define ERROR_LEN 160
+
+typedef struct {
+    MPI_Comm comm;
+    int rank, size;
+    const config_t *cfg;
+    const graph_t *g;
+    store_t *store;
+    const sched_opts_t *opts;
+    trial_ctx_t ctx;
+    node_result_t res;
+    size_t W, P;           /* weights (history bytes), parameters */
+    char host[MPI_MAX_PROCESSOR_NAME];
+    prov_t prov;           /* this rank's numerics, recorded with each training */
+    /* what this rank's last training produced (workers: its cache) */
+    uint8_t **out_hist;    /* [cap] children's histories, then a random node's own */
+    int out_cap;
+    float *rewind;         /* [P] a rewind point: made by round 0 here, or received */
+    float *weights;        /* [P] trained weights ([output] weights = final), or NULL */
+    uint8_t *in_a, *in_b, *ones; /* [W] inputs; all-ones history of a round 0 */
+    char *msg;             /* dispatch message buffer */
+    size_t msg_cap;
+
+    /* rank 0 only */
+    const sched_plan_t *plan;
+    int8_t *state;         /* [N] N_* */
+    int32_t *unmet;        /* [N] dependencies not done */
+    int32_t *need;         /* [N] trainings still to start that read this history */
+    uint8_t **hist;        /* [N] histories held for them */
+    float **rewinds;       /* [seeds] */
+    graph_heap_t ready; /* ready trainings, most remaining work first (keys: the nodes' cost) */
+    double *node_wall;     /* [N] */
+    int32_t *cell_left;    /* [T] (cell, arm, round) entries not finished */
+    int8_t *cell_failed;   /* [T] */
+    int32_t *cache_of;     /* [size] the training whose outputs a rank holds, -1 */
+    int32_t *rewind_of;    /* [size] the seed whose rewind point a rank holds, -1 */
+    int32_t *running;      /* [size] its training, -1 idle */
+    char *idle;            /* [size] asked for work and waits */
+    char (*hosts)[MPI_MAX_PROCESSOR_NAME];
+    int active;            /* workers not yet told to stop */
+    int stopping, aborting;
+    double deadline, t0;
+    int to_run, done, failed, skipped, abandoned, cells_total, cells_done, cells_failed;
+    double held, peak_held, sent;
+    double busy_seconds, write_seconds, wait_seconds;
+    int waits;
+    double serve_seconds;
+    int served;
+    int tty;
+    int error;             /* a failure inside the poll hook, for the main loop */
+} sched_t;
+
+/* The last stop signal (SIGTERM, SIGINT, SIGUSR1), 0 for none. */
+extern volatile sig_atomic_t sched_stop_signal;
+
+/* Training x reads its seed's rewind point / makes it (round 0 of a ticket). */
+int sched_needs_rewind(const sched_t *s, int x);
+int sched_makes_rewind(const sched_t *s, int x);
+/* The i-th mask history training x produces, -1 past the last. */
+int32_t sched_output_id(const graph_t *g, int32_t x, int i);
+/* Run training x here from inputs a, b and write it; its outcome in *o. */
+int sched_run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outcome_t *o);
+/* Rank 0's loop (sched_root.c) and its tables' release. */
+int sched_run_root(sched_t *s);
+void sched_root_free(sched_t *s);
+
+#endif
