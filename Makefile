@@ -243,7 +243,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_NAMES    = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN      = $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_LIB_SRC  = $(filter-out src/sched.c src/sched_root.c src/store%.c src/merge.c src/run.c src/status.c src/price.c \
+FUZZ_LIB_SRC  = $(filter-out src/sched%.c src/store%.c src/merge.c src/run.c src/status.c src/price.c \
                   src/nodedata.c,$(LIB_SRC))
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \

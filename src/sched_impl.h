@@ -1,10 +1,10 @@
 /*
- * sched_impl.h - what the two halves of the scheduler share (not a public
+ * sched_impl.h - what the parts of the scheduler share (not a public
  * header): the messages between rank 0 and the workers, the scheduler's
- * state, and the functions both halves call. sched.c: the protocol, running
- * a training on this rank, a worker's loop and sched_run; sched_root.c: rank
- * 0's side (the ready trainings, the bookkeeping of cells, dispatch, serving
- * reports, failing and stopping).
+ * state, and the functions they call of each other. sched.c: the protocol,
+ * signals and sched_run; sched_worker.c: a training on this rank and a
+ * worker's loop; sched_root.c: rank 0's side (the ready trainings, the
+ * bookkeeping of cells, dispatch, serving reports, failing and stopping).
  */
 #ifndef TS_SCHED_IMPL_H
 #define TS_SCHED_IMPL_H
@@ -97,6 +97,8 @@ int sched_makes_rewind(const sched_t *s, int x);
 int32_t sched_output_id(const graph_t *g, int32_t x, int i);
 /* Run training x here from inputs a, b and write it; its outcome in *o. */
 int sched_run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outcome_t *o);
+/* A worker's loop (sched_worker.c): until rank 0 says stop; 0 or TS_ERUN. */
+int sched_run_worker(sched_t *s);
 /* Rank 0's loop (sched_root.c) and its tables' release. */
 int sched_run_root(sched_t *s);
 void sched_root_free(sched_t *s);
