@@ -1,4 +1,23 @@
-/* graph.c - the planner (see graph.h). */
+/*
+ * graph.c - the planner (graph.h): the sweep's distinct trainings, planned
+ * from the job alone, the same on every rank.
+ *
+ * A node is one training, identified by its seed, its arm and the pruning
+ * counts of its rounds 1..k. graph_plan walks the cells of the grid in
+ * order; for each it starts at the seed's round-0 node (one per seed when
+ * sharing) and, round by round, computes the counts the round removes
+ * (round_cut: q of each layer's, or of the pooled layers', survivors) and
+ * looks the ticket child up by (parent, counts) in a hash table (ticket_child,
+ * which makes it when new), so two cells whose counts agree up to a round
+ * reach the same node. Each ticket node gets its reinit and random twins
+ * once (control_twin). Nodes are appended as they are first needed, so a
+ * node's dependencies always come before it: the ids are a topological
+ * order. Afterwards build_csr lays out, as compressed rows, the (cell, arm)
+ * pairs each node belongs to (what its results are written into) and the
+ * nodes that depend on it (what it makes ready), and each node's cost, the
+ * longest chain of trainings from it to the end (the scheduler's priority).
+ * The hash table is dropped once planning is done.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +26,7 @@
 #include "prune.h"
 #include "rng.h"
 
+/* FNV-1a over a round's n counts. */
 static uint64_t fnv_cut(const int64_t *c, int n)
 {
     uint64_t h = 1469598103934665603ull;
@@ -16,6 +36,8 @@ static uint64_t fnv_cut(const int64_t *c, int n)
     return h;
 }
 
+/* The hash slot of the ticket child of `parent` pruned by `cut` (open
+ * addressing, linear probing; hcap a power of two). */
 static size_t slot_of(const graph_t *g, int32_t parent, const int64_t *cut)
 {
     uint64_t h = fnv_cut(cut, g->n_cut) ^ ((uint64_t)(uint32_t)parent * 0x9e3779b97f4a7c15ull);
@@ -53,6 +75,8 @@ static int32_t add_node(graph_t *g, int seed_i, int arm, int round, int32_t prev
     return x;
 }
 
+/* Double the hash table (4096 slots at first) and put every ticket node of
+ * round >= 1 back in; 0, or -1 when out of memory (the old table is kept). */
 static int grow_hash(graph_t *g)
 {
     size_t cap = g->hcap ? 2 * g->hcap : 4096;
@@ -158,6 +182,13 @@ static void plan_segments(graph_t *g, const config_t *cfg, const net_t *net)
         g->cut_of[s] = g->pooled[s] ? 0 : g->n_cut++;
 }
 
+/*
+ * The planned graph's compressed rows: inc (the (cell, arm) pairs, as
+ * t * N_ARMS + arm, that each node appears in, from cell_node), dpt (the
+ * nodes that depend on each node, from their dep[]), and every node's cost
+ * (the longest chain of trainings from it, itself included: dependents have
+ * higher ids, so one backward pass computes it). 0, or -1 when out of memory.
+ */
 static int build_csr(graph_t *g)
 {
     int N = g->N;
@@ -211,6 +242,8 @@ static int build_csr(graph_t *g)
     return 0;
 }
 
+/* Plan cfg's grid (graph.h; the walk: this file's head). With share = 0
+ * every cell starts from a round-0 node of its own and so shares nothing. */
 int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
 {
     memset(g, 0, sizeof *g);
