@@ -88,6 +88,12 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
               store_t *store, const sched_opts_t *opts, const sched_plan_t *plan,
               sched_stats_t *stats);
 
+/* Bytes a rank's scheduler holds besides its trainer (sched_run's buffers:
+ * the dispatch message, the inputs, the all-ones history, one history a
+ * ticket child of the widest node, the rewind point, the trained weights when
+ * the job keeps them). */
+double sched_rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g);
+
 /* Bytes of rank 0's tables over graph g on `ranks` ranks (root_setup's
  * allocations; the histories it holds for waiting trainings come on top). */
 double sched_root_bytes(const graph_t *g, int ranks);

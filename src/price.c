@@ -9,8 +9,8 @@
  *
  * The memory model is the allocating modules' own where they say it: a
  * trainer's bytes are trial_ctx_bytes', pruning's prune_bytes', the file's
- * store_estimate_bytes', the plan's graph_bytes'; the scheduler's share is
- * counted in rank_bytes below.
+ * store_estimate_bytes', the plan's graph_bytes', the scheduler's
+ * sched_rank_bytes' (and rank 0's tables, sched_root_bytes').
  */
 #include <math.h>
 #include <stdint.h>
@@ -66,25 +66,14 @@ typedef struct {
 
 /*
  * The bytes a rank needs besides the data: what its trainer allocates
- * (trial_ctx_bytes), its pruning scratch (prune_bytes) and what the
- * scheduler keeps for it. The scheduler's share is counted here from
- * sched.c's allocations (a worker's histories in_a, in_b, ones and one per
- * ticket child, the dispatch message; the rewind point and the trained
- * weights when the job keeps them): keep the two in step.
+ * (trial_ctx_bytes), its pruning scratch (prune_bytes), what the scheduler
+ * keeps for it (sched_rank_bytes) and the plan (graph_bytes).
  */
 static rank_mem_t rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g, const data_t *data)
 {
     rank_mem_t m = {0};
-    int children = 0;
-    for (int x = 0; x < g->N; x++)
-        if (g->nodes[x].arm == ARM_TICKET) {
-            int c = graph_children(g, x);
-            children = c > children ? c : children;
-        }
-    double W = (double)net->n_weights, P = (double)net->n_params * sizeof(float);
     double t = trial_ctx_bytes(cfg, net, data, &m.trainer);
-    m.sched = (2 * W + P) + (3.0 + children + 1) * W + (cfg->rewind_iteration > 0 ? P : 0) +
-              (cfg->weights == WEIGHTS_FINAL ? P : 0);
+    m.sched = sched_rank_bytes(cfg, net, g);
     m.prune = prune_bytes(net->n_weights);
     m.plan = (double)graph_bytes(g);
     m.total = t + m.sched + m.prune + m.plan + RANK_RUNTIME_BYTES;

@@ -53,6 +53,20 @@ void sched_install_signals(void)
     sigaction(SIGUSR1, &sa, NULL);
 }
 
+double sched_rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g)
+{
+    int children = 0; /* the most outputs one training makes (out_buffers) */
+    for (int x = 0; x < g->N; x++)
+        if (g->nodes[x].arm == ARM_TICKET) {
+            int c = graph_children(g, x);
+            children = c > children ? c : children;
+        }
+    double W = (double)net->n_weights + 1, P = (double)net->n_params * sizeof(float);
+    double msg = sizeof(ctrl_t) + 2 * W + P + ERROR_LEN;
+    return msg + 3 * W /* in_a, in_b, ones */ + (children + 1) * W + P /* rewind */ +
+           (cfg->weights == WEIGHTS_FINAL ? P : 0);
+}
+
 int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const graph_t *g,
               store_t *store, const sched_opts_t *opts, const sched_plan_t *plan,
               sched_stats_t *stats)
