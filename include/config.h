@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "optim.h" /* OPT_*: train.optimizer */
+#include "prune.h" /* PRUNE_*: prune.criterion */
 
 #define CFG_MAX_LIST 64    /* entries in a list value (rates, rounds, seeds) */
 #define CFG_MAX_LAYERS 16  /* hidden layers; also conv entries */
@@ -75,6 +76,7 @@ typedef struct {
                        at the early stop and the end (early_stop; the same summary) */
     /* [prune] */
     int scope;
+    int criterion; /* PRUNE_* (prune.h): the score whose lowest a round prunes */
     double output_scale, conv_scale;
     int64_t rewind_iteration;
     int rewind_schedule; /* REWIND_*: with rewind_iteration = k > 0, rounds >= 1 train steps

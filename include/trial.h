@@ -13,8 +13,11 @@
  *
  * A cell (trial) of n rounds is n + 1 ticket trainings; after round r < n each
  * layer loses round(q * alive) of its surviving weights with the smallest
- * trained magnitude (the output layer at output_scale * q, convolutions at
- * conv_scale * q; global scope: round(q * alive) over all layers). Controls:
+ * trained magnitude, or the lowest score of another prune.criterion of the
+ * trained weights and those the training started from, theta0 or (when
+ * rewinding) the rewind point (prune.h) (the output layer at output_scale * q,
+ * convolutions at conv_scale * q; global scope: round(q * alive) over all
+ * layers). Controls:
  *   reinit  each round's mask trained again from a fresh random init;
  *   random  a random mask with the ticket's per-layer counts, nested across
  *           rounds, trained from theta0 (or the rewind point).

@@ -71,7 +71,14 @@ const key_t_ config_keys[] = {
      "convolutions, and the results depend on it, never on --threads; a divisor of train.batch, or 0: "
      "the largest divisor up to 12; 1: one piece, the bits of releases before it"},
     {"prune", "scope", K_CHOICE, F(scope), 0, "layerwise", "layerwise|global",
-     "layerwise: each layer loses its share; global: one magnitude threshold over the layers of scale 1"},
+     "layerwise: each layer loses its share; global: one threshold (of the criterion's score) over the "
+     "layers of scale 1"},
+    {"prune", "criterion", K_CHOICE, F(criterion), 0, "magnitude",
+     "magnitude|magnitude_increase|movement|large_init_large_final|large_init",
+     "which weights a round keeps, by a score of w_init (what the training started from: theta0, or the "
+     "rewind point) and w_final (the trained weights), the lowest pruned: magnitude |w_final|; "
+     "magnitude_increase |w_final| - |w_init|; movement |w_final - w_init|; large_init_large_final "
+     "min(|w_init|, |w_final|): a weight survives only when large at both; large_init |w_init|"},
     {"prune", "output_scale", K_DOUBLE, F(output_scale), 0, "0.5", NULL,
      "the output layer is pruned at this multiple of the per-round rate (0: never; global: 1 pools it)"},
     {"prune", "conv_scale", K_DOUBLE, F(conv_scale), 0, "1", NULL,

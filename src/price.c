@@ -59,7 +59,7 @@ typedef struct {
     trial_mem_t trainer; /* model and optimizer, activations, im2col, batches */
     double sched;        /* mask histories of a training's inputs and outputs, the message buffer,
                             the rewind point and trained weights when the job keeps them */
-    double prune;        /* pruning scratch (a magnitude and an index a weight) */
+    double prune;        /* pruning scratch (a score and an index a weight) */
     double plan;         /* the training graph (graph_bytes): every rank holds it */
     double total;        /* all of it, and the libraries' RANK_RUNTIME_BYTES */
 } rank_mem_t;
@@ -619,6 +619,11 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     free(other);
     printf("dry run of %s (nothing written)\n", a->job);
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
+    char scope[32], crit[64];
+    config_value(cfg, "prune.scope", scope, sizeof scope);
+    config_value(cfg, "prune.criterion", crit, sizeof crit);
+    printf("pruning: %s by %s, the output layer at %gx, convolutions at %gx\n", scope, crit, cfg->output_scale,
+           cfg->conv_scale);
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
            g->shared ? "shared between cells" : "--no-share");
     if (a->shard_n > 1)

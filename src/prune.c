@@ -20,19 +20,37 @@ size_t prune_alive(const float *mask, prune_seg_t seg)
 }
 
 typedef struct {
-    float mag;
+    float score;
     uint32_t idx; /* position in the parameter block */
 } cand_t;
 
+/* Lowest score first (signed), then the lower index. */
 static int cand_cmp(const void *pa, const void *pb)
 {
     const cand_t *a = pa, *b = pb;
-    if (a->mag != b->mag)
-        return a->mag < b->mag ? -1 : 1;
+    if (a->score != b->score)
+        return a->score < b->score ? -1 : 1;
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_segs, size_t count)
+float prune_score(int criterion, float w_init, float w_final)
+{
+    switch (criterion) {
+    case PRUNE_MAGNITUDE_INCREASE:
+        return fabsf(w_final) - fabsf(w_init);
+    case PRUNE_MOVEMENT:
+        return fabsf(w_final - w_init);
+    case PRUNE_LARGE_INIT_LARGE_FINAL:
+        return fminf(fabsf(w_init), fabsf(w_final));
+    case PRUNE_LARGE_INIT:
+        return fabsf(w_init);
+    default: /* PRUNE_MAGNITUDE */
+        return fabsf(w_final);
+    }
+}
+
+int prune_criterion(int criterion, const float *w_init, const float *w_final, float *mask,
+                    const prune_seg_t *segs, int n_segs, size_t count)
 {
     size_t total = 0;
     for (int s = 0; s < n_segs; s++)
@@ -45,15 +63,23 @@ int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_
     if (!c)
         return TS_ERUN;
     size_t n = 0;
+    /* magnitude never reads w_init (NULL allowed): the loop of the releases before criteria */
     for (int s = 0; s < n_segs; s++)
         for (size_t i = segs[s].off; i < segs[s].off + segs[s].len; i++)
             if (mask[i] != 0)
-                c[n++] = (cand_t){fabsf(w[i]), (uint32_t)i};
+                c[n++] = (cand_t){criterion == PRUNE_MAGNITUDE ? fabsf(w_final[i])
+                                                               : prune_score(criterion, w_init[i], w_final[i]),
+                                  (uint32_t)i};
     qsort(c, n, sizeof *c, cand_cmp);
     for (size_t i = 0; i < count; i++)
         mask[c[i].idx] = 0;
     free(c);
     return 0;
+}
+
+int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_segs, size_t count)
+{
+    return prune_criterion(PRUNE_MAGNITUDE, NULL, w, mask, segs, n_segs, count);
 }
 
 double prune_bytes(size_t n_weights)

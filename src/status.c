@@ -46,11 +46,12 @@ static void status_print_job(const config_t *cfg, const int shape[3])
         printf(" (the last %lld training images validate; normalize %s)\n", (long long)cfg->validation, v[1]);
     config_value(cfg, "train.optimizer", v[0], sizeof v[0]);
     config_value(cfg, "prune.scope", v[1], sizeof v[1]);
-    printf("  schedule  %lld iterations a round, evaluated every %lld%s; %s, lr %g, batch %d; pruning %s, "
+    config_value(cfg, "prune.criterion", v[2], sizeof v[2]);
+    printf("  schedule  %lld iterations a round, evaluated every %lld%s; %s, lr %g, batch %d; pruning %s by %s, "
            "output at %gx, convolutions at %gx; ", (long long)cfg->iterations, (long long)cfg->eval_every,
            cfg->test_curve == TEST_CURVE_EARLY_STOP ? " (the test set at the early stop and the end only: "
                                                       "test_curve = early_stop)" : "",
-           v[0], cfg->lr, cfg->batch, v[1], cfg->output_scale, cfg->conv_scale);
+           v[0], cfg->lr, cfg->batch, v[1], v[2], cfg->output_scale, cfg->conv_scale);
     if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
         printf("survivors rewound to iteration %lld; later rounds train iterations %lld to %lld "
                "(rewind_schedule continue: round 0's data order, a fresh optimizer)\n",

@@ -535,10 +535,14 @@ static prune_seg_t layer_seg(const net_layer_t *L)
 }
 
 /* The ticket children's masks: each prunes this round's mask by its planned
- * counts, by magnitude of the trained weights in net->params. */
+ * counts, the weights of lowest prune.criterion score going first: the
+ * score of the trained weights in net->params (w_final) and of `init`, the
+ * values the training started from or the rewind point (w_init; NULL under
+ * magnitude, which reads only w_final). */
 static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t *counts,
-                         uint8_t **children)
+                         const float *init, uint8_t **children)
 {
+    int crit = c->cfg->criterion;
     net_t *net = &c->net;
     prune_seg_t segs[NET_MAX_LAYERS];
     for (int s = 0; s < g->n_segs; s++)
@@ -554,11 +558,13 @@ static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t 
                 pool[n_pool++] = segs[s];
                 continue;
             }
-            if ((rc = prune_magnitude(net->params, c->child_mask, &segs[s], 1, (size_t)cut[g->cut_of[s]])))
+            if ((rc = prune_criterion(crit, init, net->params, c->child_mask, &segs[s], 1,
+                                      (size_t)cut[g->cut_of[s]])))
                 return rc;
         }
         /* global scope: one threshold over the pooled layers together */
-        if (n_pool && (rc = prune_magnitude(net->params, c->child_mask, pool, n_pool, (size_t)cut[0])))
+        if (n_pool && (rc = prune_criterion(crit, init, net->params, c->child_mask, pool, n_pool,
+                                            (size_t)cut[0])))
             return rc;
         add_round(net, counts, c->child_mask, children[i]);
     }
@@ -623,9 +629,22 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
     if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind)))
         return rc;
-    if (nd->arm == ARM_TICKET && out->children &&
-        (rc = make_children(c, g, x, in->counts, out->children)))
-        return rc;
+    if (nd->arm == ARM_TICKET && out->children) {
+        /* w_init: the rewind point when rewinding (round 0 has just made it;
+         * later rounds started from it), else theta0; c->start, which train
+         * only reads, still holds what this training started from */
+        const float *init = k == 0 && rewind ? rewind : c->start;
+        if (c->cfg->criterion == PRUNE_MAGNITUDE) {
+            init = NULL;
+        } else if (c->cfg->rewind_iteration > 0 && (k == 0 ? !rewind : !in->rewind)) {
+            char name[64];
+            config_value(c->cfg, "prune.criterion", name, sizeof name);
+            return ts_fail(TS_ERUN, "ticket round %d: prune.criterion = %s scores against the rewind "
+                           "point, which this training was not given", k, name);
+        }
+        if ((rc = make_children(c, g, x, in->counts, init, out->children)))
+            return rc;
+    }
     if (out->weights)
         memcpy(out->weights, net->params, n * sizeof(float));
     return 0;

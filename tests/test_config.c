@@ -25,6 +25,56 @@ static void expect_error(const char *text, const char *fragment)
     CHECK(strstr(ts_errmsg(), fragment) != NULL, "'%s': message '%s' lacks '%s'", text, ts_errmsg(), fragment);
 }
 
+/*
+ * prune.criterion: each value reads as its PRUNE_* and writes back; the
+ * default is magnitude; a criterion is part of the job (the hash, the diff);
+ * a text from before the key (no criterion line) is the magnitude job.
+ */
+static void test_criterion(void)
+{
+    static const char *const names[PRUNE_N_CRITERIA] = {
+        "magnitude", "magnitude_increase", "movement", "large_init_large_final", "large_init"};
+    config_t a, b;
+    char job[128], val[64], diff[512], h0[17], h1[17];
+    config_defaults(&a);
+    CHECK(a.criterion == PRUNE_MAGNITUDE, "default criterion %d", a.criterion);
+    char *def = config_to_string(&a);
+    CHECK(def && strstr(def, "\ncriterion = magnitude\n"), "the resolved text lists the criterion");
+    config_hash(&a, h0);
+    for (int i = 0; i < PRUNE_N_CRITERIA; i++) {
+        snprintf(job, sizeof job, "[prune]\ncriterion = %s\n", names[i]);
+        CHECK(parse(&a, job) == 0 && a.criterion == i, "%s reads as %d, not %d", names[i], i, a.criterion);
+        /* the default job but for the criterion (a job text read by
+           config_load_string would take the values of keys added later) */
+        config_defaults(&a);
+        snprintf(job, sizeof job, "prune.criterion=%s", names[i]);
+        CHECK(config_set(&a, job) == 0 && a.criterion == i, "--set %s", job);
+        config_value(&a, "prune.criterion", val, sizeof val);
+        CHECK(!strcmp(val, names[i]), "%s writes back as %s", names[i], val);
+        char *text = config_to_string(&a);
+        CHECK(text && parse(&b, text) == 0 && b.criterion == i, "%s: round trip", names[i]);
+        config_hash(&a, h1);
+        CHECK(!strcmp(h0, h1) == (i == PRUNE_MAGNITUDE), "%s: hash %s, magnitude's %s", names[i], h1, h0);
+        /* a text from before the key: its absence reads as magnitude */
+        char *old = text ? strdup(def) : NULL, *cut = old ? strstr(old, "criterion = ") : NULL;
+        if (cut)
+            memmove(cut, strchr(cut, '\n') + 1, strlen(strchr(cut, '\n') + 1) + 1);
+        int n = old ? config_diff(old, text, diff, sizeof diff) : -1;
+        char want[128];
+        snprintf(want, sizeof want, "prune.criterion (magnitude -> %s)", names[i]);
+        CHECK(cut && (i == PRUNE_MAGNITUDE ? n == 0 : n == 1 && !strcmp(diff, want)),
+              "%s against a text without the key: %d (%s)", names[i], n, diff);
+        CHECK(old && parse(&b, old) == 0 && b.criterion == PRUNE_MAGNITUDE, "a text without the key reads as magnitude");
+        free(old);
+        free(text);
+    }
+    free(def);
+    expect_error("[prune]\ncriterion = magnitud\n",
+                 "job.ini:2: prune.criterion = 'magnitud' is not one of magnitude, magnitude_increase, movement, "
+                 "large_init_large_final, large_init; did you mean 'magnitude'?");
+    expect_error("[prune]\ncriterion = magnitude, movement\n", "job.ini:2: prune.criterion");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -33,6 +83,7 @@ int main(int argc, char **argv)
     CHECK(config_validate(&a) == 0, "defaults valid: %s", ts_errmsg());
     CHECK(a.n_hidden == 2 && a.hidden[0] == 300 && a.hidden[1] == 100, "LeNet-300-100 default");
     CHECK(a.batch == 60 && a.lr == 0.0012 && a.optimizer == OPT_ADAM, "paper's Adam defaults");
+    test_criterion();
 
     CHECK(parse(&a, "[sweep]\nrates = 0.2, 0.5\nseeds = 3\n[prune]\ncontrols = random, reinit\n") == 0, "parse: %s", ts_errmsg());
     CHECK(a.n_rates == 2 && a.rates[1] == 0.5 && a.n_seeds == 1 && a.seeds[0] == 3, "lists");
