@@ -418,6 +418,16 @@ static int refuse(const claim_t *c, const claim_info_t *ci, const char *life)
                    strcmp(c->what, "run") ? "" : " (--resume continues the file)", expiry);
 }
 
+/* Put a claim that was moved aside to `moved` back under the claim's name,
+ * never over a claim made since (link; rename where the file system has no
+ * hard links); `moved` is gone after. */
+static void put_back(const claim_t *c, const char *moved)
+{
+    if (link(moved, c->file) != 0 && errno != EEXIST)
+        rename(moved, c->file);
+    unlink(moved);
+}
+
 /*
  * Move the stale claim (whose bytes were seen[0..len)) out of the way:
  * rename it aside, and check that what moved is what was judged. Returns 0
@@ -435,11 +445,9 @@ static int move_aside(const claim_t *c, const char *seen, size_t len)
         unlink(aside);
         return 0;
     }
-    /* a heartbeat or another taker replaced it after we read it: put it back
-     * (link: never over a claim made since), then look again */
-    if (link(aside, c->file) != 0 && errno != EEXIST)
-        rename(aside, c->file);
-    unlink(aside);
+    /* a heartbeat or another taker replaced it after we read it: put it
+     * back, then look again */
+    put_back(c, aside);
     return 1;
 }
 
@@ -499,9 +507,7 @@ static int swap_in(claim_t *c)
             return rc;
         }
     }
-    if (link(held, c->file) != 0 && errno != EEXIST)
-        rename(held, c->file);
-    unlink(held);
+    put_back(c, held);
     unlink(c->tmp);
     return rc;
 }
