@@ -20,8 +20,10 @@
  * layers). Controls:
  *   reinit  each round's mask trained again from a fresh random init;
  *   random  a random mask with the ticket's per-layer counts, nested across
- *           rounds, trained from theta0 (or the rewind point).
- * Round 0 of either control is the dense network: the ticket's round 0 is
+ *           rounds, trained from theta0 (or the rewind point);
+ *   signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init
+ *           graph.h's arms.
+ * Round 0 of every control is the dense network: the ticket's round 0 is
  * recorded there, so controls train rounds 1..n.
  *
  * Everything a training computes depends only on (config, data, node); no
@@ -80,8 +82,9 @@ typedef struct {
 
 /* A training's inputs (see trial_run_node). */
 typedef struct {
-    const uint8_t *counts;        /* ticket: its own mask history; reinit: its twin ticket's;
-                                     random: its previous random node's (all 1 at round 1) */
+    const uint8_t *counts;        /* ticket: its own mask history; reinit and the sign controls:
+                                     their twin ticket's; random: its previous random node's
+                                     (all 1 at round 1); pruning at initialisation: none */
     const uint8_t *ticket_counts; /* random: the twin ticket's history (per-layer survivors) */
     const float *rewind;          /* the seed's rewind point, or NULL: start from theta0 */
 } node_in_t;
@@ -89,7 +92,7 @@ typedef struct {
 /* Where a training puts what its dependents need; NULL fields are not wanted. */
 typedef struct {
     uint8_t **children; /* ticket: history of each ticket child, in graph order */
-    uint8_t *counts;    /* random: its own history */
+    uint8_t *counts;    /* random, pruning at initialisation: its own history */
     float *rewind;      /* ticket round 0, rewinding: parameters at rewind_iteration [n_params] */
     float *weights;     /* trained parameters [n_params] */
 } node_out_t;
@@ -201,6 +204,16 @@ void node_result_free(node_result_t *r);
  */
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                    const node_out_t *out, node_result_t *res);
+
+/*
+ * What trial_run_node does before it trains: node x's mask into c->net.mask
+ * and the values it starts from into c->start (its arm's, graph.h, from
+ * `in`: theta0 of its seed, made into c->theta0 when another seed's is
+ * there, the rewind point, its mask history), and, for the arms with a
+ * history of their own (random, pruning at initialisation), that history
+ * into own when not NULL. Returns 0 or TS_ERUN.
+ */
+int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in, uint8_t *own);
 
 /* Run cell (trial) t on its own, every training here in order, into res: for
  * tests and benchmarks. Same return values as trial_run_node (res->status

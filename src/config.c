@@ -88,8 +88,23 @@ const key_t_ config_keys[] = {
     {"prune", "rewind_schedule", K_CHOICE, F(rewind_schedule), 0, "continue", "continue|restart",
      "rewind_iteration = k > 0: rounds after the first train steps k..iterations continuing round 0's "
      "data order (continue, as open_lth) or the full iterations with the data order from step 0 (restart)"},
-    {"prune", "controls", K_FLAGS, F(controls), 0, "none", "reinit|random",
-     "none, or a list of reinit (same mask, fresh init) and random (random mask, from theta0 or the rewind point)"},
+    {"prune", "controls", K_FLAGS, F(controls), 0, "none",
+     "reinit|random|signed_reinit|reshuffle|signed_constant|snip|synflow|magnitude_init",
+     "none, or a list of arms beside the ticket: reinit (same mask, fresh init), random (random mask, "
+     "from theta0 or the rewind point), signed_reinit (same mask, fresh magnitudes with theta0's signs), "
+     "reshuffle (same mask, theta0's surviving values permuted in each layer), signed_constant (same "
+     "mask, +/- the layer's init std with theta0's signs), and pruning at initialisation to each "
+     "round's density: snip (|theta * dL/dtheta| on a scoring batch), synflow (iterative, no data), "
+     "magnitude_init (|theta0|)"},
+    {"prune", "pai_scope", K_CHOICE, F(pai_scope), 0, "global", "layerwise|global",
+     "snip, synflow, magnitude_init: one threshold over every pruned layer (global, as their papers), "
+     "or the ticket's plan: each layer (or prune.scope's pool) to the ticket's count (layerwise)"},
+    {"prune", "pai_images", K_INT, F(pai_images), 0, "10", NULL,
+     "snip: the scoring batch's training images of each class"},
+    {"prune", "pai_seed", K_I64, F(pai_seed), 0, "0", NULL,
+     "snip: the scoring batch's draw (with the trial's seed)"},
+    {"prune", "synflow_iterations", K_INT, F(synflow_iterations), 0, "100", NULL,
+     "synflow: prune-and-rescore steps to the target density (exponential schedule)"},
     {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
      "pruning rates: fraction of each layer's weights removed by the last round (crossed with rounds)"},
     {"sweep", "per_round", K_DLIST, F(per_round), F(n_per_round), "", NULL,
@@ -359,6 +374,12 @@ int config_validate(const config_t *cfg)
                    "= train.iterations = %lld leaves the rounds after the first no step to train with "
                    "prune.rewind_schedule = continue (%s): rewind earlier, or set rewind_schedule = restart",
                    (long long)cfg->iterations, config_where(cfg, "prune.rewind_schedule"));
+    if (cfg->pai_images < 1 || cfg->pai_images > 100000)
+        return BAD("prune.pai_images", "= %d is outside [1, 100000]", cfg->pai_images);
+    if (cfg->pai_seed < 0)
+        return BAD("prune.pai_seed", "= %lld is negative", (long long)cfg->pai_seed);
+    if (cfg->synflow_iterations < 1 || cfg->synflow_iterations > 100000)
+        return BAD("prune.synflow_iterations", "= %d is outside [1, 100000]", cfg->synflow_iterations);
     if (cfg->n_per_round > 0 && cfg->n_rates > 0 && strcmp(config_where(cfg, "sweep.rates"), "default"))
         return ts_fail(TS_EINPUT, "%s: sweep.per_round and sweep.rates (%s) are both given: a sweep is "
                        "either crossed (rates x rounds) or per-round (per_round x rounds); keep one",

@@ -13,8 +13,9 @@
  *   /curves, /summary, /masks
  *                    the ticket arm's learning curves, early-stop and final
  *                    accuracies, densities and masks, a row per cell
- *   /controls/reinit, /controls/random
- *                    the same for the control arms the job asks for
+ *   /controls/<arm>  the same for the other arms the job asks for (reinit,
+ *                    random, the sign controls, pruning at initialisation;
+ *                    masks only for random)
  *   /init, /rewind   theta0 and the rewind point of each seed, per layer
  *   /nodes           one row per training (a node of the plan, graph.h):
  *                    what it is (seed, arm, round, prev, twin, key), its
@@ -212,11 +213,12 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
     s->g = g;
     s->N = g->N;
     s->file = -1;
-    /* a mask row for every training but the reinit control's (it trains its twin's mask) */
+    /* a mask row for every training but those that train their twin's mask (reinit and
+       the sign controls) */
     s->mask_row = ts_malloc(((size_t)g->N + 1) * sizeof *s->mask_row);
     s->pack = ts_malloc(net->n_weights / 8 + 1);
     for (int x = 0; s->mask_row && x < g->N; x++)
-        s->mask_row[x] = g->nodes[x].arm == ARM_REINIT ? -1 : s->n_mask_rows++;
+        s->mask_row[x] = graph_arm_mask(g->nodes[x].arm) == ARM_MASK_TWIN ? -1 : s->n_mask_rows++;
 }
 
 /* The root attributes (collective). */

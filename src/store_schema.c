@@ -162,7 +162,7 @@ int store_layout(store_t *s, int create)
     ADD("/curves/iteration", DS_OTHER, 0, 0, 0, i32, sle32, 1, E);
     /* the graph of trainings: one row per node, and each cell's nodes */
     hsize_t N = (hsize_t)s->N, W = (hsize_t)net->n_weights;
-    ADD("/trials/nodes", DS_OTHER, 0, 0, 0, i32, sle32, 3, T, (hsize_t)N_ARMS, R1);
+    ADD("/trials/nodes", DS_OTHER, 0, 0, 0, i32, sle32, 3, T, (hsize_t)s->g->A, R1);
     ADD("/nodes/seed_index", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
     ADD("/nodes/arm", DS_OTHER, 0, 0, 0, i8, sle8, 1, N);
     ADD("/nodes/round", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
@@ -220,8 +220,7 @@ int store_layout(store_t *s, int create)
         }
     }
     for (int a = 0; a < N_ARMS; a++) {
-        if ((a == ARM_REINIT && !(cfg->controls & CTRL_REINIT)) ||
-            (a == ARM_RANDOM && !(cfg->controls & CTRL_RANDOM)))
+        if (a != ARM_TICKET && !(cfg->controls & CTRL_OF_ARM(a)))
             continue;
         char pre[32] = "";
         if (a != ARM_TICKET)
@@ -238,7 +237,8 @@ int store_layout(store_t *s, int create)
         ADD(p, DS_ES_ACC, a, 0, 0, f32, fle32, 2, T, R1);
         snprintf(p, sizeof p, "%s/summary/final_test_acc", pre);
         ADD(p, DS_FINAL_ACC, a, 0, 0, f32, fle32, 2, T, R1);
-        if (a == ARM_REINIT) /* the reinit control trains the ticket's masks */
+        if (a != ARM_TICKET && a != ARM_RANDOM) /* per-cell masks: the arms of format 2's first
+                                                   release; the others' are in /nodes/mask */
             continue;
         for (int l = 0; l < net->n_layers; l++) {
             const net_layer_t *L = &net->layers[l];
@@ -319,12 +319,12 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
 {
     double T = grid_size(cfg), R1 = grid_max_rounds(cfg) + 1, E = trial_eval_count(cfg);
     double S = cfg->n_seeds, P = (double)net->n_params, Wt = (double)net->n_weights;
-    int arms = 1 + !!(cfg->controls & CTRL_REINIT) + !!(cfg->controls & CTRL_RANDOM);
+    int arms = 1 + __builtin_popcount((unsigned)cfg->controls);
     int mask_arms = 1 + !!(cfg->controls & CTRL_RANDOM);
     double per_arm = T * R1 * (E * N_METRICS * 4 + 8 + 4 + 4 + 4);
     double bytes = arms * per_arm + mask_arms * T * Wt;
     bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
-    bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * N_ARMS * R1 * 4;
+    bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * g->A * R1 * 4;
     bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);
     if (cfg->weights == WEIGHTS_FINAL)
         bytes += (double)g->N * P * 4;

@@ -30,7 +30,7 @@
 #include "store.h"
 #include "trial.h"
 
-#define STORE_MAX_DS 128 /* datasets a file has at the most */
+#define STORE_MAX_DS 256 /* datasets a file has at the most (every arm, Conv-6, rewinding: ~170) */
 
 /* what input_shape may say: the data readers' channels, and sides far beyond
  * any image a sweep trains on */

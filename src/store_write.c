@@ -256,7 +256,7 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
     for (int32_t c = nd->first_child; status == STATUS_DONE && children && !rc && c >= 0;
          c = g->nodes[c].next_sibling, i++)
         rc = write_mask(s, c, children[i]);
-    if (!rc && status == STATUS_DONE && own && (nd->arm == ARM_RANDOM || nd->round == 0))
+    if (!rc && status == STATUS_DONE && own && (graph_arm_own_mask(nd->arm) || nd->round == 0))
         rc = write_mask(s, x, own);
     if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && s->cfg->rewind_iteration > 0)
         rc = store_rw_rewind(s, nd->seed_i, rewind, 1);

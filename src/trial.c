@@ -6,13 +6,15 @@
 #include <string.h>
 
 #include "err.h"
+#include "pai.h"
 #include "par.h"
 #include "prune.h"
 #include "rng.h"
 #include "trial.h"
 #include "util.h"
 
-const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random"};
+const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random", "signed_reinit", "reshuffle",
+                                             "signed_constant", "snip", "synflow", "magnitude_init"};
 const char *const trial_metric_names[N_METRICS] = {"train_loss", "val_loss", "val_acc",
                                                    "test_loss", "test_acc"};
 
@@ -595,6 +597,184 @@ static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
     return 0;
 }
 
+/*
+ * The start of a sign control (graph.h), whose mask is in net->mask, from
+ * `base`, the ticket's start (theta0, or the rewind point): its biases, and
+ * weights that keep base's signs: signed_reinit, magnitudes of a fresh
+ * initialisation (the node's key); signed_constant, the layer's init std
+ * (net_init_std); reshuffle, base's values themselves, the survivors of each
+ * layer permuted among the survivors' places (the node's key and the
+ * layer). Pruned weights are left as base has them (train multiplies by the
+ * mask). Returns 0 or TS_ERUN (out of memory).
+ */
+static int sign_start(trial_ctx_t *c, int arm, uint64_t key, const float *base)
+{
+    net_t *net = &c->net;
+    float *st = c->start;
+    memcpy(st, base, net->n_params * sizeof(float));
+    if (arm == ARM_SIGNED_REINIT) {
+        net_init_params(net, c->child_mask, key, RNG_REINIT, 0); /* child_mask: scratch here */
+        for (size_t i = 0; i < net->n_weights; i++)
+            st[i] = copysignf(fabsf(c->child_mask[i]), base[i]);
+        return 0;
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        if (!L->n_w)
+            continue;
+        if (arm == ARM_SIGNED_CONSTANT) {
+            float sd = (float)net_init_std(L);
+            for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+                st[i] = copysignf(sd, base[i]);
+            continue;
+        }
+        /* ARM_RESHUFFLE: a Fisher-Yates shuffle of the survivors' places */
+        int32_t *at = ts_malloc(L->n_w * sizeof *at + 1);
+        if (!at)
+            return TS_ERUN;
+        int64_t m = 0;
+        for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+            if (net->mask[i] != 0)
+                at[m++] = (int32_t)i;
+        rng_t r;
+        rng_init(&r, rng_key(key, RNG_RESHUFFLE, (uint64_t)l, 0));
+        rng_shuffle(&r, at, m);
+        int64_t j = 0; /* the j-th survivor takes the value of survivor at[j] */
+        for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+            if (net->mask[i] != 0)
+                st[i] = base[at[j++]];
+        free(at);
+    }
+    return 0;
+}
+
+/* pai.h's method of a pruning-at-initialisation arm. */
+static int pai_method(int arm)
+{
+    return arm == ARM_SNIP ? PAI_SNIP : arm == ARM_SYNFLOW ? PAI_SYNFLOW : PAI_MAGNITUDE;
+}
+
+/*
+ * snip's scoring batch of `seed`: prune.pai_images training images of each
+ * class (fewer when the split has fewer), the first of each class in a
+ * shuffle of the training split keyed (seed, RNG_PAI, prune.pai_seed), in
+ * that order. x [10 pai_images][dim] and y are the caller's; c->perm is
+ * used as scratch (a training redraws it). Returns the rows.
+ */
+static int scoring_batch(trial_ctx_t *c, int64_t seed, float *x, uint8_t *y)
+{
+    const dataset_t *tr = &c->data->train;
+    int per = c->cfg->pai_images, have[DATA_CLASSES] = {0}, n = 0;
+    rng_t r;
+    for (int64_t i = 0; i < tr->n; i++)
+        c->perm[i] = (int32_t)i;
+    rng_init(&r, rng_key((uint64_t)seed, RNG_PAI, (uint64_t)c->cfg->pai_seed, 0));
+    rng_shuffle(&r, c->perm, tr->n);
+    for (int64_t i = 0; i < tr->n && n < per * DATA_CLASSES; i++) {
+        int32_t row = c->perm[i];
+        if (tr->y[row] < DATA_CLASSES && have[tr->y[row]] < per) {
+            have[tr->y[row]]++;
+            c->perm[n] = row; /* i >= n: nothing still to read is overwritten */
+            y[n++] = tr->y[row];
+        }
+    }
+    inputs(c->data, tr, c->perm, 0, n, x);
+    return n;
+}
+
+/*
+ * The mask of pruning-at-initialisation training x into net->mask: theta0
+ * pruned by its arm's scores to the survivors its twin ticket's round has
+ * in the plan (graph.h: the counts of rounds 1..k), with prune.pai_scope
+ * global (one group: every layer the plan prunes, scale > 0) or layerwise
+ * (the plan's own entries: each layer, or prune.scope's pool, to its count).
+ * Returns 0 or TS_ERUN.
+ */
+static int init_mask(trial_ctx_t *c, const graph_t *g, int x, int64_t seed)
+{
+    net_t *net = &c->net;
+    int64_t cum[NET_MAX_LAYERS] = {0};
+    for (int32_t y = g->nodes[x].twin; y >= 0 && g->nodes[y].round > 0; y = g->nodes[y].prev)
+        for (int e = 0; e < g->n_cut; e++)
+            cum[e] += graph_cut(g, y)[e];
+    pai_group_t gr[NET_MAX_LAYERS];
+    int n_gr = 0, global = c->cfg->pai_scope == SCOPE_GLOBAL;
+    memset(gr, 0, sizeof gr);
+    for (int s = 0; s < g->n_segs; s++) {
+        int e = global ? 0 : g->cut_of[s];
+        if (global && g->seg_scale[s] == 0)
+            continue; /* never pruned: stays dense */
+        pai_group_t *p = &gr[e];
+        n_gr = e + 1 > n_gr ? e + 1 : n_gr;
+        p->segs[p->n_segs++] = layer_seg(&net->layers[g->seg_layer[s]]);
+        p->keep += g->seg_len[s];
+    }
+    for (int e = 0; e < g->n_cut; e++)
+        gr[global ? 0 : e].keep -= (size_t)cum[e];
+    int method = pai_method(g->nodes[x].arm), rows = 0, rc = 0;
+    float *score = ts_malloc(net->n_weights * sizeof *score + 1), *xs = NULL;
+    double *grad = ts_malloc(net->n_params * sizeof *grad);
+    uint8_t *ys = NULL;
+    if (method == PAI_SNIP) {
+        size_t cap = (size_t)c->cfg->pai_images * DATA_CLASSES;
+        xs = ts_malloc(cap * (size_t)c->data->train.dim * sizeof *xs + 1);
+        ys = ts_malloc(cap + 1);
+        if (xs && ys)
+            rows = scoring_batch(c, seed, xs, ys);
+    }
+    if (!score || !grad || (method == PAI_SNIP && (!xs || !ys)))
+        rc = TS_ERUN;
+    pai_batch_t batch = {xs, ys, rows};
+    if (!rc)
+        rc = pai_mask(method, net, c->theta0, &batch, c->cfg->batch, gr, n_gr,
+                      c->cfg->synflow_iterations, grad, score);
+    free(score), free(grad), free(xs), free(ys);
+    return rc;
+}
+
+int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in, uint8_t *own)
+{
+    const graph_node_t *nd = &g->nodes[x];
+    net_t *net = &c->net;
+    size_t n = net->n_params;
+    int64_t seed = c->cfg->seeds[nd->seed_i];
+    int k = nd->round, rc;
+
+    if (c->theta0_seed != seed) {
+        trial_theta0(net, seed, c->theta0);
+        c->theta0_seed = seed;
+    }
+    const float *base = in->rewind ? in->rewind : c->theta0; /* the ticket's start */
+    switch (graph_arm_mask(nd->arm)) {
+    case ARM_MASK_TICKET:
+        mask_of_round(net, in->counts, k, net->mask);
+        memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
+        break;
+    case ARM_MASK_TWIN:
+        mask_of_round(net, in->counts, k, net->mask);
+        if (nd->arm == ARM_REINIT)
+            net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
+        else if ((rc = sign_start(c, nd->arm, nd->key, base)))
+            return rc;
+        break;
+    case ARM_MASK_RANDOM:
+        if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
+            return rc;
+        if (own)
+            add_round(net, in->counts, net->mask, own);
+        memcpy(c->start, base, n * sizeof(float));
+        break;
+    default: /* ARM_MASK_INIT */
+        if ((rc = init_mask(c, g, x, seed)))
+            return rc;
+        for (size_t i = 0; own && i < net->n_weights; i++) /* active in round k only */
+            own[i] = net->mask[i] != 0 ? (uint8_t)(k + 1) : 0;
+        memcpy(c->start, base, n * sizeof(float));
+        break;
+    }
+    return 0;
+}
+
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                    const node_out_t *out, node_result_t *res)
 {
@@ -605,27 +785,8 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     int k = nd->round, rc;
 
     res->error[0] = 0;
-    if (c->theta0_seed != seed) {
-        trial_theta0(net, seed, c->theta0);
-        c->theta0_seed = seed;
-    }
-    switch (nd->arm) {
-    case ARM_TICKET:
-        mask_of_round(net, in->counts, k, net->mask);
-        memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        break;
-    case ARM_REINIT:
-        mask_of_round(net, in->counts, k, net->mask);
-        net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
-        break;
-    default: /* ARM_RANDOM */
-        if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
-            return rc;
-        if (out->counts)
-            add_round(net, in->counts, net->mask, out->counts);
-        memcpy(c->start, in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        break;
-    }
+    if ((rc = trial_prepare_node(c, g, x, in, out->counts)))
+        return rc;
     float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
     if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind)))
         return rc;
@@ -720,9 +881,11 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
             }
             children[nc++] = hist[ch];
         }
-        node_in_t in = {hist[nd->arm == ARM_TICKET ? x : nd->arm == ARM_REINIT ? nd->twin : nd->prev],
-                        hist[nd->twin], nd->round > 0 ? rewind : NULL};
-        node_out_t out = {children, nd->arm == ARM_RANDOM ? hist[x] : NULL,
+        int32_t ia, ib;
+        graph_inputs(&g, x, &ia, &ib);
+        node_in_t in = {ia >= 0 ? hist[ia] : NULL, ib >= 0 ? hist[ib] : NULL,
+                        nd->round > 0 ? rewind : NULL};
+        node_out_t out = {children, graph_arm_own_mask(nd->arm) ? hist[x] : NULL,
                           nd->round == 0 ? rewind : NULL, NULL};
         if ((rc = trial_run_node(c, &g, x, &in, &out, &nr))) {
             snprintf(res->error, sizeof res->error, "%s", nr.error);
@@ -731,13 +894,11 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
         for (int32_t i = g.inc_off[x]; i < g.inc_off[x + 1]; i++)
             put_round(res, g.inc[i] % N_ARMS, nd->round, &nr);
     }
-    for (int a = 0; a < N_ARMS; a++) {
+    for (int a = 0; a < N_ARMS; a++) { /* the twin-mask arms train the ticket's */
         int32_t x = graph_cell_node(&g, 0, a, t->rounds);
-        if (x >= 0 && a != ARM_REINIT)
-            memcpy(res->masks[a], hist[x], W);
+        if (x >= 0)
+            memcpy(res->masks[a], hist[graph_arm_mask(a) == ARM_MASK_TWIN ? g.nodes[x].twin : x], W);
     }
-    if (cfg->controls & CTRL_REINIT)
-        memcpy(res->masks[ARM_REINIT], res->masks[ARM_TICKET], W);
     res->status = STATUS_DONE;
 out:
     if (rc)

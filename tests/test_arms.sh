@@ -1,0 +1,78 @@
+#!/bin/sh
+# The arms beside reinit and random (graph.h), end to end on the tiny job:
+#   - every arm at once: the same bytes on 1 rank and on 3 (a shared node
+#     gives the same bits whichever rank ran it), with rewinding too;
+#   - the ticket, reinit and random rows are those of the job without the
+#     new arms (adding arms changes nothing of the others);
+#   - every arm has the ticket's density in every round; /trials/nodes is
+#     [T, 9, R+1] and names trainings of the right arm; the sign controls have
+#     no mask row (they train their twin's), pruning at initialisation has
+#     its own, at the ticket's density;
+#   - a run stopped by a failing write resumes to the data of an
+#     uninterrupted run;
+#   - the run's context and status name the arms.
+. "$(dirname "$0")/lib.sh"
+export TICKETSWEEP_THREAD_MIN_WORK=0
+small_data "$W/d"
+tiny_job "$W/job.ini" "$W/d"
+ALL="reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init"
+set -- --set "prune.controls=$ALL" --set output.weights=final --set prune.synflow_iterations=10
+
+"$TS" run "$W/job.ini" -o "$W/base.h5" --set output.weights=final 2>"$W/log" || { cat "$W/log"; fail "base run"; }
+"$TS" run "$W/job.ini" -o "$W/all1.h5" "$@" 2>"$W/log" || { cat "$W/log"; fail "run of every arm"; }
+grep -q "controls = $ALL" "$W/log" || { cat "$W/log"; fail "the context does not name the arms"; }
+mpirun_ts 3 run "$W/job.ini" -o "$W/all3.h5" "$@" 2>"$W/log" || { cat "$W/log"; fail "-np 3"; }
+same_data "$W/all1.h5" "$W/all3.h5" || fail "every arm: 1 and 3 ranks differ"
+"$TS" status "$W/all1.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status"; }
+grep -q "controls $ALL" "$W/status" || { cat "$W/status"; fail "status does not name the arms"; }
+
+"$PY" - "$W/all1.h5" "$W/base.h5" <<'PY' || fail "the arms' rows"
+import sys
+import h5py
+import numpy as np
+a, b = (h5py.File(f, "r") for f in sys.argv[1:])
+arms = ["ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
+        "magnitude_init"]
+for p in ("curves/val_loss", "curves/test_acc", "summary/density", "summary/early_stop_iter", "masks/fc1",
+          "controls/reinit/curves/val_loss", "controls/random/summary/early_stop_test_acc",
+          "controls/random/masks/fc2", "init/fc1/weight"):
+    assert np.array_equal(a[p][:], b[p][:], equal_nan=True), p
+tn = a["trials/nodes"][:]
+assert tn.shape[1] == len(arms) and b["trials/nodes"].shape[1] == 3, (tn.shape, b["trials/nodes"].shape)
+arm, rnd, mrow = a["nodes/arm"][:], a["nodes/round"][:], a["nodes/mask_row"][:]
+d = a["summary/density"][:]
+W = sum(np.prod(a["masks"][l].shape[1:]) for l in a["masks"])
+for i, name in enumerate(arms[1:], 1):
+    dd = a[f"controls/{name}/summary/density"][:]
+    assert np.array_equal(dd, d, equal_nan=True), (name, dd, d)
+    x = tn[:, i, 1:]
+    x = x[x >= 0]
+    assert len(x) and (arm[x] == i).all() and (tn[:, i, 0] == tn[:, 0, 0]).all(), name
+    assert f"controls/{name}/masks" not in a or name == "random", name
+    if name in ("reinit", "signed_reinit", "reshuffle", "signed_constant"):
+        assert (mrow[x] == -1).all(), name
+    if name in ("snip", "synflow", "magnitude_init"):
+        assert (mrow[x] >= 0).all(), name
+        for t in range(tn.shape[0]):
+            for k in range(1, a["trials/rounds"][t] + 1):
+                bits = np.unpackbits(a["nodes/mask"][mrow[tn[t, i, k]]], bitorder="little")[:W]
+                assert abs(bits.sum() / W - d[t, k]) < 1e-12, (name, t, k, bits.sum() / W, d[t, k])
+# the sign controls differ from reinit and from one another
+acc = {n: a[f"controls/{n}/curves/val_loss"][:] for n in arms[1:]}
+for n in ("signed_reinit", "reshuffle", "signed_constant"):
+    assert not np.array_equal(acc[n], acc["reinit"], equal_nan=True), n
+PY
+
+# rewinding: the sign controls and pruning at initialisation start from the rewind point, on every rank count
+"$TS" run "$W/job.ini" -o "$W/rw1.h5" "$@" --set prune.rewind_iteration=20 --set prune.pai_scope=layerwise \
+    2>"$W/log" || { cat "$W/log"; fail "rewinding run"; }
+mpirun_ts 3 run "$W/job.ini" -o "$W/rw3.h5" "$@" --set prune.rewind_iteration=20 --set prune.pai_scope=layerwise \
+    2>"$W/log" || { cat "$W/log"; fail "rewinding -np 3"; }
+same_data "$W/rw1.h5" "$W/rw3.h5" || fail "rewinding: 1 and 3 ranks differ"
+
+# a failed write stops the run; --resume completes it to the same data
+TICKETSWEEP_FAULT=store_write_node:0:40 "$TS" run "$W/job.ini" -o "$W/r.h5" "$@" >"$W/log" 2>&1 &&
+    { cat "$W/log"; fail "the injected fault did not stop the run"; }
+"$TS" run "$W/job.ini" -o "$W/r.h5" "$@" --resume 2>"$W/log" || { cat "$W/log"; fail "resume"; }
+same_data "$W/all1.h5" "$W/r.h5" || fail "resumed data differ from an uninterrupted run"
+exit 0
