@@ -10,7 +10,10 @@
 #     its own, at the ticket's density;
 #   - a run stopped by a failing write resumes to the data of an
 #     uninterrupted run;
-#   - the run's context and status name the arms.
+#   - the run's context and status name the arms;
+#   - the Python reader lists every arm, gives each its masks (pruning at
+#     initialisation from /nodes/mask, at the ticket's counts), and
+#     lth_report draws a line per arm and lists them in its table.
 . "$(dirname "$0")/lib.sh"
 export TICKETSWEEP_THREAD_MIN_WORK=0
 small_data "$W/d"
@@ -62,6 +65,29 @@ acc = {n: a[f"controls/{n}/curves/val_loss"][:] for n in arms[1:]}
 for n in ("signed_reinit", "reshuffle", "signed_constant"):
     assert not np.array_equal(acc[n], acc["reinit"], equal_nan=True), n
 PY
+
+export PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$TOP/tools/python
+"$PY" - "$W/all1.h5" <<'PY' || fail "the reader"
+import sys
+import numpy as np
+import ticketsweep
+with ticketsweep.load(sys.argv[1]) as r:
+    assert r.arms == ticketsweep.ARMS, r.arms
+    t = r.find(rate=0.8, rounds=2, seed=1)
+    tk = r.mask(t, 2)
+    for arm in r.arms:
+        m = r.mask(t, 2, arm)
+        n = sum(int(v.sum()) for v in m.values())
+        assert n == sum(int(v.sum()) for v in tk.values()), (arm, n)
+        same = all(np.array_equal(m[l], tk[l]) for l in m)
+        assert same == (arm in ("ticket", "reinit", "signed_reinit", "reshuffle", "signed_constant")), arm
+        assert r.node(t, 2, arm) >= 0 and len(r.summary(arm))
+    assert sorted(set(r.table()["arm"])) == sorted(r.arms)
+PY
+"$PY" "$TOP/tools/lth_report.py" "$W/all1.h5" -o "$W/rep" >"$W/rep.log" 2>&1 || { cat "$W/rep.log"; fail "lth_report"; }
+for arm in signed_reinit reshuffle signed_constant snip synflow magnitude_init; do
+    grep -q "$arm" "$W/rep/summary.csv" || { ls "$W/rep"; fail "lth_report's table lacks $arm"; }
+done
 
 # rewinding: the sign controls and pruning at initialisation start from the rewind point, on every rank count
 "$TS" run "$W/job.ini" -o "$W/rw1.h5" "$@" --set prune.rewind_iteration=20 --set prune.pai_scope=layerwise \

@@ -22,7 +22,9 @@ function r = load_ticketsweep(file, varargin)
 %     software_version, created, input_dim, input_shape   root attributes; input_shape is
 %              [channels; rows; cols] of an example (double, a column), input_dim their product
 %     n_trials (T), max_rounds (R), iteration [E x 1] (int32: iteration of each point)
-%     arms     {'ticket'; 'reinit'; 'random'}: the arms present (controls only if run)
+%     arms     {'ticket'; 'reinit'; 'random'; ...}: the arms present (controls only if run), in
+%              the order ticket, reinit, random, signed_reinit, reshuffle, signed_constant,
+%              snip, synflow, magnitude_init
 %     layers   {'conv1'; ...; 'fc1'; 'fc2'; ...}: the layers with weights in the model's
 %              order (convolutions first), the last is the output layer. A convolution's
 %              mask and theta0 are [3, 3, in, out, T] and [3, 3, in, out, S] (C order
@@ -55,7 +57,8 @@ function r = load_ticketsweep(file, varargin)
 %                    the attributes cannot be read
 %     masks.<arm>.<layer>  uint8 [in, out, T]: how many rounds each weight was active; it is
 %                    active in round k exactly when the value is > k. Only the ticket and the
-%                    random control have masks; the reinit control trains the ticket's.
+%                    random control have masks; reinit and the sign controls train the
+%                    ticket's; snip, synflow and magnitude_init keep theirs in /nodes/mask.
 %                    Mask of trial t, round k as the layer's [out, in] weight shape:
 %                    r.masks.ticket.fc1(:, :, t).' > k
 %     theta0.<layer> .weight [in, out, S], .bias [out, S]: the initial weights of each seed.
@@ -301,7 +304,8 @@ function r = build(file, raw, attrs, strings_in_rows)
   % the arms: the ticket at the root, controls under /controls/<arm>
   arm_root = struct('ticket', raw);
   if isfield(raw, 'controls')
-    for a = {'reinit', 'random'}
+    for a = {'reinit', 'random', 'signed_reinit', 'reshuffle', 'signed_constant', 'snip', 'synflow', ...
+             'magnitude_init'}
       if isfield(raw.controls, a{1})
         arm_root.(a{1}) = raw.controls.(a{1});
       end

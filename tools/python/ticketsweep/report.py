@@ -80,9 +80,13 @@ matplotlib.rcParams.update({
 COLUMNS = ("arm", "rounds", "rate", "round", "weights_remaining_pct", "n_seeds",
            "es_test_acc_mean", "es_test_acc_std", "es_test_acc_min", "es_test_acc_max",
            "es_iter_mean", "n_seeds_es_at_last_eval", "final_test_acc_mean")
-COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green"}
+COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green", "signed_reinit": "tab:red",
+          "reshuffle": "tab:purple", "signed_constant": "tab:brown", "snip": "tab:pink", "synflow": "tab:olive",
+          "magnitude_init": "tab:cyan"}
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
-ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask"}
+ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask",
+             "signed_reinit": "signed reinit", "reshuffle": "reshuffled θ0", "signed_constant": "signed constant",
+             "snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init"}
 SPREAD_NAMES = {"minmax": "min-max", "std": "± 1 std", "sem": "± 1 std error"}
 RING = dict(linestyle="none", marker="o", markersize=7.5, markerfacecolor="none",
             markeredgecolor="0.15", markeredgewidth=0.7)
@@ -97,9 +101,18 @@ def arm_text(arm, rewind):
     if arm == "ticket":
         return ("winning ticket: the pruned network with its survivors reset to " +
                 (f"their values at iteration {rewind}" if rewind else "θ0"))
+    start = f"the values at iteration {rewind}" if rewind else "θ0"
     return {"reinit": "random reinit: the ticket's mask from a new random initialisation",
-            "random": "random mask: a random mask with the ticket's per-layer counts, from " +
-                      (f"the values at iteration {rewind}" if rewind else "θ0")}[arm]
+            "random": "random mask: a random mask with the ticket's per-layer counts, from " + start,
+            "signed_reinit": f"signed reinit: the ticket's mask, fresh magnitudes with the signs of {start}",
+            "reshuffle": f"reshuffled: the ticket's mask, the surviving values of {start} permuted within "
+                         "each layer",
+            "signed_constant": f"signed constant: the ticket's mask, ± each layer's init std with the signs "
+                               f"of {start}",
+            "snip": f"SNIP: {start} pruned in one shot by |θ·∂L/∂θ| on a scoring batch, at the ticket's density",
+            "synflow": f"SynFlow: {start} pruned by iterated synaptic flow (no data), at the ticket's density",
+            "magnitude_init": f"magnitude at init: {start} pruned in one shot by |θ0|, at the ticket's "
+                              "density"}[arm]
 
 
 def schedule_text(r):

@@ -34,10 +34,14 @@ are NaN except at its early-stop point and its last point (the validation
 and training curves are whole; the summary is what test_curve = full gives,
 bit for bit). r.test_points(arm) marks those points.
 
-Arms are "ticket", "reinit" and "random" (r.arms lists those in the file);
-metrics are train_loss, val_loss, val_acc, test_loss, test_acc; accuracies are
-fractions in [0, 1]. The reinit control trains the ticket's masks, so
-mask(t, r, "reinit") is the ticket's mask.
+Arms are "ticket" and the controls of [prune] controls: "reinit", "random",
+the sign controls "signed_reinit", "reshuffle", "signed_constant", and the
+pruning-at-initialisation arms "snip", "synflow", "magnitude_init" (r.arms
+lists those in the file, in that order); metrics are train_loss, val_loss,
+val_acc, test_loss, test_acc; accuracies are fractions in [0, 1]. reinit and
+the sign controls train the ticket's masks, so mask(t, r, "reinit") is the
+ticket's mask; the pruning-at-initialisation arms' masks are their trainings'
+rows of /nodes/mask.
 
 Only table() needs pandas (Debian's python3-pandas) and to_xarray() xarray
 (python3-xarray); they are imported there, so the rest works without them.
@@ -55,7 +59,10 @@ import numpy as np
 
 FORMAT = "ticketsweep-results"
 FORMAT_VERSION = 2
-ARMS = ("ticket", "reinit", "random")
+ARMS = ("ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
+        "magnitude_init")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
+TWIN_MASK_ARMS = ("reinit", "signed_reinit", "reshuffle", "signed_constant")  # train the ticket's mask
+INIT_ARMS = ("snip", "synflow", "magnitude_init")  # pruning at initialisation: masks in /nodes/mask
 METRICS = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
 SUMMARY_FIELDS = ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc")
 PENDING, DONE, FAILED = 0, 1, 2
@@ -262,7 +269,9 @@ class Results:
     def mask(self, t, round, arm="ticket"):
         """{layer: bool [out, in]}: weights of trial t active in `round`
         (0 = dense, up to the trial's rounds). arm "random" gives the random
-        control's masks; "ticket" and "reinit" the ticket's."""
+        control's masks; the pruning-at-initialisation arms their own (their
+        trainings' rows of /nodes/mask); the ticket, reinit and the sign
+        controls the ticket's."""
         if not 0 <= t < len(self.trials):
             raise IndexError(f"trial {t} is out of range [0, {len(self.trials)})")
         if not self.done[t]:
@@ -271,8 +280,25 @@ class Results:
         n = int(self.trials["rounds"][t])
         if not 0 <= round <= n:
             raise ValueError(f"trial {t} has rounds 0..{n}, not {round}")
-        g = self._group("ticket" if arm == "reinit" else arm)
+        self._group(arm)  # the arm is in the file
+        if arm in INIT_ARMS and round > 0:
+            return self._node_mask(self.node(t, round, arm))
+        g = self._group("random" if arm == "random" else "ticket")  # round 0 of every arm: the ticket's
         return {l: g["masks"][l][t] > round for l in self.layers}
+
+    def _node_mask(self, x):
+        """{layer: bool [out, in]}: training x's mask, from its row of /nodes/mask."""
+        row = int(self.file["nodes/mask_row"][x])
+        if row < 0:
+            raise ValueError(f"training {x} has no mask row (it trains its twin's mask)")
+        bits = np.unpackbits(self.file["nodes/mask"][row], bitorder="little")[:self.n_weights].astype(bool)
+        out, off = {}, 0
+        for l in self.layers:
+            shape = self.file["masks"][l].shape[1:]
+            n = int(np.prod(shape))
+            out[l] = bits[off:off + n].reshape(shape)
+            off += n
+        return out
 
     def theta0(self, seed):
         """{layer: (weight [out, in], bias [out])}: the initial weights of `seed`."""
@@ -294,7 +320,8 @@ class Results:
             raise ValueError(f"trial {t} has rounds 0..{n}, not {round}")
         if arm not in ARMS:
             raise ValueError(f"unknown arm {arm!r}; arms are {', '.join(ARMS)}")
-        x = int(self.file["trials/nodes"][t, ARMS.index(arm), round])
+        a = ARMS.index(arm)
+        x = int(self.file["trials/nodes"][t, a, round]) if a < self.file["trials/nodes"].shape[1] else -1
         if x < 0:
             raise ValueError(f"trial {t} has no {arm} arm (the job's controls)")
         return x
