@@ -171,6 +171,12 @@ typedef struct {
 double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *data,
                        trial_mem_t *parts);
 
+/* The scratch a pruning-at-initialisation training allocates while it makes
+ * its mask (init_mask: scores, the gradient in double, snip's scoring batch),
+ * in bytes; 0 when the job has no such arm. Its pruning's scratch is
+ * prune_bytes'. */
+double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *data);
+
 /* Rows for one cell of cfg's grid on net's layer table (R1 = the grid's
  * largest round count + 1), cleared to pending. Returns 0 or TS_ERUN. */
 int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net);

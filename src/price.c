@@ -59,7 +59,8 @@ typedef struct {
     trial_mem_t trainer; /* model and optimizer, activations, im2col, batches */
     double sched;        /* mask histories of a training's inputs and outputs, the message buffer,
                             the rewind point and trained weights when the job keeps them */
-    double prune;        /* pruning scratch (a score and an index a weight) */
+    double prune;        /* pruning scratch (a score and an index a weight), and pruning at
+                            initialisation's (trial_pai_bytes) */
     double plan;         /* the training graph (graph_bytes): every rank holds it */
     double total;        /* all of it, and the libraries' RANK_RUNTIME_BYTES */
 } rank_mem_t;
@@ -74,7 +75,7 @@ static rank_mem_t rank_bytes(const config_t *cfg, const net_t *net, const graph_
     rank_mem_t m = {0};
     double t = trial_ctx_bytes(cfg, net, data, &m.trainer);
     m.sched = sched_rank_bytes(cfg, net, g);
-    m.prune = prune_bytes(net->n_weights);
+    m.prune = prune_bytes(net->n_weights) + trial_pai_bytes(cfg, net, data);
     m.plan = (double)graph_bytes(g);
     m.total = t + m.sched + m.prune + m.plan + RANK_RUNTIME_BYTES;
     return m;

@@ -682,6 +682,15 @@ static int scoring_batch(trial_ctx_t *c, int64_t seed, float *x, uint8_t *y)
     return n;
 }
 
+double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *data)
+{
+    if (!(cfg->controls & (CTRL_SNIP | CTRL_SYNFLOW | CTRL_MAGNITUDE_INIT)))
+        return 0;
+    double rows = (double)cfg->pai_images * DATA_CLASSES;
+    return (double)layout->n_weights * sizeof(float) + (double)layout->n_params * sizeof(double) +
+           rows * ((double)data->train.dim * sizeof(float) + 1);
+}
+
 /*
  * The mask of pruning-at-initialisation training x into net->mask: theta0
  * pruned by its arm's scores to the survivors its twin ticket's round has
