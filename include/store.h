@@ -28,7 +28,12 @@
 #include "trial.h"
 
 #define STORE_FORMAT "ticketsweep-results"
-#define STORE_VERSION 2
+/* Version 3 drops the per-cell masks of version 2 (/masks, /controls/random/
+ * masks: cells x weights bytes where cells share their trainings); readers
+ * derive a cell's masks from /trials/nodes and /nodes/mask. Version 2 files
+ * still open, resume (their cells keep getting mask rows) and merge. */
+#define STORE_VERSION 3
+#define STORE_VERSION_MIN 2
 
 /* An open results file: its HDF5 ids, dataset slots and scratch (store.c).
  * Made by store_create or store_open, released by store_close. */
@@ -89,6 +94,9 @@ int store_write_cell(store_t *s, int t, int status, const char *error, double wa
                      const char *host);
 /* Every node's status and wall seconds, [N] each. */
 int store_read_nodes(store_t *s, int8_t *status, double *wall);
+/* Whether the file keeps a mask row per cell (format version 2; store.h). */
+int store_cell_masks(const store_t *s);
+
 /* Node x's mask history [n_weights]: the masks of its chain of rounds
  * (written by their parents or by themselves) added up; a pruning-at-
  * initialisation training's, its one mask as the history of its round k

@@ -22,6 +22,7 @@
  * is made with O_CREAT | O_EXCL and written in place (a reader may then, for
  * an instant, see it empty and take it for damaged).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -461,9 +462,52 @@ static void remove_leftovers(const claim_t *c, const claim_info_t *ci)
     unlink(path);
 }
 
+static void warn(claim_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Once our claim is made: remove what an ended writer left beside it where
+ * there was no claim of its to take over, CLAIM.held.TOKEN and CLAIM.tmp.TOKEN
+ * (a heartbeat stopped between moving its claim aside and linking the next
+ * version in leaves both, and no claim file). Each holds its owner's claim;
+ * only one whose owner is_stale says has ended goes, with a line on the log.
+ * A writer mid-refresh is alive, and keeps its files.
+ */
+static void sweep_leftovers(claim_t *c)
+{
+    char dirpath[PATH_MAX + 16], path[PATH_MAX + 320], buf[CLAIM_MAX_BYTES + 1], why[256];
+    snprintf(dirpath, sizeof dirpath, "%s", c->file);
+    char *slash = strrchr(dirpath, '/');
+    const char *base = slash ? slash + 1 : c->file;
+    if (slash)
+        slash[slash == dirpath] = 0; /* "/x.claim" -> "/" */
+    else
+        snprintf(dirpath, sizeof dirpath, ".");
+    size_t blen = strlen(base);
+    DIR *d = opendir(dirpath);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        const char *rest = e->d_name + blen;
+        if (strncmp(e->d_name, base, blen) || (strncmp(rest, ".held.", 6) && strncmp(rest, ".tmp.", 5)))
+            continue;
+        const char *token = rest + (rest[1] == 'h' ? 6 : 5);
+        size_t len;
+        claim_info_t ci;
+        if (!strcmp(token, c->token))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dirpath, e->d_name);
+        if (read_claim(path, buf, &len) != READ_OK || parse_claim(buf, len, &ci, why, sizeof why) != PARSE_OK ||
+            strcmp(ci.token, token) || !is_stale(c, &ci, why, sizeof why))
+            continue; /* not a whole claim of that token (one being written), or its owner lives */
+        if (unlink(path) == 0)
+            warn(c, "ticketsweep: %s: removed %s, left by host %s, PID %ld (%s)\n", c->results, path, ci.host,
+                 ci.pid, why);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* ---------- the heartbeat ---------- */
 
-static void warn(claim_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(claim_t *c, const char *fmt, ...)
 {
     va_list ap;
@@ -726,6 +770,7 @@ int claim_take(claim_t **out, const char *results_path, const char *job_hash, co
     unlink(c->tmp); /* the claim's name holds it now */
     if (notice[0])
         warn(c, "%s", notice);
+    sweep_leftovers(c);
     if ((rc = start_heartbeat(c))) {
         /* a claim without heartbeat would look dead to other hosts within the
          * timeout, and two writers would follow: give it up instead */

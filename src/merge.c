@@ -138,6 +138,9 @@ static int merge_from(merge_t *m, store_t *dst, store_t *src, const char *path, 
         trial_result_clear(&m->res);
         if ((rc = store_read_trial(src, t, &m->res)) || (rc = store_read_ledger(src, t, &wall, &rank, host, err)))
             return rc;
+        if (!store_cell_masks(dst)) /* a shard of format 2: the merged file derives them */
+            for (int k = 0; k < N_ARMS; k++)
+                memset(m->res.masks[k], 0, m->res.n_weights);
         if (m->done[t]) {
             trial_result_clear(&m->have);
             if ((rc = store_read_trial(dst, t, &m->have)))

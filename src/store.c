@@ -213,6 +213,7 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
     s->g = g;
     s->N = g->N;
     s->file = -1;
+    s->version = STORE_VERSION; /* a file made now; open_file reads an existing one's */
     /* a mask row for every training but those that train their twin's mask (reinit and
        the sign controls) */
     s->mask_row = ts_malloc(((size_t)g->N + 1) * sizeof *s->mask_row);
@@ -436,11 +437,12 @@ int store_peek(const char *path, config_t *cfg, int shape[3], char hash[17], int
                      format ? format : "missing");
         goto out;
     }
-    if (read_attr_ints(f, "format_version", &version, 1) || version != STORE_VERSION) {
+    if (read_attr_ints(f, "format_version", &version, 1) || version < STORE_VERSION_MIN ||
+        version > STORE_VERSION) {
         rc = ts_fail(TS_EINPUT,
-                     "%s: results format version %d, this ticketsweep reads version %d: "
+                     "%s: results format version %d, this ticketsweep reads versions %d to %d: "
                      "use the ticketsweep release that wrote it",
-                     path, version, STORE_VERSION);
+                     path, version, STORE_VERSION_MIN, STORE_VERSION);
         goto out;
     }
     text = read_attr_str(f, "config");
@@ -492,9 +494,11 @@ static int open_file(store_t *s, const char *path, MPI_Comm comm, const config_t
     free(format);
     if (!ok)
         return ts_fail(TS_EINPUT, "%s: not a ticketsweep results file", path);
-    if (read_attr_ints(s->file, "format_version", &version, 1) || version != STORE_VERSION)
-        return ts_fail(TS_EINPUT, "%s: results format version %d, this ticketsweep reads version %d",
-                       path, version, STORE_VERSION);
+    if (read_attr_ints(s->file, "format_version", &version, 1) || version < STORE_VERSION_MIN ||
+        version > STORE_VERSION)
+        return ts_fail(TS_EINPUT, "%s: results format version %d, this ticketsweep reads versions %d to %d",
+                       path, version, STORE_VERSION_MIN, STORE_VERSION);
+    s->version = version;
     char *text = read_attr_str(s->file, "config");
     char *mine = config_to_string(cfg);
     if (!text || !mine) {

@@ -22,6 +22,11 @@ int store_read_status(store_t *s, int8_t *status)
     return 0;
 }
 
+int store_cell_masks(const store_t *s)
+{
+    return s->version < 3;
+}
+
 int store_read_trial(store_t *s, int t, trial_result_t *res)
 {
     int8_t status;

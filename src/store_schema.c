@@ -237,8 +237,10 @@ int store_layout(store_t *s, int create)
         ADD(p, DS_ES_ACC, a, 0, 0, f32, fle32, 2, T, R1);
         snprintf(p, sizeof p, "%s/summary/final_test_acc", pre);
         ADD(p, DS_FINAL_ACC, a, 0, 0, f32, fle32, 2, T, R1);
-        if (a != ARM_TICKET && a != ARM_RANDOM) /* per-cell masks: the arms of format 2's first
-                                                   release; the others' are in /nodes/mask */
+        /* per-cell masks: version 2 only (store.h), of the ticket and the
+         * random control (the arms of version 2's first release); the
+         * other arms' masks are in /nodes/mask in any version */
+        if ((a != ARM_TICKET && a != ARM_RANDOM) || s->version >= 3)
             continue;
         for (int l = 0; l < net->n_layers; l++) {
             const net_layer_t *L = &net->layers[l];
@@ -320,9 +322,8 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     double T = grid_size(cfg), R1 = grid_max_rounds(cfg) + 1, E = trial_eval_count(cfg);
     double S = cfg->n_seeds, P = (double)net->n_params, Wt = (double)net->n_weights;
     int arms = 1 + __builtin_popcount((unsigned)cfg->controls);
-    int mask_arms = 1 + !!(cfg->controls & CTRL_RANDOM);
     double per_arm = T * R1 * (E * N_METRICS * 4 + 8 + 4 + 4 + 4);
-    double bytes = arms * per_arm + mask_arms * T * Wt;
+    double bytes = arms * per_arm; /* a new file has no per-cell masks (store.h) */
     bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
     bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * g->A * R1 * 4;
     bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);

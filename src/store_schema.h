@@ -53,6 +53,7 @@ struct store {
     const config_t *cfg;
     const net_t *net;      /* the layer table: shapes of masks and theta0 */
     const graph_t *g;      /* the trainings */
+    int version;           /* the file's format_version: STORE_VERSION_MIN .. STORE_VERSION */
     int has_prov;          /* how many of the provenance datasets (/nodes/cpu, ...: prov.h) the
                               file has: the first has_prov of prov_names, 0 for none */
     int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */

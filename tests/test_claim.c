@@ -5,7 +5,9 @@
  * host, old heartbeat from another host, an earlier run of the same Slurm
  * job) and damaged ones (empty, garbage, binary, cut short, too large) are
  * taken over with a line on the log; another format version is refused; the
- * heartbeat notices a claim taken from it and puts back a removed one.
+ * heartbeat notices a claim taken from it and puts back a removed one. What
+ * an ended writer left beside the claim (CLAIM.held.TOKEN, CLAIM.tmp.TOKEN)
+ * goes when the next claim is made, and a live writer's stays.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,8 +66,10 @@ static void put(const char *path, const char *text, size_t len)
           path);
 }
 
-/* A claim as another process would write it. version 0: CLAIM_VERSION;
- * end 0: cut before the end line. */
+static char forged[2048]; /* the last forged claim's text */
+
+/* A claim as another process would write it (its text kept in forged).
+ * version 0: CLAIM_VERSION; end 0: cut before the end line. */
 static void forge(const char *h, long pid, double beat, const char *slurm_job, long restart, int version, int end)
 {
     char text[2048];
@@ -76,6 +80,7 @@ static void forge(const char *h, long pid, double beat, const char *slurm_job, l
                      "slurm_job = %s\nslurm_restart = %ld\n%s",
                      version ? version : CLAIM_VERSION, out, h, pid, beat - 10, beat, slurm_job, restart,
                      end ? "end = ok\n" : "");
+    snprintf(forged, sizeof forged, "%s", text);
     put(cfile, text, (size_t)n);
 }
 
@@ -251,6 +256,39 @@ static void test_stale(void)
     unlink(cfile);
 }
 
+/* A heartbeat killed between moving its claim aside and linking the next
+ * version in: no claim, CLAIM.held.TOKEN and CLAIM.tmp.TOKEN left. */
+static void test_leftovers(void)
+{
+    claim_t *c;
+    char held[PATH_MAX + 128], tmp[PATH_MAX + 128], msg[2 * PATH_MAX + 640];
+    snprintf(held, sizeof held, "%s.held.forged0123456789abcdef0123456789", cfile);
+    snprintf(tmp, sizeof tmp, "%s.tmp.forged0123456789abcdef0123456789", cfile);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    for (int live = 0; live < 2; live++) {
+        /* the owner: a PID that has ended, then a live one (our parent) */
+        forge(host, live ? (long)getppid() : (long)child, now(), "", 0, 0, 1);
+        CHECK(link(cfile, tmp) == 0 && rename(cfile, held) == 0, "cannot lay out the leftovers");
+        log_clear();
+        CHECK(take(&c, 0) == 0, "take beside leftovers (%s owner): %s", live ? "live" : "ended", ts_errmsg());
+        snprintf(msg, sizeof msg, "removed %s, left by host %s, PID %ld (PID %ld is gone)", held, host,
+                 (long)child, (long)child);
+        if (!live) {
+            CHECK(access(held, F_OK) != 0 && access(tmp, F_OK) != 0 && strays() == 0,
+                  "an ended writer's leftovers stay");
+            CHECK(log_has(msg), "no line for the removed leftover: %s", logbuf);
+        } else {
+            CHECK(access(held, F_OK) == 0 && access(tmp, F_OK) == 0, "a live writer's files were removed");
+            CHECK(!log_has("removed"), "a live writer's files: %s", logbuf);
+            unlink(held);
+            unlink(tmp);
+        }
+    }
+}
+
 static void test_slurm(void)
 {
     claim_t *c;
@@ -360,7 +398,10 @@ static void test_refresh_race(void)
         struct timespec ts = {0, (r % 20) * 50000L}; /* 0 to 1 ms into the beat */
         nanosleep(&ts, NULL);
         forge("elsewhere.example", 99, now(), "", 0, 0, 1);
-        long n = slurp(cfile, text, sizeof text);
+        /* its text as forged: the file itself may be aside for an instant (a
+         * beat moving it to look at it), and would read as missing */
+        long n = (long)strlen(forged);
+        snprintf(text, sizeof text, "%s", forged);
         int i;
         for (i = 0; i < 200 && !claim_lost(c); i++)
             pause_ms(5);
@@ -414,6 +455,7 @@ int main(int argc, char **argv)
     test_take_refresh_release();
     test_stale();
     test_slurm();
+    test_leftovers();
     test_damaged();
     test_heartbeat_sees_others();
     test_refresh_race();

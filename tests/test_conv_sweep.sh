@@ -52,22 +52,26 @@ JOB
 "$TS" run "$W/conv.ini" -o "$W/c1.h5" 2>"$W/log" || { cat "$W/log"; fail "conv run, one process"; }
 mpirun_ts 2 run "$W/conv.ini" -o "$W/c2.h5" 2>"$W/log" || { cat "$W/log"; fail "conv run, two ranks"; }
 same_data "$W/c1.h5" "$W/c2.h5" || fail "conv data differ between -np 1 and -np 2"
-"$PY" - "$W/c1.h5" <<'PY' || fail "conv results"
+"$PY" - "$W/c1.h5" "$TOP/tools/python" <<'PY' || fail "conv results"
 import h5py, numpy as np, sys
+sys.path.insert(0, sys.argv[2])
+import ticketsweep
 f = h5py.File(sys.argv[1], "r")
-assert list(f["masks"].keys()) == ["conv1", "conv2", "fc1", "fc2"], list(f["masks"])
-assert f["masks/conv1"].shape == (2, 4, 1, 3, 3) and f["masks/conv2"].shape == (2, 8, 4, 3, 3)
-assert f["masks/fc1"].shape == (2, 32, 8 * 7 * 7), f["masks/fc1"].shape
+r = ticketsweep.load(sys.argv[1])
+masks, rnd = r.mask_rounds(0), r.mask_rounds(0, "random")
+assert "masks" not in f and r.layers == ["conv1", "conv2", "fc1", "fc2"], r.layers
+assert masks["conv1"].shape == (4, 1, 3, 3) and masks["conv2"].shape == (8, 4, 3, 3)
+assert masks["fc1"].shape == (32, 8 * 7 * 7), masks["fc1"].shape
 assert f["init/conv2/weight"].shape == (2, 8, 4, 3, 3) and f["init/conv2/bias"].shape == (2, 8)
 assert tuple(f.attrs["input_shape"]) == (1, 28, 28)
 q = 1 - (1 - 0.75) ** 0.5
 for layer, scale in (("conv1", 0.5), ("conv2", 0.5), ("fc1", 1.0), ("fc2", 0.5)):
-    m = f["masks/" + layer][0]
+    m = masks[layer]
     alive = m.size
     for r in range(3):
         assert (m > r).sum() == alive, (layer, r, (m > r).sum(), alive)
         alive -= int(np.floor(q * scale * alive + 0.5))
-    assert (f["controls/random/masks/" + layer][0] > 2).sum() == (m > 2).sum(), layer
+    assert (rnd[layer] > 2).sum() == (m > 2).sum(), layer
 acc = f["summary/final_test_acc"][:]
 print("final test accuracy per trial and round", acc)
 assert acc.min() > 0.6, acc

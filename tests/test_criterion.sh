@@ -53,11 +53,14 @@ for c in "movement" "magnitude_increase --set prune.scope=global --set prune.rew
     "$TS" status "$W/$name-1.h5" | grep -q "pruning [a-z]* by $name," || fail "$name: status does not name it"
     "$TS" run "$W/job.ini" -o "$W/x.h5" --dry-run "$@" | grep -q "^pruning: [a-z]* by $name," ||
         fail "$name: --dry-run does not name it"
-    "$PY" - "$W/$name-1.h5" "$W/$name-mag.h5" <<'PY' || fail "$name against magnitude"
+    "$PY" - "$W/$name-1.h5" "$W/$name-mag.h5" "$TOP/tools/python" <<'PY' || fail "$name against magnitude"
 import sys
 import h5py
 import numpy as np
-c, m = (h5py.File(f, "r") for f in sys.argv[1:])
+sys.path.insert(0, sys.argv[3])
+import ticketsweep
+c, m = (h5py.File(f, "r") for f in sys.argv[1:3])
+rc, rm = (ticketsweep.load(f) for f in sys.argv[1:3])
 # the same counts: densities equal, arm by arm
 for arm in ("", "controls/reinit/", "controls/random/"):
     dc, dm = c[arm + "summary/density"][:], m[arm + "summary/density"][:]
@@ -66,8 +69,9 @@ for arm in ("", "controls/reinit/", "controls/random/"):
 r0 = c["nodes/round"][:] == 0
 assert r0.any() and np.array_equal(c["nodes/weights"][:][r0], m["nodes/weights"][:][r0])
 # other ticket masks, in every layer
-for layer in c["masks"]:
-    mc, mm = c["masks"][layer][:], m["masks"][layer][:]
+for layer in rc.layers:
+    mc = np.stack([rc.mask_rounds(t)[layer] for t in range(len(rc.trials))])
+    mm = np.stack([rm.mask_rounds(t)[layer] for t in range(len(rm.trials))])
     assert mc.shape == mm.shape and (mc != mm).any(), f"{layer}: the masks are magnitude's"
 PY
 done

@@ -17,9 +17,12 @@ seeds = 1
 controls = random
 JOB
 "$TS" run "$W/f.ini" -o "$W/f.h5" 2>"$W/log" || { cat "$W/log"; fail "run"; }
-"$PY" - "$W/f.h5" <<'PY' || fail "accuracy or consistency"
+"$PY" - "$W/f.h5" "$TOP/tools/python" <<'PY' || fail "accuracy or consistency"
 import h5py, numpy as np, sys
+sys.path.insert(0, sys.argv[2])
+import ticketsweep
 f = h5py.File(sys.argv[1], "r")
+masks = ticketsweep.load(sys.argv[1]).mask_rounds(0)
 acc = f["summary/final_test_acc"][0]
 es = f["summary/early_stop_test_acc"][0]
 dens = f["summary/density"][0]
@@ -33,8 +36,8 @@ for r in range(3):
     k = int(np.argmin(vl[r]))
     assert es[r] == ta[r, k] and f["summary/early_stop_iter"][0, r] == it[k]
 # mask counts agree with the density
-n = sum(f["masks/" + l][0].size for l in ("fc1", "fc2", "fc3"))
-act = sum((f["masks/" + l][0] > 2).sum() for l in ("fc1", "fc2", "fc3"))
+n = sum(masks[l].size for l in ("fc1", "fc2", "fc3"))
+act = sum((masks[l] > 2).sum() for l in ("fc1", "fc2", "fc3"))
 assert act / n == dens[2], (act / n, dens[2])
 # theta0 of the seed is in the file, Glorot-scaled: std sqrt(2 / (784 + 300))
 w = f["init/fc1/weight"][0]

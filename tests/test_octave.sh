@@ -40,7 +40,7 @@ with h5py.File(w + "/foreign.h5", "w") as f:
     f["x"] = [1, 2, 3]
 shutil.copy(w + "/full.h5", w + "/newer.h5")
 with h5py.File(w + "/newer.h5", "r+") as f:
-    f.attrs.modify("format_version", 3)
+    f.attrs.modify("format_version", 4)
 PYEOF
 
 # MATLAB's high-level readers emulated in Octave (Octave has none): h5info lists
@@ -209,7 +209,7 @@ for bad in foreign newer; do
     if oct "load_ticketsweep('$W/$bad.h5'); disp('loaded')"; then
         cat "$W/octave.out"; fail "load_ticketsweep accepted $bad.h5"
     fi
-    grep -q "load_ticketsweep: .*$bad.h5: \(not a ticketsweep results file\|results format version 3\)" \
+    grep -q "load_ticketsweep: .*$bad.h5: \(not a ticketsweep results file\|results format version 4\)" \
         "$W/octave.out" || { cat "$W/octave.out"; fail "$bad.h5: no helpful refusal"; }
 done
 
@@ -267,6 +267,28 @@ def dataset_of(key):
         return "/curves/iteration"
     return "/" + "/".join(p)
 
+def cell_rounds(f, arm):
+    """{layer: uint8 [T, out, in]}: rounds each weight of each done trial's arm
+    was active (0 for trials not done), from its trainings (/trials/nodes) and
+    their rows of /nodes/mask: what format 2 stored as /masks per trial."""
+    a = ("ticket", "reinit", "random").index(arm)
+    L = sorted(f["/init"].keys(), key=lambda s: int(s[2:]))
+    shapes = [f["/init/%s/weight" % l].shape[1:] for l in L]
+    W = sum(int(np.prod(s)) for s in shapes)
+    T = len(f["/trials/status"])
+    cnt = np.zeros((T, W), np.uint8)
+    rows, twin = f["/nodes/mask_row"][:], f["/nodes/twin"][:]
+    for t in np.flatnonzero(f["/trials/status"][:] == 1):
+        for k in range(int(f["/trials/rounds"][t]) + 1):
+            x = f["/trials/nodes"][t, a, k]
+            row = rows[x] if rows[x] >= 0 else rows[twin[x]]
+            cnt[t] += np.unpackbits(f["/nodes/mask"][row], bitorder="little")[:W]
+    out, off = {}, 0
+    for l, s in zip(L, shapes):
+        out[l] = cnt[:, off:off + int(np.prod(s))].reshape((T,) + s)
+        off += int(np.prod(s))
+    return out
+
 def compare(name, only_done):
     d = read_dump("%s/%s.txt" % (w, name))
     f = h5py.File("%s/%s.h5" % (w, name), "r")
@@ -276,9 +298,16 @@ def compare(name, only_done):
     # every array: class, reversed shape, values in storage order
     keys = [k[5:] for k in d if k.startswith("data ")]
     check(len(keys) >= 40, "%s: only %d arrays dumped" % (name, len(keys)))
+    derived = {arm: cell_rounds(f, arm) for arm in ("ticket", "random")}
+    check("/masks" not in f, "%s: per-cell /masks in a format 3 file" % name)
     for key in keys:
-        ds = f[dataset_of(key)]
-        x = ds[()]
+        if key.startswith("masks."):  # format 3: derived from the trainings
+            _, arm, l = key.split(".")
+            ds = derived[arm][l]
+            x = ds
+        else:
+            ds = f[dataset_of(key)]
+            x = ds[()]
         check(d["class " + key] == CLASS[str(ds.dtype)],
               "%s %s: class %s for %s" % (name, key, d["class " + key], ds.dtype))
         want = list(reversed(ds.shape)) if ds.ndim > 1 else [ds.shape[0], 1]
@@ -293,7 +322,7 @@ def compare(name, only_done):
             x = x[done]
         check(same(v, x), "%s %s: values differ from h5py" % (name, key))
     # documented indexing
-    L = sorted(f["/masks"].keys(), key=lambda s: int(s[2:]))
+    L = sorted(f["/init"].keys(), key=lambda s: int(s[2:]))
     arms = ["ticket"] + [a for a in ("reinit", "random") if "/controls/" + a in f]
     check(d["arms"].split() == arms, "%s: arms %s" % (name, d["arms"]))
     check(d["layers"].split() == L, "%s: layers %s" % (name, d["layers"]))
@@ -316,7 +345,7 @@ def compare(name, only_done):
                 active = 0
                 total = 0
                 for l in L:
-                    m = f[pre + "/masks/" + l][t] > k                     # [out, in]
+                    m = derived[arm][l][t] > k                            # [out, in]
                     want = "%d %d" % (m.sum(), (np.arange(1, m.shape[0] + 1) * m.sum(axis=1)).sum())
                     check(d["masksum %s %s %d %d" % (arm, l, t + 1, k)] == want,
                           "%s: mask %s %s trial %d round %d: %s, h5py %s"

@@ -31,7 +31,7 @@ tiny_job "$W/job.ini" "$W/data"
 import shutil, sys, h5py, numpy as np
 w = sys.argv[1]
 for name, edit in (("badformat", lambda f: f.attrs.modify("format", np.bytes_("something-else"))),
-                   ("badversion", lambda f: f.attrs.modify("format_version", np.int32(3))),
+                   ("badversion", lambda f: f.attrs.modify("format_version", np.int32(4))),
                    ("partial", None), ("nonedone", None), ("mixed", None)):
     shutil.copy(f"{w}/r.h5", f"{w}/{name}.h5")
     with h5py.File(f"{w}/{name}.h5", "r+") as f:
@@ -63,6 +63,26 @@ def check(ok, msg):
 def read_arm(f, arm):
     return f if arm == "ticket" else f[f"controls/{arm}"]
 
+def raw_rounds(f, t, arm, layers):
+    """{layer: rounds active} of trial t's arm, straight from the file: its
+    trainings (/trials/nodes), their rows of /nodes/mask (a reinit training's
+    is its twin's), one bit a weight, least significant first."""
+    a = ("ticket", "reinit", "random").index(arm)
+    shapes = [f[f"init/{l}/weight"].shape[1:] for l in layers]
+    W = sum(int(np.prod(s)) for s in shapes)
+    cnt = np.zeros(W, np.uint8)
+    for k in range(int(f["trials/rounds"][t]) + 1):
+        x = f["trials/nodes"][t, a, k]
+        row = f["nodes/mask_row"][x]
+        if row < 0:
+            row = f["nodes/mask_row"][f["nodes/twin"][x]]
+        cnt += np.unpackbits(f["nodes/mask"][row], bitorder="little")[:W]
+    out, off = {}, 0
+    for l, s in zip(layers, shapes):
+        out[l] = cnt[off:off + int(np.prod(s))].reshape(s)
+        off += int(np.prod(s))
+    return out
+
 for name in ("r", "partial"):
     path = f"{w}/{name}.h5"
     f = h5py.File(path, "r")
@@ -78,14 +98,18 @@ for name in ("r", "partial"):
     check(np.array_equal(r.done, done), f"{name}: done flags")
     check(r.arms == ("ticket", "reinit", "random"), f"{name}: arms {r.arms}")
     check(np.array_equal(r.iterations, [0, 20, 40, 60]), f"{name}: iterations {r.iterations}")
-    layers = sorted(f["masks"])
-    nw = sum(f["masks/" + l][0].size for l in layers)
+    layers = sorted(f["init"])
+    check("masks" not in f, f"{name}: per-cell /masks in a format 3 file")
+    nw = sum(f[f"init/{l}/weight"][0].size for l in layers)
     check(r.n_weights == nw == 64 * 16 + 16 * 8 + 8 * 10, f"{name}: n_weights {r.n_weights}")
     # masks: counts equal density x weights, nested, reinit = ticket, bad rounds refused
     for t in np.flatnonzero(done):
         n = int(f["trials/rounds"][t])
         for arm in ("ticket", "random"):
             dens = read_arm(f, arm)["summary/density"][t]
+            raws = raw_rounds(f, t, arm, layers)
+            check(all(np.array_equal(raws[l], v) for l, v in r.mask_rounds(t, arm).items()),
+                  f"{name}: trial {t} {arm}: mask_rounds")
             prev = None
             for rr in range(n + 1):
                 m = r.mask(t, rr, arm)
@@ -97,7 +121,7 @@ for name in ("r", "partial"):
                 for l in layers:
                     check(m[l].dtype == bool and m[l].shape == f["init"][l]["weight"].shape[1:],
                           f"{name}: mask {l} dtype/shape")
-                    raw = read_arm(f, arm)["masks"][l][t]
+                    raw = raws[l]
                     check(np.array_equal(m[l], raw > rr), f"{name}: mask {l} != raw > {rr}")
                     if prev is not None:
                         check(not np.any(m[l] & ~prev[l]), f"{name}: masks not nested")

@@ -107,11 +107,33 @@ def three_round_trial(f):
     return int(np.flatnonzero(done & (f["trials/rounds"][:] == 3))[0])
 
 
+def rounds_active(f, t, arm="ticket"):
+    """{layer: uint8 [out, in]}: in how many rounds each weight of trial t's
+    arm was active, from its trainings (/trials/nodes) and their rows of
+    /nodes/mask (a reinit training's is its twin's)."""
+    import numpy as np
+    a = ("ticket", "reinit", "random").index(arm)
+    layers = sorted(f["init"])
+    shapes = [f[f"init/{l}/weight"].shape[1:] for l in layers]
+    W = sum(int(np.prod(s)) for s in shapes)
+    cnt = np.zeros(W, np.uint8)
+    for k in range(int(f["trials/rounds"][t]) + 1):
+        x = f["trials/nodes"][t, a, k]
+        row = f["nodes/mask_row"][x]
+        row = row if row >= 0 else f["nodes/mask_row"][f["nodes/twin"][x]]
+        cnt += np.unpackbits(f["nodes/mask"][row], bitorder="little")[:W]
+    out, off = {}, 0
+    for l, s in zip(layers, shapes):
+        out[l] = cnt[off:off + int(np.prod(s))].reshape(s)
+        off += int(np.prod(s))
+    return out
+
+
 def active(f, t, k, group=""):
     """Weights of trial t active in round k (all layers), and all weights."""
-    masks = f[group + "masks"]
-    return (sum(int((masks[l][t] > k).sum()) for l in masks),
-            sum(int(masks[l][t].size) for l in masks))
+    masks = rounds_active(f, t, "random" if "random" in group else "ticket")
+    return (sum(int((masks[l] > k).sum()) for l in masks),
+            sum(int(masks[l].size) for l in masks))
 
 
 def density_count(f, t, k, group=""):
@@ -140,7 +162,7 @@ def check_h5py(env):
     if int(ns.get("t", -1)) != t:
         errs.append(f"t = {ns.get('t')}, not the first done trial with 3 rounds ({t})")
     m = ns.get("m", {})
-    if sorted(m) != sorted(f["masks"]) or m["fc1"].shape != f["init/fc1/weight"].shape[1:]:
+    if sorted(m) != sorted(f["init"]) or m["fc1"].shape != f["init/fc1/weight"].shape[1:]:
         errs.append(f"m is not {{layer: [out, in]}}: {[(l, v.shape) for l, v in m.items()]}")
     n, n_all = active(f, t, 2)
     want_n = density_count(f, t, 2)
@@ -174,8 +196,9 @@ def check_reader(env):
     if df is not None and len(df) != sum(int(n) + 1 for n in rounds) * 2:  # ticket + random arms
         errs.append(f"r.table() has {len(df)} rows, not one per done trial x arm x round")
     m = ns["m"]
-    for l in f["masks"]:
-        if not np.array_equal(m[l], f["masks"][l][t] > 2):
+    ra = rounds_active(f, t)
+    for l in ra:
+        if not np.array_equal(m[l], ra[l] > 2):
             errs.append(f"m[{l!r}] is not trial {t}'s mask in round 2")
     want_n, n_all = density_count(f, t, 2), active(f, t, 2)[1]
     line = re.search(r"^(\d+) of (\d+) weights active in round 2$", out, re.M)
@@ -195,11 +218,11 @@ def check_reader(env):
         errs.append(f"x = {x}: not the random control's round-2 training of trial {t}")
     if "w" in ns:   # the commented weights line, run on demo_w.h5 (weights = final)
         w = ns["w"]
-        for l in f["masks"]:
+        for l in ra:
             wt, b = w[l]
             if wt.shape != f[f"init/{l}/weight"].shape[1:] or b.shape != f[f"init/{l}/bias"].shape[1:]:
                 errs.append(f"w[{l!r}]: shapes {wt.shape}, {b.shape}")
-            elif np.any(wt[~(f["masks"][l][t] > 2)] != 0) or not np.any(wt != 0):
+            elif np.any(wt[~(ra[l] > 2)] != 0) or not np.any(wt != 0):
                 errs.append(f"w[{l!r}]: weights outside trial {t}'s round-2 mask are not zero")
     return errs
 
@@ -218,7 +241,7 @@ def check_matlab(env):
     shown = out[out.index("acc ="):] if "acc =" in out else ""
     if len(re.findall(r"\d\.\d+|NaN", shown.split("\n\n\n")[0])) < len(acc):
         errs.append(f"acc is not displayed: {out[:300]!r}")
-    m2 = f["masks/fc1"][t] > 2
+    m2 = rounds_active(f, t)["fc1"] > 2
     if "m2" not in v or v["m2"][0] != "logical" or v["m2"][1] != list(m2.shape):
         errs.append(f"m2: {v.get('m2', ('?', '?'))[:2]}, want logical {list(m2.shape)} ([out, in])")
     elif not np.array_equal(np.array(v["m2"][2]).reshape(m2.shape[::-1]).T, m2) or \

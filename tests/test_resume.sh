@@ -13,15 +13,18 @@ mpirun_ts 2 run "$W/job.ini" -o "$W/ref.h5" $SLOW 2>"$W/log" || { cat "$W/log"; 
 
 # check_opens FILE: h5py opens it, and every done trial's rows are complete
 check_opens() {
-    "$PY" - "$1" <<'PY' || fail "killed file does not open or has incomplete done trials"
+    "$PY" - "$1" "$TOP/tools/python" <<'PY' || fail "killed file does not open or has incomplete done trials"
 import h5py, numpy as np, sys
+sys.path.insert(0, sys.argv[2])
+import ticketsweep
 f = h5py.File(sys.argv[1], "r")
+r = ticketsweep.load(sys.argv[1])
 st = f["trials/status"][:]
 for t in np.flatnonzero(st == 1):
     n = f["trials/rounds"][t]
     acc = f["summary/early_stop_test_acc"][t, : n + 1]
     assert np.all(np.isfinite(acc)) and np.all(acc > 0), (t, acc)
-    assert f["masks/fc1"][t].max() == n + 1, t
+    assert r.mask_rounds(t)["fc1"].max() == n + 1, t
 PY
 }
 

@@ -4,8 +4,8 @@ function r = load_ticketsweep(file, varargin)
 %   r = load_ticketsweep('results.h5')
 %   r = load_ticketsweep('results.h5', 'reader', READER)
 %
-%   Reads a file of format "ticketsweep-results" version 2 (README.md, "The results file") and refuses
-%   any other format or version. READER is 'auto' (default: h5read/h5info/h5readatt in
+%   Reads a file of format "ticketsweep-results" version 2 or 3 (README.md, "The results file") and
+%   refuses any other format or version. READER is 'auto' (default: h5read/h5info/h5readatt in
 %   MATLAB, load in Octave), 'h5read' or 'load'. Octave's load cannot read HDF5
 %   attributes: there the root attributes are read with the h5dump program (package
 %   hdf5-tools) when it is on the PATH, and are left empty with a warning otherwise.
@@ -56,11 +56,15 @@ function r = load_ticketsweep(file, varargin)
 %                    early-stop iterations are absolute), else 0. Empty, like config, when
 %                    the attributes cannot be read
 %     masks.<arm>.<layer>  uint8 [in, out, T]: how many rounds each weight was active; it is
-%                    active in round k exactly when the value is > k. Only the ticket and the
-%                    random control have masks; reinit and the sign controls train the
-%                    ticket's; snip, synflow and magnitude_init keep theirs in /nodes/mask.
+%                    active in round k exactly when the value is > k. The ticket, the random
+%                    control and snip, synflow, magnitude_init have masks (the last three:
+%                    one-shot prunings of theta0, not nested, so only a count); reinit and
+%                    the sign controls train the ticket's.
 %                    Mask of trial t, round k as the layer's [out, in] weight shape:
 %                    r.masks.ticket.fc1(:, :, t).' > k
+%                    A file of format 3 stores each training's mask once (/nodes/mask); the
+%                    loader builds these arrays from the trainings behind each trial's rounds
+%                    (/trials/nodes), as format 2 stored them per trial.
 %     theta0.<layer> .weight [in, out, S], .bias [out, S]: the initial weights of each seed.
 %                    theta0 of trial t: s = find(r.grid.seeds == r.trials.seed(t));
 %                    W0 = r.theta0.fc1.weight(:, :, s).'   (shape [out, in], y = W0 * x)
@@ -251,13 +255,13 @@ function r = build(file, raw, attrs, strings_in_rows)
       error(['load_ticketsweep: %s: not a ticketsweep results file (its format attribute ' ...
              'is ''%s''; expected ''ticketsweep-results'')'], file, char(attrs.format));
     end
-    if isempty(attrs.format_version) || attrs.format_version ~= 2
-      error(['load_ticketsweep: %s: results format version %g; this reader knows version 2 ' ...
+    if isempty(attrs.format_version) || ~any(attrs.format_version == [2, 3])
+      error(['load_ticketsweep: %s: results format version %g; this reader knows versions 2 and 3 ' ...
              '(use the load_ticketsweep.m of the ticketsweep that wrote the file)'], ...
             file, attrs.format_version);
     end
   end
-  need = {'grid', 'trials', 'curves', 'summary', 'masks', 'init'};
+  need = {'grid', 'trials', 'curves', 'summary', 'init', 'nodes'};
   for i = 1:numel(need)
     if ~isfield(raw, need{i})
       error('load_ticketsweep: %s: no /%s group: not a ticketsweep results file', file, need{i});
@@ -325,13 +329,62 @@ function r = build(file, raw, attrs, strings_in_rows)
       c = rmfield(c, 'iteration');
     end
     r.curves.(arm) = floats(c);
-    if isfield(g, 'masks')
+    if isfield(g, 'masks')         % format 2: a row per trial
       r.masks.(arm) = order_fields(g.masks, r.layers);
+    elseif ~any(strcmp(arm, {'reinit', 'signed_reinit', 'reshuffle', 'signed_constant'}))
+      % format 3: from the trainings (reinit and the sign controls train the ticket's); the
+      % arm's index is its number in /nodes/arm, plus one
+      r.masks.(arm) = cell_masks(raw, r.layers, find(strcmp(arm, {'ticket', 'reinit', 'random', ...
+                                 'signed_reinit', 'reshuffle', 'signed_constant', 'snip', 'synflow', ...
+                                 'magnitude_init'})), r.trials);
     end
   end
   r.theta0 = layer_params(raw.init, r.layers);
   if isfield(raw, 'rewind')
     r.rewind = layer_params(raw.rewind, r.layers);
+  end
+end
+
+function m = cell_masks(raw, layers, a, trials)
+% Format 3: each trial's masks of arm a (1 ticket, 3 random, ...) as format 2 stored them, uint8
+% [in, out, T] a layer (how many rounds each weight was active), from the training behind
+% each round (/trials/nodes, [R+1, 3, T] here) and its row of /nodes/mask (one bit a weight,
+% least significant first, weights of all layers in order). Trials that are not done: 0.
+  nodes = raw.trials.nodes;
+  rows = double(raw.nodes.mask_row(:));
+  twin = double(raw.nodes.twin(:));
+  shapes = cell(numel(layers), 1);
+  sizes = zeros(numel(layers), 1);
+  for l = 1:numel(layers)
+    s = size(raw.init.(layers{l}).weight);
+    if numel(s) == 2
+      s(3) = 1;
+    end
+    shapes{l} = s(1:end - 1);   % [in, out] or [3, 3, in, out]: the C order reversed
+    sizes(l) = prod(shapes{l});
+  end
+  T = numel(trials.status);
+  counts = zeros(sum(sizes), T, 'uint8');
+  for t = 1:T
+    if trials.status(t) ~= 1
+      continue;
+    end
+    for k = 0:double(trials.rounds(t))
+      x = double(nodes(k + 1, a, t));
+      row = rows(x + 1);
+      if row < 0
+        row = rows(twin(x + 1) + 1);
+      end
+      b = double(raw.nodes.mask(:, row + 1));
+      bits = mod(floor(b ./ 2 .^ (0:7)), 2).';   % [8, bytes]: bit j of byte i at (j+1, i)
+      counts(:, t) = counts(:, t) + uint8(bits(1:sum(sizes)).');
+    end
+  end
+  m = struct();
+  off = 0;
+  for l = 1:numel(layers)
+    m.(layers{l}) = reshape(counts(off + (1:sizes(l)), :), [shapes{l}, T]);
+    off = off + sizes(l);
   end
 end
 

@@ -1,4 +1,4 @@
-"""ticketsweep.results: read a ticketsweep results file (format "ticketsweep-results", version 2).
+"""ticketsweep.results: read a ticketsweep results file (format "ticketsweep-results", versions 2 and 3).
 
 The layout is described in README.md, "The results file". This module gives it back as numpy
 arrays, with the rows of trials that are not done hidden (their contents are
@@ -11,6 +11,7 @@ undefined in the file):
         r.trial(t)                # Trial(index=..., rate=0.8, ..., status='done', error='')
         r.mask(t, 2)              # {layer: bool [out, in]}: weights of trial t active in round 2
         r.mask(t, 2, "random")    # the same for the random-mask control
+        r.mask_rounds(t)          # {layer: uint8 [out, in]}: rounds each weight was active in
         r.theta0(seed)            # {layer: (weight [out, in], bias [out])}
         r.curves("ticket", "val_acc")    # float [T, R+1, E], NaN where there is no run
         r.test_curve              # "full" or "early_stop": where the test curves have values
@@ -58,11 +59,14 @@ import h5py
 import numpy as np
 
 FORMAT = "ticketsweep-results"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# version 3 dropped the per-cell /masks of version 2; both read the same here
+# (masks come from /trials/nodes and /nodes/mask in either)
+FORMAT_VERSIONS = (2, 3)
 ARMS = ("ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
         "magnitude_init")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
 TWIN_MASK_ARMS = ("reinit", "signed_reinit", "reshuffle", "signed_constant")  # train the ticket's mask
-INIT_ARMS = ("snip", "synflow", "magnitude_init")  # pruning at initialisation: masks in /nodes/mask
+INIT_ARMS = ("snip", "synflow", "magnitude_init")  # pruning at initialisation: one-shot masks, not nested
 METRICS = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
 SUMMARY_FIELDS = ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc")
 PENDING, DONE, FAILED = 0, 1, 2
@@ -159,10 +163,10 @@ class Results:
             raise FormatError(f"{p}: not a ticketsweep results file (format attribute is "
                               f"{fmt!r}, expected {FORMAT!r})")
         ver = f.attrs.get("format_version")
-        if ver is None or np.ndim(ver) != 0 or int(ver) != FORMAT_VERSION:
+        if ver is None or np.ndim(ver) != 0 or int(ver) not in FORMAT_VERSIONS:
             sw = _str(f.attrs.get("software_version", "?"))
-            raise FormatError(f"{p}: format_version is {ver!r}, this reader knows version "
-                              f"{FORMAT_VERSION} only; use the reader shipped with the "
+            raise FormatError(f"{p}: format_version is {ver!r}, this reader knows versions "
+                              f"{', '.join(map(str, FORMAT_VERSIONS))}; use the reader shipped with the "
                               f"ticketsweep that wrote the file ({sw})")
 
     def _read_tables(self):
@@ -198,8 +202,11 @@ class Results:
         self.rewind_schedule = self.config.get("prune", "rewind_schedule", fallback=None) or (
             "restart" if self.rewind_iteration > 0 else "continue")
         self.test_curve = self.config.get("train", "test_curve", fallback="full")
-        self.layers = sorted(f["masks"].keys(), key=_layer_order)
-        self.n_weights = sum(int(np.prod(f["masks"][l].shape[1:])) for l in self.layers)
+        self.layers = sorted(f["init"].keys(), key=_layer_order)
+        self._shapes = [f[f"init/{l}/weight"].shape[1:] for l in self.layers]
+        self.n_weights = sum(int(np.prod(s)) for s in self._shapes)
+        self._mask_row = f["nodes/mask_row"][:]
+        self._twin = f["nodes/twin"][:]
         self.arms = tuple(a for a in ARMS if a == "ticket" or f"controls/{a}" in f)
 
     # -- helpers ------------------------------------------------------------
@@ -266,39 +273,59 @@ class Results:
                              f"(give {' and '.join(missing)} too)")
         return int(hits[0])
 
-    def mask(self, t, round, arm="ticket"):
-        """{layer: bool [out, in]}: weights of trial t active in `round`
-        (0 = dense, up to the trial's rounds). arm "random" gives the random
-        control's masks; the pruning-at-initialisation arms their own (their
-        trainings' rows of /nodes/mask); the ticket, reinit and the sign
-        controls the ticket's."""
+    def _check_round(self, t, round=None):
         if not 0 <= t < len(self.trials):
             raise IndexError(f"trial {t} is out of range [0, {len(self.trials)})")
         if not self.done[t]:
             raise ValueError(f"trial {t} is {STATUS_NAMES.get(int(self.trials['status'][t]), '?')},"
                              " its masks are undefined")
         n = int(self.trials["rounds"][t])
-        if not 0 <= round <= n:
+        if round is not None and not 0 <= round <= n:
             raise ValueError(f"trial {t} has rounds 0..{n}, not {round}")
-        self._group(arm)  # the arm is in the file
-        if arm in INIT_ARMS and round > 0:
-            return self._node_mask(self.node(t, round, arm))
-        g = self._group("random" if arm == "random" else "ticket")  # round 0 of every arm: the ticket's
-        return {l: g["masks"][l][t] > round for l in self.layers}
+        return n
 
     def _node_mask(self, x):
-        """{layer: bool [out, in]}: training x's mask, from its row of /nodes/mask."""
-        row = int(self.file["nodes/mask_row"][x])
+        """bool [n_weights]: the mask training x trained (a reinit control's
+        is its twin ticket's), from its row of /nodes/mask."""
+        row = int(self._mask_row[x])
         if row < 0:
-            raise ValueError(f"training {x} has no mask row (it trains its twin's mask)")
-        bits = np.unpackbits(self.file["nodes/mask"][row], bitorder="little")[:self.n_weights].astype(bool)
+            row = int(self._mask_row[self._twin[x]])
+        bits = self.file["nodes/mask"][row]
+        return np.unpackbits(bits, bitorder="little")[:self.n_weights].astype(bool)
+
+    def _by_layer(self, flat):
         out, off = {}, 0
-        for l in self.layers:
-            shape = self.file["masks"][l].shape[1:]
+        for l, shape in zip(self.layers, self._shapes):
             n = int(np.prod(shape))
-            out[l] = bits[off:off + n].reshape(shape)
+            out[l] = flat[off:off + n].reshape(shape)
             off += n
         return out
+
+    def mask(self, t, round, arm="ticket"):
+        """{layer: bool [out, in]} (convolutions [out, in, 3, 3]): weights of
+        trial t active in `round` (0 = dense, up to the trial's rounds). arm
+        "random" gives the random control's masks, snip, synflow and
+        magnitude_init their own; "ticket", "reinit" and the sign controls the
+        ticket's. Read from the training behind the round (/trials/nodes,
+        /nodes/mask): a cell's masks are its trainings', stored once."""
+        self._check_round(t, round)
+        self._group(arm)  # refuses an arm the file lacks
+        x = self.node(t, round, "ticket" if arm in TWIN_MASK_ARMS else arm)
+        return self._by_layer(self._node_mask(x))
+
+    def mask_rounds(self, t, arm="ticket"):
+        """{layer: uint8 [out, in]}: in how many rounds of trial t each weight
+        was active (rounds 0..k exactly when the value is > k: masks are
+        nested); what format 2 stored per cell in /masks. The masks of snip,
+        synflow and magnitude_init are one-shot prunings of theta0, not nested:
+        theirs is only a count."""
+        n = self._check_round(t)
+        self._group(arm)
+        flat = np.zeros(self.n_weights, dtype=np.uint8)
+        for k in range(n + 1):
+            flat += self._node_mask(self.node(t, k, "ticket" if arm in TWIN_MASK_ARMS else arm))
+        return self._by_layer(flat)
+
 
     def theta0(self, seed):
         """{layer: (weight [out, in], bias [out])}: the initial weights of `seed`."""
@@ -473,7 +500,7 @@ class Results:
 
 
 def load(path):
-    """Open a results file; raises FormatError when it is not format 2."""
+    """Open a results file; raises FormatError when it is not format 2 or 3."""
     return Results(path)
 
 
