@@ -82,10 +82,13 @@ enum {
 };
 static inline int graph_arm_mask(int arm)
 {
-    return arm == ARM_TICKET   ? ARM_MASK_TICKET
-           : arm == ARM_RANDOM ? ARM_MASK_RANDOM
-           : arm >= ARM_SNIP   ? ARM_MASK_INIT
-                               : ARM_MASK_TWIN;
+    switch (arm) { /* every arm named: a new one must say where its mask comes from */
+    case ARM_TICKET: return ARM_MASK_TICKET;
+    case ARM_RANDOM: return ARM_MASK_RANDOM;
+    case ARM_SNIP: case ARM_SYNFLOW: case ARM_MAGNITUDE_INIT: return ARM_MASK_INIT;
+    case ARM_REINIT: case ARM_SIGNED_REINIT: case ARM_RESHUFFLE: case ARM_SIGNED_CONSTANT:
+    default: return ARM_MASK_TWIN;
+    }
 }
 /* The arm makes a mask history of its own (its row of /nodes/mask, written by
  * itself; a ticket's is written by its parent). */

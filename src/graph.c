@@ -26,6 +26,14 @@
 #include "prune.h"
 #include "rng.h"
 
+/* prune.controls' bits (config.h) follow the arms' numbers, as its choices do (config.c) */
+_Static_assert(CTRL_OF_ARM(ARM_REINIT) == CTRL_REINIT && CTRL_OF_ARM(ARM_RANDOM) == CTRL_RANDOM &&
+                   CTRL_OF_ARM(ARM_SIGNED_REINIT) == CTRL_SIGNED_REINIT &&
+                   CTRL_OF_ARM(ARM_RESHUFFLE) == CTRL_RESHUFFLE &&
+                   CTRL_OF_ARM(ARM_SIGNED_CONSTANT) == CTRL_SIGNED_CONSTANT && CTRL_OF_ARM(ARM_SNIP) == CTRL_SNIP &&
+                   CTRL_OF_ARM(ARM_SYNFLOW) == CTRL_SYNFLOW && CTRL_OF_ARM(ARM_MAGNITUDE_INIT) == CTRL_MAGNITUDE_INIT,
+               "prune.controls bit of an arm");
+
 /* FNV-1a over a round's n counts. */
 static uint64_t fnv_cut(const int64_t *c, int n)
 {
