@@ -669,10 +669,11 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
                1e3 * lv[n_lv - 1].step, 1e3 * lv[n_lv - 1].eval);
     if (cfg->copies >= 2)
         printf("instability analysis (analysis.copies = %d, interpolation = %d): %d ticket trainings analysed, "
-               "each with %d more copies (%d trainings) and %d evaluations of the validation and test sets "
-               "on the lines between its %d pairs: %.3g core-hours, %.0f %% of the estimate\n",
-               cfg->copies, cfg->interpolation, analysed, cfg->copies - 1, analysed * (cfg->copies - 1),
-               trial_pairs(cfg) * cfg->interpolation, trial_pairs(cfg), analysis / 3600,
+               "each with %d more cop%s (%d trainings) and %d evaluations of the validation and test sets "
+               "on the line%s between its %d pair%s of copies: %.3g core-hours, %.0f %% of the estimate\n",
+               cfg->copies, cfg->interpolation, analysed, cfg->copies - 1, cfg->copies == 2 ? "y" : "ies",
+               analysed * (cfg->copies - 1), trial_pairs(cfg) * cfg->interpolation,
+               cfg->copies == 2 ? "" : "s", trial_pairs(cfg), cfg->copies == 2 ? "" : "s", analysis / 3600,
                total > 0 ? 100 * analysis / total : 0);
     printf("estimated: %.3g core-hours%s, %.3g dense trainings' worth (the whole job without sharing, "
            "every training dense: %.3g)\n",
