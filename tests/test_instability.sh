@@ -13,8 +13,9 @@
 #     also with rewinding;
 #   - status and --dry-run say it (the dry run prices the copies and lines);
 #   - the readers: r.instability() and instability_summary(), lth_report's
-#     instability and interpolation figures, load_ticketsweep.m (when Octave
-#     is installed).
+#     instability and interpolation figures, instability against k from a
+#     file per k (python3 -m ticketsweep.instability), load_ticketsweep.m
+#     (when Octave is installed).
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
@@ -119,6 +120,12 @@ for x in instability.png interpolation.png instability.csv; do
     [ -s "$W/rep/$x" ] || fail "lth_report wrote no $x"
 done
 grep -q "^## instability.png" "$W/rep/captions.md" || fail "lth_report: no caption of instability.png"
+
+# instability against k, one file per k
+PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.instability "$W/a1.h5" "$W/rw.h5" -o "$W/k.png" >"$W/k.csv" 2>"$W/k.log" ||
+    { cat "$W/k.log"; fail "ticketsweep.instability"; }
+[ -s "$W/k.png" ] || fail "ticketsweep.instability drew nothing"
+grep -q "^0,100,2," "$W/k.csv" && grep -q "^30,100,2," "$W/k.csv" || { cat "$W/k.csv"; fail "ticketsweep.instability: rows"; }
 
 if command -v octave >/dev/null 2>&1; then
     octave --no-gui --quiet --eval "
