@@ -102,6 +102,13 @@ typedef struct {
     int n_rounds;
     int64_t seeds[CFG_MAX_LIST];
     int n_seeds;
+    /* [analysis] linear mode connectivity (trial.h: the instability analysis) */
+    int copies;        /* trainings of each analysed start (0: off, else >= 2): copy 0 is the
+                          sweep's own training, the others differ only in data order */
+    int interpolation; /* points on the line between two copies' final weights, endpoints included */
+    int64_t data_seeds[CFG_MAX_LIST]; /* each copy's data-order seed (0: the sweep's order);
+                                         empty: 0, 1, ..., copies - 1 */
+    int n_data_seeds;
     /* [output] */
     int weights; /* WEIGHTS_*: store each training's trained weights */
 

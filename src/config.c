@@ -112,6 +112,15 @@ const key_t_ config_keys[] = {
     {"sweep", "rounds", K_INTLIST, F(rounds), F(n_rounds), "1, 2", NULL,
      "pruning round counts (1..254)"},
     {"sweep", "seeds", K_I64LIST, F(seeds), F(n_seeds), "1, 2", NULL, "seeds (theta0 and data order)"},
+    {"analysis", "copies", K_INT, F(copies), 0, "0", NULL,
+     "instability analysis (linear mode connectivity): 0 off, or n >= 2: the dense network and each "
+     "ticket round are trained n times from the same start and mask, differing only in data order "
+     "(copy 0: the sweep's own training), and evaluated along the line between each pair's final weights"},
+    {"analysis", "interpolation", K_INT, F(interpolation), 0, "30", NULL,
+     "copies >= 2: points evaluated on each line (test and validation sets), both endpoints included"},
+    {"analysis", "data_seeds", K_I64LIST, F(data_seeds), F(n_data_seeds), "", NULL,
+     "copies >= 2: each copy's data-order seed, the first 0 (the sweep's own order); empty: 0, 1, .., "
+     "copies - 1. Two copies of one seed train the same bits (instability exactly 0)"},
     {"output", "weights", K_CHOICE, F(weights), 0, "none", "none|final",
      "none, or final: store each distinct training's trained weights once (/nodes/weights)"},
 };
@@ -380,6 +389,21 @@ int config_validate(const config_t *cfg)
         return BAD("prune.pai_seed", "= %lld is negative", (long long)cfg->pai_seed);
     if (cfg->synflow_iterations < 1 || cfg->synflow_iterations > 100000)
         return BAD("prune.synflow_iterations", "= %d is outside [1, 100000]", cfg->synflow_iterations);
+    if (cfg->copies != 0 && (cfg->copies < 2 || cfg->copies > 16))
+        return BAD("analysis.copies", "= %d: 0 (no instability analysis) or 2..16 copies (a pair at least)",
+                   cfg->copies);
+    if (cfg->interpolation < 2 || cfg->interpolation > 1001)
+        return BAD("analysis.interpolation", "= %d is outside [2, 1001] (the two endpoints at least)",
+                   cfg->interpolation);
+    if (cfg->n_data_seeds > 0 && cfg->n_data_seeds != cfg->copies)
+        return BAD("analysis.data_seeds", "lists %d seeds for analysis.copies = %d (%s): one a copy, or none",
+                   cfg->n_data_seeds, cfg->copies, config_where(cfg, "analysis.copies"));
+    if (cfg->n_data_seeds > 0 && cfg->data_seeds[0] != 0)
+        return BAD("analysis.data_seeds", "starts with %lld: copy 0 is the sweep's own training, data-order seed 0",
+                   (long long)cfg->data_seeds[0]);
+    for (int i = 0; i < cfg->n_data_seeds; i++)
+        if (cfg->data_seeds[i] < 0)
+            return BAD("analysis.data_seeds", "entry %lld is negative", (long long)cfg->data_seeds[i]);
     if (cfg->n_per_round > 0 && cfg->n_rates > 0 && strcmp(config_where(cfg, "sweep.rates"), "default"))
         return ts_fail(TS_EINPUT, "%s: sweep.per_round and sweep.rates (%s) are both given: a sweep is "
                        "either crossed (rates x rounds) or per-round (per_round x rounds); keep one",

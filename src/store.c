@@ -17,6 +17,9 @@
  *                    random, the sign controls, pruning at initialisation;
  *                    masks only for random)
  *   /init, /rewind   theta0 and the rewind point of each seed, per layer
+ *   /instability     analysis.copies >= 2: the error along the line between
+ *                    each pair of copies of every ticket training, a row per
+ *                    cell (trial.h: the instability analysis)
  *   /nodes           one row per training (a node of the plan, graph.h):
  *                    what it is (seed, arm, round, prev, twin, key), its
  *                    mask bits, trained weights (weights = final), the
@@ -311,6 +314,17 @@ static int write_tables(store_t *s)
         rc = store_write_all(s, "/trials/host", host);
     if (!rc)
         rc = store_write_all(s, "/curves/iteration", its);
+    if (!rc && cfg->copies >= 2) { /* the instability analysis: the points of a line, the copies' orders */
+        double alpha[1001];
+        int64_t orders[16];
+        for (int a = 0; a < cfg->interpolation; a++)
+            alpha[a] = (double)a / (cfg->interpolation - 1);
+        for (int j = 0; j < cfg->copies; j++)
+            orders[j] = trial_data_seed(cfg, j);
+        rc = store_write_all(s, "/instability/alpha", alpha);
+        if (!rc)
+            rc = store_write_all(s, "/instability/data_seed", orders);
+    }
     if (!rc)
         rc = store_write_all(s, "/trials/status", status);
     free(rate), free(rounds), free(seed), free(status), free(wall), free(rank);

@@ -252,6 +252,17 @@ int store_layout(store_t *s, int create)
                 return rc;
         }
     }
+    /* the instability analysis (trial.h): the ticket arm's lines, a row per cell */
+    if (cfg->copies >= 2) {
+        hsize_t Pr = (hsize_t)trial_pairs(cfg), A = (hsize_t)cfg->interpolation;
+        ADD("/instability/alpha", DS_OTHER, 0, 0, 0, f64, fle64, 1, A);
+        ADD("/instability/data_seed", DS_OTHER, 0, 0, 0, i64, sle64, 1, (hsize_t)cfg->copies);
+        for (int m = 0; m < N_INST; m++) {
+            snprintf(p, sizeof p, "/instability/%s", trial_inst_names[m]);
+            ADD(p, DS_INST, ARM_TICKET, m, 0, f32, fle32, 4, T, R1, Pr, A);
+        }
+        ADD("/instability/value", DS_INST_VALUE, ARM_TICKET, 0, 0, f32, fle32, 3, T, R1, Pr);
+    }
 #undef ADD
 #undef LAYER_DIMS
     return 0;
@@ -278,6 +289,8 @@ static void *row_ptr(store_t *s, const store_ds_t *d, const trial_result_t *res)
     case DS_MASK: return res->masks[d->arm] + L->w_off; /* weights are [0, n_weights) */
     case DS_REWIND_W: return res->rewind + L->w_off;
     case DS_REWIND_B: return res->rewind + L->b_off;
+    case DS_INST: return res->inst[d->metric];
+    case DS_INST_VALUE: return res->inst_value;
     }
     return NULL;
 }
@@ -329,6 +342,9 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);
     if (cfg->weights == WEIGHTS_FINAL)
         bytes += (double)g->N * P * 4;
+    if (cfg->copies >= 2) /* /instability: three metrics a point, the value a line */
+        bytes += T * R1 * trial_pairs(cfg) * (3.0 * cfg->interpolation + 1) * 4 +
+                 cfg->interpolation * 8.0 + cfg->copies * 8.0;
     return bytes + 65536; /* metadata */
 }
 

@@ -17,6 +17,7 @@ const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random", "sign
                                              "signed_constant", "snip", "synflow", "magnitude_init"};
 const char *const trial_metric_names[N_METRICS] = {"train_loss", "val_loss", "val_acc",
                                                    "test_loss", "test_acc"};
+const char *const trial_inst_names[N_INST] = {"test_error", "test_loss", "val_error"};
 
 #define EVAL_BATCH 1000 /* rows per forward pass when evaluating (fewer for big models) */
 
@@ -99,6 +100,9 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
         goto fail;
     for (int e = 0; e < c->E; e++)
         c->eval_iters[e] = trial_eval_iter(cfg, e);
+    if (cfg->copies >= 2 && (!(c->copy_w = ts_calloc((size_t)cfg->copies * n, sizeof(float))) ||
+                             node_result_create(&c->copy_res, c->E)))
+        goto fail;
     return 0;
 fail:
     trial_ctx_free(c);
@@ -115,7 +119,8 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
         /* the net's blocks, the optimizer's moments, theta0, start, pruning scratch
            (and the early-stop copy) */
         .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P +
-                 (cfg->test_curve == TEST_CURVE_EARLY_STOP ? P : 0),
+                 (cfg->test_curve == TEST_CURVE_EARLY_STOP ? P : 0) +
+                 (cfg->copies >= 2 ? cfg->copies * P : 0), /* the copies' final weights */
         .acts = nm.acts,
         .col = nm.col,
         .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH, par_threads()) : 0,
@@ -141,6 +146,8 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->xe);
     free(c->yb);
     free(c->perm);
+    free(c->copy_w);
+    node_result_free(&c->copy_res);
     memset(c, 0, sizeof *c);
 }
 
@@ -166,6 +173,14 @@ int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net
     }
     if (cfg->rewind_iteration > 0 && !(r->rewind = ts_calloc(r->n_params, sizeof(float))))
         goto fail;
+    if ((r->pairs = trial_pairs(cfg)) > 0) {
+        r->A = cfg->interpolation;
+        for (int i = 0; i < N_INST; i++)
+            if (!(r->inst[i] = ts_calloc((size_t)r->R1 * r->pairs * r->A, sizeof(float))))
+                goto fail;
+        if (!(r->inst_value = ts_calloc((size_t)r->R1 * r->pairs, sizeof(float))))
+            goto fail;
+    }
     trial_result_clear(r);
     return 0;
 fail:
@@ -185,6 +200,9 @@ void trial_result_free(trial_result_t *r)
         free(r->masks[a]);
     }
     free(r->rewind);
+    for (int i = 0; i < N_INST; i++)
+        free(r->inst[i]);
+    free(r->inst_value);
     memset(r, 0, sizeof *r);
 }
 
@@ -204,6 +222,13 @@ void trial_result_clear(trial_result_t *r)
     }
     if (r->rewind)
         memset(r->rewind, 0, r->n_params * sizeof(float));
+    size_t lines = (size_t)r->R1 * r->pairs;
+    for (size_t i = 0; r->inst_value && i < lines; i++) {
+        r->inst_value[i] = NAN;
+        for (int m = 0; m < N_INST; m++)
+            for (int a = 0; a < r->A; a++)
+                r->inst[m][i * r->A + a] = NAN;
+    }
     r->status = STATUS_PENDING;
     r->error[0] = 0;
 }
@@ -225,6 +250,14 @@ int trial_result_equal(const trial_result_t *a, const trial_result_t *b)
             return 0;
     }
     if (a->rewind && memcmp(a->rewind, b->rewind, a->n_params * sizeof(float)))
+        return 0;
+    size_t lines = rows * (size_t)a->pairs;
+    if (a->pairs != b->pairs || a->A != b->A)
+        return 0;
+    for (int m = 0; a->inst_value && m < N_INST; m++)
+        if (memcmp(a->inst[m], b->inst[m], lines * a->A * sizeof(float)))
+            return 0;
+    if (a->inst_value && memcmp(a->inst_value, b->inst_value, lines * sizeof(float)))
         return 0;
     return 1;
 }
@@ -296,12 +329,15 @@ static void gather(trial_ctx_t *c, int64_t pos, int b)
         __builtin_prefetch(tr->x + (size_t)c->perm[i] * tr->dim, 0, 1);
 }
 
-static void new_epoch(trial_ctx_t *c, int64_t seed, int64_t epoch)
+/* The training split's order in an epoch: a shuffle by the stream of (seed,
+ * epoch, data-order seed `order`); order 0 is the sweep's, the bits every
+ * training had before the instability analysis gave copies other orders. */
+static void new_epoch(trial_ctx_t *c, int64_t seed, int64_t epoch, int64_t order)
 {
     rng_t r;
     for (int64_t i = 0; i < c->data->train.n; i++)
         c->perm[i] = (int32_t)i;
-    rng_init(&r, rng_key((uint64_t)seed, RNG_DATA, (uint64_t)epoch, 0));
+    rng_init(&r, rng_key((uint64_t)seed, RNG_DATA, (uint64_t)epoch, (uint64_t)order));
     rng_shuffle(&r, c->perm, c->data->train.n);
 }
 
@@ -322,7 +358,55 @@ void node_result_free(node_result_t *r)
 {
     for (int m = 0; m < N_METRICS; m++)
         free(r->curves[m]);
+    for (int i = 0; i < N_INST; i++)
+        free(r->inst[i]);
+    free(r->inst_value);
     memset(r, 0, sizeof *r);
+}
+
+int node_result_analysis(node_result_t *r, const config_t *cfg)
+{
+    if ((r->pairs = trial_pairs(cfg)) == 0)
+        return 0;
+    r->A = cfg->interpolation;
+    for (int i = 0; i < N_INST; i++)
+        if (!(r->inst[i] = ts_calloc((size_t)r->pairs * r->A, sizeof(float))))
+            goto fail;
+    if (!(r->inst_value = ts_calloc((size_t)r->pairs, sizeof(float))))
+        goto fail;
+    return 0;
+fail:
+    node_result_free(r);
+    return TS_ERUN;
+}
+
+int64_t trial_data_seed(const config_t *cfg, int j)
+{
+    return cfg->n_data_seeds > j ? cfg->data_seeds[j] : j;
+}
+
+int trial_pairs(const config_t *cfg)
+{
+    return cfg->copies >= 2 ? cfg->copies * (cfg->copies - 1) / 2 : 0;
+}
+
+int64_t trial_copy_split(const config_t *cfg, int round)
+{
+    return round == 0 ? cfg->rewind_iteration : trial_start_iter(cfg, round);
+}
+
+void trial_interpolate(size_t n, const float *wi, const float *wj, const float *mask, double alpha,
+                       float *dst)
+{
+    float a = (float)alpha;
+    if (alpha == 0 || alpha == 1) {
+        const float *w = alpha == 0 ? wi : wj;
+        for (size_t i = 0; i < n; i++)
+            dst[i] = w[i] * mask[i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (wi[i] + a * (wj[i] - wi[i])) * mask[i];
 }
 
 /* The test loss and accuracy of evaluation point e. */
@@ -412,7 +496,7 @@ static int test_at_end(trial_ctx_t *c, node_result_t *res, int best)
  * parameters are at hand), and test_at_end evaluates the test set.
  */
 static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
-                 float *rewind)
+                 float *rewind, int64_t order)
 {
     const float *mask = c->net.mask;
     const config_t *cfg = c->cfg;
@@ -426,6 +510,9 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     /* an epoch is the training split's whole batches (the last partial one is dropped) */
     int64_t start = trial_start_iter(cfg, round), per_epoch = c->data->train.n / B;
     int64_t epoch = start / per_epoch, pos = start % per_epoch * B;
+    /* a copy of the instability analysis (order != 0) takes its own data
+     * order from step `split` on, the sweep's before (trial.h) */
+    int64_t split = order ? trial_copy_split(cfg, round) : 0;
     double loss_sum = 0, t0 = ts_now();
     int64_t loss_n = 0;
 
@@ -441,7 +528,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     if (net_set_kernels(net, cfg->kernels) < 0)
         return TS_ERUN; /* the message is net_set_kernels' */
     optim_reset(&c->opt);
-    new_epoch(c, seed, epoch);
+    new_epoch(c, seed, epoch, start >= split ? order : 0);
 
     for (int64_t it = start;; it++) {
         if (it == c->eval_iters[e]) {
@@ -467,8 +554,10 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
             net_sync(net);
             memcpy(rewind, net->params, net->n_params * sizeof(float));
         }
+        if (order && it == split && it > start) /* the rest of this epoch in the copy's order */
+            new_epoch(c, seed, epoch, order);
         if (pos + B > c->data->train.n) { /* drop the last partial batch, as PyTorch's drop_last */
-            new_epoch(c, seed, ++epoch);
+            new_epoch(c, seed, ++epoch, it >= split ? order : 0);
             pos = 0;
         }
         gather(c, pos, B);
@@ -784,6 +873,57 @@ int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t 
     return 0;
 }
 
+/*
+ * The instability analysis of the training that has just run (trial.h):
+ * its final weights (in net->params) are copy 0; copies 1..C-1 train again
+ * from c->start under the same mask (net->mask), each with its own data
+ * order, into c->copy_res; then every pair's line is evaluated into res.
+ * params and the kernels hold the last point evaluated on return. Returns 0,
+ * TRIAL_FAILED (a copy diverged: res->error names it), TRIAL_ABORTED or
+ * TS_ERUN.
+ */
+static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_result_t *res)
+{
+    const config_t *cfg = c->cfg;
+    net_t *net = &c->net;
+    size_t n = net->n_params;
+    int C = cfg->copies, A = cfg->interpolation, p = 0, rc;
+    if (res->pairs != trial_pairs(cfg) || res->A != A || !c->copy_w)
+        return ts_fail(TS_ERUN, "the instability analysis has no room: node_result_analysis and a trainer "
+                       "made for analysis.copies = %d are needed", C);
+    memcpy(c->copy_w, net->params, n * sizeof(float));
+    for (int j = 1; j < C; j++) {
+        c->copy_res.error[0] = 0;
+        rc = train(c, seed, key, ARM_TICKET, round, &c->copy_res, NULL, trial_data_seed(cfg, j));
+        if (rc == TRIAL_FAILED)
+            snprintf(res->error, sizeof res->error, "copy %d: %.140s", j, c->copy_res.error);
+        if (rc)
+            return rc;
+        memcpy(c->copy_w + (size_t)j * n, net->params, n * sizeof(float));
+    }
+    for (int i = 0; i < C; i++)
+        for (int j = i + 1; j < C; j++, p++) {
+            float *te = res->inst[I_TEST_ERROR] + (size_t)p * A, top = -INFINITY;
+            for (int a = 0; a < A; a++) {
+                double tl, ta, vl, va;
+                trial_interpolate(n, c->copy_w + (size_t)i * n, c->copy_w + (size_t)j * n, net->mask,
+                                  (double)a / (A - 1), net->params);
+                if (net_set_kernels(net, cfg->kernels) < 0)
+                    return TS_ERUN; /* the message is net_set_kernels' */
+                if (trial_evaluate(c, &c->data->test, &tl, &ta) || trial_evaluate(c, &c->data->val, &vl, &va))
+                    return TRIAL_ABORTED;
+                /* errors as 1 - the float accuracy the curves hold: the
+                 * endpoints compare with a copy's own last point bit for bit */
+                te[a] = 1.0f - (float)ta;
+                res->inst[I_TEST_LOSS][(size_t)p * A + a] = (float)tl;
+                res->inst[I_VAL_ERROR][(size_t)p * A + a] = 1.0f - (float)va;
+                top = te[a] > top ? te[a] : top;
+            }
+            res->inst_value[p] = top - 0.5f * (te[0] + te[A - 1]);
+        }
+    return 0;
+}
+
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                    const node_out_t *out, node_result_t *res)
 {
@@ -794,10 +934,16 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     int k = nd->round, rc;
 
     res->error[0] = 0;
+    for (int p = 0; res->inst_value && p < res->pairs; p++) { /* NaN: not analysed (a control) */
+        res->inst_value[p] = NAN;
+        for (int m = 0; m < N_INST; m++)
+            for (int a = 0; a < res->A; a++)
+                res->inst[m][(size_t)p * res->A + a] = NAN;
+    }
     if ((rc = trial_prepare_node(c, g, x, in, out->counts)))
         return rc;
     float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
-    if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind)))
+    if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind, 0)))
         return rc;
     if (nd->arm == ARM_TICKET && out->children) {
         /* w_init: the rewind point when rewinding (round 0 has just made it;
@@ -817,6 +963,8 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     }
     if (out->weights)
         memcpy(out->weights, net->params, n * sizeof(float));
+    if (nd->arm == ARM_TICKET && c->cfg->copies >= 2)
+        return analyse(c, seed, nd->key, k, res);
     return 0;
 }
 
@@ -829,6 +977,12 @@ static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr
     r->es_iter[arm][k] = nr->es_iter;
     r->es_test_acc[arm][k] = nr->es_test_acc;
     r->final_test_acc[arm][k] = nr->final_test_acc;
+    if (arm != ARM_TICKET || !r->inst_value || !nr->inst_value)
+        return;
+    size_t line = (size_t)r->pairs * r->A;
+    for (int m = 0; m < N_INST; m++)
+        memcpy(r->inst[m] + (size_t)k * line, nr->inst[m], line * sizeof(float));
+    memcpy(r->inst_value + (size_t)k * r->pairs, nr->inst_value, (size_t)r->pairs * sizeof(float));
 }
 
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
@@ -860,7 +1014,7 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
     c->cfg = one;
     uint8_t **hist = ts_calloc((size_t)g.N, sizeof *hist);
     char *want = ts_calloc((size_t)g.N, 1);
-    if ((rc = node_result_create(&nr, res->E)) || !hist || !want) {
+    if ((rc = node_result_create(&nr, res->E)) || (rc = node_result_analysis(&nr, cfg)) || !hist || !want) {
         rc = TS_ERUN;
         goto out;
     }

@@ -69,6 +69,15 @@ function r = load_ticketsweep(file, varargin)
 %                    theta0 of trial t: s = find(r.grid.seeds == r.trials.seed(t));
 %                    W0 = r.theta0.fc1.weight(:, :, s).'   (shape [out, in], y = W0 * x)
 %     rewind.<layer> as theta0, only when the job had rewind_iteration > 0
+%     instability    only when the job had [analysis] copies >= 2 (docs/job-files.md,
+%                    "Instability analysis"): .alpha [A x 1] (the points of a line, 0 to 1),
+%                    .data_seed [C x 1] int64 (each copy's data-order seed; copy 0 is the
+%                    sweep's own training), .pairs [P x 2] (the copies i, j of each line,
+%                    0-based, i < j), .test_error, .test_loss, .val_error [A, P, R+1, T]
+%                    along each line of the ticket's rounds (round 0: the dense network),
+%                    .value [P, R+1, T] (the largest test error on the line minus the mean
+%                    of its endpoints'); NaN past a trial's rounds. Line p of trial t,
+%                    round k: plot(r.instability.alpha, r.instability.test_error(:, p, k+1, t))
 %
 %   Floating-point data arrives as double (float32 in the file: exact), integers keep
 %   their class. Rows of trials that are not done hold undefined values: always select
@@ -342,6 +351,25 @@ function r = build(file, raw, attrs, strings_in_rows)
   r.theta0 = layer_params(raw.init, r.layers);
   if isfield(raw, 'rewind')
     r.rewind = layer_params(raw.rewind, r.layers);
+  end
+  if isfield(raw, 'instability')
+    r.instability = floats(raw.instability);
+    r.instability.alpha = column(r.instability.alpha);
+    r.instability.data_seed = column(r.instability.data_seed);
+    C = numel(r.instability.data_seed);
+    pairs = zeros(0, 2);
+    for i = 0:C-1
+      for j = i+1:C-1
+        pairs(end+1, :) = [i, j];  %#ok<AGROW>
+      end
+    end
+    r.instability.pairs = pairs;
+    % one pair: load and h5read drop the trailing singleton dimensions alike; keep [A, P, R+1, T]
+    R1 = r.max_rounds + 1;
+    for f = {'test_error', 'test_loss', 'val_error'}
+      r.instability.(f{1}) = reshape(r.instability.(f{1}), numel(r.instability.alpha), size(pairs, 1), R1, T);
+    end
+    r.instability.value = reshape(r.instability.value, size(pairs, 1), R1, T);
   end
 end
 
