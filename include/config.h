@@ -29,7 +29,12 @@ enum { KERNELS_AUTO = 0, KERNELS_DENSE = 1, KERNELS_SPARSE = 2 };
 /* train.test_curve: where a training evaluates the test set */
 enum { TEST_CURVE_FULL = 0, TEST_CURVE_EARLY_STOP = 1 };
 enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
-enum { CTRL_REINIT = 1, CTRL_RANDOM = 2 };
+/* prune.controls: the arm a >= 1 of graph.h (ARM_*) is bit 1 << (a - 1) */
+enum {
+    CTRL_REINIT = 1, CTRL_RANDOM = 2, CTRL_SIGNED_REINIT = 4, CTRL_RESHUFFLE = 8,
+    CTRL_SIGNED_CONSTANT = 16, CTRL_SNIP = 32, CTRL_SYNFLOW = 64, CTRL_MAGNITUDE_INIT = 128
+};
+#define CTRL_OF_ARM(arm) (1 << ((arm) - 1))
 /* prune.rewind_schedule: what a round after the first trains from the rewind point */
 enum { REWIND_CONTINUE = 0, REWIND_RESTART = 1 };
 enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
@@ -83,6 +88,11 @@ typedef struct {
                             k..iterations with round 0's data order (continue) or the full
                             iterations from step 0's order (restart); trial_start_iter */
     int controls; /* CTRL_* bits */
+    int pai_scope;       /* SCOPE_*: pruning at initialisation, one threshold over every
+                            pruned layer (global) or the ticket's own plan (layerwise) */
+    int pai_images;      /* the scoring batch of snip: this many training images a class */
+    int64_t pai_seed;    /* the scoring batch's draw: rng_key(seed, RNG_PAI, pai_seed, 0) */
+    int synflow_iterations; /* synflow's prune-and-rescore steps to the target density */
     /* [sweep] */
     double rates[CFG_MAX_LIST];
     int n_rates;
@@ -92,6 +102,13 @@ typedef struct {
     int n_rounds;
     int64_t seeds[CFG_MAX_LIST];
     int n_seeds;
+    /* [analysis] linear mode connectivity (trial.h: the instability analysis) */
+    int copies;        /* trainings of each analysed start (0: off, else >= 2): copy 0 is the
+                          sweep's own training, the others differ only in data order */
+    int interpolation; /* points on the line between two copies' final weights, endpoints included */
+    int64_t data_seeds[CFG_MAX_LIST]; /* each copy's data-order seed (0: the sweep's order);
+                                         empty: 0, 1, ..., copies - 1 */
+    int n_data_seeds;
     /* [output] */
     int weights; /* WEIGHTS_*: store each training's trained weights */
 

@@ -12,9 +12,11 @@
  * such as the training length or prune.rewind_schedule, is the job's: its
  * config hash, which a resume or a merge must match; so nodes of two jobs
  * that differ in it are never taken for one another.) Ticket nodes form a tree per
- * seed; each ticket node of round k >= 1 has at most one reinit twin (trains
- * its mask from a fresh init) and one random twin (a random mask with its
- * per-layer survivor counts, nested in the random twin of its parent).
+ * seed; each ticket node of round k >= 1 has at most one twin of each arm
+ * the job asks for: a reinit twin (trains its mask from a fresh init), a
+ * random twin (a random mask with its per-layer survivor counts, nested in
+ * the random twin of its parent), sign controls and pruning at
+ * initialisation (see the arms below).
  *
  * What a node needs before it can run (its dependencies):
  *   ticket k   the ticket node of round k-1 (its trained weights give this
@@ -22,6 +24,10 @@
  *   reinit k   the same: the twin ticket's mask
  *   random k   the ticket node of round k-1 (the twin's survivor counts) and
  *              the random node of round k-1 (the mask it prunes further)
+ *   signed_reinit, reshuffle, signed_constant k   as reinit
+ *   snip, synflow, magnitude_init k   nothing (theta0 and the planned counts
+ *              of its twin's rounds make its mask), or with rewinding the
+ *              seed's round 0 (the rewind point it starts from)
  * Nodes are numbered in a topological order (dependencies first), seed by
  * seed. Every random stream of a training (reinit weights, random masks,
  * dropout) is keyed by the node's key, a hash of its identity, so a shared
@@ -40,17 +46,67 @@
 #include "grid.h"
 #include "net.h"
 
-enum { ARM_TICKET, ARM_REINIT, ARM_RANDOM, N_ARMS };
+/*
+ * The arms: the ticket, and the trainings the job compares it with (its
+ * [prune] controls, each a leaf of the graph, one twin per ticket node of
+ * round >= 1). The values are the file's (/nodes/arm, the arm axis of
+ * /trials/nodes) and fixed: a new arm comes at the end. How each gets its
+ * mask and its start (graph_arm_mask, trial.c):
+ *   reinit           the ticket's mask, a fresh random initialisation
+ *   random           a random mask with the ticket's per-layer counts, nested
+ *   signed_reinit    the ticket's mask, fresh magnitudes with the start's signs
+ *   reshuffle        the ticket's mask, the start's surviving values permuted
+ *                    within each layer
+ *   signed_constant  the ticket's mask, +/- the layer's init std with the
+ *                    start's signs
+ *   snip, synflow, magnitude_init
+ *                    pruning at initialisation (pai.h): theta0 pruned in one
+ *                    shot, by a score of theta0, to the ticket round's
+ *                    planned survivors; then trained as a ticket
+ * (the start: theta0, or the rewind point when rewinding).
+ */
+enum {
+    ARM_TICKET, ARM_REINIT, ARM_RANDOM, ARM_SIGNED_REINIT, ARM_RESHUFFLE, ARM_SIGNED_CONSTANT,
+    ARM_SNIP, ARM_SYNFLOW, ARM_MAGNITUDE_INIT, N_ARMS
+};
+/* Arms of the files before the sign controls and pruning at initialisation:
+ * a job of only these keeps /trials/nodes [T, 3, R+1] (graph_t.A). */
+#define ARMS_V1 3
+
+/* Where an arm's mask comes from. */
+enum {
+    ARM_MASK_TICKET, /* the ticket: pruned by its parent */
+    ARM_MASK_TWIN,   /* its twin ticket's (reinit, the sign controls): no history of its own */
+    ARM_MASK_RANDOM, /* its own, pruned at random from its previous random training's */
+    ARM_MASK_INIT    /* its own, pruned from theta0's scores (pruning at initialisation) */
+};
+static inline int graph_arm_mask(int arm)
+{
+    switch (arm) { /* every arm named: a new one must say where its mask comes from */
+    case ARM_TICKET: return ARM_MASK_TICKET;
+    case ARM_RANDOM: return ARM_MASK_RANDOM;
+    case ARM_SNIP: case ARM_SYNFLOW: case ARM_MAGNITUDE_INIT: return ARM_MASK_INIT;
+    case ARM_REINIT: case ARM_SIGNED_REINIT: case ARM_RESHUFFLE: case ARM_SIGNED_CONSTANT:
+    default: return ARM_MASK_TWIN;
+    }
+}
+/* The arm makes a mask history of its own (its row of /nodes/mask, written by
+ * itself; a ticket's is written by its parent). */
+static inline int graph_arm_own_mask(int arm)
+{
+    int m = graph_arm_mask(arm);
+    return m == ARM_MASK_RANDOM || m == ARM_MASK_INIT;
+}
 
 typedef struct {
     int32_t seed_i;        /* index into cfg->seeds */
     int8_t arm;            /* ARM_* */
     int16_t round;         /* k */
     int32_t prev;          /* ticket: parent (round k-1); random: random node of round k-1
-                              (the seed's round-0 ticket at k = 1); reinit: -1 */
+                              (the seed's round-0 ticket at k = 1); the other arms: -1 */
     int32_t twin;          /* the ticket node of this round (itself for tickets) */
     int32_t dep[2];        /* dependencies (see above), -1 for none */
-    int32_t ctl[N_ARMS];   /* tickets: their reinit and random twins, -1 for none */
+    int32_t ctl[N_ARMS];   /* tickets: their twin of each arm, -1 for none */
     int32_t first_child, next_sibling; /* the ticket tree */
     int64_t cut;           /* tickets of round >= 1: offset of this round's counts in g->cuts */
     uint64_t key;          /* identity: keys every random stream of the training */
@@ -60,6 +116,8 @@ typedef struct {
 typedef struct {
     int N;                 /* nodes */
     int T, R1;             /* cells, largest round count + 1 */
+    int A;                 /* arms in cell_node: ARMS_V1 when the job asks for no later arm
+                              (the files before them), else N_ARMS */
     int n_cut;             /* counts per round (see cut_of) */
     int n_segs;            /* prunable layers */
     int seg_layer[NET_MAX_LAYERS]; /* net layer of each prunable layer */
@@ -73,7 +131,7 @@ typedef struct {
     int shared;            /* 0: planned with --no-share (every cell its own nodes) */
     graph_node_t *nodes;   /* [N] */
     int64_t *cuts;         /* pruning counts of ticket rounds, n_cut per node */
-    int32_t *cell_node;    /* [T][N_ARMS][R1]: node of (cell, arm, round), -1 none;
+    int32_t *cell_node;    /* [T][A][R1]: node of (cell, arm, round), -1 none;
                               round 0 of every arm is the ticket's round 0 */
     int32_t *cell_rounds;  /* [T] */
     int32_t *inc_off;      /* [N + 1]: node x appears in (cell, arm) pairs inc[inc_off[x] ..] */
@@ -98,7 +156,9 @@ void graph_free(graph_t *g);
 /* Node of (cell t, arm, round k), -1 when none. */
 static inline int32_t graph_cell_node(const graph_t *g, int t, int arm, int k)
 {
-    return g->cell_node[((size_t)t * N_ARMS + (size_t)arm) * (size_t)g->R1 + (size_t)k];
+    if (arm >= g->A)
+        return -1;
+    return g->cell_node[((size_t)t * (size_t)g->A + (size_t)arm) * (size_t)g->R1 + (size_t)k];
 }
 
 /* Pruning counts of ticket node x's round (n_cut values); NULL for round 0. */
@@ -109,21 +169,20 @@ static inline const int64_t *graph_cut(const graph_t *g, int x)
 
 /*
  * The mask histories training x reads: *a the one its mask comes from (a
- * ticket: its own, made by its parent; a reinit: its twin ticket's; a random
- * training: its previous random training's), *b its twin ticket's (random
- * only); -1 for none.
+ * ticket: its own, made by its parent; reinit and the sign controls: their
+ * twin ticket's; a random training: its previous random training's), *b its
+ * twin ticket's (random only); -1 for none (pruning at initialisation reads
+ * none).
  */
 static inline void graph_inputs(const graph_t *g, int x, int32_t *a, int32_t *b)
 {
     const graph_node_t *n = &g->nodes[x];
-    *b = -1;
-    if (n->arm == ARM_TICKET)
-        *a = x;
-    else if (n->arm == ARM_REINIT)
-        *a = n->twin;
-    else {
-        *a = n->prev;
-        *b = n->twin;
+    *a = *b = -1;
+    switch (graph_arm_mask(n->arm)) {
+    case ARM_MASK_TICKET: *a = x; break;
+    case ARM_MASK_TWIN: *a = n->twin; break;
+    case ARM_MASK_RANDOM: *a = n->prev; *b = n->twin; break;
+    default: break;
     }
 }
 
@@ -134,7 +193,7 @@ static inline int32_t graph_producer(const graph_t *g, int32_t y)
     const graph_node_t *n = &g->nodes[y];
     if (n->round == 0)
         return -1;
-    return n->arm == ARM_RANDOM ? y : n->prev;
+    return graph_arm_own_mask(n->arm) ? y : n->prev;
 }
 
 /* Number of ticket children of node x. */

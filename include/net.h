@@ -195,6 +195,8 @@ static inline int net_has_params(const net_layer_t *L)
  * layer's values do not depend on where the block keeps it. n may be a
  * net_layout. */
 void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uint64_t salt);
+/* The standard deviation of layer L's initial weights (net_init_params'). */
+double net_init_std(const net_layer_t *L);
 
 /*
  * Choose each layer's kernels for the mask now in n->mask and the

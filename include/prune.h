@@ -51,6 +51,11 @@ int prune_criterion(int criterion, const float *w_init, const float *w_final, fl
 /* prune_criterion under PRUNE_MAGNITUDE: the `count` active entries of
  * smallest |w| over the segments together. */
 int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_segs, size_t count);
+/* Set mask = 0 for the `count` active entries of lowest score[i] (score
+ * indexed as the parameter block's weights) over the segments together,
+ * ties to the lower index: pruning by precomputed scores (pai.h). Returns
+ * 0, or TS_ERUN when out of memory. */
+int prune_scores(const float *score, float *mask, const prune_seg_t *segs, int n_segs, size_t count);
 /* Set mask = 0 for `count` active entries of seg chosen uniformly at random. */
 int prune_random(float *mask, prune_seg_t seg, size_t count, rng_t *r);
 /* The most scratch a pruning of n_weights weights allocates while it runs

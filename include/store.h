@@ -98,7 +98,9 @@ int store_read_nodes(store_t *s, int8_t *status, double *wall);
 int store_cell_masks(const store_t *s);
 
 /* Node x's mask history [n_weights]: the masks of its chain of rounds
- * (written by their parents or by themselves) added up. */
+ * (written by their parents or by themselves) added up; a pruning-at-
+ * initialisation training's, its one mask as the history of its round k
+ * (k + 1 where active). A training that trains its twin's mask has none. */
 int store_read_counts(store_t *s, int x, uint8_t *counts);
 /* The rewind point of seed index si [n_params]. */
 int store_read_rewind(store_t *s, int si, float *rewind);

@@ -20,8 +20,10 @@
  * layers). Controls:
  *   reinit  each round's mask trained again from a fresh random init;
  *   random  a random mask with the ticket's per-layer counts, nested across
- *           rounds, trained from theta0 (or the rewind point).
- * Round 0 of either control is the dense network: the ticket's round 0 is
+ *           rounds, trained from theta0 (or the rewind point);
+ *   signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init
+ *           graph.h's arms.
+ * Round 0 of every control is the dense network: the ticket's round 0 is
  * recorded there, so controls train rounds 1..n.
  *
  * Everything a training computes depends only on (config, data, node); no
@@ -41,6 +43,10 @@
 #include "optim.h"
 
 enum { M_TRAIN_LOSS, M_VAL_LOSS, M_VAL_ACC, M_TEST_LOSS, M_TEST_ACC, N_METRICS };
+/* What the instability analysis measures at each point of a line between
+ * two copies (the results file's /instability datasets). */
+enum { I_TEST_ERROR, I_TEST_LOSS, I_VAL_ERROR, N_INST };
+extern const char *const trial_inst_names[N_INST]; /* "test_error", "test_loss", "val_error" */
 extern const char *const trial_arm_names[N_ARMS];    /* "ticket", "reinit", "random" */
 extern const char *const trial_metric_names[N_METRICS];
 
@@ -62,6 +68,9 @@ typedef struct {
     float *final_test_acc[N_ARMS];    /* [R1] */
     uint8_t *masks[N_ARMS];           /* [n_weights] rounds active; reinit shares the ticket's */
     float *rewind;                    /* [n_params] rewind point, or NULL (no rewinding) */
+    int pairs, A;                     /* analysis.copies: pairs of copies, points on a line; 0: off */
+    float *inst[N_INST];              /* [R1][pairs][A] the ticket's rounds, NaN past; NULL: off */
+    float *inst_value;                /* [R1][pairs] instability, NaN past */
     int status;                       /* STATUS_* */
     char error[160];                  /* reason when failed */
 } trial_result_t;
@@ -75,13 +84,18 @@ typedef struct {
     double density;           /* fraction of weights active */
     int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
     float es_test_acc, final_test_acc;
+    int pairs, A;             /* instability analysis (node_result_analysis), else 0 */
+    float *inst[N_INST];      /* [pairs][A] along each line; NaN for a training not analysed */
+    float *inst_value;        /* [pairs] the largest test error on the line minus the mean of its
+                                 endpoints' */
     char error[160];          /* reason when failed */
 } node_result_t;
 
 /* A training's inputs (see trial_run_node). */
 typedef struct {
-    const uint8_t *counts;        /* ticket: its own mask history; reinit: its twin ticket's;
-                                     random: its previous random node's (all 1 at round 1) */
+    const uint8_t *counts;        /* ticket: its own mask history; reinit and the sign controls:
+                                     their twin ticket's; random: its previous random node's
+                                     (all 1 at round 1); pruning at initialisation: none */
     const uint8_t *ticket_counts; /* random: the twin ticket's history (per-layer survivors) */
     const float *rewind;          /* the seed's rewind point, or NULL: start from theta0 */
 } node_in_t;
@@ -89,7 +103,7 @@ typedef struct {
 /* Where a training puts what its dependents need; NULL fields are not wanted. */
 typedef struct {
     uint8_t **children; /* ticket: history of each ticket child, in graph order */
-    uint8_t *counts;    /* random: its own history */
+    uint8_t *counts;    /* random, pruning at initialisation: its own history */
     float *rewind;      /* ticket round 0, rewinding: parameters at rewind_iteration [n_params] */
     float *weights;     /* trained parameters [n_params] */
 } node_out_t;
@@ -116,6 +130,10 @@ typedef struct {
     trial_poll_fn poll;
     void *poll_arg;
     int evaluating;     /* 1 while trial_evaluate runs (a poll then is not a step) */
+    /* analysis.copies >= 2 (else NULL / empty): the copies' final weights and
+     * the results of the copies after the first (the last one's stay here) */
+    float *copy_w;      /* [copies][n_params] */
+    node_result_t copy_res;
     /* timing of the last run (for benchmarks), seconds */
     double t_train, t_eval;
 } trial_ctx_t;
@@ -168,6 +186,12 @@ typedef struct {
 double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *data,
                        trial_mem_t *parts);
 
+/* The scratch a pruning-at-initialisation training allocates while it makes
+ * its mask (init_mask: scores, the gradient in double, snip's scoring batch),
+ * in bytes; 0 when the job has no such arm. Its pruning's scratch is
+ * prune_bytes'. */
+double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *data);
+
 /* Rows for one cell of cfg's grid on net's layer table (R1 = the grid's
  * largest round count + 1), cleared to pending. Returns 0 or TS_ERUN. */
 int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net);
@@ -180,6 +204,40 @@ void trial_result_clear(trial_result_t *r);
 
 /* theta0 of a seed: depends only on (seed, architecture). */
 void trial_theta0(const net_t *net, int64_t seed, float *dst);
+
+/*
+ * The instability analysis (linear mode connectivity, Frankle et al. 2020).
+ * With analysis.copies = C >= 2 every ticket training (the dense round 0 and
+ * each ticket round; not the controls) is trained C times: copy 0 is the
+ * training itself, copy j > 0 starts from the same weights with the same mask
+ * and differs only in its data order, the stream rng_key(seed, RNG_DATA,
+ * epoch, trial_data_seed(cfg, j)) (seed 0 is the sweep's own order, so copy
+ * 0's bits are those of a job without the analysis). A round 0 with
+ * rewind_iteration = k > 0 is the dense network from k: its copies share the
+ * sweep's order for steps 0..k-1 (the weights at k are the rewind point) and
+ * take their own from step k on; a later round's copies differ from their
+ * first step. Then for each pair (i < j, in the order (0,1), (0,2), ..,
+ * (1,2), ..) the test and validation sets are evaluated at A =
+ * analysis.interpolation points alpha = a / (A - 1) of the line
+ * trial_interpolate draws between the two copies' final weights. Everything
+ * stays inside the one training: the node is done when its copies and lines
+ * are, and a resume runs it again whole.
+ */
+/* Copy j's data-order seed: analysis.data_seeds[j], or j when none is listed. */
+int64_t trial_data_seed(const config_t *cfg, int j);
+/* Pairs of copies analysed (C (C - 1) / 2; 0 when the analysis is off). */
+int trial_pairs(const config_t *cfg);
+/* The step from which copies take their own data order: rewind_iteration for
+ * round 0, the training's first step for later rounds. */
+int64_t trial_copy_split(const config_t *cfg, int round);
+/* Point alpha of the line from wi (alpha 0) to wj (alpha 1), under mask:
+ * dst = mask * (wi + alpha (wj - wi)), wi and wj themselves (times the mask)
+ * at the endpoints, so those are the copies' own weights bit for bit; n floats. */
+void trial_interpolate(size_t n, const float *wi, const float *wj, const float *mask, double alpha,
+                       float *dst);
+/* Room in r for the analysis of cfg (none when it is off); 0 or TS_ERUN
+ * (out of memory: r is then freed, node_result_free safe). */
+int node_result_analysis(node_result_t *r, const config_t *cfg);
 
 /* Rows for one training's results with E evaluations (r owns them;
  * node_result_free releases them). Returns 0 or TS_ERUN (out of memory; r is
@@ -201,6 +259,16 @@ void node_result_free(node_result_t *r);
  */
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                    const node_out_t *out, node_result_t *res);
+
+/*
+ * What trial_run_node does before it trains: node x's mask into c->net.mask
+ * and the values it starts from into c->start (its arm's, graph.h, from
+ * `in`: theta0 of its seed, made into c->theta0 when another seed's is
+ * there, the rewind point, its mask history), and, for the arms with a
+ * history of their own (random, pruning at initialisation), that history
+ * into own when not NULL. Returns 0 or TS_ERUN.
+ */
+int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in, uint8_t *own);
 
 /* Run cell (trial) t on its own, every training here in order, into res: for
  * tests and benchmarks. Same return values as trial_run_node (res->status

@@ -88,8 +88,23 @@ const key_t_ config_keys[] = {
     {"prune", "rewind_schedule", K_CHOICE, F(rewind_schedule), 0, "continue", "continue|restart",
      "rewind_iteration = k > 0: rounds after the first train steps k..iterations continuing round 0's "
      "data order (continue, as open_lth) or the full iterations with the data order from step 0 (restart)"},
-    {"prune", "controls", K_FLAGS, F(controls), 0, "none", "reinit|random",
-     "none, or a list of reinit (same mask, fresh init) and random (random mask, from theta0 or the rewind point)"},
+    {"prune", "controls", K_FLAGS, F(controls), 0, "none",
+     "reinit|random|signed_reinit|reshuffle|signed_constant|snip|synflow|magnitude_init",
+     "none, or a list of arms beside the ticket: reinit (same mask, fresh init), random (random mask, "
+     "from theta0 or the rewind point), signed_reinit (same mask, fresh magnitudes with theta0's signs), "
+     "reshuffle (same mask, theta0's surviving values permuted in each layer), signed_constant (same "
+     "mask, +/- the layer's init std with theta0's signs), and pruning at initialisation to each "
+     "round's density: snip (|theta * dL/dtheta| on a scoring batch), synflow (iterative, no data), "
+     "magnitude_init (|theta0|)"},
+    {"prune", "pai_scope", K_CHOICE, F(pai_scope), 0, "global", "layerwise|global",
+     "snip, synflow, magnitude_init: one threshold over every pruned layer (global, as their papers), "
+     "or the ticket's plan: each layer (or prune.scope's pool) to the ticket's count (layerwise)"},
+    {"prune", "pai_images", K_INT, F(pai_images), 0, "10", NULL,
+     "snip: the scoring batch's training images of each class"},
+    {"prune", "pai_seed", K_I64, F(pai_seed), 0, "0", NULL,
+     "snip: the scoring batch's draw (with the trial's seed)"},
+    {"prune", "synflow_iterations", K_INT, F(synflow_iterations), 0, "100", NULL,
+     "synflow: prune-and-rescore steps to the target density (exponential schedule)"},
     {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
      "pruning rates: fraction of each layer's weights removed by the last round (crossed with rounds)"},
     {"sweep", "per_round", K_DLIST, F(per_round), F(n_per_round), "", NULL,
@@ -97,6 +112,15 @@ const key_t_ config_keys[] = {
     {"sweep", "rounds", K_INTLIST, F(rounds), F(n_rounds), "1, 2", NULL,
      "pruning round counts (1..254)"},
     {"sweep", "seeds", K_I64LIST, F(seeds), F(n_seeds), "1, 2", NULL, "seeds (theta0 and data order)"},
+    {"analysis", "copies", K_INT, F(copies), 0, "0", NULL,
+     "instability analysis (linear mode connectivity): 0 off, or n >= 2: the dense network and each "
+     "ticket round are trained n times from the same start and mask, differing only in data order "
+     "(copy 0: the sweep's own training), and evaluated along the line between each pair's final weights"},
+    {"analysis", "interpolation", K_INT, F(interpolation), 0, "30", NULL,
+     "copies >= 2: points evaluated on each line (test and validation sets), both endpoints included"},
+    {"analysis", "data_seeds", K_I64LIST, F(data_seeds), F(n_data_seeds), "", NULL,
+     "copies >= 2: each copy's data-order seed, the first 0 (the sweep's own order); empty: 0, 1, .., "
+     "copies - 1. Two copies of one seed train the same bits (instability exactly 0)"},
     {"output", "weights", K_CHOICE, F(weights), 0, "none", "none|final",
      "none, or final: store each distinct training's trained weights once (/nodes/weights)"},
 };
@@ -359,6 +383,27 @@ int config_validate(const config_t *cfg)
                    "= train.iterations = %lld leaves the rounds after the first no step to train with "
                    "prune.rewind_schedule = continue (%s): rewind earlier, or set rewind_schedule = restart",
                    (long long)cfg->iterations, config_where(cfg, "prune.rewind_schedule"));
+    if (cfg->pai_images < 1 || cfg->pai_images > 100000)
+        return BAD("prune.pai_images", "= %d is outside [1, 100000]", cfg->pai_images);
+    if (cfg->pai_seed < 0)
+        return BAD("prune.pai_seed", "= %lld is negative", (long long)cfg->pai_seed);
+    if (cfg->synflow_iterations < 1 || cfg->synflow_iterations > 100000)
+        return BAD("prune.synflow_iterations", "= %d is outside [1, 100000]", cfg->synflow_iterations);
+    if (cfg->copies != 0 && (cfg->copies < 2 || cfg->copies > 16))
+        return BAD("analysis.copies", "= %d: 0 (no instability analysis) or 2..16 copies (a pair at least)",
+                   cfg->copies);
+    if (cfg->interpolation < 2 || cfg->interpolation > 1001)
+        return BAD("analysis.interpolation", "= %d is outside [2, 1001] (the two endpoints at least)",
+                   cfg->interpolation);
+    if (cfg->n_data_seeds > 0 && cfg->n_data_seeds != cfg->copies)
+        return BAD("analysis.data_seeds", "lists %d seeds for analysis.copies = %d (%s): one a copy, or none",
+                   cfg->n_data_seeds, cfg->copies, config_where(cfg, "analysis.copies"));
+    if (cfg->n_data_seeds > 0 && cfg->data_seeds[0] != 0)
+        return BAD("analysis.data_seeds", "starts with %lld: copy 0 is the sweep's own training, data-order seed 0",
+                   (long long)cfg->data_seeds[0]);
+    for (int i = 0; i < cfg->n_data_seeds; i++)
+        if (cfg->data_seeds[i] < 0)
+            return BAD("analysis.data_seeds", "entry %lld is negative", (long long)cfg->data_seeds[i]);
     if (cfg->n_per_round > 0 && cfg->n_rates > 0 && strcmp(config_where(cfg, "sweep.rates"), "default"))
         return ts_fail(TS_EINPUT, "%s: sweep.per_round and sweep.rates (%s) are both given: a sweep is "
                        "either crossed (rates x rounds) or per-round (per_round x rounds); keep one",

@@ -9,8 +9,8 @@
  * (round_cut: q of each layer's, or of the pooled layers', survivors) and
  * looks the ticket child up by (parent, counts) in a hash table (ticket_child,
  * which makes it when new), so two cells whose counts agree up to a round
- * reach the same node. Each ticket node gets its reinit and random twins
- * once (control_twin). Nodes are appended as they are first needed, so a
+ * reach the same node. Each ticket node gets its twin of each arm the job
+ * asks for once (control_twin), keyed by the ticket's key and the arm. Nodes are appended as they are first needed, so a
  * node's dependencies always come before it: the ids are a topological
  * order. Afterwards build_csr lays out, as compressed rows, the (cell, arm)
  * pairs each node belongs to (what its results are written into) and the
@@ -25,6 +25,14 @@
 #include "graph.h"
 #include "prune.h"
 #include "rng.h"
+
+/* prune.controls' bits (config.h) follow the arms' numbers, as its choices do (config.c) */
+_Static_assert(CTRL_OF_ARM(ARM_REINIT) == CTRL_REINIT && CTRL_OF_ARM(ARM_RANDOM) == CTRL_RANDOM &&
+                   CTRL_OF_ARM(ARM_SIGNED_REINIT) == CTRL_SIGNED_REINIT &&
+                   CTRL_OF_ARM(ARM_RESHUFFLE) == CTRL_RESHUFFLE &&
+                   CTRL_OF_ARM(ARM_SIGNED_CONSTANT) == CTRL_SIGNED_CONSTANT && CTRL_OF_ARM(ARM_SNIP) == CTRL_SNIP &&
+                   CTRL_OF_ARM(ARM_SYNFLOW) == CTRL_SYNFLOW && CTRL_OF_ARM(ARM_MAGNITUDE_INIT) == CTRL_MAGNITUDE_INIT,
+               "prune.controls bit of an arm");
 
 /* FNV-1a over a round's n counts. */
 static uint64_t fnv_cut(const int64_t *c, int n)
@@ -68,7 +76,8 @@ static int32_t add_node(graph_t *g, int seed_i, int arm, int round, int32_t prev
     nd->prev = prev;
     nd->twin = arm == ARM_TICKET ? x : -1;
     nd->dep[0] = nd->dep[1] = -1;
-    nd->ctl[ARM_TICKET] = nd->ctl[ARM_REINIT] = nd->ctl[ARM_RANDOM] = -1;
+    for (int a = 0; a < N_ARMS; a++)
+        nd->ctl[a] = -1;
     nd->first_child = nd->next_sibling = -1;
     nd->cut = (int64_t)x * g->n_cut;
     nd->key = key;
@@ -123,8 +132,12 @@ static int32_t ticket_child(graph_t *g, int32_t parent, const int64_t *cut)
     return x;
 }
 
-/* The control twin (reinit or random) of ticket node x, made when new. */
-static int32_t control_twin(graph_t *g, int32_t x, int arm, int32_t random_prev)
+/* The twin of arm `arm` of ticket node x, made when new. Its dependencies
+ * (graph.h): the ticket's parent (whose pruning gives the twin's mask or its
+ * counts) and, random, the previous random twin; pruning at initialisation
+ * needs no mask, only, when rewinding, the seed's round 0 (`root`). */
+static int32_t control_twin(graph_t *g, int32_t x, int arm, int32_t random_prev, int32_t root,
+                            int rewinding)
 {
     if (g->nodes[x].ctl[arm] >= 0)
         return g->nodes[x].ctl[arm];
@@ -135,7 +148,10 @@ static int32_t control_twin(graph_t *g, int32_t x, int arm, int32_t random_prev)
         return -1;
     graph_node_t *n = &g->nodes[c];
     n->twin = x;
-    n->dep[0] = g->nodes[x].prev;
+    if (graph_arm_mask(arm) != ARM_MASK_INIT)
+        n->dep[0] = g->nodes[x].prev;
+    else if (rewinding)
+        n->dep[0] = root;
     if (arm == ARM_RANDOM && n->round >= 2)
         n->dep[1] = random_prev;
     g->nodes[x].ctl[arm] = c;
@@ -192,7 +208,7 @@ static void plan_segments(graph_t *g, const config_t *cfg, const net_t *net)
 static int build_csr(graph_t *g)
 {
     int N = g->N;
-    size_t rows = (size_t)g->T * N_ARMS * g->R1;
+    size_t rows = (size_t)g->T * g->A * g->R1;
     g->inc_off = calloc((size_t)N + 1, sizeof *g->inc_off);
     g->dpt_off = calloc((size_t)N + 1, sizeof *g->dpt_off);
     if (!g->inc_off || !g->dpt_off)
@@ -218,8 +234,8 @@ static int build_csr(graph_t *g)
     for (size_t i = 0; i < rows; i++) {
         int32_t x = g->cell_node[i];
         if (x >= 0) {
-            int32_t r = (int32_t)(i / (size_t)g->R1); /* t * N_ARMS + arm */
-            g->inc[g->inc_off[x] + fill[x]++] = r;
+            int32_t r = (int32_t)(i / (size_t)g->R1); /* t * A + arm */
+            g->inc[g->inc_off[x] + fill[x]++] = r / g->A * N_ARMS + r % g->A;
         }
     }
     memset(fill, 0, ((size_t)N + 1) * sizeof *fill);
@@ -251,7 +267,15 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
     g->R1 = grid_max_rounds(cfg) + 1;
     g->shared = !!share;
     plan_segments(g, cfg, net);
-    size_t rows = (size_t)g->T * N_ARMS * g->R1;
+    int arms[N_ARMS] = {1}, n_ctl = 0;
+    g->A = ARMS_V1;
+    for (int a = 1; a < N_ARMS; a++) {
+        arms[a] = !!(cfg->controls & CTRL_OF_ARM(a));
+        n_ctl += arms[a];
+        if (arms[a] && a >= ARMS_V1)
+            g->A = N_ARMS;
+    }
+    size_t rows = (size_t)g->T * g->A * g->R1;
     int32_t *root = malloc((size_t)cfg->n_seeds * sizeof *root);
     g->cell_node = malloc(rows * sizeof *g->cell_node);
     g->cell_rounds = malloc((size_t)g->T * sizeof *g->cell_rounds);
@@ -259,7 +283,6 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
         goto oom;
     memset(root, 0xff, (size_t)cfg->n_seeds * sizeof *root);
     memset(g->cell_node, 0xff, rows * sizeof *g->cell_node);
-    int arms[N_ARMS] = {1, !!(cfg->controls & CTRL_REINIT), !!(cfg->controls & CTRL_RANDOM)};
     for (int t = 0; t < g->T; t++) {
         trial_t tr = grid_trial(cfg, t);
         int64_t alive[NET_MAX_LAYERS], cut[NET_MAX_LAYERS];
@@ -269,30 +292,29 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
             goto oom;
         root[tr.seed_i] = x;
         g->cell_rounds[t] = tr.rounds;
-        g->unshared += (tr.rounds + 1) + (int64_t)tr.rounds * (arms[ARM_REINIT] + arms[ARM_RANDOM]);
+        g->unshared += (tr.rounds + 1) + (int64_t)tr.rounds * n_ctl;
         for (int a = 0; a < N_ARMS; a++)
             if (arms[a])
-                g->cell_node[((size_t)t * N_ARMS + a) * g->R1] = x;
+                g->cell_node[((size_t)t * g->A + a) * g->R1] = x;
         memset(alive, 0, sizeof alive);
         for (int s = 0; s < g->n_segs; s++)
             alive[g->cut_of[s]] += (int64_t)g->seg_len[s];
-        int32_t rnd = x;
+        int32_t rnd = x, root0 = x;
         for (int k = 1; k <= tr.rounds; k++) {
             round_cut(g, tr.q, alive, cut);
             int32_t c = ticket_child(g, x, cut);
             if (c < 0)
                 goto oom;
-            g->cell_node[((size_t)t * N_ARMS + ARM_TICKET) * g->R1 + k] = c;
-            if (arms[ARM_REINIT]) {
-                int32_t r = control_twin(g, c, ARM_REINIT, -1);
+            g->cell_node[((size_t)t * g->A + ARM_TICKET) * g->R1 + k] = c;
+            for (int a = 1; a < N_ARMS; a++) {
+                if (!arms[a])
+                    continue;
+                int32_t r = control_twin(g, c, a, rnd, root0, cfg->rewind_iteration > 0);
                 if (r < 0)
                     goto oom;
-                g->cell_node[((size_t)t * N_ARMS + ARM_REINIT) * g->R1 + k] = r;
-            }
-            if (arms[ARM_RANDOM]) {
-                if ((rnd = control_twin(g, c, ARM_RANDOM, rnd)) < 0)
-                    goto oom;
-                g->cell_node[((size_t)t * N_ARMS + ARM_RANDOM) * g->R1 + k] = rnd;
+                if (a == ARM_RANDOM)
+                    rnd = r;
+                g->cell_node[((size_t)t * g->A + a) * g->R1 + k] = r;
             }
             x = c;
         }
@@ -348,7 +370,7 @@ void graph_shard_nodes(const graph_t *g, int shard_i, int shard_n, char *mine)
 size_t graph_bytes(const graph_t *g)
 {
     return (size_t)g->cap * (sizeof *g->nodes + (size_t)g->n_cut * sizeof *g->cuts) +
-           (size_t)g->T * N_ARMS * g->R1 * sizeof *g->cell_node + (size_t)g->T * sizeof(int32_t) +
+           (size_t)g->T * g->A * g->R1 * sizeof *g->cell_node + (size_t)g->T * sizeof(int32_t) +
            ((size_t)g->N + 1) * 2 * sizeof(int32_t) +
            (size_t)(g->inc_off ? g->inc_off[g->N] : 0) * sizeof(int32_t) +
            (size_t)(g->dpt_off ? g->dpt_off[g->N] : 0) * sizeof(int32_t);

@@ -49,6 +49,6 @@ int grid_max_rounds(const config_t *cfg)
 double grid_cost(const config_t *cfg, const trial_t *t)
 {
     /* the controls' round 0 is the ticket's: they train rounds 1..n */
-    int controls = !!(cfg->controls & CTRL_REINIT) + !!(cfg->controls & CTRL_RANDOM);
+    int controls = __builtin_popcount((unsigned)cfg->controls);
     return (double)(t->rounds + 1) + (double)t->rounds * controls;
 }

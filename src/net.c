@@ -265,6 +265,12 @@ void net_free(net_t *n)
     memset(n, 0, sizeof *n);
 }
 
+double net_init_std(const net_layer_t *L)
+{
+    int kernel = L->kind == NET_CONV ? 9 : 1;
+    return sqrt(2.0 / ((double)L->in_c * kernel + (double)L->out_c * kernel));
+}
+
 void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uint64_t salt)
 {
     uint64_t k = 0;
@@ -274,8 +280,7 @@ void net_init_params(const net_t *n, float *dst, uint64_t seed, int purpose, uin
             continue;
         rng_t r;
         rng_init(&r, rng_key(seed, (uint64_t)purpose, k++, salt));
-        int kernel = L->kind == NET_CONV ? 9 : 1;
-        double std = sqrt(2.0 / ((double)L->in_c * kernel + (double)L->out_c * kernel));
+        double std = net_init_std(L);
         float *wt = dst + L->w_off;
         for (size_t i = 0; i < L->n_w; i++)
             wt[i] = (float)(std * rng_normal(&r));

@@ -59,7 +59,8 @@ typedef struct {
     trial_mem_t trainer; /* model and optimizer, activations, im2col, batches */
     double sched;        /* mask histories of a training's inputs and outputs, the message buffer,
                             the rewind point and trained weights when the job keeps them */
-    double prune;        /* pruning scratch (a score and an index a weight) */
+    double prune;        /* pruning scratch (a score and an index a weight), and pruning at
+                            initialisation's (trial_pai_bytes) */
     double plan;         /* the training graph (graph_bytes): every rank holds it */
     double total;        /* all of it, and the libraries' RANK_RUNTIME_BYTES */
 } rank_mem_t;
@@ -74,7 +75,7 @@ static rank_mem_t rank_bytes(const config_t *cfg, const net_t *net, const graph_
     rank_mem_t m = {0};
     double t = trial_ctx_bytes(cfg, net, data, &m.trainer);
     m.sched = sched_rank_bytes(cfg, net, g);
-    m.prune = prune_bytes(net->n_weights);
+    m.prune = prune_bytes(net->n_weights) + trial_pai_bytes(cfg, net, data);
     m.plan = (double)graph_bytes(g);
     m.total = t + m.sched + m.prune + m.plan + RANK_RUNTIME_BYTES;
     return m;
@@ -197,24 +198,32 @@ typedef struct {
     int64_t steps, steps_late;
     int evals, evals_late;
     double images, images_late;
+    int copies;          /* trainings of an analysed (ticket) training: analysis.copies, else 1 */
+    double line_images;  /* images its lines evaluate: pairs x points x (validation + test) */
 } dry_work_t;
 
 static dry_work_t dry_work(const config_t *cfg, const data_t *data)
 {
     int64_t k1 = trial_start_iter(cfg, 1);
     dry_work_t w = {cfg->iterations, cfg->iterations - k1, trial_eval_count(cfg), 0,
-                    trial_eval_images(cfg, data, 0), trial_eval_images(cfg, data, 1)};
+                    trial_eval_images(cfg, data, 0), trial_eval_images(cfg, data, 1),
+                    cfg->copies >= 2 ? cfg->copies : 1,
+                    (double)trial_pairs(cfg) * cfg->interpolation * (double)(data->val.n + data->test.n)};
     for (int e = 0; e < w.evals; e++)
         w.evals_late += trial_eval_iter(cfg, e) >= k1;
     return w;
 }
 
 /* Seconds of a training at kept fraction d (later: of a round >= 1) from the
- * timed levels lv (a step's seconds, an image's evaluated). */
-static double node_seconds(const dry_work_t *w, const dry_level_t *lv, int n_lv, double d, int later)
+ * timed levels lv (a step's seconds, an image's evaluated); analysed (a
+ * ticket training under analysis.copies): with its copies, each the same
+ * training in another data order, and its lines' evaluations. */
+static double node_seconds(const dry_work_t *w, const dry_level_t *lv, int n_lv, double d, int later,
+                           int analysed)
 {
-    return level_time(lv, n_lv, d, 0) * (double)(later ? w->steps_late : w->steps) +
-           level_time(lv, n_lv, d, 1) * (later ? w->images_late : w->images);
+    double one = level_time(lv, n_lv, d, 0) * (double)(later ? w->steps_late : w->steps) +
+                 level_time(lv, n_lv, d, 1) * (later ? w->images_late : w->images);
+    return analysed ? one * w->copies + level_time(lv, n_lv, d, 1) * w->line_images : one;
 }
 
 /* The dry run's calibration, kept to time it again at more threads: the
@@ -368,12 +377,12 @@ static void print_threads(const dry_cal_t *cal, const dry_timed_t *tm, int here,
         printf("; a training uses at most %d threads\n", cap);
     else
         printf("; no bound known on the threads a training can use\n");
-    double d1 = node_seconds(&cal->work, l1, cal->n_lv, 1, 0);
-    double s1 = node_seconds(&cal->work, l1, cal->n_lv, cal->lv[sp].keep, 1);
+    double d1 = node_seconds(&cal->work, l1, cal->n_lv, 1, 0, 0);
+    double s1 = node_seconds(&cal->work, l1, cal->n_lv, cal->lv[sp].keep, 1, 0);
     for (int i = 0; i < n_ly; i++) {
         const dry_layout_t *L = &ly[i];
-        double d = node_seconds(&cal->work, L->lv, cal->n_lv, 1, 0);
-        double s = node_seconds(&cal->work, L->lv, cal->n_lv, cal->lv[sp].keep, 1);
+        double d = node_seconds(&cal->work, L->lv, cal->n_lv, 1, 0, 0);
+        double s = node_seconds(&cal->work, L->lv, cal->n_lv, cal->lv[sp].keep, 1, 0);
         printf("  %d thread%s: a dense training %.3g s (%.2fx)", L->threads, L->threads == 1 ? "" : "s", d,
                d1 / d);
         if (sp)
@@ -423,7 +432,8 @@ static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const dat
     for (int i = 0; i < n_ly; i++) {
         dry_layout_t *L = &ly[i];
         for (int x = 0; x < g->N; x++)
-            secs[x] = mine[x] ? node_seconds(&cal->work, L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0) : 0;
+            secs[x] = mine[x] ? node_seconds(&cal->work, L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0,
+                                                   g->nodes[x].arm == ARM_TICKET) : 0;
         if ((rc = plan_sim_run(sg, secs, L->ranks * N, &L->sim, NULL)))
             return rc;
         par_set_threads(L->threads); /* a trainer's buffers may grow with its threads */
@@ -535,6 +545,7 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     quick->rates[0] = 0.5;
     quick->rounds[0] = 1;
     quick->controls = 0;
+    quick->copies = 0; /* a training is timed once; its copies and lines are priced from it */
     quick->rewind_iteration = 0; /* every timed training from step 0 (timing only) */
     quick->test_curve = TEST_CURVE_FULL; /* both sets at both points: timed_images */
     int rc = trial_ctx_create(&c, quick, &few);
@@ -597,10 +608,15 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
         rc = time_level(&c, &one, g, keep, steps, timed_images, &lv[n_lv]);
         n_lv++;
     }
-    double total = 0, lo = per;
+    double total = 0, lo = per, analysis = 0;
+    int analysed = 0;
     for (int x = 0; x < g->N && !rc; x++) {
-        double t = node_seconds(&cal.work, lv, n_lv, dens[x], g->nodes[x].round > 0);
-        total += mine[x] ? t : 0;
+        int ticket = g->nodes[x].arm == ARM_TICKET, later = g->nodes[x].round > 0;
+        double t = node_seconds(&cal.work, lv, n_lv, dens[x], later, 0);
+        double ta = node_seconds(&cal.work, lv, n_lv, dens[x], later, ticket);
+        total += mine[x] ? ta : 0;
+        analysis += mine[x] ? ta - t : 0;
+        analysed += mine[x] && ticket;
         lo = t < lo ? t : lo;
     }
     cal.n_lv = n_lv;
@@ -652,6 +668,14 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
                "(%.3g ms a step, %.3g ms an image evaluated), the sparsest\n",
                cfg->kernels == KERNELS_SPARSE ? "sparse" : "auto", n_lv - 1, lo, 100 * lv[n_lv - 1].keep,
                1e3 * lv[n_lv - 1].step, 1e3 * lv[n_lv - 1].eval);
+    if (cfg->copies >= 2)
+        printf("instability analysis (analysis.copies = %d, interpolation = %d): %d ticket trainings analysed, "
+               "each with %d more cop%s (%d trainings) and %d evaluations of the validation and test sets "
+               "on the line%s between its %d pair%s of copies: %.3g core-hours, %.0f %% of the estimate\n",
+               cfg->copies, cfg->interpolation, analysed, cfg->copies - 1, cfg->copies == 2 ? "y" : "ies",
+               analysed * (cfg->copies - 1), trial_pairs(cfg) * cfg->interpolation,
+               cfg->copies == 2 ? "" : "s", trial_pairs(cfg), cfg->copies == 2 ? "" : "s", analysis / 3600,
+               total > 0 ? 100 * analysis / total : 0);
     printf("estimated: %.3g core-hours%s, %.3g dense trainings' worth (the whole job without sharing, "
            "every training dense: %.3g)\n",
            total / 3600, a->shard_n > 1 ? " for this shard" : "", total / per,

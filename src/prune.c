@@ -77,6 +77,28 @@ int prune_criterion(int criterion, const float *w_init, const float *w_final, fl
     return 0;
 }
 
+int prune_scores(const float *score, float *mask, const prune_seg_t *segs, int n_segs, size_t count)
+{
+    size_t total = 0, n = 0;
+    for (int s = 0; s < n_segs; s++)
+        total += prune_alive(mask, segs[s]);
+    if (count == 0)
+        return 0;
+    count = count > total ? total : count;
+    cand_t *c = ts_malloc(total * sizeof *c);
+    if (!c)
+        return TS_ERUN;
+    for (int s = 0; s < n_segs; s++)
+        for (size_t i = segs[s].off; i < segs[s].off + segs[s].len; i++)
+            if (mask[i] != 0)
+                c[n++] = (cand_t){score[i], (uint32_t)i};
+    qsort(c, n, sizeof *c, cand_cmp);
+    for (size_t i = 0; i < count; i++)
+        mask[c[i].idx] = 0;
+    free(c);
+    return 0;
+}
+
 int prune_magnitude(const float *w, float *mask, const prune_seg_t *segs, int n_segs, size_t count)
 {
     return prune_criterion(PRUNE_MAGNITUDE, NULL, w, mask, segs, n_segs, count);

@@ -86,7 +86,8 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     prov_here(&s.prov);
     double t0 = ts_now();
     if ((rc = trial_ctx_create(&s.ctx, cfg, data)) ||
-        (rc = node_result_create(&s.res, trial_eval_count(cfg))))
+        (rc = node_result_create(&s.res, trial_eval_count(cfg))) ||
+        (rc = node_result_analysis(&s.res, cfg)))
         goto out_agree;
     prov_conv(&s.prov, net_conv_kernels(&s.ctx.net, cfg->kernels));
     s.W = s.ctx.net.n_weights;

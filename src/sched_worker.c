@@ -21,7 +21,8 @@
 int sched_needs_rewind(const sched_t *s, int x)
 {
     const graph_node_t *n = &s->g->nodes[x];
-    return s->cfg->rewind_iteration > 0 && n->round > 0 && n->arm != ARM_REINIT;
+    return s->cfg->rewind_iteration > 0 && n->round > 0 && n->arm != ARM_REINIT; /* every arm but
+                                               reinit starts from the ticket's start, or its signs */
 }
 
 /* Training x produces its seed's rewind point (round 0 of a ticket, rewinding). */
@@ -32,12 +33,14 @@ int sched_makes_rewind(const sched_t *s, int x)
 }
 
 /* The i-th mask history training x produces, -1 past the last: a ticket's
- * children in graph order, a random training's own. This is the order of
- * its output buffers and of the messages that carry them to rank 0. */
+ * children in graph order, a random or pruning-at-initialisation training's
+ * own (graph_arm_own_mask; nobody reads the latter's but its mask row). This
+ * is the order of its output buffers and of the messages that carry them to
+ * rank 0. */
 int32_t sched_output_id(const graph_t *g, int32_t x, int i)
 {
     const graph_node_t *n = &g->nodes[x];
-    if (n->arm == ARM_RANDOM)
+    if (graph_arm_own_mask(n->arm))
         return i == 0 ? x : -1;
     if (n->arm != ARM_TICKET)
         return -1;
@@ -68,7 +71,7 @@ static int out_buffers(sched_t *s, int x, uint8_t ***children, uint8_t **own)
         if (!s->out_hist[i] && !(s->out_hist[i] = ts_malloc(s->W + 1)))
             return TS_ERUN;
     *children = n->arm == ARM_TICKET && n_out ? s->out_hist : NULL;
-    *own = n->arm == ARM_RANDOM ? s->out_hist[0] : n->round == 0 ? s->ones : NULL;
+    *own = graph_arm_own_mask(n->arm) ? s->out_hist[0] : n->round == 0 ? s->ones : NULL;
     return 0;
 }
 
@@ -83,7 +86,7 @@ int sched_run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outcom
         return rc;
     node_in_t in = {a, b, sched_needs_rewind(s, x) ? s->rewind : NULL};
     int root_rewind = sched_makes_rewind(s, x);
-    node_out_t out = {children, n->arm == ARM_RANDOM ? own : NULL, root_rewind ? s->rewind : NULL,
+    node_out_t out = {children, graph_arm_own_mask(n->arm) ? own : NULL, root_rewind ? s->rewind : NULL,
                       s->weights};
     rc = s->opts->run ? s->opts->run(s->opts->run_arg, &s->ctx, s->g, x, &in, &out, &s->res)
                       : trial_run_node(&s->ctx, s->g, x, &in, &out, &s->res);

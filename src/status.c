@@ -69,6 +69,15 @@ static void status_print_job(const config_t *cfg, const int shape[3])
     config_value(cfg, "prune.controls", v[3], sizeof v[3]);
     printf("  grid      %s %s x rounds %s x seeds %s = %d trials; controls %s\n", per_round ? "per_round" : "rates",
            v[0], v[1], v[2], grid_size(cfg), v[3]);
+    if (cfg->copies >= 2) {
+        char seeds[256] = "";
+        for (int j = 0, used = 0; j < cfg->copies && used < (int)sizeof seeds; j++)
+            used += snprintf(seeds + used, sizeof seeds - used, "%s%lld", j ? ", " : "",
+                             (long long)trial_data_seed(cfg, j));
+        printf("  analysis  instability: %d copies of every ticket training (data-order seeds %s), "
+               "%d points on each of their %d lines (/instability)\n",
+               cfg->copies, seeds, cfg->interpolation, trial_pairs(cfg));
+    }
 }
 
 /* Trainings of cell t (distinct ones: the arms share round 0) and how many are done. */

@@ -13,9 +13,13 @@
  *   /curves, /summary, /masks
  *                    the ticket arm's learning curves, early-stop and final
  *                    accuracies, densities and masks, a row per cell
- *   /controls/reinit, /controls/random
- *                    the same for the control arms the job asks for
+ *   /controls/<arm>  the same for the other arms the job asks for (reinit,
+ *                    random, the sign controls, pruning at initialisation;
+ *                    masks only for random)
  *   /init, /rewind   theta0 and the rewind point of each seed, per layer
+ *   /instability     analysis.copies >= 2: the error along the line between
+ *                    each pair of copies of every ticket training, a row per
+ *                    cell (trial.h: the instability analysis)
  *   /nodes           one row per training (a node of the plan, graph.h):
  *                    what it is (seed, arm, round, prev, twin, key), its
  *                    mask bits, trained weights (weights = final), the
@@ -213,11 +217,12 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
     s->N = g->N;
     s->file = -1;
     s->version = STORE_VERSION; /* a file made now; open_file reads an existing one's */
-    /* a mask row for every training but the reinit control's (it trains its twin's mask) */
+    /* a mask row for every training but those that train their twin's mask (reinit and
+       the sign controls) */
     s->mask_row = ts_malloc(((size_t)g->N + 1) * sizeof *s->mask_row);
     s->pack = ts_malloc(net->n_weights / 8 + 1);
     for (int x = 0; s->mask_row && x < g->N; x++)
-        s->mask_row[x] = g->nodes[x].arm == ARM_REINIT ? -1 : s->n_mask_rows++;
+        s->mask_row[x] = graph_arm_mask(g->nodes[x].arm) == ARM_MASK_TWIN ? -1 : s->n_mask_rows++;
 }
 
 /* The root attributes (collective). */
@@ -309,6 +314,17 @@ static int write_tables(store_t *s)
         rc = store_write_all(s, "/trials/host", host);
     if (!rc)
         rc = store_write_all(s, "/curves/iteration", its);
+    if (!rc && cfg->copies >= 2) { /* the instability analysis: the points of a line, the copies' orders */
+        double alpha[1001];
+        int64_t orders[16];
+        for (int a = 0; a < cfg->interpolation; a++)
+            alpha[a] = (double)a / (cfg->interpolation - 1);
+        for (int j = 0; j < cfg->copies; j++)
+            orders[j] = trial_data_seed(cfg, j);
+        rc = store_write_all(s, "/instability/alpha", alpha);
+        if (!rc)
+            rc = store_write_all(s, "/instability/data_seed", orders);
+    }
     if (!rc)
         rc = store_write_all(s, "/trials/status", status);
     free(rate), free(rounds), free(seed), free(status), free(wall), free(rank);

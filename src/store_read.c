@@ -83,6 +83,10 @@ int store_read_counts(store_t *s, int x, uint8_t *counts)
         for (size_t w = 0; w < W; w++)
             counts[w] += (s->pack[w >> 3] >> (w & 7)) & 1;
     }
+    /* pruning at initialisation: one row, the mask of its round k alone (history k + 1) */
+    const graph_node_t *n = &s->g->nodes[x];
+    for (size_t w = 0; graph_arm_mask(n->arm) == ARM_MASK_INIT && w < W; w++)
+        counts[w] = (uint8_t)(counts[w] * (n->round + 1));
     return 0;
 }
 

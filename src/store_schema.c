@@ -162,7 +162,7 @@ int store_layout(store_t *s, int create)
     ADD("/curves/iteration", DS_OTHER, 0, 0, 0, i32, sle32, 1, E);
     /* the graph of trainings: one row per node, and each cell's nodes */
     hsize_t N = (hsize_t)s->N, W = (hsize_t)net->n_weights;
-    ADD("/trials/nodes", DS_OTHER, 0, 0, 0, i32, sle32, 3, T, (hsize_t)N_ARMS, R1);
+    ADD("/trials/nodes", DS_OTHER, 0, 0, 0, i32, sle32, 3, T, (hsize_t)s->g->A, R1);
     ADD("/nodes/seed_index", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
     ADD("/nodes/arm", DS_OTHER, 0, 0, 0, i8, sle8, 1, N);
     ADD("/nodes/round", DS_OTHER, 0, 0, 0, i32, sle32, 1, N);
@@ -220,8 +220,7 @@ int store_layout(store_t *s, int create)
         }
     }
     for (int a = 0; a < N_ARMS; a++) {
-        if ((a == ARM_REINIT && !(cfg->controls & CTRL_REINIT)) ||
-            (a == ARM_RANDOM && !(cfg->controls & CTRL_RANDOM)))
+        if (a != ARM_TICKET && !(cfg->controls & CTRL_OF_ARM(a)))
             continue;
         char pre[32] = "";
         if (a != ARM_TICKET)
@@ -238,9 +237,10 @@ int store_layout(store_t *s, int create)
         ADD(p, DS_ES_ACC, a, 0, 0, f32, fle32, 2, T, R1);
         snprintf(p, sizeof p, "%s/summary/final_test_acc", pre);
         ADD(p, DS_FINAL_ACC, a, 0, 0, f32, fle32, 2, T, R1);
-        /* per-cell masks: version 2 only (store.h); the reinit control
-         * trains the ticket's masks */
-        if (a == ARM_REINIT || s->version >= 3)
+        /* per-cell masks: version 2 only (store.h), of the ticket and the
+         * random control (the arms of version 2's first release); the
+         * other arms' masks are in /nodes/mask in any version */
+        if ((a != ARM_TICKET && a != ARM_RANDOM) || s->version >= 3)
             continue;
         for (int l = 0; l < net->n_layers; l++) {
             const net_layer_t *L = &net->layers[l];
@@ -251,6 +251,17 @@ int store_layout(store_t *s, int create)
             if ((rc = add_ds(s, create, p, DS_MASK, a, 0, l, u8, ule8, 1 + L->ndim, wdims)))
                 return rc;
         }
+    }
+    /* the instability analysis (trial.h): the ticket arm's lines, a row per cell */
+    if (cfg->copies >= 2) {
+        hsize_t Pr = (hsize_t)trial_pairs(cfg), A = (hsize_t)cfg->interpolation;
+        ADD("/instability/alpha", DS_OTHER, 0, 0, 0, f64, fle64, 1, A);
+        ADD("/instability/data_seed", DS_OTHER, 0, 0, 0, i64, sle64, 1, (hsize_t)cfg->copies);
+        for (int m = 0; m < N_INST; m++) {
+            snprintf(p, sizeof p, "/instability/%s", trial_inst_names[m]);
+            ADD(p, DS_INST, ARM_TICKET, m, 0, f32, fle32, 4, T, R1, Pr, A);
+        }
+        ADD("/instability/value", DS_INST_VALUE, ARM_TICKET, 0, 0, f32, fle32, 3, T, R1, Pr);
     }
 #undef ADD
 #undef LAYER_DIMS
@@ -278,6 +289,8 @@ static void *row_ptr(store_t *s, const store_ds_t *d, const trial_result_t *res)
     case DS_MASK: return res->masks[d->arm] + L->w_off; /* weights are [0, n_weights) */
     case DS_REWIND_W: return res->rewind + L->w_off;
     case DS_REWIND_B: return res->rewind + L->b_off;
+    case DS_INST: return res->inst[d->metric];
+    case DS_INST_VALUE: return res->inst_value;
     }
     return NULL;
 }
@@ -321,14 +334,17 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
 {
     double T = grid_size(cfg), R1 = grid_max_rounds(cfg) + 1, E = trial_eval_count(cfg);
     double S = cfg->n_seeds, P = (double)net->n_params, Wt = (double)net->n_weights;
-    int arms = 1 + !!(cfg->controls & CTRL_REINIT) + !!(cfg->controls & CTRL_RANDOM);
+    int arms = 1 + __builtin_popcount((unsigned)cfg->controls);
     double per_arm = T * R1 * (E * N_METRICS * 4 + 8 + 4 + 4 + 4);
     double bytes = arms * per_arm; /* a new file has no per-cell masks (store.h) */
     bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
-    bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * N_ARMS * R1 * 4;
+    bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * g->A * R1 * 4;
     bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);
     if (cfg->weights == WEIGHTS_FINAL)
         bytes += (double)g->N * P * 4;
+    if (cfg->copies >= 2) /* /instability: three metrics a point, the value a line */
+        bytes += T * R1 * trial_pairs(cfg) * (3.0 * cfg->interpolation + 1) * 4 +
+                 cfg->interpolation * 8.0 + cfg->copies * 8.0;
     return bytes + 65536; /* metadata */
 }
 

@@ -30,7 +30,7 @@
 #include "store.h"
 #include "trial.h"
 
-#define STORE_MAX_DS 128 /* datasets a file has at the most */
+#define STORE_MAX_DS 256 /* datasets a file has at the most (every arm, Conv-6, rewinding: ~170) */
 
 /* what input_shape may say: the data readers' channels, and sides far beyond
  * any image a sweep trains on */
@@ -70,6 +70,7 @@ enum {
     DS_REWIND_W, DS_REWIND_B,                                           /* per seed */
     DS_STATUS, DS_ERROR, DS_WALL, DS_RANK, DS_HOST,                     /* ledger */
     DS_NODE,                                                            /* per training */
+    DS_INST, DS_INST_VALUE,                   /* the instability analysis: metric I_*, value */
     DS_OTHER                                                            /* written once */
 };
 

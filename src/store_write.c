@@ -206,6 +206,32 @@ static int write_ledger(store_t *s, const char *group, int row, int status, cons
     return rc;
 }
 
+/* Rows k0 .. k0 + rows - 1 of cell t's instability analysis: from nr (the
+ * training's lines, rows = 1), or NaN (nr NULL: the rounds past the cell's
+ * last). One slab a dataset; nothing when the job does not analyse. */
+static int write_inst_rows(store_t *s, int t, int k0, int rows, const node_result_t *nr)
+{
+    int pairs = trial_pairs(s->cfg), A = s->cfg->interpolation, rc = 0;
+    if (pairs == 0 || rows <= 0)
+        return 0;
+    size_t n = (size_t)rows * pairs * A;
+    float *nan = nr ? NULL : ts_malloc(n * sizeof *nan);
+    if (!nr && !nan)
+        return TS_ERUN;
+    for (size_t i = 0; nan && i < n; i++)
+        nan[i] = NAN;
+    hsize_t start[2] = {(hsize_t)t, (hsize_t)k0}, count[2] = {1, (hsize_t)rows};
+    for (int i = 0; i < s->n_ds && !rc; i++) {
+        const store_ds_t *d = &s->ds[i];
+        if (d->kind == DS_INST)
+            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst[d->metric] : nan, 1);
+        else if (d->kind == DS_INST_VALUE)
+            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst_value : nan, 1);
+    }
+    free(nan);
+    return rc;
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -236,6 +262,10 @@ static int write_node_cells(store_t *s, int x, const node_result_t *nr, const ui
         rc = write_cells_round(s, ts, na, arm, nd->round, nr);
         if (!rc)
             rc = write_cells_padding(s, last, nl, arm, nd->round + 1);
+        for (int i = 0; !rc && arm == ARM_TICKET && nr->inst_value && i < na; i++)
+            rc = write_inst_rows(s, ts[i], nd->round, 1, nr);
+        for (int i = 0; !rc && arm == ARM_TICKET && i < nl; i++)
+            rc = write_inst_rows(s, last[i], nd->round + 1, s->R1 - nd->round - 1, NULL);
         for (int i = 0; !rc && arm != ARM_REINIT && own && i < nl; i++)
             rc = write_cell_masks(s, last[i], arm, own);
     }
@@ -256,7 +286,7 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
     for (int32_t c = nd->first_child; status == STATUS_DONE && children && !rc && c >= 0;
          c = g->nodes[c].next_sibling, i++)
         rc = write_mask(s, c, children[i]);
-    if (!rc && status == STATUS_DONE && own && (nd->arm == ARM_RANDOM || nd->round == 0))
+    if (!rc && status == STATUS_DONE && own && (graph_arm_own_mask(nd->arm) || nd->round == 0))
         rc = write_mask(s, x, own);
     if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && s->cfg->rewind_iteration > 0)
         rc = store_rw_rewind(s, nd->seed_i, rewind, 1);

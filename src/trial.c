@@ -6,15 +6,18 @@
 #include <string.h>
 
 #include "err.h"
+#include "pai.h"
 #include "par.h"
 #include "prune.h"
 #include "rng.h"
 #include "trial.h"
 #include "util.h"
 
-const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random"};
+const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random", "signed_reinit", "reshuffle",
+                                             "signed_constant", "snip", "synflow", "magnitude_init"};
 const char *const trial_metric_names[N_METRICS] = {"train_loss", "val_loss", "val_acc",
                                                    "test_loss", "test_acc"};
+const char *const trial_inst_names[N_INST] = {"test_error", "test_loss", "val_error"};
 
 #define EVAL_BATCH 1000 /* rows per forward pass when evaluating (fewer for big models) */
 
@@ -97,6 +100,9 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
         goto fail;
     for (int e = 0; e < c->E; e++)
         c->eval_iters[e] = trial_eval_iter(cfg, e);
+    if (cfg->copies >= 2 && (!(c->copy_w = ts_calloc((size_t)cfg->copies * n, sizeof(float))) ||
+                             node_result_create(&c->copy_res, c->E)))
+        goto fail;
     return 0;
 fail:
     trial_ctx_free(c);
@@ -113,7 +119,8 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
         /* the net's blocks, the optimizer's moments, theta0, start, pruning scratch
            (and the early-stop copy) */
         .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P +
-                 (cfg->test_curve == TEST_CURVE_EARLY_STOP ? P : 0),
+                 (cfg->test_curve == TEST_CURVE_EARLY_STOP ? P : 0) +
+                 (cfg->copies >= 2 ? cfg->copies * P : 0), /* the copies' final weights */
         .acts = nm.acts,
         .col = nm.col,
         .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH, par_threads()) : 0,
@@ -139,6 +146,8 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->xe);
     free(c->yb);
     free(c->perm);
+    free(c->copy_w);
+    node_result_free(&c->copy_res);
     memset(c, 0, sizeof *c);
 }
 
@@ -164,6 +173,14 @@ int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net
     }
     if (cfg->rewind_iteration > 0 && !(r->rewind = ts_calloc(r->n_params, sizeof(float))))
         goto fail;
+    if ((r->pairs = trial_pairs(cfg)) > 0) {
+        r->A = cfg->interpolation;
+        for (int i = 0; i < N_INST; i++)
+            if (!(r->inst[i] = ts_calloc((size_t)r->R1 * r->pairs * r->A, sizeof(float))))
+                goto fail;
+        if (!(r->inst_value = ts_calloc((size_t)r->R1 * r->pairs, sizeof(float))))
+            goto fail;
+    }
     trial_result_clear(r);
     return 0;
 fail:
@@ -183,6 +200,9 @@ void trial_result_free(trial_result_t *r)
         free(r->masks[a]);
     }
     free(r->rewind);
+    for (int i = 0; i < N_INST; i++)
+        free(r->inst[i]);
+    free(r->inst_value);
     memset(r, 0, sizeof *r);
 }
 
@@ -202,6 +222,13 @@ void trial_result_clear(trial_result_t *r)
     }
     if (r->rewind)
         memset(r->rewind, 0, r->n_params * sizeof(float));
+    size_t lines = (size_t)r->R1 * r->pairs;
+    for (size_t i = 0; r->inst_value && i < lines; i++) {
+        r->inst_value[i] = NAN;
+        for (int m = 0; m < N_INST; m++)
+            for (int a = 0; a < r->A; a++)
+                r->inst[m][i * r->A + a] = NAN;
+    }
     r->status = STATUS_PENDING;
     r->error[0] = 0;
 }
@@ -223,6 +250,14 @@ int trial_result_equal(const trial_result_t *a, const trial_result_t *b)
             return 0;
     }
     if (a->rewind && memcmp(a->rewind, b->rewind, a->n_params * sizeof(float)))
+        return 0;
+    size_t lines = rows * (size_t)a->pairs;
+    if (a->pairs != b->pairs || a->A != b->A)
+        return 0;
+    for (int m = 0; a->inst_value && m < N_INST; m++)
+        if (memcmp(a->inst[m], b->inst[m], lines * a->A * sizeof(float)))
+            return 0;
+    if (a->inst_value && memcmp(a->inst_value, b->inst_value, lines * sizeof(float)))
         return 0;
     return 1;
 }
@@ -294,12 +329,15 @@ static void gather(trial_ctx_t *c, int64_t pos, int b)
         __builtin_prefetch(tr->x + (size_t)c->perm[i] * tr->dim, 0, 1);
 }
 
-static void new_epoch(trial_ctx_t *c, int64_t seed, int64_t epoch)
+/* The training split's order in an epoch: a shuffle by the stream of (seed,
+ * epoch, data-order seed `order`); order 0 is the sweep's, the bits every
+ * training had before the instability analysis gave copies other orders. */
+static void new_epoch(trial_ctx_t *c, int64_t seed, int64_t epoch, int64_t order)
 {
     rng_t r;
     for (int64_t i = 0; i < c->data->train.n; i++)
         c->perm[i] = (int32_t)i;
-    rng_init(&r, rng_key((uint64_t)seed, RNG_DATA, (uint64_t)epoch, 0));
+    rng_init(&r, rng_key((uint64_t)seed, RNG_DATA, (uint64_t)epoch, (uint64_t)order));
     rng_shuffle(&r, c->perm, c->data->train.n);
 }
 
@@ -320,7 +358,55 @@ void node_result_free(node_result_t *r)
 {
     for (int m = 0; m < N_METRICS; m++)
         free(r->curves[m]);
+    for (int i = 0; i < N_INST; i++)
+        free(r->inst[i]);
+    free(r->inst_value);
     memset(r, 0, sizeof *r);
+}
+
+int node_result_analysis(node_result_t *r, const config_t *cfg)
+{
+    if ((r->pairs = trial_pairs(cfg)) == 0)
+        return 0;
+    r->A = cfg->interpolation;
+    for (int i = 0; i < N_INST; i++)
+        if (!(r->inst[i] = ts_calloc((size_t)r->pairs * r->A, sizeof(float))))
+            goto fail;
+    if (!(r->inst_value = ts_calloc((size_t)r->pairs, sizeof(float))))
+        goto fail;
+    return 0;
+fail:
+    node_result_free(r);
+    return TS_ERUN;
+}
+
+int64_t trial_data_seed(const config_t *cfg, int j)
+{
+    return cfg->n_data_seeds > j ? cfg->data_seeds[j] : j;
+}
+
+int trial_pairs(const config_t *cfg)
+{
+    return cfg->copies >= 2 ? cfg->copies * (cfg->copies - 1) / 2 : 0;
+}
+
+int64_t trial_copy_split(const config_t *cfg, int round)
+{
+    return round == 0 ? cfg->rewind_iteration : trial_start_iter(cfg, round);
+}
+
+void trial_interpolate(size_t n, const float *wi, const float *wj, const float *mask, double alpha,
+                       float *dst)
+{
+    float a = (float)alpha;
+    if (alpha == 0 || alpha == 1) {
+        const float *w = alpha == 0 ? wi : wj;
+        for (size_t i = 0; i < n; i++)
+            dst[i] = w[i] * mask[i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (wi[i] + a * (wj[i] - wi[i])) * mask[i];
 }
 
 /* The test loss and accuracy of evaluation point e. */
@@ -410,7 +496,7 @@ static int test_at_end(trial_ctx_t *c, node_result_t *res, int best)
  * parameters are at hand), and test_at_end evaluates the test set.
  */
 static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
-                 float *rewind)
+                 float *rewind, int64_t order)
 {
     const float *mask = c->net.mask;
     const config_t *cfg = c->cfg;
@@ -424,6 +510,9 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     /* an epoch is the training split's whole batches (the last partial one is dropped) */
     int64_t start = trial_start_iter(cfg, round), per_epoch = c->data->train.n / B;
     int64_t epoch = start / per_epoch, pos = start % per_epoch * B;
+    /* a copy of the instability analysis (order != 0) takes its own data
+     * order from step `split` on, the sweep's before (trial.h) */
+    int64_t split = order ? trial_copy_split(cfg, round) : 0;
     double loss_sum = 0, t0 = ts_now();
     int64_t loss_n = 0;
 
@@ -439,7 +528,7 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     if (net_set_kernels(net, cfg->kernels) < 0)
         return TS_ERUN; /* the message is net_set_kernels' */
     optim_reset(&c->opt);
-    new_epoch(c, seed, epoch);
+    new_epoch(c, seed, epoch, start >= split ? order : 0);
 
     for (int64_t it = start;; it++) {
         if (it == c->eval_iters[e]) {
@@ -465,8 +554,10 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
             net_sync(net);
             memcpy(rewind, net->params, net->n_params * sizeof(float));
         }
+        if (order && it == split && it > start) /* the rest of this epoch in the copy's order */
+            new_epoch(c, seed, epoch, order);
         if (pos + B > c->data->train.n) { /* drop the last partial batch, as PyTorch's drop_last */
-            new_epoch(c, seed, ++epoch);
+            new_epoch(c, seed, ++epoch, it >= split ? order : 0);
             pos = 0;
         }
         gather(c, pos, B);
@@ -595,6 +686,244 @@ static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
     return 0;
 }
 
+/*
+ * The start of a sign control (graph.h), whose mask is in net->mask, from
+ * `base`, the ticket's start (theta0, or the rewind point): its biases, and
+ * weights that keep base's signs: signed_reinit, magnitudes of a fresh
+ * initialisation (the node's key); signed_constant, the layer's init std
+ * (net_init_std); reshuffle, base's values themselves, the survivors of each
+ * layer permuted among the survivors' places (the node's key and the
+ * layer). Pruned weights are left as base has them (train multiplies by the
+ * mask). Returns 0 or TS_ERUN (out of memory).
+ */
+static int sign_start(trial_ctx_t *c, int arm, uint64_t key, const float *base)
+{
+    net_t *net = &c->net;
+    float *st = c->start;
+    memcpy(st, base, net->n_params * sizeof(float));
+    if (arm == ARM_SIGNED_REINIT) {
+        net_init_params(net, c->child_mask, key, RNG_REINIT, 0); /* child_mask: scratch here */
+        for (size_t i = 0; i < net->n_weights; i++)
+            st[i] = copysignf(fabsf(c->child_mask[i]), base[i]);
+        return 0;
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        if (!L->n_w)
+            continue;
+        if (arm == ARM_SIGNED_CONSTANT) {
+            float sd = (float)net_init_std(L);
+            for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+                st[i] = copysignf(sd, base[i]);
+            continue;
+        }
+        /* ARM_RESHUFFLE: a Fisher-Yates shuffle of the survivors' places */
+        int32_t *at = ts_malloc(L->n_w * sizeof *at + 1);
+        if (!at)
+            return TS_ERUN;
+        int64_t m = 0;
+        for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+            if (net->mask[i] != 0)
+                at[m++] = (int32_t)i;
+        rng_t r;
+        rng_init(&r, rng_key(key, RNG_RESHUFFLE, (uint64_t)l, 0));
+        rng_shuffle(&r, at, m);
+        int64_t j = 0; /* the j-th survivor takes the value of survivor at[j] */
+        for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+            if (net->mask[i] != 0)
+                st[i] = base[at[j++]];
+        free(at);
+    }
+    return 0;
+}
+
+/* pai.h's method of a pruning-at-initialisation arm. */
+static int pai_method(int arm)
+{
+    return arm == ARM_SNIP ? PAI_SNIP : arm == ARM_SYNFLOW ? PAI_SYNFLOW : PAI_MAGNITUDE;
+}
+
+/*
+ * snip's scoring batch of `seed`: prune.pai_images training images of each
+ * class (fewer when the split has fewer), the first of each class in a
+ * shuffle of the training split keyed (seed, RNG_PAI, prune.pai_seed), in
+ * that order. x [10 pai_images][dim] and y are the caller's; c->perm is
+ * used as scratch (a training redraws it). Returns the rows.
+ */
+static int scoring_batch(trial_ctx_t *c, int64_t seed, float *x, uint8_t *y)
+{
+    const dataset_t *tr = &c->data->train;
+    int per = c->cfg->pai_images, have[DATA_CLASSES] = {0}, n = 0;
+    rng_t r;
+    for (int64_t i = 0; i < tr->n; i++)
+        c->perm[i] = (int32_t)i;
+    rng_init(&r, rng_key((uint64_t)seed, RNG_PAI, (uint64_t)c->cfg->pai_seed, 0));
+    rng_shuffle(&r, c->perm, tr->n);
+    for (int64_t i = 0; i < tr->n && n < per * DATA_CLASSES; i++) {
+        int32_t row = c->perm[i];
+        if (tr->y[row] < DATA_CLASSES && have[tr->y[row]] < per) {
+            have[tr->y[row]]++;
+            c->perm[n] = row; /* i >= n: nothing still to read is overwritten */
+            y[n++] = tr->y[row];
+        }
+    }
+    inputs(c->data, tr, c->perm, 0, n, x);
+    return n;
+}
+
+double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *data)
+{
+    if (!(cfg->controls & (CTRL_SNIP | CTRL_SYNFLOW | CTRL_MAGNITUDE_INIT)))
+        return 0;
+    double rows = (double)cfg->pai_images * DATA_CLASSES;
+    return (double)layout->n_weights * sizeof(float) + (double)layout->n_params * sizeof(double) +
+           rows * ((double)data->train.dim * sizeof(float) + 1);
+}
+
+/*
+ * The mask of pruning-at-initialisation training x into net->mask: theta0
+ * pruned by its arm's scores to the survivors its twin ticket's round has
+ * in the plan (graph.h: the counts of rounds 1..k), with prune.pai_scope
+ * global (one group: every layer the plan prunes, scale > 0) or layerwise
+ * (the plan's own entries: each layer, or prune.scope's pool, to its count).
+ * Returns 0 or TS_ERUN.
+ */
+static int init_mask(trial_ctx_t *c, const graph_t *g, int x, int64_t seed)
+{
+    net_t *net = &c->net;
+    int64_t cum[NET_MAX_LAYERS] = {0};
+    for (int32_t y = g->nodes[x].twin; y >= 0 && g->nodes[y].round > 0; y = g->nodes[y].prev)
+        for (int e = 0; e < g->n_cut; e++)
+            cum[e] += graph_cut(g, y)[e];
+    pai_group_t gr[NET_MAX_LAYERS];
+    int n_gr = 0, global = c->cfg->pai_scope == SCOPE_GLOBAL;
+    memset(gr, 0, sizeof gr);
+    for (int s = 0; s < g->n_segs; s++) {
+        int e = global ? 0 : g->cut_of[s];
+        if (global && g->seg_scale[s] == 0)
+            continue; /* never pruned: stays dense */
+        pai_group_t *p = &gr[e];
+        n_gr = e + 1 > n_gr ? e + 1 : n_gr;
+        p->segs[p->n_segs++] = layer_seg(&net->layers[g->seg_layer[s]]);
+        p->keep += g->seg_len[s];
+    }
+    for (int e = 0; e < g->n_cut; e++)
+        gr[global ? 0 : e].keep -= (size_t)cum[e];
+    int method = pai_method(g->nodes[x].arm), rows = 0, rc = 0;
+    float *score = ts_malloc(net->n_weights * sizeof *score + 1), *xs = NULL;
+    double *grad = ts_malloc(net->n_params * sizeof *grad);
+    uint8_t *ys = NULL;
+    if (method == PAI_SNIP) {
+        size_t cap = (size_t)c->cfg->pai_images * DATA_CLASSES;
+        xs = ts_malloc(cap * (size_t)c->data->train.dim * sizeof *xs + 1);
+        ys = ts_malloc(cap + 1);
+        if (xs && ys)
+            rows = scoring_batch(c, seed, xs, ys);
+    }
+    if (!score || !grad || (method == PAI_SNIP && (!xs || !ys)))
+        rc = TS_ERUN;
+    pai_batch_t batch = {xs, ys, rows};
+    if (!rc)
+        rc = pai_mask(method, net, c->theta0, &batch, c->cfg->batch, gr, n_gr,
+                      c->cfg->synflow_iterations, grad, score);
+    free(score), free(grad), free(xs), free(ys);
+    return rc;
+}
+
+int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in, uint8_t *own)
+{
+    const graph_node_t *nd = &g->nodes[x];
+    net_t *net = &c->net;
+    size_t n = net->n_params;
+    int64_t seed = c->cfg->seeds[nd->seed_i];
+    int k = nd->round, rc;
+
+    if (c->theta0_seed != seed) {
+        trial_theta0(net, seed, c->theta0);
+        c->theta0_seed = seed;
+    }
+    const float *base = in->rewind ? in->rewind : c->theta0; /* the ticket's start */
+    switch (graph_arm_mask(nd->arm)) {
+    case ARM_MASK_TICKET:
+        mask_of_round(net, in->counts, k, net->mask);
+        memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
+        break;
+    case ARM_MASK_TWIN:
+        mask_of_round(net, in->counts, k, net->mask);
+        if (nd->arm == ARM_REINIT)
+            net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
+        else if ((rc = sign_start(c, nd->arm, nd->key, base)))
+            return rc;
+        break;
+    case ARM_MASK_RANDOM:
+        if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
+            return rc;
+        if (own)
+            add_round(net, in->counts, net->mask, own);
+        memcpy(c->start, base, n * sizeof(float));
+        break;
+    default: /* ARM_MASK_INIT */
+        if ((rc = init_mask(c, g, x, seed)))
+            return rc;
+        for (size_t i = 0; own && i < net->n_weights; i++) /* active in round k only */
+            own[i] = net->mask[i] != 0 ? (uint8_t)(k + 1) : 0;
+        memcpy(c->start, base, n * sizeof(float));
+        break;
+    }
+    return 0;
+}
+
+/*
+ * The instability analysis of the training that has just run (trial.h):
+ * its final weights (in net->params) are copy 0; copies 1..C-1 train again
+ * from c->start under the same mask (net->mask), each with its own data
+ * order, into c->copy_res; then every pair's line is evaluated into res.
+ * params and the kernels hold the last point evaluated on return. Returns 0,
+ * TRIAL_FAILED (a copy diverged: res->error names it), TRIAL_ABORTED or
+ * TS_ERUN.
+ */
+static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_result_t *res)
+{
+    const config_t *cfg = c->cfg;
+    net_t *net = &c->net;
+    size_t n = net->n_params;
+    int C = cfg->copies, A = cfg->interpolation, p = 0, rc;
+    if (res->pairs != trial_pairs(cfg) || res->A != A || !c->copy_w)
+        return ts_fail(TS_ERUN, "the instability analysis has no room: node_result_analysis and a trainer "
+                       "made for analysis.copies = %d are needed", C);
+    memcpy(c->copy_w, net->params, n * sizeof(float));
+    for (int j = 1; j < C; j++) {
+        c->copy_res.error[0] = 0;
+        rc = train(c, seed, key, ARM_TICKET, round, &c->copy_res, NULL, trial_data_seed(cfg, j));
+        if (rc == TRIAL_FAILED)
+            snprintf(res->error, sizeof res->error, "copy %d: %.140s", j, c->copy_res.error);
+        if (rc)
+            return rc;
+        memcpy(c->copy_w + (size_t)j * n, net->params, n * sizeof(float));
+    }
+    for (int i = 0; i < C; i++)
+        for (int j = i + 1; j < C; j++, p++) {
+            float *te = res->inst[I_TEST_ERROR] + (size_t)p * A, top = -INFINITY;
+            for (int a = 0; a < A; a++) {
+                double tl, ta, vl, va;
+                trial_interpolate(n, c->copy_w + (size_t)i * n, c->copy_w + (size_t)j * n, net->mask,
+                                  (double)a / (A - 1), net->params);
+                if (net_set_kernels(net, cfg->kernels) < 0)
+                    return TS_ERUN; /* the message is net_set_kernels' */
+                if (trial_evaluate(c, &c->data->test, &tl, &ta) || trial_evaluate(c, &c->data->val, &vl, &va))
+                    return TRIAL_ABORTED;
+                /* errors as 1 - the float accuracy the curves hold: the
+                 * endpoints compare with a copy's own last point bit for bit */
+                te[a] = 1.0f - (float)ta;
+                res->inst[I_TEST_LOSS][(size_t)p * A + a] = (float)tl;
+                res->inst[I_VAL_ERROR][(size_t)p * A + a] = 1.0f - (float)va;
+                top = te[a] > top ? te[a] : top;
+            }
+            res->inst_value[p] = top - 0.5f * (te[0] + te[A - 1]);
+        }
+    return 0;
+}
+
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                    const node_out_t *out, node_result_t *res)
 {
@@ -605,29 +934,16 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     int k = nd->round, rc;
 
     res->error[0] = 0;
-    if (c->theta0_seed != seed) {
-        trial_theta0(net, seed, c->theta0);
-        c->theta0_seed = seed;
+    for (int p = 0; res->inst_value && p < res->pairs; p++) { /* NaN: not analysed (a control) */
+        res->inst_value[p] = NAN;
+        for (int m = 0; m < N_INST; m++)
+            for (int a = 0; a < res->A; a++)
+                res->inst[m][(size_t)p * res->A + a] = NAN;
     }
-    switch (nd->arm) {
-    case ARM_TICKET:
-        mask_of_round(net, in->counts, k, net->mask);
-        memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        break;
-    case ARM_REINIT:
-        mask_of_round(net, in->counts, k, net->mask);
-        net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
-        break;
-    default: /* ARM_RANDOM */
-        if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
-            return rc;
-        if (out->counts)
-            add_round(net, in->counts, net->mask, out->counts);
-        memcpy(c->start, in->rewind ? in->rewind : c->theta0, n * sizeof(float));
-        break;
-    }
+    if ((rc = trial_prepare_node(c, g, x, in, out->counts)))
+        return rc;
     float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
-    if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind)))
+    if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind, 0)))
         return rc;
     if (nd->arm == ARM_TICKET && out->children) {
         /* w_init: the rewind point when rewinding (round 0 has just made it;
@@ -647,6 +963,8 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     }
     if (out->weights)
         memcpy(out->weights, net->params, n * sizeof(float));
+    if (nd->arm == ARM_TICKET && c->cfg->copies >= 2)
+        return analyse(c, seed, nd->key, k, res);
     return 0;
 }
 
@@ -659,6 +977,12 @@ static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr
     r->es_iter[arm][k] = nr->es_iter;
     r->es_test_acc[arm][k] = nr->es_test_acc;
     r->final_test_acc[arm][k] = nr->final_test_acc;
+    if (arm != ARM_TICKET || !r->inst_value || !nr->inst_value)
+        return;
+    size_t line = (size_t)r->pairs * r->A;
+    for (int m = 0; m < N_INST; m++)
+        memcpy(r->inst[m] + (size_t)k * line, nr->inst[m], line * sizeof(float));
+    memcpy(r->inst_value + (size_t)k * r->pairs, nr->inst_value, (size_t)r->pairs * sizeof(float));
 }
 
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
@@ -690,7 +1014,7 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
     c->cfg = one;
     uint8_t **hist = ts_calloc((size_t)g.N, sizeof *hist);
     char *want = ts_calloc((size_t)g.N, 1);
-    if ((rc = node_result_create(&nr, res->E)) || !hist || !want) {
+    if ((rc = node_result_create(&nr, res->E)) || (rc = node_result_analysis(&nr, cfg)) || !hist || !want) {
         rc = TS_ERUN;
         goto out;
     }
@@ -720,9 +1044,11 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
             }
             children[nc++] = hist[ch];
         }
-        node_in_t in = {hist[nd->arm == ARM_TICKET ? x : nd->arm == ARM_REINIT ? nd->twin : nd->prev],
-                        hist[nd->twin], nd->round > 0 ? rewind : NULL};
-        node_out_t out = {children, nd->arm == ARM_RANDOM ? hist[x] : NULL,
+        int32_t ia, ib;
+        graph_inputs(&g, x, &ia, &ib);
+        node_in_t in = {ia >= 0 ? hist[ia] : NULL, ib >= 0 ? hist[ib] : NULL,
+                        nd->round > 0 ? rewind : NULL};
+        node_out_t out = {children, graph_arm_own_mask(nd->arm) ? hist[x] : NULL,
                           nd->round == 0 ? rewind : NULL, NULL};
         if ((rc = trial_run_node(c, &g, x, &in, &out, &nr))) {
             snprintf(res->error, sizeof res->error, "%s", nr.error);
@@ -731,13 +1057,11 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
         for (int32_t i = g.inc_off[x]; i < g.inc_off[x + 1]; i++)
             put_round(res, g.inc[i] % N_ARMS, nd->round, &nr);
     }
-    for (int a = 0; a < N_ARMS; a++) {
+    for (int a = 0; a < N_ARMS; a++) { /* the twin-mask arms train the ticket's */
         int32_t x = graph_cell_node(&g, 0, a, t->rounds);
-        if (x >= 0 && a != ARM_REINIT)
-            memcpy(res->masks[a], hist[x], W);
+        if (x >= 0)
+            memcpy(res->masks[a], hist[graph_arm_mask(a) == ARM_MASK_TWIN ? g.nodes[x].twin : x], W);
     }
-    if (cfg->controls & CTRL_REINIT)
-        memcpy(res->masks[ARM_REINIT], res->masks[ARM_TICKET], W);
     res->status = STATUS_DONE;
 out:
     if (rc)

@@ -181,7 +181,8 @@ static int store_fuzz_read(store_t *s, const config_t *cfg, const net_t *net, co
         store_fuzz_abort("the numerics line is not terminated", "");
     rc = 0;
     for (int x = 0; x < g->N; x++)
-        if (nst[x] == STATUS_DONE && g->nodes[x].arm != ARM_REINIT && (rc = store_read_counts(s, x, counts)))
+        if (nst[x] == STATUS_DONE && graph_arm_mask(g->nodes[x].arm) != ARM_MASK_TWIN &&
+            (rc = store_read_counts(s, x, counts)))
             goto out_free;
     for (int si = 0; cfg->rewind_iteration > 0 && si < cfg->n_seeds; si++)
         if ((rc = store_read_rewind(s, si, rewind)))

@@ -22,7 +22,9 @@ function r = load_ticketsweep(file, varargin)
 %     software_version, created, input_dim, input_shape   root attributes; input_shape is
 %              [channels; rows; cols] of an example (double, a column), input_dim their product
 %     n_trials (T), max_rounds (R), iteration [E x 1] (int32: iteration of each point)
-%     arms     {'ticket'; 'reinit'; 'random'}: the arms present (controls only if run)
+%     arms     {'ticket'; 'reinit'; 'random'; ...}: the arms present (controls only if run), in
+%              the order ticket, reinit, random, signed_reinit, reshuffle, signed_constant,
+%              snip, synflow, magnitude_init
 %     layers   {'conv1'; ...; 'fc1'; 'fc2'; ...}: the layers with weights in the model's
 %              order (convolutions first), the last is the output layer. A convolution's
 %              mask and theta0 are [3, 3, in, out, T] and [3, 3, in, out, S] (C order
@@ -54,8 +56,10 @@ function r = load_ticketsweep(file, varargin)
 %                    early-stop iterations are absolute), else 0. Empty, like config, when
 %                    the attributes cannot be read
 %     masks.<arm>.<layer>  uint8 [in, out, T]: how many rounds each weight was active; it is
-%                    active in round k exactly when the value is > k. Only the ticket and the
-%                    random control have masks; the reinit control trains the ticket's.
+%                    active in round k exactly when the value is > k. The ticket, the random
+%                    control and snip, synflow, magnitude_init have masks (the last three:
+%                    one-shot prunings of theta0, not nested, so only a count); reinit and
+%                    the sign controls train the ticket's.
 %                    Mask of trial t, round k as the layer's [out, in] weight shape:
 %                    r.masks.ticket.fc1(:, :, t).' > k
 %                    A file of format 3 stores each training's mask once (/nodes/mask); the
@@ -65,6 +69,15 @@ function r = load_ticketsweep(file, varargin)
 %                    theta0 of trial t: s = find(r.grid.seeds == r.trials.seed(t));
 %                    W0 = r.theta0.fc1.weight(:, :, s).'   (shape [out, in], y = W0 * x)
 %     rewind.<layer> as theta0, only when the job had rewind_iteration > 0
+%     instability    only when the job had [analysis] copies >= 2 (docs/job-files.md,
+%                    "Instability analysis"): .alpha [A x 1] (the points of a line, 0 to 1),
+%                    .data_seed [C x 1] int64 (each copy's data-order seed; copy 0 is the
+%                    sweep's own training), .pairs [P x 2] (the copies i, j of each line,
+%                    0-based, i < j), .test_error, .test_loss, .val_error [A, P, R+1, T]
+%                    along each line of the ticket's rounds (round 0: the dense network),
+%                    .value [P, R+1, T] (the largest test error on the line minus the mean
+%                    of its endpoints'); NaN past a trial's rounds. Line p of trial t,
+%                    round k: plot(r.instability.alpha, r.instability.test_error(:, p, k+1, t))
 %
 %   Floating-point data arrives as double (float32 in the file: exact), integers keep
 %   their class. Rows of trials that are not done hold undefined values: always select
@@ -304,7 +317,8 @@ function r = build(file, raw, attrs, strings_in_rows)
   % the arms: the ticket at the root, controls under /controls/<arm>
   arm_root = struct('ticket', raw);
   if isfield(raw, 'controls')
-    for a = {'reinit', 'random'}
+    for a = {'reinit', 'random', 'signed_reinit', 'reshuffle', 'signed_constant', 'snip', 'synflow', ...
+             'magnitude_init'}
       if isfield(raw.controls, a{1})
         arm_root.(a{1}) = raw.controls.(a{1});
       end
@@ -326,19 +340,41 @@ function r = build(file, raw, attrs, strings_in_rows)
     r.curves.(arm) = floats(c);
     if isfield(g, 'masks')         % format 2: a row per trial
       r.masks.(arm) = order_fields(g.masks, r.layers);
-    elseif ~strcmp(arm, 'reinit')  % format 3: from the trainings (the reinit trains the ticket's)
-      r.masks.(arm) = cell_masks(raw, r.layers, find(strcmp(arm, {'ticket', 'reinit', 'random'})), ...
-                                 r.trials);
+    elseif ~any(strcmp(arm, {'reinit', 'signed_reinit', 'reshuffle', 'signed_constant'}))
+      % format 3: from the trainings (reinit and the sign controls train the ticket's); the
+      % arm's index is its number in /nodes/arm, plus one
+      r.masks.(arm) = cell_masks(raw, r.layers, find(strcmp(arm, {'ticket', 'reinit', 'random', ...
+                                 'signed_reinit', 'reshuffle', 'signed_constant', 'snip', 'synflow', ...
+                                 'magnitude_init'})), r.trials);
     end
   end
   r.theta0 = layer_params(raw.init, r.layers);
   if isfield(raw, 'rewind')
     r.rewind = layer_params(raw.rewind, r.layers);
   end
+  if isfield(raw, 'instability')
+    r.instability = floats(raw.instability);
+    r.instability.alpha = column(r.instability.alpha);
+    r.instability.data_seed = column(r.instability.data_seed);
+    C = numel(r.instability.data_seed);
+    pairs = zeros(0, 2);
+    for i = 0:C-1
+      for j = i+1:C-1
+        pairs(end+1, :) = [i, j];  %#ok<AGROW>
+      end
+    end
+    r.instability.pairs = pairs;
+    % one pair: load and h5read drop the trailing singleton dimensions alike; keep [A, P, R+1, T]
+    R1 = r.max_rounds + 1;
+    for f = {'test_error', 'test_loss', 'val_error'}
+      r.instability.(f{1}) = reshape(r.instability.(f{1}), numel(r.instability.alpha), size(pairs, 1), R1, T);
+    end
+    r.instability.value = reshape(r.instability.value, size(pairs, 1), R1, T);
+  end
 end
 
 function m = cell_masks(raw, layers, a, trials)
-% Format 3: each trial's masks of arm a (1 ticket, 3 random) as format 2 stored them, uint8
+% Format 3: each trial's masks of arm a (1 ticket, 3 random, ...) as format 2 stored them, uint8
 % [in, out, T] a layer (how many rounds each weight was active), from the training behind
 % each round (/trials/nodes, [R+1, 3, T] here) and its row of /nodes/mask (one bit a weight,
 % least significant first, weights of all layers in order). Trials that are not done: 0.

@@ -19,6 +19,14 @@ pdf and svg:
                   for a job with test_curve = early_stop (the test set evaluated only at
                   each run's early stop and end) the validation-accuracy curves, with the
                   test accuracy at the early stop and at the end as markers
+  instability.FMT with [analysis] copies >= 2 (the instability analysis): the
+                  instability (largest test error on the line between two copies
+                  minus the mean of its endpoints') against weights remaining
+  interpolation.FMT  with copies >= 2: test error along the line (alpha 0 to 1)
+                  at a few densities
+  instability.csv with copies >= 2: weights_remaining_pct, n_seeds,
+                  instability_mean, instability_min, instability_max (in
+                  percentage points of test error), endpoint_error_mean (%)
   captions.md     a caption for each figure: the setup, what lines, bars and bands
                   are, over how many seeds, and which points are cut off
   summary.csv     one row per arm x group, the group first: arm, rounds, rate, round,
@@ -80,9 +88,13 @@ matplotlib.rcParams.update({
 COLUMNS = ("arm", "rounds", "rate", "round", "weights_remaining_pct", "n_seeds",
            "es_test_acc_mean", "es_test_acc_std", "es_test_acc_min", "es_test_acc_max",
            "es_iter_mean", "n_seeds_es_at_last_eval", "final_test_acc_mean")
-COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green"}
+COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green", "signed_reinit": "tab:red",
+          "reshuffle": "tab:purple", "signed_constant": "tab:brown", "snip": "tab:pink", "synflow": "tab:olive",
+          "magnitude_init": "tab:cyan"}
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
-ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask"}
+ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask",
+             "signed_reinit": "signed reinit", "reshuffle": "reshuffled θ0", "signed_constant": "signed constant",
+             "snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init"}
 SPREAD_NAMES = {"minmax": "min-max", "std": "± 1 std", "sem": "± 1 std error"}
 RING = dict(linestyle="none", marker="o", markersize=7.5, markerfacecolor="none",
             markeredgecolor="0.15", markeredgewidth=0.7)
@@ -97,9 +109,18 @@ def arm_text(arm, rewind):
     if arm == "ticket":
         return ("winning ticket: the pruned network with its survivors reset to " +
                 (f"their values at iteration {rewind}" if rewind else "θ0"))
+    start = f"the values at iteration {rewind}" if rewind else "θ0"
     return {"reinit": "random reinit: the ticket's mask from a new random initialisation",
-            "random": "random mask: a random mask with the ticket's per-layer counts, from " +
-                      (f"the values at iteration {rewind}" if rewind else "θ0")}[arm]
+            "random": "random mask: a random mask with the ticket's per-layer counts, from " + start,
+            "signed_reinit": f"signed reinit: the ticket's mask, fresh magnitudes with the signs of {start}",
+            "reshuffle": f"reshuffled: the ticket's mask, the surviving values of {start} permuted within "
+                         "each layer",
+            "signed_constant": f"signed constant: the ticket's mask, ± each layer's init std with the signs "
+                               f"of {start}",
+            "snip": f"SNIP: {start} pruned in one shot by |θ·∂L/∂θ| on a scoring batch, at the ticket's density",
+            "synflow": f"SynFlow: {start} pruned by iterated synaptic flow (no data), at the ticket's density",
+            "magnitude_init": f"magnitude at init: {start} pruned in one shot by |θ0|, at the ticket's "
+                              "density"}[arm]
 
 
 def schedule_text(r):
@@ -376,6 +397,94 @@ def plot_curves(r, by_arm, n, wanted, how):
     return fig
 
 
+def instability_groups(r, digits=4):
+    """The instability analysis by density: [(pct, {seed: [per-line values]}, rows)]
+    from r.instability_summary(), densest first; a training shared by several cells
+    counts once per seed (its rows are the same values)."""
+    rows = r.instability_summary()
+    groups = {}
+    for row in rows:
+        pct = float(f"{100 * row['density']:.{digits}g}")
+        g = groups.setdefault(pct, {})
+        g.setdefault(int(row["seed"]), {})[(int(row["round"]), int(row["pair"]), float(row["value"]))] = row
+    out = []
+    for pct in sorted(groups, reverse=True):
+        per_seed = {s: np.array([v for (_, _, v) in d]) for s, d in groups[pct].items()}
+        ends = [100 * (float(x["test_error_0"]) + float(x["test_error_1"])) / 2
+                for d in groups[pct].values() for x in d.values()]
+        out.append((pct, per_seed, float(np.mean(ends))))
+    return out
+
+
+def plot_instability(r, how):
+    """Instability (percentage points of test error) against weights remaining:
+    mean over seeds of each seed's mean over its lines, bars over seeds."""
+    fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.3))
+    gs = instability_groups(r)
+    x = np.array([g[0] for g in gs])
+    vals = [100 * np.array([v.mean() for v in g[1].values()]) for g in gs]
+    y = np.array([v.mean() for v in vals])
+    style = dict(color=COLORS["ticket"], marker="o")
+    if max(len(v) for v in vals) > 1:
+        ax.errorbar(x, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
+                    elinewidth=0.6, **style)
+    else:
+        ax.plot(x, y, **style)
+    ax.axhline(0, color="0.5", linewidth=0.6, linestyle=":", zorder=0)
+    density_axis(ax, list(x), WIDTH - 0.6)
+    ax.set_ylabel("Instability (% test error)")
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def plot_interpolation(r, n, how):
+    """Test error along the line between two copies (alpha 0 to 1) at up to n
+    densities (the densest, the sparsest and evenly between): mean over seeds
+    (each seed's lines averaged first), band over seeds."""
+    ins = r.instability()
+    rows = r.instability_summary()
+    fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.3))
+    pcts = sorted({float(f"{100 * d:.4g}") for d in rows["density"]}, reverse=True)
+    pick = pcts if len(pcts) <= n else [pcts[int(round(i * (len(pcts) - 1) / (n - 1)))] for i in range(n)]
+    cmap = plt.get_cmap("viridis")
+    handles, labels = [], []
+    for i, pct in enumerate(pick):
+        sel = rows[np.array([float(f"{100 * d:.4g}") == pct for d in rows["density"]])]
+        per_seed = {}
+        for row in sel:
+            line = 100 * ins.test_error[row["trial"], row["round"], row["pair"]]
+            per_seed.setdefault(int(row["seed"]), {})[(int(row["round"]), int(row["pair"]))] = line
+        curves = np.array([np.mean(list(d.values()), axis=0) for d in per_seed.values()])
+        color = cmap(i / max(len(pick) - 1, 1) * 0.9)
+        h, = ax.plot(ins.alpha, curves.mean(axis=0), color=color)
+        if len(curves) > 1:
+            lo, hi = band(curves, how)
+            ax.fill_between(ins.alpha, lo, hi, color=color, alpha=0.2, linewidth=0)
+        handles.append(h)
+        labels.append(f"{pct:.3g} %")
+    ax.set_xlabel("Interpolation alpha (copy i at 0, copy j at 1)")
+    ax.set_ylabel("Test error (%)")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout(pad=0.2)
+    legend_below(fig, handles, labels, "weights remaining", ncol=min(len(labels), 3))
+    return fig
+
+
+def instability_rows(r):
+    """instability.csv's rows: one per density group."""
+    out = []
+    for pct, per_seed, ends in instability_groups(r):
+        v = 100 * np.array([x.mean() for x in per_seed.values()])
+        out.append({"weights_remaining_pct": pct, "n_seeds": len(v), "instability_mean": float(v.mean()),
+                    "instability_min": float(v.min()), "instability_max": float(v.max()),
+                    "endpoint_error_mean": ends})
+    return out
+
+
+INSTABILITY_COLUMNS = ("weights_remaining_pct", "n_seeds", "instability_mean", "instability_min",
+                       "instability_max", "endpoint_error_mean")
+
+
 def setup_text(r):
     """The job in one sentence: model, optimiser, batch, iterations, pruning, reset."""
     c = r.config
@@ -443,6 +552,23 @@ def caption_texts(r, by_arm, how):
                    "placed at the mean of the seeds' early-stop iterations; squares: at the end), "
                    "means over the same seeds. " if early else "") + setup,
     }
+    if r.copies >= 2:
+        ns = [len(g[1]) for g in instability_groups(r)]
+        k = r.rewind_iteration
+        start = (f"from iteration {k} of the dense network (round 0's copies share its first {k} steps) "
+                 f"and each ticket round from its start" if k else "from their start")
+        common = (f"Instability analysis (Frankle et al. 2020, linear mode connectivity): each ticket "
+                  f"training (round 0: the dense network) trained {r.copies} times {start}, the copies "
+                  f"differing only in data order, and evaluated at {len(r.alpha)} evenly spaced points on "
+                  f"the line between each pair's final weights (the mask shared). ")
+        bars = ("One seed: no bars." if max(ns) == 1 else
+                f"Mean over {seeds_text(ns)} (each seed's lines averaged first); bars and bands: "
+                f"{SPREAD_NAMES[how]} over seeds.")
+        text["instability"] = (common + "Instability: the largest test error on the line minus the mean of "
+                               "its two endpoints' test errors, in percentage points, against the weights "
+                               f"remaining (log scale). {bars} {setup_text(r)}.")
+        text["interpolation"] = (common + "Test error along the line, alpha 0 and 1 being two copies' own "
+                                 f"final weights, at a few densities. {bars} {setup_text(r)}.")
     return text
 
 
@@ -548,6 +674,17 @@ def main(argv=None):
                                                   a.spread),
             "curves": lambda: plot_curves(r, by_arm, a.curves, wanted, a.spread),
         }
+        if r.copies >= 2:
+            figures["instability"] = lambda: plot_instability(r, a.spread)
+            figures["interpolation"] = lambda: plot_interpolation(r, a.curves, a.spread)
+            path = os.path.join(a.output, "instability.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.DictWriter(f, INSTABILITY_COLUMNS)
+                w.writeheader()
+                for row in instability_rows(r):
+                    w.writerow({k: (str(v) if k == "n_seeds" else f"{v:.4g}" if k == "weights_remaining_pct"
+                                    else f"{v:.3f}") for k, v in row.items()})
+            written.append(path)
         names, uris = {}, {}
         for name, draw in figures.items():
             fig = draw()

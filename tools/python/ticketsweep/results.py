@@ -21,6 +21,8 @@ undefined in the file):
         r.table()                 # pandas DataFrame: one row per done trial x arm x round
         r.to_csv("sweep.csv")     # the same rows as CSV (no pandas needed)
         ds = r.to_xarray()        # xarray Dataset on the grid's own dimensions (ticketsweep.dataset)
+        i = r.instability()       # [analysis] copies >= 2: the lines between copies (Instability)
+        r.instability_summary()   # one row per (done trial, round, pair): density, instability
 
 With rewind_iteration = k > 0 and rewind_schedule = continue, every arm's
 rounds after the first train iterations k..T (r.start_iteration(round) is k):
@@ -35,10 +37,21 @@ are NaN except at its early-stop point and its last point (the validation
 and training curves are whole; the summary is what test_curve = full gives,
 bit for bit). r.test_points(arm) marks those points.
 
-Arms are "ticket", "reinit" and "random" (r.arms lists those in the file);
-metrics are train_loss, val_loss, val_acc, test_loss, test_acc; accuracies are
-fractions in [0, 1]. The reinit control trains the ticket's masks, so
-mask(t, r, "reinit") is the ticket's mask.
+With [analysis] copies >= 2 (r.copies; 0 without the analysis) every ticket
+training (round 0: the dense network) was trained r.copies times from the same
+start and mask in different data orders, and evaluated at r.alpha along the
+line between each pair's final weights: r.instability() gives the errors
+there and the instability (largest test error on the line minus the mean of
+the endpoints'), NaN for trials not done and rounds a trial does not have.
+
+Arms are "ticket" and the controls of [prune] controls: "reinit", "random",
+the sign controls "signed_reinit", "reshuffle", "signed_constant", and the
+pruning-at-initialisation arms "snip", "synflow", "magnitude_init" (r.arms
+lists those in the file, in that order); metrics are train_loss, val_loss,
+val_acc, test_loss, test_acc; accuracies are fractions in [0, 1]. reinit and
+the sign controls train the ticket's masks, so mask(t, r, "reinit") is the
+ticket's mask; the pruning-at-initialisation arms' masks are their trainings'
+rows of /nodes/mask.
 
 Only table() needs pandas (Debian's python3-pandas) and to_xarray() xarray
 (python3-xarray); they are imported there, so the rest works without them.
@@ -59,7 +72,10 @@ FORMAT_VERSION = 3
 # version 3 dropped the per-cell /masks of version 2; both read the same here
 # (masks come from /trials/nodes and /nodes/mask in either)
 FORMAT_VERSIONS = (2, 3)
-ARMS = ("ticket", "reinit", "random")
+ARMS = ("ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
+        "magnitude_init")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
+TWIN_MASK_ARMS = ("reinit", "signed_reinit", "reshuffle", "signed_constant")  # train the ticket's mask
+INIT_ARMS = ("snip", "synflow", "magnitude_init")  # pruning at initialisation: one-shot masks, not nested
 METRICS = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
 SUMMARY_FIELDS = ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc")
 PENDING, DONE, FAILED = 0, 1, 2
@@ -67,6 +83,14 @@ STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 
 
 TABLE_COLUMNS = ("trial", "rate", "rounds", "seed", "arm", "round") + SUMMARY_FIELDS
+
+Instability = collections.namedtuple("Instability", "alpha data_seed pairs test_error test_loss val_error value")
+Instability.__doc__ = """The instability analysis of a file ([analysis] copies >= 2): alpha [A]
+(the points of a line, 0 to 1), data_seed [C] (each copy's data-order seed; copy 0 is the
+sweep's own training), pairs (the (i, j) copies of each line, i < j), test_error, test_loss,
+val_error [T, R+1, pairs, A] along each line of the ticket's rounds (round 0: the dense
+network), value [T, R+1, pairs] (the largest test error on the line minus the mean of its
+endpoints'); NaN for trials not done and rounds a trial does not have."""
 
 Trial = collections.namedtuple("Trial", "index rate per_round rounds seed status error")
 Trial.__doc__ = """One trial (cell) of the grid: index t, its pruning rate (the fraction of
@@ -201,6 +225,8 @@ class Results:
         self._mask_row = f["nodes/mask_row"][:]
         self._twin = f["nodes/twin"][:]
         self.arms = tuple(a for a in ARMS if a == "ticket" or f"controls/{a}" in f)
+        self.copies = self.config.getint("analysis", "copies", fallback=0)
+        self.alpha = f["instability/alpha"][:] if "instability" in f else None
 
     # -- helpers ------------------------------------------------------------
     def _group(self, arm):
@@ -297,23 +323,28 @@ class Results:
     def mask(self, t, round, arm="ticket"):
         """{layer: bool [out, in]} (convolutions [out, in, 3, 3]): weights of
         trial t active in `round` (0 = dense, up to the trial's rounds). arm
-        "random" gives the random control's masks; "ticket" and "reinit" the
+        "random" gives the random control's masks, snip, synflow and
+        magnitude_init their own; "ticket", "reinit" and the sign controls the
         ticket's. Read from the training behind the round (/trials/nodes,
         /nodes/mask): a cell's masks are its trainings', stored once."""
         self._check_round(t, round)
-        self._group("ticket" if arm == "reinit" else arm)  # refuses an arm the file lacks
-        return self._by_layer(self._node_mask(self.node(t, round, "ticket" if arm == "reinit" else arm)))
+        self._group(arm)  # refuses an arm the file lacks
+        x = self.node(t, round, "ticket" if arm in TWIN_MASK_ARMS else arm)
+        return self._by_layer(self._node_mask(x))
 
     def mask_rounds(self, t, arm="ticket"):
         """{layer: uint8 [out, in]}: in how many rounds of trial t each weight
         was active (rounds 0..k exactly when the value is > k: masks are
-        nested); what format 2 stored per cell in /masks."""
+        nested); what format 2 stored per cell in /masks. The masks of snip,
+        synflow and magnitude_init are one-shot prunings of theta0, not nested:
+        theirs is only a count."""
         n = self._check_round(t)
-        self._group("ticket" if arm == "reinit" else arm)
+        self._group(arm)
         flat = np.zeros(self.n_weights, dtype=np.uint8)
         for k in range(n + 1):
-            flat += self._node_mask(self.node(t, k, "ticket" if arm == "reinit" else arm))
+            flat += self._node_mask(self.node(t, k, "ticket" if arm in TWIN_MASK_ARMS else arm))
         return self._by_layer(flat)
+
 
     def theta0(self, seed):
         """{layer: (weight [out, in], bias [out])}: the initial weights of `seed`."""
@@ -335,7 +366,8 @@ class Results:
             raise ValueError(f"trial {t} has rounds 0..{n}, not {round}")
         if arm not in ARMS:
             raise ValueError(f"unknown arm {arm!r}; arms are {', '.join(ARMS)}")
-        x = int(self.file["trials/nodes"][t, ARMS.index(arm), round])
+        a = ARMS.index(arm)
+        x = int(self.file["trials/nodes"][t, a, round]) if a < self.file["trials/nodes"].shape[1] else -1
         if x < 0:
             raise ValueError(f"trial {t} has no {arm} arm (the job's controls)")
         return x
@@ -447,6 +479,50 @@ class Results:
                               "to_csv() and summary() do not") from None
         rows = self._table_rows()
         return pd.DataFrame({k: rows[k] for k in TABLE_COLUMNS})
+
+    def instability(self):
+        """The instability analysis as an Instability (namedtuple: alpha, data_seed,
+        pairs, test_error, test_loss, val_error, value; see its doc). Raises KeyError
+        when the job did not ask for it ([analysis] copies = 0)."""
+        if "instability" not in self.file:
+            raise KeyError(f"{self.path}: no /instability (the job had [analysis] copies = 0; "
+                           f"set copies = 2 for the instability analysis)")
+        g = self.file["instability"]
+        C = len(g["data_seed"])
+        pairs = [(i, j) for i in range(C) for j in range(i + 1, C)]
+        out = {}
+        for k in ("test_error", "test_loss", "val_error", "value"):
+            v = g[k][:].astype(np.float32)
+            v[~self.done] = np.nan  # rows of trials not done are undefined in the file
+            out[k] = v
+        return Instability(g["alpha"][:], g["data_seed"][:], pairs, out["test_error"], out["test_loss"],
+                           out["val_error"], out["value"])
+
+    def instability_summary(self):
+        """One row per (done trial, round, pair of copies) of the instability
+        analysis: a numpy structured array with fields trial, rate, rounds, seed,
+        round, density (fraction of the prunable weights active), pair (its index
+        in instability().pairs), value (the instability), test_error_0 and
+        test_error_1 (the line's endpoints: the two copies' final test errors),
+        test_error_max (the largest on the line)."""
+        ins = self.instability()
+        s = self.summary("ticket")
+        P = len(ins.pairs)
+        out = np.zeros(len(s) * P, dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4"), ("seed", "i8"),
+                                           ("round", "i4"), ("density", "f8"), ("pair", "i4"), ("value", "f4"),
+                                           ("test_error_0", "f4"), ("test_error_1", "f4"),
+                                           ("test_error_max", "f4")])
+        for p in range(P):
+            rows = out[p::P]
+            for k in ("trial", "rate", "rounds", "seed", "round", "density"):
+                rows[k] = s[k]
+            rows["pair"] = p
+            t, r = s["trial"], s["round"]
+            line = ins.test_error[t, r, p]
+            rows["value"] = ins.value[t, r, p]
+            rows["test_error_0"], rows["test_error_1"] = line[:, 0], line[:, -1]
+            rows["test_error_max"] = line.max(axis=1) if len(line) else []
+        return out
 
     def to_xarray(self):
         """An xarray Dataset of the sweep on the grid's own dimensions (rate or
