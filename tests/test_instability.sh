@@ -2,7 +2,8 @@
 # The instability analysis ([analysis] copies, docs/job-files.md) end to end,
 # on the tiny job with copies = 2 and 5 points a line:
 #   - the data are the same on 1 and 3 ranks, on 1 and 2 threads, after a
-#     failure and --resume, and through shards and merge;
+#     failure and --resume, and through shards and merge, and on 1 and 3
+#     ranks with every other arm as well (which leaves /instability as it is);
 #   - copy 0 is the sweep's own training: the ticket's curves, summary and
 #     masks equal a run without the analysis;
 #   - /instability: alpha, data_seed, and for every done trial and round the
@@ -39,6 +40,15 @@ TICKETSWEEP_FAULT=store_write_node:1:3 timeout 120 mpirun --oversubscribe --bind
 [ "$(statuses "$W/f.h5")" != 11111111 ] || fail "every cell done although the run failed"
 mpirun_ts 2 run "$W/job.ini" -o "$W/f.h5" --resume 2>"$W/log" || { cat "$W/log"; fail "resume"; }
 same_data "$W/a1.h5" "$W/f.h5" || fail "resumed data differ from an uninterrupted run"
+
+# with every other arm too (issue 25's): the same bits on 1 and 3 ranks, and
+# the ticket's analysis the same as without them
+sed 's/^controls = .*/controls = reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init/' \
+    "$W/job.ini" >"$W/arms.ini"
+"$TS" run "$W/arms.ini" -o "$W/arms1.h5" 2>"$W/log" || { cat "$W/log"; fail "every arm, one rank"; }
+mpirun_ts 3 run "$W/arms.ini" -o "$W/arms3.h5" 2>"$W/log" || { cat "$W/log"; fail "every arm, 3 ranks"; }
+same_data "$W/arms1.h5" "$W/arms3.h5" || fail "every arm: 1 and 3 ranks differ"
+h5diff -q "$W/a1.h5" "$W/arms1.h5" /instability /instability || fail "the other arms changed the analysis"
 
 # shards and merge carry /instability
 run "$W/s0.h5" --shard 0/2

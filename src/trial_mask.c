@@ -1,0 +1,289 @@
+/*
+ * trial_mask.c - where a training's mask and starting weights come from
+ * (trial.h): a ticket's from its history, its children's by prune.criterion,
+ * the random control's at random, the sign controls' from the ticket's start,
+ * pruning at initialisation's from theta0's scores (pai.h). trial.c trains;
+ * this file prepares what it trains (trial_prepare_node) and prunes what it
+ * trained (trial_make_children).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "pai.h"
+#include "prune.h"
+#include "rng.h"
+#include "trial.h"
+#include "trial_impl.h"
+
+/* The mask of round r from a mask history: the weights active in every round
+ * 0..r (count > r; histories are nested); biases 1. A history's byte i is
+ * weight i of the block (both [0, n_weights), net.h). */
+static void mask_of_round(const net_t *net, const uint8_t *counts, int r, float *mask)
+{
+    for (size_t i = 0; i < net->n_weights; i++)
+        mask[i] = counts[i] > r ? 1.0f : 0.0f;
+    for (size_t i = net->n_weights; i < net->n_params; i++)
+        mask[i] = 1.0f;
+}
+
+/* history + one round of activity: dst = counts + (mask != 0), weights only. */
+static void add_round(const net_t *net, const uint8_t *counts, const float *mask, uint8_t *dst)
+{
+    for (size_t i = 0; i < net->n_weights; i++)
+        dst[i] = (uint8_t)(counts[i] + (mask[i] != 0));
+}
+
+static prune_seg_t layer_seg(const net_layer_t *L)
+{
+    return (prune_seg_t){L->w_off, L->n_w};
+}
+
+/* The ticket children's masks: each prunes this round's mask by its planned
+ * counts, the weights of lowest prune.criterion score going first: the
+ * score of the trained weights in net->params (w_final) and of `init`, the
+ * values the training started from or the rewind point (w_init; NULL under
+ * magnitude, which reads only w_final). */
+int trial_make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t *counts,
+                        const float *init, uint8_t **children)
+{
+    int crit = c->cfg->criterion;
+    net_t *net = &c->net;
+    prune_seg_t segs[NET_MAX_LAYERS];
+    for (int s = 0; s < g->n_segs; s++)
+        segs[s] = layer_seg(&net->layers[g->seg_layer[s]]);
+    int i = 0, rc;
+    for (int32_t ch = g->nodes[x].first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++) {
+        const int64_t *cut = graph_cut(g, ch);
+        memcpy(c->child_mask, net->mask, net->n_params * sizeof(float));
+        prune_seg_t pool[NET_MAX_LAYERS];
+        int n_pool = 0;
+        for (int s = 0; s < g->n_segs; s++) {
+            if (g->pooled[s]) {
+                pool[n_pool++] = segs[s];
+                continue;
+            }
+            if ((rc = prune_criterion(crit, init, net->params, c->child_mask, &segs[s], 1,
+                                      (size_t)cut[g->cut_of[s]])))
+                return rc;
+        }
+        /* global scope: one threshold over the pooled layers together */
+        if (n_pool && (rc = prune_criterion(crit, init, net->params, c->child_mask, pool, n_pool,
+                                            (size_t)cut[0])))
+            return rc;
+        add_round(net, counts, c->child_mask, children[i]);
+    }
+    return 0;
+}
+
+/* The random control's mask of round k: its previous mask (history `prev`)
+ * pruned at random, layer by layer, down to the ticket's survivors. */
+static int random_mask(trial_ctx_t *c, uint64_t key, int k, const uint8_t *prev,
+                       const uint8_t *ticket)
+{
+    net_t *net = &c->net;
+    rng_t rg;
+    int rc;
+    rng_init(&rg, rng_key(key, RNG_RANDOM, 0, 0));
+    mask_of_round(net, prev, k - 1, net->mask);
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        if (!L->n_w)
+            continue;
+        size_t want = 0; /* the ticket's survivors in this layer */
+        for (size_t i = 0; i < L->n_w; i++)
+            want += ticket[L->w_off + i] > k;
+        prune_seg_t s = layer_seg(L);
+        if ((rc = prune_random(net->mask, s, prune_alive(net->mask, s) - want, &rg)))
+            return rc;
+    }
+    return 0;
+}
+
+/*
+ * The start of a sign control (graph.h), whose mask is in net->mask, from
+ * `base`, the ticket's start (theta0, or the rewind point): its biases, and
+ * weights that keep base's signs: signed_reinit, magnitudes of a fresh
+ * initialisation (the node's key); signed_constant, the layer's init std
+ * (net_init_std); reshuffle, base's values themselves, the survivors of each
+ * layer permuted among the survivors' places (the node's key and the
+ * layer). Pruned weights are left as base has them (train multiplies by the
+ * mask). Returns 0 or TS_ERUN (out of memory).
+ */
+static int sign_start(trial_ctx_t *c, int arm, uint64_t key, const float *base)
+{
+    net_t *net = &c->net;
+    float *st = c->start;
+    memcpy(st, base, net->n_params * sizeof(float));
+    if (arm == ARM_SIGNED_REINIT) {
+        net_init_params(net, c->child_mask, key, RNG_REINIT, 0); /* child_mask: scratch here */
+        for (size_t i = 0; i < net->n_weights; i++)
+            st[i] = copysignf(fabsf(c->child_mask[i]), base[i]);
+        return 0;
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        if (!L->n_w)
+            continue;
+        if (arm == ARM_SIGNED_CONSTANT) {
+            float sd = (float)net_init_std(L);
+            for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+                st[i] = copysignf(sd, base[i]);
+            continue;
+        }
+        /* ARM_RESHUFFLE: a Fisher-Yates shuffle of the survivors' places */
+        int32_t *at = ts_malloc(L->n_w * sizeof *at + 1);
+        if (!at)
+            return TS_ERUN;
+        int64_t m = 0;
+        for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+            if (net->mask[i] != 0)
+                at[m++] = (int32_t)i;
+        rng_t r;
+        rng_init(&r, rng_key(key, RNG_RESHUFFLE, (uint64_t)l, 0));
+        rng_shuffle(&r, at, m);
+        int64_t j = 0; /* the j-th survivor takes the value of survivor at[j] */
+        for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+            if (net->mask[i] != 0)
+                st[i] = base[at[j++]];
+        free(at);
+    }
+    return 0;
+}
+
+/* pai.h's method of a pruning-at-initialisation arm. */
+static int pai_method(int arm)
+{
+    return arm == ARM_SNIP ? PAI_SNIP : arm == ARM_SYNFLOW ? PAI_SYNFLOW : PAI_MAGNITUDE;
+}
+
+/*
+ * snip's scoring batch of `seed`: prune.pai_images training images of each
+ * class (fewer when the split has fewer), the first of each class in a
+ * shuffle of the training split keyed (seed, RNG_PAI, prune.pai_seed), in
+ * that order. x [10 pai_images][dim] and y are the caller's; c->perm is
+ * used as scratch (a training redraws it). Returns the rows.
+ */
+static int scoring_batch(trial_ctx_t *c, int64_t seed, float *x, uint8_t *y)
+{
+    const dataset_t *tr = &c->data->train;
+    int per = c->cfg->pai_images, have[DATA_CLASSES] = {0}, n = 0;
+    rng_t r;
+    for (int64_t i = 0; i < tr->n; i++)
+        c->perm[i] = (int32_t)i;
+    rng_init(&r, rng_key((uint64_t)seed, RNG_PAI, (uint64_t)c->cfg->pai_seed, 0));
+    rng_shuffle(&r, c->perm, tr->n);
+    for (int64_t i = 0; i < tr->n && n < per * DATA_CLASSES; i++) {
+        int32_t row = c->perm[i];
+        if (tr->y[row] < DATA_CLASSES && have[tr->y[row]] < per) {
+            have[tr->y[row]]++;
+            c->perm[n] = row; /* i >= n: nothing still to read is overwritten */
+            y[n++] = tr->y[row];
+        }
+    }
+    trial_inputs(c->data, tr, c->perm, 0, n, x);
+    return n;
+}
+
+double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *data)
+{
+    if (!(cfg->controls & (CTRL_SNIP | CTRL_SYNFLOW | CTRL_MAGNITUDE_INIT)))
+        return 0;
+    double rows = (double)cfg->pai_images * DATA_CLASSES;
+    return (double)layout->n_weights * sizeof(float) + (double)layout->n_params * sizeof(double) +
+           rows * ((double)data->train.dim * sizeof(float) + 1);
+}
+
+/*
+ * The mask of pruning-at-initialisation training x into net->mask: theta0
+ * pruned by its arm's scores to the survivors its twin ticket's round has
+ * in the plan (graph.h: the counts of rounds 1..k), with prune.pai_scope
+ * global (one group: every layer the plan prunes, scale > 0) or layerwise
+ * (the plan's own entries: each layer, or prune.scope's pool, to its count).
+ * Returns 0 or TS_ERUN.
+ */
+static int init_mask(trial_ctx_t *c, const graph_t *g, int x, int64_t seed)
+{
+    net_t *net = &c->net;
+    int64_t cum[NET_MAX_LAYERS] = {0};
+    for (int32_t y = g->nodes[x].twin; y >= 0 && g->nodes[y].round > 0; y = g->nodes[y].prev)
+        for (int e = 0; e < g->n_cut; e++)
+            cum[e] += graph_cut(g, y)[e];
+    pai_group_t gr[NET_MAX_LAYERS];
+    int n_gr = 0, global = c->cfg->pai_scope == SCOPE_GLOBAL;
+    memset(gr, 0, sizeof gr);
+    for (int s = 0; s < g->n_segs; s++) {
+        int e = global ? 0 : g->cut_of[s];
+        if (global && g->seg_scale[s] == 0)
+            continue; /* never pruned: stays dense */
+        pai_group_t *p = &gr[e];
+        n_gr = e + 1 > n_gr ? e + 1 : n_gr;
+        p->segs[p->n_segs++] = layer_seg(&net->layers[g->seg_layer[s]]);
+        p->keep += g->seg_len[s];
+    }
+    for (int e = 0; e < g->n_cut; e++)
+        gr[global ? 0 : e].keep -= (size_t)cum[e];
+    int method = pai_method(g->nodes[x].arm), rows = 0, rc = 0;
+    float *score = ts_malloc(net->n_weights * sizeof *score + 1), *xs = NULL;
+    double *grad = ts_malloc(net->n_params * sizeof *grad);
+    uint8_t *ys = NULL;
+    if (method == PAI_SNIP) {
+        size_t cap = (size_t)c->cfg->pai_images * DATA_CLASSES;
+        xs = ts_malloc(cap * (size_t)c->data->train.dim * sizeof *xs + 1);
+        ys = ts_malloc(cap + 1);
+        if (xs && ys)
+            rows = scoring_batch(c, seed, xs, ys);
+    }
+    if (!score || !grad || (method == PAI_SNIP && (!xs || !ys)))
+        rc = TS_ERUN;
+    pai_batch_t batch = {xs, ys, rows};
+    if (!rc)
+        rc = pai_mask(method, net, c->theta0, &batch, c->cfg->batch, gr, n_gr,
+                      c->cfg->synflow_iterations, grad, score);
+    free(score), free(grad), free(xs), free(ys);
+    return rc;
+}
+
+int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in, uint8_t *own)
+{
+    const graph_node_t *nd = &g->nodes[x];
+    net_t *net = &c->net;
+    size_t n = net->n_params;
+    int64_t seed = c->cfg->seeds[nd->seed_i];
+    int k = nd->round, rc;
+
+    if (c->theta0_seed != seed) {
+        trial_theta0(net, seed, c->theta0);
+        c->theta0_seed = seed;
+    }
+    const float *base = in->rewind ? in->rewind : c->theta0; /* the ticket's start */
+    switch (graph_arm_mask(nd->arm)) {
+    case ARM_MASK_TICKET:
+        mask_of_round(net, in->counts, k, net->mask);
+        memcpy(c->start, k > 0 && in->rewind ? in->rewind : c->theta0, n * sizeof(float));
+        break;
+    case ARM_MASK_TWIN:
+        mask_of_round(net, in->counts, k, net->mask);
+        if (nd->arm == ARM_REINIT)
+            net_init_params(net, c->start, nd->key, RNG_REINIT, 0);
+        else if ((rc = sign_start(c, nd->arm, nd->key, base)))
+            return rc;
+        break;
+    case ARM_MASK_RANDOM:
+        if ((rc = random_mask(c, nd->key, k, in->counts, in->ticket_counts)))
+            return rc;
+        if (own)
+            add_round(net, in->counts, net->mask, own);
+        memcpy(c->start, base, n * sizeof(float));
+        break;
+    default: /* ARM_MASK_INIT */
+        if ((rc = init_mask(c, g, x, seed)))
+            return rc;
+        for (size_t i = 0; own && i < net->n_weights; i++) /* active in round k only */
+            own[i] = net->mask[i] != 0 ? (uint8_t)(k + 1) : 0;
+        memcpy(c->start, base, n * sizeof(float));
+        break;
+    }
+    return 0;
+}
