@@ -104,7 +104,10 @@ $(BUILD)/obj/version.o: ALL_CFLAGS += $(VERSION_DEFS)
 $(BUILD)/obj/sparse.o: ALL_CFLAGS += -Wno-psabi
 $(BUILD)/obj/version.o: $(BUILD)/version
 
+# made afresh: an archive updated in place keeps the members of source files
+# since removed or renamed, and their symbols clash with the new ones'
 $(BUILD)/libticketsweep.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/ticketsweep: $(BUILD)/obj/main.o $(BUILD)/libticketsweep.a

@@ -1,8 +1,9 @@
 /*
- * trial.c - a training (see trial.h): its steps, evaluations and early stop,
- * the instability analysis's copies and lines, and the pruning rounds of one
- * trial; what a training trains (its mask and start) and the masks it leaves
- * its children are trial_mask.c's.
+ * trial.c - a training's steps (see trial.h): the trainer's buffers, the
+ * minibatches, the steps, the evaluations and the early stop, and the
+ * results they fill. What a training of the plan trains, what it leaves its
+ * children and its instability analysis are trial_node.c's, which calls
+ * trial_train here.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -482,8 +483,9 @@ static int test_at_end(trial_ctx_t *c, node_result_t *res, int best)
 }
 
 /*
- * One training: params = start * mask (the net's mask, which the caller set:
- * the training's own, kept through the steps and read by make_children),
+ * One training (trial_impl.h): params = start * mask (the net's mask, which
+ * the caller set: the training's own, kept through the steps and read by
+ * trial_node.c's pruning of the children),
  * then the minibatch steps from trial_start_iter(round) to `iterations` with
  * evaluations, into res. A training that starts at step s > 0 takes the
  * minibatches the seed's data order gives steps s, s + 1, ... (epoch s /
@@ -497,8 +499,8 @@ static int test_at_end(trial_ctx_t *c, node_result_t *res, int best)
  * lower than every earlier point's (not at the last point: the final
  * parameters are at hand), and test_at_end evaluates the test set.
  */
-static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
-                 float *rewind, int64_t order)
+int trial_train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, node_result_t *res,
+                float *rewind, int64_t order)
 {
     const float *mask = c->net.mask;
     const config_t *cfg = c->cfg;
@@ -602,208 +604,4 @@ static int train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round,
     res->final_test_acc = ta[res->E - 1];
     c->t_train += ts_now() - t0;
     return 0;
-}
-
-/*
- * The instability analysis of the training that has just run (trial.h):
- * its final weights (in net->params) are copy 0; copies 1..C-1 train again
- * from c->start under the same mask (net->mask), each with its own data
- * order, into c->copy_res; then every pair's line is evaluated into res.
- * params and the kernels hold the last point evaluated on return. Returns 0,
- * TRIAL_FAILED (a copy diverged: res->error names it), TRIAL_ABORTED or
- * TS_ERUN.
- */
-static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_result_t *res)
-{
-    const config_t *cfg = c->cfg;
-    net_t *net = &c->net;
-    size_t n = net->n_params;
-    int C = cfg->copies, A = cfg->interpolation, p = 0, rc;
-    if (res->pairs != trial_pairs(cfg) || res->A != A || !c->copy_w)
-        return ts_fail(TS_ERUN, "the instability analysis has no room: node_result_analysis and a trainer "
-                       "made for analysis.copies = %d are needed", C);
-    memcpy(c->copy_w, net->params, n * sizeof(float));
-    for (int j = 1; j < C; j++) {
-        c->copy_res.error[0] = 0;
-        rc = train(c, seed, key, ARM_TICKET, round, &c->copy_res, NULL, trial_data_seed(cfg, j));
-        if (rc == TRIAL_FAILED)
-            snprintf(res->error, sizeof res->error, "copy %d: %.140s", j, c->copy_res.error);
-        if (rc)
-            return rc;
-        memcpy(c->copy_w + (size_t)j * n, net->params, n * sizeof(float));
-    }
-    for (int i = 0; i < C; i++)
-        for (int j = i + 1; j < C; j++, p++) {
-            float *te = res->inst[I_TEST_ERROR] + (size_t)p * A, top = -INFINITY;
-            for (int a = 0; a < A; a++) {
-                double tl, ta, vl, va;
-                trial_interpolate(n, c->copy_w + (size_t)i * n, c->copy_w + (size_t)j * n, net->mask,
-                                  (double)a / (A - 1), net->params);
-                if (net_set_kernels(net, cfg->kernels) < 0)
-                    return TS_ERUN; /* the message is net_set_kernels' */
-                if (trial_evaluate(c, &c->data->test, &tl, &ta) || trial_evaluate(c, &c->data->val, &vl, &va))
-                    return TRIAL_ABORTED;
-                /* errors as 1 - the float accuracy the curves hold: the
-                 * endpoints compare with a copy's own last point bit for bit */
-                te[a] = 1.0f - (float)ta;
-                res->inst[I_TEST_LOSS][(size_t)p * A + a] = (float)tl;
-                res->inst[I_VAL_ERROR][(size_t)p * A + a] = 1.0f - (float)va;
-                top = te[a] > top ? te[a] : top;
-            }
-            res->inst_value[p] = top - 0.5f * (te[0] + te[A - 1]);
-        }
-    return 0;
-}
-
-int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
-                   const node_out_t *out, node_result_t *res)
-{
-    const graph_node_t *nd = &g->nodes[x];
-    net_t *net = &c->net;
-    size_t n = net->n_params;
-    int64_t seed = c->cfg->seeds[nd->seed_i];
-    int k = nd->round, rc;
-
-    res->error[0] = 0;
-    for (int p = 0; res->inst_value && p < res->pairs; p++) { /* NaN: not analysed (a control) */
-        res->inst_value[p] = NAN;
-        for (int m = 0; m < N_INST; m++)
-            for (int a = 0; a < res->A; a++)
-                res->inst[m][(size_t)p * res->A + a] = NAN;
-    }
-    if ((rc = trial_prepare_node(c, g, x, in, out->counts)))
-        return rc;
-    float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
-    if ((rc = train(c, seed, nd->key, nd->arm, k, res, rewind, 0)))
-        return rc;
-    if (nd->arm == ARM_TICKET && out->children) {
-        /* w_init: the rewind point when rewinding (round 0 has just made it;
-         * later rounds started from it), else theta0; c->start, which train
-         * only reads, still holds what this training started from */
-        const float *init = k == 0 && rewind ? rewind : c->start;
-        if (c->cfg->criterion == PRUNE_MAGNITUDE) {
-            init = NULL;
-        } else if (c->cfg->rewind_iteration > 0 && (k == 0 ? !rewind : !in->rewind)) {
-            char name[64];
-            config_value(c->cfg, "prune.criterion", name, sizeof name);
-            return ts_fail(TS_ERUN, "ticket round %d: prune.criterion = %s scores against the rewind "
-                           "point, which this training was not given", k, name);
-        }
-        if ((rc = trial_make_children(c, g, x, in->counts, init, out->children)))
-            return rc;
-    }
-    if (out->weights)
-        memcpy(out->weights, net->params, n * sizeof(float));
-    if (nd->arm == ARM_TICKET && c->cfg->copies >= 2)
-        return analyse(c, seed, nd->key, k, res);
-    return 0;
-}
-
-/* Copy a training's results into round k of an arm of a cell's result. */
-static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr)
-{
-    for (int m = 0; m < N_METRICS; m++)
-        memcpy(r->curves[arm][m] + (size_t)k * r->E, nr->curves[m], (size_t)r->E * sizeof(float));
-    r->density[arm][k] = nr->density;
-    r->es_iter[arm][k] = nr->es_iter;
-    r->es_test_acc[arm][k] = nr->es_test_acc;
-    r->final_test_acc[arm][k] = nr->final_test_acc;
-    if (arm != ARM_TICKET || !r->inst_value || !nr->inst_value)
-        return;
-    size_t line = (size_t)r->pairs * r->A;
-    for (int m = 0; m < N_INST; m++)
-        memcpy(r->inst[m] + (size_t)k * line, nr->inst[m], line * sizeof(float));
-    memcpy(r->inst_value + (size_t)k * r->pairs, nr->inst_value, (size_t)r->pairs * sizeof(float));
-}
-
-int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
-{
-    const config_t *cfg = c->cfg;
-    net_t *net = &c->net;
-    graph_t g;
-    node_result_t nr;
-    int rc;
-    size_t W = net->n_weights;
-    trial_result_clear(res);
-    /* a one-cell job of this trial (t need not be a cell of cfg's grid) */
-    config_t *one = ts_malloc(sizeof *one);
-    if (!one)
-        return TS_ERUN;
-    *one = *cfg;
-    if (cfg->n_per_round > 0)
-        one->per_round[0] = t->q;
-    else
-        one->rates[0] = t->rate;
-    one->rounds[0] = t->rounds;
-    one->seeds[0] = t->seed;
-    one->n_rates = one->n_rounds = one->n_seeds = 1;
-    one->n_per_round = cfg->n_per_round > 0;
-    if ((rc = graph_plan(&g, one, net, 1))) {
-        free(one);
-        return rc;
-    }
-    c->cfg = one;
-    uint8_t **hist = ts_calloc((size_t)g.N, sizeof *hist);
-    char *want = ts_calloc((size_t)g.N, 1);
-    if ((rc = node_result_create(&nr, res->E)) || (rc = node_result_analysis(&nr, cfg)) || !hist || !want) {
-        rc = TS_ERUN;
-        goto out;
-    }
-    for (int a = 0; a < N_ARMS; a++)
-        for (int k = 0; k <= t->rounds; k++) {
-            int32_t x = graph_cell_node(&g, 0, a, k);
-            if (x >= 0)
-                want[x] = 1;
-        }
-    float *rewind = cfg->rewind_iteration > 0 ? res->rewind : NULL;
-    for (int x = 0; x < g.N; x++) {
-        const graph_node_t *nd = &g.nodes[x];
-        if (!want[x])
-            continue;
-        if (!hist[x] && !(hist[x] = ts_malloc(W + 1))) { /* a root: every weight active once */
-            rc = TS_ERUN;
-            goto out;
-        }
-        if (nd->round == 0)
-            memset(hist[x], 1, W);
-        uint8_t *children[4096];
-        int nc = 0;
-        for (int32_t ch = nd->first_child; ch >= 0; ch = g.nodes[ch].next_sibling) {
-            if (nc == 4096 || (!hist[ch] && !(hist[ch] = ts_malloc(W + 1)))) {
-                rc = TS_ERUN;
-                goto out;
-            }
-            children[nc++] = hist[ch];
-        }
-        int32_t ia, ib;
-        graph_inputs(&g, x, &ia, &ib);
-        node_in_t in = {ia >= 0 ? hist[ia] : NULL, ib >= 0 ? hist[ib] : NULL,
-                        nd->round > 0 ? rewind : NULL};
-        node_out_t out = {children, graph_arm_own_mask(nd->arm) ? hist[x] : NULL,
-                          nd->round == 0 ? rewind : NULL, NULL};
-        if ((rc = trial_run_node(c, &g, x, &in, &out, &nr))) {
-            snprintf(res->error, sizeof res->error, "%s", nr.error);
-            goto out;
-        }
-        for (int32_t i = g.inc_off[x]; i < g.inc_off[x + 1]; i++)
-            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr);
-    }
-    for (int a = 0; a < N_ARMS; a++) { /* the twin-mask arms train the ticket's */
-        int32_t x = graph_cell_node(&g, 0, a, t->rounds);
-        if (x >= 0)
-            memcpy(res->masks[a], hist[graph_arm_mask(a) == ARM_MASK_TWIN ? g.nodes[x].twin : x], W);
-    }
-    res->status = STATUS_DONE;
-out:
-    if (rc)
-        res->status = rc == TRIAL_FAILED ? STATUS_FAILED : STATUS_PENDING;
-    for (int x = 0; hist && x < g.N; x++)
-        free(hist[x]);
-    free(hist);
-    free(want);
-    node_result_free(&nr);
-    graph_free(&g);
-    c->cfg = cfg;
-    free(one);
-    return rc;
 }
