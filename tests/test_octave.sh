@@ -225,10 +225,12 @@ done
 echo "octave: $(($(date +%s) - start)) s"
 
 # The h5py side: the same values from the files, compared.
-"$PY" - "$W" "$TOP/tools/python" <<'PYEOF'
+"$PY" - "$W" "$TOP/tools/python" "$TOP/tests" <<'PYEOF'
 import sys
 import h5py
 import numpy as np
+sys.path.insert(0, sys.argv[3])
+import masks_h5
 
 w = sys.argv[1]
 errors = []
@@ -269,25 +271,14 @@ def dataset_of(key):
 
 def cell_rounds(f, arm):
     """{layer: uint8 [T, out, in]}: rounds each weight of each done trial's arm
-    was active (0 for trials not done), from its trainings (/trials/nodes) and
-    their rows of /nodes/mask: what format 2 stored as /masks per trial."""
-    a = ("ticket", "reinit", "random").index(arm)
-    L = sorted(f["/init"].keys(), key=lambda s: int(s[2:]))
-    shapes = [f["/init/%s/weight" % l].shape[1:] for l in L]
-    W = sum(int(np.prod(s)) for s in shapes)
+    was active (0 for trials not done), from the file alone (tests/masks_h5.py):
+    what format 2 stored as /masks per trial."""
     T = len(f["/trials/status"])
-    cnt = np.zeros((T, W), np.uint8)
-    rows, twin = f["/nodes/mask_row"][:], f["/nodes/twin"][:]
-    for t in np.flatnonzero(f["/trials/status"][:] == 1):
-        for k in range(int(f["/trials/rounds"][t]) + 1):
-            x = f["/trials/nodes"][t, a, k]
-            row = rows[x] if rows[x] >= 0 else rows[twin[x]]
-            cnt[t] += np.unpackbits(f["/nodes/mask"][row], bitorder="little")[:W]
-    out, off = {}, 0
-    for l, s in zip(L, shapes):
-        out[l] = cnt[:, off:off + int(np.prod(s))].reshape((T,) + s)
-        off += int(np.prod(s))
-    return out
+    done = f["/trials/status"][:] == 1
+    per = [masks_h5.rounds_active(f, t, arm) if done[t] else None for t in range(T)]
+    return {l: np.stack([p[l] if p else np.zeros(f["/init/%s/weight" % l].shape[1:], np.uint8) for p in per])
+            for l in masks_h5.layers(f)}
+
 
 def compare(name, only_done):
     d = read_dump("%s/%s.txt" % (w, name))

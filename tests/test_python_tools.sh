@@ -19,7 +19,7 @@
     skip "python3-h5py, python3-numpy or python3-matplotlib is not installed"
 [ -x "$TS" ] || fail "$TS is missing: run make first"
 TOOLS=$TOP/tools/python
-export PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$TOP/tools/python
+export PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$TOP/tools/python:$TOP/tests
 
 small_data "$W/data"
 tiny_job "$W/job.ini" "$W/data"
@@ -55,6 +55,7 @@ PYEOF
 import sys, h5py, numpy as np
 sys.path.insert(0, sys.argv[1]); w = sys.argv[2]
 import ticketsweep as ts
+import masks_h5
 errors = []
 def check(ok, msg):
     if not ok:
@@ -62,26 +63,6 @@ def check(ok, msg):
 
 def read_arm(f, arm):
     return f if arm == "ticket" else f[f"controls/{arm}"]
-
-def raw_rounds(f, t, arm, layers):
-    """{layer: rounds active} of trial t's arm, straight from the file: its
-    trainings (/trials/nodes), their rows of /nodes/mask (a reinit training's
-    is its twin's), one bit a weight, least significant first."""
-    a = ("ticket", "reinit", "random").index(arm)
-    shapes = [f[f"init/{l}/weight"].shape[1:] for l in layers]
-    W = sum(int(np.prod(s)) for s in shapes)
-    cnt = np.zeros(W, np.uint8)
-    for k in range(int(f["trials/rounds"][t]) + 1):
-        x = f["trials/nodes"][t, a, k]
-        row = f["nodes/mask_row"][x]
-        if row < 0:
-            row = f["nodes/mask_row"][f["nodes/twin"][x]]
-        cnt += np.unpackbits(f["nodes/mask"][row], bitorder="little")[:W]
-    out, off = {}, 0
-    for l, s in zip(layers, shapes):
-        out[l] = cnt[off:off + int(np.prod(s))].reshape(s)
-        off += int(np.prod(s))
-    return out
 
 for name in ("r", "partial"):
     path = f"{w}/{name}.h5"
@@ -107,7 +88,7 @@ for name in ("r", "partial"):
         n = int(f["trials/rounds"][t])
         for arm in ("ticket", "random"):
             dens = read_arm(f, arm)["summary/density"][t]
-            raws = raw_rounds(f, t, arm, layers)
+            raws = masks_h5.rounds_active(f, t, arm)
             check(all(np.array_equal(raws[l], v) for l, v in r.mask_rounds(t, arm).items()),
                   f"{name}: trial {t} {arm}: mask_rounds")
             prev = None
