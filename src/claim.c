@@ -468,9 +468,11 @@ static void warn(claim_t *c, const char *fmt, ...) __attribute__((format(printf,
  * Once our claim is made: remove what an ended writer left beside it where
  * there was no claim of its to take over, CLAIM.held.TOKEN and CLAIM.tmp.TOKEN
  * (a heartbeat stopped between moving its claim aside and linking the next
- * version in leaves both, and no claim file). Each holds its owner's claim;
- * only one whose owner is_stale says has ended goes, with a line on the log.
- * A writer mid-refresh is alive, and keeps its files.
+ * version in leaves both, and no claim file), and CLAIM.stale.TOKEN (a taker
+ * stopped between moving a stale claim aside and removing it). A held or tmp
+ * file holds its owner's claim, TOKEN's; a stale file the claim its taker
+ * judged, another's. Only one whose claim is_stale says has ended goes, with
+ * a line on the log: a writer mid-refresh is alive, and keeps its files.
  */
 static void sweep_leftovers(claim_t *c)
 {
@@ -486,18 +488,24 @@ static void sweep_leftovers(claim_t *c)
     DIR *d = opendir(dirpath);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        const char *rest = e->d_name + blen;
-        if (strncmp(e->d_name, base, blen) || (strncmp(rest, ".held.", 6) && strncmp(rest, ".tmp.", 5)))
+        const char *rest = e->d_name + blen, *token;
+        if (strncmp(e->d_name, base, blen))
             continue;
-        const char *token = rest + (rest[1] == 'h' ? 6 : 5);
+        int aside = !strncmp(rest, ".stale.", 7); /* the claim of another than TOKEN */
+        if (aside)
+            token = rest + 7;
+        else if (!strncmp(rest, ".held.", 6) || !strncmp(rest, ".tmp.", 5))
+            token = rest + (rest[1] == 'h' ? 6 : 5);
+        else
+            continue;
         size_t len;
         claim_info_t ci;
         if (!strcmp(token, c->token))
             continue;
         snprintf(path, sizeof path, "%s/%s", dirpath, e->d_name);
         if (read_claim(path, buf, &len) != READ_OK || parse_claim(buf, len, &ci, why, sizeof why) != PARSE_OK ||
-            strcmp(ci.token, token) || !is_stale(c, &ci, why, sizeof why))
-            continue; /* not a whole claim of that token (one being written), or its owner lives */
+            (!aside && strcmp(ci.token, token)) || !is_stale(c, &ci, why, sizeof why))
+            continue; /* not a whole claim (one being written), not its owner's, or its owner lives */
         if (unlink(path) == 0)
             warn(c, "ticketsweep: %s: removed %s, left by host %s, PID %ld (%s)\n", c->results, path, ci.host,
                  ci.pid, why);

@@ -261,9 +261,11 @@ static void test_stale(void)
 static void test_leftovers(void)
 {
     claim_t *c;
-    char held[PATH_MAX + 128], tmp[PATH_MAX + 128], msg[2 * PATH_MAX + 640];
+    char held[PATH_MAX + 128], tmp[PATH_MAX + 128], aside[PATH_MAX + 128], msg[2 * PATH_MAX + 640];
     snprintf(held, sizeof held, "%s.held.forged0123456789abcdef0123456789", cfile);
     snprintf(tmp, sizeof tmp, "%s.tmp.forged0123456789abcdef0123456789", cfile);
+    /* a taker's name, the judged claim inside (its owner: the forged one) */
+    snprintf(aside, sizeof aside, "%s.stale.taker0123456789abcdef0123456789", cfile);
     pid_t child = fork();
     if (child == 0)
         _exit(0);
@@ -271,20 +273,26 @@ static void test_leftovers(void)
     for (int live = 0; live < 2; live++) {
         /* the owner: a PID that has ended, then a live one (our parent) */
         forge(host, live ? (long)getppid() : (long)child, now(), "", 0, 0, 1);
-        CHECK(link(cfile, tmp) == 0 && rename(cfile, held) == 0, "cannot lay out the leftovers");
+        CHECK(link(cfile, tmp) == 0 && link(cfile, aside) == 0 && rename(cfile, held) == 0,
+              "cannot lay out the leftovers");
         log_clear();
         CHECK(take(&c, 0) == 0, "take beside leftovers (%s owner): %s", live ? "live" : "ended", ts_errmsg());
-        snprintf(msg, sizeof msg, "removed %s, left by host %s, PID %ld (PID %ld is gone)", held, host,
-                 (long)child, (long)child);
         if (!live) {
-            CHECK(access(held, F_OK) != 0 && access(tmp, F_OK) != 0 && strays() == 0,
+            CHECK(access(held, F_OK) != 0 && access(tmp, F_OK) != 0 && access(aside, F_OK) != 0 && strays() == 0,
                   "an ended writer's leftovers stay");
-            CHECK(log_has(msg), "no line for the removed leftover: %s", logbuf);
+            const char *gone[] = {held, aside};
+            for (int i = 0; i < 2; i++) {
+                snprintf(msg, sizeof msg, "removed %s, left by host %s, PID %ld (PID %ld is gone)", gone[i], host,
+                         (long)child, (long)child);
+                CHECK(log_has(msg), "no line for the removed leftover %s: %s", gone[i], logbuf);
+            }
         } else {
-            CHECK(access(held, F_OK) == 0 && access(tmp, F_OK) == 0, "a live writer's files were removed");
+            CHECK(access(held, F_OK) == 0 && access(tmp, F_OK) == 0 && access(aside, F_OK) == 0,
+                  "a live writer's files were removed");
             CHECK(!log_has("removed"), "a live writer's files: %s", logbuf);
             unlink(held);
             unlink(tmp);
+            unlink(aside);
         }
     }
 }
