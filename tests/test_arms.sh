@@ -97,6 +97,8 @@ PY
 "$PY" "$TOP/tools/lth_report.py" "$W/all1.h5" -o "$W/rep" >"$W/rep.log" 2>&1 || { cat "$W/rep.log"; fail "lth_report"; }
 for arm in signed_reinit reshuffle signed_constant snip synflow magnitude_init; do
     grep -q "$arm" "$W/rep/summary.csv" || { ls "$W/rep"; fail "lth_report's table lacks $arm"; }
+    head -1 "$W/rep/arms.csv" | grep -q ",${arm}_es_acc,${arm}_es_iter" ||
+        { head -1 "$W/rep/arms.csv"; fail "lth_report's arms.csv lacks $arm"; }
 done
 
 # the Octave loader: every arm, and its masks as the Python reader gives them

@@ -401,6 +401,27 @@ for rep, h5 in (("rep", "mixed"), ("rep_partial", "partial"), ("rep_one", "one")
         check(all(r["n_seeds"] == "1" and r["es_test_acc_std"] == "" for r in rows),
               f"{rep}: one seed: n_seeds and std {[(r['n_seeds'], r['es_test_acc_std']) for r in rows]}")
 
+# arms.csv: the arms side by side, each value summary.csv's for that arm and group
+for rep in ("rep", "rep_partial", "rep_one"):
+    with open(f"{w}/{rep}/summary.csv") as fh:
+        srows = {(r["arm"], r["rounds"], r["rate"], r["round"]): r for r in csv.DictReader(fh)}
+    with open(f"{w}/{rep}/arms.csv") as fh:
+        arows = list(csv.DictReader(fh))
+    arms = ("ticket", "reinit", "random")
+    check(arows and list(arows[0]) == ["rounds", "rate", "round", "weights_remaining_pct", "n_seeds"] +
+          [f"{a}_{f}" for a in arms for f in ("es_acc", "es_iter")], f"{rep}: arms.csv header")
+    check(len(arows) == sum(k[0] == "ticket" for k in srows), f"{rep}: arms.csv has {len(arows)} rows")
+    for row in arows:
+        key = (row["rounds"], row["rate"], row["round"])
+        t = srows[("ticket",) + key]
+        check(row["weights_remaining_pct"] == t["weights_remaining_pct"] and row["n_seeds"] == t["n_seeds"],
+              f"{rep}: arms.csv {key}: the ticket's group")
+        for a in arms:
+            s_row = srows.get((a,) + key)
+            check(s_row is not None and row[f"{a}_es_acc"] == s_row["es_test_acc_mean"] and
+                  row[f"{a}_es_iter"] == s_row["es_iter_mean"],
+                  f"{rep}: arms.csv {key} {a}: {row[f'{a}_es_acc']}, {row[f'{a}_es_iter']} against summary.csv")
+
 # the markdown table on stdout has the same rows, the same text
 md = [l for l in open(f"{w}/rep.md").read().splitlines() if l.startswith("|")]
 check(len(md) == 2 + 21, f"markdown: {len(md)} table lines")
@@ -413,7 +434,7 @@ check([[c.strip() for c in l.strip("|").split("|")] for l in md[2:]] == csv_rows
 # the files: every format asked for once (png,pdf,SVG,png), only png by default
 for rep, exts in (("rep", ("png", "pdf", "svg")), ("rep_partial", ("png",)), ("rep_one", ("svg",))):
     names = {f"{n}.{e}" for n in ("accuracy", "early_stop", "curves") for e in exts}
-    names |= {"summary.csv", "captions.md"}
+    names |= {"summary.csv", "captions.md", "arms.csv"}
     check(set(os.listdir(f"{w}/{rep}")) == names,
           f"{rep}: files {sorted(os.listdir(f'{w}/{rep}'))}, want {sorted(names)}")
 

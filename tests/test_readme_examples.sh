@@ -247,7 +247,7 @@ def check_report(env, formats):
     # a group per arm: the dense network, and each round k >= 1 of each cell
     per_arm = 1 + sum(int(n) for _, n in set(zip(f["trials/rate"][:], rounds)))
     want = {f"{n}.{e}" for n in ("accuracy", "early_stop", "curves") for e in formats}
-    want |= {"summary.csv", "captions.md"}
+    want |= {"summary.csv", "captions.md"} | ({"arms.csv"} if len(arms) > 1 else set())
     have = set(os.listdir(os.path.join(d, "report"))) if os.path.isdir(os.path.join(d, "report")) else set()
     if have != want:
         errs.append(f"report/ holds {sorted(have)}, want {sorted(want)}")
@@ -321,10 +321,11 @@ def check_install(env):
 
 def check_page(env):
     """lth_report --format html: share/ holds report.html (the three figures inside it,
-    no script), summary.csv and captions.md, and no figure files."""
+    no script), summary.csv, captions.md and, with controls, arms.csv, and no figure
+    files."""
     d, errs = env["dir"], []
     have = set(os.listdir(os.path.join(d, "share"))) if os.path.isdir(os.path.join(d, "share")) else set()
-    if have != {"report.html", "summary.csv", "captions.md"}:
+    if have != {"report.html", "summary.csv", "captions.md"} | ({"arms.csv"} if "controls" in env["f"] else set()):
         return [f"share/ holds {sorted(have)}"]
     page = open(os.path.join(d, "share", "report.html")).read()
     if page.count('src="data:image/png;base64,') != 3 or "<script" in page:

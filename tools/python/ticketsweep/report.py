@@ -29,6 +29,11 @@ pdf and svg:
                   percentage points of test error), endpoint_error_mean (%)
   captions.md     a caption for each figure: the setup, what lines, bars and bands
                   are, over how many seeds, and which points are cut off
+  arms.csv        with more than one arm: the arms side by side, one row per group of
+                  the ticket (rounds, rate, round, weights_remaining_pct, n_seeds, as in
+                  summary.csv), then for each arm ARM (the file's order) ARM_es_acc
+                  and ARM_es_iter, the mean over seeds of its early-stop test accuracy
+                  and iteration at that group (empty where the arm has no such group)
   summary.csv     one row per arm x group, the group first: arm, rounds, rate, round,
                   weights_remaining_pct, n_seeds, es_test_acc_mean, es_test_acc_std,
                   es_test_acc_min, es_test_acc_max, es_iter_mean,
@@ -572,6 +577,24 @@ def caption_texts(r, by_arm, how):
     return text
 
 
+def arms_table(by_arm):
+    """arms.csv's columns and rows: the ticket's groups, each arm's means beside them."""
+    arms = list(by_arm)
+    cols = ["rounds", "rate", "round", "weights_remaining_pct", "n_seeds"]
+    cols += [f"{a}_{f}" for a in arms for f in ("es_acc", "es_iter")]
+    index = {a: {g.key: g for g in gs} for a, gs in by_arm.items()}
+    rows = []
+    for t in by_arm["ticket"]:
+        row = {"rounds": t.rounds, "rate": t.rate, "round": t.round,
+               "weights_remaining_pct": t.pct, "n_seeds": t.n_seeds}
+        for a in arms:
+            g = index[a].get(t.key)
+            row[f"{a}_es_acc"] = g.es_acc.mean() if g else None
+            row[f"{a}_es_iter"] = g.es_iter.mean() if g else None
+        rows.append(row)
+    return cols, rows
+
+
 def fmt(v, k):
     """A value of the table as text: identifying columns exact, the rest rounded."""
     if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
@@ -580,7 +603,7 @@ def fmt(v, k):
         return f"{v:.4g}"
     if k == "rate":
         return f"{v:.6g}"
-    if k == "es_iter_mean":
+    if k == "es_iter_mean" or k.endswith("_es_iter"):
         s = f"{v:.1f}"
         return s[:-2] if s.endswith(".0") else s
     if isinstance(v, (float, np.floating)):
@@ -666,6 +689,15 @@ def main(argv=None):
             for row in rows:
                 w.writerow({k: fmt(v, k) for k, v in row.items()})
         written.append(path)
+        if len(by_arm) > 1:
+            cols, arm_rows = arms_table(by_arm)
+            path = os.path.join(a.output, "arms.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.DictWriter(f, cols)
+                w.writeheader()
+                for row in arm_rows:
+                    w.writerow({k: fmt(v, k) for k, v in row.items()})
+            written.append(path)
         figures = {
             "accuracy": lambda: plot_vs_density(r, by_arm, "es_acc",
                                                 "Test accuracy at early stop (%)", a.spread,
