@@ -90,11 +90,12 @@ COLUMNS = ("arm", "rounds", "rate", "round", "weights_remaining_pct", "n_seeds",
            "es_iter_mean", "n_seeds_es_at_last_eval", "final_test_acc_mean")
 COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green", "signed_reinit": "tab:red",
           "reshuffle": "tab:purple", "signed_constant": "tab:brown", "snip": "tab:pink", "synflow": "tab:olive",
-          "magnitude_init": "tab:cyan"}
+          "magnitude_init": "tab:cyan", "grasp": "tab:gray"}
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
 ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask",
              "signed_reinit": "signed reinit", "reshuffle": "reshuffled θ0", "signed_constant": "signed constant",
-             "snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init"}
+             "snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init",
+             "grasp": "GraSP"}
 SPREAD_NAMES = {"minmax": "min-max", "std": "± 1 std", "sem": "± 1 std error"}
 RING = dict(linestyle="none", marker="o", markersize=7.5, markerfacecolor="none",
             markeredgecolor="0.15", markeredgewidth=0.7)
@@ -120,7 +121,9 @@ def arm_text(arm, rewind):
             "snip": f"SNIP: {start} pruned in one shot by |θ·∂L/∂θ| on a scoring batch, at the ticket's density",
             "synflow": f"SynFlow: {start} pruned by iterated synaptic flow (no data), at the ticket's density",
             "magnitude_init": f"magnitude at init: {start} pruned in one shot by |θ0|, at the ticket's "
-                              "density"}[arm]
+                              "density",
+            "grasp": f"GraSP: {start} pruned in one shot by θ·Hg on a scoring batch (gradient flow kept), at "
+                     "the ticket's density"}[arm]
 
 
 def schedule_text(r):
