@@ -95,6 +95,8 @@ typedef struct {
     int64_t pai_seed;    /* the scoring batch's draw: rng_key(seed, RNG_PAI, pai_seed, 0) */
     int synflow_iterations; /* synflow's prune-and-rescore steps to the target density */
     double grasp_temperature; /* grasp: T of the loss softmax(logits / T) its g and H g are of */
+    int pai_shuffle;     /* 1: each pruning-at-initialisation mask permuted within each layer
+                            (Frankle et al. 2021's ablation), keyed by the node's key */
     /* [sweep] */
     double rates[CFG_MAX_LIST];
     int n_rates;

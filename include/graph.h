@@ -62,7 +62,8 @@
  *   snip, synflow, magnitude_init, grasp
  *                    pruning at initialisation (pai.h): theta0 pruned in one
  *                    shot, by a score of theta0, to the ticket round's
- *                    planned survivors; then trained as a ticket
+ *                    planned survivors (with prune.pai_shuffle, then permuted
+ *                    within each layer); then trained as a ticket
  * (the start: theta0, or the rewind point when rewinding).
  */
 enum {

@@ -107,7 +107,9 @@ const key_t_ config_keys[] = {
      "synflow: prune-and-rescore steps to the target density (exponential schedule)"},
     {"prune", "grasp_temperature", K_DOUBLE, F(grasp_temperature), 0, "200", NULL,
      "grasp: T of the loss its gradient and Hessian-vector product are of, softmax(logits / T) (Wang et al.: 200)"},
-
+    {"prune", "pai_shuffle", K_CHOICE, F(pai_shuffle), 0, "false", "false|true",
+     "true: each pruning-at-initialisation mask permuted at random within each layer, its counts kept "
+     "(Frankle et al. 2021's ablation; compare two jobs)"},
     {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
      "pruning rates: fraction of each layer's weights removed by the last round (crossed with rounds)"},
     {"sweep", "per_round", K_DLIST, F(per_round), F(n_per_round), "", NULL,

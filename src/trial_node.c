@@ -207,11 +207,43 @@ double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *d
 }
 
 /*
+ * prune.pai_shuffle (Frankle, Dziugaite, Roy & Carbin 2021's ablation): the
+ * mask of each weight layer permuted at random within the layer, so each
+ * keeps its count and loses which weights it kept. The permutation of layer
+ * l is keyed (key, RNG_PAI_SHUFFLE, l): the node's own, the same bits on any
+ * rank. Returns 0 or TS_ERUN (out of memory).
+ */
+static int shuffle_init_mask(net_t *net, uint64_t key)
+{
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        if (L->n_w == 0)
+            continue;
+        float *m = ts_malloc(L->n_w * sizeof *m);
+        int32_t *at = ts_malloc(L->n_w * sizeof *at);
+        if (!m || !at) {
+            free(m), free(at);
+            return TS_ERUN;
+        }
+        for (size_t i = 0; i < L->n_w; i++)
+            at[i] = (int32_t)i, m[i] = net->mask[L->w_off + i];
+        rng_t r;
+        rng_init(&r, rng_key(key, RNG_PAI_SHUFFLE, (uint64_t)l, 0));
+        rng_shuffle(&r, at, (int64_t)L->n_w);
+        for (size_t i = 0; i < L->n_w; i++) /* weight i takes the bit of weight at[i] */
+            net->mask[L->w_off + i] = m[at[i]];
+        free(m), free(at);
+    }
+    return 0;
+}
+
+/*
  * The mask of pruning-at-initialisation training x into net->mask: theta0
  * pruned by its arm's scores to the survivors its twin ticket's round has
  * in the plan (graph.h: the counts of rounds 1..k), with prune.pai_scope
  * global (one group: every layer the plan prunes, scale > 0) or layerwise
- * (the plan's own entries: each layer, or prune.scope's pool, to its count).
+ * (the plan's own entries: each layer, or prune.scope's pool, to its count);
+ * with prune.pai_shuffle, then permuted within each layer (shuffle_init_mask).
  * Returns 0 or TS_ERUN.
  */
 static int init_mask(trial_ctx_t *c, const graph_t *g, int x, int64_t seed)
@@ -253,6 +285,8 @@ static int init_mask(trial_ctx_t *c, const graph_t *g, int x, int64_t seed)
     if (!rc)
         rc = pai_mask(&o, net, c->theta0, &batch, c->cfg->batch, gr, n_gr, grad, score);
     free(score), free(grad), free(xs), free(ys);
+    if (!rc && c->cfg->pai_shuffle)
+        rc = shuffle_init_mask(net, g->nodes[x].key);
     return rc;
 }
 

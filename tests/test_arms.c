@@ -25,7 +25,7 @@
  *     where the R pass goes along g), and its score = theta * H g;
  *   - prune.pai_shuffle: each layer of each pruning-at-initialisation mask a
  *     permutation of the unshuffled one (the same count in every layer),
- *     moved, and the same bits from another trainer.
+ *     moved, and the same bits from another trainer (check_shuffle).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -208,6 +208,58 @@ static double mean_loss(void *ctx)
     loss_case_t *c = ctx;
     net_forward(c->n, c->x, c->b, NULL);
     return net_loss(c->n, c->y, c->b, NULL, 0) / c->b;
+}
+
+/*
+ * prune.pai_shuffle: every pruning-at-initialisation node of cfg's plan, its
+ * mask made by trainers of the job without and with the shuffle: in every
+ * layer the shuffled mask keeps exactly the count of the unshuffled one (a
+ * binary mask with a layer's count is a permutation of any other), moves
+ * weights in every layer it does not keep whole or empty, and a second
+ * trainer gives the same bits.
+ */
+static void check_shuffle(const char *what, const config_t *cfg, const data_t *d)
+{
+    config_t c0 = *cfg, c1 = *cfg;
+    c0.pai_shuffle = 0, c1.pai_shuffle = 1;
+    trial_ctx_t a, b, b2;
+    graph_t g;
+    int ok = trial_ctx_create(&a, &c0, d) == 0 && trial_ctx_create(&b, &c1, d) == 0 &&
+             trial_ctx_create(&b2, &c1, d) == 0 && graph_plan(&g, &c1, &b.net, 1) == 0;
+    CHECK(ok, "%s: trainers: %s", what, ts_errmsg());
+    if (!ok)
+        return;
+    const net_t *net = &b.net;
+    int nodes = 0;
+    for (int x = 0; x < g.N; x++) {
+        int arm = g.nodes[x].arm;
+        if (graph_arm_mask(arm) != ARM_MASK_INIT)
+            continue;
+        node_in_t in = {NULL, NULL, NULL};
+        CHECK(trial_prepare_node(&a, &g, x, &in, NULL) == 0 && trial_prepare_node(&b, &g, x, &in, NULL) == 0 &&
+                  trial_prepare_node(&b2, &g, x, &in, NULL) == 0,
+              "%s: %s prepare: %s", what, trial_arm_names[arm], ts_errmsg());
+        CHECK(!memcmp(b.net.mask, b2.net.mask, net->n_params * sizeof(float)),
+              "%s: %s node %d: another trainer shuffles other bits", what, trial_arm_names[arm], x);
+        size_t n0[NET_MAX_LAYERS], n1[NET_MAX_LAYERS];
+        alive_layers(net, a.net.mask, n0);
+        alive_layers(net, b.net.mask, n1);
+        for (int l = 0; l < net->n_layers; l++) {
+            const net_layer_t *L = &net->layers[l];
+            size_t moved = 0;
+            for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+                moved += a.net.mask[i] != b.net.mask[i];
+            CHECK(n0[l] == n1[l], "%s: %s node %d layer %s keeps %zu shuffled, %zu not", what, trial_arm_names[arm],
+                  x, L->name, n1[l], n0[l]);
+            if (n0[l] > 0 && n0[l] < L->n_w)
+                CHECK(moved > 0, "%s: %s node %d layer %s: the shuffle moved nothing", what, trial_arm_names[arm], x,
+                      L->name);
+        }
+        nodes++;
+    }
+    CHECK(nodes == 8, "%s: %d pruning-at-initialisation nodes, want 8 (4 arms, 2 rounds)", what, nodes);
+    graph_free(&g);
+    trial_ctx_free(&a), trial_ctx_free(&b), trial_ctx_free(&b2);
 }
 
 /* A scoring case: a net of `conv` entries and one hidden layer of 12 on 8x8
@@ -508,6 +560,11 @@ int main(int argc, char **argv)
     cfg.pai_scope = SCOPE_LAYERWISE;
     cfg.rewind_iteration = 20;
     check_cell("rewinding, prune.scope global", &cfg, &d, 1);
+    cfg.rewind_iteration = 0;
+    cfg.pai_scope = SCOPE_GLOBAL;
+    check_shuffle("pai_shuffle, global", &cfg, &d);
+    cfg.pai_scope = SCOPE_LAYERWISE;
+    check_shuffle("pai_shuffle, layerwise", &cfg, &d);
 
     static const int conv[] = {3, CFG_POOL};
     check_snip("snip mlp", NULL, 0);

@@ -9,6 +9,9 @@
 #     [T, 10, R+1] (a job without grasp: [T, 9, R+1], as before grasp) and names trainings of the right arm; the sign controls have
 #     no mask row (they train their twin's), pruning at initialisation has
 #     its own, at the ticket's density;
+#   - prune.pai_shuffle: the same bytes on 1 and 3 ranks, each pruning-at-
+#     initialisation mask with the unshuffled one's count in every layer but
+#     moved, the other arms untouched;
 #   - a run stopped by a failing write resumes to the data of an
 #     uninterrupted run;
 #   - the run's context and status name the arms;
@@ -131,6 +134,34 @@ fi
 mpirun_ts 3 run "$W/job.ini" -o "$W/rw3.h5" "$@" --set prune.rewind_iteration=20 --set prune.pai_scope=layerwise \
     2>"$W/log" || { cat "$W/log"; fail "rewinding -np 3"; }
 same_data "$W/rw1.h5" "$W/rw3.h5" || fail "rewinding: 1 and 3 ranks differ"
+
+# prune.pai_shuffle: the same bytes on 1 and 3 ranks; each pruning-at-initialisation mask keeps the
+# unshuffled one's count in every layer and moves, the other arms' data are the unshuffled job's
+"$TS" run "$W/job.ini" -o "$W/sh1.h5" "$@" --set prune.pai_shuffle=true 2>"$W/log" || { cat "$W/log"; fail "shuffled run"; }
+mpirun_ts 3 run "$W/job.ini" -o "$W/sh3.h5" "$@" --set prune.pai_shuffle=true 2>"$W/log" || { cat "$W/log"; fail "shuffled -np 3"; }
+same_data "$W/sh1.h5" "$W/sh3.h5" || fail "pai_shuffle: 1 and 3 ranks differ"
+PYTHONPATH=$TOP/tests "$PY" - "$W/all1.h5" "$W/sh1.h5" <<'PY' || fail "pai_shuffle's masks"
+import sys
+import h5py
+import numpy as np
+import masks_h5
+a, b = (h5py.File(f, "r") for f in sys.argv[1:])
+sizes = [int(np.prod(a[f"init/{l}/weight"].shape[1:])) for l in masks_h5.layers(a)]
+edges = np.cumsum([0] + sizes)
+arm, mrow = a["nodes/arm"][:], a["nodes/mask_row"][:]
+assert np.array_equal(arm, b["nodes/arm"][:]) and np.array_equal(mrow, b["nodes/mask_row"][:])
+for p in ("curves/val_loss", "summary/early_stop_test_acc", "controls/reinit/curves/val_loss",
+          "controls/random/curves/val_loss", "controls/signed_constant/curves/val_loss"):
+    assert np.array_equal(a[p][:], b[p][:], equal_nan=True), p
+init = np.flatnonzero(arm >= 6)  # snip, synflow, magnitude_init, grasp
+assert len(init) and (mrow[init] >= 0).all()
+for x in init:
+    ma, mb = (np.unpackbits(f["nodes/mask"][mrow[x]], bitorder="little")[:edges[-1]] for f in (a, b))
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        assert ma[lo:hi].sum() == mb[lo:hi].sum(), (x, lo, ma[lo:hi].sum(), mb[lo:hi].sum())
+        assert 0 < ma[lo:hi].sum() < hi - lo or np.array_equal(ma[lo:hi], mb[lo:hi]), x
+        assert not 0 < ma[lo:hi].sum() < hi - lo or not np.array_equal(ma[lo:hi], mb[lo:hi]), (x, "not moved")
+PY
 
 # a failed write stops the run; --resume completes it to the same data
 TICKETSWEEP_FAULT=store_write_node:0:40 "$TS" run "$W/job.ini" -o "$W/r.h5" "$@" >"$W/log" 2>&1 &&

@@ -4,8 +4,8 @@
     pai_reference.py RESULTS.h5 [--threads T]
 
 For every seed and every pruning-at-initialisation arm of the file (snip,
-synflow, magnitude_init, grasp; the job's [prune] pai_scope = global), the
-scores of
+synflow, magnitude_init, grasp; the job's [prune] pai_scope = global and
+pai_shuffle = false), the scores of
 theta0 (the file's /init) are computed here in float64 with PyTorch's
 autograd, on the model, data and inputs of the file's job (torch_reference.py
 mirrors them: the split, the normalisation, the NCHW flattening):
@@ -152,6 +152,8 @@ def main():
         tr.die(f"{a.results} has no snip, synflow, magnitude_init or grasp arm ([prune] controls)")
     if job.get("prune", "pai_scope", fallback="global") != "global":
         tr.die("only [prune] pai_scope = global is mirrored here")
+    if job.get("prune", "pai_shuffle", fallback="false") != "false":
+        tr.die("[prune] pai_shuffle = true permutes the masks at random: nothing to compare with scores")
     o = argparse.Namespace(**{k: None for k in list(tr.DEFAULTS) + list(tr.FILES)}, data_dir=tr.DATA_DIR)
     tr.resolve(o, job)
     per = int(job.get("prune", "pai_images", fallback="10"))
