@@ -140,6 +140,7 @@ same_data "$W/rw1.h5" "$W/rw3.h5" || fail "rewinding: 1 and 3 ranks differ"
 "$TS" run "$W/job.ini" -o "$W/sh1.h5" "$@" --set prune.pai_shuffle=true 2>"$W/log" || { cat "$W/log"; fail "shuffled run"; }
 mpirun_ts 3 run "$W/job.ini" -o "$W/sh3.h5" "$@" --set prune.pai_shuffle=true 2>"$W/log" || { cat "$W/log"; fail "shuffled -np 3"; }
 same_data "$W/sh1.h5" "$W/sh3.h5" || fail "pai_shuffle: 1 and 3 ranks differ"
+"$TS" status "$W/sh1.h5" 2>&1 | grep -q "controls $ALL (pai_shuffle: " || fail "status does not say the masks are shuffled"
 PYTHONPATH=$TOP/tests "$PY" - "$W/all1.h5" "$W/sh1.h5" <<'PY' || fail "pai_shuffle's masks"
 import sys
 import h5py

@@ -518,7 +518,11 @@ def caption_texts(r, by_arm, how):
     ns = [g.n_seeds for g in groups]
     last = int(r.iterations[-1])
     cut = [g for g in groups if g.es_at_last.any()]
-    arms = "; ".join(arm_text(a, r.rewind_iteration) for a in by_arm)
+    shuffled = r.config.get("prune", "pai_shuffle", fallback="false") == "true"
+    arms = "; ".join(arm_text(a, r.rewind_iteration) +
+                     (", its mask then permuted at random within each layer (pai_shuffle)"
+                      if shuffled and a in ("snip", "synflow", "magnitude_init", "grasp") else "")
+                     for a in by_arm)
     bars = ("One seed: no bars." if max(ns) == 1 else
             f"Points: mean over {seeds_text(ns)}; bars: {SPREAD_NAMES[how]} over seeds" +
             (" (none where a point has one seed)." if min(ns) == 1 else "."))
