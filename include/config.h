@@ -32,7 +32,8 @@ enum { SCOPE_LAYERWISE = 0, SCOPE_GLOBAL = 1 };
 /* prune.controls: the arm a >= 1 of graph.h (ARM_*) is bit 1 << (a - 1) */
 enum {
     CTRL_REINIT = 1, CTRL_RANDOM = 2, CTRL_SIGNED_REINIT = 4, CTRL_RESHUFFLE = 8,
-    CTRL_SIGNED_CONSTANT = 16, CTRL_SNIP = 32, CTRL_SYNFLOW = 64, CTRL_MAGNITUDE_INIT = 128
+    CTRL_SIGNED_CONSTANT = 16, CTRL_SNIP = 32, CTRL_SYNFLOW = 64, CTRL_MAGNITUDE_INIT = 128,
+    CTRL_GRASP = 256
 };
 #define CTRL_OF_ARM(arm) (1 << ((arm) - 1))
 /* prune.rewind_schedule: what a round after the first trains from the rewind point */
@@ -93,6 +94,9 @@ typedef struct {
     int pai_images;      /* the scoring batch of snip: this many training images a class */
     int64_t pai_seed;    /* the scoring batch's draw: rng_key(seed, RNG_PAI, pai_seed, 0) */
     int synflow_iterations; /* synflow's prune-and-rescore steps to the target density */
+    double grasp_temperature; /* grasp: T of the loss softmax(logits / T) its g and H g are of */
+    int pai_shuffle;     /* 1: each pruning-at-initialisation mask permuted within each layer
+                            (Frankle et al. 2021's ablation), keyed by the node's key */
     /* [sweep] */
     double rates[CFG_MAX_LIST];
     int n_rates;

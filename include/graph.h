@@ -25,7 +25,7 @@
  *   random k   the ticket node of round k-1 (the twin's survivor counts) and
  *              the random node of round k-1 (the mask it prunes further)
  *   signed_reinit, reshuffle, signed_constant k   as reinit
- *   snip, synflow, magnitude_init k   nothing (theta0 and the planned counts
+ *   snip, synflow, magnitude_init, grasp k   nothing (theta0 and the planned counts
  *              of its twin's rounds make its mask), or with rewinding the
  *              seed's round 0 (the rewind point it starts from)
  * Nodes are numbered in a topological order (dependencies first), seed by
@@ -59,19 +59,23 @@
  *                    within each layer
  *   signed_constant  the ticket's mask, +/- the layer's init std with the
  *                    start's signs
- *   snip, synflow, magnitude_init
+ *   snip, synflow, magnitude_init, grasp
  *                    pruning at initialisation (pai.h): theta0 pruned in one
  *                    shot, by a score of theta0, to the ticket round's
- *                    planned survivors; then trained as a ticket
+ *                    planned survivors (with prune.pai_shuffle, then permuted
+ *                    within each layer); then trained as a ticket
  * (the start: theta0, or the rewind point when rewinding).
  */
 enum {
     ARM_TICKET, ARM_REINIT, ARM_RANDOM, ARM_SIGNED_REINIT, ARM_RESHUFFLE, ARM_SIGNED_CONSTANT,
-    ARM_SNIP, ARM_SYNFLOW, ARM_MAGNITUDE_INIT, N_ARMS
+    ARM_SNIP, ARM_SYNFLOW, ARM_MAGNITUDE_INIT, ARM_GRASP, N_ARMS
 };
 /* Arms of the files before the sign controls and pruning at initialisation:
- * a job of only these keeps /trials/nodes [T, 3, R+1] (graph_t.A). */
+ * a job of only these keeps /trials/nodes [T, 3, R+1] (graph_t.A); and of the
+ * files before grasp: a job without it keeps [T, 9, R+1]. */
 #define ARMS_V1 3
+#define ARMS_V2 9
+_Static_assert(ARMS_V2 == ARM_GRASP, "the arms before grasp");
 
 /* Where an arm's mask comes from. */
 enum {
@@ -85,7 +89,7 @@ static inline int graph_arm_mask(int arm)
     switch (arm) { /* every arm named: a new one must say where its mask comes from */
     case ARM_TICKET: return ARM_MASK_TICKET;
     case ARM_RANDOM: return ARM_MASK_RANDOM;
-    case ARM_SNIP: case ARM_SYNFLOW: case ARM_MAGNITUDE_INIT: return ARM_MASK_INIT;
+    case ARM_SNIP: case ARM_SYNFLOW: case ARM_MAGNITUDE_INIT: case ARM_GRASP: return ARM_MASK_INIT;
     case ARM_REINIT: case ARM_SIGNED_REINIT: case ARM_RESHUFFLE: case ARM_SIGNED_CONSTANT:
     default: return ARM_MASK_TWIN;
     }
@@ -117,7 +121,8 @@ typedef struct {
     int N;                 /* nodes */
     int T, R1;             /* cells, largest round count + 1 */
     int A;                 /* arms in cell_node: ARMS_V1 when the job asks for no later arm
-                              (the files before them), else N_ARMS */
+                              (the files before them), else ARMS_V2 when it asks for no
+                              grasp (the files before it), else N_ARMS */
     int n_cut;             /* counts per round (see cut_of) */
     int n_segs;            /* prunable layers */
     int seg_layer[NET_MAX_LAYERS]; /* net layer of each prunable layer */

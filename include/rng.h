@@ -20,7 +20,8 @@ enum rng_purpose {
     RNG_NODE = 6,    /* a training's identity (graph.c): chained over its pruning history */
     RNG_SPLIT = 7,   /* the random validation split (seed: data.split_seed) */
     RNG_RESHUFFLE = 8, /* the reshuffle control's permutations: a = layer (seed: the node's key) */
-    RNG_PAI = 9,     /* snip's scoring batch: a = prune.pai_seed (seed: the trial's seed) */
+    RNG_PAI = 9,     /* snip's and grasp's scoring batch: a = prune.pai_seed (seed: the trial's seed) */
+    RNG_PAI_SHUFFLE = 10, /* prune.pai_shuffle's permutations: a = layer (seed: the node's key) */
 };
 
 typedef struct {

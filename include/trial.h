@@ -21,7 +21,7 @@
  *   reinit  each round's mask trained again from a fresh random init;
  *   random  a random mask with the ticket's per-layer counts, nested across
  *           rounds, trained from theta0 (or the rewind point);
- *   signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init
+ *   signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init, grasp
  *           graph.h's arms.
  * Round 0 of every control is the dense network: the ticket's round 0 is
  * recorded there, so controls train rounds 1..n.

@@ -89,22 +89,27 @@ const key_t_ config_keys[] = {
      "rewind_iteration = k > 0: rounds after the first train steps k..iterations continuing round 0's "
      "data order (continue, as open_lth) or the full iterations with the data order from step 0 (restart)"},
     {"prune", "controls", K_FLAGS, F(controls), 0, "none",
-     "reinit|random|signed_reinit|reshuffle|signed_constant|snip|synflow|magnitude_init",
+     "reinit|random|signed_reinit|reshuffle|signed_constant|snip|synflow|magnitude_init|grasp",
      "none, or a list of arms beside the ticket: reinit (same mask, fresh init), random (random mask, "
      "from theta0 or the rewind point), signed_reinit (same mask, fresh magnitudes with theta0's signs), "
      "reshuffle (same mask, theta0's surviving values permuted in each layer), signed_constant (same "
      "mask, +/- the layer's init std with theta0's signs), and pruning at initialisation to each "
      "round's density: snip (|theta * dL/dtheta| on a scoring batch), synflow (iterative, no data), "
-     "magnitude_init (|theta0|)"},
+     "magnitude_init (|theta0|), grasp (theta * Hg on a scoring batch, gradient flow kept)"},
     {"prune", "pai_scope", K_CHOICE, F(pai_scope), 0, "global", "layerwise|global",
-     "snip, synflow, magnitude_init: one threshold over every pruned layer (global, as their papers), "
+     "snip, synflow, magnitude_init, grasp: one threshold over every pruned layer (global, as their papers), "
      "or the ticket's plan: each layer (or prune.scope's pool) to the ticket's count (layerwise)"},
     {"prune", "pai_images", K_INT, F(pai_images), 0, "10", NULL,
-     "snip: the scoring batch's training images of each class"},
+     "snip, grasp: the scoring batch's training images of each class"},
     {"prune", "pai_seed", K_I64, F(pai_seed), 0, "0", NULL,
-     "snip: the scoring batch's draw (with the trial's seed)"},
+     "snip, grasp: the scoring batch's draw (with the trial's seed)"},
     {"prune", "synflow_iterations", K_INT, F(synflow_iterations), 0, "100", NULL,
      "synflow: prune-and-rescore steps to the target density (exponential schedule)"},
+    {"prune", "grasp_temperature", K_DOUBLE, F(grasp_temperature), 0, "200", NULL,
+     "grasp: T of the loss its gradient and Hessian-vector product are of, softmax(logits / T) (Wang et al.: 200)"},
+    {"prune", "pai_shuffle", K_CHOICE, F(pai_shuffle), 0, "false", "false|true",
+     "true: each pruning-at-initialisation mask permuted at random within each layer, its counts kept "
+     "(Frankle et al. 2021's ablation; compare two jobs)"},
     {"sweep", "rates", K_DLIST, F(rates), F(n_rates), "0.8, 0.9", NULL,
      "pruning rates: fraction of each layer's weights removed by the last round (crossed with rounds)"},
     {"sweep", "per_round", K_DLIST, F(per_round), F(n_per_round), "", NULL,
@@ -389,6 +394,8 @@ int config_validate(const config_t *cfg)
         return BAD("prune.pai_seed", "= %lld is negative", (long long)cfg->pai_seed);
     if (cfg->synflow_iterations < 1 || cfg->synflow_iterations > 100000)
         return BAD("prune.synflow_iterations", "= %d is outside [1, 100000]", cfg->synflow_iterations);
+    if (!(cfg->grasp_temperature > 0) || cfg->grasp_temperature > 1e6)
+        return BAD("prune.grasp_temperature", "= %g is outside (0, 1e6]", cfg->grasp_temperature);
     if (cfg->copies != 0 && (cfg->copies < 2 || cfg->copies > 16))
         return BAD("analysis.copies", "= %d: 0 (no instability analysis) or 2..16 copies (a pair at least)",
                    cfg->copies);

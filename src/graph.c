@@ -31,7 +31,8 @@ _Static_assert(CTRL_OF_ARM(ARM_REINIT) == CTRL_REINIT && CTRL_OF_ARM(ARM_RANDOM)
                    CTRL_OF_ARM(ARM_SIGNED_REINIT) == CTRL_SIGNED_REINIT &&
                    CTRL_OF_ARM(ARM_RESHUFFLE) == CTRL_RESHUFFLE &&
                    CTRL_OF_ARM(ARM_SIGNED_CONSTANT) == CTRL_SIGNED_CONSTANT && CTRL_OF_ARM(ARM_SNIP) == CTRL_SNIP &&
-                   CTRL_OF_ARM(ARM_SYNFLOW) == CTRL_SYNFLOW && CTRL_OF_ARM(ARM_MAGNITUDE_INIT) == CTRL_MAGNITUDE_INIT,
+                   CTRL_OF_ARM(ARM_SYNFLOW) == CTRL_SYNFLOW && CTRL_OF_ARM(ARM_MAGNITUDE_INIT) == CTRL_MAGNITUDE_INIT &&
+                   CTRL_OF_ARM(ARM_GRASP) == CTRL_GRASP,
                "prune.controls bit of an arm");
 
 /* FNV-1a over a round's n counts. */
@@ -272,8 +273,8 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
     for (int a = 1; a < N_ARMS; a++) {
         arms[a] = !!(cfg->controls & CTRL_OF_ARM(a));
         n_ctl += arms[a];
-        if (arms[a] && a >= ARMS_V1)
-            g->A = N_ARMS;
+        if (arms[a] && a >= g->A) /* the first file layout that has the arm */
+            g->A = a < ARMS_V2 ? ARMS_V2 : N_ARMS;
     }
     size_t rows = (size_t)g->T * g->A * g->R1;
     int32_t *root = malloc((size_t)cfg->n_seeds * sizeof *root);

@@ -1,14 +1,16 @@
 /*
- * pai.c - pruning at initialisation (pai.h): SNIP's, SynFlow's and
- * magnitude's scores of theta0 and the one-shot (SynFlow: iterated) pruning
+ * pai.c - pruning at initialisation (pai.h): SNIP's, SynFlow's, magnitude's
+ * and GraSP's scores of theta0 and the one-shot (SynFlow: iterated) pruning
  * of each group down to its survivors.
  *
  * The gradients come from the model's own passes (net_forward, net_backward,
  * on the dense kernels: the reference products, the same bits on every
  * rank), so what a score is follows from the passes the trainer tests
- * against finite differences (tests/test_grad.c), and tests/test_pai.c
+ * against finite differences (tests/test_grad.c), and tests/test_arms.c
  * checks the scores themselves: SNIP against finite differences of the
- * loss, SynFlow's conservation (each layer's scores sum to R).
+ * loss, SynFlow's conservation (each layer's scores sum to R), GraSP's
+ * Hessian-vector product (pai_hvp.c) against finite differences of
+ * g . grad L along each coordinate (H is symmetric: another route to H g).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -34,9 +36,31 @@ static void dropout_on(net_t *net, const int *saved)
         net->layers[l].dropout = saved[l];
 }
 
-/* SNIP: g = dL/dtheta of the batch's mean loss, summed piece by piece (each
- * piece's mean gradient weighted by its share of the rows), in double. */
-static int snip_grad(net_t *net, const pai_batch_t *batch, int piece, double *g)
+/* The logits' deltas of the mean cross-entropy of softmax(logits / T) over
+ * b rows: (softmax(z / T) - onehot) / (T b), in double, into net->deltas. */
+static void tempered_deltas(net_t *net, const uint8_t *y, int b, double T)
+{
+    const net_layer_t *L = &net->layers[net->n_layers - 1];
+    const float *z = net->acts + L->act_off;
+    float *d = net->deltas + L->act_off;
+    int k = (int)L->out;
+    for (int i = 0; i < b; i++) {
+        const float *zi = z + (size_t)i * k;
+        double mx = zi[0], sum = 0;
+        for (int j = 1; j < k; j++)
+            mx = zi[j] > mx ? zi[j] : mx;
+        for (int j = 0; j < k; j++)
+            sum += exp(((double)zi[j] - mx) / T);
+        for (int j = 0; j < k; j++)
+            d[(size_t)i * k + j] = (float)((exp(((double)zi[j] - mx) / T) / sum - (j == y[i])) / (T * b));
+    }
+}
+
+/* g = dL/dtheta at net->params of the batch's mean loss, summed piece by
+ * piece (each piece's mean gradient weighted by its share of the rows), in
+ * double. T = 0: L the cross-entropy as training computes it (net_loss:
+ * SNIP); T > 0: the cross-entropy of softmax(logits / T) (GraSP). */
+static int batch_grad(net_t *net, const pai_batch_t *batch, int piece, double T, double *g)
 {
     size_t dim = (size_t)net->in_c * net->in_h * net->in_w;
     memset(g, 0, net->n_params * sizeof *g);
@@ -44,7 +68,10 @@ static int snip_grad(net_t *net, const pai_batch_t *batch, int piece, double *g)
         int b = batch->n - r < piece ? batch->n - r : piece;
         const float *x = batch->x + (size_t)r * dim;
         net_forward(net, x, b, NULL);
-        net_loss(net, batch->y + r, b, NULL, 1); /* deltas: (softmax - onehot) / b */
+        if (T > 0)
+            tempered_deltas(net, batch->y + r, b, T);
+        else
+            net_loss(net, batch->y + r, b, NULL, 1); /* deltas: (softmax - onehot) / b */
         if (net_backward(net, x, b))
             return TS_ERUN;
         double w = (double)b / (double)batch->n;
@@ -52,6 +79,20 @@ static int snip_grad(net_t *net, const pai_batch_t *batch, int piece, double *g)
             g[i] += w * (double)net->grads[i];
     }
     return 0;
+}
+
+/* GraSP: g = dL/dtheta at theta (L at temperature T) on the model's passes,
+ * then hg = H g for the weights' part of g (biases are not pruned, so the
+ * direction has none: as Wang et al.'s and Synaptic-Flow's, which take both
+ * vectors over the prunable weights only), exactly (pai_hvp). */
+static int grasp_hvp(net_t *net, const float *theta, const pai_batch_t *batch, int piece, double T,
+                     double *g, double *hg)
+{
+    int rc;
+    memcpy(net->params, theta, net->n_params * sizeof(float));
+    if ((rc = batch_grad(net, batch, piece, T, g)))
+        return rc;
+    return pai_hvp(net, theta, g, batch, piece, T, hg); /* reads g's weights only */
 }
 
 /* SynFlow: g = dR/dtheta at params = |theta| * mask, biases 0, for R the sum
@@ -82,28 +123,41 @@ static int synflow_grad(net_t *net, const float *theta, double *g)
     return rc;
 }
 
-int pai_scores(int method, net_t *net, const float *theta, const pai_batch_t *batch, int piece,
+size_t pai_scratch(int method, size_t n_params)
+{
+    return method == PAI_GRASP ? 2 * n_params : n_params;
+}
+
+int pai_scores(const pai_opts_t *o, net_t *net, const float *theta, const pai_batch_t *batch, int piece,
                double *g, float *score)
 {
     int saved[NET_MAX_LAYERS], rc = 0;
-    size_t W = net->n_weights;
-    if (method == PAI_MAGNITUDE) {
+    size_t W = net->n_weights, P = net->n_params;
+    if (o->method == PAI_MAGNITUDE) {
         for (size_t i = 0; i < W; i++)
             score[i] = fabsf(theta[i]);
         return 0;
     }
     dropout_off(net, saved);
-    if (method == PAI_SYNFLOW) {
+    if (o->method == PAI_SYNFLOW) {
         rc = synflow_grad(net, theta, g);
         for (size_t i = 0; !rc && i < W; i++)
             score[i] = (float)fabs((double)net->params[i] * g[i]);
     } else {
-        memcpy(net->params, theta, net->n_params * sizeof(float));
+        memcpy(net->params, theta, P * sizeof(float));
         rc = net_set_kernels(net, KERNELS_DENSE) < 0 ? TS_ERUN : 0;
-        if (!rc)
-            rc = snip_grad(net, batch, piece, g);
-        for (size_t i = 0; !rc && i < W; i++)
+        if (!rc && o->method == PAI_SNIP)
+            rc = batch_grad(net, batch, piece, 0, g);
+        for (size_t i = 0; !rc && o->method == PAI_SNIP && i < W; i++)
             score[i] = (float)fabs((double)theta[i] * g[i]);
+        if (!rc && o->method == PAI_GRASP)
+            rc = grasp_hvp(net, theta, batch, piece, o->temperature, g, g + P);
+        /* Synaptic-Flow's convention (Pruners/pruners.py, class GraSP: the
+         * score theta * Hg, the masks keeping the scores above the
+         * threshold), which is Wang et al.'s: their S = -theta * Hg with the
+         * largest S removed. Here the lowest scores go, so theta * Hg. */
+        for (size_t i = 0; !rc && o->method == PAI_GRASP && i < W; i++)
+            score[i] = (float)((double)theta[i] * g[P + i]);
     }
     dropout_on(net, saved);
     return rc;
@@ -118,8 +172,8 @@ static size_t group_alive(const net_t *net, const pai_group_t *gr)
     return n;
 }
 
-int pai_mask(int method, net_t *net, const float *theta, const pai_batch_t *batch, int piece,
-             const pai_group_t *groups, int n_groups, int iterations, double *g, float *score)
+int pai_mask(const pai_opts_t *o, net_t *net, const float *theta, const pai_batch_t *batch, int piece,
+             const pai_group_t *groups, int n_groups, double *g, float *score)
 {
     int rc;
     for (size_t i = 0; i < net->n_params; i++)
@@ -127,9 +181,9 @@ int pai_mask(int method, net_t *net, const float *theta, const pai_batch_t *batc
     size_t len[NET_MAX_LAYERS];
     for (int k = 0; k < n_groups; k++)
         len[k] = group_alive(net, &groups[k]);
-    int steps = method == PAI_SYNFLOW ? iterations : 1;
+    int steps = o->method == PAI_SYNFLOW ? o->iterations : 1;
     for (int it = 1; it <= steps; it++) {
-        if ((rc = pai_scores(method, net, theta, batch, piece, g, score)))
+        if ((rc = pai_scores(o, net, theta, batch, piece, g, score)))
             return rc;
         for (int k = 0; k < n_groups; k++) {
             const pai_group_t *gr = &groups[k];

@@ -67,8 +67,9 @@ static void status_print_job(const config_t *cfg, const int shape[3])
     config_value(cfg, "sweep.rounds", v[1], sizeof v[1]);
     config_value(cfg, "sweep.seeds", v[2], sizeof v[2]);
     config_value(cfg, "prune.controls", v[3], sizeof v[3]);
-    printf("  grid      %s %s x rounds %s x seeds %s = %d trials; controls %s\n", per_round ? "per_round" : "rates",
-           v[0], v[1], v[2], grid_size(cfg), v[3]);
+    printf("  grid      %s %s x rounds %s x seeds %s = %d trials; controls %s%s\n", per_round ? "per_round" : "rates",
+           v[0], v[1], v[2], grid_size(cfg), v[3],
+           cfg->pai_shuffle ? " (pai_shuffle: pruning at initialisation's masks permuted within each layer)" : "");
     if (cfg->copies >= 2) {
         char seeds[256] = "";
         for (int j = 0, used = 0; j < cfg->copies && used < (int)sizeof seeds; j++)

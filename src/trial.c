@@ -17,7 +17,8 @@
 #include "util.h"
 
 const char *const trial_arm_names[N_ARMS] = {"ticket", "reinit", "random", "signed_reinit", "reshuffle",
-                                             "signed_constant", "snip", "synflow", "magnitude_init"};
+                                             "signed_constant", "snip", "synflow", "magnitude_init",
+                                             "grasp"};
 const char *const trial_metric_names[N_METRICS] = {"train_loss", "val_loss", "val_acc",
                                                    "test_loss", "test_acc"};
 const char *const trial_inst_names[N_INST] = {"test_error", "test_loss", "val_error"};

@@ -156,11 +156,19 @@ static int sign_start(trial_ctx_t *c, int arm, uint64_t key, const float *base)
 /* pai.h's method of a pruning-at-initialisation arm. */
 static int pai_method(int arm)
 {
-    return arm == ARM_SNIP ? PAI_SNIP : arm == ARM_SYNFLOW ? PAI_SYNFLOW : PAI_MAGNITUDE;
+    switch (arm) {
+    case ARM_SNIP: return PAI_SNIP;
+    case ARM_SYNFLOW: return PAI_SYNFLOW;
+    case ARM_GRASP: return PAI_GRASP;
+    default: return PAI_MAGNITUDE;
+    }
 }
 
+/* The pruning-at-initialisation arms' controls bits. */
+#define CTRL_PAI (CTRL_SNIP | CTRL_SYNFLOW | CTRL_MAGNITUDE_INIT | CTRL_GRASP)
+
 /*
- * snip's scoring batch of `seed`: prune.pai_images training images of each
+ * snip's and grasp's scoring batch of `seed`: prune.pai_images training images of each
  * class (fewer when the split has fewer), the first of each class in a
  * shuffle of the training split keyed (seed, RNG_PAI, prune.pai_seed), in
  * that order. x [10 pai_images][dim] and y are the caller's; c->perm is
@@ -189,11 +197,44 @@ static int scoring_batch(trial_ctx_t *c, int64_t seed, float *x, uint8_t *y)
 
 double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *data)
 {
-    if (!(cfg->controls & (CTRL_SNIP | CTRL_SYNFLOW | CTRL_MAGNITUDE_INIT)))
+    if (!(cfg->controls & CTRL_PAI))
         return 0;
     double rows = (double)cfg->pai_images * DATA_CLASSES;
-    return (double)layout->n_weights * sizeof(float) + (double)layout->n_params * sizeof(double) +
+    size_t g = pai_scratch(cfg->controls & CTRL_GRASP ? PAI_GRASP : PAI_SNIP, layout->n_params);
+    double hvp = cfg->controls & CTRL_GRASP ? pai_hvp_bytes(layout, rows < cfg->batch ? (int)rows : cfg->batch) : 0;
+    return (double)layout->n_weights * sizeof(float) + (double)g * sizeof(double) + hvp +
            rows * ((double)data->train.dim * sizeof(float) + 1);
+}
+
+/*
+ * prune.pai_shuffle (Frankle, Dziugaite, Roy & Carbin 2021's ablation): the
+ * mask of each weight layer permuted at random within the layer, so each
+ * keeps its count and loses which weights it kept. The permutation of layer
+ * l is keyed (key, RNG_PAI_SHUFFLE, l): the node's own, the same bits on any
+ * rank. Returns 0 or TS_ERUN (out of memory).
+ */
+static int shuffle_init_mask(net_t *net, uint64_t key)
+{
+    for (int l = 0; l < net->n_layers; l++) {
+        const net_layer_t *L = &net->layers[l];
+        if (L->n_w == 0)
+            continue;
+        float *m = ts_malloc(L->n_w * sizeof *m);
+        int32_t *at = ts_malloc(L->n_w * sizeof *at);
+        if (!m || !at) {
+            free(m), free(at);
+            return TS_ERUN;
+        }
+        for (size_t i = 0; i < L->n_w; i++)
+            at[i] = (int32_t)i, m[i] = net->mask[L->w_off + i];
+        rng_t r;
+        rng_init(&r, rng_key(key, RNG_PAI_SHUFFLE, (uint64_t)l, 0));
+        rng_shuffle(&r, at, (int64_t)L->n_w);
+        for (size_t i = 0; i < L->n_w; i++) /* weight i takes the bit of weight at[i] */
+            net->mask[L->w_off + i] = m[at[i]];
+        free(m), free(at);
+    }
+    return 0;
 }
 
 /*
@@ -201,7 +242,8 @@ double trial_pai_bytes(const config_t *cfg, const net_t *layout, const data_t *d
  * pruned by its arm's scores to the survivors its twin ticket's round has
  * in the plan (graph.h: the counts of rounds 1..k), with prune.pai_scope
  * global (one group: every layer the plan prunes, scale > 0) or layerwise
- * (the plan's own entries: each layer, or prune.scope's pool, to its count).
+ * (the plan's own entries: each layer, or prune.scope's pool, to its count);
+ * with prune.pai_shuffle, then permuted within each layer (shuffle_init_mask).
  * Returns 0 or TS_ERUN.
  */
 static int init_mask(trial_ctx_t *c, const graph_t *g, int x, int64_t seed)
@@ -225,24 +267,26 @@ static int init_mask(trial_ctx_t *c, const graph_t *g, int x, int64_t seed)
     }
     for (int e = 0; e < g->n_cut; e++)
         gr[global ? 0 : e].keep -= (size_t)cum[e];
-    int method = pai_method(g->nodes[x].arm), rows = 0, rc = 0;
+    pai_opts_t o = {pai_method(g->nodes[x].arm), c->cfg->synflow_iterations, c->cfg->grasp_temperature};
+    int method = o.method, batched = method == PAI_SNIP || method == PAI_GRASP, rows = 0, rc = 0;
     float *score = ts_malloc(net->n_weights * sizeof *score + 1), *xs = NULL;
-    double *grad = ts_malloc(net->n_params * sizeof *grad);
+    double *grad = ts_malloc(pai_scratch(method, net->n_params) * sizeof *grad);
     uint8_t *ys = NULL;
-    if (method == PAI_SNIP) {
+    if (batched) {
         size_t cap = (size_t)c->cfg->pai_images * DATA_CLASSES;
         xs = ts_malloc(cap * (size_t)c->data->train.dim * sizeof *xs + 1);
         ys = ts_malloc(cap + 1);
         if (xs && ys)
             rows = scoring_batch(c, seed, xs, ys);
     }
-    if (!score || !grad || (method == PAI_SNIP && (!xs || !ys)))
+    if (!score || !grad || (batched && (!xs || !ys)))
         rc = TS_ERUN;
     pai_batch_t batch = {xs, ys, rows};
     if (!rc)
-        rc = pai_mask(method, net, c->theta0, &batch, c->cfg->batch, gr, n_gr,
-                      c->cfg->synflow_iterations, grad, score);
+        rc = pai_mask(&o, net, c->theta0, &batch, c->cfg->batch, gr, n_gr, grad, score);
     free(score), free(grad), free(xs), free(ys);
+    if (!rc && c->cfg->pai_shuffle)
+        rc = shuffle_init_mask(net, g->nodes[x].key);
     return rc;
 }
 

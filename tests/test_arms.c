@@ -16,7 +16,16 @@
  *     MLP and a small conv net, and its score = |theta * g|;
  *   - SynFlow's conservation (Tanaka et al.): on linear layers and ReLUs
  *     without biases, each layer's scores sum to R, the summed output of an
- *     all-ones input through |theta|; and its iterated mask hits the count.
+ *     all-ones input through |theta|; and its iterated mask hits the count;
+ *   - GraSP, on an MLP and a small conv net (conv, pool): its gradient g
+ *     against central finite differences of the batch's mean loss at
+ *     temperature T, its Hessian-vector product H g (pai_hvp's R pass)
+ *     against central finite differences of g . grad L (H is symmetric, so
+ *     d/dtheta_i (g . grad L) = (H g)_i: the product along each coordinate,
+ *     where the R pass goes along g), and its score = theta * H g;
+ *   - prune.pai_shuffle: each layer of each pruning-at-initialisation mask a
+ *     permutation of the unshuffled one (the same count in every layer),
+ *     moved, and the same bits from another trainer (check_shuffle).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -201,37 +210,119 @@ static double mean_loss(void *ctx)
     return net_loss(c->n, c->y, c->b, NULL, 0) / c->b;
 }
 
-/* SNIP on a net with `conv` entries: its gradient against finite differences. */
-static void check_snip(const char *what, const int *conv, int n_conv)
+/*
+ * prune.pai_shuffle: every pruning-at-initialisation node of cfg's plan, its
+ * mask made by trainers of the job without and with the shuffle: in every
+ * layer the shuffled mask keeps exactly the count of the unshuffled one (a
+ * binary mask with a layer's count is a permutation of any other), moves
+ * weights in every layer it does not keep whole or empty, and a second
+ * trainer gives the same bits.
+ */
+static void check_shuffle(const char *what, const config_t *cfg, const data_t *d)
+{
+    config_t c0 = *cfg, c1 = *cfg;
+    c0.pai_shuffle = 0, c1.pai_shuffle = 1;
+    trial_ctx_t a, b, b2;
+    graph_t g;
+    int ok = trial_ctx_create(&a, &c0, d) == 0 && trial_ctx_create(&b, &c1, d) == 0 &&
+             trial_ctx_create(&b2, &c1, d) == 0 && graph_plan(&g, &c1, &b.net, 1) == 0;
+    CHECK(ok, "%s: trainers: %s", what, ts_errmsg());
+    if (!ok)
+        return;
+    const net_t *net = &b.net;
+    int nodes = 0;
+    for (int x = 0; x < g.N; x++) {
+        int arm = g.nodes[x].arm;
+        if (graph_arm_mask(arm) != ARM_MASK_INIT)
+            continue;
+        node_in_t in = {NULL, NULL, NULL};
+        CHECK(trial_prepare_node(&a, &g, x, &in, NULL) == 0 && trial_prepare_node(&b, &g, x, &in, NULL) == 0 &&
+                  trial_prepare_node(&b2, &g, x, &in, NULL) == 0,
+              "%s: %s prepare: %s", what, trial_arm_names[arm], ts_errmsg());
+        CHECK(!memcmp(b.net.mask, b2.net.mask, net->n_params * sizeof(float)),
+              "%s: %s node %d: another trainer shuffles other bits", what, trial_arm_names[arm], x);
+        size_t n0[NET_MAX_LAYERS], n1[NET_MAX_LAYERS];
+        alive_layers(net, a.net.mask, n0);
+        alive_layers(net, b.net.mask, n1);
+        for (int l = 0; l < net->n_layers; l++) {
+            const net_layer_t *L = &net->layers[l];
+            size_t moved = 0;
+            for (size_t i = L->w_off; i < L->w_off + L->n_w; i++)
+                moved += a.net.mask[i] != b.net.mask[i];
+            CHECK(n0[l] == n1[l], "%s: %s node %d layer %s keeps %zu shuffled, %zu not", what, trial_arm_names[arm],
+                  x, L->name, n1[l], n0[l]);
+            if (n0[l] > 0 && n0[l] < L->n_w)
+                CHECK(moved > 0, "%s: %s node %d layer %s: the shuffle moved nothing", what, trial_arm_names[arm], x,
+                      L->name);
+        }
+        nodes++;
+    }
+    CHECK(nodes == 8, "%s: %d pruning-at-initialisation nodes, want 8 (4 arms, 2 rounds)", what, nodes);
+    graph_free(&g);
+    trial_ctx_free(&a), trial_ctx_free(&b), trial_ctx_free(&b2);
+}
+
+/* A scoring case: a net of `conv` entries and one hidden layer of 12 on 8x8
+ * inputs, theta drawn with init_seed, `rows` inputs uniform in [0, 1) from
+ * data_seed labelled i % 10, the mask all ones. Returns 0 (checked) when the
+ * net cannot be made; score_case_free releases it. */
+typedef struct {
+    net_t n;
+    float *theta, *x; /* [n_params], [rows][64] */
+    uint8_t y[32];
+    pai_batch_t batch;
+} score_case_t;
+
+static int score_case(score_case_t *c, const char *what, const int *conv, int n_conv, int rows, int piece,
+                      uint64_t init_seed, uint64_t data_seed)
 {
     config_t cfg;
-    net_t n;
-    enum { ROWS = 30, PIECE = 7 };
     config_defaults(&cfg);
     for (int i = 0; i < n_conv; i++)
         cfg.conv[i] = conv[i];
     cfg.n_conv = n_conv;
     cfg.hidden[0] = 12;
     cfg.n_hidden = 1;
-    int ok = net_create(&n, &cfg, 1, 8, 8, 10, PIECE, ROWS) == 0;
+    int ok = rows <= 32 && net_create(&c->n, &cfg, 1, 8, 8, 10, piece, rows) == 0;
     CHECK(ok, "%s: net: %s", what, ts_errmsg());
     if (!ok)
+        return 0;
+    c->theta = malloc(c->n.n_params * sizeof *c->theta);
+    c->x = malloc((size_t)rows * 64 * sizeof *c->x);
+    net_init_params(&c->n, c->theta, init_seed, RNG_INIT, 0);
+    rng_t r;
+    rng_init(&r, rng_key(data_seed, 99, 0, 0));
+    for (int i = 0; i < rows * 64; i++)
+        c->x[i] = rng_uniform(&r);
+    for (int i = 0; i < rows; i++)
+        c->y[i] = (uint8_t)(i % 10);
+    for (size_t i = 0; i < c->n.n_params; i++)
+        c->n.mask[i] = 1.0f;
+    c->batch = (pai_batch_t){c->x, c->y, rows};
+    return 1;
+}
+
+static void score_case_free(score_case_t *c)
+{
+    free(c->theta), free(c->x);
+    net_free(&c->n);
+}
+
+/* SNIP on a net with `conv` entries: its gradient against finite differences. */
+static void check_snip(const char *what, const int *conv, int n_conv)
+{
+    enum { ROWS = 30, PIECE = 7 };
+    score_case_t sc;
+    if (!score_case(&sc, what, conv, n_conv, ROWS, PIECE, 5, 6))
         return;
-    float *theta = malloc(n.n_params * sizeof *theta), *x = malloc(ROWS * 64 * sizeof *x);
+    net_t n = sc.n;
+    float *theta = sc.theta, *x = sc.x;
+    const uint8_t *y = sc.y;
     float *score = malloc(n.n_weights * sizeof *score), *gf = malloc(n.n_params * sizeof *gf);
     double *g = malloc(n.n_params * sizeof *g);
-    uint8_t y[ROWS];
-    net_init_params(&n, theta, 5, RNG_INIT, 0);
-    rng_t r;
-    rng_init(&r, rng_key(6, 99, 0, 0));
-    for (int i = 0; i < ROWS * 64; i++)
-        x[i] = rng_uniform(&r);
-    for (int i = 0; i < ROWS; i++)
-        y[i] = (uint8_t)(i % 10);
-    for (size_t i = 0; i < n.n_params; i++)
-        n.mask[i] = 1.0f;
-    pai_batch_t batch = {x, y, ROWS};
-    CHECK(pai_scores(PAI_SNIP, &n, theta, &batch, PIECE, g, score) == 0, "%s: scores", what);
+    pai_batch_t batch = sc.batch;
+    pai_opts_t po = {PAI_SNIP, 1, 0};
+    CHECK(pai_scores(&po, &n, theta, &batch, PIECE, g, score) == 0, "%s: scores", what);
     size_t bad = 0;
     for (size_t i = 0; i < n.n_weights; i++)
         bad += score[i] != (float)fabs((double)theta[i] * g[i]);
@@ -247,8 +338,149 @@ static void check_snip(const char *what, const int *conv, int n_conv)
     CHECK(st.bad == 0 && st.kinks <= 2 && st.worst < 2e-2,
           "%s: SNIP gradient against finite differences: %d disagree, %d kinks, worst %g", what, st.bad,
           st.kinks, st.worst);
-    free(theta), free(x), free(score), free(gf), free(g);
-    net_free(&n);
+    free(score), free(gf), free(g);
+    sc.n = n; /* the copy the checks used, kernels and all */
+    score_case_free(&sc);
+}
+
+typedef struct {
+    net_t *n;
+    const pai_batch_t *batch;
+    double T;
+    int piece;
+    const double *g0; /* grad_phi: the fixed g */
+    double *g;        /* scratch: pai_scratch(PAI_GRASP) */
+    float *theta, *score;
+} grasp_case_t;
+
+/* The batch's mean cross-entropy of softmax(logits / T) at n->params. */
+static double tempered_loss(void *ctx)
+{
+    grasp_case_t *c = ctx;
+    double L = 0;
+    int rows = c->batch->n, k = 10;
+    size_t dim = 64;
+    for (int r = 0; r < rows; r += c->piece) {
+        int b = rows - r < c->piece ? rows - r : c->piece;
+        const float *z = net_forward(c->n, c->batch->x + (size_t)r * dim, b, NULL);
+        for (int i = 0; i < b; i++) {
+            double mx = z[i * k], s = 0;
+            for (int j = 1; j < k; j++)
+                mx = fmax(mx, z[i * k + j]);
+            for (int j = 0; j < k; j++)
+                s += exp((z[i * k + j] - mx) / c->T);
+            L += log(s) - (z[i * k + c->batch->y[r + i]] - mx) / c->T;
+        }
+    }
+    return L / rows;
+}
+
+/* g0 . grad L at n->params (L at temperature T), the gradient from pai_scores. */
+static double grad_phi(void *ctx)
+{
+    grasp_case_t *c = ctx;
+    pai_opts_t o = {PAI_GRASP, 1, c->T};
+    memcpy(c->theta, c->n->params, c->n->n_params * sizeof(float));
+    if (pai_scores(&o, c->n, c->theta, c->batch, c->piece, c->g, c->score))
+        return NAN;
+    double phi = 0;
+    for (size_t i = 0; i < c->n->n_weights; i++)
+        phi += c->g0[i] * c->g[i];
+    return phi;
+}
+
+/* GraSP on a net with `conv` entries: g and H g against finite differences. */
+static void check_grasp(const char *what, const int *conv, int n_conv, float h)
+{
+    enum { ROWS = 30, PIECE = 7 };
+    score_case_t sc;
+    if (!score_case(&sc, what, conv, n_conv, ROWS, PIECE, 5, 6))
+        return;
+    net_t n = sc.n;
+    float *theta = sc.theta;
+    size_t P = n.n_params, W = n.n_weights;
+    float *t2 = malloc(P * sizeof *t2), *score = malloc(W * sizeof *score), *s2 = malloc(W * sizeof *s2);
+    float *gf = malloc(P * sizeof *gf);
+    double *g = malloc(pai_scratch(PAI_GRASP, P) * sizeof *g), *g2 = malloc(pai_scratch(PAI_GRASP, P) * sizeof *g2);
+    pai_batch_t batch = sc.batch;
+    /* T = 2, not GraSP's 200: a loss far from flat, so the differences have digits to compare
+     * (200 itself is tools/bench/pai_reference.py's, against PyTorch) */
+    grasp_case_t gc = {&n, &batch, 2.0, PIECE, g, g2, t2, s2};
+    pai_opts_t o = {PAI_GRASP, 1, gc.T};
+    CHECK(pai_scores(&o, &n, theta, &batch, PIECE, g, score) == 0, "%s: scores", what);
+    size_t bad = 0;
+    double hmax = 0;
+    for (size_t i = 0; i < W; i++) {
+        bad += score[i] != (float)((double)theta[i] * g[P + i]);
+        hmax = fmax(hmax, fabs(g[P + i]));
+    }
+    CHECK(bad == 0 && hmax > 0, "%s: %zu scores are not theta * Hg (largest |Hg| %g)", what, bad, hmax);
+    fd_stats_t st;
+    fd_opts_t fo = {.h = h, .floor = 1e-2, .tol = 2e-2, .kinks = 1};
+    for (size_t i = 0; i < P; i++)
+        gf[i] = (float)g[i];
+    memcpy(n.params, theta, P * sizeof *theta);
+    fd_stats_init(&st);
+    fd_check(&st, &fo, what, n.params, P, gf, tempered_loss, &gc);
+    CHECK(st.bad == 0 && st.kinks <= 2 && st.worst < 2e-2,
+          "%s: GraSP's gradient against finite differences: %d disagree, %d kinks, worst %g", what, st.bad,
+          st.kinks, st.worst);
+    for (size_t i = 0; i < P; i++) /* scaled to order 1: the floor is absolute */
+        gf[i] = (float)(g[P + i] / hmax);
+    double *g0 = malloc(P * sizeof *g0);
+    for (size_t i = 0; i < P; i++)
+        g0[i] = i < W ? g[i] / hmax : 0; /* the direction: g's weights */
+    gc.g0 = g0;
+    fd_opts_t ho = {.h = h, .floor = 1e-2, .tol = 3e-2, .kinks = 1};
+    fd_stats_init(&st);
+    fd_check(&st, &ho, what, n.params, P, gf, grad_phi, &gc);
+    CHECK(st.bad == 0 && st.kinks <= 12 && st.worst < 3e-2,
+          "%s: GraSP's H g against finite differences of g . grad L: %d disagree, %d kinks, worst %g", what,
+          st.bad, st.kinks, st.worst);
+    free(t2), free(score), free(s2), free(gf), free(g), free(g2), free(g0);
+    sc.n = n; /* the copy the checks used, kernels and all */
+    score_case_free(&sc);
+}
+
+/* pai_hvp on a conv after a conv, a pool and two fc layers, where the
+ * coordinates' finite differences cross a kink at nearly every step: H is
+ * symmetric, u . H v = v . H u for random u and v (the R pass's cross terms
+ * between two layers come in pairs, one from each side: a missing or wrong one
+ * breaks the symmetry). The loss's own second differences along v cross
+ * kinks there too (they grow as 1 / step), so the product's values on such a
+ * net are left to tools/bench/pai_reference.py: Conv-2 against PyTorch's
+ * double backward. */
+static void check_hvp_symmetric(void)
+{
+    static const int conv[] = {3, 4, CFG_POOL};
+    enum { ROWS = 12, PIECE = 5 };
+    score_case_t sc;
+    if (!score_case(&sc, "hvp", conv, 3, ROWS, PIECE, 7, 8))
+        return;
+    net_t n = sc.n;
+    float *theta = sc.theta;
+    size_t P = n.n_params, W = n.n_weights;
+    double *u = malloc(P * sizeof *u), *v = malloc(P * sizeof *v), *hu = malloc(P * sizeof *hu),
+           *hv = malloc(P * sizeof *hv);
+    rng_t r;
+    rng_init(&r, rng_key(9, 99, 0, 0));
+    for (size_t i = 0; i < P; i++) { /* directions of theta's size, layer by layer */
+        u[i] = i < W ? (rng_uniform(&r) - 0.5) * fabs(theta[i]) * 4 : 0;
+        v[i] = i < W ? (rng_uniform(&r) - 0.5) * fabs(theta[i]) * 4 : 0;
+    }
+    pai_batch_t batch = sc.batch;
+    double T = 2;
+    CHECK(pai_hvp(&n, theta, u, &batch, PIECE, T, hu) == 0 && pai_hvp(&n, theta, v, &batch, PIECE, T, hv) == 0,
+          "hvp: %s", ts_errmsg());
+    double uhv = 0, vhu = 0, norm = 0;
+    for (size_t i = 0; i < W; i++) {
+        uhv += u[i] * hv[i], vhu += v[i] * hu[i];
+        norm += fabs(u[i] * hv[i]) + fabs(v[i] * hu[i]);
+    }
+    CHECK(norm > 0 && fabs(uhv - vhu) <= 1e-5 * norm, "hvp: u.Hv %.9g, v.Hu %.9g (of %g)", uhv, vhu, norm);
+    free(u), free(v), free(hu), free(hv);
+    sc.n = n; /* the copy the checks used, kernels and all */
+    score_case_free(&sc);
 }
 
 /* SynFlow on LeNet-like linear layers and ReLUs: conservation per layer. */
@@ -269,7 +501,8 @@ static void check_synflow(void)
     net_init_params(&n, theta, 8, RNG_INIT, 0);
     for (size_t i = 0; i < n.n_params; i++)
         n.mask[i] = 1.0f;
-    CHECK(pai_scores(PAI_SYNFLOW, &n, theta, NULL, 4, g, score) == 0, "synflow: scores");
+    pai_opts_t o = {PAI_SYNFLOW, 20, 0};
+    CHECK(pai_scores(&o, &n, theta, NULL, 4, g, score) == 0, "synflow: scores");
     float ones[64];
     for (int i = 0; i < 64; i++)
         ones[i] = 1.0f;
@@ -289,7 +522,7 @@ static void check_synflow(void)
     pai_group_t gr = {.n_segs = 0, .keep = n.n_weights / 10};
     for (int l = 0; l < n.n_layers; l++)
         gr.segs[gr.n_segs++] = (prune_seg_t){n.layers[l].w_off, n.layers[l].n_w};
-    CHECK(pai_mask(PAI_SYNFLOW, &n, theta, NULL, 4, &gr, 1, 20, g, score) == 0, "synflow: mask");
+    CHECK(pai_mask(&o, &n, theta, NULL, 4, &gr, 1, g, score) == 0, "synflow: mask");
     size_t kept = 0, per[NET_MAX_LAYERS];
     kept = alive_layers(&n, n.mask, per);
     CHECK(kept == gr.keep, "synflow: kept %zu, want %zu", kept, gr.keep);
@@ -310,7 +543,7 @@ int main(int argc, char **argv)
     cfg.iterations = 40;
     cfg.eval_every = 20;
     cfg.controls = CTRL_SIGNED_REINIT | CTRL_RESHUFFLE | CTRL_SIGNED_CONSTANT | CTRL_SNIP | CTRL_SYNFLOW |
-                   CTRL_MAGNITUDE_INIT;
+                   CTRL_MAGNITUDE_INIT | CTRL_GRASP;
     cfg.synflow_iterations = 10;
     cfg.rates[0] = 0.8;
     cfg.n_rates = 1;
@@ -327,10 +560,21 @@ int main(int argc, char **argv)
     cfg.pai_scope = SCOPE_LAYERWISE;
     cfg.rewind_iteration = 20;
     check_cell("rewinding, prune.scope global", &cfg, &d, 1);
+    cfg.rewind_iteration = 0;
+    cfg.pai_scope = SCOPE_GLOBAL;
+    check_shuffle("pai_shuffle, global", &cfg, &d);
+    cfg.pai_scope = SCOPE_LAYERWISE;
+    check_shuffle("pai_shuffle, layerwise", &cfg, &d);
 
     static const int conv[] = {3, CFG_POOL};
     check_snip("snip mlp", NULL, 0);
     check_snip("snip conv", conv, 2);
+    /* steps: the gradient jumps where a ReLU or a pooling maximum changes side
+     * (a kink), and is float: the conv net's many shared weights want the
+     * smaller step */
+    check_grasp("grasp mlp", NULL, 0, 1e-3f);
+    check_grasp("grasp conv", conv, 2, 3e-4f);
+    check_hvp_symmetric();
     check_synflow();
     data_free(&d);
     return check_summary(argv[0]);

@@ -6,9 +6,12 @@
 #     those of the job without the new arms (adding arms changes nothing of
 #     the others);
 #   - every arm has the ticket's density in every round; /trials/nodes is
-#     [T, 9, R+1] and names trainings of the right arm; the sign controls have
+#     [T, 10, R+1] (a job without grasp: [T, 9, R+1], as before grasp) and names trainings of the right arm; the sign controls have
 #     no mask row (they train their twin's), pruning at initialisation has
 #     its own, at the ticket's density;
+#   - prune.pai_shuffle: the same bytes on 1 and 3 ranks, each pruning-at-
+#     initialisation mask with the unshuffled one's count in every layer but
+#     moved, the other arms untouched;
 #   - a run stopped by a failing write resumes to the data of an
 #     uninterrupted run;
 #   - the run's context and status name the arms;
@@ -19,10 +22,14 @@
 export TICKETSWEEP_THREAD_MIN_WORK=0
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
-ALL="reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init"
+ALL="reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init, grasp"
 set -- --set "prune.controls=$ALL" --set output.weights=final --set prune.synflow_iterations=10
 
 "$TS" run "$W/job.ini" -o "$W/base.h5" --set output.weights=final 2>"$W/log" || { cat "$W/log"; fail "base run"; }
+# a job of the arms before grasp keeps the file of before it: /trials/nodes [T, 9, R+1]
+"$TS" run "$W/job.ini" -o "$W/v2.h5" --set "prune.controls=reinit, snip" 2>"$W/log" || { cat "$W/log"; fail "snip run"; }
+"$PY" -c 'import h5py, sys; s = h5py.File(sys.argv[1], "r")["trials/nodes"].shape; assert s[1] == 9, s' "$W/v2.h5" ||
+    fail "a job without grasp: /trials/nodes is not [T, 9, R+1]"
 "$TS" run "$W/job.ini" -o "$W/all1.h5" "$@" 2>"$W/log" || { cat "$W/log"; fail "run of every arm"; }
 grep -q "controls = $ALL" "$W/log" || { cat "$W/log"; fail "the context does not name the arms"; }
 mpirun_ts 3 run "$W/job.ini" -o "$W/all3.h5" "$@" 2>"$W/log" || { cat "$W/log"; fail "-np 3"; }
@@ -36,7 +43,7 @@ import h5py
 import numpy as np
 a, b = (h5py.File(f, "r") for f in sys.argv[1:])
 arms = ["ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
-        "magnitude_init"]
+        "magnitude_init", "grasp"]
 for p in ("curves/val_loss", "curves/test_acc", "summary/density", "summary/early_stop_iter",
           "controls/reinit/curves/val_loss", "controls/random/summary/early_stop_test_acc", "init/fc1/weight"):
     assert np.array_equal(a[p][:], b[p][:], equal_nan=True), p
@@ -64,7 +71,7 @@ for i, name in enumerate(arms[1:], 1):
     assert f"controls/{name}/masks" not in a, name  # format 3: the masks are the trainings' rows
     if name in ("reinit", "signed_reinit", "reshuffle", "signed_constant"):
         assert (mrow[x] == -1).all(), name
-    if name in ("snip", "synflow", "magnitude_init"):
+    if name in ("snip", "synflow", "magnitude_init", "grasp"):
         assert (mrow[x] >= 0).all(), name
         for t in range(tn.shape[0]):
             for k in range(1, a["trials/rounds"][t] + 1):
@@ -95,7 +102,7 @@ with ticketsweep.load(sys.argv[1]) as r:
     assert sorted(set(r.table()["arm"])) == sorted(r.arms)
 PY
 "$PY" "$TOP/tools/lth_report.py" "$W/all1.h5" -o "$W/rep" >"$W/rep.log" 2>&1 || { cat "$W/rep.log"; fail "lth_report"; }
-for arm in signed_reinit reshuffle signed_constant snip synflow magnitude_init; do
+for arm in signed_reinit reshuffle signed_constant snip synflow magnitude_init grasp; do
     grep -q "$arm" "$W/rep/summary.csv" || { ls "$W/rep"; fail "lth_report's table lacks $arm"; }
     head -1 "$W/rep/arms.csv" | grep -q ",${arm}_es_acc,${arm}_es_iter" ||
         { head -1 "$W/rep/arms.csv"; fail "lth_report's arms.csv lacks $arm"; }
@@ -108,7 +115,7 @@ if command -v octave >/dev/null 2>&1; then
         printf('snip %d\n', nnz(m)); m = r.masks.ticket.fc1(:, :, t).' > 2; printf('ticket %d\n', nnz(m));
         printf('fields %d\n', isfield(r.masks, 'signed_reinit'))" >"$W/octave.out" 2>&1 ||
         { cat "$W/octave.out"; fail "Octave could not load every arm"; }
-    grep -q "^ticket,reinit,random,signed_reinit,reshuffle,signed_constant,snip,synflow,magnitude_init$" \
+    grep -q "^ticket,reinit,random,signed_reinit,reshuffle,signed_constant,snip,synflow,magnitude_init,grasp$" \
         "$W/octave.out" || { cat "$W/octave.out"; fail "Octave: the arms"; }
     "$PY" - "$W/all1.h5" "$W/octave.out" <<'PY' || fail "Octave's masks differ from Python's"
 import sys
@@ -129,6 +136,35 @@ fi
 mpirun_ts 3 run "$W/job.ini" -o "$W/rw3.h5" "$@" --set prune.rewind_iteration=20 --set prune.pai_scope=layerwise \
     2>"$W/log" || { cat "$W/log"; fail "rewinding -np 3"; }
 same_data "$W/rw1.h5" "$W/rw3.h5" || fail "rewinding: 1 and 3 ranks differ"
+
+# prune.pai_shuffle: the same bytes on 1 and 3 ranks; each pruning-at-initialisation mask keeps the
+# unshuffled one's count in every layer and moves, the other arms' data are the unshuffled job's
+"$TS" run "$W/job.ini" -o "$W/sh1.h5" "$@" --set prune.pai_shuffle=true 2>"$W/log" || { cat "$W/log"; fail "shuffled run"; }
+mpirun_ts 3 run "$W/job.ini" -o "$W/sh3.h5" "$@" --set prune.pai_shuffle=true 2>"$W/log" || { cat "$W/log"; fail "shuffled -np 3"; }
+same_data "$W/sh1.h5" "$W/sh3.h5" || fail "pai_shuffle: 1 and 3 ranks differ"
+"$TS" status "$W/sh1.h5" 2>&1 | grep -q "controls $ALL (pai_shuffle: " || fail "status does not say the masks are shuffled"
+PYTHONPATH=$TOP/tests "$PY" - "$W/all1.h5" "$W/sh1.h5" <<'PY' || fail "pai_shuffle's masks"
+import sys
+import h5py
+import numpy as np
+import masks_h5
+a, b = (h5py.File(f, "r") for f in sys.argv[1:])
+sizes = [int(np.prod(a[f"init/{l}/weight"].shape[1:])) for l in masks_h5.layers(a)]
+edges = np.cumsum([0] + sizes)
+arm, mrow = a["nodes/arm"][:], a["nodes/mask_row"][:]
+assert np.array_equal(arm, b["nodes/arm"][:]) and np.array_equal(mrow, b["nodes/mask_row"][:])
+for p in ("curves/val_loss", "summary/early_stop_test_acc", "controls/reinit/curves/val_loss",
+          "controls/random/curves/val_loss", "controls/signed_constant/curves/val_loss"):
+    assert np.array_equal(a[p][:], b[p][:], equal_nan=True), p
+init = np.flatnonzero(arm >= 6)  # snip, synflow, magnitude_init, grasp
+assert len(init) and (mrow[init] >= 0).all()
+for x in init:
+    ma, mb = (np.unpackbits(f["nodes/mask"][mrow[x]], bitorder="little")[:edges[-1]] for f in (a, b))
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        assert ma[lo:hi].sum() == mb[lo:hi].sum(), (x, lo, ma[lo:hi].sum(), mb[lo:hi].sum())
+        assert 0 < ma[lo:hi].sum() < hi - lo or np.array_equal(ma[lo:hi], mb[lo:hi]), x
+        assert not 0 < ma[lo:hi].sum() < hi - lo or not np.array_equal(ma[lo:hi], mb[lo:hi]), (x, "not moved")
+PY
 
 # a failed write stops the run; --resume completes it to the same data
 TICKETSWEEP_FAULT=store_write_node:0:40 "$TS" run "$W/job.ini" -o "$W/r.h5" "$@" >"$W/log" 2>&1 &&

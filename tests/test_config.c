@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     expect_error("[prune]\nrates = 0.5\n", "unknown key 'rates' in [prune]; did you mean 'rates' in [sweep]?");
     expect_error("lr = 0.5\n", "'lr' comes before any [section]; it belongs in [train]");
     expect_error("[prune]\ncontrols = reinitialise\n",
-                 "entry 'reinitialise' is not one of none, reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init; did you mean 'reinit'?");
+                 "entry 'reinitialise' is not one of none, reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init, grasp; did you mean 'reinit'?");
     expect_error("[train]\noptimizer = adamw\n", "is not one of adam, sgd; did you mean 'adam'?");
     expect_error("[model]\narch = lenet\n", "is not one of custom, lenet300, conv2, conv4, conv6; did you mean 'lenet300'?");
     config_t c;

@@ -43,7 +43,7 @@ same_data "$W/a1.h5" "$W/f.h5" || fail "resumed data differ from an uninterrupte
 
 # with every other arm too (issue 25's): the same bits on 1 and 3 ranks, and
 # the ticket's analysis the same as without them
-sed 's/^controls = .*/controls = reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init/' \
+sed 's/^controls = .*/controls = reinit, random, signed_reinit, reshuffle, signed_constant, snip, synflow, magnitude_init, grasp/' \
     "$W/job.ini" >"$W/arms.ini"
 "$TS" run "$W/arms.ini" -o "$W/arms1.h5" 2>"$W/log" || { cat "$W/log"; fail "every arm, one rank"; }
 mpirun_ts 3 run "$W/arms.ini" -o "$W/arms3.h5" 2>"$W/log" || { cat "$W/log"; fail "every arm, 3 ranks"; }

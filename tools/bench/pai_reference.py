@@ -4,7 +4,8 @@
     pai_reference.py RESULTS.h5 [--threads T]
 
 For every seed and every pruning-at-initialisation arm of the file (snip,
-synflow, magnitude_init; the job's [prune] pai_scope = global), the scores of
+synflow, magnitude_init, grasp; the job's [prune] pai_scope = global and
+pai_shuffle = false), the scores of
 theta0 (the file's /init) are computed here in float64 with PyTorch's
 autograd, on the model, data and inputs of the file's job (torch_reference.py
 mirrors them: the split, the normalisation, the NCHW flattening):
@@ -17,13 +18,18 @@ mirrors them: the split, the normalisation, the NCHW flattening):
   synflow         |theta * dR/dtheta|, R = sum of the outputs of an all-ones
                   input through |theta| (biases 0), pruned in
                   prune.synflow_iterations steps to (keep / all)^(i / I)
+  grasp           theta * Hg (the lowest pruned: Synaptic-Flow's convention),
+                  g the gradient over the weights of the mean cross-entropy
+                  of softmax(logits / T), T = prune.grasp_temperature, on
+                  snip's scoring batch, H its Hessian (double backward)
 
 and each of the arm's trainings' masks (its row of /nodes/mask) is checked
-against them. One shot (snip, magnitude_init): every weight whose reference
-score is above the kept set's threshold by a relative margin of 1e-4 is
-kept, every one below it by that margin pruned (float32 against float64 can
-only swap weights inside the margin), and the file keeps exactly as many
-weights as the ticket's round. SynFlow, iterated: float rounding near one
+against them. One shot (snip, magnitude_init, grasp): every weight whose
+reference score is above the kept set's threshold by a relative margin of
+1e-4 is kept, every one below it by that margin pruned (float32 against
+float64 can only swap weights inside the margin; GraSP's signed scores
+cluster at 0, so its margin is 1e-6 of the largest |score| wider), and the
+file keeps exactly as many weights as the ticket's round. SynFlow, iterated: float rounding near one
 step's threshold can change what the later steps score, so the masks must
 agree on at least 99 % of the kept weights (LeNet-300-100 on MNIST: 99.3 % at the worst of 30 trainings, 100 % for most). Prints a line per arm and seed;
 exits 1 when a check fails, 2 on bad input.
@@ -42,6 +48,7 @@ import torch_reference as tr  # noqa: E402
 
 RNG_PAI = 9
 MARGIN = 1e-4
+GRASP_FLOOR = 1e-6
 SYNFLOW_AGREE = 0.99
 
 
@@ -77,6 +84,18 @@ def snip_scores(torch, net, batch):
     return np.abs(flat(ws) * np.concatenate([g.numpy().ravel() for g in grads]))
 
 
+def grasp_scores(torch, net, batch, temperature):
+    """theta * Hg (Synaptic-Flow's GraSP score, the lowest pruned): g the gradient of
+    the mean cross-entropy of softmax(logits / T) over the prunable weights, H its
+    Hessian there, by double backward."""
+    ws = weights(net, torch)
+    loss = torch.nn.functional.cross_entropy(net(batch[0].double()) / temperature, batch[1])
+    grads = torch.autograd.grad(loss, ws, create_graph=True)
+    gdotg = sum((g * g.detach()).sum() for g in grads)
+    hg = torch.autograd.grad(gdotg, ws)
+    return flat(ws) * np.concatenate([h.numpy().ravel() for h in hg])
+
+
 def synflow_scores(torch, net, shape, theta, mask):
     """One SynFlow scoring at params |theta| * mask, biases 0."""
     ws = weights(net, torch)
@@ -101,12 +120,17 @@ def prune_lowest(score, mask, count):
     mask[order[:count]] = 0
 
 
-def one_shot_check(score, got, keep):
+def one_shot_check(score, got, keep, signed=False):
     """(ok, inside): got keeps `keep` weights and agrees with the reference scores
-    outside the margin around the threshold; inside counts the weights in it."""
+    outside the margin around the threshold; inside counts the weights in it.
+    The margin is MARGIN of the threshold, and for signed scores (GraSP's,
+    whose threshold can sit near 0, where a float sum's rounding is a share of
+    its largest terms, not of the result) GRASP_FLOOR of the largest |score|
+    more."""
     thr = np.sort(score)[::-1][keep - 1] if keep else np.inf
-    above = score > thr * (1 + MARGIN)
-    below = score < thr * (1 - MARGIN)
+    tol = MARGIN * abs(thr) + (GRASP_FLOOR * np.abs(score).max() if signed else 0)
+    above = score > thr + tol
+    below = score < thr - tol
     ok = int(got.sum()) == keep and got[above].all() and not got[below].any()
     return ok, int((~above & ~below).sum())
 
@@ -123,16 +147,19 @@ def main():
     except (ticketsweep.FormatError, OSError) as e:
         tr.die(str(e))
     job = r.config
-    arms = [x for x in ("snip", "synflow", "magnitude_init") if x in r.arms]
+    arms = [x for x in ("snip", "synflow", "magnitude_init", "grasp") if x in r.arms]
     if not arms:
-        tr.die(f"{a.results} has no snip, synflow or magnitude_init arm ([prune] controls)")
+        tr.die(f"{a.results} has no snip, synflow, magnitude_init or grasp arm ([prune] controls)")
     if job.get("prune", "pai_scope", fallback="global") != "global":
         tr.die("only [prune] pai_scope = global is mirrored here")
+    if job.get("prune", "pai_shuffle", fallback="false") != "false":
+        tr.die("[prune] pai_shuffle = true permutes the masks at random: nothing to compare with scores")
     o = argparse.Namespace(**{k: None for k in list(tr.DEFAULTS) + list(tr.FILES)}, data_dir=tr.DATA_DIR)
     tr.resolve(o, job)
     per = int(job.get("prune", "pai_images", fallback="10"))
     pai_seed = int(job.get("prune", "pai_seed", fallback="0"))
     steps = int(job.get("prune", "synflow_iterations", fallback="100"))
+    temperature = float(job.get("prune", "grasp_temperature", fallback="200"))
     import torch
     torch.set_num_threads(a.threads)
     data, _ = tr.load_data(o, torch)
@@ -151,6 +178,8 @@ def main():
         ref = {"magnitude_init": np.abs(theta)}
         if "snip" in arms:
             ref["snip"] = snip_scores(torch, net, scoring_batch(data[0], seed, per, pai_seed))
+        if "grasp" in arms:
+            ref["grasp"] = grasp_scores(torch, net, scoring_batch(data[0], seed, per, pai_seed), temperature)
         for arm in arms:
             nodes = [x for x in np.flatnonzero((arm_of == ticketsweep.ARMS.index(arm)) & (seed_of == si))
                      if status[x] == 1]
@@ -170,7 +199,7 @@ def main():
                     agree = min(agree, a_)
                     worst &= int(got.sum()) == keep and a_ >= SYNFLOW_AGREE
                 else:
-                    ok, n_in = one_shot_check(ref[arm], got, keep)
+                    ok, n_in = one_shot_check(ref[arm], got, keep, arm == "grasp")
                     worst &= ok
                     inside = max(inside, n_in)
             what = (f"masks agree on {100 * agree:.3f} % of the kept weights at least" if arm == "synflow"

@@ -24,7 +24,7 @@ function r = load_ticketsweep(file, varargin)
 %     n_trials (T), max_rounds (R), iteration [E x 1] (int32: iteration of each point)
 %     arms     {'ticket'; 'reinit'; 'random'; ...}: the arms present (controls only if run), in
 %              the order ticket, reinit, random, signed_reinit, reshuffle, signed_constant,
-%              snip, synflow, magnitude_init
+%              snip, synflow, magnitude_init, grasp
 %     layers   {'conv1'; ...; 'fc1'; 'fc2'; ...}: the layers with weights in the model's
 %              order (convolutions first), the last is the output layer. A convolution's
 %              mask and theta0 are [3, 3, in, out, T] and [3, 3, in, out, S] (C order
@@ -57,7 +57,7 @@ function r = load_ticketsweep(file, varargin)
 %                    the attributes cannot be read
 %     masks.<arm>.<layer>  uint8 [in, out, T]: how many rounds each weight was active; it is
 %                    active in round k exactly when the value is > k. The ticket, the random
-%                    control and snip, synflow, magnitude_init have masks (the last three:
+%                    control and snip, synflow, magnitude_init, grasp have masks (the last four:
 %                    one-shot prunings of theta0, not nested, so only a count); reinit and
 %                    the sign controls train the ticket's.
 %                    Mask of trial t, round k as the layer's [out, in] weight shape:
@@ -318,7 +318,7 @@ function r = build(file, raw, attrs, strings_in_rows)
   arm_root = struct('ticket', raw);
   if isfield(raw, 'controls')
     for a = {'reinit', 'random', 'signed_reinit', 'reshuffle', 'signed_constant', 'snip', 'synflow', ...
-             'magnitude_init'}
+             'magnitude_init', 'grasp'}
       if isfield(raw.controls, a{1})
         arm_root.(a{1}) = raw.controls.(a{1});
       end
@@ -345,7 +345,7 @@ function r = build(file, raw, attrs, strings_in_rows)
       % arm's index is its number in /nodes/arm, plus one
       r.masks.(arm) = cell_masks(raw, r.layers, find(strcmp(arm, {'ticket', 'reinit', 'random', ...
                                  'signed_reinit', 'reshuffle', 'signed_constant', 'snip', 'synflow', ...
-                                 'magnitude_init'})), r.trials);
+                                 'magnitude_init', 'grasp'})), r.trials);
     end
   end
   r.theta0 = layer_params(raw.init, r.layers);

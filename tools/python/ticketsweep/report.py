@@ -95,11 +95,12 @@ COLUMNS = ("arm", "rounds", "rate", "round", "weights_remaining_pct", "n_seeds",
            "es_iter_mean", "n_seeds_es_at_last_eval", "final_test_acc_mean")
 COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green", "signed_reinit": "tab:red",
           "reshuffle": "tab:purple", "signed_constant": "tab:brown", "snip": "tab:pink", "synflow": "tab:olive",
-          "magnitude_init": "tab:cyan"}
+          "magnitude_init": "tab:cyan", "grasp": "tab:gray"}
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
 ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask",
              "signed_reinit": "signed reinit", "reshuffle": "reshuffled θ0", "signed_constant": "signed constant",
-             "snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init"}
+             "snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init",
+             "grasp": "GraSP"}
 SPREAD_NAMES = {"minmax": "min-max", "std": "± 1 std", "sem": "± 1 std error"}
 RING = dict(linestyle="none", marker="o", markersize=7.5, markerfacecolor="none",
             markeredgecolor="0.15", markeredgewidth=0.7)
@@ -125,7 +126,9 @@ def arm_text(arm, rewind):
             "snip": f"SNIP: {start} pruned in one shot by |θ·∂L/∂θ| on a scoring batch, at the ticket's density",
             "synflow": f"SynFlow: {start} pruned by iterated synaptic flow (no data), at the ticket's density",
             "magnitude_init": f"magnitude at init: {start} pruned in one shot by |θ0|, at the ticket's "
-                              "density"}[arm]
+                              "density",
+            "grasp": f"GraSP: {start} pruned in one shot by θ·Hg on a scoring batch (gradient flow kept), at "
+                     "the ticket's density"}[arm]
 
 
 def schedule_text(r):
@@ -520,7 +523,11 @@ def caption_texts(r, by_arm, how):
     ns = [g.n_seeds for g in groups]
     last = int(r.iterations[-1])
     cut = [g for g in groups if g.es_at_last.any()]
-    arms = "; ".join(arm_text(a, r.rewind_iteration) for a in by_arm)
+    shuffled = r.config.get("prune", "pai_shuffle", fallback="false") == "true"
+    arms = "; ".join(arm_text(a, r.rewind_iteration) +
+                     (", its mask then permuted at random within each layer (pai_shuffle)"
+                      if shuffled and a in ("snip", "synflow", "magnitude_init", "grasp") else "")
+                     for a in by_arm)
     bars = ("One seed: no bars." if max(ns) == 1 else
             f"Points: mean over {seeds_text(ns)}; bars: {SPREAD_NAMES[how]} over seeds" +
             (" (none where a point has one seed)." if min(ns) == 1 else "."))

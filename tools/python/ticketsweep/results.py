@@ -46,8 +46,8 @@ the endpoints'), NaN for trials not done and rounds a trial does not have.
 
 Arms are "ticket" and the controls of [prune] controls: "reinit", "random",
 the sign controls "signed_reinit", "reshuffle", "signed_constant", and the
-pruning-at-initialisation arms "snip", "synflow", "magnitude_init" (r.arms
-lists those in the file, in that order); metrics are train_loss, val_loss,
+pruning-at-initialisation arms "snip", "synflow", "magnitude_init", "grasp"
+(r.arms lists those in the file, in that order); metrics are train_loss, val_loss,
 val_acc, test_loss, test_acc; accuracies are fractions in [0, 1]. reinit and
 the sign controls train the ticket's masks, so mask(t, r, "reinit") is the
 ticket's mask; the pruning-at-initialisation arms' masks are their trainings'
@@ -73,9 +73,9 @@ FORMAT_VERSION = 3
 # (masks come from /trials/nodes and /nodes/mask in either)
 FORMAT_VERSIONS = (2, 3)
 ARMS = ("ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
-        "magnitude_init")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
+        "magnitude_init", "grasp")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
 TWIN_MASK_ARMS = ("reinit", "signed_reinit", "reshuffle", "signed_constant")  # train the ticket's mask
-INIT_ARMS = ("snip", "synflow", "magnitude_init")  # pruning at initialisation: one-shot masks, not nested
+INIT_ARMS = ("snip", "synflow", "magnitude_init", "grasp")  # pruning at initialisation: one-shot masks, not nested
 METRICS = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
 SUMMARY_FIELDS = ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc")
 PENDING, DONE, FAILED = 0, 1, 2
@@ -323,8 +323,8 @@ class Results:
     def mask(self, t, round, arm="ticket"):
         """{layer: bool [out, in]} (convolutions [out, in, 3, 3]): weights of
         trial t active in `round` (0 = dense, up to the trial's rounds). arm
-        "random" gives the random control's masks, snip, synflow and
-        magnitude_init their own; "ticket", "reinit" and the sign controls the
+        "random" gives the random control's masks, snip, synflow,
+        magnitude_init and grasp their own; "ticket", "reinit" and the sign controls the
         ticket's. Read from the training behind the round (/trials/nodes,
         /nodes/mask): a cell's masks are its trainings', stored once."""
         self._check_round(t, round)
@@ -336,7 +336,7 @@ class Results:
         """{layer: uint8 [out, in]}: in how many rounds of trial t each weight
         was active (rounds 0..k exactly when the value is > k: masks are
         nested); what format 2 stored per cell in /masks. The masks of snip,
-        synflow and magnitude_init are one-shot prunings of theta0, not nested:
+        synflow, magnitude_init and grasp are one-shot prunings of theta0, not nested:
         theirs is only a count."""
         n = self._check_round(t)
         self._group(arm)
