@@ -102,8 +102,8 @@ int store_cell_masks(const store_t *s);
  * initialisation training's, its one mask as the history of its round k
  * (k + 1 where active). A training that trains its twin's mask has none. */
 int store_read_counts(store_t *s, int x, uint8_t *counts);
-/* The rewind point of seed index si [n_params]. */
-int store_read_rewind(store_t *s, int si, float *rewind);
+/* Rewind point `row` of /rewind [n_params]: seed_i * K + rewind_i (grid.h). */
+int store_read_rewind(store_t *s, int row, float *rewind);
 /* Copy node x's row (history, provenance, ledger, status) from src to dst (merge). */
 int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf);
 /* Write trial t's rows from res, then its ledger (wall, rank, host), then its status. */

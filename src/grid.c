@@ -9,11 +9,34 @@ const double *grid_axis(const config_t *cfg, int *n)
     return cfg->n_per_round > 0 ? cfg->per_round : cfg->rates;
 }
 
-int grid_size(const config_t *cfg)
+const int64_t *grid_rewinds(const config_t *cfg, int *n)
+{
+    *n = cfg->n_rewinds > 0 ? cfg->n_rewinds : 1;
+    return cfg->n_rewinds > 0 ? cfg->rewinds : &cfg->rewind_iteration;
+}
+
+int64_t grid_rewind(const config_t *cfg, int i)
 {
     int n;
+    return grid_rewinds(cfg, &n)[i];
+}
+
+int grid_rewinding(const config_t *cfg)
+{
+    int n;
+    const int64_t *k = grid_rewinds(cfg, &n);
+    for (int i = 0; i < n; i++)
+        if (k[i] > 0)
+            return 1;
+    return 0;
+}
+
+int grid_size(const config_t *cfg)
+{
+    int n, K;
     grid_axis(cfg, &n);
-    return n * cfg->n_rounds * cfg->n_seeds;
+    grid_rewinds(cfg, &K);
+    return n * cfg->n_rounds * K * cfg->n_seeds;
 }
 
 trial_t grid_trial(const config_t *cfg, int t)
@@ -22,9 +45,13 @@ trial_t grid_trial(const config_t *cfg, int t)
     int n;
     const double *axis = grid_axis(cfg, &n);
     tr.index = t;
+    int K;
+    const int64_t *ks = grid_rewinds(cfg, &K);
     tr.seed_i = t % cfg->n_seeds;
-    tr.rounds_i = t / cfg->n_seeds % cfg->n_rounds;
-    tr.rate_i = t / (cfg->n_seeds * cfg->n_rounds);
+    tr.rewind_i = t / cfg->n_seeds % K;
+    tr.rounds_i = t / (cfg->n_seeds * K) % cfg->n_rounds;
+    tr.rate_i = t / (cfg->n_seeds * K * cfg->n_rounds);
+    tr.rewind = ks[tr.rewind_i];
     tr.rounds = cfg->rounds[tr.rounds_i];
     tr.seed = cfg->seeds[tr.seed_i];
     if (cfg->n_per_round > 0) {

@@ -52,7 +52,14 @@ static void status_print_job(const config_t *cfg, const int shape[3])
            cfg->test_curve == TEST_CURVE_EARLY_STOP ? " (the test set at the early stop and the end only: "
                                                       "test_curve = early_stop)" : "",
            v[0], cfg->lr, cfg->batch, v[1], v[2], cfg->output_scale, cfg->conv_scale);
-    if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
+    if (cfg->n_rewinds > 0) {
+        config_value(cfg, "sweep.rewind", v[0], sizeof v[0]);
+        printf("survivors rewound to each iteration of sweep.rewind = %s (a cell's own; 0: theta0); later "
+               "rounds train %s\n", v[0],
+               cfg->rewind_schedule == REWIND_CONTINUE
+                   ? "from their rewind point on (rewind_schedule continue: round 0's data order, a fresh optimizer)"
+                   : "iterations 0 on (rewind_schedule restart: the data order from the start)");
+    } else if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
         printf("survivors rewound to iteration %lld; later rounds train iterations %lld to %lld "
                "(rewind_schedule continue: round 0's data order, a fresh optimizer)\n",
                (long long)cfg->rewind_iteration, (long long)cfg->rewind_iteration, (long long)cfg->iterations);
@@ -67,8 +74,14 @@ static void status_print_job(const config_t *cfg, const int shape[3])
     config_value(cfg, "sweep.rounds", v[1], sizeof v[1]);
     config_value(cfg, "sweep.seeds", v[2], sizeof v[2]);
     config_value(cfg, "prune.controls", v[3], sizeof v[3]);
-    printf("  grid      %s %s x rounds %s x seeds %s = %d trials; controls %s\n", per_round ? "per_round" : "rates",
-           v[0], v[1], v[2], grid_size(cfg), v[3]);
+    char rw[256] = "";
+    if (cfg->n_rewinds > 0) {
+        char list[200];
+        config_value(cfg, "sweep.rewind", list, sizeof list);
+        snprintf(rw, sizeof rw, " x rewind %s", list);
+    }
+    printf("  grid      %s %s x rounds %s%s x seeds %s = %d trials; controls %s\n", per_round ? "per_round" : "rates",
+           v[0], v[1], rw, v[2], grid_size(cfg), v[3]);
     if (cfg->copies >= 2) {
         char seeds[256] = "";
         for (int j = 0, used = 0; j < cfg->copies && used < (int)sizeof seeds; j++)

@@ -269,19 +269,21 @@ static int write_tables(store_t *s)
     double *rate = ts_calloc((size_t)s->T, sizeof(double));
     int32_t *rounds = ts_calloc((size_t)s->T, sizeof(int32_t)), *its;
     int64_t *seed = ts_calloc((size_t)s->T, sizeof(int64_t));
+    int64_t *rewind = ts_calloc((size_t)s->T, sizeof(int64_t));
     int8_t *status = ts_calloc((size_t)s->T, 1);
     double *wall = ts_calloc((size_t)s->T, sizeof(double));
     int32_t *rank = ts_calloc((size_t)s->T, sizeof(int32_t));
     char *err = ts_calloc((size_t)s->T, ERROR_LEN), *host = ts_calloc((size_t)s->T, HOST_LEN);
     int32_t grid_rounds[CFG_MAX_LIST];
     its = ts_calloc((size_t)s->E, sizeof(int32_t));
-    rc = !rate || !rounds || !seed || !status || !wall || !rank || !err || !host || !its
+    rc = !rate || !rounds || !seed || !rewind || !status || !wall || !rank || !err || !host || !its
              ? TS_ERUN : 0;
     for (int t = 0; !rc && t < s->T; t++) {
         trial_t tr = grid_trial(cfg, t);
         rate[t] = tr.rate;
         rounds[t] = tr.rounds;
         seed[t] = tr.seed;
+        rewind[t] = tr.rewind;
         wall[t] = NAN;
         rank[t] = -1;
     }
@@ -304,6 +306,10 @@ static int write_tables(store_t *s)
         rc = store_write_all(s, "/trials/rounds", rounds);
     if (!rc)
         rc = store_write_all(s, "/trials/seed", seed);
+    if (!rc && cfg->n_rewinds > 0)
+        rc = store_write_all(s, "/grid/rewind", cfg->rewinds);
+    if (!rc && cfg->n_rewinds > 0)
+        rc = store_write_all(s, "/trials/rewind", rewind);
     if (!rc)
         rc = store_write_all(s, "/trials/error", err);
     if (!rc)
@@ -327,7 +333,7 @@ static int write_tables(store_t *s)
     }
     if (!rc)
         rc = store_write_all(s, "/trials/status", status);
-    free(rate), free(rounds), free(seed), free(status), free(wall), free(rank);
+    free(rate), free(rounds), free(seed), free(rewind), free(status), free(wall), free(rank);
     free(err), free(host), free(its);
     return rc;
 }

@@ -122,6 +122,33 @@ static void test_counts(void)
     net_free(&net);
     c->rewind_iteration = 0;
 
+    /* the rewind axis: round 0 once a seed, every chain from it its own
+     * (the same counts and keys as the one-value job's, another rw) */
+    c->rewinds[0] = 0, c->rewinds[1] = 100, c->rewinds[2] = 500, c->n_rewinds = 3;
+    CHECK(plan(c, 1, &g, &net) == 5 + 3 * 200, "rewind axis of 3: %d distinct, want 605", g.N);
+    check_structure(&g, "rewind axis");
+    int r0 = 0, apart = 1, keys = 1;
+    for (int x = 0; x < g.N; x++)
+        r0 += g.nodes[x].round == 0;
+    for (int t = 0; t + 5 < g.T && t < 15; t++) { /* cells t and t + 5: the next k, same seed */
+        trial_t a = grid_trial(c, t), b = grid_trial(c, t + 5);
+        if (a.rewind_i == 2)
+            continue;
+        apart &= graph_cell_node(&g, t, ARM_TICKET, 0) == graph_cell_node(&g, t + 5, ARM_TICKET, 0) &&
+                 a.seed_i == b.seed_i && b.rewind_i == a.rewind_i + 1;
+        for (int k = 1; k <= a.rounds; k++) {
+            int32_t x = graph_cell_node(&g, t, ARM_TICKET, k), y = graph_cell_node(&g, t + 5, ARM_TICKET, k);
+            apart &= x != y && g.nodes[x].rw == a.rewind_i && g.nodes[y].rw == b.rewind_i;
+            keys &= g.nodes[x].key == g.nodes[y].key;
+        }
+    }
+    CHECK(r0 == 5, "rewind axis: round 0 trained %d times for 5 seeds", r0);
+    CHECK(apart, "rewind axis: one round 0 a seed, the later rounds apart by k (grid order rate, rounds, rewind, seed)");
+    CHECK(keys, "rewind axis: the chains' random streams are keyed as the one-value jobs'");
+    graph_free(&g);
+    net_free(&net);
+    c->n_rewinds = 0;
+
     /* both controls: one reinit and one random twin per ticket round >= 1 */
     c->controls = CTRL_REINIT | CTRL_RANDOM;
     CHECK(plan(c, 1, &g, &net) == 5 * (21 + 20 + 20), "both controls: %d", g.N);

@@ -1,0 +1,114 @@
+#!/bin/sh
+# The rewind axis (sweep.rewind, docs/job-files.md) end to end, on the tiny
+# job crossed with rewind = 0, 20, 30 (evaluated every 20: 30 joins the
+# evaluation points), pruning by movement (whose w_init is each chain's
+# rewind point), the reinit, random and snip arms, and the instability
+# analysis (2 copies, 5 points a line):
+#   - every cell of value k equals bit for bit the cell of the job with
+#     prune.rewind_iteration = k alone (masks of every arm, summary, curves
+#     at that job's points, /instability with round 0 analysed from k, and
+#     the /rewind rows of k), under continue and under restart
+#     (tests/axis_cells.py);
+#   - a seed's round 0 is one training for the whole axis: the trainings
+#     are the one-value jobs' less (K - 1) round 0s a seed;
+#   - /grid/rewind, /trials/rewind in the grid's order (rate, rounds,
+#     rewind, seed), /curves/iteration with every k, /rewind a row per
+#     (seed, k);
+#   - the same data on 1 and 3 ranks, 1 and 2 threads, after a fault and
+#     --resume, and through shards and merge;
+#   - status and --dry-run name the axis (the dry run prices each chain
+#     from its own k).
+. "$(dirname "$0")/lib.sh"
+small_data "$W/d"
+tiny_job "$W/job.ini" "$W/d"
+sed -i 's/^controls = .*/controls = reinit, random, snip\ncriterion = movement/' "$W/job.ini"
+cat >>"$W/job.ini" <<'EOF'
+[analysis]
+copies = 2
+interpolation = 5
+EOF
+AX="--set sweep.rewind=0,20,30"
+run() { out=$1; shift; "$TS" run "$W/job.ini" -o "$out" "$@" 2>"$W/log" || { cat "$W/log"; fail "run $out $*"; }; }
+
+# --- a cell of k is the one-value job of k ---
+# shellcheck disable=SC2086
+run "$W/a1.h5" $AX
+for k in 0 20 30; do run "$W/k$k.h5" --set prune.rewind_iteration=$k; done
+"$PY" "$(dirname "$0")/axis_cells.py" "$W/a1.h5" rewind "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" ||
+    fail "continue: a cell differs from its one-value job"
+# shellcheck disable=SC2086
+run "$W/r1.h5" $AX --set prune.rewind_schedule=restart --set analysis.copies=0
+for k in 0 20 30; do run "$W/rk$k.h5" --set prune.rewind_iteration=$k --set prune.rewind_schedule=restart --set analysis.copies=0; done
+"$PY" "$(dirname "$0")/axis_cells.py" "$W/r1.h5" rewind "$W/rk0.h5" "$W/rk20.h5" "$W/rk30.h5" ||
+    fail "restart: a cell differs from its one-value job"
+
+# --- the file: the axis, the cells' order, round 0 once a seed ---
+"$PY" - "$W/a1.h5" "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" "$W/r1.h5" <<'PY' || fail "the file's layout"
+import sys
+import h5py
+import numpy as np
+f = h5py.File(sys.argv[1], "r")
+ones = [h5py.File(p, "r") for p in sys.argv[2:5]]
+restart = h5py.File(sys.argv[5], "r")
+bad = 0
+def check(cond, msg):
+    global bad
+    if not cond:
+        print("FAIL:", msg)
+        bad += 1
+K, S = 3, 2
+check(list(f["grid/rewind"][:]) == [0, 20, 30], "grid/rewind %s" % f["grid/rewind"][:])
+rates, rounds, seeds = f["grid/rates"][:], f["grid/rounds"][:], f["grid/seeds"][:]
+T = len(rates) * len(rounds) * K * S
+check(len(f["trials/rewind"]) == T, "trials/rewind has %d cells, want %d" % (len(f["trials/rewind"]), T))
+for t in range(T):  # rate-major, then rounds, then rewind, then seed
+    s, k, n, r = t % S, t // S % K, t // (S * K) % len(rounds), t // (S * K * len(rounds))
+    check(f["trials/seed"][t] == seeds[s] and f["trials/rewind"][t] == [0, 20, 30][k] and
+          f["trials/rounds"][t] == rounds[n] and f["trials/rate"][t] == rates[r], "cell %d's place" % t)
+check(list(f["curves/iteration"][:]) == [0, 20, 30, 40, 60], "continue: points %s" % f["curves/iteration"][:])
+check(list(restart["curves/iteration"][:]) == [0, 20, 40, 60], "restart: points %s" % restart["curves/iteration"][:])
+rnd, arm = f["nodes/round"][:], f["nodes/arm"][:]
+check(((rnd == 0) & (arm == 0)).sum() == S, "round 0 trained %d times for %d seeds" % (((rnd == 0) & (arm == 0)).sum(), S))
+want = sum(len(o["nodes/round"]) for o in ones) - (K - 1) * S
+check(len(rnd) == want, "%d trainings, the one-value jobs' less the shared round 0s: %d" % (len(rnd), want))
+check(f["rewind/fc1/weight"].shape[0] == S * K, "/rewind rows %d, want seeds x rewind points" % f["rewind/fc1/weight"].shape[0])
+check((f["trials/status"][:] == 1).all(), "not every cell done")
+v = f["instability/value"][:, 0, 0]
+check(np.isfinite(v).all() and len(set(v[f["trials/seed"][:] == seeds[0]])) == K,
+      "round 0's instability: one value a k (%s)" % v)
+sys.exit(1 if bad else 0)
+PY
+
+# --- ranks, threads, a fault and --resume, shards and merge ---
+# shellcheck disable=SC2086
+mpirun_ts 3 run "$W/job.ini" -o "$W/a3.h5" $AX 2>"$W/log" || { cat "$W/log"; fail "run -np 3"; }
+same_data "$W/a1.h5" "$W/a3.h5" || fail "1 and 3 ranks differ"
+# shellcheck disable=SC2086
+run "$W/t2.h5" $AX --threads 2
+same_data "$W/a1.h5" "$W/t2.h5" || fail "1 and 2 threads differ"
+rm -f "$W/f.h5"
+# shellcheck disable=SC2086
+TICKETSWEEP_FAULT=store_write_node:1:4 timeout 120 mpirun --oversubscribe --bind-to none -np 2 \
+    "$TS" run "$W/job.ini" -o "$W/f.h5" $AX 2>"$W/err" && fail "exit 0 after an injected fault"
+[ "$(node_statuses "$W/f.h5" | tr -d 1)" != "" ] || fail "every training done although the run failed"
+# shellcheck disable=SC2086
+mpirun_ts 2 run "$W/job.ini" -o "$W/f.h5" $AX --resume 2>"$W/log" || { cat "$W/log"; fail "resume"; }
+same_data "$W/a1.h5" "$W/f.h5" || fail "resumed data differ from an uninterrupted run"
+# shellcheck disable=SC2086
+run "$W/s0.h5" $AX --shard 0/2
+# shellcheck disable=SC2086
+run "$W/s1.h5" $AX --shard 1/2
+"$TS" merge "$W/m.h5" "$W/s0.h5" "$W/s1.h5" 2>"$W/log" || { cat "$W/log"; fail "merge"; }
+same_data "$W/a1.h5" "$W/m.h5" || fail "merged shards differ from one run"
+
+# --- status and --dry-run ---
+"$TS" status "$W/a1.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status"; }
+grep -q "x rewind 0, 20, 30 x seeds" "$W/status" || { cat "$W/status"; fail "status: the grid"; }
+grep -q "rewound to each iteration of sweep.rewind = 0, 20, 30" "$W/status" || { cat "$W/status"; fail "status: the schedule"; }
+# shellcheck disable=SC2086
+"$TS" run "$W/job.ini" $AX --dry-run >"$W/dry" 2>&1 || { cat "$W/dry"; fail "--dry-run"; }
+grep -q "cells: 24 " "$W/dry" || { cat "$W/dry"; fail "--dry-run: the cells"; }
+grep -q "per training of a later round of its chain: .* (30 steps from the rewind point 30, 3 evaluations)" "$W/dry" &&
+    grep -q "(40 steps from the rewind point 20, 4 evaluations)" "$W/dry" ||
+    { cat "$W/dry"; fail "--dry-run: each chain's later rounds"; }
+echo "ok"
