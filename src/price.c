@@ -699,10 +699,13 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     for (int i = 0; i < K; i++) { /* a later round's steps: from its rewind point under continue */
         const dry_work_t *w = &cal.work[i];
         double p_i = lv[0].step * w->steps_late + lv[0].eval * w->images_late;
-        if (w->steps_late < cfg->iterations)
-            printf("per training of a later round%s: %.3g s dense (%lld steps from the rewind point %lld, "
-                   "%d evaluations)\n", K > 1 ? " of its chain" : "", p_i, (long long)w->steps_late,
-                   (long long)ks[i], w->evals_late);
+        if (w->steps_late < cfg->iterations && cfg->n_rewinds == 0)
+            printf("per training of a later round: %.3g s dense (%lld steps from the rewind point, "
+                   "%d evaluations)\n", p_i, (long long)w->steps_late, w->evals_late);
+        else if (w->steps_late < cfg->iterations)
+            printf("per training of a later round of its chain: %.3g s dense (%lld steps from the rewind "
+                   "point %lld, %d evaluations)\n", p_i, (long long)w->steps_late, (long long)ks[i],
+                   w->evals_late);
     }
     if (n_lv > 1)
         printf("thinner trainings (kernels = %s, %d densities timed): %.3g s at %.3g %% of the weights "

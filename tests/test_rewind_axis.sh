@@ -17,7 +17,14 @@
 #   - the same data on 1 and 3 ranks, 1 and 2 threads, after a fault and
 #     --resume, and through shards and merge;
 #   - status and --dry-run name the axis (the dry run prices each chain
-#     from its own k).
+#     from its own k);
+#   - the readers: the ticketsweep package (r.rewinds, each cell's rewind,
+#     find(rewind=), start_iteration(round, t), rewind(seed, k) equal to the
+#     one-value files' /rewind, summary and CSV with a rewind column,
+#     to_xarray's rewind dimension), lth_report (accuracy per k, rewind.png
+#     and rewind.csv, instability_k.png), python3 -m ticketsweep.instability
+#     on the one file giving the rows it gives on the three one-value files,
+#     and load_ticketsweep.m (when Octave is installed).
 . "$(dirname "$0")/lib.sh"
 small_data "$W/d"
 tiny_job "$W/job.ini" "$W/d"
@@ -111,4 +118,74 @@ grep -q "cells: 24 " "$W/dry" || { cat "$W/dry"; fail "--dry-run: the cells"; }
 grep -q "per training of a later round of its chain: .* (30 steps from the rewind point 30, 3 evaluations)" "$W/dry" &&
     grep -q "(40 steps from the rewind point 20, 4 evaluations)" "$W/dry" ||
     { cat "$W/dry"; fail "--dry-run: each chain's later rounds"; }
+
+# --- the readers ---
+PYTHONPATH="$TOP/tools/python" "$PY" - "$W/a1.h5" "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" <<'PY' || fail "the Python reader"
+import sys
+import numpy as np
+import ticketsweep
+bad = 0
+def check(cond, msg):
+    global bad
+    if not cond:
+        print("FAIL:", msg)
+        bad += 1
+r = ticketsweep.load(sys.argv[1])
+ones = [ticketsweep.load(p) for p in sys.argv[2:]]
+check(r.rewind_axis and list(r.rewinds) == [0, 20, 30], "r.rewinds %s" % r.rewinds)
+check(list(r.trials["rewind"]) == list(r.file["trials/rewind"][:]), "trials['rewind']")
+check(not ones[1].rewind_axis and (ones[1].trials["rewind"] == 20).all(), "a one-value file's cells: k 20")
+t = r.find(rate=0.8, rounds=2, seed=2, rewind=30)
+check(r.trial(t).rewind == 30 and r.start_iteration(1, t) == 30 and r.start_iteration(0, t) == 0,
+      "find(rewind=30), trial(t).rewind, start_iteration(1, t)")
+try:
+    r.find(rate=0.8, rounds=2, seed=2)
+    check(False, "find without rewind found one of three cells")
+except ValueError as e:
+    check("rewind" in str(e), "find's message names rewind: %s" % e)
+for k, one in zip((20, 30), ones[1:]):
+    for seed in (1, 2):
+        a, b = r.rewind(seed, k), one.rewind(seed)
+        check(all(np.array_equal(a[l][0], b[l][0]) and np.array_equal(a[l][1], b[l][1]) for l in a),
+              "rewind(%d, %d) differs from the one-value file's" % (seed, k))
+check("rewind" in r.summary().dtype.names and r.table_columns[3] == "rewind", "summary/table: rewind column")
+check("rewind" not in ones[0].summary().dtype.names and "rewind" not in ones[0].table_columns,
+      "a file without the axis: no rewind column")
+try:
+    import xarray  # noqa: F401
+    ds = r.to_xarray()
+    check(ds.sizes["rewind"] == 3 and list(ds["rewind"].values) == [0, 20, 30], "to_xarray: rewind dimension")
+    acc = ds.early_stop_test_acc.sel(arm="ticket", rewind=30, seed=2, rate=0.8, rounds=2).values
+    check(np.array_equal(acc[:3], r.file["summary/early_stop_test_acc"][t].astype(float)), "to_xarray: a cell's values")
+except ImportError:
+    print("(no xarray: to_xarray not checked)")
+sys.exit(1 if bad else 0)
+PY
+"$PY" "$TOP/tools/lth_report.py" "$W/a1.h5" -o "$W/rep" >"$W/rep.log" 2>&1 || { cat "$W/rep.log"; fail "lth_report"; }
+for x in rewind.png rewind.csv instability_k.png accuracy.png instability.csv; do
+    [ -s "$W/rep/$x" ] || fail "lth_report wrote no $x"
+done
+grep -q "^## rewind.png" "$W/rep/captions.md" || fail "lth_report: no caption of rewind.png"
+head -1 "$W/rep/summary.csv" | grep -q "^arm,rounds,rate,rewind,round," || fail "lth_report: summary.csv has no rewind column"
+[ "$(grep -c '^ticket,' "$W/rep/rewind.csv")" -ge 6 ] || { cat "$W/rep/rewind.csv"; fail "rewind.csv: too few rows"; }
+grep -q "for each k of the rewind axis (0, 20, 30" "$W/rep/captions.md" || fail "lth_report: the captions do not name the axis"
+PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.instability "$W/a1.h5" >"$W/one.csv" 2>"$W/k.log" ||
+    { cat "$W/k.log"; fail "ticketsweep.instability on the axis's file"; }
+PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.instability "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" >"$W/three.csv" 2>"$W/k.log" ||
+    { cat "$W/k.log"; fail "ticketsweep.instability on the one-value files"; }
+cmp -s "$W/one.csv" "$W/three.csv" || { diff "$W/one.csv" "$W/three.csv" | head; fail "ticketsweep.instability: one file and three differ"; }
+[ "$(cut -d, -f1 "$W/one.csv" | sort -u | tr '\n' ' ')" = "0 20 30 k " ] || { cat "$W/one.csv"; fail "ticketsweep.instability: the ks"; }
+if command -v octave >/dev/null 2>&1; then
+    octave --no-gui --quiet --eval "
+      addpath('$TOP/tools/octave');
+      r = load_ticketsweep('$W/a1.h5');
+      assert(r.grid.rewind_axis && isequal(r.grid.rewind(:)', [0 20 30]));
+      assert(isequal(r.trials.rewind(:)', repmat([0 0 20 20 30 30], 1, 4)));
+      assert(size(r.rewind.fc1.weight, 3) == 2 * 3);
+      o = load_ticketsweep('$W/k20.h5');
+      assert(~o.grid.rewind_axis && o.grid.rewind == 20 && all(o.trials.rewind == 20));
+      assert(isequal(r.rewind.fc1.weight(:, :, 2), o.rewind.fc1.weight(:, :, 1)));
+      disp('octave ok');" >"$W/oct" 2>&1
+    grep -q "octave ok" "$W/oct" || { cat "$W/oct"; fail "load_ticketsweep.m: the rewind axis"; }
+fi
 echo "ok"
