@@ -115,10 +115,12 @@ typedef struct {
 typedef int (*trial_poll_fn)(void *arg); /* nonzero: stop the trial now */
 
 typedef struct {
-    const config_t *cfg;  /* the job; during a training with sweep.rewind, view */
-    config_t *view;       /* with sweep.rewind (else NULL): the job as a training of rewind
-                             index i (graph_node_t.rw) sees it, the one-value job with
-                             prune.rewind_iteration = k_i (trial_run_node fills it) */
+    const config_t *cfg;  /* the job; during a training with sweep.rewind or sweep.criterion, view */
+    config_t *view;       /* with sweep.rewind or sweep.criterion (else NULL): the job as a
+                             training of rewind index rw and criterion index ci
+                             (graph_node_t) sees it, the one-value job with
+                             prune.rewind_iteration = k_rw and prune.criterion = its ci-th
+                             (trial_run_node fills it) */
     const data_t *data;
     net_t net;
     optim_t opt;
@@ -263,8 +265,12 @@ void node_result_free(node_result_t *r);
  * stop (the first point of lowest validation loss) and the last point, the
  * two the summary reads, evaluated at the end on a copy of the parameters
  * kept at the early stop and on the final ones: the same bits as full's
- * (NaN at the other points). Returns 0, TRIAL_FAILED (res->error says why, e.g.
- * divergence), TRIAL_ABORTED (the poll hook asked to stop) or TS_ERUN.
+ * (NaN at the other points). With sweep.rewind or sweep.criterion the
+ * training runs under c->view, the job with its chain's k and criterion as
+ * the one values (a ticket round 0 records every k into out->rewind, and
+ * prunes each child by that child's chain's criterion and rewind point).
+ * Returns 0, TRIAL_FAILED (res->error says why, e.g. divergence),
+ * TRIAL_ABORTED (the poll hook asked to stop) or TS_ERUN.
  */
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                    const node_out_t *out, node_result_t *res);

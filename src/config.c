@@ -115,6 +115,10 @@ const key_t_ config_keys[] = {
     {"sweep", "rewind", K_I64LIST, F(rewinds), F(n_rewinds), "", NULL,
      "instead of prune.rewind_iteration: rewind iterations crossed with the grid (each cell rewinds to "
      "its k; a seed's round 0 trains once and records the weights at every k)"},
+    {"sweep", "criterion", K_FLAGS, F(criteria), 0, "none",
+     "magnitude|magnitude_increase|movement|large_init_large_final|large_init",
+     "none, or instead of prune.criterion: criteria crossed with the grid, in this order whatever the "
+     "list's (each cell prunes by its own; a seed's round 0 trains once for all)"},
     {"analysis", "copies", K_INT, F(copies), 0, "0", NULL,
      "instability analysis (linear mode connectivity): 0 off, or n >= 2: the dense network and each "
      "ticket round are trained n times from the same start and mask, differing only in data order "
@@ -334,6 +338,18 @@ int config_chunks(int batch, int want)
     return c > 0 ? c : 1;
 }
 
+/* prune.criterion, or the criterion axis sweep.criterion instead: the key
+ * other than its default (magnitude, which a job's resolved text writes
+ * beside the axis) with the axis is an error. */
+static int validate_criterion(const config_t *cfg)
+{
+    if (cfg->criteria && cfg->criterion != PRUNE_MAGNITUDE)
+        return ts_fail(TS_EINPUT, "%s: sweep.criterion and prune.criterion (%s) are both given: prune by "
+                       "one criterion (prune.criterion) or cross a list (sweep.criterion); keep one",
+                       config_where(cfg, "sweep.criterion"), config_where(cfg, "prune.criterion"));
+    return 0;
+}
+
 /* prune.rewind_iteration, or the rewind axis sweep.rewind instead (one of
  * them: the key other than 0 beside the axis is an error): each k in [0,
  * iterations], none twice, and under rewind_schedule = continue below
@@ -409,7 +425,7 @@ int config_validate(const config_t *cfg)
         return BAD("prune.output_scale", "= %g is outside [0, 1]", cfg->output_scale);
     if (cfg->conv_scale < 0 || cfg->conv_scale > 1)
         return BAD("prune.conv_scale", "= %g is outside [0, 1]", cfg->conv_scale);
-    if ((rc = validate_rewind(cfg)))
+    if ((rc = validate_rewind(cfg)) || (rc = validate_criterion(cfg)))
         return rc;
     if (cfg->pai_images < 1 || cfg->pai_images > 100000)
         return BAD("prune.pai_images", "= %d is outside [1, 100000]", cfg->pai_images);

@@ -671,7 +671,7 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
     char scope[32], crit[64];
     config_value(cfg, "prune.scope", scope, sizeof scope);
-    config_value(cfg, "prune.criterion", crit, sizeof crit);
+    config_value(cfg, cfg->criteria ? "sweep.criterion" : "prune.criterion", crit, sizeof crit);
     printf("pruning: %s by %s, the output layer at %gx, convolutions at %gx\n", scope, crit, cfg->output_scale,
            cfg->conv_scale);
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,

@@ -46,7 +46,7 @@ static void status_print_job(const config_t *cfg, const int shape[3])
         printf(" (the last %lld training images validate; normalize %s)\n", (long long)cfg->validation, v[1]);
     config_value(cfg, "train.optimizer", v[0], sizeof v[0]);
     config_value(cfg, "prune.scope", v[1], sizeof v[1]);
-    config_value(cfg, "prune.criterion", v[2], sizeof v[2]);
+    config_value(cfg, cfg->criteria ? "sweep.criterion" : "prune.criterion", v[2], sizeof v[2]);
     printf("  schedule  %lld iterations a round, evaluated every %lld%s; %s, lr %g, batch %d; pruning %s by %s, "
            "output at %gx, convolutions at %gx; ", (long long)cfg->iterations, (long long)cfg->eval_every,
            cfg->test_curve == TEST_CURVE_EARLY_STOP ? " (the test set at the early stop and the end only: "
@@ -79,6 +79,12 @@ static void status_print_job(const config_t *cfg, const int shape[3])
         char list[200];
         config_value(cfg, "sweep.rewind", list, sizeof list);
         snprintf(rw, sizeof rw, " x rewind %s", list);
+    }
+    if (cfg->criteria) {
+        char list[160];
+        size_t used = strlen(rw);
+        config_value(cfg, "sweep.criterion", list, sizeof list);
+        snprintf(rw + used, sizeof rw - used, " x criterion %s", list);
     }
     printf("  grid      %s %s x rounds %s%s x seeds %s = %d trials; controls %s\n", per_round ? "per_round" : "rates",
            v[0], v[1], rw, v[2], grid_size(cfg), v[3]);

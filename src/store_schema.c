@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "grid.h"
+#include "prune.h"
 #include "store.h"
 #include "store_schema.h"
 
@@ -131,11 +132,12 @@ int store_layout(store_t *s, int create)
     hid_t i64 = H5T_NATIVE_INT64, u8 = H5T_NATIVE_UINT8, i8 = H5T_NATIVE_INT8;
     hid_t fle32 = H5T_IEEE_F32LE, fle64 = H5T_IEEE_F64LE, sle32 = H5T_STD_I32LE;
     hid_t sle64 = H5T_STD_I64LE, ule8 = H5T_STD_U8LE, sle8 = H5T_STD_I8LE;
-    static hid_t err_t = -1, host_t = -1, prov_t_ = -1;
+    static hid_t err_t = -1, host_t = -1, prov_t_ = -1, crit_t = -1;
     if (err_t < 0) {
         err_t = store_str_type(ERROR_LEN);
         host_t = store_str_type(HOST_LEN);
         prov_t_ = store_str_type(PROV_LEN);
+        crit_t = store_str_type(STORE_NAME_LEN);
     }
     int rc = 0;
 #define ADD(path, kind, arm, metric, layer, mt, ft, rank, ...)                           \
@@ -155,11 +157,16 @@ int store_layout(store_t *s, int create)
     grid_rewinds(cfg, &K);
     if (cfg->n_rewinds > 0)
         ADD("/grid/rewind", DS_OTHER, 0, 0, 0, i64, sle64, 1, (hsize_t)K);
+    int crit[PRUNE_N_CRITERIA], C = grid_criteria(cfg, crit); /* the criterion axis's names */
+    if (cfg->criteria)
+        ADD("/grid/criterion", DS_OTHER, 0, 0, 0, crit_t, crit_t, 1, (hsize_t)C);
     ADD("/trials/rate", DS_OTHER, 0, 0, 0, f64, fle64, 1, T);
     ADD("/trials/rounds", DS_OTHER, 0, 0, 0, i32, sle32, 1, T);
     ADD("/trials/seed", DS_OTHER, 0, 0, 0, i64, sle64, 1, T);
     if (cfg->n_rewinds > 0)
         ADD("/trials/rewind", DS_OTHER, 0, 0, 0, i64, sle64, 1, T);
+    if (cfg->criteria)
+        ADD("/trials/criterion", DS_OTHER, 0, 0, 0, crit_t, crit_t, 1, T);
     ADD("/trials/status", DS_STATUS, 0, 0, 0, i8, sle8, 1, T);
     ADD("/trials/error", DS_ERROR, 0, 0, 0, err_t, err_t, 1, T);
     ADD("/trials/wall_seconds", DS_WALL, 0, 0, 0, f64, fle64, 1, T);

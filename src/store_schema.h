@@ -30,6 +30,7 @@
 #include "store.h"
 #include "trial.h"
 
+#define STORE_NAME_LEN 32 /* a criterion's name in /grid/criterion, /trials/criterion */
 #define STORE_MAX_DS 256 /* datasets a file has at the most (every arm, Conv-6, rewinding: ~170) */
 
 /* what input_shape may say: the data readers' channels, and sides far beyond

@@ -120,8 +120,9 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
         goto fail;
     for (int e = 0; e < c->E; e++)
         c->eval_iters[e] = trial_eval_iter(cfg, e);
-    /* with sweep.rewind, room for the job as a training of one rewind point sees it */
-    if (cfg->n_rewinds > 0 && !(c->view = ts_malloc(sizeof *c->view)))
+    /* with sweep.rewind or sweep.criterion, room for the job as a training of
+     * one rewind point and criterion sees it */
+    if ((cfg->n_rewinds > 0 || cfg->criteria) && !(c->view = ts_malloc(sizeof *c->view)))
         goto fail;
     if (cfg->copies >= 2 && (!(c->copy_w = ts_calloc((size_t)cfg->copies * n, sizeof(float))) ||
                              node_result_create(&c->copy_res, c->E)))

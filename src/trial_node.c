@@ -51,7 +51,6 @@ static prune_seg_t layer_seg(const net_layer_t *L)
 static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t *counts,
                          const float *init, const float *rewind, uint8_t **children)
 {
-    int crit = c->cfg->criterion;
     net_t *net = &c->net;
     prune_seg_t segs[NET_MAX_LAYERS];
     for (int s = 0; s < g->n_segs; s++)
@@ -59,10 +58,11 @@ static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t 
     int i = 0, rc;
     for (int32_t ch = g->nodes[x].first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++) {
         const int64_t *cut = graph_cut(g, ch);
-        int rw = g->nodes[ch].rw;
-        const float *w_init = init && rewind && grid_rewind(c->cfg, rw) > 0
-                                  ? rewind + (size_t)rw * net->n_params
-                                  : init;
+        /* the child's chain: round 0's children are of every rewind point and criterion */
+        int rw = g->nodes[ch].rw, crit = grid_criterion(c->cfg, g->nodes[ch].ci);
+        const float *w_init = crit == PRUNE_MAGNITUDE              ? NULL /* reads w_final only */
+                              : rewind && grid_rewind(c->cfg, rw) > 0 ? rewind + (size_t)rw * net->n_params
+                                                                     : init;
         memcpy(c->child_mask, net->mask, net->n_params * sizeof(float));
         prune_seg_t pool[NET_MAX_LAYERS];
         int n_pool = 0;
@@ -380,7 +380,7 @@ static int run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in
          * it), else theta0; c->start, which train only reads, still holds
          * what this training started from */
         const float *init = c->start;
-        if (c->cfg->criterion == PRUNE_MAGNITUDE) {
+        if (c->cfg->criterion == PRUNE_MAGNITUDE && !c->cfg->criteria) {
             init = NULL;
         } else if (k == 0 ? grid_rewinding(c->cfg) && !rewind : c->cfg->rewind_iteration > 0 && !in->rewind) {
             char name[64];
@@ -413,9 +413,13 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     grid_rewinds(job, &K);
     if (rw < 0 || rw >= K)
         return ts_fail(TS_ERUN, "training %d: rewind index %d outside the job's %d rewind points", x, rw, K);
-    if (c->view) { /* the one-value job of its k */
+    int ci = g->nodes[x].ci, list[PRUNE_N_CRITERIA];
+    if (ci < 0 || ci >= grid_criteria(job, list))
+        return ts_fail(TS_ERUN, "training %d: criterion index %d outside the job's criteria", x, ci);
+    if (c->view) { /* the one-value job of its k and criterion */
         *c->view = *job;
         c->view->rewind_iteration = grid_rewind(job, rw);
+        c->view->criterion = list[ci];
         c->cfg = c->view;
     }
     int rc = run_node(c, g, x, in, out, res);
@@ -472,8 +476,8 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
     uint8_t **hist = ts_calloc((size_t)g.N, sizeof *hist);
     char *want = ts_calloc((size_t)g.N, 1);
     float *rewind = NULL; /* round 0's points, [K][n_params] */
-    /* one's cells are its rewind points (one of them without sweep.rewind) */
-    int cell = t->rewind_i, K;
+    /* one's cells are its rewind points and criteria (one each without the axes) */
+    int crits[PRUNE_N_CRITERIA], cell = t->rewind_i * grid_criteria(cfg, crits) + t->criterion_i, K;
     if ((rc = node_result_create(&nr, res->E)) || (rc = node_result_analysis(&nr, cfg)) || !hist || !want) {
         rc = TS_ERUN;
         goto out;
@@ -520,7 +524,7 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
             goto out;
         }
         for (int32_t i = g.inc_off[x]; i < g.inc_off[x + 1]; i++)
-            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr, nd->round == 0 ? cell : 0);
+            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr, nd->round == 0 ? t->rewind_i : 0);
     }
     for (int a = 0; a < N_ARMS; a++) { /* the twin-mask arms train the ticket's */
         int32_t x = graph_cell_node(&g, cell, a, t->rounds);
@@ -528,7 +532,7 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
             memcpy(res->masks[a], hist[graph_arm_mask(a) == ARM_MASK_TWIN ? g.nodes[x].twin : x], W);
     }
     if (res->rewind && rewind)
-        memcpy(res->rewind, rewind + (size_t)cell * net->n_params, net->n_params * sizeof(float));
+        memcpy(res->rewind, rewind + (size_t)t->rewind_i * net->n_params, net->n_params * sizeof(float));
     res->status = STATUS_DONE;
 out:
     if (rc)

@@ -1,7 +1,8 @@
-"""axis_cells: a cell of a crossed chain axis (sweep.rewind) against the job
-that gives the axis's value alone (prune.rewind_iteration = k), bit for bit.
+"""axis_cells: a cell of a crossed chain axis (sweep.rewind, sweep.criterion)
+against the job that gives the axis's value alone (prune.rewind_iteration =
+k, prune.criterion = c), bit for bit.
 
-    python3 axis_cells.py AXIS.h5 KEY ONE_0.h5 ONE_1.h5 ...
+    python3 axis_cells.py AXIS.h5 KEY ONE_0.h5 ONE_1.h5 ...   (KEY: rewind or criterion)
 
 ONE_i is the one-value job of the axis's i-th value. For every cell of AXIS
 with value index i, the cell of ONE_i with the same rate, rounds and seed
@@ -10,7 +11,7 @@ must hold the same masks (every arm, every round), the same summary
 instability analysis (/instability, every round; round 0 from its k) and curves
 at ONE_i's evaluation points (the axis's file may evaluate more: the starts
 of the other values' continued rounds); and AXIS's /rewind rows of value i
-must be ONE_i's. train_loss, the mean training loss since the previous
+must be ONE_i's (KEY criterion: AXIS's /rewind must be each ONE_i's). train_loss, the mean training loss since the previous
 point, is compared where that point is the same in both files (an extra
 point of another value splits a window). Prints what differs; exits 1 when
 anything does.
@@ -88,12 +89,12 @@ def main():
                         print("FAIL: cell %d (%s %s) %s masks of %s differ" % (t, key, values[i], arm, layer))
                         bad += 1
             checked += 1
-        if "rewind" in one:
-            S, K = len(ax["grid/seeds"]), len(values)
+        if "rewind" in one:  # the rewind points: of the axis's value i, or the same rows
+            S, K = len(ax["grid/seeds"]), len(values) if key == "rewind" else 1
             for layer in one["rewind"]:
                 for part in ("weight", "bias"):
                     a = ax["rewind/%s/%s" % (layer, part)][:]
-                    a = a.reshape((S, K) + a.shape[1:])[:, i]
+                    a = a.reshape((S, K) + a.shape[1:])[:, i if key == "rewind" else 0]
                     if not same(a, one["rewind/%s/%s" % (layer, part)][:]):
                         print("FAIL: /rewind/%s/%s of %s %s differs" % (layer, part, key, values[i]))
                         bad += 1

@@ -149,6 +149,20 @@ static void test_counts(void)
     net_free(&net);
     c->n_rewinds = 0;
 
+    /* the criterion axis: as the rewind axis, round 0 once a seed, a chain a criterion */
+    c->criteria = (1 << PRUNE_MAGNITUDE) | (1 << PRUNE_MOVEMENT);
+    CHECK(plan(c, 1, &g, &net) == 5 + 2 * 200, "criterion axis of 2: %d distinct, want 405", g.N);
+    check_structure(&g, "criterion axis");
+    trial_t t0 = grid_trial(c, 0), t5 = grid_trial(c, 5);
+    CHECK(t0.criterion == PRUNE_MAGNITUDE && t5.criterion == PRUNE_MOVEMENT && t0.seed_i == t5.seed_i &&
+              graph_cell_node(&g, 0, ARM_TICKET, 0) == graph_cell_node(&g, 5, ARM_TICKET, 0) &&
+              graph_cell_node(&g, 0, ARM_TICKET, 1) != graph_cell_node(&g, 5, ARM_TICKET, 1) &&
+              g.nodes[graph_cell_node(&g, 5, ARM_TICKET, 1)].ci == 1,
+          "criterion axis: cells 0 and 5 (magnitude, movement) share round 0, not round 1");
+    graph_free(&g);
+    net_free(&net);
+    c->criteria = 0;
+
     /* both controls: one reinit and one random twin per ticket round >= 1 */
     c->controls = CTRL_REINIT | CTRL_RANDOM;
     CHECK(plan(c, 1, &g, &net) == 5 * (21 + 20 + 20), "both controls: %d", g.N);

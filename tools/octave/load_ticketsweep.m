@@ -31,9 +31,12 @@ function r = load_ticketsweep(file, varargin)
 %              [T, out, in, 3, 3] reversed)
 %     grid     .rates [n_rates x 1], .rounds [n_rounds x 1] int32, .seeds [S x 1] int64,
 %              .rewind [K x 1] (double): the rewind axis ([sweep] rewind), or the job's one
-%              rewind_iteration (K = 1); .rewind_axis true when the job crossed the axis
+%              rewind_iteration (K = 1); .rewind_axis true when the job crossed the axis;
+%              .criterion {C x 1} cellstr: the criterion axis ([sweep] criterion), or the
+%              job's one prune.criterion; .criterion_axis true when the job crossed it
 %     trials   one column per field, T rows: .rate, .rounds (int32), .seed (int64),
-%              .rewind (double: the cell's rewind iteration k),
+%              .rewind (double: the cell's rewind iteration k), .criterion (cellstr: its
+%              pruning criterion),
 %              .status (int8: 0 pending, 1 done, 2 failed), .error (cellstr), .wall_seconds,
 %              .rank (int32), .host (cellstr). In MATLAB struct2table(r.trials) makes a table.
 %     status   counts: .done, .failed, .pending; .complete is true when all trials are done
@@ -312,6 +315,16 @@ function r = build(file, raw, attrs, strings_in_rows)
   r.trials.rank = column(tr.rank);
   r.trials.host = string_column(tr.host, T, strings_in_rows);
   [k, ~, ~] = schedule(attrs, 0);
+  r.grid.criterion_axis = isfield(raw.grid, 'criterion');
+  if r.grid.criterion_axis  % the criterion axis: each cell its own
+    g = raw.grid.criterion;   % C names: a cell, or a char array in rows or columns
+    C = numel(g) * iscell(g) + ~iscell(g) * size(g, 1 + ~strings_in_rows);
+    r.grid.criterion = string_column(g, C, strings_in_rows);
+    r.trials.criterion = string_column(tr.criterion, T, strings_in_rows);
+  else
+    r.grid.criterion = {job_criterion(attrs)};
+    r.trials.criterion = repmat(r.grid.criterion, T, 1);
+  end
   if r.grid.rewind_axis  % the rewind axis: each cell its own k
     r.grid.rewind = double(column(raw.grid.rewind));
     r.trials.rewind = double(column(tr.rewind));
@@ -457,6 +470,18 @@ function [k, sched, start] = schedule(attrs, R)
   start = zeros(R + 1, 1);
   if strcmp(sched, 'continue')
     start(2:end) = k;
+  end
+end
+
+function c = job_criterion(attrs)
+% prune.criterion from the resolved job ('magnitude' when absent or unreadable)
+  c = 'magnitude';
+  if attrs.unreadable || ~ischar(attrs.config)
+    return;
+  end
+  v = regexp(attrs.config, '^criterion = (\w+)', 'tokens', 'once', 'lineanchors');
+  if ~isempty(v)
+    c = v{1};
   end
 end
 

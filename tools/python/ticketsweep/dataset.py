@@ -19,6 +19,8 @@ Dimensions, in this order:
   rounds     the grid's round counts
   rewind     with the rewind axis (sweep.rewind) only: its rewind iterations k
              (then every [.., rounds, seed, ..] below is [.., rounds, rewind, seed, ..])
+  criterion  with the criterion axis (sweep.criterion) only: its criteria's names
+             (after rewind, before seed, as rewind)
   seed       the grid's seeds
   arm        "ticket", then the controls the file has ("reinit", "random")
   round      0 (dense) to the largest round count
@@ -91,9 +93,11 @@ def to_xarray(r):
     ir = _place(tr["rounds"], r.rounds_grid, "rounds", exact=True)
     iseed = _place(tr["seed"], r.seeds, "seed", exact=True)
     # the cell's dimensions: the rate axis, rounds, the rewind axis (sweep.rewind), seed
-    cell = [axis, "rounds"] + (["rewind"] if r.rewind_axis else []) + ["seed"]
-    at = (ia, ir) + ((_place(tr["rewind"], r.rewinds, "rewind", exact=True),) if r.rewind_axis else ()) + (iseed,)
-    sizes = {axis: len(axis_values), "rounds": len(r.rounds_grid), "rewind": len(r.rewinds), "seed": len(r.seeds)}
+    cell = [axis, "rounds"] + list(r.chain_axes) + ["seed"]
+    values = {"rewind": r.rewinds, "criterion": np.array(r.criteria, dtype=object)}
+    at = (ia, ir) + tuple(_place(tr[a], values[a], a, exact=True) for a in r.chain_axes) + (iseed,)
+    sizes = {axis: len(axis_values), "rounds": len(r.rounds_grid), "rewind": len(r.rewinds),
+             "criterion": len(r.criteria), "seed": len(r.seeds)}
     shape = tuple(sizes[d] for d in cell)
     trial = np.full(shape, -1, dtype=np.int64)
     if len(set(zip(*at))) != len(tr):
@@ -133,7 +137,7 @@ def to_xarray(r):
              else 1 - (1 - axis_values[:, None]) ** rounds)
     coords = {
         axis: axis_values, "rounds": r.rounds_grid, "seed": r.seeds, "arm": list(r.arms),
-        **({"rewind": r.rewinds} if r.rewind_axis else {}),
+        **{a: (list(r.criteria) if a == "criterion" else r.rewinds) for a in r.chain_axes},
         "round": np.arange(n_round), "iteration": r.iterations,
         "weights_remaining": ((axis, "rounds", "round"), remaining,
                               {"units": "%", "description": "weights remaining in the round"}),

@@ -11,7 +11,8 @@ n_seeds are then over seeds (the dense group of a seed counts once, however
 many trials share it). With the rewind axis ([sweep] rewind) a group is also
 of one rewind point k (the dense group is shared by every k), accuracy.FMT
 and early_stop.FMT draw a line per arm, schedule and k, and summary.csv has a
-rewind column after rate.
+rewind column after rate. The criterion axis ([sweep] criterion) likewise: a
+group of one criterion, a line per criterion, a criterion column.
 
 The figures fit one column of a two-column paper: 3.3 in wide, text 8-9 pt
 (PDF and SVG keep text as text). Writes into DIR, in each --format of png,
@@ -159,9 +160,10 @@ def schedule_label(rounds):
 class Group:
     """The points of one arm that are averaged together, reduced per seed."""
 
-    def __init__(self, arm, key, rounds, rate, round_, rows, last, rewind=None):
+    def __init__(self, arm, key, rounds, rate, round_, rows, last, chain=None):
         self.arm, self.key, self.rounds, self.rate, self.round = arm, key, rounds, rate, round_
-        self.rewind = rewind  # its rewind point k (the rewind axis; None: the job's one, or dense)
+        chain = chain or {}  # its values of the chain axes (none: the job's one, or dense)
+        self.rewind, self.criterion = chain.get("rewind"), chain.get("criterion")
         self.rows = rows  # the summary rows (see ticketsweep.Results.summary)
         self.seeds = np.unique(rows["seed"])
         self.n_seeds = len(self.seeds)
@@ -181,7 +183,7 @@ class Group:
         def std(v):
             return v.std(ddof=1) if len(v) > 1 else None
         return {"arm": self.arm, "rounds": self.rounds, "rate": self.rate, "rewind": self.rewind,
-                "round": self.round,
+                "criterion": self.criterion, "round": self.round,
                 "weights_remaining_pct": self.pct, "n_seeds": self.n_seeds,
                 "es_test_acc_mean": self.es_acc.mean(), "es_test_acc_std": std(self.es_acc),
                 "es_test_acc_min": self.es_acc.min(), "es_test_acc_max": self.es_acc.max(),
@@ -194,36 +196,37 @@ def make_groups(r, arm, by, digits):
     """The groups of `arm`, ordered dense first, then by schedule, then density falling."""
     s = r.summary(arm)
     last = int(r.iterations[-1])
+    # a group is also of one value of each chain axis (the dense group: of them all, by cell)
+    chain = lambda row: tuple(row[a] for a in r.chain_axes)  # noqa: E731
     if by == "cell":
         keys = [("dense",) if row["round"] == 0 else
-                (int(row["rounds"]), float(row["rate"]), int(row["round"]))
-                + ((int(row["rewind"]),) if r.rewind_axis else ()) for row in s]
+                (int(row["rounds"]), float(row["rate"]), int(row["round"])) + chain(row) for row in s]
     else:
-        keys = [("pct", float(f"{row['density'] * 100:.{digits}g}"))
-                + ((int(row["rewind"]),) if r.rewind_axis else ()) for row in s]
+        keys = [("pct", float(f"{row['density'] * 100:.{digits}g}")) + chain(row) for row in s]
     groups = []
     for key in dict.fromkeys(keys):
         rows = s[np.array([k == key for k in keys])]
         if key[0] == "dense":
             groups.append(Group(arm, key, None, None, 0, rows, last))
         elif key[0] == "pct":
-            groups.append(Group(arm, key, None, None, None, rows, last, key[2] if len(key) > 2 else None))
+            groups.append(Group(arm, key, None, None, None, rows, last, dict(zip(r.chain_axes, key[2:]))))
         else:
-            groups.append(Group(arm, key, key[0], key[1], key[2], rows, last, key[3] if len(key) > 3 else None))
-    groups.sort(key=lambda g: (g.key[0] != "dense", g.rounds or 0, g.rewind or 0, -g.pct))
+            groups.append(Group(arm, key, key[0], key[1], key[2], rows, last, dict(zip(r.chain_axes, key[3:]))))
+    order = {c: i for i, c in enumerate(r.criteria)}
+    groups.sort(key=lambda g: (g.key[0] != "dense", g.rounds or 0, g.rewind or 0, order.get(g.criterion, 0), -g.pct))
     return groups
 
 
 def series(groups):
-    """{(schedule, k): [groups by density falling]}; the dense group joins every
-    series (k None but with the rewind axis)."""
+    """{(schedule, k, criterion): [groups by density falling]}; the dense group
+    joins every series (k and criterion None but with their axes)."""
     dense = [g for g in groups if g.key[0] == "dense"]
     out = {}
     for g in groups:
         if g.key[0] != "dense":
-            out.setdefault((g.rounds, g.rewind), []).append(g)
+            out.setdefault((g.rounds, g.rewind, g.criterion), []).append(g)
     if not out:
-        out[(None, None)] = []
+        out[(None, None, None)] = []
     return {k: sorted(dense + v, key=lambda g: -g.pct) for k, v in out.items()}
 
 
@@ -301,14 +304,14 @@ def plot_vs_density(r, by_arm, field, ylabel, how, scale=1.0):
     several = any(len(series(gs)) > 1 for gs in by_arm.values())
     for arm, groups in by_arm.items():
         ser = series(groups)
-        for i, ((rounds, k), gs) in enumerate(sorted(ser.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0))):
+        for i, ((rounds, k, crit), gs) in enumerate(ser.items()):  # make_groups' order
             ls, mk = STYLES[i % len(STYLES)]
             x = np.array([g.pct for g in gs])
             vals = [getattr(g, field) * scale for g in gs]
             y = np.array([v.mean() for v in vals])
             lab = ARM_NAMES[arm] + (f", {schedule_label(rounds)}"
                                     if several or rounds is not None else "") + (
-                f", k = {k}" if k is not None else "")
+                f", k = {k}" if k is not None else "") + (f", {crit}" if crit is not None else "")
             style = dict(color=COLORS[arm], linestyle=ls, marker=mk, alpha=0.9)
             if max(len(v) for v in vals) > 1:
                 err = np.array([spread(v, how) for v in vals]).T
@@ -589,8 +592,9 @@ REWIND_COLUMNS = ("arm", "rewind", "weights_remaining_pct", "n_seeds", "es_test_
 
 
 def columns(r):
-    """summary.csv's columns: COLUMNS, with rewind after rate with the rewind axis."""
-    return COLUMNS[:3] + ("rewind",) + COLUMNS[3:] if r.rewind_axis else COLUMNS
+    """summary.csv's columns: COLUMNS, with rewind and criterion after rate with
+    those axes."""
+    return COLUMNS[:3] + r.chain_axes + COLUMNS[3:]
 
 
 INSTABILITY_COLUMNS = ("weights_remaining_pct", "n_seeds", "instability_mean", "instability_min",
@@ -611,7 +615,8 @@ def setup_text(r):
     return (f"{model}; {get('train', 'optimizer')} lr {get('train', 'lr')}, batch "
             f"{get('train', 'batch')}, {get('train', 'iterations')} iterations a round, "
             f"evaluated every {get('train', 'eval_every')}; {get('prune', 'scope')} pruning by "
-            f"{get('prune', 'criterion', 'magnitude')}, survivors reset to " + reset + schedule_text(r))
+            + (f"each criterion of the axis ({', '.join(r.criteria)})" if r.criterion_axis else
+               get('prune', 'criterion', 'magnitude')) + ", survivors reset to " + reset + schedule_text(r))
 
 
 def captions(r, by_arm, how, names):

@@ -31,6 +31,15 @@ iterations are absolute (>= k). r.rewind_iteration and r.rewind_schedule give
 the job's values (a file written before rewind_schedule existed reads as
 "restart" when it rewinds, as ticketsweep reads it).
 
+With the criterion axis ([sweep] criterion = magnitude, movement:
+r.criterion_axis is True) every cell prunes by its own criterion: r.criteria
+is the axis (names, in prune.criterion's order), r.trials["criterion"] each
+cell's (in a file without the axis, the job's prune.criterion), and
+find(criterion=), trial(t).criterion, the summary's and the table's
+criterion column and to_xarray()'s criterion dimension (after rewind) follow
+the rewind axis's pattern below; round 0 is one training for every criterion
+of a seed.
+
 With the rewind axis ([sweep] rewind = 0, 100, 500: r.rewind_axis is True)
 every cell has its own k: r.rewinds is the axis, r.trials["rewind"] each
 cell's k (in a file without the axis, r.rewind_iteration for every cell),
@@ -105,15 +114,28 @@ Trial.__doc__ = """One trial (cell) of the grid: index t, its pruning rate (the 
 each layer's weights gone after the last round), per_round (the fraction pruned each
 round), rounds, seed, status ("pending", "done" or "failed") and error ("" unless failed)."""
 
-RewindTrial = collections.namedtuple("Trial", Trial._fields + ("rewind",))
-RewindTrial.__doc__ = """A trial of a file with the rewind axis ([sweep] rewind): Trial's
-fields and rewind, the cell's rewind iteration k."""
+# the chain axes a cell can have besides rate, rounds and seed, in the grid's order, with
+# their numpy types: sweep.rewind (k) and sweep.criterion (a name)
+CHAIN_AXES = (("rewind", "i8"), ("criterion", "O"))
+_TRIAL_TYPES = {(): Trial}
+
+
+def _trial_type(axes):
+    """Trial, with a field for each chain axis of the file (axes: their names)."""
+    if axes not in _TRIAL_TYPES:
+        _TRIAL_TYPES[axes] = collections.namedtuple("Trial", Trial._fields + axes)
+        _TRIAL_TYPES[axes].__doc__ = ("A trial of a file with the chain axes " + ", ".join(axes) +
+                                      ": Trial's fields and the cell's value of each.")
+    return _TRIAL_TYPES[axes]
 
 
 class TrialTable(np.ndarray):
     """The trial table: a numpy structured array, one row per trial, fields index,
     rate, per_round, rounds, seed, status (0 pending, 1 done, 2 failed) and error,
     that prints as a table. A field (trials["rate"]) is a plain numpy array."""
+
+    def __array_finalize__(self, obj):
+        self.chain_axes = getattr(obj, "chain_axes", ())  # columns of the file's chain axes
 
     def __getitem__(self, key):
         out = super().__getitem__(key)
@@ -124,11 +146,10 @@ class TrialTable(np.ndarray):
     def __str__(self):
         if self.dtype.names is None or self.ndim != 1:
             return str(self.view(np.ndarray))
-        axis = getattr(self, "rewind_axis", False)
-        head = ("index", "rate", "per_round", "rounds") + (("rewind",) if axis else ()) + (
-            "seed", "status", "error")
+        axes = self.chain_axes
+        head = ("index", "rate", "per_round", "rounds") + axes + ("seed", "status", "error")
         rows = [(str(int(r["index"])), f"{r['rate']:.6g}", f"{r['per_round']:.6g}", str(int(r["rounds"])))
-                + ((str(int(r["rewind"])),) if axis else ())
+                + tuple(str(r[a]) for a in axes)
                 + (str(int(r["seed"])), STATUS_NAMES.get(int(r["status"]), "?"), str(r["error"]))
                 for r in self]
         text = len(head) - 2  # status and error: left-aligned
@@ -218,7 +239,8 @@ class Results:
         tr = f["trials"]
         T = tr["status"].shape[0]
         trials = np.zeros(T, dtype=[("index", "i8"), ("rate", "f8"), ("per_round", "f8"), ("rounds", "i4"),
-                                    ("seed", "i8"), ("status", "i1"), ("error", "O"), ("rewind", "i8")])
+                                    ("seed", "i8"), ("status", "i1"), ("error", "O"), ("rewind", "i8"),
+                                    ("criterion", "O")])
         trials["index"] = np.arange(T)
         for k in ("rate", "rounds", "seed", "status"):
             trials[k] = tr[k][:]
@@ -228,13 +250,21 @@ class Results:
         self.rewind_axis = "grid/rewind" in f
         self.rewinds = f["grid/rewind"][:] if self.rewind_axis else np.array([self.rewind_iteration])
         trials["rewind"] = tr["rewind"][:] if self.rewind_axis else self.rewind_iteration
+        # the criterion axis (sweep.criterion): names, in prune.criterion's order
+        self.criterion_axis = "grid/criterion" in f
+        job_criterion = self.config.get("prune", "criterion", fallback="magnitude").strip()
+        self.criteria = ([_str(c) for c in f["grid/criterion"][:]] if self.criterion_axis else [job_criterion])
+        trials["criterion"] = ([_str(c) for c in tr["criterion"][:]] if self.criterion_axis else job_criterion)
+        # the chain axes the file has, in the grid's order (columns and fields after rounds)
+        self.chain_axes = tuple(a for a, on in (("rewind", self.rewind_axis), ("criterion", self.criterion_axis))
+                                if on)
         if self.per_round is not None:  # trials are rate-major: axis index t // (rounds x rewinds x seeds)
             per_rate = len(self.rounds_grid) * len(self.rewinds) * len(self.seeds)
             trials["per_round"] = self.per_round[trials["index"] // per_rate]
         else:
             trials["per_round"] = 1 - (1 - trials["rate"]) ** (1.0 / trials["rounds"])
         self.trials = trials.view(TrialTable)
-        self.trials.rewind_axis = self.rewind_axis
+        self.trials.chain_axes = self.chain_axes
         self.done = self.trials["status"] == DONE
         self.iterations = f["curves/iteration"][:]
         # a file from before the key: its rewinding rounds restarted (ticketsweep reads it so)
@@ -275,6 +305,7 @@ class Results:
         axis = (f"per_round {', '.join(f'{q:g}' for q in self.per_round)}" if self.per_round is not None
                 else f"rates {', '.join(f'{p:g}' for p in self.rates)}")
         rewind = f"; rewind {', '.join(map(str, self.rewinds))}" if self.rewind_axis else ""
+        rewind += f"; criterion {', '.join(self.criteria)}" if self.criterion_axis else ""
         return (f"{axis}; rounds {', '.join(map(str, self.rounds_grid))}{rewind}; "
                 f"seeds {', '.join(map(str, self.seeds))}")
 
@@ -287,12 +318,13 @@ class Results:
         row = self.trials[int(t)]
         fields = (int(row["index"]), float(row["rate"]), float(row["per_round"]), int(row["rounds"]),
                   int(row["seed"]), STATUS_NAMES.get(int(row["status"]), "?"), str(row["error"]))
-        return RewindTrial(*fields, int(row["rewind"])) if self.rewind_axis else Trial(*fields)
+        extra = tuple(int(row[a]) if a == "rewind" else str(row[a]) for a in self.chain_axes)
+        return _trial_type(self.chain_axes)(*fields, *extra)
 
-    def find(self, rate=None, rounds=None, seed=None, per_round=None, rewind=None):
+    def find(self, rate=None, rounds=None, seed=None, per_round=None, rewind=None, criterion=None):
         """The index of the one trial with these values (those given; rates are
         compared with np.isclose, so 0.8 finds a rate stored as 0.7999999999;
-        rewind: the cell's k of the rewind axis).
+        rewind: the cell's k of the rewind axis; criterion: its name).
         Raises LookupError when no trial matches, ValueError when several do."""
         sel = np.ones(len(self.trials), dtype=bool)
         asked = []
@@ -304,15 +336,19 @@ class Results:
             if value is not None:
                 sel &= self.trials[name] == int(value)
                 asked.append(f"{name}={int(value)}")
+        if criterion is not None:
+            sel &= self.trials["criterion"] == str(criterion)
+            asked.append(f"criterion={criterion}")
         if not asked:
-            raise TypeError("find() needs at least one of rate, rounds, seed, per_round, rewind")
+            raise TypeError("find() needs at least one of rate, rounds, seed, per_round, rewind, criterion")
         hits = np.flatnonzero(sel)
         if not len(hits):
             raise LookupError(f"{self.path}: no trial with {', '.join(asked)} (the grid: {self._grid_text()})")
         if len(hits) > 1:
             shown = ", ".join(map(str, hits[:10])) + (", ..." if len(hits) > 10 else "")
             missing = [n for n, v in (("rate", rate if per_round is None else per_round), ("rounds", rounds),
-                                      ("seed", seed)) + ((("rewind", rewind),) if self.rewind_axis else ())
+                                      ("seed", seed)) + tuple((a, {"rewind": rewind, "criterion": criterion}[a])
+                                                              for a in self.chain_axes)
                        if v is None]
             raise ValueError(f"{self.path}: {len(hits)} trials match {', '.join(asked)}: {shown} "
                              f"(give {' and '.join(missing)} too)")
@@ -473,7 +509,7 @@ class Results:
         data = {k: g[k][:] for k in SUMMARY_FIELDS}
         rows = [(t, r) for t in np.flatnonzero(self.done)
                 for r in range(int(self.trials["rounds"][t]) + 1)]
-        axis = [("rewind", "i8")] if self.rewind_axis else []
+        axis = [a for a in CHAIN_AXES if a[0] in self.chain_axes]
         out = np.zeros(len(rows), dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4")] + axis +
                                         [("seed", "i8"), ("round", "i4"), ("density", "f8"),
                                          ("early_stop_iter", "i4"),
@@ -483,7 +519,7 @@ class Results:
             return out
         t, r = (np.array(x) for x in zip(*rows))
         out["trial"], out["round"] = t, r
-        for k in ("rate", "rounds", "seed") + (("rewind",) if self.rewind_axis else ()):
+        for k in ("rate", "rounds", "seed") + self.chain_axes:
             out[k] = self.trials[k][t]
         for k in SUMMARY_FIELDS:
             out[k] = data[k][t, r]
@@ -494,7 +530,7 @@ class Results:
         parts = []
         for a_i, arm in enumerate(self.arms):
             s = self.summary(arm)
-            axis = [("rewind", "i8")] if self.rewind_axis else []
+            axis = [a for a in CHAIN_AXES if a[0] in self.chain_axes]
             part = np.zeros(len(s), dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4")] + axis + [
                                            ("seed", "i8"),
                                            ("arm", "O"), ("round", "i4"), ("density", "f8"),
@@ -511,11 +547,9 @@ class Results:
 
     @property
     def table_columns(self):
-        """The columns of table() and to_csv(): TABLE_COLUMNS, with rewind after
-        rounds in a file with the rewind axis."""
-        if not self.rewind_axis:
-            return TABLE_COLUMNS
-        return TABLE_COLUMNS[:3] + ("rewind",) + TABLE_COLUMNS[3:]
+        """The columns of table() and to_csv(): TABLE_COLUMNS, with rewind and
+        criterion after rounds in a file with those axes."""
+        return TABLE_COLUMNS[:3] + self.chain_axes + TABLE_COLUMNS[3:]
 
     def table(self):
         """A pandas DataFrame with one row per done trial x arm x round (rounds 0
@@ -559,7 +593,7 @@ class Results:
         ins = self.instability()
         s = self.summary("ticket")
         P = len(ins.pairs)
-        axis = [("rewind", "i8")] if self.rewind_axis else []
+        axis = [a for a in CHAIN_AXES if a[0] in self.chain_axes]
         out = np.zeros(len(s) * P, dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4")] + axis + [
                                            ("seed", "i8"),
                                            ("round", "i4"), ("density", "f8"), ("pair", "i4"), ("value", "f4"),
@@ -567,7 +601,7 @@ class Results:
                                            ("test_error_max", "f4")])
         for p in range(P):
             rows = out[p::P]
-            for k in ("trial", "rate", "rounds", "seed", "round", "density") + (("rewind",) if axis else ()):
+            for k in ("trial", "rate", "rounds", "seed", "round", "density") + self.chain_axes:
                 rows[k] = s[k]
             rows["pair"] = p
             t, r = s["trial"], s["round"]
@@ -638,15 +672,15 @@ def main(argv=None):
         if r.test_curve != "full":
             print(f"test_curve = {r.test_curve}: the test curves hold only each run's early-stop "
                   "and last points (the validation curves are whole)")
-        rw = lambda v: f" {v:>6}" if r.rewind_axis else ""  # noqa: E731
-        print(f"{'trial':>5} {'rate':>8} {'rounds':>6}{rw('rewind')} {'seed':>6}  {'status':<8} "
+        rw = lambda row: "".join(f" {str(row[a]):>9}" for a in r.chain_axes)  # noqa: E731
+        print(f"{'trial':>5} {'rate':>8} {'rounds':>6}{rw({a: a for a in r.chain_axes})} {'seed':>6}  {'status':<8} "
               "final density / es acc")
         summ = r.file["summary"]
         dens, acc = summ["density"], summ["early_stop_test_acc"]
         for row in r.trials:
             t, n = int(row["index"]), int(row["rounds"])
             extra = (f"{dens[t, n]:.4f} / {acc[t, n]:.4f}" if r.done[t] else row["error"])
-            print(f"{t:>5} {row['rate']:>8g} {n:>6}{rw(row['rewind'])} {row['seed']:>6}  "
+            print(f"{t:>5} {row['rate']:>8g} {n:>6}{rw(row)} {row['seed']:>6}  "
                   f"{STATUS_NAMES.get(int(row['status']), '?'):<8} {extra}")
         if a.csv:
             r.to_csv(a.csv)
