@@ -106,6 +106,9 @@ typedef struct {
     int n_rounds;
     int64_t seeds[CFG_MAX_LIST];
     int n_seeds;
+    int64_t rewinds[CFG_MAX_LIST]; /* instead of rewind_iteration: the rewind axis (grid.h) */
+    int n_rewinds;
+    int criteria; /* instead of criterion: the criterion axis, PRUNE_* bits (grid.h); 0: none */
     /* [analysis] linear mode connectivity (trial.h: the instability analysis) */
     int copies;        /* trainings of each analysed start (0: off, else >= 2): copy 0 is the
                           sweep's own training, the others differ only in data order */

@@ -1,8 +1,13 @@
 /*
  * graph.h - a sweep as a graph of trainings, each computed once.
  *
- * A node is one training: (seed, arm, pruning history up to round k). Its
- * identity is what determines its result: the seed, the arm and the pruning
+ * A node is one training: (seed, arm, rewind point, criterion, pruning
+ * history up to round k). Its identity is what determines its result: the
+ * seed, the arm, for rounds k >= 1 the rewind point its chain starts from
+ * and the criterion its chain is pruned by (the cell's k of the rewind axis
+ * and criterion of the criterion axis, grid.h; round 0 records every k,
+ * leaves its children's masks by each one's criterion, and is one node for
+ * all of them) and the pruning
  * counts of rounds 1..k (per layer; under global scope one count for the
  * layers pooled under one threshold and one per layer left out), which
  * the job's scope, scales and rates fix before anything trains: round r
@@ -11,7 +16,12 @@
  * every cell whose counts agree up to that round. (What the whole job fixes,
  * such as the training length or prune.rewind_schedule, is the job's: its
  * config hash, which a resume or a merge must match; so nodes of two jobs
- * that differ in it are never taken for one another.) Ticket nodes form a tree per
+ * that differ in it are never taken for one another.) The random streams are
+ * keyed by the seed, the counts and the arm, not by the rewind point or the
+ * criterion: the chains of two values share them (a cell of an axis with
+ * value v is then bit for bit the one-value job of v, and a file of one
+ * value keeps the keys it had before the axes); a node's identity includes
+ * rw and ci, and the planner never merges two chains that differ in them. Ticket nodes form a tree per
  * seed; each ticket node of round k >= 1 has at most one twin of each arm
  * the job asks for: a reinit twin (trains its mask from a fresh init), a
  * random twin (a random mask with its per-layer survivor counts, nested in
@@ -104,6 +114,10 @@ static inline int graph_arm_own_mask(int arm)
 
 typedef struct {
     int32_t seed_i;        /* index into cfg->seeds */
+    int16_t rw;            /* rounds >= 1: index of its chain's rewind point in the rewind axis
+                              (grid_rewinds); round 0: 0 (it records every k) */
+    int8_t ci;             /* rounds >= 1: index of its chain's criterion in the criterion axis
+                              (grid_criteria); round 0: 0 (its children's each their own) */
     int8_t arm;            /* ARM_* */
     int16_t round;         /* k */
     int32_t prev;          /* ticket: parent (round k-1); random: random node of round k-1

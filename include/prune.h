@@ -33,6 +33,8 @@ enum {
     PRUNE_LARGE_INIT,              /* |w_init| */
     PRUNE_N_CRITERIA
 };
+/* The criteria's names, as [prune] criterion spells them (PRUNE_* order). */
+extern const char *const prune_criterion_names[PRUNE_N_CRITERIA];
 
 /* round(q * alive), halves away from zero. */
 size_t prune_count(size_t alive, double q);

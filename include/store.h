@@ -32,8 +32,17 @@
  * masks: cells x weights bytes where cells share their trainings); readers
  * derive a cell's masks from /trials/nodes and /nodes/mask. Version 2 files
  * still open, resume (their cells keep getting mask rows) and merge. */
-#define STORE_VERSION 3
+/* Version 4 is version 3 with the grid's chain axes ([sweep] rewind,
+ * [sweep] criterion: /grid/rewind, /trials/rewind, K rows a seed in /rewind,
+ * /grid/criterion, /trials/criterion); only a job with an axis writes it, so
+ * a reader from before the axes refuses such a file instead of reading its
+ * cells without their k or criterion. A job without them writes version 3. */
+#define STORE_VERSION 4
 #define STORE_VERSION_MIN 2
+#define STORE_VERSION_PLAIN 3 /* a file made now by a job without the chain axes */
+
+/* The format version a file made now for cfg gets. */
+int store_version_for(const config_t *cfg);
 
 /* An open results file: its HDF5 ids, dataset slots and scratch (store.c).
  * Made by store_create or store_open, released by store_close. */
@@ -102,8 +111,8 @@ int store_cell_masks(const store_t *s);
  * initialisation training's, its one mask as the history of its round k
  * (k + 1 where active). A training that trains its twin's mask has none. */
 int store_read_counts(store_t *s, int x, uint8_t *counts);
-/* The rewind point of seed index si [n_params]. */
-int store_read_rewind(store_t *s, int si, float *rewind);
+/* Rewind point `row` of /rewind [n_params]: seed_i * K + rewind_i (grid.h). */
+int store_read_rewind(store_t *s, int row, float *rewind);
 /* Copy node x's row (history, provenance, ledger, status) from src to dst (merge). */
 int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf);
 /* Write trial t's rows from res, then its ledger (wall, rank, host), then its status. */

@@ -67,7 +67,7 @@ typedef struct {
     float *es_test_acc[N_ARMS];       /* [R1] test accuracy there */
     float *final_test_acc[N_ARMS];    /* [R1] */
     uint8_t *masks[N_ARMS];           /* [n_weights] rounds active; reinit shares the ticket's */
-    float *rewind;                    /* [n_params] rewind point, or NULL (no rewinding) */
+    float *rewind;                    /* [n_params] the cell's rewind point, or NULL (no rewinding) */
     int pairs, A;                     /* analysis.copies: pairs of copies, points on a line; 0: off */
     float *inst[N_INST];              /* [R1][pairs][A] the ticket's rounds, NaN past; NULL: off */
     float *inst_value;                /* [R1][pairs] instability, NaN past */
@@ -85,9 +85,11 @@ typedef struct {
     int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
     float es_test_acc, final_test_acc;
     int pairs, A;             /* instability analysis (node_result_analysis), else 0 */
-    float *inst[N_INST];      /* [pairs][A] along each line; NaN for a training not analysed */
-    float *inst_value;        /* [pairs] the largest test error on the line minus the mean of its
-                                 endpoints' */
+    int sets;                 /* analyses room is made for: the rewind axis's length K (a round
+                                 0 is analysed from each k, set i from k_i; a later round in set 0) */
+    float *inst[N_INST];      /* [sets][pairs][A] along each line; NaN for a training not analysed */
+    float *inst_value;        /* [sets][pairs] the largest test error on the line minus the mean of
+                                 its endpoints' */
     char error[160];          /* reason when failed */
 } node_result_t;
 
@@ -97,21 +99,28 @@ typedef struct {
                                      their twin ticket's; random: its previous random node's
                                      (all 1 at round 1); pruning at initialisation: none */
     const uint8_t *ticket_counts; /* random: the twin ticket's history (per-layer survivors) */
-    const float *rewind;          /* the seed's rewind point, or NULL: start from theta0 */
+    const float *rewind;          /* the rewind point of the seed at the node's k, or NULL: start
+                                     from theta0 */
 } node_in_t;
 
 /* Where a training puts what its dependents need; NULL fields are not wanted. */
 typedef struct {
     uint8_t **children; /* ticket: history of each ticket child, in graph order */
     uint8_t *counts;    /* random, pruning at initialisation: its own history */
-    float *rewind;      /* ticket round 0, rewinding: parameters at rewind_iteration [n_params] */
+    float *rewind;      /* ticket round 0, rewinding: parameters at each k of the rewind axis
+                           [K][n_params] (grid_rewinds) */
     float *weights;     /* trained parameters [n_params] */
 } node_out_t;
 
 typedef int (*trial_poll_fn)(void *arg); /* nonzero: stop the trial now */
 
 typedef struct {
-    const config_t *cfg;
+    const config_t *cfg;  /* the job; during a training with sweep.rewind or sweep.criterion, view */
+    config_t *view;       /* with sweep.rewind or sweep.criterion (else NULL): the job as a
+                             training of rewind index rw and criterion index ci
+                             (graph_node_t) sees it, the one-value job with
+                             prune.rewind_iteration = k_rw and prune.criterion = its ci-th
+                             (trial_run_node fills it) */
     const data_t *data;
     net_t net;
     optim_t opt;
@@ -216,7 +225,9 @@ void trial_theta0(const net_t *net, int64_t seed, float *dst);
  * rewind_iteration = k > 0 is the dense network from k: its copies share the
  * sweep's order for steps 0..k-1 (the weights at k are the rewind point) and
  * take their own from step k on; a later round's copies differ from their
- * first step. Then for each pair (i < j, in the order (0,1), (0,2), ..,
+ * first step. With sweep.rewind, round 0 (one training for every k) is
+ * analysed from each k of the axis in turn (C - 1 copies each, copy 0 shared),
+ * into its result's set i; a cell's round 0 holds the set of its own k. Then for each pair (i < j, in the order (0,1), (0,2), ..,
  * (1,2), ..) the test and validation sets are evaluated at A =
  * analysis.interpolation points alpha = a / (A - 1) of the line
  * trial_interpolate draws between the two copies' final weights. Everything
@@ -254,8 +265,12 @@ void node_result_free(node_result_t *r);
  * stop (the first point of lowest validation loss) and the last point, the
  * two the summary reads, evaluated at the end on a copy of the parameters
  * kept at the early stop and on the final ones: the same bits as full's
- * (NaN at the other points). Returns 0, TRIAL_FAILED (res->error says why, e.g.
- * divergence), TRIAL_ABORTED (the poll hook asked to stop) or TS_ERUN.
+ * (NaN at the other points). With sweep.rewind or sweep.criterion the
+ * training runs under c->view, the job with its chain's k and criterion as
+ * the one values (a ticket round 0 records every k into out->rewind, and
+ * prunes each child by that child's chain's criterion and rewind point).
+ * Returns 0, TRIAL_FAILED (res->error says why, e.g. divergence),
+ * TRIAL_ABORTED (the poll hook asked to stop) or TS_ERUN.
  */
 int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
                    const node_out_t *out, node_result_t *res);

@@ -117,6 +117,13 @@ const key_t_ config_keys[] = {
     {"sweep", "rounds", K_INTLIST, F(rounds), F(n_rounds), "1, 2", NULL,
      "pruning round counts (1..254)"},
     {"sweep", "seeds", K_I64LIST, F(seeds), F(n_seeds), "1, 2", NULL, "seeds (theta0 and data order)"},
+    {"sweep", "rewind", K_I64LIST, F(rewinds), F(n_rewinds), "", NULL,
+     "instead of prune.rewind_iteration: rewind iterations crossed with the grid (each cell rewinds to "
+     "its k; a seed's round 0 trains once and records the weights at every k)"},
+    {"sweep", "criterion", K_FLAGS, F(criteria), 0, "none",
+     "magnitude|magnitude_increase|movement|large_init_large_final|large_init",
+     "none, or instead of prune.criterion: criteria crossed with the grid, in this order whatever the "
+     "list's (each cell prunes by its own; a seed's round 0 trains once for all)"},
     {"analysis", "copies", K_INT, F(copies), 0, "0", NULL,
      "instability analysis (linear mode connectivity): 0 off, or n >= 2: the dense network and each "
      "ticket round are trained n times from the same start and mask, differing only in data order "
@@ -336,8 +343,52 @@ int config_chunks(int batch, int want)
     return c > 0 ? c : 1;
 }
 
+/* prune.criterion, or the criterion axis sweep.criterion instead: the key
+ * other than its default (magnitude, which a job's resolved text writes
+ * beside the axis) with the axis is an error. */
+static int validate_criterion(const config_t *cfg)
+{
+    if (cfg->criteria && cfg->criterion != PRUNE_MAGNITUDE)
+        return ts_fail(TS_EINPUT, "%s: sweep.criterion and prune.criterion (%s) are both given: prune by "
+                       "one criterion (prune.criterion) or cross a list (sweep.criterion); keep one",
+                       config_where(cfg, "sweep.criterion"), config_where(cfg, "prune.criterion"));
+    return 0;
+}
+
+/* prune.rewind_iteration, or the rewind axis sweep.rewind instead (one of
+ * them: the key other than 0 beside the axis is an error): each k in [0,
+ * iterations], none twice, and under rewind_schedule = continue below
+ * iterations (the later rounds need a step to train). */
+static int validate_rewind(const config_t *cfg)
+{
+    /* 0 is the key's "no rewinding", which a job's resolved text writes beside the axis */
+    if (cfg->n_rewinds > 0 && cfg->rewind_iteration != 0)
+        return ts_fail(TS_EINPUT, "%s: sweep.rewind and prune.rewind_iteration (%s) are both given: "
+                       "rewind to one iteration (prune.rewind_iteration) or cross a list (sweep.rewind); keep one",
+                       config_where(cfg, "sweep.rewind"), config_where(cfg, "prune.rewind_iteration"));
+    const char *key = cfg->n_rewinds > 0 ? "sweep.rewind" : "prune.rewind_iteration";
+    const int64_t *ks = cfg->n_rewinds > 0 ? cfg->rewinds : &cfg->rewind_iteration;
+    int n = cfg->n_rewinds > 0 ? cfg->n_rewinds : 1;
+    for (int i = 0; i < n; i++) {
+        if (ks[i] < 0 || ks[i] > cfg->iterations)
+            return BAD(key, "%s%lld is outside [0, train.iterations = %lld]", cfg->n_rewinds ? "entry " : "= ",
+                       (long long)ks[i], (long long)cfg->iterations);
+        for (int j = 0; j < i; j++)
+            if (ks[j] == ks[i])
+                return BAD(key, "lists %lld twice", (long long)ks[i]);
+        if (cfg->rewind_schedule == REWIND_CONTINUE && ks[i] > 0 && ks[i] == cfg->iterations)
+            return BAD(key,
+                       "%s train.iterations = %lld leaves the rounds after the first no step to train with "
+                       "prune.rewind_schedule = continue (%s): rewind earlier, or set rewind_schedule = restart",
+                       cfg->n_rewinds ? "entry" : "=", (long long)cfg->iterations,
+                       config_where(cfg, "prune.rewind_schedule"));
+    }
+    return 0;
+}
+
 int config_validate(const config_t *cfg)
 {
+    int rc;
     if (cfg->validation < 1)
         return BAD("data.validation", "= %lld must be at least 1", (long long)cfg->validation);
     if (cfg->split_seed < 0)
@@ -379,15 +430,8 @@ int config_validate(const config_t *cfg)
         return BAD("prune.output_scale", "= %g is outside [0, 1]", cfg->output_scale);
     if (cfg->conv_scale < 0 || cfg->conv_scale > 1)
         return BAD("prune.conv_scale", "= %g is outside [0, 1]", cfg->conv_scale);
-    if (cfg->rewind_iteration < 0 || cfg->rewind_iteration > cfg->iterations)
-        return BAD("prune.rewind_iteration", "= %lld is outside [0, train.iterations = %lld]",
-                   (long long)cfg->rewind_iteration, (long long)cfg->iterations);
-    if (cfg->rewind_schedule == REWIND_CONTINUE && cfg->rewind_iteration > 0 &&
-        cfg->rewind_iteration == cfg->iterations)
-        return BAD("prune.rewind_iteration",
-                   "= train.iterations = %lld leaves the rounds after the first no step to train with "
-                   "prune.rewind_schedule = continue (%s): rewind earlier, or set rewind_schedule = restart",
-                   (long long)cfg->iterations, config_where(cfg, "prune.rewind_schedule"));
+    if ((rc = validate_rewind(cfg)) || (rc = validate_criterion(cfg)))
+        return rc;
     if (cfg->pai_images < 1 || cfg->pai_images > 100000)
         return BAD("prune.pai_images", "= %d is outside [1, 100000]", cfg->pai_images);
     if (cfg->pai_seed < 0)

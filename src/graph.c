@@ -3,11 +3,13 @@
  * from the job alone, the same on every rank.
  *
  * A node is one training, identified by its seed, its arm and the pruning
- * counts of its rounds 1..k. graph_plan walks the cells of the grid in
+ * counts of its rounds 1..k, and for rounds >= 1 its rewind point and
+ * criterion (the indices rw and ci of the cell's k and criterion in their
+ * axes). graph_plan walks the cells of the grid in
  * order; for each it starts at the seed's round-0 node (one per seed when
  * sharing) and, round by round, computes the counts the round removes
  * (round_cut: q of each layer's, or of the pooled layers', survivors) and
- * looks the ticket child up by (parent, counts) in a hash table (ticket_child,
+ * looks the ticket child up by (parent, rewind and criterion indices, counts) in a hash table (ticket_child,
  * which makes it when new), so two cells whose counts agree up to a round
  * reach the same node. Each ticket node gets its twin of each arm the job
  * asks for once (control_twin), keyed by the ticket's key and the arm. Nodes are appended as they are first needed, so a
@@ -47,14 +49,16 @@ static uint64_t fnv_cut(const int64_t *c, int n)
 
 /* The hash slot of the ticket child of `parent` pruned by `cut` (open
  * addressing, linear probing; hcap a power of two). */
-static size_t slot_of(const graph_t *g, int32_t parent, const int64_t *cut)
+static size_t slot_of(const graph_t *g, int32_t parent, int rw, int ci, const int64_t *cut)
 {
-    uint64_t h = fnv_cut(cut, g->n_cut) ^ ((uint64_t)(uint32_t)parent * 0x9e3779b97f4a7c15ull);
+    uint64_t h = fnv_cut(cut, g->n_cut) ^ ((uint64_t)(uint32_t)parent * 0x9e3779b97f4a7c15ull) ^
+                 ((uint64_t)rw * 0xc2b2ae3d27d4eb4full) ^ ((uint64_t)ci * 0x165667b19e3779f9ull);
     return (size_t)(h ^ (h >> 29)) & (g->hcap - 1);
 }
 
 /* A new node; returns its id or -1 when out of memory. */
-static int32_t add_node(graph_t *g, int seed_i, int arm, int round, int32_t prev, uint64_t key)
+static int32_t add_node(graph_t *g, int seed_i, int rw, int ci, int arm, int round, int32_t prev,
+                        uint64_t key)
 {
     if (g->N == g->cap) {
         int cap = g->cap ? 2 * g->cap : 1024;
@@ -72,6 +76,8 @@ static int32_t add_node(graph_t *g, int seed_i, int arm, int round, int32_t prev
     graph_node_t *nd = &g->nodes[x];
     memset(nd, 0, sizeof *nd);
     nd->seed_i = seed_i;
+    nd->rw = (int16_t)rw;
+    nd->ci = (int8_t)ci;
     nd->arm = (int8_t)arm;
     nd->round = (int16_t)round;
     nd->prev = prev;
@@ -101,7 +107,7 @@ static int grow_hash(graph_t *g)
         const graph_node_t *n = &g->nodes[x];
         if (n->arm != ARM_TICKET || n->round == 0)
             continue;
-        size_t i = slot_of(g, n->prev, g->cuts + n->cut);
+        size_t i = slot_of(g, n->prev, n->rw, n->ci, g->cuts + n->cut);
         while (h[i] >= 0)
             i = (i + 1) & (cap - 1);
         h[i] = x;
@@ -109,20 +115,22 @@ static int grow_hash(graph_t *g)
     return 0;
 }
 
-/* The ticket child of `parent` pruned by `cut`, made when new; -1 when out of memory. */
-static int32_t ticket_child(graph_t *g, int32_t parent, const int64_t *cut)
+/* The ticket child of `parent` in the chain of rewind index rw and criterion
+ * index ci (the cell's: round 0's children differ by them) pruned by `cut`,
+ * made when new; -1 when out of memory. */
+static int32_t ticket_child(graph_t *g, int32_t parent, int rw, int ci, const int64_t *cut)
 {
     if ((size_t)g->N * 2 >= g->hcap && grow_hash(g))
         return -1;
-    size_t i = slot_of(g, parent, cut);
+    size_t i = slot_of(g, parent, rw, ci, cut);
     for (; g->hash[i] >= 0; i = (i + 1) & (g->hcap - 1)) {
         const graph_node_t *n = &g->nodes[g->hash[i]];
-        if (n->prev == parent && !memcmp(g->cuts + n->cut, cut, (size_t)g->n_cut * sizeof *cut))
+        if (n->prev == parent && n->rw == rw && n->ci == ci && !memcmp(g->cuts + n->cut, cut, (size_t)g->n_cut * sizeof *cut))
             return g->hash[i];
     }
     const graph_node_t *p = &g->nodes[parent];
     uint64_t key = rng_key(p->key, RNG_NODE, fnv_cut(cut, g->n_cut), (uint64_t)p->round + 1);
-    int32_t x = add_node(g, p->seed_i, ARM_TICKET, p->round + 1, parent, key);
+    int32_t x = add_node(g, p->seed_i, rw, ci, ARM_TICKET, p->round + 1, parent, key);
     if (x < 0)
         return -1;
     memcpy(g->cuts + g->nodes[x].cut, cut, (size_t)g->n_cut * sizeof *cut);
@@ -144,7 +152,7 @@ static int32_t control_twin(graph_t *g, int32_t x, int arm, int32_t random_prev,
         return g->nodes[x].ctl[arm];
     const graph_node_t *t = &g->nodes[x];
     uint64_t key = rng_key(t->key, RNG_NODE, (uint64_t)arm, 0);
-    int32_t c = add_node(g, t->seed_i, arm, t->round, arm == ARM_RANDOM ? random_prev : -1, key);
+    int32_t c = add_node(g, t->seed_i, t->rw, t->ci, arm, t->round, arm == ARM_RANDOM ? random_prev : -1, key);
     if (c < 0)
         return -1;
     graph_node_t *n = &g->nodes[c];
@@ -288,7 +296,7 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
         trial_t tr = grid_trial(cfg, t);
         int64_t alive[NET_MAX_LAYERS], cut[NET_MAX_LAYERS];
         int32_t x = share ? root[tr.seed_i] : -1;
-        if (x < 0 && (x = add_node(g, tr.seed_i, ARM_TICKET, 0, -1,
+        if (x < 0 && (x = add_node(g, tr.seed_i, 0, 0, ARM_TICKET, 0, -1,
                                    rng_key((uint64_t)tr.seed, RNG_NODE, 0, 0))) < 0)
             goto oom;
         root[tr.seed_i] = x;
@@ -303,14 +311,14 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
         int32_t rnd = x, root0 = x;
         for (int k = 1; k <= tr.rounds; k++) {
             round_cut(g, tr.q, alive, cut);
-            int32_t c = ticket_child(g, x, cut);
+            int32_t c = ticket_child(g, x, tr.rewind_i, tr.criterion_i, cut);
             if (c < 0)
                 goto oom;
             g->cell_node[((size_t)t * g->A + ARM_TICKET) * g->R1 + k] = c;
             for (int a = 1; a < N_ARMS; a++) {
                 if (!arms[a])
                     continue;
-                int32_t r = control_twin(g, c, a, rnd, root0, cfg->rewind_iteration > 0);
+                int32_t r = control_twin(g, c, a, rnd, root0, tr.rewind > 0);
                 if (r < 0)
                     goto oom;
                 if (a == ARM_RANDOM)

@@ -202,6 +202,25 @@ typedef struct {
     double line_images;  /* images its lines evaluate: pairs x points x (validation + test) */
 } dry_work_t;
 
+/* The work of each rewind point's chain into w[K] (round 0: every one the
+ * same), from the job with prune.rewind_iteration = k_i. 0 or TS_ERUN. */
+static dry_work_t dry_work(const config_t *cfg, const data_t *data);
+static int dry_works(const config_t *cfg, const data_t *data, dry_work_t *w)
+{
+    int K;
+    const int64_t *ks = grid_rewinds(cfg, &K);
+    config_t *view = malloc(sizeof *view);
+    if (!view)
+        return ts_fail(TS_ERUN, "out of memory");
+    *view = *cfg;
+    for (int i = 0; i < K; i++) {
+        view->rewind_iteration = ks[i];
+        w[i] = dry_work(view, data);
+    }
+    free(view);
+    return 0;
+}
+
 static dry_work_t dry_work(const config_t *cfg, const data_t *data)
 {
     int64_t k1 = trial_start_iter(cfg, 1);
@@ -226,6 +245,19 @@ static double node_seconds(const dry_work_t *w, const dry_level_t *lv, int n_lv,
     return analysed ? one * w->copies + level_time(lv, n_lv, d, 1) * w->line_images : one;
 }
 
+/* The whole job without sharing, every training dense: each cell's round 0
+ * (`per` seconds) and its later trainings, from its rewind point (w[k]). */
+static double unshared_seconds(const config_t *cfg, const dry_level_t *lv, const dry_work_t *w, double per)
+{
+    double sum = 0;
+    for (int t = 0, T = grid_size(cfg); t < T; t++) {
+        trial_t tr = grid_trial(cfg, t);
+        const dry_work_t *wk = &w[tr.rewind_i];
+        sum += per + (grid_cost(cfg, &tr) - 1) * (lv[0].step * wk->steps_late + lv[0].eval * wk->images_late);
+    }
+    return sum;
+}
+
 /* The dry run's calibration, kept to time it again at more threads: the
  * trainer (on the trimmed data) and the one-cell graph it runs, the training
  * each timed level stands for (-1: the dense network) and the levels at one
@@ -238,7 +270,7 @@ typedef struct {
     int n_lv;
     int rep[DRY_LEVELS];
     dry_level_t lv[DRY_LEVELS];
-    dry_work_t work;
+    dry_work_t work[CFG_MAX_LIST]; /* per rewind point (grid_rewinds), a training of its chain */
 } dry_cal_t;
 
 /* Threads a training can use: its parallel work bounds them (net_max_threads:
@@ -377,12 +409,12 @@ static void print_threads(const dry_cal_t *cal, const dry_timed_t *tm, int here,
         printf("; a training uses at most %d threads\n", cap);
     else
         printf("; no bound known on the threads a training can use\n");
-    double d1 = node_seconds(&cal->work, l1, cal->n_lv, 1, 0, 0);
-    double s1 = node_seconds(&cal->work, l1, cal->n_lv, cal->lv[sp].keep, 1, 0);
+    double d1 = node_seconds(&cal->work[0], l1, cal->n_lv, 1, 0, 0);
+    double s1 = node_seconds(&cal->work[0], l1, cal->n_lv, cal->lv[sp].keep, 1, 0);
     for (int i = 0; i < n_ly; i++) {
         const dry_layout_t *L = &ly[i];
-        double d = node_seconds(&cal->work, L->lv, cal->n_lv, 1, 0, 0);
-        double s = node_seconds(&cal->work, L->lv, cal->n_lv, cal->lv[sp].keep, 1, 0);
+        double d = node_seconds(&cal->work[0], L->lv, cal->n_lv, 1, 0, 0);
+        double s = node_seconds(&cal->work[0], L->lv, cal->n_lv, cal->lv[sp].keep, 1, 0);
         printf("  %d thread%s: a dense training %.3g s (%.2fx)", L->threads, L->threads == 1 ? "" : "s", d,
                d1 / d);
         if (sp)
@@ -432,7 +464,7 @@ static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const dat
     for (int i = 0; i < n_ly; i++) {
         dry_layout_t *L = &ly[i];
         for (int x = 0; x < g->N; x++)
-            secs[x] = mine[x] ? node_seconds(&cal->work, L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0,
+            secs[x] = mine[x] ? node_seconds(&cal->work[g->nodes[x].rw], L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0,
                                                    g->nodes[x].arm == ARM_TICKET) : 0;
         if ((rc = plan_sim_run(sg, secs, L->ranks * N, &L->sim, NULL)))
             return rc;
@@ -529,7 +561,9 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     char *mine = NULL;
     double *dens = NULL;
     int *order = NULL, threads = par_threads();
-    dry_cal_t cal = {.c = &c, .one = &one, .eval_images = timed_images, .work = dry_work(cfg, data)};
+    dry_cal_t cal = {.c = &c, .one = &one, .eval_images = timed_images};
+    if (dry_works(cfg, data, cal.work))
+        return TS_ERUN;
     /* calibration: steps of the real model (one training of `steps` steps with
      * its two evaluations), timed dense, then at other densities, by a
      * trainer made for that timing job */
@@ -547,6 +581,7 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     quick->controls = 0;
     quick->copies = 0; /* a training is timed once; its copies and lines are priced from it */
     quick->rewind_iteration = 0; /* every timed training from step 0 (timing only) */
+    quick->n_rewinds = 0;
     quick->test_curve = TEST_CURVE_FULL; /* both sets at both points: timed_images */
     int rc = trial_ctx_create(&c, quick, &few);
     if (rc) {
@@ -565,13 +600,11 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
         goto out;
     int n_lv = 1;
     /* round 0 trains every step; with rewind_schedule = continue the later
-     * rounds from the rewind point on, evaluated at the points from there
-     * (the test set there too, or twice: trial_eval_images; dry_work) */
-    int E = cal.work.evals, E_late = cal.work.evals_late;
-    int64_t late = cal.work.steps_late;
-    double img = cal.work.images, img_late = cal.work.images_late;
+     * rounds from their rewind point on, evaluated at the points from there
+     * (the test set there too, or twice: trial_eval_images; dry_works) */
+    int E = cal.work[0].evals;
+    double img = cal.work[0].images;
     double per = lv[0].step * cfg->iterations + lv[0].eval * img;
-    double per_late = lv[0].step * late + lv[0].eval * img_late;
     int T = grid_size(cfg), to_run = 0, D = 0;
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
@@ -612,8 +645,9 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     int analysed = 0;
     for (int x = 0; x < g->N && !rc; x++) {
         int ticket = g->nodes[x].arm == ARM_TICKET, later = g->nodes[x].round > 0;
-        double t = node_seconds(&cal.work, lv, n_lv, dens[x], later, 0);
-        double ta = node_seconds(&cal.work, lv, n_lv, dens[x], later, ticket);
+        const dry_work_t *w = &cal.work[g->nodes[x].rw];
+        double t = node_seconds(w, lv, n_lv, dens[x], later, 0);
+        double ta = node_seconds(w, lv, n_lv, dens[x], later, ticket);
         total += mine[x] ? ta : 0;
         analysis += mine[x] ? ta - t : 0;
         analysed += mine[x] && ticket;
@@ -637,7 +671,7 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     printf("cells: %d (%d to run%s)\n", T, to_run, a->shard_n > 1 ? " in this shard" : "");
     char scope[32], crit[64];
     config_value(cfg, "prune.scope", scope, sizeof scope);
-    config_value(cfg, "prune.criterion", crit, sizeof crit);
+    config_value(cfg, cfg->criteria ? "sweep.criterion" : "prune.criterion", crit, sizeof crit);
     printf("pruning: %s by %s, the output layer at %gx, convolutions at %gx\n", scope, crit, cfg->output_scale,
            cfg->conv_scale);
     printf("trainings: %d distinct of %lld (%s)\n", g->N, (long long)g->unshared,
@@ -660,9 +694,19 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
                "only); test_curve = full: %.3g s, early_stop x%.2f of it\n",
                per, (long long)cfg->iterations, 1e3 * lv[0].step, E, t_val, t_test, blas_core(), 100 * lv[0].eval * img / per,
                per_other, per / per_other);
-    if (late < cfg->iterations)
-        printf("per training of a later round: %.3g s dense (%lld steps from the rewind point, %d evaluations)\n",
-               per_late, (long long)late, E_late);
+    int K;
+    const int64_t *ks = grid_rewinds(cfg, &K);
+    for (int i = 0; i < K; i++) { /* a later round's steps: from its rewind point under continue */
+        const dry_work_t *w = &cal.work[i];
+        double p_i = lv[0].step * w->steps_late + lv[0].eval * w->images_late;
+        if (w->steps_late < cfg->iterations && cfg->n_rewinds == 0)
+            printf("per training of a later round: %.3g s dense (%lld steps from the rewind point, "
+                   "%d evaluations)\n", p_i, (long long)w->steps_late, w->evals_late);
+        else if (w->steps_late < cfg->iterations)
+            printf("per training of a later round of its chain: %.3g s dense (%lld steps from the rewind "
+                   "point %lld, %d evaluations)\n", p_i, (long long)w->steps_late, (long long)ks[i],
+                   w->evals_late);
+    }
     if (n_lv > 1)
         printf("thinner trainings (kernels = %s, %d densities timed): %.3g s at %.3g %% of the weights "
                "(%.3g ms a step, %.3g ms an image evaluated), the sparsest\n",
@@ -679,7 +723,7 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     printf("estimated: %.3g core-hours%s, %.3g dense trainings' worth (the whole job without sharing, "
            "every training dense: %.3g)\n",
            total / 3600, a->shard_n > 1 ? " for this shard" : "", total / per,
-           ((double)T * per + (double)(g->unshared - T) * per_late) / 3600);
+           unshared_seconds(cfg, lv, cal.work, per) / 3600);
     char advice[1024];
     if (blas_core_advice_here(advice, sizeof advice))
         printf("warning: this machine runs %s; the times above were measured on those kernels\n", advice);

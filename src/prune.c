@@ -33,6 +33,9 @@ static int cand_cmp(const void *pa, const void *pb)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+const char *const prune_criterion_names[PRUNE_N_CRITERIA] = {"magnitude", "magnitude_increase", "movement",
+                                                             "large_init_large_final", "large_init"};
+
 float prune_score(int criterion, float w_init, float w_final)
 {
     switch (criterion) {

@@ -63,7 +63,9 @@ double sched_rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g)
         }
     double W = (double)net->n_weights + 1, P = (double)net->n_params * sizeof(float);
     double msg = sizeof(ctrl_t) + 2 * W + P + ERROR_LEN;
-    return msg + 3 * W /* in_a, in_b, ones */ + (children + 1) * W + P /* rewind */ +
+    int K;
+    grid_rewinds(cfg, &K);
+    return msg + 3 * W /* in_a, in_b, ones */ + (children + 1) * W + K * P /* rewind */ +
            (cfg->weights == WEIGHTS_FINAL ? P : 0);
 }
 
@@ -97,7 +99,8 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     s.in_a = ts_malloc(s.W + 1);
     s.in_b = ts_malloc(s.W + 1);
     s.ones = ts_malloc(s.W + 1);
-    s.rewind = ts_calloc(s.P, sizeof(float));
+    grid_rewinds(cfg, &s.K);
+    s.rewind = ts_calloc((size_t)s.K * s.P, sizeof(float));
     if (cfg->weights == WEIGHTS_FINAL && !(s.weights = ts_malloc(s.P * sizeof(float)))) {
         rc = TS_ERUN;
         goto out_agree;

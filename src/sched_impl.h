@@ -52,7 +52,9 @@ typedef struct {
     /* what this rank's last training produced (workers: its cache) */
     uint8_t **out_hist;    /* [cap] children's histories, then a random node's own */
     int out_cap;
-    float *rewind;         /* [P] a rewind point: made by round 0 here, or received */
+    int K;                 /* rewind points a seed has (grid_rewinds) */
+    float *rewind;         /* [K][P] rewind points made by round 0 here; a training's own
+                              (received, or of a round 0 here: its row 0) in row 0 */
     float *weights;        /* [P] trained weights ([output] weights = final), or NULL */
     uint8_t *in_a, *in_b, *ones; /* [W] inputs; all-ones history of a round 0 */
     char *msg;             /* dispatch message buffer */
@@ -64,13 +66,14 @@ typedef struct {
     int32_t *unmet;        /* [N] dependencies not done */
     int32_t *need;         /* [N] trainings still to start that read this history */
     uint8_t **hist;        /* [N] histories held for them */
-    float **rewinds;       /* [seeds] */
+    float **rewinds;       /* [seeds] each seed's rewind points, [K][P] */
     graph_heap_t ready; /* ready trainings, most remaining work first (keys: the nodes' cost) */
     double *node_wall;     /* [N] */
     int32_t *cell_left;    /* [T] (cell, arm, round) entries not finished */
     int8_t *cell_failed;   /* [T] */
     int32_t *cache_of;     /* [size] the training whose outputs a rank holds, -1 */
-    int32_t *rewind_of;    /* [size] the seed whose rewind point a rank holds, -1 */
+    int32_t *rewind_of;    /* [size] the rewind point (sched_rewind_slot) a rank holds in its
+                              row 0, -1 */
     int32_t *running;      /* [size] its training, -1 idle */
     char *idle;            /* [size] asked for work and waits */
     char (*hosts)[MPI_MAX_PROCESSOR_NAME];
@@ -93,6 +96,8 @@ extern volatile sig_atomic_t sched_stop_signal;
 /* Training x reads its seed's rewind point / makes it (round 0 of a ticket). */
 int sched_needs_rewind(const sched_t *s, int x);
 int sched_makes_rewind(const sched_t *s, int x);
+/* The rewind point training x reads: seed_i * K + its rewind index. */
+int sched_rewind_slot(const sched_t *s, int x);
 /* The i-th mask history training x produces, -1 past the last. */
 int32_t sched_output_id(const graph_t *g, int32_t x, int i);
 /* Run training x here from inputs a, b and write it; its outcome in *o. */

@@ -88,12 +88,20 @@ static int wanted(const sched_t *s, int32_t y)
     return s->need[y] > 0 && !s->hist[y];
 }
 
-/* Where rank 0 keeps seed si's rewind point (allocated on first use); NULL when out of memory. */
+/* Where rank 0 keeps seed si's rewind points, [K][P] (allocated on first
+ * use); NULL when out of memory. */
 static float *rewind_slot(sched_t *s, int si)
 {
     if (!s->rewinds[si])
-        s->rewinds[si] = ts_malloc(s->P * sizeof(float));
+        s->rewinds[si] = ts_malloc((size_t)s->K * s->P * sizeof(float));
     return s->rewinds[si];
+}
+
+/* The rewind point training x starts from (sched_needs_rewind), held at rank 0. */
+static const float *rewind_of_node(const sched_t *s, int32_t x)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    return s->rewinds[n->seed_i] + (size_t)n->rw * s->P;
 }
 
 /* Cell t is finished (o: the training that finished it, or NULL): its status. */
@@ -202,8 +210,8 @@ static int node_ended(sched_t *s, const outcome_t *o, const char *error)
         s->state[x] = N_DONE;
         s->done++;
         s->cache_of[o->rank] = x;
-        if (n->arm == ARM_TICKET && n->round == 0 && s->cfg->rewind_iteration > 0)
-            s->rewind_of[o->rank] = n->seed_i;
+        if (sched_makes_rewind(s, x)) /* its row 0 */
+            s->rewind_of[o->rank] = n->seed_i * s->K;
         for (int32_t i = g->dpt_off[x]; i < g->dpt_off[x + 1]; i++) {
             int32_t d = g->dpt[i];
             if (s->state[d] == N_WAIT && --s->unmet[d] == 0) {
@@ -317,15 +325,15 @@ static void dispatch(sched_t *s, int32_t x, int r)
     put_input(s, &c.a, &p, r, a);
     put_input(s, &c.b, &p, r, b);
     if (sched_needs_rewind(s, x)) {
-        int si = s->g->nodes[x].seed_i;
-        if (s->rewind_of[r] == si)
+        int slot = sched_rewind_slot(s, x);
+        if (s->rewind_of[r] == slot)
             c.rewind = IN_CACHED;
         else {
             c.rewind = IN_SENT;
-            memcpy(p, s->rewinds[si], s->P * sizeof(float));
+            memcpy(p, rewind_of_node(s, x), s->P * sizeof(float));
             p += s->P * sizeof(float);
             s->sent += (double)s->P * sizeof(float);
-            s->rewind_of[r] = si;
+            s->rewind_of[r] = slot;
         }
     }
     memcpy(s->msg, &c, sizeof c);
@@ -374,7 +382,7 @@ static int recv_outputs(sched_t *s, int src, const outcome_t *o, char *error)
         float *rw = rewind_slot(s, n->seed_i);
         if (!rw)
             return TS_ERUN;
-        return recv_state(s, src, rw, s->P * sizeof(float));
+        return recv_state(s, src, rw, (size_t)s->K * s->P * sizeof(float));
     }
     return 0;
 }
@@ -485,7 +493,7 @@ static int run_root_node(sched_t *s, int32_t x)
     graph_inputs(s->g, x, &a, &b);
     take(s, x, 0);
     if (sched_needs_rewind(s, x))
-        memcpy(s->rewind, s->rewinds[s->g->nodes[x].seed_i], s->P * sizeof(float));
+        memcpy(s->rewind, rewind_of_node(s, x), s->P * sizeof(float));
     int rc = sched_run_here(s, x, held_hist(s, a), held_hist(s, b), &o);
     if (rc || (rc = s->error))
         return rc;
@@ -503,7 +511,7 @@ static int run_root_node(sched_t *s, int32_t x)
             float *rw = rewind_slot(s, s->g->nodes[x].seed_i);
             if (!rw)
                 return TS_ERUN;
-            memcpy(rw, s->rewind, s->P * sizeof(float));
+            memcpy(rw, s->rewind, (size_t)s->K * s->P * sizeof(float));
         }
     }
     return node_ended(s, &o, s->res.error);
@@ -577,7 +585,7 @@ static int root_setup(sched_t *s)
         hold(s, y, h);
         rc = s->store ? store_read_counts(s->store, y, h) : 0;
     }
-    for (int si = 0; si < s->cfg->n_seeds && !rc && s->cfg->rewind_iteration > 0; si++)
+    for (int si = 0; si < s->cfg->n_seeds && !rc && grid_rewinding(s->cfg); si++)
         for (int x = 0; x < N; x++) {
             const graph_node_t *n = &g->nodes[x];
             if (n->seed_i != si || n->arm != ARM_TICKET || n->round != 0 || s->state[x] != N_DONE)
@@ -585,7 +593,8 @@ static int root_setup(sched_t *s)
             float *rw = rewind_slot(s, si);
             if (!rw)
                 return TS_ERUN;
-            rc = s->store ? store_read_rewind(s->store, si, rw) : 0;
+            for (int i = 0; i < s->K && !rc && s->store; i++)
+                rc = store_read_rewind(s->store, si * s->K + i, rw + (size_t)i * s->P);
             break;
         }
     if (rc)

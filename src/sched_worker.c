@@ -21,15 +21,21 @@
 int sched_needs_rewind(const sched_t *s, int x)
 {
     const graph_node_t *n = &s->g->nodes[x];
-    return s->cfg->rewind_iteration > 0 && n->round > 0 && n->arm != ARM_REINIT; /* every arm but
+    return n->round > 0 && n->arm != ARM_REINIT && grid_rewind(s->cfg, n->rw) > 0; /* every arm but
                                                reinit starts from the ticket's start, or its signs */
 }
 
-/* Training x produces its seed's rewind point (round 0 of a ticket, rewinding). */
+/* Training x produces its seed's rewind points (round 0 of a ticket, rewinding). */
 int sched_makes_rewind(const sched_t *s, int x)
 {
     const graph_node_t *n = &s->g->nodes[x];
-    return s->cfg->rewind_iteration > 0 && n->round == 0 && n->arm == ARM_TICKET;
+    return n->round == 0 && n->arm == ARM_TICKET && grid_rewinding(s->cfg);
+}
+
+int sched_rewind_slot(const sched_t *s, int x)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    return n->seed_i * s->K + n->rw;
 }
 
 /* The i-th mask history training x produces, -1 past the last: a ticket's
@@ -198,7 +204,8 @@ int sched_run_worker(sched_t *s)
             for (int i = 0; sched_output_id(s->g, x, i) >= 0; i++)
                 MPI_Send(s->out_hist[i], (int)s->W, MPI_BYTE, 0, TAG_STATE, s->comm);
             if (sched_makes_rewind(s, x))
-                MPI_Send(s->rewind, (int)(s->P * sizeof(float)), MPI_BYTE, 0, TAG_STATE, s->comm);
+                MPI_Send(s->rewind, (int)((size_t)s->K * s->P * sizeof(float)), MPI_BYTE, 0, TAG_STATE,
+                         s->comm);
         }
     }
 }

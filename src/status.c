@@ -46,13 +46,20 @@ static void status_print_job(const config_t *cfg, const int shape[3])
         printf(" (the last %lld training images validate; normalize %s)\n", (long long)cfg->validation, v[1]);
     config_value(cfg, "train.optimizer", v[0], sizeof v[0]);
     config_value(cfg, "prune.scope", v[1], sizeof v[1]);
-    config_value(cfg, "prune.criterion", v[2], sizeof v[2]);
+    config_value(cfg, cfg->criteria ? "sweep.criterion" : "prune.criterion", v[2], sizeof v[2]);
     printf("  schedule  %lld iterations a round, evaluated every %lld%s; %s, lr %g, batch %d; pruning %s by %s, "
            "output at %gx, convolutions at %gx; ", (long long)cfg->iterations, (long long)cfg->eval_every,
            cfg->test_curve == TEST_CURVE_EARLY_STOP ? " (the test set at the early stop and the end only: "
                                                       "test_curve = early_stop)" : "",
            v[0], cfg->lr, cfg->batch, v[1], v[2], cfg->output_scale, cfg->conv_scale);
-    if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
+    if (cfg->n_rewinds > 0) {
+        config_value(cfg, "sweep.rewind", v[0], sizeof v[0]);
+        printf("survivors rewound to each iteration of sweep.rewind = %s (a cell's own; 0: theta0); later "
+               "rounds train %s\n", v[0],
+               cfg->rewind_schedule == REWIND_CONTINUE
+                   ? "from their rewind point on (rewind_schedule continue: round 0's data order, a fresh optimizer)"
+                   : "iterations 0 on (rewind_schedule restart: the data order from the start)");
+    } else if (cfg->rewind_iteration > 0 && cfg->rewind_schedule == REWIND_CONTINUE)
         printf("survivors rewound to iteration %lld; later rounds train iterations %lld to %lld "
                "(rewind_schedule continue: round 0's data order, a fresh optimizer)\n",
                (long long)cfg->rewind_iteration, (long long)cfg->rewind_iteration, (long long)cfg->iterations);
@@ -67,8 +74,20 @@ static void status_print_job(const config_t *cfg, const int shape[3])
     config_value(cfg, "sweep.rounds", v[1], sizeof v[1]);
     config_value(cfg, "sweep.seeds", v[2], sizeof v[2]);
     config_value(cfg, "prune.controls", v[3], sizeof v[3]);
-    printf("  grid      %s %s x rounds %s x seeds %s = %d trials; controls %s%s\n", per_round ? "per_round" : "rates",
-           v[0], v[1], v[2], grid_size(cfg), v[3],
+    char rw[256] = "";
+    if (cfg->n_rewinds > 0) {
+        char list[200];
+        config_value(cfg, "sweep.rewind", list, sizeof list);
+        snprintf(rw, sizeof rw, " x rewind %s", list);
+    }
+    if (cfg->criteria) {
+        char list[160];
+        size_t used = strlen(rw);
+        config_value(cfg, "sweep.criterion", list, sizeof list);
+        snprintf(rw + used, sizeof rw - used, " x criterion %s", list);
+    }
+    printf("  grid      %s %s x rounds %s%s x seeds %s = %d trials; controls %s%s\n", per_round ? "per_round" : "rates",
+           v[0], v[1], rw, v[2], grid_size(cfg), v[3],
            cfg->pai_shuffle ? " (pai_shuffle: pruning at initialisation's masks permuted within each layer)" : "");
     if (cfg->copies >= 2) {
         char seeds[256] = "";

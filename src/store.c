@@ -58,6 +58,7 @@
 #include "data.h"
 #include "err.h"
 #include "grid.h"
+#include "prune.h"
 #include "store.h"
 #include "store_schema.h"
 #include "util.h"
@@ -100,6 +101,18 @@ static int write_node_table(store_t *s)
     free(seed), free(round), free(prev), free(twin), free(rank), free(arm), free(status);
     free(key), free(wall), free(err), free(host);
     return rc;
+}
+
+/* The criterion axis: /trials/criterion from names (each cell's, T rows of
+ * STORE_NAME_LEN, then room for the axis's), and /grid/criterion. */
+static int write_criteria(store_t *s, char *names)
+{
+    int list[PRUNE_N_CRITERIA], C = grid_criteria(s->cfg, list);
+    char *axis = names + (size_t)s->T * STORE_NAME_LEN;
+    int rc = store_write_all(s, "/trials/criterion", names);
+    for (int i = 0; i < C; i++)
+        snprintf(axis + (size_t)i * STORE_NAME_LEN, STORE_NAME_LEN, "%s", prune_criterion_names[list[i]]);
+    return rc ? rc : store_write_all(s, "/grid/criterion", axis);
 }
 
 static int write_attr_str(store_t *s, const char *name, const char *value)
@@ -216,13 +229,18 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
     s->g = g;
     s->N = g->N;
     s->file = -1;
-    s->version = STORE_VERSION; /* a file made now; open_file reads an existing one's */
+    s->version = store_version_for(cfg); /* a file made now; open_file reads an existing one's */
     /* a mask row for every training but those that train their twin's mask (reinit and
        the sign controls) */
     s->mask_row = ts_malloc(((size_t)g->N + 1) * sizeof *s->mask_row);
     s->pack = ts_malloc(net->n_weights / 8 + 1);
     for (int x = 0; s->mask_row && x < g->N; x++)
         s->mask_row[x] = graph_arm_mask(g->nodes[x].arm) == ARM_MASK_TWIN ? -1 : s->n_mask_rows++;
+}
+
+int store_version_for(const config_t *cfg)
+{
+    return cfg->n_rewinds > 0 || cfg->criteria ? STORE_VERSION : STORE_VERSION_PLAIN;
 }
 
 /* The root attributes (collective). */
@@ -242,7 +260,7 @@ static int write_root_attrs(store_t *s)
     snprintf(version, sizeof version, "ticketsweep %s", ts_version());
     int rc = write_attr_str(s, "format", STORE_FORMAT);
     if (!rc)
-        rc = write_attr_ints(s, "format_version", (int[]){STORE_VERSION}, 1);
+        rc = write_attr_ints(s, "format_version", (int[]){s->version}, 1);
     if (!rc)
         rc = write_attr_str(s, "config", text);
     if (!rc)
@@ -269,19 +287,23 @@ static int write_tables(store_t *s)
     double *rate = ts_calloc((size_t)s->T, sizeof(double));
     int32_t *rounds = ts_calloc((size_t)s->T, sizeof(int32_t)), *its;
     int64_t *seed = ts_calloc((size_t)s->T, sizeof(int64_t));
+    int64_t *rewind = ts_calloc((size_t)s->T, sizeof(int64_t));
+    char *crit = ts_calloc((size_t)s->T + PRUNE_N_CRITERIA, STORE_NAME_LEN); /* cells', then the axis's */
     int8_t *status = ts_calloc((size_t)s->T, 1);
     double *wall = ts_calloc((size_t)s->T, sizeof(double));
     int32_t *rank = ts_calloc((size_t)s->T, sizeof(int32_t));
     char *err = ts_calloc((size_t)s->T, ERROR_LEN), *host = ts_calloc((size_t)s->T, HOST_LEN);
     int32_t grid_rounds[CFG_MAX_LIST];
     its = ts_calloc((size_t)s->E, sizeof(int32_t));
-    rc = !rate || !rounds || !seed || !status || !wall || !rank || !err || !host || !its
+    rc = !rate || !rounds || !seed || !rewind || !crit || !status || !wall || !rank || !err || !host || !its
              ? TS_ERUN : 0;
     for (int t = 0; !rc && t < s->T; t++) {
         trial_t tr = grid_trial(cfg, t);
         rate[t] = tr.rate;
         rounds[t] = tr.rounds;
         seed[t] = tr.seed;
+        rewind[t] = tr.rewind;
+        snprintf(crit + (size_t)t * STORE_NAME_LEN, STORE_NAME_LEN, "%s", prune_criterion_names[tr.criterion]);
         wall[t] = NAN;
         rank[t] = -1;
     }
@@ -304,6 +326,12 @@ static int write_tables(store_t *s)
         rc = store_write_all(s, "/trials/rounds", rounds);
     if (!rc)
         rc = store_write_all(s, "/trials/seed", seed);
+    if (!rc && cfg->n_rewinds > 0)
+        rc = store_write_all(s, "/grid/rewind", cfg->rewinds);
+    if (!rc && cfg->n_rewinds > 0)
+        rc = store_write_all(s, "/trials/rewind", rewind);
+    if (!rc && cfg->criteria)
+        rc = write_criteria(s, crit);
     if (!rc)
         rc = store_write_all(s, "/trials/error", err);
     if (!rc)
@@ -327,7 +355,7 @@ static int write_tables(store_t *s)
     }
     if (!rc)
         rc = store_write_all(s, "/trials/status", status);
-    free(rate), free(rounds), free(seed), free(status), free(wall), free(rank);
+    free(rate), free(rounds), free(seed), free(rewind), free(crit), free(status), free(wall), free(rank);
     free(err), free(host), free(its);
     return rc;
 }

@@ -90,9 +90,9 @@ int store_read_counts(store_t *s, int x, uint8_t *counts)
     return 0;
 }
 
-int store_read_rewind(store_t *s, int si, float *rewind)
+int store_read_rewind(store_t *s, int row, float *rewind)
 {
-    return store_rw_rewind(s, si, rewind, 0);
+    return store_rw_rewind(s, row, rewind, 0);
 }
 
 int store_read_prov(store_t *s, prov_t *rows, int *recorded)

@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "grid.h"
+#include "prune.h"
 #include "store.h"
 #include "store_schema.h"
 
@@ -131,11 +132,12 @@ int store_layout(store_t *s, int create)
     hid_t i64 = H5T_NATIVE_INT64, u8 = H5T_NATIVE_UINT8, i8 = H5T_NATIVE_INT8;
     hid_t fle32 = H5T_IEEE_F32LE, fle64 = H5T_IEEE_F64LE, sle32 = H5T_STD_I32LE;
     hid_t sle64 = H5T_STD_I64LE, ule8 = H5T_STD_U8LE, sle8 = H5T_STD_I8LE;
-    static hid_t err_t = -1, host_t = -1, prov_t_ = -1;
+    static hid_t err_t = -1, host_t = -1, prov_t_ = -1, crit_t = -1;
     if (err_t < 0) {
         err_t = store_str_type(ERROR_LEN);
         host_t = store_str_type(HOST_LEN);
         prov_t_ = store_str_type(PROV_LEN);
+        crit_t = store_str_type(STORE_NAME_LEN);
     }
     int rc = 0;
 #define ADD(path, kind, arm, metric, layer, mt, ft, rank, ...)                           \
@@ -151,9 +153,20 @@ int store_layout(store_t *s, int create)
         (hsize_t)n_axis);
     ADD("/grid/rounds", DS_OTHER, 0, 0, 0, i32, sle32, 1, (hsize_t)cfg->n_rounds);
     ADD("/grid/seeds", DS_OTHER, 0, 0, 0, i64, sle64, 1, S);
+    int K; /* rewind points a seed has; the axis's datasets only with sweep.rewind */
+    grid_rewinds(cfg, &K);
+    if (cfg->n_rewinds > 0)
+        ADD("/grid/rewind", DS_OTHER, 0, 0, 0, i64, sle64, 1, (hsize_t)K);
+    int crit[PRUNE_N_CRITERIA], C = grid_criteria(cfg, crit); /* the criterion axis's names */
+    if (cfg->criteria)
+        ADD("/grid/criterion", DS_OTHER, 0, 0, 0, crit_t, crit_t, 1, (hsize_t)C);
     ADD("/trials/rate", DS_OTHER, 0, 0, 0, f64, fle64, 1, T);
     ADD("/trials/rounds", DS_OTHER, 0, 0, 0, i32, sle32, 1, T);
     ADD("/trials/seed", DS_OTHER, 0, 0, 0, i64, sle64, 1, T);
+    if (cfg->n_rewinds > 0)
+        ADD("/trials/rewind", DS_OTHER, 0, 0, 0, i64, sle64, 1, T);
+    if (cfg->criteria)
+        ADD("/trials/criterion", DS_OTHER, 0, 0, 0, crit_t, crit_t, 1, T);
     ADD("/trials/status", DS_STATUS, 0, 0, 0, i8, sle8, 1, T);
     ADD("/trials/error", DS_ERROR, 0, 0, 0, err_t, err_t, 1, T);
     ADD("/trials/wall_seconds", DS_WALL, 0, 0, 0, f64, fle64, 1, T);
@@ -210,7 +223,8 @@ int store_layout(store_t *s, int create)
         snprintf(p, sizeof p, "/init/%s/bias", L->name);
         if ((rc = add_ds(s, create, p, DS_OTHER, 0, 0, l, f32, fle32, 2, bdims)))
             return rc;
-        if (cfg->rewind_iteration > 0) {
+        if (grid_rewinding(cfg)) { /* a row per (seed, rewind point): seed_i * K + rewind_i */
+            LAYER_DIMS(S * (hsize_t)K, L);
             snprintf(p, sizeof p, "/rewind/%s/weight", L->name);
             if ((rc = add_ds(s, create, p, DS_REWIND_W, 0, 0, l, f32, fle32, 1 + L->ndim, wdims)))
                 return rc;
@@ -305,8 +319,11 @@ int store_rw_trial(store_t *s, int t, trial_result_t *res, int write)
             continue;
         if ((d->kind == DS_REWIND_W || d->kind == DS_REWIND_B) && res->status != STATUS_DONE)
             continue;
-        hsize_t row = d->kind == DS_REWIND_W || d->kind == DS_REWIND_B ? (hsize_t)tr.seed_i
-                                                                      : (hsize_t)t;
+        int K;
+        grid_rewinds(s->cfg, &K);
+        hsize_t row = d->kind == DS_REWIND_W || d->kind == DS_REWIND_B
+                          ? (hsize_t)tr.seed_i * (hsize_t)K + (hsize_t)tr.rewind_i
+                          : (hsize_t)t;
         int rc = store_rw_row(s, d, row, p, write);
         if (rc)
             return rc;
@@ -314,15 +331,15 @@ int store_rw_trial(store_t *s, int t, trial_result_t *res, int write)
     return 0;
 }
 
-/* Write the rewind point of seed index si (rows of /rewind). */
-int store_rw_rewind(store_t *s, int si, const float *rewind, int write)
+/* Write or read row `row` of /rewind (seed_i * K + rewind_i). */
+int store_rw_rewind(store_t *s, int row, const float *rewind, int write)
 {
     for (int i = 0; i < s->n_ds; i++) {
         store_ds_t *d = &s->ds[i];
         if (d->kind != DS_REWIND_W && d->kind != DS_REWIND_B)
             continue;
         const net_layer_t *L = &s->net->layers[d->layer];
-        int rc = store_rw_row(s, d, (hsize_t)si,
+        int rc = store_rw_row(s, d, (hsize_t)row,
                         (void *)(rewind + (d->kind == DS_REWIND_W ? L->w_off : L->b_off)), write);
         if (rc)
             return rc;
@@ -337,7 +354,9 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     int arms = 1 + __builtin_popcount((unsigned)cfg->controls);
     double per_arm = T * R1 * (E * N_METRICS * 4 + 8 + 4 + 4 + 4);
     double bytes = arms * per_arm; /* a new file has no per-cell masks (store.h) */
-    bytes += S * P * 4 * (cfg->rewind_iteration > 0 ? 2 : 1);
+    int K;
+    grid_rewinds(cfg, &K);
+    bytes += S * P * 4 * (grid_rewinding(cfg) ? 1 + K : 1);
     bytes += T * (8 + 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) + T * g->A * R1 * 4;
     bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);
     if (cfg->weights == WEIGHTS_FINAL)

@@ -30,6 +30,7 @@
 #include "store.h"
 #include "trial.h"
 
+#define STORE_NAME_LEN 32 /* a criterion's name in /grid/criterion, /trials/criterion */
 #define STORE_MAX_DS 256 /* datasets a file has at the most (every arm, Conv-6, rewinding: ~170) */
 
 /* what input_shape may say: the data readers' channels, and sides far beyond
@@ -107,7 +108,8 @@ int store_write_all(store_t *s, const char *path, const void *buf);
 /* Write or read trial t's rows of curves, summaries, masks (and its seed's
  * rewind point when res is done) from or into res. */
 int store_rw_trial(store_t *s, int t, trial_result_t *res, int write);
-/* Write or read the rewind point of seed index si (rows of /rewind). */
-int store_rw_rewind(store_t *s, int si, const float *rewind, int write);
+/* Write or read one rewind point: row `row` of /rewind, seed_i * K + rewind_i
+ * (K the rewind axis's length, grid_rewinds; seed_i with one rewind point). */
+int store_rw_rewind(store_t *s, int row, const float *rewind, int write);
 
 #endif

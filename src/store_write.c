@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "grid.h"
 #include "store.h"
 #include "store_schema.h"
 #include "util.h"
@@ -207,9 +208,10 @@ static int write_ledger(store_t *s, const char *group, int row, int status, cons
 }
 
 /* Rows k0 .. k0 + rows - 1 of cell t's instability analysis: from nr (the
- * training's lines, rows = 1), or NaN (nr NULL: the rounds past the cell's
- * last). One slab a dataset; nothing when the job does not analyse. */
-static int write_inst_rows(store_t *s, int t, int k0, int rows, const node_result_t *nr)
+ * training's lines, rows = 1: its analysis `set`), or NaN (nr NULL: the
+ * rounds past the cell's last). One slab a dataset; nothing when the job does
+ * not analyse. */
+static int write_inst_rows(store_t *s, int t, int k0, int rows, const node_result_t *nr, int set)
 {
     int pairs = trial_pairs(s->cfg), A = s->cfg->interpolation, rc = 0;
     if (pairs == 0 || rows <= 0)
@@ -224,9 +226,10 @@ static int write_inst_rows(store_t *s, int t, int k0, int rows, const node_resul
     for (int i = 0; i < s->n_ds && !rc; i++) {
         const store_ds_t *d = &s->ds[i];
         if (d->kind == DS_INST)
-            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst[d->metric] : nan, 1);
+            rc = store_rw_slab(s, d, 2, start, count,
+                               nr ? nr->inst[d->metric] + (size_t)set * pairs * A : nan, 1);
         else if (d->kind == DS_INST_VALUE)
-            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst_value : nan, 1);
+            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst_value + (size_t)set * pairs : nan, 1);
     }
     free(nan);
     return rc;
@@ -263,13 +266,23 @@ static int write_node_cells(store_t *s, int x, const node_result_t *nr, const ui
         if (!rc)
             rc = write_cells_padding(s, last, nl, arm, nd->round + 1);
         for (int i = 0; !rc && arm == ARM_TICKET && nr->inst_value && i < na; i++)
-            rc = write_inst_rows(s, ts[i], nd->round, 1, nr);
+            rc = write_inst_rows(s, ts[i], nd->round, 1, nr, nd->round == 0 ? grid_trial(s->cfg, ts[i]).rewind_i : 0);
         for (int i = 0; !rc && arm == ARM_TICKET && i < nl; i++)
-            rc = write_inst_rows(s, last[i], nd->round + 1, s->R1 - nd->round - 1, NULL);
+            rc = write_inst_rows(s, last[i], nd->round + 1, s->R1 - nd->round - 1, NULL, 0);
         for (int i = 0; !rc && arm != ARM_REINIT && own && i < nl; i++)
             rc = write_cell_masks(s, last[i], arm, own);
     }
     free(ts);
+    return rc;
+}
+
+/* A seed's rewind points, [K][n_params] (one a row of /rewind). */
+static int write_rewinds(store_t *s, int si, const float *rewind)
+{
+    int K, rc = 0;
+    grid_rewinds(s->cfg, &K);
+    for (int i = 0; i < K && !rc; i++)
+        rc = store_rw_rewind(s, si * K + i, rewind + (size_t)i * s->net->n_params, 1);
     return rc;
 }
 
@@ -288,8 +301,8 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
         rc = write_mask(s, c, children[i]);
     if (!rc && status == STATUS_DONE && own && (graph_arm_own_mask(nd->arm) || nd->round == 0))
         rc = write_mask(s, x, own);
-    if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && s->cfg->rewind_iteration > 0)
-        rc = store_rw_rewind(s, nd->seed_i, rewind, 1);
+    if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && grid_rewinding(s->cfg))
+        rc = write_rewinds(s, nd->seed_i, rewind);
     if (!rc && status == STATUS_DONE && weights && s->cfg->weights == WEIGHTS_FINAL)
         rc = write_weights(s, x, weights);
     if (!rc)
@@ -342,9 +355,12 @@ int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
     if (rc)
         return rc;
     const graph_node_t *nd = &src->g->nodes[x];
-    if (nd->arm == ARM_TICKET && nd->round == 0 && src->cfg->rewind_iteration > 0) {
-        rc = store_rw_rewind(src, nd->seed_i, (float *)buf, 0);
-        return rc ? rc : store_rw_rewind(dst, nd->seed_i, (float *)buf, 1);
+    int K;
+    grid_rewinds(src->cfg, &K);
+    for (int i = 0; nd->arm == ARM_TICKET && nd->round == 0 && grid_rewinding(src->cfg) && i < K; i++) {
+        int row = nd->seed_i * K + i;
+        if ((rc = store_rw_rewind(src, row, (float *)buf, 0)) || (rc = store_rw_rewind(dst, row, (float *)buf, 1)))
+            return rc;
     }
     return 0;
 }

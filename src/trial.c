@@ -30,30 +30,47 @@ int64_t trial_start_iter(const config_t *cfg, int round)
     return round > 0 && cfg->rewind_schedule == REWIND_CONTINUE ? cfg->rewind_iteration : 0;
 }
 
-/* The start of the continued rounds when it is off the eval_every grid, else -1. */
-static int64_t extra_eval(const config_t *cfg)
+/* The starts of the continued rounds off the eval_every grid, ascending,
+ * into x (CFG_MAX_LIST room): under rewind_schedule = continue, each k of
+ * the rewind axis with 0 < k < iterations that is not a multiple of
+ * eval_every. Returns how many. */
+static int extra_evals(const config_t *cfg, int64_t *x)
 {
-    int64_t k = trial_start_iter(cfg, 1);
-    return k > 0 && k < cfg->iterations && k % cfg->eval_every ? k : -1;
+    int K, n = 0;
+    const int64_t *ks = grid_rewinds(cfg, &K);
+    if (cfg->rewind_schedule != REWIND_CONTINUE)
+        return 0;
+    for (int i = 0; i < K; i++) {
+        int64_t k = ks[i];
+        if (k <= 0 || k >= cfg->iterations || k % cfg->eval_every == 0)
+            continue;
+        int j = n++;
+        for (; j > 0 && x[j - 1] > k; j--) /* insertion: the axis need not be sorted */
+            x[j] = x[j - 1];
+        x[j] = k;
+    }
+    return n;
 }
 
 int trial_eval_count(const config_t *cfg)
 {
+    int64_t x[CFG_MAX_LIST];
     return (int)(cfg->iterations / cfg->eval_every + 1 + (cfg->iterations % cfg->eval_every != 0)) +
-           (extra_eval(cfg) >= 0);
+           extra_evals(cfg, x);
 }
 
 int64_t trial_eval_iter(const config_t *cfg, int e)
 {
-    int64_t x = extra_eval(cfg);
-    if (x >= 0) {
-        int64_t below = x / cfg->eval_every + 1; /* grid points before x: 0 .. (x / every) every */
-        if (e == below)
-            return x;
-        if (e > below)
-            e--;
+    int64_t x[CFG_MAX_LIST];
+    int n = extra_evals(cfg, x), skip = 0;
+    for (int i = 0; i < n; i++) {
+        /* x[i]'s place: the grid points below it (x / every + 1) and the extra points before it */
+        int64_t at = x[i] / cfg->eval_every + 1 + i;
+        if (e == at)
+            return x[i];
+        skip += e > at;
     }
-    int64_t it = (int64_t)e * cfg->eval_every;
+    int64_t it = (int64_t)(e - skip) * cfg->eval_every;
     return it < cfg->iterations ? it : cfg->iterations;
 }
 
@@ -104,6 +121,10 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
         goto fail;
     for (int e = 0; e < c->E; e++)
         c->eval_iters[e] = trial_eval_iter(cfg, e);
+    /* with sweep.rewind or sweep.criterion, room for the job as a training of
+     * one rewind point and criterion sees it */
+    if ((cfg->n_rewinds > 0 || cfg->criteria) && !(c->view = ts_malloc(sizeof *c->view)))
+        goto fail;
     if (cfg->copies >= 2 && (!(c->copy_w = ts_calloc((size_t)cfg->copies * n, sizeof(float))) ||
                              node_result_create(&c->copy_res, c->E)))
         goto fail;
@@ -151,6 +172,7 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->yb);
     free(c->perm);
     free(c->copy_w);
+    free(c->view);
     node_result_free(&c->copy_res);
     memset(c, 0, sizeof *c);
 }
@@ -175,7 +197,7 @@ int trial_result_create(trial_result_t *r, const config_t *cfg, const net_t *net
             !r->masks[a])
             goto fail;
     }
-    if (cfg->rewind_iteration > 0 && !(r->rewind = ts_calloc(r->n_params, sizeof(float))))
+    if (grid_rewinding(cfg) && !(r->rewind = ts_calloc(r->n_params, sizeof(float))))
         goto fail;
     if ((r->pairs = trial_pairs(cfg)) > 0) {
         r->A = cfg->interpolation;
@@ -373,10 +395,11 @@ int node_result_analysis(node_result_t *r, const config_t *cfg)
     if ((r->pairs = trial_pairs(cfg)) == 0)
         return 0;
     r->A = cfg->interpolation;
+    grid_rewinds(cfg, &r->sets);
     for (int i = 0; i < N_INST; i++)
-        if (!(r->inst[i] = ts_calloc((size_t)r->pairs * r->A, sizeof(float))))
+        if (!(r->inst[i] = ts_calloc((size_t)r->sets * r->pairs * r->A, sizeof(float))))
             goto fail;
-    if (!(r->inst_value = ts_calloc((size_t)r->pairs, sizeof(float))))
+    if (!(r->inst_value = ts_calloc((size_t)r->sets * r->pairs, sizeof(float))))
         goto fail;
     return 0;
 fail:
@@ -483,6 +506,19 @@ static int test_at_end(trial_ctx_t *c, node_result_t *res, int best)
     return rc;
 }
 
+/* The parameters now, after `it` steps, into rewind + i * n_params for each
+ * k_i = it of the rewind axis (grid_rewinds: one k, or sweep.rewind's). */
+static void keep_rewind(trial_ctx_t *c, float *rewind, int64_t it)
+{
+    int K;
+    const int64_t *ks = grid_rewinds(c->cfg, &K);
+    for (int i = 0; i < K; i++)
+        if (ks[i] == it) {
+            net_sync(&c->net);
+            memcpy(rewind + (size_t)i * c->net.n_params, c->net.params, c->net.n_params * sizeof(float));
+        }
+}
+
 /*
  * One training (trial_impl.h): params = start * mask (the net's mask, which
  * the caller set: the training's own, kept through the steps and read by
@@ -493,8 +529,8 @@ static int test_at_end(trial_ctx_t *c, node_result_t *res, int best)
  * steps_per_epoch, from its batch s mod steps_per_epoch on: what round 0 saw
  * at those steps), with a fresh optimizer (Adam's moments and step count at
  * 0, as open_lth's training from its rewind point); its evaluation points
- * before s are NaN. When rewind is not NULL, the parameters after
- * rewind_iteration steps are copied there. The early stop is the first
+ * before s are NaN. When rewind is not NULL ([K][n_params], K the rewind
+ * axis's length), the parameters after k_i steps are copied to its row i. The early stop is the first
  * point of lowest validation loss; with test_curve = early_stop the
  * parameters are copied into c->best whenever a point's validation loss is
  * lower than every earlier point's (not at the last point: the final
@@ -555,10 +591,8 @@ int trial_train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, 
             if (++e == c->E)
                 break;
         }
-        if (rewind && it == cfg->rewind_iteration) {
-            net_sync(net);
-            memcpy(rewind, net->params, net->n_params * sizeof(float));
-        }
+        if (rewind)
+            keep_rewind(c, rewind, it);
         if (order && it == split && it > start) /* the rest of this epoch in the copy's order */
             new_epoch(c, seed, epoch, order);
         if (pos + B > c->data->train.n) { /* drop the last partial batch, as PyTorch's drop_last */
@@ -585,8 +619,8 @@ int trial_train(trial_ctx_t *c, int64_t seed, uint64_t key, int arm, int round, 
     }
     net_sync(net); /* the trained weights, for pruning and the results */
     /* the iteration-`iterations` rewind point only exists after the loop */
-    if (rewind && cfg->rewind_iteration == cfg->iterations)
-        memcpy(rewind, net->params, net->n_params * sizeof(float));
+    if (rewind)
+        keep_rewind(c, rewind, cfg->iterations);
     if (early) {
         double te = ts_now();
         if ((rc = test_at_end(c, res, best)))

@@ -45,11 +45,12 @@ static prune_seg_t layer_seg(const net_layer_t *L)
  * counts, the weights of lowest prune.criterion score going first: the
  * score of the trained weights in net->params (w_final) and of `init`, the
  * values the training started from or the rewind point (w_init; NULL under
- * magnitude, which reads only w_final). */
+ * magnitude, which reads only w_final). Round 0's children start chains of
+ * different rewind points: `rewind` ([K][n_params], round 0's records, or
+ * NULL) gives each child whose k > 0 its own row as w_init. */
 static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t *counts,
-                         const float *init, uint8_t **children)
+                         const float *init, const float *rewind, uint8_t **children)
 {
-    int crit = c->cfg->criterion;
     net_t *net = &c->net;
     prune_seg_t segs[NET_MAX_LAYERS];
     for (int s = 0; s < g->n_segs; s++)
@@ -57,6 +58,11 @@ static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t 
     int i = 0, rc;
     for (int32_t ch = g->nodes[x].first_child; ch >= 0; ch = g->nodes[ch].next_sibling, i++) {
         const int64_t *cut = graph_cut(g, ch);
+        /* the child's chain: round 0's children are of every rewind point and criterion */
+        int rw = g->nodes[ch].rw, crit = grid_criterion(c->cfg, g->nodes[ch].ci);
+        const float *w_init = crit == PRUNE_MAGNITUDE              ? NULL /* reads w_final only */
+                              : rewind && grid_rewind(c->cfg, rw) > 0 ? rewind + (size_t)rw * net->n_params
+                                                                     : init;
         memcpy(c->child_mask, net->mask, net->n_params * sizeof(float));
         prune_seg_t pool[NET_MAX_LAYERS];
         int n_pool = 0;
@@ -65,12 +71,12 @@ static int make_children(trial_ctx_t *c, const graph_t *g, int x, const uint8_t 
                 pool[n_pool++] = segs[s];
                 continue;
             }
-            if ((rc = prune_criterion(crit, init, net->params, c->child_mask, &segs[s], 1,
+            if ((rc = prune_criterion(crit, w_init, net->params, c->child_mask, &segs[s], 1,
                                       (size_t)cut[g->cut_of[s]])))
                 return rc;
         }
         /* global scope: one threshold over the pooled layers together */
-        if (n_pool && (rc = prune_criterion(crit, init, net->params, c->child_mask, pool, n_pool,
+        if (n_pool && (rc = prune_criterion(crit, w_init, net->params, c->child_mask, pool, n_pool,
                                             (size_t)cut[0])))
             return rc;
         add_round(net, counts, c->child_mask, children[i]);
@@ -335,23 +341,28 @@ int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t 
 
 /*
  * The instability analysis of the training that has just run (trial.h):
- * its final weights (in net->params) are copy 0; copies 1..C-1 train again
- * from c->start under the same mask (net->mask), each with its own data
- * order, into c->copy_res; then every pair's line is evaluated into res.
+ * its final weights (in net->params; set > 0: kept in c->copy_w from set 0's
+ * call) are copy 0; copies 1..C-1 train again from c->start under the same
+ * mask (net->mask), each with its own data order from c->cfg's split, into
+ * c->copy_res; then every pair's line is evaluated into res's set `set`.
  * params and the kernels hold the last point evaluated on return. Returns 0,
  * TRIAL_FAILED (a copy diverged: res->error names it), TRIAL_ABORTED or
  * TS_ERUN.
  */
-static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_result_t *res)
+static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_result_t *res, int set)
 {
     const config_t *cfg = c->cfg;
     net_t *net = &c->net;
     size_t n = net->n_params;
     int C = cfg->copies, A = cfg->interpolation, p = 0, rc;
-    if (res->pairs != trial_pairs(cfg) || res->A != A || !c->copy_w)
+    if (res->pairs != trial_pairs(cfg) || res->A != A || set >= res->sets || !c->copy_w)
         return ts_fail(TS_ERUN, "the instability analysis has no room: node_result_analysis and a trainer "
                        "made for analysis.copies = %d are needed", C);
-    memcpy(c->copy_w, net->params, n * sizeof(float));
+    if (set == 0)
+        memcpy(c->copy_w, net->params, n * sizeof(float));
+    float *inst[N_INST], *value = res->inst_value + (size_t)set * res->pairs;
+    for (int m = 0; m < N_INST; m++)
+        inst[m] = res->inst[m] + (size_t)set * res->pairs * A;
     for (int j = 1; j < C; j++) {
         c->copy_res.error[0] = 0;
         rc = trial_train(c, seed, key, ARM_TICKET, round, &c->copy_res, NULL, trial_data_seed(cfg, j));
@@ -363,7 +374,7 @@ static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_r
     }
     for (int i = 0; i < C; i++)
         for (int j = i + 1; j < C; j++, p++) {
-            float *te = res->inst[I_TEST_ERROR] + (size_t)p * A, top = -INFINITY;
+            float *te = inst[I_TEST_ERROR] + (size_t)p * A, top = -INFINITY;
             for (int a = 0; a < A; a++) {
                 double tl, ta, vl, va;
                 trial_interpolate(n, c->copy_w + (size_t)i * n, c->copy_w + (size_t)j * n, net->mask,
@@ -375,17 +386,19 @@ static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_r
                 /* errors as 1 - the float accuracy the curves hold: the
                  * endpoints compare with a copy's own last point bit for bit */
                 te[a] = 1.0f - (float)ta;
-                res->inst[I_TEST_LOSS][(size_t)p * A + a] = (float)tl;
-                res->inst[I_VAL_ERROR][(size_t)p * A + a] = 1.0f - (float)va;
+                inst[I_TEST_LOSS][(size_t)p * A + a] = (float)tl;
+                inst[I_VAL_ERROR][(size_t)p * A + a] = 1.0f - (float)va;
                 top = te[a] > top ? te[a] : top;
             }
-            res->inst_value[p] = top - 0.5f * (te[0] + te[A - 1]);
+            value[p] = top - 0.5f * (te[0] + te[A - 1]);
         }
     return 0;
 }
 
-int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
-                   const node_out_t *out, node_result_t *res)
+/* Training x of g (c->cfg: under the view of its rewind point, trial.h, when
+ * the job crosses sweep.rewind); its contract is trial_run_node's. */
+static int run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
+                    const node_out_t *out, node_result_t *res)
 {
     const graph_node_t *nd = &g->nodes[x];
     net_t *net = &c->net;
@@ -394,7 +407,7 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     int k = nd->round, rc;
 
     res->error[0] = 0;
-    for (int p = 0; res->inst_value && p < res->pairs; p++) { /* NaN: not analysed (a control) */
+    for (int p = 0; res->inst_value && p < res->sets * res->pairs; p++) { /* NaN: not analysed */
         res->inst_value[p] = NAN;
         for (int m = 0; m < N_INST; m++)
             for (int a = 0; a < res->A; a++)
@@ -402,34 +415,65 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     }
     if ((rc = trial_prepare_node(c, g, x, in, out->counts)))
         return rc;
-    float *rewind = nd->arm == ARM_TICKET && k == 0 && c->cfg->rewind_iteration > 0 ? out->rewind : NULL;
+    float *rewind = nd->arm == ARM_TICKET && k == 0 && grid_rewinding(c->cfg) ? out->rewind : NULL;
     if ((rc = trial_train(c, seed, nd->key, nd->arm, k, res, rewind, 0)))
         return rc;
     if (nd->arm == ARM_TICKET && out->children) {
-        /* w_init: the rewind point when rewinding (round 0 has just made it;
-         * later rounds started from it), else theta0; c->start, which train
-         * only reads, still holds what this training started from */
-        const float *init = k == 0 && rewind ? rewind : c->start;
-        if (c->cfg->criterion == PRUNE_MAGNITUDE) {
+        /* w_init: the rewind point when rewinding (round 0 has just made
+         * them, make_children picks each child's; later rounds started from
+         * it), else theta0; c->start, which train only reads, still holds
+         * what this training started from */
+        const float *init = c->start;
+        if (c->cfg->criterion == PRUNE_MAGNITUDE && !c->cfg->criteria) {
             init = NULL;
-        } else if (c->cfg->rewind_iteration > 0 && (k == 0 ? !rewind : !in->rewind)) {
+        } else if (k == 0 ? grid_rewinding(c->cfg) && !rewind : c->cfg->rewind_iteration > 0 && !in->rewind) {
             char name[64];
             config_value(c->cfg, "prune.criterion", name, sizeof name);
             return ts_fail(TS_ERUN, "ticket round %d: prune.criterion = %s scores against the rewind "
                            "point, which this training was not given", k, name);
         }
-        if ((rc = make_children(c, g, x, in->counts, init, out->children)))
+        if ((rc = make_children(c, g, x, in->counts, init, k == 0 ? rewind : NULL, out->children)))
             return rc;
     }
     if (out->weights)
         memcpy(out->weights, net->params, n * sizeof(float));
-    if (nd->arm == ARM_TICKET && c->cfg->copies >= 2)
-        return analyse(c, seed, nd->key, k, res);
+    if (nd->arm == ARM_TICKET && c->cfg->copies >= 2 && (k > 0 || !c->view))
+        return analyse(c, seed, nd->key, k, res, 0);
+    int K;
+    const int64_t *ks = grid_rewinds(c->cfg, &K);
+    for (int i = 0; nd->arm == ARM_TICKET && c->cfg->copies >= 2 && i < K; i++) {
+        c->view->rewind_iteration = ks[i]; /* the dense network from each k: copies split there */
+        if ((rc = analyse(c, seed, nd->key, k, res, i)))
+            return rc;
+    }
     return 0;
 }
 
-/* Copy a training's results into round k of an arm of a cell's result. */
-static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr)
+int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
+                   const node_out_t *out, node_result_t *res)
+{
+    const config_t *job = c->cfg;
+    int rw = g->nodes[x].rw, K;
+    grid_rewinds(job, &K);
+    if (rw < 0 || rw >= K)
+        return ts_fail(TS_ERUN, "training %d: rewind index %d outside the job's %d rewind points", x, rw, K);
+    int ci = g->nodes[x].ci, list[PRUNE_N_CRITERIA];
+    if (ci < 0 || ci >= grid_criteria(job, list))
+        return ts_fail(TS_ERUN, "training %d: criterion index %d outside the job's criteria", x, ci);
+    if (c->view) { /* the one-value job of its k and criterion */
+        *c->view = *job;
+        c->view->rewind_iteration = grid_rewind(job, rw);
+        c->view->criterion = list[ci];
+        c->cfg = c->view;
+    }
+    int rc = run_node(c, g, x, in, out, res);
+    c->cfg = job;
+    return rc;
+}
+
+/* Copy a training's results into round k of an arm of a cell's result; set:
+ * its analysis's (round 0: the cell's rewind index). */
+static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr, int set)
 {
     for (int m = 0; m < N_METRICS; m++)
         memcpy(r->curves[arm][m] + (size_t)k * r->E, nr->curves[m], (size_t)r->E * sizeof(float));
@@ -441,8 +485,9 @@ static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr
         return;
     size_t line = (size_t)r->pairs * r->A;
     for (int m = 0; m < N_INST; m++)
-        memcpy(r->inst[m] + (size_t)k * line, nr->inst[m], line * sizeof(float));
-    memcpy(r->inst_value + (size_t)k * r->pairs, nr->inst_value, (size_t)r->pairs * sizeof(float));
+        memcpy(r->inst[m] + (size_t)k * line, nr->inst[m] + (size_t)set * line, line * sizeof(float));
+    memcpy(r->inst_value + (size_t)k * r->pairs, nr->inst_value + (size_t)set * r->pairs,
+           (size_t)r->pairs * sizeof(float));
 }
 
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
@@ -474,17 +519,24 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
     c->cfg = one;
     uint8_t **hist = ts_calloc((size_t)g.N, sizeof *hist);
     char *want = ts_calloc((size_t)g.N, 1);
+    float *rewind = NULL; /* round 0's points, [K][n_params] */
+    /* one's cells are its rewind points and criteria (one each without the axes) */
+    int crits[PRUNE_N_CRITERIA], cell = t->rewind_i * grid_criteria(cfg, crits) + t->criterion_i, K;
     if ((rc = node_result_create(&nr, res->E)) || (rc = node_result_analysis(&nr, cfg)) || !hist || !want) {
         rc = TS_ERUN;
         goto out;
     }
+    grid_rewinds(cfg, &K);
     for (int a = 0; a < N_ARMS; a++)
         for (int k = 0; k <= t->rounds; k++) {
-            int32_t x = graph_cell_node(&g, 0, a, k);
+            int32_t x = graph_cell_node(&g, cell, a, k);
             if (x >= 0)
                 want[x] = 1;
         }
-    float *rewind = cfg->rewind_iteration > 0 ? res->rewind : NULL;
+    if (grid_rewinding(cfg) && !(rewind = ts_calloc((size_t)K * net->n_params, sizeof(float)))) {
+        rc = TS_ERUN;
+        goto out;
+    }
     for (int x = 0; x < g.N; x++) {
         const graph_node_t *nd = &g.nodes[x];
         if (!want[x])
@@ -506,8 +558,9 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
         }
         int32_t ia, ib;
         graph_inputs(&g, x, &ia, &ib);
+        int from_k = rewind && nd->round > 0 && grid_rewind(cfg, nd->rw) > 0;
         node_in_t in = {ia >= 0 ? hist[ia] : NULL, ib >= 0 ? hist[ib] : NULL,
-                        nd->round > 0 ? rewind : NULL};
+                        from_k ? rewind + (size_t)nd->rw * net->n_params : NULL};
         node_out_t out = {children, graph_arm_own_mask(nd->arm) ? hist[x] : NULL,
                           nd->round == 0 ? rewind : NULL, NULL};
         if ((rc = trial_run_node(c, &g, x, &in, &out, &nr))) {
@@ -515,13 +568,15 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
             goto out;
         }
         for (int32_t i = g.inc_off[x]; i < g.inc_off[x + 1]; i++)
-            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr);
+            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr, nd->round == 0 ? t->rewind_i : 0);
     }
     for (int a = 0; a < N_ARMS; a++) { /* the twin-mask arms train the ticket's */
-        int32_t x = graph_cell_node(&g, 0, a, t->rounds);
+        int32_t x = graph_cell_node(&g, cell, a, t->rounds);
         if (x >= 0)
             memcpy(res->masks[a], hist[graph_arm_mask(a) == ARM_MASK_TWIN ? g.nodes[x].twin : x], W);
     }
+    if (res->rewind && rewind)
+        memcpy(res->rewind, rewind + (size_t)t->rewind_i * net->n_params, net->n_params * sizeof(float));
     res->status = STATUS_DONE;
 out:
     if (rc)
@@ -530,6 +585,7 @@ out:
         free(hist[x]);
     free(hist);
     free(want);
+    free(rewind);
     node_result_free(&nr);
     graph_free(&g);
     c->cfg = cfg;

@@ -173,6 +173,27 @@ same_data() {
     [ "$(h5_attr "$1" config_hash)" = "$(h5_attr "$2" config_hash)" ] || { echo "config_hash differs"; return 1; }
 }
 
+# same_anyhow REF JOB [ARGS...]: the run of JOB with ARGS gives REF's data
+# on 3 ranks, after a fault (the 4th training written on rank 1) and --resume
+# on 2 ranks, and as 2 shards merged; files go to $W/anyhow-*.h5.
+same_anyhow() {
+    sa_ref=$1 sa_job=$2
+    shift 2
+    mpirun_ts 3 run "$sa_job" -o "$W/anyhow-3.h5" "$@" 2>"$W/log" || { cat "$W/log"; fail "run -np 3 $*"; }
+    same_data "$sa_ref" "$W/anyhow-3.h5" || fail "1 and 3 ranks differ ($*)"
+    rm -f "$W/anyhow-f.h5"
+    TICKETSWEEP_FAULT=store_write_node:1:4 timeout 120 mpirun --oversubscribe --bind-to none -np 2 \
+        "$TS" run "$sa_job" -o "$W/anyhow-f.h5" "$@" 2>"$W/err" && fail "exit 0 after an injected fault ($*)"
+    [ "$(node_statuses "$W/anyhow-f.h5" | tr -d 1)" != "" ] || fail "every training done although the run failed"
+    mpirun_ts 2 run "$sa_job" -o "$W/anyhow-f.h5" "$@" --resume 2>"$W/log" || { cat "$W/log"; fail "resume $*"; }
+    same_data "$sa_ref" "$W/anyhow-f.h5" || fail "resumed data differ from an uninterrupted run ($*)"
+    for sa_i in 0 1; do
+        "$TS" run "$sa_job" -o "$W/anyhow-s$sa_i.h5" "$@" --shard $sa_i/2 2>"$W/log" || { cat "$W/log"; fail "shard $sa_i/2"; }
+    done
+    "$TS" merge "$W/anyhow-m.h5" "$W/anyhow-s0.h5" "$W/anyhow-s1.h5" 2>"$W/log" || { cat "$W/log"; fail "merge"; }
+    same_data "$sa_ref" "$W/anyhow-m.h5" || fail "merged shards differ from one run ($*)"
+}
+
 # h5_attr FILE NAME: a root attribute's value.
 h5_attr() {
     "$PY" -c 'import h5py,sys; v=h5py.File(sys.argv[1],"r").attrs[sys.argv[2]]; print(v.decode() if isinstance(v,bytes) else v)' "$1" "$2"

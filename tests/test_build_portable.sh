@@ -108,8 +108,9 @@ diff "$W/expected" "$W/installed" || fail "installed files differ from the list 
 (cd "$D$PYSITE/ticketsweep" && ls ./*.py) | sort >"$W/py_installed"
 diff "$W/py_expected" "$W/py_installed" || fail "the installed package's modules differ from tools/python's"
 ver=$(PYTHONPATH="$D$PYSITE" "$PY" -c 'import ticketsweep; print(ticketsweep.__version__)') || fail "import ticketsweep"
-[ "ticketsweep $ver (results format 3)" = "$(cat "$W/version")" ] ||
-    fail "the package's version $ver is not the binary's: $(cat "$W/version")"
+fmt=$(PYTHONPATH="$D$PYSITE" "$PY" -c 'import ticketsweep; print(ticketsweep.FORMAT_VERSION)') || fail "import ticketsweep"
+[ "ticketsweep $ver (results format $fmt)" = "$(cat "$W/version")" ] ||
+    fail "the package's version $ver or newest format $fmt is not the binary's: $(cat "$W/version")"
 PYTHONPATH="$D$PYSITE" "$D/opt/ts/bin/lth_report" --help | grep -q -- "--format" || fail "the installed lth_report --help"
 MANWIDTH=200 man -M "$D/opt/ts/share/man" ticketsweep 2>&1 | grep -q "^JOB-FILE KEYS" ||
     fail "man -M $D/opt/ts/share/man ticketsweep: not the page"

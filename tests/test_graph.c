@@ -122,6 +122,47 @@ static void test_counts(void)
     net_free(&net);
     c->rewind_iteration = 0;
 
+    /* the rewind axis: round 0 once a seed, every chain from it its own
+     * (the same counts and keys as the one-value job's, another rw) */
+    c->rewinds[0] = 0, c->rewinds[1] = 100, c->rewinds[2] = 500, c->n_rewinds = 3;
+    CHECK(plan(c, 1, &g, &net) == 5 + 3 * 200, "rewind axis of 3: %d distinct, want 605", g.N);
+    check_structure(&g, "rewind axis");
+    int r0 = 0, apart = 1, keys = 1;
+    for (int x = 0; x < g.N; x++)
+        r0 += g.nodes[x].round == 0;
+    for (int t = 0; t + 5 < g.T && t < 15; t++) { /* cells t and t + 5: the next k, same seed */
+        trial_t a = grid_trial(c, t), b = grid_trial(c, t + 5);
+        if (a.rewind_i == 2)
+            continue;
+        apart &= graph_cell_node(&g, t, ARM_TICKET, 0) == graph_cell_node(&g, t + 5, ARM_TICKET, 0) &&
+                 a.seed_i == b.seed_i && b.rewind_i == a.rewind_i + 1;
+        for (int k = 1; k <= a.rounds; k++) {
+            int32_t x = graph_cell_node(&g, t, ARM_TICKET, k), y = graph_cell_node(&g, t + 5, ARM_TICKET, k);
+            apart &= x != y && g.nodes[x].rw == a.rewind_i && g.nodes[y].rw == b.rewind_i;
+            keys &= g.nodes[x].key == g.nodes[y].key;
+        }
+    }
+    CHECK(r0 == 5, "rewind axis: round 0 trained %d times for 5 seeds", r0);
+    CHECK(apart, "rewind axis: one round 0 a seed, the later rounds apart by k (grid order rate, rounds, rewind, seed)");
+    CHECK(keys, "rewind axis: the chains' random streams are keyed as the one-value jobs'");
+    graph_free(&g);
+    net_free(&net);
+    c->n_rewinds = 0;
+
+    /* the criterion axis: as the rewind axis, round 0 once a seed, a chain a criterion */
+    c->criteria = (1 << PRUNE_MAGNITUDE) | (1 << PRUNE_MOVEMENT);
+    CHECK(plan(c, 1, &g, &net) == 5 + 2 * 200, "criterion axis of 2: %d distinct, want 405", g.N);
+    check_structure(&g, "criterion axis");
+    trial_t t0 = grid_trial(c, 0), t5 = grid_trial(c, 5);
+    CHECK(t0.criterion == PRUNE_MAGNITUDE && t5.criterion == PRUNE_MOVEMENT && t0.seed_i == t5.seed_i &&
+              graph_cell_node(&g, 0, ARM_TICKET, 0) == graph_cell_node(&g, 5, ARM_TICKET, 0) &&
+              graph_cell_node(&g, 0, ARM_TICKET, 1) != graph_cell_node(&g, 5, ARM_TICKET, 1) &&
+              g.nodes[graph_cell_node(&g, 5, ARM_TICKET, 1)].ci == 1,
+          "criterion axis: cells 0 and 5 (magnitude, movement) share round 0, not round 1");
+    graph_free(&g);
+    net_free(&net);
+    c->criteria = 0;
+
     /* both controls: one reinit and one random twin per ticket round >= 1 */
     c->controls = CTRL_REINIT | CTRL_RANDOM;
     CHECK(plan(c, 1, &g, &net) == 5 * (21 + 20 + 20), "both controls: %d", g.N);

@@ -40,7 +40,7 @@ with h5py.File(w + "/foreign.h5", "w") as f:
     f["x"] = [1, 2, 3]
 shutil.copy(w + "/full.h5", w + "/newer.h5")
 with h5py.File(w + "/newer.h5", "r+") as f:
-    f.attrs.modify("format_version", 4)
+    f.attrs.modify("format_version", 5)
 PYEOF
 
 # MATLAB's high-level readers emulated in Octave (Octave has none): h5info lists
@@ -209,7 +209,7 @@ for bad in foreign newer; do
     if oct "load_ticketsweep('$W/$bad.h5'); disp('loaded')"; then
         cat "$W/octave.out"; fail "load_ticketsweep accepted $bad.h5"
     fi
-    grep -q "load_ticketsweep: .*$bad.h5: \(not a ticketsweep results file\|results format version 4\)" \
+    grep -q "load_ticketsweep: .*$bad.h5: \(not a ticketsweep results file\|results format version 5\)" \
         "$W/octave.out" || { cat "$W/octave.out"; fail "$bad.h5: no helpful refusal"; }
 done
 

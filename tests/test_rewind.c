@@ -164,6 +164,17 @@ static void check_grid(void)
     c.rewind_schedule = REWIND_CONTINUE;
     c.rewind_iteration = 0;
     CHECK(trial_eval_count(&c) == 8 && trial_start_iter(&c, 1) == 0, "k = 0: the plain grid, from 0");
+    /* the rewind axis: every k's start, ascending, once, whatever the axis's order */
+    int64_t axis[] = {125, 0, 40, 30, 130};
+    memcpy(c.rewinds, axis, sizeof axis);
+    c.n_rewinds = 4; /* 130 = iterations would be refused under continue; 4 values */
+    int64_t want2[] = {0, 20, 30, 40, 60, 80, 100, 120, 125, 130};
+    n = trial_eval_count(&c), ok = n == 10;
+    for (int e = 0; ok && e < n; e++)
+        ok = trial_eval_iter(&c, e) == want2[e];
+    CHECK(ok, "sweep.rewind = 125, 0, 40, 30: 0 20 30 40 ... 120 125 130 (%d points)", n);
+    c.rewind_schedule = REWIND_RESTART;
+    CHECK(trial_eval_count(&c) == 8, "sweep.rewind under restart: the plain grid");
 }
 
 /* The checks of one schedule and optimizer (see the head comment). */

@@ -4,7 +4,7 @@ function r = load_ticketsweep(file, varargin)
 %   r = load_ticketsweep('results.h5')
 %   r = load_ticketsweep('results.h5', 'reader', READER)
 %
-%   Reads a file of format "ticketsweep-results" version 2 or 3 (README.md, "The results file") and
+%   Reads a file of format "ticketsweep-results" version 2, 3 or 4 (README.md, "The results file") and
 %   refuses any other format or version. READER is 'auto' (default: h5read/h5info/h5readatt in
 %   MATLAB, load in Octave), 'h5read' or 'load'. Octave's load cannot read HDF5
 %   attributes: there the root attributes are read with the h5dump program (package
@@ -29,8 +29,14 @@ function r = load_ticketsweep(file, varargin)
 %              order (convolutions first), the last is the output layer. A convolution's
 %              mask and theta0 are [3, 3, in, out, T] and [3, 3, in, out, S] (C order
 %              [T, out, in, 3, 3] reversed)
-%     grid     .rates [n_rates x 1], .rounds [n_rounds x 1] int32, .seeds [S x 1] int64
+%     grid     .rates [n_rates x 1], .rounds [n_rounds x 1] int32, .seeds [S x 1] int64,
+%              .rewind [K x 1] (double): the rewind axis ([sweep] rewind), or the job's one
+%              rewind_iteration (K = 1); .rewind_axis true when the job crossed the axis;
+%              .criterion {C x 1} cellstr: the criterion axis ([sweep] criterion), or the
+%              job's one prune.criterion; .criterion_axis true when the job crossed it
 %     trials   one column per field, T rows: .rate, .rounds (int32), .seed (int64),
+%              .rewind (double: the cell's rewind iteration k), .criterion (cellstr: its
+%              pruning criterion),
 %              .status (int8: 0 pending, 1 done, 2 failed), .error (cellstr), .wall_seconds,
 %              .rank (int32), .host (cellstr). In MATLAB struct2table(r.trials) makes a table.
 %     status   counts: .done, .failed, .pending; .complete is true when all trials are done
@@ -51,7 +57,9 @@ function r = load_ticketsweep(file, varargin)
 %                    rewinding) and prune.rewind_schedule ('continue' or 'restart'; a file
 %                    from before the key reads as 'restart' when it rewinds), from config
 %     start_iteration [R+1 x 1] (double): the iteration at which round k's trainings (every
-%                    arm) start, index k+1: k = rewind_iteration for rounds >= 1 under
+%                    arm) start, index k+1 (with the rewind axis a cell's own: rounds >= 1
+%                    start at r.trials.rewind(t) under 'continue'; then NaN here): k =
+%                    rewind_iteration for rounds >= 1 under
 %                    'continue' (they train iterations k..T, round 0's data order continued;
 %                    early-stop iterations are absolute), else 0. Empty, like config, when
 %                    the attributes cannot be read
@@ -68,7 +76,8 @@ function r = load_ticketsweep(file, varargin)
 %     theta0.<layer> .weight [in, out, S], .bias [out, S]: the initial weights of each seed.
 %                    theta0 of trial t: s = find(r.grid.seeds == r.trials.seed(t));
 %                    W0 = r.theta0.fc1.weight(:, :, s).'   (shape [out, in], y = W0 * x)
-%     rewind.<layer> as theta0, only when the job had rewind_iteration > 0
+%     rewind.<layer> as theta0, only when the job rewinds: .weight [in, out, S*K], a point
+%                    per seed s and rewind index i (r.grid.rewind(i)) at (s-1)*K + i
 %     instability    only when the job had [analysis] copies >= 2 (docs/job-files.md,
 %                    "Instability analysis"): .alpha [A x 1] (the points of a line, 0 to 1),
 %                    .data_seed [C x 1] int64 (each copy's data-order seed; copy 0 is the
@@ -264,8 +273,8 @@ function r = build(file, raw, attrs, strings_in_rows)
       error(['load_ticketsweep: %s: not a ticketsweep results file (its format attribute ' ...
              'is ''%s''; expected ''ticketsweep-results'')'], file, char(attrs.format));
     end
-    if isempty(attrs.format_version) || ~any(attrs.format_version == [2, 3])
-      error(['load_ticketsweep: %s: results format version %g; this reader knows versions 2 and 3 ' ...
+    if isempty(attrs.format_version) || ~any(attrs.format_version == [2, 3, 4])
+      error(['load_ticketsweep: %s: results format version %g; this reader knows versions 2 to 4 ' ...
              '(use the load_ticketsweep.m of the ticketsweep that wrote the file)'], ...
             file, attrs.format_version);
     end
@@ -293,6 +302,7 @@ function r = build(file, raw, attrs, strings_in_rows)
   end
   r.grid = struct('rates', rates, 'per_round', per_round, 'rounds', column(raw.grid.rounds), ...
                   'seeds', column(raw.grid.seeds));
+  r.grid.rewind_axis = isfield(raw.grid, 'rewind');
   tr = raw.trials;
   T = numel(tr.status);
   r.trials = struct();
@@ -304,11 +314,32 @@ function r = build(file, raw, attrs, strings_in_rows)
   r.trials.wall_seconds = column(tr.wall_seconds);
   r.trials.rank = column(tr.rank);
   r.trials.host = string_column(tr.host, T, strings_in_rows);
+  [k, ~, ~] = schedule(attrs, 0);
+  r.grid.criterion_axis = isfield(raw.grid, 'criterion');
+  if r.grid.criterion_axis  % the criterion axis: each cell its own
+    g = raw.grid.criterion;   % C names: a cell, or a char array in rows or columns
+    C = numel(g) * iscell(g) + ~iscell(g) * size(g, 1 + ~strings_in_rows);
+    r.grid.criterion = string_column(g, C, strings_in_rows);
+    r.trials.criterion = string_column(tr.criterion, T, strings_in_rows);
+  else
+    r.grid.criterion = {job_criterion(attrs)};
+    r.trials.criterion = repmat(r.grid.criterion, T, 1);
+  end
+  if r.grid.rewind_axis  % the rewind axis: each cell its own k
+    r.grid.rewind = double(column(raw.grid.rewind));
+    r.trials.rewind = double(column(tr.rewind));
+  else
+    r.grid.rewind = k;
+    r.trials.rewind = repmat(k, T, 1);
+  end
 
   r.n_trials = T;
   r.max_rounds = double(max(r.grid.rounds));
   r.iteration = column(raw.curves.iteration);
   [r.rewind_iteration, r.rewind_schedule, r.start_iteration] = schedule(attrs, r.max_rounds);
+  if r.grid.rewind_axis && strcmp(r.rewind_schedule, 'continue')
+    r.start_iteration(2:end) = NaN;   % a cell's own: r.trials.rewind
+  end
   r.test_curve = test_curve(attrs);
   r.status = struct('done', sum(r.trials.status == 1), 'failed', sum(r.trials.status == 2), ...
                     'pending', sum(r.trials.status == 0));
@@ -439,6 +470,18 @@ function [k, sched, start] = schedule(attrs, R)
   start = zeros(R + 1, 1);
   if strcmp(sched, 'continue')
     start(2:end) = k;
+  end
+end
+
+function c = job_criterion(attrs)
+% prune.criterion from the resolved job ('magnitude' when absent or unreadable)
+  c = 'magnitude';
+  if attrs.unreadable || ~ischar(attrs.config)
+    return;
+  end
+  v = regexp(attrs.config, '^criterion = (\w+)', 'tokens', 'once', 'lineanchors');
+  if ~isempty(v)
+    c = v{1};
   end
 end
 

@@ -17,6 +17,10 @@ Dimensions, in this order:
   rate       the grid's pruning rates (a per_round job: per_round, the
              fraction pruned each round, instead)
   rounds     the grid's round counts
+  rewind     with the rewind axis (sweep.rewind) only: its rewind iterations k
+             (then every [.., rounds, seed, ..] below is [.., rounds, rewind, seed, ..])
+  criterion  with the criterion axis (sweep.criterion) only: its criteria's names
+             (after rewind, before seed, as rewind)
   seed       the grid's seeds
   arm        "ticket", then the controls the file has ("reinit", "random")
   round      0 (dense) to the largest round count
@@ -88,48 +92,56 @@ def to_xarray(r):
     ia = _place(tr[axis], axis_values, axis, exact=False)
     ir = _place(tr["rounds"], r.rounds_grid, "rounds", exact=True)
     iseed = _place(tr["seed"], r.seeds, "seed", exact=True)
-    shape = (len(axis_values), len(r.rounds_grid), len(r.seeds))
+    # the cell's dimensions: the rate axis, rounds, the rewind axis (sweep.rewind), seed
+    cell = [axis, "rounds"] + list(r.chain_axes) + ["seed"]
+    values = {"rewind": r.rewinds, "criterion": np.array(r.criteria, dtype=object)}
+    at = (ia, ir) + tuple(_place(tr[a], values[a], a, exact=True) for a in r.chain_axes) + (iseed,)
+    sizes = {axis: len(axis_values), "rounds": len(r.rounds_grid), "rewind": len(r.rewinds),
+             "criterion": len(r.criteria), "seed": len(r.seeds)}
+    shape = tuple(sizes[d] for d in cell)
     trial = np.full(shape, -1, dtype=np.int64)
-    if len(set(zip(ia, ir, iseed))) != len(tr):
+    if len(set(zip(*at))) != len(tr):
         raise ValueError(f"{r.path}: two trials share a cell of the grid")
-    trial[ia, ir, iseed] = tr["index"]
+    trial[at] = tr["index"]
     status = np.zeros(shape, dtype=np.int8)
-    status[ia, ir, iseed] = tr["status"]
+    status[at] = tr["status"]
 
     n_round = r.file["curves/val_loss"].shape[1]
     # a trial's own rounds, done trials only: elsewhere the file's rows are undefined
     reach = (np.arange(n_round)[None, :] <= tr["rounds"][:, None]) & (tr["status"] == DONE)[:, None]
-    dims5 = (axis, "rounds", "seed", "arm", "round")
+    dims5 = tuple(cell) + ("arm", "round")
     data = {}
     for k in SUMMARY_FIELDS:
         out = np.full(shape + (len(r.arms), n_round), np.nan)
         for a, arm in enumerate(r.arms):
             v = r._group(arm)["summary"][k][:].astype(np.float64)
             v[~reach] = np.nan
-            out[ia, ir, iseed, a] = v
+            out[at + (a,)] = v
         data[k] = xr.Variable(dims5, out, {"description": SUMMARY_DOC[k]})
     for m in METRICS:
         out = np.full(shape + (len(r.arms), n_round, len(r.iterations)), np.nan, dtype=np.float32)
         for a, arm in enumerate(r.arms):
             c = r.curves(arm, m)
             c[~reach] = np.nan
-            out[ia, ir, iseed, a] = c
+            out[at + (a,)] = c
         data[m] = xr.Variable(dims5 + ("iteration",), out, {"description": f"{m} at each evaluation"})
-    data["status"] = xr.Variable((axis, "rounds", "seed"), status,
+    data["status"] = xr.Variable(tuple(cell), status,
                                  {"description": "trial status: 0 pending, 1 done, 2 failed"})
 
     with warnings.catch_warnings():  # a cell and round no run reached: NaN, quietly
         warnings.simplefilter("ignore", category=RuntimeWarning)
-        remaining = 100 * np.nanmean(data["density"].values, axis=(2, 3))
+        # every cell's dimension after rounds (rewind, seed) and arm: the same counts
+        remaining = 100 * np.nanmean(data["density"].values, axis=tuple(range(2, len(cell) + 1)))
     rounds = np.asarray(r.rounds_grid, dtype=float)[None, :]
     other = (1 - (1 - axis_values[:, None]) ** (1 / rounds) if not per_round
              else 1 - (1 - axis_values[:, None]) ** rounds)
     coords = {
         axis: axis_values, "rounds": r.rounds_grid, "seed": r.seeds, "arm": list(r.arms),
+        **{a: (list(r.criteria) if a == "criterion" else r.rewinds) for a in r.chain_axes},
         "round": np.arange(n_round), "iteration": r.iterations,
         "weights_remaining": ((axis, "rounds", "round"), remaining,
                               {"units": "%", "description": "weights remaining in the round"}),
-        "trial": ((axis, "rounds", "seed"), trial, {"description": "index in r.trials (-1: none)"}),
+        "trial": (tuple(cell), trial, {"description": "index in r.trials (-1: none)"}),
         ("rate" if per_round else "per_round"): ((axis, "rounds"), other),
     }
     attrs = {k: v for k, v in r.attrs.items() if k != "config"}

@@ -8,7 +8,11 @@ round 0, the dense network, is one group shared by all cells) or by their
 weights remaining rounded to --digits significant digits (--group density).
 Within a group the points of one seed are averaged first; means, spreads and
 n_seeds are then over seeds (the dense group of a seed counts once, however
-many trials share it).
+many trials share it). With the rewind axis ([sweep] rewind) a group is also
+of one rewind point k (the dense group is shared by every k), accuracy.FMT
+and early_stop.FMT draw a line per arm, schedule and k, and summary.csv has a
+rewind column after rate. The criterion axis ([sweep] criterion) likewise: a
+group of one criterion, a line per criterion, a criterion column.
 
 The figures fit one column of a two-column paper: 3.3 in wide, text 8-9 pt
 (PDF and SVG keep text as text). Writes into DIR, in each --format of png,
@@ -27,11 +31,19 @@ pdf and svg:
   instability.csv with copies >= 2: weights_remaining_pct, n_seeds,
                   instability_mean, instability_min, instability_max (in
                   percentage points of test error), endpoint_error_mean (%)
+                  (with the rewind axis a rewind column first, a row per k and density)
+  rewind.FMT      with the rewind axis ([sweep] rewind = 0, 100, ...): test accuracy at
+                  the early stop against the rewind iteration k (symlog x), one line per
+                  density (those of curves: --curves, --curve-densities), one panel per arm
+  rewind.csv      with the rewind axis: arm, rewind, weights_remaining_pct, n_seeds,
+                  es_test_acc_mean, es_test_acc_min, es_test_acc_max
+  instability_k.FMT  with the rewind axis and copies >= 2: instability against k, one
+                  line per density (round 0: the dense network from k)
   captions.md     a caption for each figure: the setup, what lines, bars and bands
                   are, over how many seeds, and which points are cut off
   arms.csv        with more than one arm: the arms side by side, one row per group of
-                  the ticket (rounds, rate, round, weights_remaining_pct, n_seeds, as in
-                  summary.csv), then for each arm ARM (the file's order) ARM_es_acc
+                  the ticket (rounds, rate, [rewind, criterion,] round,
+                  weights_remaining_pct, n_seeds, as in summary.csv), then for each arm ARM (the file's order) ARM_es_acc
                   and ARM_es_iter, the mean over seeds of its early-stop test accuracy
                   and iteration at that group (empty where the arm has no such group)
   summary.csv     one row per arm x group, the group first: arm, rounds, rate, round,
@@ -134,6 +146,11 @@ def arm_text(arm, rewind):
 def schedule_text(r):
     """How the rounds after the first train when rewinding (empty without)."""
     k, T = r.rewind_iteration, int(r.iterations[-1])
+    if r.rewind_axis:
+        return ("; every arm's rounds after the first train " +
+                (f"from their rewind point k to {T} (round 0's data order continued; iterations are "
+                 "absolute)" if r.rewind_schedule == "continue" else
+                 f"{T} iterations, the data order from the start"))
     if not k:
         return ""
     if r.rewind_schedule == "continue":
@@ -151,8 +168,10 @@ def schedule_label(rounds):
 class Group:
     """The points of one arm that are averaged together, reduced per seed."""
 
-    def __init__(self, arm, key, rounds, rate, round_, rows, last):
+    def __init__(self, arm, key, rounds, rate, round_, rows, last, chain=None):
         self.arm, self.key, self.rounds, self.rate, self.round = arm, key, rounds, rate, round_
+        chain = chain or {}  # its values of the chain axes (none: the job's one, or dense)
+        self.rewind, self.criterion = chain.get("rewind"), chain.get("criterion")
         self.rows = rows  # the summary rows (see ticketsweep.Results.summary)
         self.seeds = np.unique(rows["seed"])
         self.n_seeds = len(self.seeds)
@@ -171,7 +190,8 @@ class Group:
     def csv_row(self):
         def std(v):
             return v.std(ddof=1) if len(v) > 1 else None
-        return {"arm": self.arm, "rounds": self.rounds, "rate": self.rate, "round": self.round,
+        return {"arm": self.arm, "rounds": self.rounds, "rate": self.rate, "rewind": self.rewind,
+                "criterion": self.criterion, "round": self.round,
                 "weights_remaining_pct": self.pct, "n_seeds": self.n_seeds,
                 "es_test_acc_mean": self.es_acc.mean(), "es_test_acc_std": std(self.es_acc),
                 "es_test_acc_min": self.es_acc.min(), "es_test_acc_max": self.es_acc.max(),
@@ -184,33 +204,37 @@ def make_groups(r, arm, by, digits):
     """The groups of `arm`, ordered dense first, then by schedule, then density falling."""
     s = r.summary(arm)
     last = int(r.iterations[-1])
+    # a group is also of one value of each chain axis (the dense group: of them all, by cell)
+    chain = lambda row: tuple(row[a] for a in r.chain_axes)  # noqa: E731
     if by == "cell":
         keys = [("dense",) if row["round"] == 0 else
-                (int(row["rounds"]), float(row["rate"]), int(row["round"])) for row in s]
+                (int(row["rounds"]), float(row["rate"]), int(row["round"])) + chain(row) for row in s]
     else:
-        keys = [("pct", float(f"{row['density'] * 100:.{digits}g}")) for row in s]
+        keys = [("pct", float(f"{row['density'] * 100:.{digits}g}")) + chain(row) for row in s]
     groups = []
     for key in dict.fromkeys(keys):
         rows = s[np.array([k == key for k in keys])]
         if key[0] == "dense":
             groups.append(Group(arm, key, None, None, 0, rows, last))
         elif key[0] == "pct":
-            groups.append(Group(arm, key, None, None, None, rows, last))
+            groups.append(Group(arm, key, None, None, None, rows, last, dict(zip(r.chain_axes, key[2:]))))
         else:
-            groups.append(Group(arm, key, key[0], key[1], key[2], rows, last))
-    groups.sort(key=lambda g: (g.key[0] != "dense", g.rounds or 0, -g.pct))
+            groups.append(Group(arm, key, key[0], key[1], key[2], rows, last, dict(zip(r.chain_axes, key[3:]))))
+    order = {c: i for i, c in enumerate(r.criteria)}
+    groups.sort(key=lambda g: (g.key[0] != "dense", g.rounds or 0, g.rewind or 0, order.get(g.criterion, 0), -g.pct))
     return groups
 
 
 def series(groups):
-    """{schedule: [groups by density falling]}; the dense group joins every schedule."""
+    """{(schedule, k, criterion): [groups by density falling]}; the dense group
+    joins every series (k and criterion None but with their axes)."""
     dense = [g for g in groups if g.key[0] == "dense"]
     out = {}
     for g in groups:
         if g.key[0] != "dense":
-            out.setdefault(g.rounds, []).append(g)
+            out.setdefault((g.rounds, g.rewind, g.criterion), []).append(g)
     if not out:
-        out[None] = []
+        out[(None, None, None)] = []
     return {k: sorted(dense + v, key=lambda g: -g.pct) for k, v in out.items()}
 
 
@@ -288,13 +312,14 @@ def plot_vs_density(r, by_arm, field, ylabel, how, scale=1.0):
     several = any(len(series(gs)) > 1 for gs in by_arm.values())
     for arm, groups in by_arm.items():
         ser = series(groups)
-        for i, (rounds, gs) in enumerate(sorted(ser.items(), key=lambda kv: kv[0] or 0)):
+        for i, ((rounds, k, crit), gs) in enumerate(ser.items()):  # make_groups' order
             ls, mk = STYLES[i % len(STYLES)]
             x = np.array([g.pct for g in gs])
             vals = [getattr(g, field) * scale for g in gs]
             y = np.array([v.mean() for v in vals])
             lab = ARM_NAMES[arm] + (f", {schedule_label(rounds)}"
-                                    if several or rounds is not None else "")
+                                    if several or rounds is not None else "") + (
+                f", k = {k}" if k is not None else "") + (f", {crit}" if crit is not None else "")
             style = dict(color=COLORS[arm], linestyle=ls, marker=mk, alpha=0.9)
             if max(len(v) for v in vals) > 1:
                 err = np.array([spread(v, how) for v in vals]).T
@@ -405,11 +430,14 @@ def plot_curves(r, by_arm, n, wanted, how):
     return fig
 
 
-def instability_groups(r, digits=4):
+def instability_groups(r, digits=4, k=None):
     """The instability analysis by density: [(pct, {seed: [per-line values]}, rows)]
-    from r.instability_summary(), densest first; a training shared by several cells
-    counts once per seed (its rows are the same values)."""
+    from r.instability_summary() (with the rewind axis, the cells of rewind point
+    k), densest first; a training shared by several cells counts once per seed
+    (its rows are the same values)."""
     rows = r.instability_summary()
+    if k is not None:
+        rows = rows[rows["rewind"] == k]
     groups = {}
     for row in rows:
         pct = float(f"{100 * row['density']:.{digits}g}")
@@ -428,20 +456,27 @@ def plot_instability(r, how):
     """Instability (percentage points of test error) against weights remaining:
     mean over seeds of each seed's mean over its lines, bars over seeds."""
     fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.3))
-    gs = instability_groups(r)
-    x = np.array([g[0] for g in gs])
-    vals = [100 * np.array([v.mean() for v in g[1].values()]) for g in gs]
-    y = np.array([v.mean() for v in vals])
-    style = dict(color=COLORS["ticket"], marker="o")
-    if max(len(v) for v in vals) > 1:
-        ax.errorbar(x, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
-                    elinewidth=0.6, **style)
-    else:
-        ax.plot(x, y, **style)
+    xs = []
+    for i, k in enumerate(r.rewinds if r.rewind_axis else [None]):  # a line per k of the axis
+        gs = instability_groups(r, k=k)
+        x = np.array([g[0] for g in gs])
+        vals = [100 * np.array([v.mean() for v in g[1].values()]) for g in gs]
+        y = np.array([v.mean() for v in vals])
+        ls, mk = STYLES[i % len(STYLES)]
+        style = dict(color=COLORS["ticket"] if k is None else plt.get_cmap("viridis")(0.9 * i / max(1, len(r.rewinds) - 1)),
+                     marker=mk, linestyle=ls, label=None if k is None else f"k = {k}")
+        if max(len(v) for v in vals) > 1:
+            ax.errorbar(x, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
+                        elinewidth=0.6, **style)
+        else:
+            ax.plot(x, y, **style)
+        xs += list(x)
     ax.axhline(0, color="0.5", linewidth=0.6, linestyle=":", zorder=0)
-    density_axis(ax, list(x), WIDTH - 0.6)
+    density_axis(ax, xs, WIDTH - 0.6)
     ax.set_ylabel("Instability (% test error)")
     fig.tight_layout(pad=0.2)
+    if r.rewind_axis:
+        legend_below(fig, *ax.get_legend_handles_labels(), "rewind iteration", ncol=min(len(r.rewinds), 4))
     return fig
 
 
@@ -479,14 +514,95 @@ def plot_interpolation(r, n, how):
 
 
 def instability_rows(r):
-    """instability.csv's rows: one per density group."""
+    """instability.csv's rows: one per density group (and k, with the rewind axis)."""
     out = []
-    for pct, per_seed, ends in instability_groups(r):
-        v = 100 * np.array([x.mean() for x in per_seed.values()])
-        out.append({"weights_remaining_pct": pct, "n_seeds": len(v), "instability_mean": float(v.mean()),
-                    "instability_min": float(v.min()), "instability_max": float(v.max()),
-                    "endpoint_error_mean": ends})
+    for k in (r.rewinds if r.rewind_axis else [None]):
+        for pct, per_seed, ends in instability_groups(r, k=k):
+            v = 100 * np.array([x.mean() for x in per_seed.values()])
+            out.append(({"rewind": int(k)} if k is not None else {}) |
+                       {"weights_remaining_pct": pct, "n_seeds": len(v), "instability_mean": float(v.mean()),
+                        "instability_min": float(v.min()), "instability_max": float(v.max()),
+                        "endpoint_error_mean": ends})
     return out
+
+
+def plot_instability_k(r):
+    """Instability against the rewind point k (the rewind axis), a line per
+    density (ticketsweep.instability's figure, from this one file)."""
+    from . import instability
+    fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.6))
+    instability.draw(ax, instability.rows_of(r))
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def rewind_groups(r, arm, n, wanted, digits=4):
+    """The rewind figure's points of `arm`: {pct: {k: [per-seed es accuracy]}}
+    at up to n densities (4 significant digits; the densest, the sparsest and
+    evenly between in log density, or the nearest to the wanted percentages),
+    a seed's rows of one (k, density) averaged first."""
+    s = r.summary(arm)
+    pct = np.array([float(f"{100 * d:.{digits}g}") for d in s["density"]])
+    pool = sorted(set(pct), reverse=True)
+    if wanted:
+        targets = wanted
+    else:
+        hi, lo = pool[0], pool[-1]
+        targets = [hi * (lo / hi) ** (i / max(1, n - 1)) for i in range(n)]
+    pick = sorted({min(pool, key=lambda p: abs(math.log(p / t))) for t in targets}, reverse=True)
+    out = {}
+    for p in pick:
+        for k in r.rewinds:
+            sel = s[(pct == p) & (s["rewind"] == k)]
+            per_seed = [sel["early_stop_test_acc"][sel["seed"] == sd].astype(float).mean()
+                        for sd in np.unique(sel["seed"])]
+            if per_seed:
+                out.setdefault(p, {})[int(k)] = np.array(per_seed)
+    return out
+
+
+def plot_rewind(r, by_arm, n, wanted, how):
+    """Test accuracy at the early stop against the rewind point k (the rewind
+    axis), one line per density, one panel per arm; and rewind.csv's rows."""
+    arms = list(by_arm)
+    fig, axes = plt.subplots(len(arms), 1, figsize=(WIDTH, 0.6 + 1.2 * len(arms)), sharex=True, squeeze=False)
+    cmap = plt.get_cmap("viridis")
+    rows, handles = [], {}
+    for ax, arm in zip(axes[:, 0], arms):
+        groups = rewind_groups(r, arm, n, wanted)
+        for i, (p, by_k) in enumerate(groups.items()):
+            ks = sorted(by_k)
+            vals = [100 * by_k[k] for k in ks]
+            y = np.array([v.mean() for v in vals])
+            style = dict(color=cmap(0.85 * i / max(1, len(groups) - 1)), marker="o", label=f"{p:.3g}%")
+            if max(len(v) for v in vals) > 1:
+                handles[p] = ax.errorbar(ks, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
+                                         elinewidth=0.6, **style)
+            else:
+                handles[p], = ax.plot(ks, y, **style)
+            rows += [{"arm": arm, "rewind": k, "weights_remaining_pct": p, "n_seeds": len(v),
+                      "es_test_acc_mean": v.mean() / 100, "es_test_acc_min": v.min() / 100,
+                      "es_test_acc_max": v.max() / 100} for k, v in zip(ks, vals)]
+        ax.set_title(ARM_NAMES[arm], loc="left", pad=2)
+        ax.grid(True, alpha=0.3)
+    pos = [int(k) for k in r.rewinds if k > 0]
+    axes[0][0].set_xscale("symlog", linthresh=max(1, min(pos, default=1)))
+    axes[-1][0].set_xlabel("Rewind iteration k (symlog scale)")
+    fig.supylabel("Test accuracy at early stop (%)", x=0.01)
+    fig.tight_layout(pad=0.2, h_pad=0.4)
+    legend_below(fig, list(handles.values()), [f"{p:.3g}%" for p in handles], "weights remaining",
+                 ncol=min(len(handles), 5))
+    return fig, rows
+
+
+REWIND_COLUMNS = ("arm", "rewind", "weights_remaining_pct", "n_seeds", "es_test_acc_mean", "es_test_acc_min",
+                  "es_test_acc_max")
+
+
+def columns(r):
+    """summary.csv's columns: COLUMNS, with rewind and criterion after rate with
+    those axes."""
+    return COLUMNS[:3] + r.chain_axes + COLUMNS[3:]
 
 
 INSTABILITY_COLUMNS = ("weights_remaining_pct", "n_seeds", "instability_mean", "instability_min",
@@ -502,10 +618,13 @@ def setup_text(r):
     conv = get("model", "conv", "")
     model = f"conv {conv.replace(' ', '')} then FC {fc}" if conv else f"MLP {fc}"
     rewind = r.config.getint("prune", "rewind_iteration", fallback=0)
+    reset = (f"iteration k of round 0 for each k of the rewind axis ({', '.join(map(str, r.rewinds))}; "
+             "0: θ0)" if r.rewind_axis else f"iteration {rewind}" if rewind else "θ0")
     return (f"{model}; {get('train', 'optimizer')} lr {get('train', 'lr')}, batch "
             f"{get('train', 'batch')}, {get('train', 'iterations')} iterations a round, "
-            f"evaluated every {get('train', 'eval_every')}; {get('prune', 'scope')} pruning, "
-            f"survivors reset to " + (f"iteration {rewind}" if rewind else "θ0") + schedule_text(r))
+            f"evaluated every {get('train', 'eval_every')}; {get('prune', 'scope')} pruning by "
+            + (f"each criterion of the axis ({', '.join(r.criteria)})" if r.criterion_axis else
+               get('prune', 'criterion', 'magnitude')) + ", survivors reset to " + reset + schedule_text(r))
 
 
 def captions(r, by_arm, how, names):
@@ -524,7 +643,7 @@ def caption_texts(r, by_arm, how):
     last = int(r.iterations[-1])
     cut = [g for g in groups if g.es_at_last.any()]
     shuffled = r.config.get("prune", "pai_shuffle", fallback="false") == "true"
-    arms = "; ".join(arm_text(a, r.rewind_iteration) +
+    arms = "; ".join(arm_text(a, "k" if r.rewind_axis else r.rewind_iteration) +
                      (", its mask then permuted at random within each layer (pai_shuffle)"
                       if shuffled and a in ("snip", "synflow", "magnitude_init", "grasp") else "")
                      for a in by_arm)
@@ -555,8 +674,10 @@ def caption_texts(r, by_arm, how):
         "curves": ("Validation accuracy" if early else "Test accuracy") +
                   " during training at a few densities (weights remaining in "
                   "the legend), one panel per arm, from iteration 0 (the untrained network"
-                  + (f"; the pruned rounds from iteration {r.start_iteration(1)}, where they start"
-                     if r.start_iteration(1) else "") +
+                  + ("; the pruned rounds from their rewind point k, where they start"
+                     if r.rewind_axis and r.rewind_schedule == "continue" else
+                     f"; the pruned rounds from iteration {r.start_iteration(1)}, where they start"
+                     if not r.rewind_axis and r.start_iteration(1) else "") +
                   f") to the end; the y range holds every line and band. {band_txt} " +
                   ("The job has test_curve = early_stop: the test set was evaluated only at each "
                    "run's early stop (minimum validation loss) and at the end, so there is no "
@@ -569,6 +690,10 @@ def caption_texts(r, by_arm, how):
         k = r.rewind_iteration
         start = (f"from iteration {k} of the dense network (round 0's copies share its first {k} steps) "
                  f"and each ticket round from its start" if k else "from their start")
+        if r.rewind_axis:
+            start = ("from iteration k of the dense network for each k of the rewind axis (round 0, one "
+                     "training for every k, analysed from each: its copies share its first k steps) and "
+                     "each ticket round from its start")
         common = (f"Instability analysis (Frankle et al. 2020, linear mode connectivity): each ticket "
                   f"training (round 0: the dense network) trained {r.copies} times {start}, the copies "
                   f"differing only in data order, and evaluated at {len(r.alpha)} evenly spaced points on "
@@ -581,19 +706,31 @@ def caption_texts(r, by_arm, how):
                                f"remaining (log scale). {bars} {setup_text(r)}.")
         text["interpolation"] = (common + "Test error along the line, alpha 0 and 1 being two copies' own "
                                  f"final weights, at a few densities. {bars} {setup_text(r)}.")
+        if r.rewind_axis:
+            text["instability"] = text["instability"].replace("against the weights remaining",
+                                                              "against the weights remaining, a line per k")
+            text["instability_k"] = (common + "Instability against the rewind iteration k (symlog scale), a "
+                                     "line per density (weights remaining; 100 %: the dense network from "
+                                     f"k). Bars: min-max over seeds. {setup_text(r)}.")
+    if r.rewind_axis:
+        text["rewind"] = ("Test accuracy at the early stop against the rewind iteration k (symlog scale: k = 0, "
+                          "survivors reset to θ0, shows), one line per density (weights remaining), one panel "
+                          f"per arm. {bars} {setup}")
     return text
 
 
-def arms_table(by_arm):
-    """arms.csv's columns and rows: the ticket's groups, each arm's means beside them."""
+def arms_table(r, by_arm):
+    """arms.csv's columns and rows: the ticket's groups, each arm's means beside them
+    (with the rewind or criterion axis, a group is also of its k or criterion)."""
     arms = list(by_arm)
-    cols = ["rounds", "rate", "round", "weights_remaining_pct", "n_seeds"]
+    cols = ["rounds", "rate"] + list(r.chain_axes) + ["round", "weights_remaining_pct", "n_seeds"]
     cols += [f"{a}_{f}" for a in arms for f in ("es_acc", "es_iter")]
     index = {a: {g.key: g for g in gs} for a, gs in by_arm.items()}
     rows = []
     for t in by_arm["ticket"]:
         row = {"rounds": t.rounds, "rate": t.rate, "round": t.round,
                "weights_remaining_pct": t.pct, "n_seeds": t.n_seeds}
+        row.update({c: getattr(t, c) for c in r.chain_axes})
         for a in arms:
             g = index[a].get(t.key)
             row[f"{a}_es_acc"] = g.es_acc.mean() if g else None
@@ -688,19 +825,20 @@ def main(argv=None):
                   file=sys.stderr)
         by_arm = {arm: make_groups(r, arm, a.group, a.digits) for arm in r.arms}
         os.makedirs(a.output, exist_ok=True)
+        cols = columns(r)
         rows = [g.csv_row() for gs in by_arm.values() for g in gs]
         path = os.path.join(a.output, "summary.csv")
         with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, COLUMNS)
+            w = csv.DictWriter(f, cols)
             w.writeheader()
             for row in rows:
-                w.writerow({k: fmt(v, k) for k, v in row.items()})
+                w.writerow({k: fmt(v, k) for k, v in row.items() if k in cols})
         written.append(path)
         if len(by_arm) > 1:
-            cols, arm_rows = arms_table(by_arm)
+            arm_cols, arm_rows = arms_table(r, by_arm)
             path = os.path.join(a.output, "arms.csv")
             with open(path, "w", newline="") as f:
-                w = csv.DictWriter(f, cols)
+                w = csv.DictWriter(f, arm_cols)
                 w.writeheader()
                 for row in arm_rows:
                     w.writerow({k: fmt(v, k) for k, v in row.items()})
@@ -718,11 +856,23 @@ def main(argv=None):
             figures["interpolation"] = lambda: plot_interpolation(r, a.curves, a.spread)
             path = os.path.join(a.output, "instability.csv")
             with open(path, "w", newline="") as f:
-                w = csv.DictWriter(f, INSTABILITY_COLUMNS)
+                w = csv.DictWriter(f, (("rewind",) if r.rewind_axis else ()) + INSTABILITY_COLUMNS)
                 w.writeheader()
                 for row in instability_rows(r):
-                    w.writerow({k: (str(v) if k == "n_seeds" else f"{v:.4g}" if k == "weights_remaining_pct"
-                                    else f"{v:.3f}") for k, v in row.items()})
+                    w.writerow({k: (str(v) if k in ("n_seeds", "rewind") else f"{v:.4g}"
+                                    if k == "weights_remaining_pct" else f"{v:.3f}") for k, v in row.items()})
+            written.append(path)
+            if r.rewind_axis:
+                figures["instability_k"] = lambda: plot_instability_k(r)
+        if r.rewind_axis:
+            fig_rewind, rewind_rows = plot_rewind(r, by_arm, a.curves, wanted, a.spread)
+            figures["rewind"] = lambda: fig_rewind
+            path = os.path.join(a.output, "rewind.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.DictWriter(f, REWIND_COLUMNS)
+                w.writeheader()
+                for row in rewind_rows:
+                    w.writerow({k: fmt(v, k) for k, v in row.items()})
             written.append(path)
         names, uris = {}, {}
         for name, draw in figures.items():
@@ -744,14 +894,14 @@ def main(argv=None):
         written.append(path)
         if "html" in formats:
             path = os.path.join(a.output, "report.html")
-            page.write(path, r, uris, caption_texts(r, by_arm, a.spread), COLUMNS,
-                       [[fmt(row[k], k) for k in COLUMNS] for row in rows])
+            page.write(path, r, uris, caption_texts(r, by_arm, a.spread), cols,
+                       [[fmt(row[k], k) for k in cols] for row in rows])
             written.append(path)
 
-    print("| " + " | ".join(COLUMNS) + " |")
-    print("|" + "|".join("---" if c == "arm" else "---:" for c in COLUMNS) + "|")
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "|".join("---" if c == "arm" else "---:" for c in cols) + "|")
     for row in rows:
-        print("| " + " | ".join(fmt(row[k], k) for k in COLUMNS) + " |")
+        print("| " + " | ".join(fmt(row[k], k) for k in cols) + " |")
     print(f"lth_report: wrote {', '.join(written)}", file=sys.stderr)
 
 

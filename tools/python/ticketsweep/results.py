@@ -6,8 +6,8 @@ undefined in the file):
 
     import ticketsweep
     with ticketsweep.load("sweep.h5") as r:
-        print(r.trials)           # one row per trial: index, rate, per_round, rounds, seed, status, error
-        t = r.find(rate=0.8, rounds=2, seed=1)   # the index of that trial
+        print(r.trials)           # one row per trial: index, rate, per_round, rounds, seed, status, error, rewind
+        t = r.find(rate=0.8, rounds=2, seed=1)   # the index of that trial (rewind=k too with sweep.rewind)
         r.trial(t)                # Trial(index=..., rate=0.8, ..., status='done', error='')
         r.mask(t, 2)              # {layer: bool [out, in]}: weights of trial t active in round 2
         r.mask(t, 2, "random")    # the same for the random-mask control
@@ -30,6 +30,23 @@ their curves are NaN at the evaluation points before k, and early-stop
 iterations are absolute (>= k). r.rewind_iteration and r.rewind_schedule give
 the job's values (a file written before rewind_schedule existed reads as
 "restart" when it rewinds, as ticketsweep reads it).
+
+With the criterion axis ([sweep] criterion = magnitude, movement:
+r.criterion_axis is True) every cell prunes by its own criterion: r.criteria
+is the axis (names, in prune.criterion's order), r.trials["criterion"] each
+cell's (in a file without the axis, the job's prune.criterion), and
+find(criterion=), trial(t).criterion, the summary's and the table's
+criterion column and to_xarray()'s criterion dimension (after rewind) follow
+the rewind axis's pattern below; round 0 is one training for every criterion
+of a seed.
+
+With the rewind axis ([sweep] rewind = 0, 100, 500: r.rewind_axis is True)
+every cell has its own k: r.rewinds is the axis, r.trials["rewind"] each
+cell's k (in a file without the axis, r.rewind_iteration for every cell),
+r.start_iteration(round, t) a cell's start, r.rewind(seed, k) the weights of
+seed's round 0 at k; summary(), table() and to_csv() gain a rewind column,
+and to_xarray() a rewind dimension. Round 0 is one training for every k of a
+seed; its instability in a cell is the dense network's from the cell's k.
 
 With [train] test_curve = early_stop (r.test_curve), a training evaluated the
 test set only where the summary needs it: its test_loss and test_acc curves
@@ -68,10 +85,11 @@ import h5py
 import numpy as np
 
 FORMAT = "ticketsweep-results"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # version 3 dropped the per-cell /masks of version 2; both read the same here
-# (masks come from /trials/nodes and /nodes/mask in either)
-FORMAT_VERSIONS = (2, 3)
+# (masks come from /trials/nodes and /nodes/mask in either); version 4 is
+# version 3 with the grid's rewind or criterion axis (only such a job writes it)
+FORMAT_VERSIONS = (2, 3, 4)
 ARMS = ("ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
         "magnitude_init", "grasp")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
 TWIN_MASK_ARMS = ("reinit", "signed_reinit", "reshuffle", "signed_constant")  # train the ticket's mask
@@ -97,11 +115,28 @@ Trial.__doc__ = """One trial (cell) of the grid: index t, its pruning rate (the 
 each layer's weights gone after the last round), per_round (the fraction pruned each
 round), rounds, seed, status ("pending", "done" or "failed") and error ("" unless failed)."""
 
+# the chain axes a cell can have besides rate, rounds and seed, in the grid's order, with
+# their numpy types: sweep.rewind (k) and sweep.criterion (a name)
+CHAIN_AXES = (("rewind", "i8"), ("criterion", "O"))
+_TRIAL_TYPES = {(): Trial}
+
+
+def _trial_type(axes):
+    """Trial, with a field for each chain axis of the file (axes: their names)."""
+    if axes not in _TRIAL_TYPES:
+        _TRIAL_TYPES[axes] = collections.namedtuple("Trial", Trial._fields + axes)
+        _TRIAL_TYPES[axes].__doc__ = ("A trial of a file with the chain axes " + ", ".join(axes) +
+                                      ": Trial's fields and the cell's value of each.")
+    return _TRIAL_TYPES[axes]
+
 
 class TrialTable(np.ndarray):
     """The trial table: a numpy structured array, one row per trial, fields index,
     rate, per_round, rounds, seed, status (0 pending, 1 done, 2 failed) and error,
     that prints as a table. A field (trials["rate"]) is a plain numpy array."""
+
+    def __array_finalize__(self, obj):
+        self.chain_axes = getattr(obj, "chain_axes", ())  # columns of the file's chain axes
 
     def __getitem__(self, key):
         out = super().__getitem__(key)
@@ -112,12 +147,15 @@ class TrialTable(np.ndarray):
     def __str__(self):
         if self.dtype.names is None or self.ndim != 1:
             return str(self.view(np.ndarray))
-        head = ("index", "rate", "per_round", "rounds", "seed", "status", "error")
-        rows = [(str(int(r["index"])), f"{r['rate']:.6g}", f"{r['per_round']:.6g}", str(int(r["rounds"])),
-                 str(int(r["seed"])), STATUS_NAMES.get(int(r["status"]), "?"), str(r["error"]))
+        axes = self.chain_axes
+        head = ("index", "rate", "per_round", "rounds") + axes + ("seed", "status", "error")
+        rows = [(str(int(r["index"])), f"{r['rate']:.6g}", f"{r['per_round']:.6g}", str(int(r["rounds"])))
+                + tuple(str(r[a]) for a in axes)
+                + (str(int(r["seed"])), STATUS_NAMES.get(int(r["status"]), "?"), str(r["error"]))
                 for r in self]
+        text = len(head) - 2  # status and error: left-aligned
         width = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(head)]
-        fmt = lambda row: "  ".join((c.ljust if i >= 5 else c.rjust)(width[i])  # noqa: E731
+        fmt = lambda row: "  ".join((c.ljust if i >= text else c.rjust)(width[i])  # noqa: E731
                                     for i, c in enumerate(row)).rstrip()
         return "\n".join([fmt(head)] + [fmt(row) for row in rows])
 
@@ -202,19 +240,34 @@ class Results:
         tr = f["trials"]
         T = tr["status"].shape[0]
         trials = np.zeros(T, dtype=[("index", "i8"), ("rate", "f8"), ("per_round", "f8"), ("rounds", "i4"),
-                                    ("seed", "i8"), ("status", "i1"), ("error", "O")])
+                                    ("seed", "i8"), ("status", "i1"), ("error", "O"), ("rewind", "i8"),
+                                    ("criterion", "O")])
         trials["index"] = np.arange(T)
         for k in ("rate", "rounds", "seed", "status"):
             trials[k] = tr[k][:]
         trials["error"] = [_str(e) for e in tr["error"][:]]
-        if self.per_round is not None:  # trials are rate-major: axis index t // (rounds x seeds)
-            trials["per_round"] = self.per_round[trials["index"] // (len(self.rounds_grid) * len(self.seeds))]
+        self.rewind_iteration = self.config.getint("prune", "rewind_iteration", fallback=0)
+        # the rewind axis (sweep.rewind): cells rate, rounds, rewind, seed; else one k for all
+        self.rewind_axis = "grid/rewind" in f
+        self.rewinds = f["grid/rewind"][:] if self.rewind_axis else np.array([self.rewind_iteration])
+        trials["rewind"] = tr["rewind"][:] if self.rewind_axis else self.rewind_iteration
+        # the criterion axis (sweep.criterion): names, in prune.criterion's order
+        self.criterion_axis = "grid/criterion" in f
+        job_criterion = self.config.get("prune", "criterion", fallback="magnitude").strip()
+        self.criteria = ([_str(c) for c in f["grid/criterion"][:]] if self.criterion_axis else [job_criterion])
+        trials["criterion"] = ([_str(c) for c in tr["criterion"][:]] if self.criterion_axis else job_criterion)
+        # the chain axes the file has, in the grid's order (columns and fields after rounds)
+        self.chain_axes = tuple(a for a, on in (("rewind", self.rewind_axis), ("criterion", self.criterion_axis))
+                                if on)
+        if self.per_round is not None:  # trials are rate-major: axis index t // (rounds x rewinds x seeds)
+            per_rate = len(self.rounds_grid) * len(self.rewinds) * len(self.seeds)
+            trials["per_round"] = self.per_round[trials["index"] // per_rate]
         else:
             trials["per_round"] = 1 - (1 - trials["rate"]) ** (1.0 / trials["rounds"])
         self.trials = trials.view(TrialTable)
+        self.trials.chain_axes = self.chain_axes
         self.done = self.trials["status"] == DONE
         self.iterations = f["curves/iteration"][:]
-        self.rewind_iteration = self.config.getint("prune", "rewind_iteration", fallback=0)
         # a file from before the key: its rewinding rounds restarted (ticketsweep reads it so)
         self.rewind_schedule = self.config.get("prune", "rewind_schedule", fallback=None) or (
             "restart" if self.rewind_iteration > 0 else "continue")
@@ -252,22 +305,27 @@ class Results:
     def _grid_text(self):
         axis = (f"per_round {', '.join(f'{q:g}' for q in self.per_round)}" if self.per_round is not None
                 else f"rates {', '.join(f'{p:g}' for p in self.rates)}")
-        return (f"{axis}; rounds {', '.join(map(str, self.rounds_grid))}; "
+        rewind = f"; rewind {', '.join(map(str, self.rewinds))}" if self.rewind_axis else ""
+        rewind += f"; criterion {', '.join(self.criteria)}" if self.criterion_axis else ""
+        return (f"{axis}; rounds {', '.join(map(str, self.rounds_grid))}{rewind}; "
                 f"seeds {', '.join(map(str, self.seeds))}")
 
     # -- the API ------------------------------------------------------------
     def trial(self, t):
         """Trial t as a Trial (named fields: index, rate, per_round, rounds, seed,
-        status "pending"/"done"/"failed", error)."""
+        status "pending"/"done"/"failed", error; with the rewind axis also rewind)."""
         if not 0 <= int(t) < len(self.trials):
             raise IndexError(f"trial {t} is out of range [0, {len(self.trials)})")
         row = self.trials[int(t)]
-        return Trial(int(row["index"]), float(row["rate"]), float(row["per_round"]), int(row["rounds"]),
-                     int(row["seed"]), STATUS_NAMES.get(int(row["status"]), "?"), str(row["error"]))
+        fields = (int(row["index"]), float(row["rate"]), float(row["per_round"]), int(row["rounds"]),
+                  int(row["seed"]), STATUS_NAMES.get(int(row["status"]), "?"), str(row["error"]))
+        extra = tuple(int(row[a]) if a == "rewind" else str(row[a]) for a in self.chain_axes)
+        return _trial_type(self.chain_axes)(*fields, *extra)
 
-    def find(self, rate=None, rounds=None, seed=None, per_round=None):
+    def find(self, rate=None, rounds=None, seed=None, per_round=None, rewind=None, criterion=None):
         """The index of the one trial with these values (those given; rates are
-        compared with np.isclose, so 0.8 finds a rate stored as 0.7999999999).
+        compared with np.isclose, so 0.8 finds a rate stored as 0.7999999999;
+        rewind: the cell's k of the rewind axis; criterion: its name).
         Raises LookupError when no trial matches, ValueError when several do."""
         sel = np.ones(len(self.trials), dtype=bool)
         asked = []
@@ -275,19 +333,24 @@ class Results:
             if value is not None:
                 sel &= np.isclose(self.trials[name], float(value))
                 asked.append(f"{name}={float(value):g}")
-        for name, value in (("rounds", rounds), ("seed", seed)):
+        for name, value in (("rounds", rounds), ("seed", seed), ("rewind", rewind)):
             if value is not None:
                 sel &= self.trials[name] == int(value)
                 asked.append(f"{name}={int(value)}")
+        if criterion is not None:
+            sel &= self.trials["criterion"] == str(criterion)
+            asked.append(f"criterion={criterion}")
         if not asked:
-            raise TypeError("find() needs at least one of rate, rounds, seed, per_round")
+            raise TypeError("find() needs at least one of rate, rounds, seed, per_round, rewind, criterion")
         hits = np.flatnonzero(sel)
         if not len(hits):
             raise LookupError(f"{self.path}: no trial with {', '.join(asked)} (the grid: {self._grid_text()})")
         if len(hits) > 1:
             shown = ", ".join(map(str, hits[:10])) + (", ..." if len(hits) > 10 else "")
             missing = [n for n, v in (("rate", rate if per_round is None else per_round), ("rounds", rounds),
-                                      ("seed", seed)) if v is None]
+                                      ("seed", seed)) + tuple((a, {"rewind": rewind, "criterion": criterion}[a])
+                                                              for a in self.chain_axes)
+                       if v is None]
             raise ValueError(f"{self.path}: {len(hits)} trials match {', '.join(asked)}: {shown} "
                              f"(give {' and '.join(missing)} too)")
         return int(hits[0])
@@ -350,11 +413,21 @@ class Results:
         """{layer: (weight [out, in], bias [out])}: the initial weights of `seed`."""
         return self._per_seed("init", seed)
 
-    def rewind(self, seed):
-        """Like theta0, the rewind point (only in files with rewind_iteration > 0)."""
+    def rewind(self, seed, k=None):
+        """Like theta0, the rewind point: seed's round 0 after k steps (only in
+        files that rewind). k: a value of the rewind axis (needed with
+        sweep.rewind); /rewind holds a row per (seed, k), seed-major."""
         if "rewind" not in self.file:
             raise KeyError(f"{self.path}: no /rewind (the job had rewind_iteration = 0)")
-        return self._per_seed("rewind", seed)
+        if k is None and len(self.rewinds) > 1:
+            raise ValueError(f"{self.path}: rewind(seed, k) needs k, one of {', '.join(map(str, self.rewinds))}")
+        hit = np.flatnonzero(self.rewinds == (self.rewinds[0] if k is None else k))
+        if not hit.size:
+            raise KeyError(f"{self.path}: k = {k} is not a rewind point of the job "
+                           f"({', '.join(map(str, self.rewinds))})")
+        row = self._seed_index(seed) * len(self.rewinds) + int(hit[0])
+        return {l: (self.file[f"rewind/{l}/weight"][row], self.file[f"rewind/{l}/bias"][row])
+                for l in self.layers}
 
     def node(self, t, round, arm="ticket"):
         """The training (row of /nodes) behind `round` of trial t's `arm`; trials
@@ -389,13 +462,17 @@ class Results:
             off += nw + nb
         return out
 
-    def start_iteration(self, round):
+    def start_iteration(self, round, t=None):
         """The iteration at which the trainings of `round` (every arm) start:
-        rewind_iteration for rounds >= 1 under rewind_schedule = continue
-        (they train iterations k..T, continuing round 0's data order), else 0.
-        Their curves are NaN at the points of `iterations` before it."""
+        k, the rewind iteration (of trial t's cell with the rewind axis), for
+        rounds >= 1 under rewind_schedule = continue (they train iterations
+        k..T, continuing round 0's data order), else 0. Their curves are NaN
+        at the points of `iterations` before it."""
+        if t is None and self.rewind_axis:
+            raise ValueError(f"{self.path}: the cells rewind to {', '.join(map(str, self.rewinds))}: "
+                             f"start_iteration(round, t) needs the trial")
         if round > 0 and self.rewind_schedule == "continue":
-            return self.rewind_iteration
+            return int(self.trials["rewind"][t]) if t is not None else self.rewind_iteration
         return 0
 
     def curves(self, arm, metric):
@@ -433,8 +510,9 @@ class Results:
         data = {k: g[k][:] for k in SUMMARY_FIELDS}
         rows = [(t, r) for t in np.flatnonzero(self.done)
                 for r in range(int(self.trials["rounds"][t]) + 1)]
-        out = np.zeros(len(rows), dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4"),
-                                         ("seed", "i8"), ("round", "i4"), ("density", "f8"),
+        axis = [a for a in CHAIN_AXES if a[0] in self.chain_axes]
+        out = np.zeros(len(rows), dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4")] + axis +
+                                        [("seed", "i8"), ("round", "i4"), ("density", "f8"),
                                          ("early_stop_iter", "i4"),
                                          ("early_stop_test_acc", "f4"),
                                          ("final_test_acc", "f4")])
@@ -442,7 +520,7 @@ class Results:
             return out
         t, r = (np.array(x) for x in zip(*rows))
         out["trial"], out["round"] = t, r
-        for k in ("rate", "rounds", "seed"):
+        for k in ("rate", "rounds", "seed") + self.chain_axes:
             out[k] = self.trials[k][t]
         for k in SUMMARY_FIELDS:
             out[k] = data[k][t, r]
@@ -453,7 +531,9 @@ class Results:
         parts = []
         for a_i, arm in enumerate(self.arms):
             s = self.summary(arm)
-            part = np.zeros(len(s), dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4"), ("seed", "i8"),
+            axis = [a for a in CHAIN_AXES if a[0] in self.chain_axes]
+            part = np.zeros(len(s), dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4")] + axis + [
+                                           ("seed", "i8"),
                                            ("arm", "O"), ("round", "i4"), ("density", "f8"),
                                            ("early_stop_iter", "i4"), ("early_stop_test_acc", "f4"),
                                            ("final_test_acc", "f4"), ("_arm_i", "i4")])
@@ -464,7 +544,13 @@ class Results:
             parts.append(part)
         rows = np.concatenate(parts)
         rows = rows[np.lexsort((rows["round"], rows["_arm_i"], rows["trial"]))]
-        return rows[list(TABLE_COLUMNS)]
+        return rows[list(self.table_columns)]
+
+    @property
+    def table_columns(self):
+        """The columns of table() and to_csv(): TABLE_COLUMNS, with rewind and
+        criterion after rounds in a file with those axes."""
+        return TABLE_COLUMNS[:3] + self.chain_axes + TABLE_COLUMNS[3:]
 
     def table(self):
         """A pandas DataFrame with one row per done trial x arm x round (rounds 0
@@ -478,7 +564,7 @@ class Results:
             raise ImportError("ticketsweep.table() needs pandas (Debian: apt-get install python3-pandas); "
                               "to_csv() and summary() do not") from None
         rows = self._table_rows()
-        return pd.DataFrame({k: rows[k] for k in TABLE_COLUMNS})
+        return pd.DataFrame({k: rows[k] for k in self.table_columns})
 
     def instability(self):
         """The instability analysis as an Instability (namedtuple: alpha, data_seed,
@@ -508,13 +594,15 @@ class Results:
         ins = self.instability()
         s = self.summary("ticket")
         P = len(ins.pairs)
-        out = np.zeros(len(s) * P, dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4"), ("seed", "i8"),
+        axis = [a for a in CHAIN_AXES if a[0] in self.chain_axes]
+        out = np.zeros(len(s) * P, dtype=[("trial", "i8"), ("rate", "f8"), ("rounds", "i4")] + axis + [
+                                           ("seed", "i8"),
                                            ("round", "i4"), ("density", "f8"), ("pair", "i4"), ("value", "f4"),
                                            ("test_error_0", "f4"), ("test_error_1", "f4"),
                                            ("test_error_max", "f4")])
         for p in range(P):
             rows = out[p::P]
-            for k in ("trial", "rate", "rounds", "seed", "round", "density"):
+            for k in ("trial", "rate", "rounds", "seed", "round", "density") + self.chain_axes:
                 rows[k] = s[k]
             rows["pair"] = p
             t, r = s["trial"], s["round"]
@@ -548,9 +636,9 @@ class Results:
             return str(v)
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
-            w.writerow(TABLE_COLUMNS)
+            w.writerow(self.table_columns)
             for row in rows:
-                w.writerow([cell(row[k]) for k in TABLE_COLUMNS])
+                w.writerow([cell(row[k]) for k in self.table_columns])
 
     def close(self):
         self.file.close()
@@ -585,14 +673,15 @@ def main(argv=None):
         if r.test_curve != "full":
             print(f"test_curve = {r.test_curve}: the test curves hold only each run's early-stop "
                   "and last points (the validation curves are whole)")
-        print(f"{'trial':>5} {'rate':>8} {'rounds':>6} {'seed':>6}  {'status':<8} "
+        rw = lambda row: "".join(f" {str(row[a]):>9}" for a in r.chain_axes)  # noqa: E731
+        print(f"{'trial':>5} {'rate':>8} {'rounds':>6}{rw({a: a for a in r.chain_axes})} {'seed':>6}  {'status':<8} "
               "final density / es acc")
         summ = r.file["summary"]
         dens, acc = summ["density"], summ["early_stop_test_acc"]
         for row in r.trials:
             t, n = int(row["index"]), int(row["rounds"])
             extra = (f"{dens[t, n]:.4f} / {acc[t, n]:.4f}" if r.done[t] else row["error"])
-            print(f"{t:>5} {row['rate']:>8g} {n:>6} {row['seed']:>6}  "
+            print(f"{t:>5} {row['rate']:>8g} {n:>6}{rw(row)} {row['seed']:>6}  "
                   f"{STATUS_NAMES.get(int(row['status']), '?'):<8} {extra}")
         if a.csv:
             r.to_csv(a.csv)
