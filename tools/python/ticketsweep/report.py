@@ -755,6 +755,25 @@ def fmt(v, k):
     return str(v)
 
 
+def instability_text(v, k):
+    """A value of instability.csv as text."""
+    if k in ("n_seeds", "rewind"):
+        return str(v)
+    return f"{v:.4g}" if k == "weights_remaining_pct" else f"{v:.3f}"
+
+
+def write_csv(folder, name, cols, rows, text=fmt, extrasaction="raise"):
+    """Write rows (dicts) under the header cols into folder/name, each value as
+    text(value, column) gives it; returns the path. extrasaction as csv.DictWriter's."""
+    path = os.path.join(folder, name)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, cols, extrasaction=extrasaction)
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: text(v, k) for k, v in row.items()})
+    return path
+
+
 def parse_formats(text):
     """'png,pdf' -> ['png', 'pdf']; None when a name is not a known format."""
     out = []
@@ -827,22 +846,10 @@ def main(argv=None):
         os.makedirs(a.output, exist_ok=True)
         cols = columns(r)
         rows = [g.csv_row() for gs in by_arm.values() for g in gs]
-        path = os.path.join(a.output, "summary.csv")
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, cols)
-            w.writeheader()
-            for row in rows:
-                w.writerow({k: fmt(v, k) for k, v in row.items() if k in cols})
-        written.append(path)
+        # summary.csv leaves out the columns of axes the file does not have
+        written.append(write_csv(a.output, "summary.csv", cols, rows, extrasaction="ignore"))
         if len(by_arm) > 1:
-            arm_cols, arm_rows = arms_table(r, by_arm)
-            path = os.path.join(a.output, "arms.csv")
-            with open(path, "w", newline="") as f:
-                w = csv.DictWriter(f, arm_cols)
-                w.writeheader()
-                for row in arm_rows:
-                    w.writerow({k: fmt(v, k) for k, v in row.items()})
-            written.append(path)
+            written.append(write_csv(a.output, "arms.csv", *arms_table(r, by_arm)))
         figures = {
             "accuracy": lambda: plot_vs_density(r, by_arm, "es_acc",
                                                 "Test accuracy at early stop (%)", a.spread,
@@ -854,26 +861,15 @@ def main(argv=None):
         if r.copies >= 2:
             figures["instability"] = lambda: plot_instability(r, a.spread)
             figures["interpolation"] = lambda: plot_interpolation(r, a.curves, a.spread)
-            path = os.path.join(a.output, "instability.csv")
-            with open(path, "w", newline="") as f:
-                w = csv.DictWriter(f, (("rewind",) if r.rewind_axis else ()) + INSTABILITY_COLUMNS)
-                w.writeheader()
-                for row in instability_rows(r):
-                    w.writerow({k: (str(v) if k in ("n_seeds", "rewind") else f"{v:.4g}"
-                                    if k == "weights_remaining_pct" else f"{v:.3f}") for k, v in row.items()})
-            written.append(path)
+            written.append(write_csv(a.output, "instability.csv",
+                                     (("rewind",) if r.rewind_axis else ()) + INSTABILITY_COLUMNS,
+                                     instability_rows(r), instability_text))
             if r.rewind_axis:
                 figures["instability_k"] = lambda: plot_instability_k(r)
         if r.rewind_axis:
             fig_rewind, rewind_rows = plot_rewind(r, by_arm, a.curves, wanted, a.spread)
             figures["rewind"] = lambda: fig_rewind
-            path = os.path.join(a.output, "rewind.csv")
-            with open(path, "w", newline="") as f:
-                w = csv.DictWriter(f, REWIND_COLUMNS)
-                w.writeheader()
-                for row in rewind_rows:
-                    w.writerow({k: fmt(v, k) for k, v in row.items()})
-            written.append(path)
+            written.append(write_csv(a.output, "rewind.csv", REWIND_COLUMNS, rewind_rows))
         names, uris = {}, {}
         for name, draw in figures.items():
             fig = draw()
