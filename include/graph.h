@@ -112,18 +112,47 @@ static inline int graph_arm_own_mask(int arm)
     return m == ARM_MASK_RANDOM || m == ARM_MASK_INIT;
 }
 
+/*
+ * The kinds of node. With analysis.copies = C >= 2 every ticket training x
+ * (the analysed trainings: the dense round 0 and each ticket round) has, for
+ * each of its analysis sets i (round 0 under sweep.rewind: one per k of the
+ * axis, its copies splitting there; else one), C - 1 copies and a line:
+ *   copy j of (x, i)  the training x again, from the same start under the same
+ *                     mask, with data-order seed j (trial.h: the instability
+ *                     analysis); it depends on what x depends on, so it runs
+ *                     beside x, on any rank; its final weights are its output
+ *   line (x, i)       the test and validation sets along the lines between
+ *                     every pair of x's final weights (copy 0) and its copies';
+ *                     it depends on x and on the C - 1 copies, which are the
+ *                     nodes right before it
+ * Extra nodes come after the trainings (ids N .. NA - 1), per analysed
+ * training in id order, set by set: copies 1 .. C - 1, then the line. They
+ * carry x's seed, rw, ci, round and key (graph_train gives x), and are in no
+ * cell's row (/trials/nodes): a line writes its cells' /instability rows.
+ */
+enum { NODE_TRAIN, NODE_COPY, NODE_LINE };
+
 typedef struct {
     int32_t seed_i;        /* index into cfg->seeds */
     int16_t rw;            /* rounds >= 1: index of its chain's rewind point in the rewind axis
                               (grid_rewinds); round 0: 0 (it records every k) */
     int8_t ci;             /* rounds >= 1: index of its chain's criterion in the criterion axis
                               (grid_criteria); round 0: 0 (its children's each their own) */
-    int8_t arm;            /* ARM_* */
+    int8_t arm;            /* ARM_* (extra nodes: ARM_TICKET) */
+    int8_t kind;           /* NODE_* */
+    int16_t set;           /* extra nodes: the analysis set (round 0 under sweep.rewind: the
+                              rewind index its copies split at; else 0) */
+    int16_t copy;          /* copies: j (1 .. C - 1); lines: 0 */
+    int32_t extra;         /* analysed trainings: their first extra node (-1: none); copies:
+                              their row of /copies (row - 1 - C' ..: see graph_copy_row);
+                              lines: their row of /lines */
     int16_t round;         /* k */
     int32_t prev;          /* ticket: parent (round k-1); random: random node of round k-1
-                              (the seed's round-0 ticket at k = 1); the other arms: -1 */
+                              (the seed's round-0 ticket at k = 1); the other arms: -1;
+                              extra nodes: the training they analyse */
     int32_t twin;          /* the ticket node of this round (itself for tickets) */
-    int32_t dep[2];        /* dependencies (see above), -1 for none */
+    int32_t dep[2];        /* dependencies (see above), -1 for none; copies: their training's;
+                              lines: none here (graph_deps) */
     int32_t ctl[N_ARMS];   /* tickets: their twin of each arm, -1 for none */
     int32_t first_child, next_sibling; /* the ticket tree */
     int64_t cut;           /* tickets of round >= 1: offset of this round's counts in g->cuts */
@@ -132,7 +161,14 @@ typedef struct {
 } graph_node_t;
 
 typedef struct {
-    int N;                 /* nodes */
+    int N;                 /* trainings (nodes 0 .. N - 1: what /nodes has a row for) */
+    int NA;                /* all nodes: the trainings, then the copies and lines (N without
+                              the analysis) */
+    int C;                 /* analysis.copies (0: no analysis) */
+    int K;                 /* the rewind axis's length (1 without it): round 0's analysis sets */
+    int n_copy_rows;       /* rows of /copies: per analysed training, copy 0 (the training
+                              itself) and its copies */
+    int n_lines;           /* lines (rows of /lines) */
     int T, R1;             /* cells, largest round count + 1 */
     int A;                 /* arms in cell_node: ARMS_V1 when the job asks for no later arm
                               (the files before them), else ARMS_V2 when it asks for no
@@ -153,9 +189,9 @@ typedef struct {
     int32_t *cell_node;    /* [T][A][R1]: node of (cell, arm, round), -1 none;
                               round 0 of every arm is the ticket's round 0 */
     int32_t *cell_rounds;  /* [T] */
-    int32_t *inc_off;      /* [N + 1]: node x appears in (cell, arm) pairs inc[inc_off[x] ..] */
+    int32_t *inc_off;      /* [N + 1]: training x appears in (cell, arm) pairs inc[inc_off[x] ..] */
     int32_t *inc;          /* t * N_ARMS + arm */
-    int32_t *dpt_off;      /* [N + 1]: nodes that depend on x: dpt[dpt_off[x] ..] */
+    int32_t *dpt_off;      /* [NA + 1]: nodes that depend on x: dpt[dpt_off[x] ..] */
     int32_t *dpt;
     int64_t unshared;      /* trainings the cells would run without sharing */
     int cap;               /* allocated nodes */
@@ -171,6 +207,35 @@ typedef struct {
 int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share);
 /* Release what graph_plan made; g is left empty (a second call is safe). */
 void graph_free(graph_t *g);
+
+/* The training node y is (itself, or the one a copy or line analyses). */
+static inline int32_t graph_train(const graph_t *g, int32_t y)
+{
+    return g->nodes[y].kind == NODE_TRAIN ? y : g->nodes[y].prev;
+}
+
+/* Analysis sets of training x: 0 (not analysed), else K for an analysed
+ * round 0 under sweep.rewind, 1 otherwise. */
+int graph_sets(const graph_t *g, int32_t x);
+
+/* The line of analysed training x's set i. */
+static inline int32_t graph_line(const graph_t *g, int32_t x, int i)
+{
+    return g->nodes[x].extra + i * g->C + g->C - 1;
+}
+
+/* The row of /copies of analysed training x's copy 0 (the training itself). */
+static inline int32_t graph_copy0_row(const graph_t *g, int32_t x)
+{
+    return g->nodes[g->nodes[x].extra].extra - 1;
+}
+
+/* Dependencies of node y into d (at most 16 + 1, the most copies a line reads
+ * and its training); returns how many. */
+int graph_deps(const graph_t *g, int32_t y, int32_t *d);
+#define GRAPH_MAX_DEPS 17
+/* A line's cost (its priority in the ready heap): above any chain's. */
+#define GRAPH_LINE_FIRST 1e30f
 
 /* Node of (cell t, arm, round k), -1 when none. */
 static inline int32_t graph_cell_node(const graph_t *g, int t, int arm, int k)
@@ -195,6 +260,7 @@ static inline const int64_t *graph_cut(const graph_t *g, int x)
  */
 static inline void graph_inputs(const graph_t *g, int x, int32_t *a, int32_t *b)
 {
+    x = graph_train(g, x); /* a copy or line reads what its training reads */
     const graph_node_t *n = &g->nodes[x];
     *a = *b = -1;
     switch (graph_arm_mask(n->arm)) {
@@ -218,8 +284,9 @@ static inline int32_t graph_producer(const graph_t *g, int32_t y)
 /* Number of ticket children of node x. */
 int graph_children(const graph_t *g, int x);
 
-/* The trainings the cells of shard I of N (t mod N = I) need: mine[x] = 1
- * for each, 0 for the others (mine: g->N bytes, the caller's). */
+/* The nodes the cells of shard I of N (t mod N = I) need: mine[x] = 1
+ * for each, 0 for the others (mine: g->NA bytes, the caller's): the trainings
+ * in their rows, and those trainings' copies and lines. */
 void graph_shard_nodes(const graph_t *g, int shard_i, int shard_n, char *mine);
 
 /* Bytes the planned graph holds (for --dry-run and the benchmark). */
@@ -229,7 +296,7 @@ size_t graph_bytes(const graph_t *g);
  * A heap of trainings, the highest key first, then the lowest id: the
  * scheduler's ready list (keys: the nodes' cost, the remaining work) and
  * plan_sim's replay of it (a copy of those costs). Training x's key is the
- * float at key + x * stride bytes; a holds up to the graph's N + 1 entries
+ * float at key + x * stride bytes; a holds up to the graph's NA + 1 entries
  * (the caller's); n counts them.
  */
 typedef struct {

@@ -98,6 +98,25 @@ int store_read_prov(store_t *s, prov_t *rows, int *recorded);
  * recorded or none done; 1: all the same, line ""), or a negative code with
  * the message set. */
 int store_numerics(store_t *s, int N, const int8_t *status, char *line, size_t len);
+/* Copy y's row of /copies (graph.h: a copy node, or an analysed training
+ * for its copy 0; any rank, independent writes): its final weights when
+ * done, then its ledger and status. */
+int store_write_copy(store_t *s, int y, int status, const char *error, const float *weights, double wall,
+                     int rank, const char *host);
+/* Line y's results (nr's instability rows) in round k of each cell of its
+ * training and set, then its ledger and status in /lines. */
+int store_write_line(store_t *s, int y, const node_result_t *nr, int status, double wall, int rank,
+                     const char *host);
+/* The final weights of copy y (a copy node, or an analysed training: copy 0)
+ * from /copies/weights [n_params]. */
+int store_read_copy(store_t *s, int y, float *weights);
+/* The statuses and wall seconds of every node, trainings, copies and lines
+ * ([NA] each, graph.h's ids); the copies' and lines' pending (NaN) when the
+ * file has no /copies (an earlier release's). */
+int store_read_all_nodes(store_t *s, int8_t *status, double *wall);
+/* Whether the file has the copies' and lines' tables its job's analysis
+ * needs (always, unless analysis.copies >= 2 and an earlier release made it). */
+int store_has_copies(const store_t *s);
 /* Cell t's ledger and status (rank 0, once its trainings are written). */
 int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
                      const char *host);
@@ -113,6 +132,9 @@ int store_cell_masks(const store_t *s);
 int store_read_counts(store_t *s, int x, uint8_t *counts);
 /* Rewind point `row` of /rewind [n_params]: seed_i * K + rewind_i (grid.h). */
 int store_read_rewind(store_t *s, int row, float *rewind);
+/* Copy the row of copy or line y (graph.h; an analysed training: its copy 0)
+ * from src to dst: the copy's final weights, the ledger, the status last (merge). */
+int store_copy_extra(store_t *dst, store_t *src, int y, uint8_t *buf);
 /* Copy node x's row (history, provenance, ledger, status) from src to dst (merge). */
 int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf);
 /* Write trial t's rows from res, then its ledger (wall, rank, host), then its status. */

@@ -85,10 +85,9 @@ typedef struct {
     int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
     float es_test_acc, final_test_acc;
     int pairs, A;             /* instability analysis (node_result_analysis), else 0 */
-    int sets;                 /* analyses room is made for: the rewind axis's length K (a round
-                                 0 is analysed from each k, set i from k_i; a later round in set 0) */
-    float *inst[N_INST];      /* [sets][pairs][A] along each line; NaN for a training not analysed */
-    float *inst_value;        /* [sets][pairs] the largest test error on the line minus the mean of
+    float *inst[N_INST];      /* [pairs][A] along each line of a line node (graph.h); NaN for
+                                 any other node */
+    float *inst_value;        /* [pairs] the largest test error on the line minus the mean of
                                  its endpoints' */
     char error[160];          /* reason when failed */
 } node_result_t;
@@ -101,6 +100,8 @@ typedef struct {
     const uint8_t *ticket_counts; /* random: the twin ticket's history (per-layer survivors) */
     const float *rewind;          /* the rewind point of the seed at the node's k, or NULL: start
                                      from theta0 */
+    const float *copies;          /* a line (graph.h): the final weights of its training (copy
+                                     0) and of its copies, [C][n_params] */
 } node_in_t;
 
 /* Where a training puts what its dependents need; NULL fields are not wanted. */
@@ -109,7 +110,7 @@ typedef struct {
     uint8_t *counts;    /* random, pruning at initialisation: its own history */
     float *rewind;      /* ticket round 0, rewinding: parameters at each k of the rewind axis
                            [K][n_params] (grid_rewinds) */
-    float *weights;     /* trained parameters [n_params] */
+    float *weights;     /* trained parameters [n_params] (a copy's: its final weights) */
 } node_out_t;
 
 typedef int (*trial_poll_fn)(void *arg); /* nonzero: stop the trial now */
@@ -139,10 +140,9 @@ typedef struct {
     trial_poll_fn poll;
     void *poll_arg;
     int evaluating;     /* 1 while trial_evaluate runs (a poll then is not a step) */
-    /* analysis.copies >= 2 (else NULL / empty): the copies' final weights and
-     * the results of the copies after the first (the last one's stay here) */
+    /* analysis.copies >= 2 (else NULL): room for the final weights a line
+     * reads (node_in_t.copies), its caller's to fill */
     float *copy_w;      /* [copies][n_params] */
-    node_result_t copy_res;
     /* timing of the last run (for benchmarks), seconds */
     double t_train, t_eval;
 } trial_ctx_t;
@@ -223,16 +223,18 @@ void trial_theta0(const net_t *net, int64_t seed, float *dst);
  * epoch, trial_data_seed(cfg, j)) (seed 0 is the sweep's own order, so copy
  * 0's bits are those of a job without the analysis). A round 0 with
  * rewind_iteration = k > 0 is the dense network from k: its copies share the
- * sweep's order for steps 0..k-1 (the weights at k are the rewind point) and
+ * sweep's order for steps 0..k-1 (they train those steps again: the weights
+ * at k are the rewind point, the optimizer's state there the training's) and
  * take their own from step k on; a later round's copies differ from their
  * first step. With sweep.rewind, round 0 (one training for every k) is
- * analysed from each k of the axis in turn (C - 1 copies each, copy 0 shared),
- * into its result's set i; a cell's round 0 holds the set of its own k. Then for each pair (i < j, in the order (0,1), (0,2), ..,
- * (1,2), ..) the test and validation sets are evaluated at A =
- * analysis.interpolation points alpha = a / (A - 1) of the line
- * trial_interpolate draws between the two copies' final weights. Everything
- * stays inside the one training: the node is done when its copies and lines
- * are, and a resume runs it again whole.
+ * analysed from each k of the axis (its analysis set i: C - 1 copies each,
+ * copy 0 shared); a cell's round 0 holds the set of its own k. Then for each
+ * pair (i < j, in the order (0,1), (0,2), .., (1,2), ..) the test and
+ * validation sets are evaluated at A = analysis.interpolation points alpha =
+ * a / (A - 1) of the line trial_interpolate draws between the two copies'
+ * final weights. The copies and the lines are nodes of the graph of their
+ * own (graph.h: NODE_COPY, NODE_LINE), run by trial_run_node like a training:
+ * spread over the ranks, each written when done, resumed one by one.
  */
 /* Copy j's data-order seed: analysis.data_seeds[j], or j when none is listed. */
 int64_t trial_data_seed(const config_t *cfg, int j);
@@ -259,7 +261,9 @@ void node_result_free(node_result_t *r);
 
 /*
  * Train node x of graph g from `in` (see node_in_t); results into res, what
- * dependents need into out. Every evaluation point has the mean training
+ * dependents need into out. A copy (graph.h) trains its training again in its
+ * data order, its final weights into out->weights; a line evaluates the lines
+ * between in->copies into res's instability rows. Every evaluation point has the mean training
  * loss and the validation loss and accuracy; the test loss and accuracy are
  * there too with test_curve = full, and with early_stop only at the early
  * stop (the first point of lowest validation loss) and the last point, the

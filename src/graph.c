@@ -18,7 +18,9 @@
  * pairs each node belongs to (what its results are written into) and the
  * nodes that depend on it (what it makes ready), and each node's cost, the
  * longest chain of trainings from it to the end (the scheduler's priority).
- * The hash table is dropped once planning is done.
+ * The hash table is dropped once planning is done. With the instability
+ * analysis, plan_analysis appends each ticket training's copies and lines
+ * (graph.h) after the trainings, before the rows are laid out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,7 @@ static int32_t add_node(graph_t *g, int seed_i, int rw, int ci, int arm, int rou
     for (int a = 0; a < N_ARMS; a++)
         nd->ctl[a] = -1;
     nd->first_child = nd->next_sibling = -1;
+    nd->extra = -1;
     nd->cut = (int64_t)x * g->n_cut;
     nd->key = key;
     return x;
@@ -207,6 +210,64 @@ static void plan_segments(graph_t *g, const config_t *cfg, const net_t *net)
         g->cut_of[s] = g->pooled[s] ? 0 : g->n_cut++;
 }
 
+int graph_sets(const graph_t *g, int32_t x)
+{
+    const graph_node_t *n = &g->nodes[x];
+    if (g->C < 2 || n->kind != NODE_TRAIN || n->arm != ARM_TICKET)
+        return 0;
+    return n->round == 0 ? g->K : 1;
+}
+
+int graph_deps(const graph_t *g, int32_t y, int32_t *d)
+{
+    const graph_node_t *n = &g->nodes[y];
+    int k = 0;
+    if (n->kind == NODE_LINE) { /* its training, and its copies: the nodes right before it */
+        d[k++] = n->prev;
+        for (int j = 1; j < g->C; j++)
+            d[k++] = y - g->C + j;
+        return k;
+    }
+    for (int i = 0; i < 2; i++)
+        if (n->dep[i] >= 0)
+            d[k++] = n->dep[i];
+    return k;
+}
+
+/* The copies and lines of every analysed training (graph.h: NODE_COPY,
+ * NODE_LINE), after the trainings; 0, or -1 when out of memory. */
+static int plan_analysis(graph_t *g)
+{
+    int N = g->N, row = 0;
+    for (int32_t x = 0; x < N; x++) {
+        int S = graph_sets(g, x);
+        if (!S)
+            continue;
+        row++; /* copy 0: the training itself */
+        for (int i = 0; i < S; i++)
+            for (int j = 1; j <= g->C; j++) {
+                const graph_node_t *t = &g->nodes[x];
+                int32_t y = add_node(g, t->seed_i, t->rw, t->ci, ARM_TICKET, t->round, x, t->key);
+                if (y < 0)
+                    return -1;
+                graph_node_t *n = &g->nodes[y], *tx = &g->nodes[x];
+                if (i == 0 && j == 1)
+                    tx->extra = y;
+                n->kind = j < g->C ? NODE_COPY : NODE_LINE;
+                n->set = (int16_t)i;
+                n->copy = (int16_t)(j < g->C ? j : 0);
+                n->twin = x;
+                n->extra = j < g->C ? row++ : g->n_lines++;
+                if (j < g->C) {
+                    n->dep[0] = tx->dep[0];
+                    n->dep[1] = tx->dep[1];
+                }
+            }
+    }
+    g->n_copy_rows = row;
+    return 0;
+}
+
 /*
  * The planned graph's compressed rows: inc (the (cell, arm) pairs, as
  * t * N_ARMS + arm, that each node appears in, from cell_node), dpt (the
@@ -216,26 +277,26 @@ static void plan_segments(graph_t *g, const config_t *cfg, const net_t *net)
  */
 static int build_csr(graph_t *g)
 {
-    int N = g->N;
+    int N = g->N, NA = g->NA;
+    int32_t d[GRAPH_MAX_DEPS];
     size_t rows = (size_t)g->T * g->A * g->R1;
     g->inc_off = calloc((size_t)N + 1, sizeof *g->inc_off);
-    g->dpt_off = calloc((size_t)N + 1, sizeof *g->dpt_off);
+    g->dpt_off = calloc((size_t)NA + 1, sizeof *g->dpt_off);
     if (!g->inc_off || !g->dpt_off)
         return -1;
     for (size_t i = 0; i < rows; i++)
         if (g->cell_node[i] >= 0)
             g->inc_off[g->cell_node[i] + 1]++;
+    for (int x = 0; x < NA; x++)
+        for (int i = 0, n = graph_deps(g, x, d); i < n; i++)
+            g->dpt_off[d[i] + 1]++;
     for (int x = 0; x < N; x++)
-        for (int d = 0; d < 2; d++)
-            if (g->nodes[x].dep[d] >= 0)
-                g->dpt_off[g->nodes[x].dep[d] + 1]++;
-    for (int x = 0; x < N; x++) {
         g->inc_off[x + 1] += g->inc_off[x];
+    for (int x = 0; x < NA; x++)
         g->dpt_off[x + 1] += g->dpt_off[x];
-    }
     g->inc = malloc((size_t)g->inc_off[N] * sizeof *g->inc + 1);
-    g->dpt = malloc((size_t)g->dpt_off[N] * sizeof *g->dpt + 1);
-    int32_t *fill = calloc((size_t)N + 1, sizeof *fill);
+    g->dpt = malloc((size_t)g->dpt_off[NA] * sizeof *g->dpt + 1);
+    int32_t *fill = calloc((size_t)NA + 1, sizeof *fill);
     if (!g->inc || !g->dpt || !fill) {
         free(fill);
         return -1;
@@ -247,23 +308,26 @@ static int build_csr(graph_t *g)
             g->inc[g->inc_off[x] + fill[x]++] = r / g->A * N_ARMS + r % g->A;
         }
     }
-    memset(fill, 0, ((size_t)N + 1) * sizeof *fill);
-    for (int x = 0; x < N; x++)
-        for (int d = 0; d < 2; d++) {
-            int32_t p = g->nodes[x].dep[d];
-            if (p >= 0)
-                g->dpt[g->dpt_off[p] + fill[p]++] = x;
-        }
+    memset(fill, 0, ((size_t)NA + 1) * sizeof *fill);
+    for (int x = 0; x < NA; x++)
+        for (int i = 0, n = graph_deps(g, x, d); i < n; i++)
+            g->dpt[g->dpt_off[d[i]] + fill[d[i]]++] = x;
     free(fill);
-    /* longest path: dependents come after their dependencies */
-    for (int x = 0; x < N; x++)
-        g->nodes[x].cost = 1;
-    for (int x = N - 1; x >= 0; x--)
-        for (int d = 0; d < 2; d++) {
-            int32_t p = g->nodes[x].dep[d];
-            if (p >= 0 && g->nodes[p].cost < g->nodes[x].cost + 1)
-                g->nodes[p].cost = g->nodes[x].cost + 1;
+    /* longest path: dependents come after their dependencies (a line, a
+     * few evaluations, counts as none of a training) */
+    for (int x = 0; x < NA; x++)
+        g->nodes[x].cost = g->nodes[x].kind == NODE_LINE ? 0 : 1;
+    for (int x = NA - 1; x >= 0; x--)
+        for (int i = 0, n = graph_deps(g, x, d); i < n; i++) {
+            float c = g->nodes[x].cost + (g->nodes[d[i]].kind == NODE_LINE ? 0 : 1);
+            if (g->nodes[d[i]].cost < c)
+                g->nodes[d[i]].cost = c;
         }
+    /* a line runs as soon as it can: it is short, and rank 0 holds the
+     * weights it reads until it starts */
+    for (int x = N; x < NA; x++)
+        if (g->nodes[x].kind == NODE_LINE)
+            g->nodes[x].cost = GRAPH_LINE_FIRST;
     return 0;
 }
 
@@ -332,6 +396,13 @@ int graph_plan(graph_t *g, const config_t *cfg, const net_t *net, int share)
     free(g->hash); /* only needed while planning */
     g->hash = NULL;
     g->hcap = 0;
+    g->C = cfg->copies >= 2 ? cfg->copies : 0;
+    grid_rewinds(cfg, &g->K);
+    int trainings = g->N;
+    if (plan_analysis(g))
+        goto oom_nofree;
+    g->NA = g->N;
+    g->N = trainings;
     if (build_csr(g))
         goto oom_nofree;
     return 0;
@@ -366,7 +437,7 @@ int graph_children(const graph_t *g, int x)
 
 void graph_shard_nodes(const graph_t *g, int shard_i, int shard_n, char *mine)
 {
-    memset(mine, 0, (size_t)g->N);
+    memset(mine, 0, (size_t)g->NA);
     for (int t = 0; t < g->T; t++)
         for (int arm = 0; t % shard_n == shard_i && arm < N_ARMS; arm++)
             for (int k = 0; k < g->R1; k++) {
@@ -374,15 +445,17 @@ void graph_shard_nodes(const graph_t *g, int shard_i, int shard_n, char *mine)
                 if (x >= 0)
                     mine[x] = 1;
             }
+    for (int y = g->N; y < g->NA; y++) /* a training's copies and lines go with it */
+        mine[y] = mine[g->nodes[y].prev];
 }
 
 size_t graph_bytes(const graph_t *g)
 {
     return (size_t)g->cap * (sizeof *g->nodes + (size_t)g->n_cut * sizeof *g->cuts) +
            (size_t)g->T * g->A * g->R1 * sizeof *g->cell_node + (size_t)g->T * sizeof(int32_t) +
-           ((size_t)g->N + 1) * 2 * sizeof(int32_t) +
+           ((size_t)g->N + (size_t)g->NA + 2) * sizeof(int32_t) +
            (size_t)(g->inc_off ? g->inc_off[g->N] : 0) * sizeof(int32_t) +
-           (size_t)(g->dpt_off ? g->dpt_off[g->N] : 0) * sizeof(int32_t);
+           (size_t)(g->dpt_off ? g->dpt_off[g->NA] : 0) * sizeof(int32_t);
 }
 
 /* a above b in h: the higher key, then the lower id */

@@ -99,7 +99,7 @@ static int merge_alloc(merge_t *m)
         (rc = trial_result_create(&m->res, m->cfg, &m->layout)) ||
         (rc = trial_result_create(&m->have, m->cfg, &m->layout)))
         return rc;
-    size_t W = m->layout.n_weights, P = m->layout.n_params * sizeof(float), N = (size_t)m->g.N,
+    size_t W = m->layout.n_weights, P = m->layout.n_params * sizeof(float), N = (size_t)m->g.NA,
            T = (size_t)(m->T = grid_size(m->cfg));
     m->buf = ts_malloc((W > P ? W : P) + 256);
     m->nst = ts_calloc(N + 1, 1);
@@ -118,7 +118,10 @@ static int merge_from(merge_t *m, store_t *dst, store_t *src, const char *path, 
 {
     const graph_t *g = &m->g;
     int rc;
-    if ((rc = store_read_status(src, m->st)) || (rc = store_read_nodes(src, m->nst, m->nwall)))
+    if (!store_has_copies(src))
+        return ts_fail(TS_EINPUT, "%s: was made by an earlier release, whose instability analysis trained the "
+                       "copies inside their training (no /copies): merge its shards with that release", path);
+    if ((rc = store_read_status(src, m->st)) || (rc = store_read_all_nodes(src, m->nst, m->nwall)))
         return rc;
     for (int x = 0; x < g->N; x++) {
         int32_t p = g->nodes[x].arm == ARM_TICKET ? g->nodes[x].prev : -1;
@@ -129,6 +132,16 @@ static int merge_from(merge_t *m, store_t *dst, store_t *src, const char *path, 
             return rc;
         m->ndone[x] = m->nst[x];
     }
+    for (int y = g->N; y < g->NA; y++) { /* copies and lines: the finished ones */
+        if (m->nst[y] == STATUS_PENDING || m->ndone[y] == STATUS_DONE)
+            continue;
+        if ((rc = store_copy_extra(dst, src, y, m->buf)))
+            return rc;
+        m->ndone[y] = m->nst[y];
+    }
+    for (int x = 0; x < g->N; x++) /* an analysed training's copy 0 */
+        if (graph_sets(g, x) && m->nst[x] == STATUS_DONE && (rc = store_copy_extra(dst, src, x, m->buf)))
+            return rc;
     for (int t = 0; t < m->T; t++) {
         double wall;
         int rank;

@@ -164,7 +164,7 @@ static int time_level(trial_ctx_t *c, const graph_t *one, const graph_t *g, cons
             if (rng_uniform(&r) >= keep[s])
                 hist[L->w_off + i] = 1;
     }
-    node_in_t in = {hist, NULL, NULL};
+    node_in_t in = {hist, NULL, NULL, NULL};
     node_out_t out = {NULL, NULL, NULL, NULL};
     c->t_train = c->t_eval = 0;
     rc = trial_run_node(c, one, 1, &in, &out, &nr);
@@ -608,7 +608,7 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     int T = grid_size(cfg), to_run = 0, D = 0;
     for (int t = 0; t < T; t++)
         to_run += t % a->shard_n == a->shard_i;
-    mine = calloc((size_t)g->N + 1, 1);
+    mine = calloc((size_t)g->NA + 1, 1); /* graph_shard_nodes: the copies and lines too */
     dens = calloc((size_t)g->N + 1, sizeof(double));
     order = calloc((size_t)g->N + 1, sizeof(int));
     if (!mine || !dens || !order) {

@@ -169,19 +169,20 @@ static void warn_blas_core(void)
 }
 
 
-/* What the file says is done: nodes and cells (rank 0; all pending when new). */
+/* What the file says is done: nodes (trainings, copies, lines: [NA]) and
+ * cells (rank 0; all pending when new). */
 static int read_done(store_t *store, const graph_t *g, int resumed, char *node_done, double *wall,
                      int8_t *cell_status)
 {
     int rc = 0;
-    int8_t *st = calloc((size_t)g->N + 1, 1);
+    int8_t *st = calloc((size_t)g->NA + 1, 1);
     if (!st)
         return ts_fail(TS_ERUN, "out of memory");
-    for (int x = 0; x < g->N; x++)
+    for (int x = 0; x < g->NA; x++)
         wall[x] = NAN;
-    if (resumed && !(rc = store_read_nodes(store, st, wall)))
+    if (resumed && !(rc = store_read_all_nodes(store, st, wall)))
         rc = store_read_status(store, cell_status);
-    for (int x = 0; x < g->N; x++)
+    for (int x = 0; x < g->NA; x++)
         node_done[x] = st[x] == STATUS_DONE;
     free(st);
     return rc;
@@ -273,13 +274,20 @@ int run_command(int argc, char **argv, const char *command_line)
         if ((rc = agree(rc)))
             goto out;
         rc = store_open(&store, a.output, MPI_COMM_WORLD, cfg, &layout, &g, 0);
+        if (!rc && !store_has_copies(store)) { /* its trainings hold their copies: nowhere to put ours */
+            store_close(store); /* collective: every rank opened it and sees the same */
+            store = NULL;
+            rc = ts_fail(TS_EINPUT, "%s: was made by an earlier release, whose instability analysis trained "
+                         "the copies inside their training; this release keeps them apart (/copies): "
+                         "finish it with the release that made it, or start a new file", a.output);
+        }
     } else {
         rc = store_create(&store, a.output, MPI_COMM_WORLD, cfg, &layout, &g, 1);
     }
     if ((rc = agree(rc)))
         goto out;
 
-    int T = grid_size(cfg), N = g.N, cells_run = 0, nodes_run = 0;
+    int T = grid_size(cfg), N = g.NA, cells_run = 0, nodes_run = 0;
     char *to_run = calloc((size_t)N + 1, 1), *node_done = calloc((size_t)N + 1, 1);
     char *cells = calloc((size_t)T + 1, 1);
     double *wall = calloc((size_t)N + 1, sizeof *wall);
@@ -300,8 +308,11 @@ int run_command(int argc, char **argv, const char *command_line)
     }
     print_header(command_line, cfg, &layout, &a, T, cells_run, &data, &nd);
     if (world_rank == 0) {
-        fprintf(stderr, "  trainings: %d distinct of %lld (%s); %d to run\n", g.N, (long long)g.unshared,
-                g.shared ? "shared between cells" : "--no-share", nodes_run);
+        fprintf(stderr, "  trainings: %d distinct of %lld (%s)", g.N, (long long)g.unshared,
+                g.shared ? "shared between cells" : "--no-share");
+        if (g.NA > g.N)
+            fprintf(stderr, "; instability analysis: %d copies, %d lines", g.NA - g.N - g.n_lines, g.n_lines);
+        fprintf(stderr, "; %d to run\n", nodes_run);
         warn_blas_core();
     }
 

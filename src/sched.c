@@ -9,10 +9,12 @@
  *            ended); after a REPORT_NODE with status done, TAG_STATE
  *            messages with what the training produced, in a fixed order:
  *            the mask history of each ticket child (graph order), a random
- *            node's own history, the rewind point (round 0, rewinding); with
+ *            node's own history, the rewind point (round 0, rewinding), the
+ *            final weights (an analysed training, a copy: graph.h); with
  *            status failed, the error text.
  *   0 -> worker, TAG_CTRL: bytes = ctrl_t, then the inputs it says are sent
- *            (history A, history B, rewind point); or a ctrl_t whose node is
+ *            (history A, history B, rewind point, and for a line the C final
+ *            weights it reads); or a ctrl_t whose node is
  *            CTRL_STOP or CTRL_ABORT (abandon the training in flight; sent
  *            only to busy workers, so a worker's poll hook that finds a
  *            TAG_CTRL message knows it is that).
@@ -20,8 +22,10 @@
  *
  * A training's inputs: A is the history its mask comes from (ticket: its own;
  * reinit: its twin's; random: its previous random node's), B the twin
- * ticket's (random only). A worker keeps what its last training produced;
- * rank 0 sends an input only when the worker does not hold it already.
+ * ticket's (random only); a copy's and a line's are their training's. A
+ * worker keeps what its last training produced; rank 0 sends an input only
+ * when the worker does not hold it already. Final weights are held at rank 0
+ * only while a line that reads them has not started.
  */
 #include <math.h>
 #include <stdio.h>
@@ -62,11 +66,11 @@ double sched_rank_bytes(const config_t *cfg, const net_t *net, const graph_t *g)
             children = c > children ? c : children;
         }
     double W = (double)net->n_weights + 1, P = (double)net->n_params * sizeof(float);
-    double msg = sizeof(ctrl_t) + 2 * W + P + ERROR_LEN;
+    double msg = sizeof(ctrl_t) + 2 * W + (1 + (g->C > 1 ? g->C : 1)) * P + ERROR_LEN;
     int K;
     grid_rewinds(cfg, &K);
     return msg + 3 * W /* in_a, in_b, ones */ + (children + 1) * W + K * P /* rewind */ +
-           (cfg->weights == WEIGHTS_FINAL ? P : 0);
+           (cfg->weights == WEIGHTS_FINAL || g->C ? P : 0);
 }
 
 int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const graph_t *g,
@@ -94,14 +98,15 @@ int sched_run(MPI_Comm comm, const config_t *cfg, const data_t *data, const grap
     prov_conv(&s.prov, net_conv_kernels(&s.ctx.net, cfg->kernels));
     s.W = s.ctx.net.n_weights;
     s.P = s.ctx.net.n_params;
-    s.msg_cap = sizeof(ctrl_t) + 2 * s.W + s.P * sizeof(float) + ERROR_LEN;
+    int C = g->C > 1 ? g->C : 1; /* a line's message: its copies' final weights */
+    s.msg_cap = sizeof(ctrl_t) + 2 * s.W + (size_t)(1 + C) * s.P * sizeof(float) + ERROR_LEN;
     s.msg = ts_malloc(s.msg_cap);
     s.in_a = ts_malloc(s.W + 1);
     s.in_b = ts_malloc(s.W + 1);
     s.ones = ts_malloc(s.W + 1);
     grid_rewinds(cfg, &s.K);
     s.rewind = ts_calloc((size_t)s.K * s.P, sizeof(float));
-    if (cfg->weights == WEIGHTS_FINAL && !(s.weights = ts_malloc(s.P * sizeof(float)))) {
+    if ((cfg->weights == WEIGHTS_FINAL || g->C) && !(s.weights = ts_malloc(s.P * sizeof(float)))) {
         rc = TS_ERUN;
         goto out_agree;
     }

@@ -23,7 +23,7 @@ enum { N_WAIT, N_READY, N_RUN, N_DONE, N_FAILED, N_OFF }; /* a training at rank 
 typedef struct {
     int32_t node;
     int8_t a, b, rewind; /* IN_* */
-    int8_t pad;
+    int8_t copies;       /* a line: 1, its C final weights follow the inputs */
 } ctrl_t;
 
 /* What rank 0 learns of a training that ended. */
@@ -55,20 +55,24 @@ typedef struct {
     int K;                 /* rewind points a seed has (grid_rewinds) */
     float *rewind;         /* [K][P] rewind points made by round 0 here; a training's own
                               (received, or of a round 0 here: its row 0) in row 0 */
-    float *weights;        /* [P] trained weights ([output] weights = final), or NULL */
+    float *weights;        /* [P] trained weights ([output] weights = final; an analysed
+                              training's or a copy's final weights), or NULL */
     uint8_t *in_a, *in_b, *ones; /* [W] inputs; all-ones history of a round 0 */
     char *msg;             /* dispatch message buffer */
     size_t msg_cap;
 
     /* rank 0 only */
     const sched_plan_t *plan;
-    int8_t *state;         /* [N] N_* */
-    int32_t *unmet;        /* [N] dependencies not done */
-    int32_t *need;         /* [N] trainings still to start that read this history */
+    int8_t *state;         /* [NA] N_* (graph.h: the trainings, then copies and lines) */
+    int32_t *unmet;        /* [NA] dependencies not done */
+    int32_t *need;         /* [N] nodes still to start that read this history */
     uint8_t **hist;        /* [N] histories held for them */
+    int32_t *fw_need;      /* [NA] lines still to start that read these final weights (of an
+                              analysed training, or a copy) */
+    float **fw;            /* [NA] final weights held for them */
     float **rewinds;       /* [seeds] each seed's rewind points, [K][P] */
     graph_heap_t ready; /* ready trainings, most remaining work first (keys: the nodes' cost) */
-    double *node_wall;     /* [N] */
+    double *node_wall;     /* [NA] */
     int32_t *cell_left;    /* [T] (cell, arm, round) entries not finished */
     int8_t *cell_failed;   /* [T] */
     int32_t *cache_of;     /* [size] the training whose outputs a rank holds, -1 */
@@ -93,6 +97,8 @@ typedef struct {
 /* The last stop signal (SIGTERM, SIGINT, SIGUSR1), 0 for none. */
 extern volatile sig_atomic_t sched_stop_signal;
 
+/* Node x sends its final weights to rank 0 (an analysed training, a copy). */
+int sched_sends_weights(const sched_t *s, int x);
 /* Training x reads its seed's rewind point / makes it (round 0 of a ticket). */
 int sched_needs_rewind(const sched_t *s, int x);
 int sched_makes_rewind(const sched_t *s, int x);

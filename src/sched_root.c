@@ -88,6 +88,66 @@ static int wanted(const sched_t *s, int32_t y)
     return s->need[y] > 0 && !s->hist[y];
 }
 
+/* The j-th final weights line y reads: its training's (copy 0), then its copies'. */
+static int32_t line_input(const graph_t *g, int32_t y, int j)
+{
+    return j ? y - g->C + j : g->nodes[y].prev;
+}
+
+static void hold_fw(sched_t *s, int32_t y, float *w)
+{
+    s->fw[y] = w;
+    s->held += (double)s->P * sizeof(float);
+    if (s->held > s->peak_held)
+        s->peak_held = s->held;
+}
+
+static void release_fw(sched_t *s, int32_t y)
+{
+    if (--s->fw_need[y] == 0 && s->fw[y]) {
+        free(s->fw[y]);
+        s->fw[y] = NULL;
+        s->held -= (double)s->P * sizeof(float);
+    }
+}
+
+/* The final weights of y are needed by a line still to start and not held yet. */
+static int wanted_fw(const sched_t *s, int32_t y)
+{
+    return s->fw_need[y] > 0 && !s->fw[y];
+}
+
+/* Node x has started (or will never start): what rank 0 held for it alone goes. */
+static void release_inputs(sched_t *s, int32_t x)
+{
+    int32_t a, b;
+    graph_inputs(s->g, x, &a, &b);
+    release(s, a);
+    release(s, b);
+    for (int j = 0; s->g->nodes[x].kind == NODE_LINE && j < s->g->C; j++)
+        release_fw(s, line_input(s->g, x, j));
+}
+
+/* What node x is, for the log: "training 12 (seed 1, ticket round 2)", "copy 1
+ * of training 12 (...)", "the line of training 12 (...)". */
+static const char *node_text(const sched_t *s, int32_t x, char *buf, size_t len)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    int32_t t = graph_train(s->g, x);
+    char what[48] = "";
+    if (n->kind == NODE_COPY)
+        snprintf(what, sizeof what, "copy %d of ", n->copy);
+    else if (n->kind == NODE_LINE)
+        snprintf(what, sizeof what, "the line of ");
+    int off = snprintf(buf, len, "%straining %d (seed %lld, %s round %d", what, t,
+                       (long long)s->cfg->seeds[n->seed_i], trial_arm_names[n->arm], n->round);
+    if (n->kind != NODE_TRAIN && n->round == 0 && s->g->K > 1 && off > 0 && (size_t)off < len)
+        off += snprintf(buf + off, len - (size_t)off, ", from k = %lld", (long long)grid_rewind(s->cfg, n->set));
+    if (off > 0 && (size_t)off < len)
+        snprintf(buf + off, len - (size_t)off, ")");
+    return buf;
+}
+
 /* Where rank 0 keeps seed si's rewind points, [K][P] (allocated on first
  * use); NULL when out of memory. */
 static float *rewind_slot(sched_t *s, int si)
@@ -112,11 +172,17 @@ static int finish_cell(sched_t *s, int t, const outcome_t *o, const char *error)
     trial_t tr = grid_trial(s->cfg, t);
     double wall = 0;
     int failed = s->cell_failed[t];
-    for (int a = 0; a < N_ARMS; a++) /* the cell's distinct trainings */
+    for (int a = 0; a < N_ARMS; a++) /* the cell's distinct trainings, and its copies and lines */
         for (int k = a == ARM_TICKET ? 0 : 1; k <= tr.rounds; k++) {
             int32_t x = graph_cell_node(g, t, a, k);
             if (x >= 0 && s->node_wall[x] == s->node_wall[x])
                 wall += s->node_wall[x];
+            int32_t y = x >= 0 && graph_sets(g, x) ? graph_line(g, x, k == 0 ? tr.rewind_i : 0) : -1;
+            for (int j = 0; y >= 0 && j < g->C; j++) {
+                int32_t z = j ? y - g->C + j : y;
+                if (s->node_wall[z] == s->node_wall[z])
+                    wall += s->node_wall[z];
+            }
         }
     failed ? s->cells_failed++ : s->cells_done++;
     clear_line(s);
@@ -142,14 +208,22 @@ static int finish_cell(sched_t *s, int t, const outcome_t *o, const char *error)
 /* Training x will not run here (failed, or a dependency failed): so its dependents. */
 static void fail_node(sched_t *s, int32_t x, const char *why, const outcome_t *o);
 
-/* The (cell, arm, round) entries of training x are final. */
+/* The (cell, arm, round) entries of training x, or the (cell, round)
+ * instability rows of line x, are final (a copy is no cell's entry: its line is). */
 static int finish_entries(sched_t *s, int32_t x, int ok, const outcome_t *o, const char *why)
 {
     const graph_t *g = s->g;
+    const graph_node_t *n = &g->nodes[x];
+    int32_t tx = graph_train(g, x);
     int rc = 0;
-    for (int32_t i = g->inc_off[x]; i < g->inc_off[x + 1]; i++) {
+    if (n->kind == NODE_COPY)
+        return 0;
+    for (int32_t i = g->inc_off[tx]; i < g->inc_off[tx + 1]; i++) {
         int t = g->inc[i] / N_ARMS;
         if (!s->plan->cells[t])
+            continue;
+        if (n->kind == NODE_LINE && (g->inc[i] % N_ARMS != ARM_TICKET ||
+                                     (n->round == 0 && grid_trial(s->cfg, t).rewind_i != n->set)))
             continue;
         if (!ok)
             s->cell_failed[t] = 1;
@@ -171,10 +245,7 @@ static void fail_node(sched_t *s, int32_t x, const char *why, const outcome_t *o
         if (s->state[d] == N_WAIT || s->state[d] == N_READY) {
             s->state[d] = N_FAILED;
             s->skipped++;
-            int32_t a, b;
-            graph_inputs(g, d, &a, &b);
-            release(s, a);
-            release(s, b);
+            release_inputs(s, d);
             fail_node(s, d, why, o);
         }
     }
@@ -185,7 +256,7 @@ static int node_ended(sched_t *s, const outcome_t *o, const char *error)
 {
     const graph_t *g = s->g;
     int32_t x = o->node;
-    const graph_node_t *n = &g->nodes[x];
+    char what[160];
     s->running[o->rank] = -1;
     s->busy_seconds += o->wall;
     s->write_seconds += o->write;
@@ -199,8 +270,8 @@ static int node_ended(sched_t *s, const outcome_t *o, const char *error)
         s->state[x] = N_WAIT;
         s->abandoned++;
         clear_line(s);
-        fprintf(stderr, "training %d (seed %lld, %s round %d): abandoned (left pending) on rank %d after %.1f s\n",
-                x, (long long)s->cfg->seeds[n->seed_i], trial_arm_names[n->arm], n->round, o->rank, o->wall);
+        fprintf(stderr, "%s: abandoned (left pending) on rank %d after %.1f s\n", node_text(s, x, what, sizeof what),
+                o->rank, o->wall);
         print_progress(s);
         return 0;
     }
@@ -211,7 +282,7 @@ static int node_ended(sched_t *s, const outcome_t *o, const char *error)
         s->done++;
         s->cache_of[o->rank] = x;
         if (sched_makes_rewind(s, x)) /* its row 0 */
-            s->rewind_of[o->rank] = n->seed_i * s->K;
+            s->rewind_of[o->rank] = g->nodes[x].seed_i * s->K;
         for (int32_t i = g->dpt_off[x]; i < g->dpt_off[x + 1]; i++) {
             int32_t d = g->dpt[i];
             if (s->state[d] == N_WAIT && --s->unmet[d] == 0) {
@@ -224,8 +295,7 @@ static int node_ended(sched_t *s, const outcome_t *o, const char *error)
         s->state[x] = N_FAILED;
         s->failed++;
         clear_line(s);
-        fprintf(stderr, "training %d (seed %lld, %s round %d): FAILED on rank %d: %s\n", x,
-                (long long)s->cfg->seeds[n->seed_i], trial_arm_names[n->arm], n->round, o->rank, error);
+        fprintf(stderr, "%s: FAILED on rank %d: %s\n", node_text(s, x, what, sizeof what), o->rank, error);
         fail_node(s, x, error, o);
     }
     print_progress(s);
@@ -315,12 +385,13 @@ static void put_input(sched_t *s, int8_t *mode, char **p, int r, int32_t y)
     }
 }
 
-/* Send training x to worker r with the inputs it does not hold. */
+/* Send node x to worker r with the inputs it does not hold (a line: with the
+ * final weights it reads). */
 static void dispatch(sched_t *s, int32_t x, int r)
 {
     int32_t a, b;
     graph_inputs(s->g, x, &a, &b);
-    ctrl_t c = {x, 0, 0, IN_NONE, 0};
+    ctrl_t c = {x, 0, 0, IN_NONE, s->g->nodes[x].kind == NODE_LINE};
     char *p = s->msg + sizeof c;
     put_input(s, &c.a, &p, r, a);
     put_input(s, &c.b, &p, r, b);
@@ -336,11 +407,15 @@ static void dispatch(sched_t *s, int32_t x, int r)
             s->rewind_of[r] = slot;
         }
     }
+    for (int j = 0; c.copies && j < s->g->C; j++) {
+        memcpy(p, s->fw[line_input(s->g, x, j)], s->P * sizeof(float));
+        p += s->P * sizeof(float);
+        s->sent += (double)s->P * sizeof(float);
+    }
     memcpy(s->msg, &c, sizeof c);
     take(s, x, r);
     MPI_Send(s->msg, (int)(p - s->msg), MPI_BYTE, r, TAG_CTRL, s->comm);
-    release(s, a);
-    release(s, b);
+    release_inputs(s, x);
 }
 
 /* Receive one TAG_STATE message from src into buf (NULL: into scratch, dropped). */
@@ -380,9 +455,19 @@ static int recv_outputs(sched_t *s, int src, const outcome_t *o, char *error)
     }
     if (sched_makes_rewind(s, o->node)) {
         float *rw = rewind_slot(s, n->seed_i);
-        if (!rw)
+        if (!rw || recv_state(s, src, rw, (size_t)s->K * s->P * sizeof(float)))
             return TS_ERUN;
-        return recv_state(s, src, rw, (size_t)s->K * s->P * sizeof(float));
+    }
+    if (sched_sends_weights(s, o->node)) { /* for its lines: kept while one is to start */
+        float *w = wanted_fw(s, o->node) ? ts_malloc(s->P * sizeof(float)) : NULL;
+        if (wanted_fw(s, o->node) && !w)
+            return TS_ERUN;
+        if (recv_state(s, src, w, s->P * sizeof(float))) {
+            free(w);
+            return TS_ERUN;
+        }
+        if (w)
+            hold_fw(s, o->node, w);
     }
     return 0;
 }
@@ -494,11 +579,12 @@ static int run_root_node(sched_t *s, int32_t x)
     take(s, x, 0);
     if (sched_needs_rewind(s, x))
         memcpy(s->rewind, rewind_of_node(s, x), s->P * sizeof(float));
+    for (int j = 0; s->g->nodes[x].kind == NODE_LINE && j < s->g->C; j++)
+        memcpy(s->ctx.copy_w + (size_t)j * s->P, s->fw[line_input(s->g, x, j)], s->P * sizeof(float));
     int rc = sched_run_here(s, x, held_hist(s, a), held_hist(s, b), &o);
     if (rc || (rc = s->error))
         return rc;
-    release(s, a);
-    release(s, b);
+    release_inputs(s, x);
     /* keep what it produced for the trainings that need it */
     if (o.status == STATUS_DONE) {
         int32_t y;
@@ -513,6 +599,13 @@ static int run_root_node(sched_t *s, int32_t x)
                 return TS_ERUN;
             memcpy(rw, s->rewind, (size_t)s->K * s->P * sizeof(float));
         }
+        if (sched_sends_weights(s, x) && wanted_fw(s, x)) {
+            float *w = ts_malloc(s->P * sizeof(float));
+            if (!w)
+                return TS_ERUN;
+            memcpy(w, s->weights, s->P * sizeof(float));
+            hold_fw(s, x, w);
+        }
     }
     return node_ended(s, &o, s->res.error);
 }
@@ -520,9 +613,10 @@ static int run_root_node(sched_t *s, int32_t x)
 double sched_root_bytes(const graph_t *g, int ranks)
 {
     sched_t s;
-    double N = g->N + 1.0, T = g->T + 1.0;
-    return N * (sizeof *s.state + sizeof *s.unmet + sizeof *s.need + sizeof *s.hist + sizeof *s.ready.a +
-                sizeof *s.node_wall) +
+    double N = g->N + 1.0, NA = g->NA + 1.0, T = g->T + 1.0;
+    return N * (sizeof *s.need + sizeof *s.hist) +
+           NA * (sizeof *s.state + sizeof *s.unmet + sizeof *s.ready.a + sizeof *s.node_wall + sizeof *s.fw_need +
+                 sizeof *s.fw) +
            T * (sizeof *s.cell_left + sizeof *s.cell_failed) +
            (double)ranks * (sizeof *s.cache_of + sizeof *s.rewind_of + sizeof *s.running + sizeof *s.idle +
                             sizeof *s.hosts);
@@ -534,15 +628,17 @@ static int root_setup(sched_t *s)
 {
     const graph_t *g = s->g;
     const sched_plan_t *pl = s->plan;
-    int N = g->N, T = g->T, rc = 0;
-    s->state = ts_calloc((size_t)N + 1, 1);
-    s->unmet = ts_calloc((size_t)N + 1, sizeof *s->unmet);
+    int N = g->N, NA = g->NA, T = g->T, rc = 0;
+    s->state = ts_calloc((size_t)NA + 1, 1);
+    s->unmet = ts_calloc((size_t)NA + 1, sizeof *s->unmet);
     s->need = ts_calloc((size_t)N + 1, sizeof *s->need);
     s->hist = ts_calloc((size_t)N + 1, sizeof *s->hist);
-    s->ready.a = ts_calloc((size_t)N + 1, sizeof *s->ready.a);
+    s->fw_need = ts_calloc((size_t)NA + 1, sizeof *s->fw_need);
+    s->fw = ts_calloc((size_t)NA + 1, sizeof *s->fw);
+    s->ready.a = ts_calloc((size_t)NA + 1, sizeof *s->ready.a);
     s->ready.key = (const char *)&g->nodes[0].cost;
     s->ready.stride = sizeof g->nodes[0];
-    s->node_wall = ts_calloc((size_t)N + 1, sizeof *s->node_wall);
+    s->node_wall = ts_calloc((size_t)NA + 1, sizeof *s->node_wall);
     s->cell_left = ts_calloc((size_t)T + 1, sizeof *s->cell_left);
     s->cell_failed = ts_calloc((size_t)T + 1, 1);
     s->rewinds = ts_calloc((size_t)s->cfg->n_seeds, sizeof *s->rewinds);
@@ -550,29 +646,41 @@ static int root_setup(sched_t *s)
     s->rewind_of = ts_calloc((size_t)s->size, sizeof *s->rewind_of);
     s->running = ts_calloc((size_t)s->size, sizeof *s->running);
     s->idle = ts_calloc((size_t)s->size, 1);
-    if (!s->state || !s->unmet || !s->need || !s->hist || !s->ready.a || !s->node_wall ||
+    if (!s->state || !s->unmet || !s->need || !s->hist || !s->fw_need || !s->fw || !s->ready.a || !s->node_wall ||
         !s->cell_left || !s->cell_failed || !s->rewinds || !s->cache_of || !s->rewind_of ||
         !s->running || !s->idle)
         return TS_ERUN;
     for (int r = 0; r < s->size; r++)
         s->cache_of[r] = s->rewind_of[r] = s->running[r] = -1;
-    for (int x = 0; x < N; x++) {
+    for (int x = 0; x < NA; x++) {
         s->node_wall[x] = pl->wall ? pl->wall[x] : NAN;
         s->state[x] = pl->done && pl->done[x] ? N_DONE : pl->to_run[x] ? N_WAIT : N_OFF;
     }
-    for (int x = 0; x < N; x++) {
+    for (int x = 0; x < NA; x++) {
         if (s->state[x] != N_WAIT)
             continue;
         s->to_run++;
-        const graph_node_t *n = &g->nodes[x];
-        for (int d = 0; d < 2; d++)
-            s->unmet[x] += n->dep[d] >= 0 && s->state[n->dep[d]] != N_DONE;
+        int32_t d[GRAPH_MAX_DEPS];
+        for (int i = 0, n = graph_deps(g, x, d); i < n; i++)
+            s->unmet[x] += s->state[d[i]] != N_DONE;
         int32_t a, b;
         graph_inputs(g, x, &a, &b);
         if (a >= 0)
             s->need[a]++;
         if (b >= 0)
             s->need[b]++;
+        for (int j = 0; g->nodes[x].kind == NODE_LINE && j < g->C; j++)
+            s->fw_need[line_input(g, x, j)]++;
+    }
+    /* final weights a line still to run reads, made in an earlier run: from the file */
+    for (int y = 0; y < NA && !rc; y++) {
+        if (s->fw_need[y] == 0 || s->state[y] != N_DONE)
+            continue;
+        float *w = ts_malloc(s->P * sizeof(float));
+        if (!w)
+            return TS_ERUN;
+        hold_fw(s, y, w);
+        rc = s->store ? store_read_copy(s->store, y, w) : 0;
     }
     /* histories whose producer finished in an earlier run: from the file */
     for (int y = 0; y < N && !rc; y++) {
@@ -599,7 +707,7 @@ static int root_setup(sched_t *s)
         }
     if (rc)
         return rc;
-    for (int x = 0; x < N; x++)
+    for (int x = 0; x < NA; x++)
         if (s->state[x] == N_WAIT && s->unmet[x] == 0) {
             s->state[x] = N_READY;
             graph_heap_push(&s->ready, x);
@@ -609,10 +717,14 @@ static int root_setup(sched_t *s)
         if (!pl->cells[t])
             continue;
         s->cells_total++;
+        int rw = grid_trial(s->cfg, t).rewind_i;
         for (int a = 0; a < N_ARMS; a++)
             for (int k = 0; k < g->R1; k++) {
                 int32_t x = graph_cell_node(g, t, a, k);
                 s->cell_left[t] += x >= 0 && s->state[x] != N_DONE;
+                /* and the line of its ticket round (its instability rows) */
+                int32_t y = a == ARM_TICKET && x >= 0 && graph_sets(g, x) ? graph_line(g, x, k == 0 ? rw : 0) : -1;
+                s->cell_left[t] += y >= 0 && s->state[y] != N_DONE;
             }
     }
     for (int t = 0; t < T && !rc; t++)
@@ -680,10 +792,13 @@ void sched_root_free(sched_t *s)
     if (s->hist)
         for (int x = 0; x < s->g->N; x++)
             free(s->hist[x]);
+    if (s->fw)
+        for (int x = 0; x < s->g->NA; x++)
+            free(s->fw[x]);
     if (s->rewinds)
         for (int i = 0; i < s->cfg->n_seeds; i++)
             free(s->rewinds[i]);
-    free(s->state), free(s->unmet), free(s->need), free(s->hist), free(s->ready.a);
+    free(s->state), free(s->unmet), free(s->need), free(s->hist), free(s->fw_need), free(s->fw), free(s->ready.a);
     free(s->node_wall), free(s->cell_left), free(s->cell_failed), free(s->rewinds);
     free(s->cache_of), free(s->rewind_of), free(s->running), free(s->idle), free(s->hosts);
 }

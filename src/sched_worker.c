@@ -18,10 +18,15 @@
 
 /* ---------- inputs of a training (which histories: graph_inputs, graph_producer) ---------- */
 
+int sched_sends_weights(const sched_t *s, int x)
+{
+    return s->g->nodes[x].kind == NODE_COPY || graph_sets(s->g, x) > 0;
+}
+
 int sched_needs_rewind(const sched_t *s, int x)
 {
     const graph_node_t *n = &s->g->nodes[x];
-    return n->round > 0 && n->arm != ARM_REINIT && grid_rewind(s->cfg, n->rw) > 0; /* every arm but
+    return n->kind != NODE_LINE && n->round > 0 && n->arm != ARM_REINIT && grid_rewind(s->cfg, n->rw) > 0; /* every arm but
                                                reinit starts from the ticket's start, or its signs */
 }
 
@@ -29,7 +34,7 @@ int sched_needs_rewind(const sched_t *s, int x)
 int sched_makes_rewind(const sched_t *s, int x)
 {
     const graph_node_t *n = &s->g->nodes[x];
-    return n->round == 0 && n->arm == ARM_TICKET && grid_rewinding(s->cfg);
+    return n->kind == NODE_TRAIN && n->round == 0 && n->arm == ARM_TICKET && grid_rewinding(s->cfg);
 }
 
 int sched_rewind_slot(const sched_t *s, int x)
@@ -46,6 +51,8 @@ int sched_rewind_slot(const sched_t *s, int x)
 int32_t sched_output_id(const graph_t *g, int32_t x, int i)
 {
     const graph_node_t *n = &g->nodes[x];
+    if (n->kind != NODE_TRAIN) /* a copy's or line's output is no history */
+        return -1;
     if (graph_arm_own_mask(n->arm))
         return i == 0 ? x : -1;
     if (n->arm != ARM_TICKET)
@@ -77,8 +84,21 @@ static int out_buffers(sched_t *s, int x, uint8_t ***children, uint8_t **own)
         if (!s->out_hist[i] && !(s->out_hist[i] = ts_malloc(s->W + 1)))
             return TS_ERUN;
     *children = n->arm == ARM_TICKET && n_out ? s->out_hist : NULL;
-    *own = graph_arm_own_mask(n->arm) ? s->out_hist[0] : n->round == 0 ? s->ones : NULL;
+    *own = n->kind == NODE_TRAIN && graph_arm_own_mask(n->arm) ? s->out_hist[0] : n->round == 0 ? s->ones : NULL;
     return 0;
+}
+
+/* Write node x, which ended with status (a training, a copy, a line). */
+static int write_node(sched_t *s, int x, int status, uint8_t **children, const uint8_t *own, int root_rewind,
+                      double wall)
+{
+    const graph_node_t *n = &s->g->nodes[x];
+    if (n->kind == NODE_COPY)
+        return store_write_copy(s->store, x, status, s->res.error, s->weights, wall, s->rank, s->host);
+    if (n->kind == NODE_LINE)
+        return store_write_line(s->store, x, &s->res, status, wall, s->rank, s->host);
+    return store_write_node(s->store, x, &s->res, status, children, own, root_rewind ? s->rewind : NULL,
+                            s->weights, wall, s->rank, s->host, &s->prov);
 }
 
 /* Run training x from inputs a, b (and the rewind point) and write it. */
@@ -90,10 +110,11 @@ int sched_run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outcom
     int rc = out_buffers(s, x, &children, &own);
     if (rc)
         return rc;
-    node_in_t in = {a, b, sched_needs_rewind(s, x) ? s->rewind : NULL};
+    node_in_t in = {a, b, sched_needs_rewind(s, x) ? s->rewind : NULL,
+                    n->kind == NODE_LINE ? s->ctx.copy_w : NULL};
     int root_rewind = sched_makes_rewind(s, x);
-    node_out_t out = {children, graph_arm_own_mask(n->arm) ? own : NULL, root_rewind ? s->rewind : NULL,
-                      s->weights};
+    node_out_t out = {children, n->kind == NODE_TRAIN && graph_arm_own_mask(n->arm) ? own : NULL,
+                      root_rewind ? s->rewind : NULL, s->weights};
     rc = s->opts->run ? s->opts->run(s->opts->run_arg, &s->ctx, s->g, x, &in, &out, &s->res)
                       : trial_run_node(&s->ctx, s->g, x, &in, &out, &s->res);
     int status = rc == 0 ? STATUS_DONE : rc == TRIAL_ABORTED ? STATUS_PENDING : STATUS_FAILED;
@@ -107,9 +128,7 @@ int sched_run_here(sched_t *s, int x, const uint8_t *a, const uint8_t *b, outcom
     if (status != STATUS_PENDING && s->store) { /* abandoned: nothing to write */
         rc = ts_fault("store_write_node", s->rank);
         if (!rc)
-            rc = store_write_node(s->store, x, &s->res, status, children, own_hist,
-                                  root_rewind ? s->rewind : NULL, s->weights, t1 - t0, s->rank, s->host,
-                                  &s->prov);
+            rc = write_node(s, x, status, children, own_hist, root_rewind, t1 - t0);
     }
     *o = (outcome_t){x, status, s->rank, ts_now() - t0, ts_now() - t1, s->res.density, s->res.es_test_acc, 0};
     return rc;
@@ -186,8 +205,12 @@ int sched_run_worker(sched_t *s)
         graph_inputs(s->g, x, &a, &b);
         const uint8_t *ia = get_input(s, c.a, &p, a, s->in_a);
         const uint8_t *ib = get_input(s, c.b, &p, b, s->in_b);
-        if (c.rewind == IN_SENT)
+        if (c.rewind == IN_SENT) {
             memcpy(s->rewind, p, s->P * sizeof(float));
+            p += s->P * sizeof(float);
+        }
+        if (c.copies) /* a line: the final weights it reads */
+            memcpy(s->ctx.copy_w, p, (size_t)s->g->C * s->P * sizeof(float));
         outcome_t o;
         double wait = ts_now() - asked;
         int rc = sched_run_here(s, x, ia, ib, &o);
@@ -206,6 +229,8 @@ int sched_run_worker(sched_t *s)
             if (sched_makes_rewind(s, x))
                 MPI_Send(s->rewind, (int)((size_t)s->K * s->P * sizeof(float)), MPI_BYTE, 0, TAG_STATE,
                          s->comm);
+            if (sched_sends_weights(s, x))
+                MPI_Send(s->weights, (int)(s->P * sizeof(float)), MPI_BYTE, 0, TAG_STATE, s->comm);
         }
     }
 }

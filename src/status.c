@@ -169,13 +169,13 @@ static int status_report(store_t *s, const char *path, const config_t *cfg, cons
                          trial_result_t *res, int *outcome)
 {
     int T = grid_size(cfg), n[4] = {0}, m[3] = {0}, rc;
-    int8_t *st = calloc((size_t)T + 1, 1), *nst = calloc((size_t)g->N + 1, 1);
-    double *nwall = calloc((size_t)g->N + 1, sizeof *nwall), secs = 0;
+    int8_t *st = calloc((size_t)T + 1, 1), *nst = calloc((size_t)g->NA + 1, 1);
+    double *nwall = calloc((size_t)g->NA + 1, sizeof *nwall), secs = 0;
     if (!st || !nst || !nwall) {
         rc = ts_fail(TS_ERUN, "out of memory");
         goto out_free;
     }
-    if ((rc = store_read_status(s, st)) || (rc = store_read_nodes(s, nst, nwall)))
+    if ((rc = store_read_status(s, st)) || (rc = store_read_all_nodes(s, nst, nwall)))
         goto out_free;
     printf("%-6s %-8s %-6s %-8s %-8s %-9s %-5s %-16s %9s %9s %9s  %s\n", "trial", "rate", "rounds", "seed",
            "status", "trainings", "rank", "host", "wall_s", "density", "es_acc", "error");
@@ -199,6 +199,18 @@ static int status_report(store_t *s, const char *path, const config_t *cfg, cons
     printf("\n");
     printf("%s: %d trainings (%lld without sharing): %d done, %d failed, %d pending; %.1f s of training done\n",
            path, g->N, (long long)g->unshared, m[1], m[2], m[0], secs);
+    if (g->NA > g->N && store_has_copies(s)) { /* the instability analysis's copies and lines */
+        int c[2][3] = {{0}};
+        double cs = 0;
+        for (int y = g->N; y < g->NA; y++) {
+            c[g->nodes[y].kind == NODE_LINE][nst[y] >= 0 && nst[y] <= 2 ? nst[y] : 0]++;
+            if (nst[y] == STATUS_DONE && nwall[y] == nwall[y])
+                cs += nwall[y];
+        }
+        printf("%s: instability analysis: %d copies: %d done, %d failed, %d pending; %d lines: %d done, "
+               "%d failed, %d pending; %.1f s done\n", path, c[0][0] + c[0][1] + c[0][2], c[0][1], c[0][2],
+               c[0][0], c[1][0] + c[1][1] + c[1][2], c[1][1], c[1][2], c[1][0], cs);
+    }
     char mix[1024];
     if (store_numerics(s, g->N, nst, mix, sizeof mix) > 1) /* trainings done on different numerics */
         printf("%s: %s\n", path, mix);

@@ -103,6 +103,50 @@ static int write_node_table(store_t *s)
     return rc;
 }
 
+/* The copies' and lines' tables (graph.h: NODE_COPY, NODE_LINE; rank 0, at
+ * creation): what each row is, and its ledger, pending. */
+static int write_copy_tables(store_t *s)
+{
+    const graph_t *g = s->g;
+    size_t R = (size_t)(g->n_copy_rows > g->n_lines ? g->n_copy_rows : g->n_lines) + 1;
+    int32_t *node = ts_calloc(R, sizeof *node), *set = ts_calloc(R, sizeof *set);
+    int32_t *copy = ts_calloc(R, sizeof *copy), *rank = ts_calloc(R, sizeof *rank);
+    int64_t *seed = ts_calloc(R, sizeof *seed);
+    int8_t *status = ts_calloc(R, 1);
+    double *wall = ts_calloc(R, sizeof *wall);
+    char *err = ts_calloc(R, ERROR_LEN), *host = ts_calloc(R, HOST_LEN);
+    int rc = node && set && copy && rank && seed && status && wall && err && host ? 0 : TS_ERUN;
+    for (int t = 0; t < 2 && !rc; t++) {
+        const char *grp = t == 0 ? "/copies" : "/lines";
+        for (size_t i = 0; i < R; i++)
+            wall[i] = NAN, rank[i] = -1;
+        for (int y = g->N; y < g->NA; y++) {
+            const graph_node_t *n = &g->nodes[y];
+            if ((n->kind == NODE_LINE) != t)
+                continue;
+            int r = n->extra;
+            node[r] = n->prev, set[r] = n->set, copy[r] = n->copy;
+            seed[r] = trial_data_seed(s->cfg, n->copy);
+            if (t == 0 && n->set == 0 && n->copy == 1) { /* the row before: copy 0, the training */
+                node[r - 1] = n->prev, set[r - 1] = -1, copy[r - 1] = 0;
+                seed[r - 1] = trial_data_seed(s->cfg, 0);
+            }
+        }
+        static const char *const names[] = {"node", "rewind_index", "copy", "data_seed", "status", "error",
+                                            "wall_seconds", "rank", "host"};
+        const void *bufs[] = {node, set, copy, seed, status, err, wall, rank, host};
+        char path[48];
+        for (int i = 0; !rc && i < 9; i++) {
+            if (t == 1 && (i == 2 || i == 3))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", grp, names[i]);
+            rc = store_write_all(s, path, bufs[i]);
+        }
+    }
+    free(node), free(set), free(copy), free(rank), free(seed), free(status), free(wall), free(err), free(host);
+    return rc;
+}
+
 /* The criterion axis: /trials/criterion from names (each cell's, T rows of
  * STORE_NAME_LEN, then room for the axis's), and /grid/criterion. */
 static int write_criteria(store_t *s, char *names)
@@ -352,6 +396,8 @@ static int write_tables(store_t *s)
         rc = store_write_all(s, "/instability/alpha", alpha);
         if (!rc)
             rc = store_write_all(s, "/instability/data_seed", orders);
+        if (!rc)
+            rc = write_copy_tables(s);
     }
     if (!rc)
         rc = store_write_all(s, "/trials/status", status);

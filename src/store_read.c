@@ -5,6 +5,7 @@
  * read-only while another job writes it.
  */
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,41 @@ int store_read_nodes(store_t *s, int8_t *status, double *wall)
         H5Dread(b->id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, wall) < 0)
         return ts_fail(TS_EINPUT, "%s: cannot read /nodes/status and /nodes/wall_seconds", s->path);
     return 0;
+}
+
+int store_has_copies(const store_t *s)
+{
+    return s->cfg->copies < 2 || s->has_copies;
+}
+
+int store_read_all_nodes(store_t *s, int8_t *status, double *wall)
+{
+    const graph_t *g = s->g;
+    int rc = store_read_nodes(s, status, wall);
+    for (int y = g->N; y < g->NA; y++)
+        status[y] = STATUS_PENDING, wall[y] = NAN;
+    if (rc || !s->has_copies || g->NA == g->N)
+        return rc;
+    size_t R = (size_t)(g->n_copy_rows > g->n_lines ? g->n_copy_rows : g->n_lines) + 1;
+    int8_t *st = ts_malloc(R);
+    double *w = ts_malloc(R * sizeof *w);
+    for (int t = 0; t < 2 && !rc; t++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%s/status", t ? "/lines" : "/copies");
+        snprintf(b, sizeof b, "%s/wall_seconds", t ? "/lines" : "/copies");
+        store_ds_t *da = store_find_ds(s, a), *db = store_find_ds(s, b);
+        if (!st || !w)
+            rc = TS_ERUN;
+        else if (!da || !db || H5Dread(da->id, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, st) < 0 ||
+                 H5Dread(db->id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, w) < 0)
+            rc = ts_fail(TS_EINPUT, "%s: cannot read %s and %s", s->path, a, b);
+        for (int y = g->N; !rc && y < g->NA; y++)
+            if ((g->nodes[y].kind == NODE_LINE) == t)
+                status[y] = st[g->nodes[y].extra], wall[y] = w[g->nodes[y].extra];
+    }
+    free(st);
+    free(w);
+    return rc;
 }
 
 int store_read_counts(store_t *s, int x, uint8_t *counts)

@@ -276,6 +276,35 @@ int store_layout(store_t *s, int create)
             ADD(p, DS_INST, ARM_TICKET, m, 0, f32, fle32, 4, T, R1, Pr, A);
         }
         ADD("/instability/value", DS_INST_VALUE, ARM_TICKET, 0, 0, f32, fle32, 3, T, R1, Pr);
+        /* the copies and lines, nodes of their own (graph.h): a row per copy
+         * (copy 0 the training itself), its final weights, and per line;
+         * each with a ledger. A file of an earlier release has none (its
+         * copies trained inside their training): it opens, and is not resumed */
+        htri_t there = create ? 1 : H5Lexists(s->file, "/copies", H5P_DEFAULT);
+        s->has_copies = there > 0;
+        for (int t = 0; t < 2 && s->has_copies; t++) {
+            const char *grp = t == 0 ? "/copies" : "/lines";
+            hsize_t rows = (hsize_t)(t == 0 ? s->g->n_copy_rows : s->g->n_lines);
+            static const char *const ints[] = {"node", "rewind_index", "copy"};
+            for (int i = 0; i < (t == 0 ? 3 : 2); i++) {
+                snprintf(p, sizeof p, "%s/%s", grp, ints[i]);
+                ADD(p, DS_OTHER, 0, 0, 0, i32, sle32, 1, rows);
+            }
+            if (t == 0) {
+                ADD("/copies/data_seed", DS_OTHER, 0, 0, 0, i64, sle64, 1, rows);
+                ADD("/copies/weights", DS_NODE, 0, 0, 0, f32, fle32, 2, rows, (hsize_t)net->n_params);
+            }
+            snprintf(p, sizeof p, "%s/status", grp);
+            ADD(p, DS_NODE, 0, 0, 0, i8, sle8, 1, rows);
+            snprintf(p, sizeof p, "%s/error", grp);
+            ADD(p, DS_NODE, 0, 0, 0, err_t, err_t, 1, rows);
+            snprintf(p, sizeof p, "%s/wall_seconds", grp);
+            ADD(p, DS_NODE, 0, 0, 0, f64, fle64, 1, rows);
+            snprintf(p, sizeof p, "%s/rank", grp);
+            ADD(p, DS_NODE, 0, 0, 0, i32, sle32, 1, rows);
+            snprintf(p, sizeof p, "%s/host", grp);
+            ADD(p, DS_NODE, 0, 0, 0, host_t, host_t, 1, rows);
+        }
     }
 #undef ADD
 #undef LAYER_DIMS
@@ -361,9 +390,12 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);
     if (cfg->weights == WEIGHTS_FINAL)
         bytes += (double)g->N * P * 4;
-    if (cfg->copies >= 2) /* /instability: three metrics a point, the value a line */
+    if (cfg->copies >= 2) /* /instability: three metrics a point, the value a line; the copies'
+                             weights and ledgers, the lines' ledgers */
         bytes += T * R1 * trial_pairs(cfg) * (3.0 * cfg->interpolation + 1) * 4 +
-                 cfg->interpolation * 8.0 + cfg->copies * 8.0;
+                 cfg->interpolation * 8.0 + cfg->copies * 8.0 +
+                 (double)g->n_copy_rows * (P * 4 + 3 * 4 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN) +
+                 (double)g->n_lines * (2 * 4 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN);
     return bytes + 65536; /* metadata */
 }
 

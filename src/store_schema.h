@@ -57,6 +57,8 @@ struct store {
     int version;           /* the file's format_version: STORE_VERSION_MIN .. STORE_VERSION */
     int has_prov;          /* how many of the provenance datasets (/nodes/cpu, ...: prov.h) the
                               file has: the first has_prov of prov_names, 0 for none */
+    int has_copies;        /* analysis.copies >= 2: the file has /copies and /lines (an earlier
+                              release's has not) */
     int32_t *mask_row;     /* [N] row of a training's mask in /nodes/mask, -1 (reinit) for none */
     int n_mask_rows;
     uint8_t *pack;         /* [W / 8 rounded up] packing scratch */

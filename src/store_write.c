@@ -147,13 +147,12 @@ static int write_mask(store_t *s, int x, const uint8_t *counts)
     return store_rw_row(s, store_find_ds(s, "/nodes/mask"), (hsize_t)s->mask_row[x], s->pack, 1);
 }
 
-/* Training x's trained parameters (a block of net.h's order: all weights,
- * then all biases) into its row of /nodes/weights, in the file's order: per
+/* Parameters (a block of net.h's order: all weights, then all biases) to or
+ * from row x of d (/nodes/weights, /copies/weights), in the file's order: per
  * layer with parameters, its weight, then its bias (docs/results-file.md).
  * One slab a weight or bias: no copy of the block. */
-static int write_weights(store_t *s, int x, const float *params)
+static int rw_params(store_t *s, const store_ds_t *d, int x, float *params, int write)
 {
-    const store_ds_t *d = store_find_ds(s, "/nodes/weights");
     hsize_t col = 0;
     for (int l = 0; l < s->net->n_layers; l++) {
         const net_layer_t *L = &s->net->layers[l];
@@ -162,7 +161,7 @@ static int write_weights(store_t *s, int x, const float *params)
         const size_t off[2] = {L->w_off, L->b_off}, len[2] = {L->n_w, (size_t)L->out_c};
         for (int k = 0; k < 2; k++) {
             hsize_t start[2] = {(hsize_t)x, col}, count[2] = {1, (hsize_t)len[k]};
-            int rc = store_rw_slab(s, d, 2, start, count, (void *)(params + off[k]), 1);
+            int rc = store_rw_slab(s, d, 2, start, count, params + off[k], write);
             if (rc)
                 return rc;
             col += len[k];
@@ -207,11 +206,10 @@ static int write_ledger(store_t *s, const char *group, int row, int status, cons
     return rc;
 }
 
-/* Rows k0 .. k0 + rows - 1 of cell t's instability analysis: from nr (the
- * training's lines, rows = 1: its analysis `set`), or NaN (nr NULL: the
- * rounds past the cell's last). One slab a dataset; nothing when the job does
- * not analyse. */
-static int write_inst_rows(store_t *s, int t, int k0, int rows, const node_result_t *nr, int set)
+/* Rows k0 .. k0 + rows - 1 of cell t's instability analysis: from nr (a
+ * line's, rows = 1), or NaN (nr NULL: the rounds past the cell's last). One
+ * slab a dataset; nothing when the job does not analyse. */
+static int write_inst_rows(store_t *s, int t, int k0, int rows, const node_result_t *nr)
 {
     int pairs = trial_pairs(s->cfg), A = s->cfg->interpolation, rc = 0;
     if (pairs == 0 || rows <= 0)
@@ -226,10 +224,9 @@ static int write_inst_rows(store_t *s, int t, int k0, int rows, const node_resul
     for (int i = 0; i < s->n_ds && !rc; i++) {
         const store_ds_t *d = &s->ds[i];
         if (d->kind == DS_INST)
-            rc = store_rw_slab(s, d, 2, start, count,
-                               nr ? nr->inst[d->metric] + (size_t)set * pairs * A : nan, 1);
+            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst[d->metric] : nan, 1);
         else if (d->kind == DS_INST_VALUE)
-            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst_value + (size_t)set * pairs : nan, 1);
+            rc = store_rw_slab(s, d, 2, start, count, nr ? nr->inst_value : nan, 1);
     }
     free(nan);
     return rc;
@@ -265,10 +262,8 @@ static int write_node_cells(store_t *s, int x, const node_result_t *nr, const ui
         rc = write_cells_round(s, ts, na, arm, nd->round, nr);
         if (!rc)
             rc = write_cells_padding(s, last, nl, arm, nd->round + 1);
-        for (int i = 0; !rc && arm == ARM_TICKET && nr->inst_value && i < na; i++)
-            rc = write_inst_rows(s, ts[i], nd->round, 1, nr, nd->round == 0 ? grid_trial(s->cfg, ts[i]).rewind_i : 0);
-        for (int i = 0; !rc && arm == ARM_TICKET && i < nl; i++)
-            rc = write_inst_rows(s, last[i], nd->round + 1, s->R1 - nd->round - 1, NULL, 0);
+        for (int i = 0; !rc && arm == ARM_TICKET && i < nl; i++) /* its round's: its lines' */
+            rc = write_inst_rows(s, last[i], nd->round + 1, s->R1 - nd->round - 1, NULL);
         for (int i = 0; !rc && arm != ARM_REINIT && own && i < nl; i++)
             rc = write_cell_masks(s, last[i], arm, own);
     }
@@ -304,12 +299,46 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
     if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && grid_rewinding(s->cfg))
         rc = write_rewinds(s, nd->seed_i, rewind);
     if (!rc && status == STATUS_DONE && weights && s->cfg->weights == WEIGHTS_FINAL)
-        rc = write_weights(s, x, weights);
+        rc = rw_params(s, store_find_ds(s, "/nodes/weights"), x, (float *)weights, 1);
+    if (!rc && weights && graph_sets(g, x)) /* an analysed training: its copy 0 */
+        rc = store_write_copy(s, x, status, nr->error, weights, wall, rank, host);
     if (!rc)
         rc = write_prov(s, x, prov);
     if (!rc)
         rc = write_ledger(s, "/nodes", x, status, status == STATUS_FAILED ? nr->error : "", wall, rank, host);
     return rc;
+}
+
+int store_write_copy(store_t *s, int y, int status, const char *error, const float *weights, double wall,
+                     int rank, const char *host)
+{
+    const graph_t *g = s->g;
+    int row = g->nodes[y].kind == NODE_COPY ? g->nodes[y].extra : graph_copy0_row(g, y), rc = 0;
+    if (status == STATUS_DONE)
+        rc = rw_params(s, store_find_ds(s, "/copies/weights"), row, (float *)weights, 1);
+    return rc ? rc : write_ledger(s, "/copies", row, status, status == STATUS_FAILED ? error : "", wall, rank, host);
+}
+
+int store_write_line(store_t *s, int y, const node_result_t *nr, int status, double wall, int rank,
+                     const char *host)
+{
+    const graph_t *g = s->g;
+    const graph_node_t *n = &g->nodes[y];
+    int x = n->prev, rc = 0;
+    for (int32_t i = g->inc_off[x]; status == STATUS_DONE && !rc && i < g->inc_off[x + 1]; i++) {
+        int t = g->inc[i] / N_ARMS;
+        if (g->inc[i] % N_ARMS == ARM_TICKET && (n->round > 0 || grid_trial(s->cfg, t).rewind_i == n->set))
+            rc = write_inst_rows(s, t, n->round, 1, nr);
+    }
+    return rc ? rc : write_ledger(s, "/lines", n->extra, status, status == STATUS_FAILED ? nr->error : "", wall,
+                                  rank, host);
+}
+
+int store_read_copy(store_t *s, int y, float *weights)
+{
+    const graph_t *g = s->g;
+    int row = g->nodes[y].kind == NODE_COPY ? g->nodes[y].extra : graph_copy0_row(g, y);
+    return rw_params(s, store_find_ds(s, "/copies/weights"), row, weights, 0);
 }
 
 int store_write_cell(store_t *s, int t, int status, const char *error, double wall, int rank,
@@ -360,6 +389,24 @@ int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
     for (int i = 0; nd->arm == ARM_TICKET && nd->round == 0 && grid_rewinding(src->cfg) && i < K; i++) {
         int row = nd->seed_i * K + i;
         if ((rc = store_rw_rewind(src, row, (float *)buf, 0)) || (rc = store_rw_rewind(dst, row, (float *)buf, 1)))
+            return rc;
+    }
+    return 0;
+}
+
+int store_copy_extra(store_t *dst, store_t *src, int y, uint8_t *buf)
+{
+    const graph_t *g = src->g;
+    int line = g->nodes[y].kind == NODE_LINE;
+    int row = line ? g->nodes[y].extra : g->nodes[y].kind == NODE_COPY ? g->nodes[y].extra : graph_copy0_row(g, y);
+    static const char *const fields[] = {"weights", "error", "wall_seconds", "rank", "host", "status"};
+    char path[48];
+    for (int i = line; i < (int)(sizeof fields / sizeof fields[0]); i++) { /* the status last */
+        snprintf(path, sizeof path, "%s/%s", line ? "/lines" : "/copies", fields[i]);
+        int rc = store_rw_row(src, store_find_ds(src, path), (hsize_t)row, buf, 0);
+        if (!rc)
+            rc = store_rw_row(dst, store_find_ds(dst, path), (hsize_t)row, buf, 1);
+        if (rc)
             return rc;
     }
     return 0;

@@ -125,8 +125,7 @@ int trial_ctx_create(trial_ctx_t *c, const config_t *cfg, const data_t *data)
      * one rewind point and criterion sees it */
     if ((cfg->n_rewinds > 0 || cfg->criteria) && !(c->view = ts_malloc(sizeof *c->view)))
         goto fail;
-    if (cfg->copies >= 2 && (!(c->copy_w = ts_calloc((size_t)cfg->copies * n, sizeof(float))) ||
-                             node_result_create(&c->copy_res, c->E)))
+    if (cfg->copies >= 2 && !(c->copy_w = ts_calloc((size_t)cfg->copies * n, sizeof(float))))
         goto fail;
     return 0;
 fail:
@@ -145,7 +144,7 @@ double trial_ctx_bytes(const config_t *cfg, const net_t *layout, const data_t *d
            (and the early-stop copy) */
         .model = nm.params + (cfg->optimizer == OPT_ADAM ? 2 : 1) * P + 3 * P +
                  (cfg->test_curve == TEST_CURVE_EARLY_STOP ? P : 0) +
-                 (cfg->copies >= 2 ? cfg->copies * P : 0), /* the copies' final weights */
+                 (cfg->copies >= 2 ? cfg->copies * P : 0), /* the final weights a line reads */
         .acts = nm.acts,
         .col = nm.col,
         .dnn = cfg->kernels != KERNELS_DENSE ? net_dnn_bytes(layout, cfg->batch, EVAL_BATCH, par_threads()) : 0,
@@ -173,7 +172,6 @@ void trial_ctx_free(trial_ctx_t *c)
     free(c->perm);
     free(c->copy_w);
     free(c->view);
-    node_result_free(&c->copy_res);
     memset(c, 0, sizeof *c);
 }
 
@@ -395,11 +393,10 @@ int node_result_analysis(node_result_t *r, const config_t *cfg)
     if ((r->pairs = trial_pairs(cfg)) == 0)
         return 0;
     r->A = cfg->interpolation;
-    grid_rewinds(cfg, &r->sets);
     for (int i = 0; i < N_INST; i++)
-        if (!(r->inst[i] = ts_calloc((size_t)r->sets * r->pairs * r->A, sizeof(float))))
+        if (!(r->inst[i] = ts_calloc((size_t)r->pairs * r->A, sizeof(float))))
             goto fail;
-    if (!(r->inst_value = ts_calloc((size_t)r->sets * r->pairs, sizeof(float))))
+    if (!(r->inst_value = ts_calloc((size_t)r->pairs, sizeof(float))))
         goto fail;
     return 0;
 fail:

@@ -340,44 +340,54 @@ int trial_prepare_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t 
 }
 
 /*
- * The instability analysis of the training that has just run (trial.h):
- * its final weights (in net->params; set > 0: kept in c->copy_w from set 0's
- * call) are copy 0; copies 1..C-1 train again from c->start under the same
- * mask (net->mask), each with its own data order from c->cfg's split, into
- * c->copy_res; then every pair's line is evaluated into res's set `set`.
- * params and the kernels hold the last point evaluated on return. Returns 0,
- * TRIAL_FAILED (a copy diverged: res->error names it), TRIAL_ABORTED or
- * TS_ERUN.
+ * Copy y of an analysed training x (graph.h: NODE_COPY; trial.h: the
+ * instability analysis): x again, from the start x's inputs give under the
+ * same mask, with copy j's data order from c->cfg's split (c->cfg: the view
+ * of its set's k for a round 0). Its final weights into out->weights; its
+ * curves into res, which nobody keeps. Returns as trial_run_node.
  */
-static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_result_t *res, int set)
+static int run_copy(trial_ctx_t *c, const graph_t *g, int y, const node_in_t *in, const node_out_t *out,
+                    node_result_t *res)
+{
+    const graph_node_t *nd = &g->nodes[y];
+    int x = nd->prev, rc;
+    if ((rc = trial_prepare_node(c, g, x, in, NULL)))
+        return rc;
+    rc = trial_train(c, c->cfg->seeds[nd->seed_i], nd->key, ARM_TICKET, nd->round, res, NULL,
+                     trial_data_seed(c->cfg, nd->copy));
+    if (rc == TRIAL_FAILED) {
+        char why[sizeof res->error];
+        snprintf(why, sizeof why, "%s", res->error);
+        snprintf(res->error, sizeof res->error, "copy %d: %.140s", nd->copy, why);
+    }
+    if (!rc && out->weights)
+        memcpy(out->weights, c->net.params, c->net.n_params * sizeof(float));
+    return rc;
+}
+
+/*
+ * Line y of an analysed training x (graph.h: NODE_LINE): every pair's line
+ * between the C final weights in->copies ([C][n_params], copy 0 x's own)
+ * evaluated into res's set 0, under x's mask (from in->counts). params and
+ * the kernels hold the last point evaluated on return. Returns 0,
+ * TRIAL_ABORTED or TS_ERUN.
+ */
+static int run_line(trial_ctx_t *c, const graph_t *g, int y, const node_in_t *in, node_result_t *res)
 {
     const config_t *cfg = c->cfg;
     net_t *net = &c->net;
     size_t n = net->n_params;
-    int C = cfg->copies, A = cfg->interpolation, p = 0, rc;
-    if (res->pairs != trial_pairs(cfg) || res->A != A || set >= res->sets || !c->copy_w)
-        return ts_fail(TS_ERUN, "the instability analysis has no room: node_result_analysis and a trainer "
-                       "made for analysis.copies = %d are needed", C);
-    if (set == 0)
-        memcpy(c->copy_w, net->params, n * sizeof(float));
-    float *inst[N_INST], *value = res->inst_value + (size_t)set * res->pairs;
-    for (int m = 0; m < N_INST; m++)
-        inst[m] = res->inst[m] + (size_t)set * res->pairs * A;
-    for (int j = 1; j < C; j++) {
-        c->copy_res.error[0] = 0;
-        rc = trial_train(c, seed, key, ARM_TICKET, round, &c->copy_res, NULL, trial_data_seed(cfg, j));
-        if (rc == TRIAL_FAILED)
-            snprintf(res->error, sizeof res->error, "copy %d: %.140s", j, c->copy_res.error);
-        if (rc)
-            return rc;
-        memcpy(c->copy_w + (size_t)j * n, net->params, n * sizeof(float));
-    }
+    int C = cfg->copies, A = cfg->interpolation, p = 0;
+    if (res->pairs != trial_pairs(cfg) || res->A != A || !in->copies)
+        return ts_fail(TS_ERUN, "line %d: the instability analysis has no room or no weights: "
+                       "node_result_analysis for analysis.copies = %d and its copies' weights are needed", y, C);
+    mask_of_round(net, in->counts, g->nodes[y].round, net->mask);
     for (int i = 0; i < C; i++)
         for (int j = i + 1; j < C; j++, p++) {
-            float *te = inst[I_TEST_ERROR] + (size_t)p * A, top = -INFINITY;
+            float *te = res->inst[I_TEST_ERROR] + (size_t)p * A, top = -INFINITY;
             for (int a = 0; a < A; a++) {
                 double tl, ta, vl, va;
-                trial_interpolate(n, c->copy_w + (size_t)i * n, c->copy_w + (size_t)j * n, net->mask,
+                trial_interpolate(n, in->copies + (size_t)i * n, in->copies + (size_t)j * n, net->mask,
                                   (double)a / (A - 1), net->params);
                 if (net_set_kernels(net, cfg->kernels) < 0)
                     return TS_ERUN; /* the message is net_set_kernels' */
@@ -386,11 +396,11 @@ static int analyse(trial_ctx_t *c, int64_t seed, uint64_t key, int round, node_r
                 /* errors as 1 - the float accuracy the curves hold: the
                  * endpoints compare with a copy's own last point bit for bit */
                 te[a] = 1.0f - (float)ta;
-                inst[I_TEST_LOSS][(size_t)p * A + a] = (float)tl;
-                inst[I_VAL_ERROR][(size_t)p * A + a] = 1.0f - (float)va;
+                res->inst[I_TEST_LOSS][(size_t)p * A + a] = (float)tl;
+                res->inst[I_VAL_ERROR][(size_t)p * A + a] = 1.0f - (float)va;
                 top = te[a] > top ? te[a] : top;
             }
-            value[p] = top - 0.5f * (te[0] + te[A - 1]);
+            res->inst_value[p] = top - 0.5f * (te[0] + te[A - 1]);
         }
     return 0;
 }
@@ -406,13 +416,6 @@ static int run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in
     int64_t seed = c->cfg->seeds[nd->seed_i];
     int k = nd->round, rc;
 
-    res->error[0] = 0;
-    for (int p = 0; res->inst_value && p < res->sets * res->pairs; p++) { /* NaN: not analysed */
-        res->inst_value[p] = NAN;
-        for (int m = 0; m < N_INST; m++)
-            for (int a = 0; a < res->A; a++)
-                res->inst[m][(size_t)p * res->A + a] = NAN;
-    }
     if ((rc = trial_prepare_node(c, g, x, in, out->counts)))
         return rc;
     float *rewind = nd->arm == ARM_TICKET && k == 0 && grid_rewinding(c->cfg) ? out->rewind : NULL;
@@ -437,15 +440,6 @@ static int run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in
     }
     if (out->weights)
         memcpy(out->weights, net->params, n * sizeof(float));
-    if (nd->arm == ARM_TICKET && c->cfg->copies >= 2 && (k > 0 || !c->view))
-        return analyse(c, seed, nd->key, k, res, 0);
-    int K;
-    const int64_t *ks = grid_rewinds(c->cfg, &K);
-    for (int i = 0; nd->arm == ARM_TICKET && c->cfg->copies >= 2 && i < K; i++) {
-        c->view->rewind_iteration = ks[i]; /* the dense network from each k: copies split there */
-        if ((rc = analyse(c, seed, nd->key, k, res, i)))
-            return rc;
-    }
     return 0;
 }
 
@@ -460,20 +454,30 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
     int ci = g->nodes[x].ci, list[PRUNE_N_CRITERIA];
     if (ci < 0 || ci >= grid_criteria(job, list))
         return ts_fail(TS_ERUN, "training %d: criterion index %d outside the job's criteria", x, ci);
+    const graph_node_t *nd = &g->nodes[x];
     if (c->view) { /* the one-value job of its k and criterion */
         *c->view = *job;
-        c->view->rewind_iteration = grid_rewind(job, rw);
+        /* a round 0's copies: the dense network from their set's k, where they split */
+        c->view->rewind_iteration = grid_rewind(job, nd->kind == NODE_COPY && nd->round == 0 ? nd->set : rw);
         c->view->criterion = list[ci];
         c->cfg = c->view;
     }
-    int rc = run_node(c, g, x, in, out, res);
+    for (int p = 0; res->inst_value && p < res->pairs; p++) { /* NaN: not analysed */
+        res->inst_value[p] = NAN;
+        for (int m = 0; m < N_INST; m++)
+            for (int a = 0; a < res->A; a++)
+                res->inst[m][(size_t)p * res->A + a] = NAN;
+    }
+    res->error[0] = 0;
+    int rc = nd->kind == NODE_COPY ? run_copy(c, g, x, in, out, res)
+             : nd->kind == NODE_LINE ? run_line(c, g, x, in, res)
+                                     : run_node(c, g, x, in, out, res);
     c->cfg = job;
     return rc;
 }
 
-/* Copy a training's results into round k of an arm of a cell's result; set:
- * its analysis's (round 0: the cell's rewind index). */
-static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr, int set)
+/* Copy a training's results into round k of an arm of a cell's result. */
+static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr)
 {
     for (int m = 0; m < N_METRICS; m++)
         memcpy(r->curves[arm][m] + (size_t)k * r->E, nr->curves[m], (size_t)r->E * sizeof(float));
@@ -481,13 +485,17 @@ static void put_round(trial_result_t *r, int arm, int k, const node_result_t *nr
     r->es_iter[arm][k] = nr->es_iter;
     r->es_test_acc[arm][k] = nr->es_test_acc;
     r->final_test_acc[arm][k] = nr->final_test_acc;
-    if (arm != ARM_TICKET || !r->inst_value || !nr->inst_value)
-        return;
+}
+
+/* Copy a line's results into round k of a cell's instability rows. */
+static void put_line(trial_result_t *r, int k, const node_result_t *nr)
+{
     size_t line = (size_t)r->pairs * r->A;
+    if (!r->inst_value || !nr->inst_value)
+        return;
     for (int m = 0; m < N_INST; m++)
-        memcpy(r->inst[m] + (size_t)k * line, nr->inst[m] + (size_t)set * line, line * sizeof(float));
-    memcpy(r->inst_value + (size_t)k * r->pairs, nr->inst_value + (size_t)set * r->pairs,
-           (size_t)r->pairs * sizeof(float));
+        memcpy(r->inst[m] + (size_t)k * line, nr->inst[m], line * sizeof(float));
+    memcpy(r->inst_value + (size_t)k * r->pairs, nr->inst_value, (size_t)r->pairs * sizeof(float));
 }
 
 int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
@@ -519,10 +527,12 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
     c->cfg = one;
     uint8_t **hist = ts_calloc((size_t)g.N, sizeof *hist);
     char *want = ts_calloc((size_t)g.N, 1);
+    float **fw = ts_calloc((size_t)g.NA + 1, sizeof *fw); /* final weights a line reads */
     float *rewind = NULL; /* round 0's points, [K][n_params] */
     /* one's cells are its rewind points and criteria (one each without the axes) */
     int crits[PRUNE_N_CRITERIA], cell = t->rewind_i * grid_criteria(cfg, crits) + t->criterion_i, K;
-    if ((rc = node_result_create(&nr, res->E)) || (rc = node_result_analysis(&nr, cfg)) || !hist || !want) {
+    if ((rc = node_result_create(&nr, res->E)) || (rc = node_result_analysis(&nr, cfg)) || !hist || !want ||
+        !fw) {
         rc = TS_ERUN;
         goto out;
     }
@@ -537,10 +547,37 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
         rc = TS_ERUN;
         goto out;
     }
-    for (int x = 0; x < g.N; x++) {
+    for (int x = 0; x < g.NA; x++) {
         const graph_node_t *nd = &g.nodes[x];
-        if (!want[x])
+        /* the copies and line of the cell's own set only */
+        if (!want[graph_train(&g, x)] || (nd->kind != NODE_TRAIN && nd->set != (nd->round == 0 ? t->rewind_i : 0)))
             continue;
+        if ((nd->kind == NODE_COPY || graph_sets(&g, x)) &&
+            !(fw[x] = ts_malloc(net->n_params * sizeof(float)))) {
+            rc = TS_ERUN;
+            goto out;
+        }
+        if (nd->kind == NODE_LINE) {
+            for (int j = 0; j < g.C; j++)
+                memcpy(c->copy_w + (size_t)j * net->n_params, fw[j ? x - g.C + j : nd->prev],
+                       net->n_params * sizeof(float));
+            node_in_t in = {hist[nd->prev], NULL, NULL, c->copy_w};
+            node_out_t out = {NULL, NULL, NULL, NULL};
+            if ((rc = trial_run_node(c, &g, x, &in, &out, &nr)))
+                goto out;
+            put_line(res, nd->round, &nr);
+            continue;
+        }
+        if (nd->kind == NODE_COPY) {
+            int from_k = rewind && nd->round > 0 && grid_rewind(cfg, nd->rw) > 0;
+            node_in_t in = {hist[nd->prev], NULL, from_k ? rewind + (size_t)nd->rw * net->n_params : NULL, NULL};
+            node_out_t out = {NULL, NULL, NULL, fw[x]};
+            if ((rc = trial_run_node(c, &g, x, &in, &out, &nr))) {
+                snprintf(res->error, sizeof res->error, "%s", nr.error);
+                goto out;
+            }
+            continue;
+        }
         if (!hist[x] && !(hist[x] = ts_malloc(W + 1))) { /* a root: every weight active once */
             rc = TS_ERUN;
             goto out;
@@ -560,15 +597,15 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
         graph_inputs(&g, x, &ia, &ib);
         int from_k = rewind && nd->round > 0 && grid_rewind(cfg, nd->rw) > 0;
         node_in_t in = {ia >= 0 ? hist[ia] : NULL, ib >= 0 ? hist[ib] : NULL,
-                        from_k ? rewind + (size_t)nd->rw * net->n_params : NULL};
+                        from_k ? rewind + (size_t)nd->rw * net->n_params : NULL, NULL};
         node_out_t out = {children, graph_arm_own_mask(nd->arm) ? hist[x] : NULL,
-                          nd->round == 0 ? rewind : NULL, NULL};
+                          nd->round == 0 ? rewind : NULL, fw[x]};
         if ((rc = trial_run_node(c, &g, x, &in, &out, &nr))) {
             snprintf(res->error, sizeof res->error, "%s", nr.error);
             goto out;
         }
         for (int32_t i = g.inc_off[x]; i < g.inc_off[x + 1]; i++)
-            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr, nd->round == 0 ? t->rewind_i : 0);
+            put_round(res, g.inc[i] % N_ARMS, nd->round, &nr);
     }
     for (int a = 0; a < N_ARMS; a++) { /* the twin-mask arms train the ticket's */
         int32_t x = graph_cell_node(&g, cell, a, t->rounds);
@@ -584,6 +621,9 @@ out:
     for (int x = 0; hist && x < g.N; x++)
         free(hist[x]);
     free(hist);
+    for (int x = 0; fw && x < g.NA; x++)
+        free(fw[x]);
+    free(fw);
     free(want);
     free(rewind);
     node_result_free(&nr);

@@ -165,7 +165,9 @@ scale_job() {
 # same_data A B: the two results files hold the same data (everything but the
 # ledgers and the root attributes, which hold times), and the same job.
 LEDGER="--exclude-path /trials/wall_seconds --exclude-path /trials/rank --exclude-path /trials/host
-        --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host"
+        --exclude-path /nodes/wall_seconds --exclude-path /nodes/rank --exclude-path /nodes/host
+        --exclude-path /copies/wall_seconds --exclude-path /copies/rank --exclude-path /copies/host
+        --exclude-path /lines/wall_seconds --exclude-path /lines/rank --exclude-path /lines/host"
 same_data() {
     # shellcheck disable=SC2086
     h5diff -q $LEDGER --exclude-attribute / "$1" "$2" ||

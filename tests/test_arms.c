@@ -93,7 +93,7 @@ static void check_cell(const char *what, config_t *cfg, const data_t *d, int rew
         if (x < 0)
             continue;
         int twin = graph_arm_mask(arm) == ARM_MASK_TWIN;
-        node_in_t in = {twin ? ticket : NULL, NULL, rewinding ? res.rewind : NULL};
+        node_in_t in = {twin ? ticket : NULL, NULL, rewinding ? res.rewind : NULL, NULL};
         memset(own, 0xee, W);
         CHECK(trial_prepare_node(&c, &g, x, &in, own) == 0, "%s: %s prepare: %s", what,
               trial_arm_names[arm], ts_errmsg());
@@ -235,7 +235,7 @@ static void check_shuffle(const char *what, const config_t *cfg, const data_t *d
         int arm = g.nodes[x].arm;
         if (graph_arm_mask(arm) != ARM_MASK_INIT)
             continue;
-        node_in_t in = {NULL, NULL, NULL};
+        node_in_t in = {NULL, NULL, NULL, NULL};
         CHECK(trial_prepare_node(&a, &g, x, &in, NULL) == 0 && trial_prepare_node(&b, &g, x, &in, NULL) == 0 &&
                   trial_prepare_node(&b2, &g, x, &in, NULL) == 0,
               "%s: %s prepare: %s", what, trial_arm_names[arm], ts_errmsg());

@@ -5,8 +5,8 @@
  *     masks) equals a run without the analysis bit for bit;
  *   - the endpoints of each line are the copies' own final evaluations bit
  *     for bit: alpha 0 copy 0's last curve point (test error = 1 - the float
- *     accuracy, test loss, validation error), alpha 1 the other copy's (the
- *     trainer keeps the last copy's results);
+ *     accuracy, test loss, validation error), alpha 1 the other copy's (round
+ *     0's copy, a node of its own, run alone by trial_run_node);
  *   - the value is the largest test error on the line minus the mean of the
  *     endpoints', and the copies of distinct data-order seeds differ;
  *   - two copies given the same data-order seed train the same bits: every
@@ -44,6 +44,57 @@ static int ticket_equal(const trial_result_t *a, const trial_result_t *b)
            !memcmp(a->es_test_acc[ARM_TICKET], b->es_test_acc[ARM_TICKET], rows * sizeof(float)) &&
            !memcmp(a->final_test_acc[ARM_TICKET], b->final_test_acc[ARM_TICKET], rows * sizeof(float)) &&
            !memcmp(a->masks[ARM_TICKET], b->masks[ARM_TICKET], a->n_weights);
+}
+
+/*
+ * Round 0 of seed `seed` under cfg and its copy 1, each a node of a one-cell
+ * plan (graph.h: the training, then its copy, the first extra node), run by
+ * trial_run_node in a trainer of its own: their results into *train and
+ * *copy (made here).
+ */
+static int round0_and_copy(const config_t *cfg, const data_t *d, int64_t seed, node_result_t *train,
+                           node_result_t *copy, trial_ctx_t *c)
+{
+    config_t z = *cfg;
+    z.rounds[0] = 1;
+    z.n_rounds = z.n_rates = z.n_seeds = 1;
+    z.seeds[0] = seed;
+    z.controls = 0;
+    graph_t g;
+    if (trial_ctx_create(c, cfg, d) || graph_plan(&g, &z, &c->net, 1))
+        return TS_ERUN;
+    int K, rc = TS_ERUN, y = g.nodes[0].extra;
+    grid_rewinds(&z, &K);
+    uint8_t *ones = malloc(c->net.n_weights + 1), *kid = malloc(c->net.n_weights + 1);
+    float *rew = calloc((size_t)K * c->net.n_params, sizeof(float));
+    if (ones && kid && rew && y > 0 && g.nodes[y].kind == NODE_COPY && !node_result_create(train, c->E) &&
+        !node_result_analysis(train, cfg) && !node_result_create(copy, c->E) && !node_result_analysis(copy, cfg)) {
+        memset(ones, 1, c->net.n_weights);
+        uint8_t *kids[1] = {kid};
+        node_in_t in = {ones, NULL, NULL, NULL};
+        node_out_t out = {kids, NULL, rew, NULL}, none = {NULL, NULL, NULL, NULL};
+        c->cfg = &z; /* the one-cell job of the seed, as trial_run's */
+        rc = trial_run_node(c, &g, 0, &in, &out, train);
+        if (!rc)
+            rc = trial_run_node(c, &g, y, &in, &none, copy);
+        c->cfg = cfg;
+    }
+    free(ones), free(kid), free(rew);
+    graph_free(&g);
+    return rc;
+}
+
+/* The line's endpoint at alpha 1 of round 0 of r is copy 1's own last point. */
+static void alpha1_is_copy(const trial_result_t *r, const node_result_t *cp, const char *what)
+{
+    int E = r->E, A = r->A;
+    const float *te = r->inst[I_TEST_ERROR] + (size_t)(A - 1), *tl = r->inst[I_TEST_LOSS] + (size_t)(A - 1),
+                *ve = r->inst[I_VAL_ERROR] + (size_t)(A - 1);
+    CHECK(!memcmp((float[]){1.0f - cp->curves[M_TEST_ACC][E - 1]}, te, sizeof(float)),
+          "%s: alpha 1 test error %g is copy 1's own %g", what, *te, 1.0f - cp->curves[M_TEST_ACC][E - 1]);
+    CHECK(!memcmp(&cp->curves[M_TEST_LOSS][E - 1], tl, sizeof(float)), "%s: alpha 1 test loss", what);
+    CHECK(!memcmp((float[]){1.0f - cp->curves[M_VAL_ACC][E - 1]}, ve, sizeof(float)),
+          "%s: alpha 1 validation error", what);
 }
 
 /* Run trial t under cfg in a trainer of its own into *res (made here). */
@@ -114,14 +165,20 @@ int main(int argc, char **argv)
                 CHECK(same(line(&r2, m, k, 0)[a], line(&r2, m, k, 0)[0]), "round %d: same seed, %s point %d",
                       k, trial_inst_names[m], a);
     }
-    /* alpha 1 is the other copy's own last point: the trainer holds the last
-     * copy trained, that of the last ticket round (trial_run runs it last) */
-    const node_result_t *cp = &c1.copy_res;
-    CHECK(same(line(&r1, I_TEST_ERROR, R, 0)[A - 1], 1.0f - cp->curves[M_TEST_ACC][E - 1]),
-          "alpha 1 test error is copy 1's own");
-    CHECK(same(line(&r1, I_TEST_LOSS, R, 0)[A - 1], cp->curves[M_TEST_LOSS][E - 1]), "alpha 1 test loss");
-    CHECK(same(line(&r1, I_VAL_ERROR, R, 0)[A - 1], 1.0f - cp->curves[M_VAL_ACC][E - 1]),
-          "alpha 1 validation error");
+    /* alpha 1 is the other copy's own last point: round 0's copy, a node of
+     * its own, run here alone */
+    {
+        trial_ctx_t c;
+        node_result_t tr, cp;
+        CHECK(round0_and_copy(&an, &d, t.seed, &tr, &cp, &c) == 0, "round 0 and its copy: %s", ts_errmsg());
+        if (!check_failed) {
+            alpha1_is_copy(&r1, &cp, "round 0");
+            CHECK(same(tr.curves[M_TEST_LOSS][E - 1], line(&r1, I_TEST_LOSS, 0, 0)[0]),
+                  "round 0 run alone is copy 0 of the cell's");
+        }
+        node_result_free(&tr), node_result_free(&cp);
+        trial_ctx_free(&c);
+    }
     CHECK(isnan(r1.inst_value[R + 1 < r1.R1 ? R + 1 : R]) || R + 1 == r1.R1, "NaN past the rounds");
     trial_result_free(&r0), trial_result_free(&r1), trial_result_free(&r2);
     trial_ctx_free(&c0), trial_ctx_free(&c1), trial_ctx_free(&c2);
@@ -141,50 +198,31 @@ int main(int argc, char **argv)
         CHECK(r2.inst_value[k] == 0, "rewinding, same seeds, round %d: instability %g", k, r2.inst_value[k]);
     const float *te = line(&r1, I_TEST_ERROR, 0, 0);
     CHECK(same(te[0], 1.0f - r1.curves[ARM_TICKET][M_TEST_ACC][E - 1]), "rewinding: alpha 0 is copy 0's");
-    trial_result_free(&r1), trial_result_free(&r2);
-    trial_ctx_free(&c1), trial_ctx_free(&c2);
     {
-        /* round 0 alone (node 0 of a one-cell plan), so that the trainer's
-         * copy results are round 0's copy 1 */
-        config_t z = rw;
-        z.rounds[0] = 1;
-        z.n_rounds = z.n_rates = z.n_seeds = 1;
-        z.controls = 0;
+        /* round 0 and its copy, each a node run alone: the copy's curve
+         * agrees with the training's up to k (shared steps) and not after */
         trial_ctx_t c;
-        trial_result_t r;
-        CHECK(trial_ctx_create(&c, &z, &d) == 0 && trial_result_create(&r, &z, &c.net) == 0, "ctx");
-        graph_t g;
-        CHECK(graph_plan(&g, &z, &c.net, 1) == 0, "plan");
+        node_result_t tr, cp;
+        CHECK(round0_and_copy(&rw, &d, t.seed, &tr, &cp, &c) == 0, "rewinding: round 0 and its copy: %s",
+              ts_errmsg());
         if (!check_failed) {
-            node_result_t nr;
-            uint8_t *ones = malloc(c.net.n_weights + 1), *kid = malloc(c.net.n_weights + 1);
-            float *rew = malloc(c.net.n_params * sizeof(float));
-            CHECK(ones && kid && rew && node_result_create(&nr, c.E) == 0 && node_result_analysis(&nr, &z) == 0,
-                  "buffers");
-            if (!check_failed) {
-                memset(ones, 1, c.net.n_weights);
-                uint8_t *kids[1] = {kid};
-                node_in_t in = {ones, NULL, NULL};
-                node_out_t out = {kids, NULL, rew, NULL};
-                CHECK(trial_run_node(&c, &g, 0, &in, &out, &nr) == 0, "round 0: %s", ts_errmsg());
-                const float *v0 = nr.curves[M_VAL_LOSS], *v1 = c.copy_res.curves[M_VAL_LOSS];
-                for (int e = 0; e < c.E; e++) {
-                    int64_t it = c.eval_iters[e];
-                    if (it <= 60)
-                        CHECK(same(v0[e], v1[e]), "round 0 copies: same validation loss at %lld (shared steps)",
-                              (long long)it);
-                    else
-                        CHECK(!same(v0[e], v1[e]), "round 0 copies: apart at %lld (own orders from 60)",
-                              (long long)it);
-                }
-                node_result_free(&nr);
+            alpha1_is_copy(&r1, &cp, "rewinding, round 0");
+            const float *v0 = tr.curves[M_VAL_LOSS], *v1 = cp.curves[M_VAL_LOSS];
+            for (int e = 0; e < c.E; e++) {
+                int64_t it = c.eval_iters[e];
+                if (it <= 60)
+                    CHECK(same(v0[e], v1[e]), "round 0 copies: same validation loss at %lld (shared steps)",
+                          (long long)it);
+                else
+                    CHECK(!same(v0[e], v1[e]), "round 0 copies: apart at %lld (own orders from 60)",
+                          (long long)it);
             }
-            free(ones), free(kid), free(rew);
         }
-        graph_free(&g);
-        trial_result_free(&r);
+        node_result_free(&tr), node_result_free(&cp);
         trial_ctx_free(&c);
     }
+    trial_result_free(&r1), trial_result_free(&r2);
+    trial_ctx_free(&c1), trial_ctx_free(&c2);
 
     /* trial_interpolate: zero under the mask, the endpoints themselves */
     enum { N = 257 };

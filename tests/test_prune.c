@@ -237,7 +237,7 @@ static void test_children(int scope, int conv, int64_t rewind)
             goto next;
         memset(ones, 1, W);
         uint8_t *children[1] = {child};
-        node_in_t in = {ones, NULL, NULL};
+        node_in_t in = {ones, NULL, NULL, NULL};
         node_out_t out = {children, NULL, rewind > 0 ? rw : NULL, wf};
         int rc = trial_run_node(&c, &g, x, &in, &out, &r);
         CHECK(rc == 0, "%s: round 0: %d %s", crit_names[crit], rc, ts_errmsg());

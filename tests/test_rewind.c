@@ -85,12 +85,12 @@ static int run_pair(const config_t *cfg, const data_t *d, pair_t *out)
     if (!rc) {
         memset(ones, 1, W);
         uint8_t *children[1] = {child};
-        node_in_t in0 = {ones, NULL, NULL};
+        node_in_t in0 = {ones, NULL, NULL, NULL};
         node_out_t o0 = {children, NULL, cfg->rewind_iteration > 0 ? rw : NULL, out->w[0]};
         c.poll = record;
         c.poll_arg = &out->st[0];
         rc = trial_run_node(&c, &g, 0, &in0, &o0, &out->r[0]);
-        node_in_t in1 = {child, NULL, cfg->rewind_iteration > 0 ? rw : NULL};
+        node_in_t in1 = {child, NULL, cfg->rewind_iteration > 0 ? rw : NULL, NULL};
         node_out_t o1 = {NULL, NULL, NULL, out->w[1]};
         c.poll_arg = &out->st[1];
         if (!rc)

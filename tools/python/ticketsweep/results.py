@@ -453,7 +453,10 @@ class Results:
         x = self.node(t, round, arm)
         if int(self.file["nodes/status"][x]) != 1:
             raise ValueError(f"trial {t} {arm} round {round}: its training is not done")
-        flat = self.file["nodes/weights"][x]
+        return self._split_params(self.file["nodes/weights"][x])
+
+    def _split_params(self, flat):
+        """{layer: (weight, bias)} of a row of /nodes/weights or /copies/weights."""
         out, off = {}, 0
         for l in self.layers:  # the row: each layer's weight, then its bias
             ws, bs = self.file[f"init/{l}/weight"].shape[1:], self.file[f"init/{l}/bias"].shape[1:]
@@ -461,6 +464,28 @@ class Results:
             out[l] = (flat[off:off + nw].reshape(ws), flat[off + nw:off + nw + nb].reshape(bs))
             off += nw + nb
         return out
+
+    def copy_weights(self, t, round, copy):
+        """{layer: (weight, bias)}: the final weights of copy `copy` of the ticket's
+        `round` of trial t in the instability analysis (copy 0 the training itself;
+        round 0 with the rewind axis: the copy of trial t's k). The endpoints of the
+        lines in instability(). Files of this release on ([analysis] copies >= 2)."""
+        if "copies" not in self.file:
+            raise KeyError(f"{self.path}: no /copies (the job had [analysis] copies = 0, or an earlier "
+                           f"release made the file)")
+        g = self.file["copies"]
+        C = len(self.file["instability/data_seed"])
+        if not 0 <= copy < C:
+            raise ValueError(f"copy {copy} is out of range [0, {C})")
+        x = self.node(t, round, "ticket")
+        k = int(np.flatnonzero(self.rewinds == self.trials["rewind"][t])[0]) if round == 0 else 0
+        node, rw, cp = g["node"][:], g["rewind_index"][:], g["copy"][:]
+        rows = np.flatnonzero((node == x) & (cp == copy) & ((rw == k) | (copy == 0)))
+        if len(rows) != 1:
+            raise ValueError(f"trial {t} round {round}: no row of /copies for copy {copy}")
+        if int(g["status"][rows[0]]) != 1:
+            raise ValueError(f"trial {t} round {round}: copy {copy} is not done")
+        return self._split_params(g["weights"][rows[0]])
 
     def start_iteration(self, round, t=None):
         """The iteration at which the trainings of `round` (every arm) start:
