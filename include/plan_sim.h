@@ -31,8 +31,10 @@
 /* The graph as the scheduler sees it. Ids are topological: every dependency
  * of x is smaller than x (graph_plan numbers them so). */
 typedef struct {
-    int n;           /* trainings */
-    int32_t *dep;    /* [n][2] dependencies, -1 for none */
+    int n;           /* nodes: the trainings, then the instability analysis's copies and lines
+                        (graph.h: NA) */
+    int32_t *dep_off;/* [n + 1] dependencies of x: dep[dep_off[x] .. dep_off[x + 1]) */
+    int32_t *dep;
     float *prio;     /* [n] the ready queue's order, higher first (graph_node_t.cost: trainings
                         on the longest path from here) */
     int32_t *src;    /* [n] the training whose outputs hold the mask history x reads first

@@ -162,10 +162,10 @@ static int check_input(const plan_sim_graph_t *g, const double *secs, int ranks)
     if (ranks < 1)
         return ts_fail(TS_EINPUT, "plan_sim: %d ranks: a layout needs at least one", ranks);
     for (int x = 0; x < g->n; x++) {
-        for (int d = 0; d < 2; d++)
-            if (g->dep[2 * x + d] >= x || g->dep[2 * x + d] < -1)
+        for (int32_t i = g->dep_off[x]; i < g->dep_off[x + 1]; i++)
+            if (g->dep[i] >= x || g->dep[i] < 0)
                 return ts_fail(TS_EINPUT, "plan_sim: training %d depends on %d: dependencies come first",
-                               x, g->dep[2 * x + d]);
+                               x, g->dep[i]);
         if (g->run[x] && !(secs[x] >= 0 && isfinite(secs[x])))
             return ts_fail(TS_EINPUT, "plan_sim: training %d costs %g s", x, secs[x]);
     }
@@ -177,18 +177,14 @@ static void build_dependents(sim_t *s)
 {
     const plan_sim_graph_t *g = s->g;
     for (int x = 0; x < g->n; x++)
-        for (int d = 0; d < 2; d++)
-            if (g->dep[2 * x + d] >= 0)
-                s->dpt_off[g->dep[2 * x + d] + 1]++;
+        for (int32_t i = g->dep_off[x]; i < g->dep_off[x + 1]; i++)
+            s->dpt_off[g->dep[i] + 1]++;
     for (int x = 0; x < g->n; x++)
         s->dpt_off[x + 1] += s->dpt_off[x];
     int32_t *fill = s->unmet; /* zeroed, free until the waits are counted */
     for (int x = 0; x < g->n; x++)
-        for (int d = 0; d < 2; d++) {
-            int32_t p = g->dep[2 * x + d];
-            if (p >= 0)
-                s->dpt[s->dpt_off[p] + fill[p]++] = x;
-        }
+        for (int32_t i = g->dep_off[x]; i < g->dep_off[x + 1]; i++)
+            s->dpt[s->dpt_off[g->dep[i]] + fill[g->dep[i]]++] = x;
     memset(fill, 0, (size_t)g->n * sizeof *fill);
 }
 
@@ -205,9 +201,9 @@ static void critical_path(const plan_sim_graph_t *g, const double *secs, double 
             out->critical = down[x];
             out->critical_len = len[x];
         }
-        for (int d = 0; d < 2; d++) {
-            int32_t p = g->dep[2 * x + d];
-            if (p >= 0 && (down[x] > down[p] || (down[x] == down[p] && len[x] > len[p]))) {
+        for (int32_t i = g->dep_off[x]; i < g->dep_off[x + 1]; i++) {
+            int32_t p = g->dep[i];
+            if (down[x] > down[p] || (down[x] == down[p] && len[x] > len[p])) {
                 down[p] = down[x];
                 len[p] = len[x];
             }
@@ -227,7 +223,7 @@ int plan_sim_run(const plan_sim_graph_t *g, const double *secs, int ranks, plan_
     s.state = calloc(n + 1, sizeof *s.state);
     s.unmet = calloc(n + 1, sizeof *s.unmet);
     s.dpt_off = calloc(n + 1, sizeof *s.dpt_off);
-    s.dpt = calloc(2 * n + 1, sizeof *s.dpt);
+    s.dpt = calloc((size_t)g->dep_off[n] + 1, sizeof *s.dpt);
     s.ready.a = calloc(n + 1, sizeof *s.ready.a);
     s.ready.key = (const char *)g->prio;
     s.ready.stride = sizeof *g->prio;
@@ -253,8 +249,8 @@ int plan_sim_run(const plan_sim_graph_t *g, const double *secs, int ranks, plan_
             continue;
         to_run++;
         out->work += secs[x];
-        for (int d = 0; d < 2; d++) /* a dependency not run here counts as done */
-            s.unmet[x] += g->dep[2 * x + d] >= 0 && g->run[g->dep[2 * x + d]];
+        for (int32_t i = g->dep_off[x]; i < g->dep_off[x + 1]; i++) /* one not run here counts as done */
+            s.unmet[x] += g->run[g->dep[i]] != 0;
     }
     for (int x = 0; x < g->n; x++)
         if (s.state[x] == S_WAIT && s.unmet[x] == 0) {
@@ -294,21 +290,26 @@ out_free:
 
 int plan_sim_graph_create(plan_sim_graph_t *s, const graph_t *g, const char *run)
 {
-    size_t n = (size_t)g->N;
+    size_t n = (size_t)g->NA, deps = 0;
+    int32_t d[GRAPH_MAX_DEPS];
     memset(s, 0, sizeof *s);
-    s->n = g->N;
-    s->dep = malloc((2 * n + 1) * sizeof *s->dep);
+    s->n = g->NA;
+    for (int x = 0; x < g->NA; x++)
+        deps += (size_t)graph_deps(g, x, d);
+    s->dep_off = malloc((n + 1) * sizeof *s->dep_off);
+    s->dep = malloc((deps + 1) * sizeof *s->dep);
     s->prio = malloc((n + 1) * sizeof *s->prio);
     s->src = malloc((n + 1) * sizeof *s->src);
     s->run = malloc(n + 1);
-    if (!s->dep || !s->prio || !s->src || !s->run) {
+    if (!s->dep_off || !s->dep || !s->prio || !s->src || !s->run) {
         plan_sim_graph_free(s);
-        return ts_fail(TS_ERUN, "plan_sim: out of memory for %d trainings", g->N);
+        return ts_fail(TS_ERUN, "plan_sim: out of memory for %d trainings", g->NA);
     }
-    for (int x = 0; x < g->N; x++) {
-        int32_t a, b;
-        s->dep[2 * x] = g->nodes[x].dep[0];
-        s->dep[2 * x + 1] = g->nodes[x].dep[1];
+    s->dep_off[0] = 0;
+    for (int x = 0; x < g->NA; x++) {
+        int32_t a, b, nd = graph_deps(g, x, d);
+        memcpy(s->dep + s->dep_off[x], d, (size_t)nd * sizeof *d);
+        s->dep_off[x + 1] = s->dep_off[x] + nd;
         s->prio[x] = g->nodes[x].cost;
         graph_inputs(g, x, &a, &b);
         s->src[x] = a >= 0 ? graph_producer(g, a) : -1;
@@ -319,6 +320,7 @@ int plan_sim_graph_create(plan_sim_graph_t *s, const graph_t *g, const char *run
 
 void plan_sim_graph_free(plan_sim_graph_t *s)
 {
+    free(s->dep_off);
     free(s->dep);
     free(s->prio);
     free(s->src);

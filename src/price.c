@@ -198,8 +198,8 @@ typedef struct {
     int64_t steps, steps_late;
     int evals, evals_late;
     double images, images_late;
-    int copies;          /* trainings of an analysed (ticket) training: analysis.copies, else 1 */
-    double line_images;  /* images its lines evaluate: pairs x points x (validation + test) */
+    double line_images;  /* images a line of the instability analysis evaluates: pairs x points x
+                            (validation + test) */
 } dry_work_t;
 
 /* The work of each rewind point's chain into w[K] (round 0: every one the
@@ -226,7 +226,6 @@ static dry_work_t dry_work(const config_t *cfg, const data_t *data)
     int64_t k1 = trial_start_iter(cfg, 1);
     dry_work_t w = {cfg->iterations, cfg->iterations - k1, trial_eval_count(cfg), 0,
                     trial_eval_images(cfg, data, 0), trial_eval_images(cfg, data, 1),
-                    cfg->copies >= 2 ? cfg->copies : 1,
                     (double)trial_pairs(cfg) * cfg->interpolation * (double)(data->val.n + data->test.n)};
     for (int e = 0; e < w.evals; e++)
         w.evals_late += trial_eval_iter(cfg, e) >= k1;
@@ -234,15 +233,25 @@ static dry_work_t dry_work(const config_t *cfg, const data_t *data)
 }
 
 /* Seconds of a training at kept fraction d (later: of a round >= 1) from the
- * timed levels lv (a step's seconds, an image's evaluated); analysed (a
- * ticket training under analysis.copies): with its copies, each the same
- * training in another data order, and its lines' evaluations. */
-static double node_seconds(const dry_work_t *w, const dry_level_t *lv, int n_lv, double d, int later,
-                           int analysed)
+ * timed levels lv (a step's seconds, an image's evaluated). */
+static double node_seconds(const dry_work_t *w, const dry_level_t *lv, int n_lv, double d, int later)
 {
-    double one = level_time(lv, n_lv, d, 0) * (double)(later ? w->steps_late : w->steps) +
-                 level_time(lv, n_lv, d, 1) * (later ? w->images_late : w->images);
-    return analysed ? one * w->copies + level_time(lv, n_lv, d, 1) * w->line_images : one;
+    return level_time(lv, n_lv, d, 0) * (double)(later ? w->steps_late : w->steps) +
+           level_time(lv, n_lv, d, 1) * (later ? w->images_late : w->images);
+}
+
+/* Seconds of node y of g (graph.h), its training at kept fraction dens[x]: a
+ * training, or a copy (the same training in another data order), or a line
+ * (its evaluations). */
+static double node_cost(const dry_work_t *work, const dry_level_t *lv, int n_lv, const graph_t *g,
+                        const double *dens, int32_t y)
+{
+    const graph_node_t *n = &g->nodes[y];
+    int32_t x = graph_train(g, y);
+    const dry_work_t *w = &work[n->rw];
+    if (n->kind == NODE_LINE)
+        return level_time(lv, n_lv, dens[x], 1) * w->line_images;
+    return node_seconds(w, lv, n_lv, dens[x], n->round > 0);
 }
 
 /* The whole job without sharing, every training dense: each cell's round 0
@@ -409,12 +418,12 @@ static void print_threads(const dry_cal_t *cal, const dry_timed_t *tm, int here,
         printf("; a training uses at most %d threads\n", cap);
     else
         printf("; no bound known on the threads a training can use\n");
-    double d1 = node_seconds(&cal->work[0], l1, cal->n_lv, 1, 0, 0);
-    double s1 = node_seconds(&cal->work[0], l1, cal->n_lv, cal->lv[sp].keep, 1, 0);
+    double d1 = node_seconds(&cal->work[0], l1, cal->n_lv, 1, 0);
+    double s1 = node_seconds(&cal->work[0], l1, cal->n_lv, cal->lv[sp].keep, 1);
     for (int i = 0; i < n_ly; i++) {
         const dry_layout_t *L = &ly[i];
-        double d = node_seconds(&cal->work[0], L->lv, cal->n_lv, 1, 0, 0);
-        double s = node_seconds(&cal->work[0], L->lv, cal->n_lv, cal->lv[sp].keep, 1, 0);
+        double d = node_seconds(&cal->work[0], L->lv, cal->n_lv, 1, 0);
+        double s = node_seconds(&cal->work[0], L->lv, cal->n_lv, cal->lv[sp].keep, 1);
         printf("  %d thread%s: a dense training %.3g s (%.2fx)", L->threads, L->threads == 1 ? "" : "s", d,
                d1 / d);
         if (sp)
@@ -455,17 +464,19 @@ static int print_layouts_on(const dry_cal_t *cal, const config_t *cfg, const dat
 {
     char b1[48], b2[48], fits[DRY_MAX_LAYOUTS];
     double wall[DRY_MAX_LAYOUTS];
-    int n_run = 0, C = ly[0].threads * ly[0].ranks, rc = 0;
-    for (int x = 0; x < g->N; x++)
-        n_run += mine[x] != 0;
+    int n_run = 0, n_extra = 0, C = ly[0].threads * ly[0].ranks, rc = 0;
+    for (int x = 0; x < g->NA; x++)
+        *(x < g->N ? &n_run : &n_extra) += mine[x] != 0;
     printf("layouts: %d node%s of %d core%s, ranks x threads a node; the scheduler replayed over the %d "
-           "trainings%s, each at its density and threads:\n",
+           "trainings%s, each at its density and threads",
            N, N == 1 ? "" : "s", C, C == 1 ? "" : "s", n_run, a->shard_n > 1 ? " (of this shard)" : "");
+    if (n_extra)
+        printf(", and the instability analysis's %d copies and lines", n_extra);
+    printf(":\n");
     for (int i = 0; i < n_ly; i++) {
         dry_layout_t *L = &ly[i];
-        for (int x = 0; x < g->N; x++)
-            secs[x] = mine[x] ? node_seconds(&cal->work[g->nodes[x].rw], L->lv, cal->n_lv, dens[x], g->nodes[x].round > 0,
-                                                   g->nodes[x].arm == ARM_TICKET) : 0;
+        for (int x = 0; x < g->NA; x++)
+            secs[x] = mine[x] ? node_cost(cal->work, L->lv, cal->n_lv, g, dens, x) : 0;
         if ((rc = plan_sim_run(sg, secs, L->ranks * N, &L->sim, NULL)))
             return rc;
         par_set_threads(L->threads); /* a trainer's buffers may grow with its threads */
@@ -517,7 +528,7 @@ static int dry_layouts(const dry_cal_t *cal, const config_t *cfg, const data_t *
     double avail = mem_available();
     dry_layout_t *ly = calloc(DRY_MAX_LAYOUTS, sizeof *ly);
     dry_timed_t *tm = malloc(sizeof *tm);
-    double *secs = calloc((size_t)g->N + 1, sizeof *secs);
+    double *secs = calloc((size_t)g->NA + 1, sizeof *secs);
     plan_sim_graph_t sg = {0};
     int rc = ly && tm && secs ? plan_sim_graph_create(&sg, g, mine) : ts_fail(TS_ERUN, "out of memory");
     if (rc)
@@ -642,16 +653,16 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
         n_lv++;
     }
     double total = 0, lo = per, analysis = 0;
-    int analysed = 0;
-    for (int x = 0; x < g->N && !rc; x++) {
-        int ticket = g->nodes[x].arm == ARM_TICKET, later = g->nodes[x].round > 0;
-        const dry_work_t *w = &cal.work[g->nodes[x].rw];
-        double t = node_seconds(w, lv, n_lv, dens[x], later, 0);
-        double ta = node_seconds(w, lv, n_lv, dens[x], later, ticket);
-        total += mine[x] ? ta : 0;
-        analysis += mine[x] ? ta - t : 0;
-        analysed += mine[x] && ticket;
-        lo = t < lo ? t : lo;
+    int analysed = 0, copies = 0, lines = 0;
+    for (int x = 0; x < g->NA && !rc; x++) { /* the trainings, then the copies and lines */
+        double t = node_cost(cal.work, lv, n_lv, g, dens, x);
+        total += mine[x] ? t : 0;
+        analysis += mine[x] && x >= g->N ? t : 0;
+        analysed += mine[x] && graph_sets(g, x) > 0;
+        copies += mine[x] && g->nodes[x].kind == NODE_COPY;
+        lines += mine[x] && g->nodes[x].kind == NODE_LINE;
+        if (x < g->N)
+            lo = t < lo ? t : lo;
     }
     cal.n_lv = n_lv;
     if (rc)
@@ -714,11 +725,12 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
                1e3 * lv[n_lv - 1].step, 1e3 * lv[n_lv - 1].eval);
     if (cfg->copies >= 2)
         printf("instability analysis (analysis.copies = %d, interpolation = %d): %d ticket trainings analysed, "
-               "each with %d more cop%s (%d trainings) and %d evaluations of the validation and test sets "
-               "on the line%s between its %d pair%s of copies: %.3g core-hours, %.0f %% of the estimate\n",
-               cfg->copies, cfg->interpolation, analysed, cfg->copies - 1, cfg->copies == 2 ? "y" : "ies",
-               analysed * (cfg->copies - 1), trial_pairs(cfg) * cfg->interpolation,
-               cfg->copies == 2 ? "" : "s", trial_pairs(cfg), cfg->copies == 2 ? "" : "s", analysis / 3600,
+               "each with %d more cop%s (%d trainings%s) and %d evaluations of the validation and test sets "
+               "on the line%s between its %d pair%s of copies (%d lines): %.3g core-hours, %.0f %% of the "
+               "estimate; copies and lines are nodes of their own, spread over the ranks\n",
+               cfg->copies, cfg->interpolation, analysed, cfg->copies - 1, cfg->copies == 2 ? "y" : "ies", copies,
+               g->K > 1 ? "; round 0's from each k of the rewind axis" : "", trial_pairs(cfg) * cfg->interpolation,
+               cfg->copies == 2 ? "" : "s", trial_pairs(cfg), cfg->copies == 2 ? "" : "s", lines, analysis / 3600,
                total > 0 ? 100 * analysis / total : 0);
     printf("estimated: %.3g core-hours%s, %.3g dense trainings' worth (the whole job without sharing, "
            "every training dense: %.3g)\n",

@@ -5,8 +5,9 @@
 #     /lines is done, copy 0's final weights (/copies/weights) are the
 #     training's own (/nodes/weights, [output] weights = final) bit for bit,
 #     the other copies' are not, and the reader's copy_weights gives them;
-#   - a run stopped part way (a fault in the 28th write of rank 1) leaves some
-#     copies or lines done and some pending; --resume runs exactly the nodes
+#   - a run stopped part way (a fault in the 50th write, on one rank: after
+#     the 38 trainings, which go first) leaves some copies or lines done and
+#     some pending; --resume runs exactly the nodes
 #     the file says are pending (trainings, copies and lines: nothing done is
 #     run again) and ends with the data of an uninterrupted run;
 #   - a file of an earlier release (no /copies: its copies trained inside
@@ -66,8 +67,8 @@ PY
 
 # stopped part way, then resumed: exactly the pending nodes run
 rm -f "$W/f.h5"
-TICKETSWEEP_FAULT=store_write_node:1:28 timeout 120 mpirun --oversubscribe --bind-to none -np 2 \
-    "$TS" run "$W/job.ini" -o "$W/f.h5" 2>"$W/err" && fail "exit 0 after an injected fault"
+TICKETSWEEP_FAULT=store_write_node:0:50 timeout 120 "$TS" run "$W/job.ini" -o "$W/f.h5" 2>"$W/err" &&
+    fail "exit 0 after an injected fault"
 counts=$("$PY" -c '
 import h5py, sys
 f = h5py.File(sys.argv[1], "r")

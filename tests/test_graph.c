@@ -302,6 +302,67 @@ static void test_shards(void)
     free(c);
 }
 
+/* The instability analysis's nodes (graph.h: NODE_COPY, NODE_LINE): after
+ * the trainings, per ticket training and set, copies 1..C-1 with their
+ * training's dependencies (so they can run beside it), then a line on the
+ * training and those copies; rows of /copies (copy 0 first) and /lines in
+ * order; the shards take a training's copies and lines with it. */
+static void test_analysis(void)
+{
+    config_t *c = lenet();
+    graph_t g;
+    net_t net;
+    set_list(c->rates, &c->n_rates, (double[]){0.5, 0.8}, 2);
+    c->rounds[0] = 1, c->rounds[1] = 2, c->n_rounds = 2;
+    c->seeds[0] = 1, c->seeds[1] = 2, c->n_seeds = 2;
+    c->controls = CTRL_REINIT;
+    c->copies = 3;
+    c->rewinds[0] = 0, c->rewinds[1] = 100, c->n_rewinds = 2; /* round 0: two sets */
+    plan(c, 1, &g, &net);
+    int tickets = 0, round0 = 0, bad = 0, row = 0, line = 0;
+    for (int x = 0; x < g.N; x++) {
+        tickets += g.nodes[x].arm == ARM_TICKET, round0 += g.nodes[x].round == 0;
+        bad += g.nodes[x].kind != NODE_TRAIN;
+    }
+    CHECK(bad == 0 && g.C == 3 && g.K == 2, "trainings first: %d extra among them", bad);
+    int sets = tickets + round0; /* round 0 from each of the 2 k */
+    CHECK(g.NA - g.N == sets * 3 && g.n_lines == sets && g.n_copy_rows == tickets + 2 * sets,
+          "%d extra nodes, %d lines, %d rows of /copies for %d ticket trainings", g.NA - g.N, g.n_lines,
+          g.n_copy_rows, tickets);
+    bad = 0;
+    for (int x = 0; x < g.N; x++) {
+        int S = graph_sets(&g, x);
+        bad += S != (g.nodes[x].arm != ARM_TICKET ? 0 : g.nodes[x].round == 0 ? 2 : 1);
+        if (!S)
+            continue;
+        bad += graph_copy0_row(&g, x) != row++; /* copy 0, then each set's copies */
+        for (int i = 0; i < S; i++) {
+            int32_t y = graph_line(&g, x, i), d[GRAPH_MAX_DEPS];
+            const graph_node_t *l = &g.nodes[y];
+            bad += l->kind != NODE_LINE || l->prev != x || l->set != i || l->extra != line++ ||
+                   graph_deps(&g, y, d) != 3 || d[0] != x || l->cost < 1e29f;
+            for (int j = 1; j < 3; j++) {
+                const graph_node_t *cp = &g.nodes[y - 3 + j];
+                bad += d[j] != y - 3 + j || cp->kind != NODE_COPY || cp->copy != j || cp->prev != x ||
+                       cp->set != i || cp->extra != row++ || cp->round != g.nodes[x].round ||
+                       cp->key != g.nodes[x].key || cp->dep[0] != g.nodes[x].dep[0] ||
+                       cp->dep[1] != g.nodes[x].dep[1] || graph_train(&g, y - 3 + j) != x;
+            }
+        }
+    }
+    CHECK(bad == 0 && row == g.n_copy_rows && line == g.n_lines, "%d copies or lines out of place", bad);
+    char *mine = calloc((size_t)g.NA, 1);
+    graph_shard_nodes(&g, 1, 2, mine);
+    bad = 0;
+    for (int y = g.N; y < g.NA; y++)
+        bad += mine[y] != mine[g.nodes[y].prev];
+    CHECK(bad == 0, "shards: %d copies or lines apart from their training", bad);
+    free(mine);
+    graph_free(&g);
+    net_free(&net);
+    free(c);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -309,5 +370,6 @@ int main(int argc, char **argv)
     test_global();
     test_identity();
     test_shards();
+    test_analysis();
     return check_summary(argv[0]);
 }

@@ -21,30 +21,45 @@
 /* A hand-made graph: dependencies, priorities and sources set by the test. */
 typedef struct {
     plan_sim_graph_t g;
-    int32_t dep[2 * MAXN];
+    int32_t dep2[2 * MAXN]; /* each training's two dependencies, -1 for none */
+    int32_t dep_off[MAXN + 1], dep[2 * MAXN]; /* the same as plan_sim's rows */
     float prio[MAXN];
     int32_t src[MAXN];
     char run[MAXN];
 } hand_t;
 
+/* The rows of dependencies from dep2. */
+static void hand_rows(hand_t *h)
+{
+    h->dep_off[0] = 0;
+    for (int x = 0; x < h->g.n; x++) {
+        h->dep_off[x + 1] = h->dep_off[x];
+        for (int d = 0; d < 2; d++)
+            if (h->dep2[2 * x + d] >= 0)
+                h->dep[h->dep_off[x + 1]++] = h->dep2[2 * x + d];
+    }
+}
+
 /* n trainings, none depending on another, all to run, priority 1. */
 static void hand_init(hand_t *h, int n)
 {
     memset(h, 0, sizeof *h);
-    h->g = (plan_sim_graph_t){n, h->dep, h->prio, h->src, h->run};
+    h->g = (plan_sim_graph_t){n, h->dep_off, h->dep, h->prio, h->src, h->run};
     for (int x = 0; x < n; x++) {
-        h->dep[2 * x] = h->dep[2 * x + 1] = -1;
+        h->dep2[2 * x] = h->dep2[2 * x + 1] = -1;
         h->prio[x] = 1;
         h->src[x] = -1;
         h->run[x] = 1;
     }
+    hand_rows(h);
 }
 
 /* x depends on p, and reads the mask p made (a ticket round on its parent). */
 static void hand_dep(hand_t *h, int x, int p)
 {
-    h->dep[2 * x + (h->dep[2 * x] >= 0)] = p;
+    h->dep2[2 * x + (h->dep2[2 * x] >= 0)] = p;
     h->src[x] = p;
+    hand_rows(h);
 }
 
 /* The priorities the planner gives: trainings on the longest path from here. */
@@ -54,7 +69,7 @@ static void hand_longest(hand_t *h)
         h->prio[x] = 1;
     for (int x = h->g.n - 1; x >= 0; x--)
         for (int d = 0; d < 2; d++) {
-            int p = h->dep[2 * x + d];
+            int p = h->dep2[2 * x + d];
             if (p >= 0 && h->prio[p] < h->prio[x] + 1)
                 h->prio[p] = h->prio[x] + 1;
         }
@@ -275,6 +290,34 @@ static void test_planned(void)
     free(rank_of);
     plan_sim_graph_free(&s);
     plan_sim_graph_free(&s); /* a second free is safe */
+    graph_free(&g);
+
+    /* the instability analysis: copies and lines replayed as nodes. Trainings
+     * and copies 1 s, lines 0.25 s: with a rank for every node, the longest
+     * chain (round 0 to the last round of 4, 5 trainings) and its last
+     * round's line, whose copy runs beside that round: 5.25 s */
+    c->copies = 2;
+    CHECK(graph_plan(&g, c, &net, 1) == 0 && plan_sim_graph_create(&s, &g, NULL) == 0, "plan with copies");
+    secs = calloc((size_t)g.NA, sizeof *secs);
+    int copies = 0, lines = 0;
+    for (int x = 0; x < g.NA; x++) {
+        secs[x] = g.nodes[x].kind == NODE_LINE ? 0.25 : 1;
+        copies += g.nodes[x].kind == NODE_COPY, lines += g.nodes[x].kind == NODE_LINE;
+    }
+    CHECK(s.n == g.NA && copies == lines && lines > 0, "%d nodes of %d, %d copies, %d lines", s.n, g.NA, copies,
+          lines);
+    plan_sim_result_t r;
+    CHECK(plan_sim_run(&s, secs, g.NA, &r, NULL) == 0, "with copies: %s", ts_errmsg());
+    CHECK(r.trainings == g.NA && near(r.makespan, 5.25) && near(r.critical, 5.25),
+          "with copies, a rank a node: %d run, %g s, critical %g", r.trainings, r.makespan, r.critical);
+    CHECK(plan_sim_run(&s, secs, 1, &r, NULL) == 0 && near(r.makespan, g.N + copies + 0.25 * lines),
+          "with copies, one rank: %g s", r.makespan);
+    bad = 0; /* a copy or line reads the mask its training reads: the same source */
+    for (int x = g.N; x < g.NA; x++)
+        bad += s.src[x] != s.src[g.nodes[x].prev];
+    CHECK(bad == 0, "with copies: %d sources differ from their training's", bad);
+    free(secs);
+    plan_sim_graph_free(&s);
     graph_free(&g);
     net_free(&net);
     free(c);
