@@ -8,6 +8,8 @@
 # trial), mpirun_session / kill_worker / kill_session (start a run in a
 # session of its own and kill -9 one rank of it, or all of it), older_file
 # SRC DST KEY... (a results file as a release before those keys wrote it).
+# A test's inline Python (a heredoc run by PYTHONPATH="$TOP/tests" "$PY") takes
+# check and done from tests/pycheck.py.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}

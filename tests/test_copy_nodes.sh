@@ -28,19 +28,13 @@ EOF
 grep -q "instability analysis: 28 copies, 14 lines; 80 to run" "$W/log" ||
     { grep trainings "$W/log"; fail "the log does not count the copies and lines"; }
 
-"$PY" - "$W/a.h5" "$TOP/tools/python" <<'PY' || fail "/copies"
+PYTHONPATH="$TOP/tests" "$PY" - "$W/a.h5" "$TOP/tools/python" <<'PY' || fail "/copies"
 import sys
 import h5py
 import numpy as np
 sys.path.insert(0, sys.argv[2])
 import ticketsweep
-
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
+from pycheck import check, done
 
 f = h5py.File(sys.argv[1], "r")
 c, l = f["copies"], f["lines"]
@@ -62,7 +56,7 @@ for k in range(int(res.trials["rounds"][t]) + 1):
     for layer in own:
         check(np.array_equal(own[layer][0], c0[layer][0]), f"copy_weights({t}, {k}, 0) {layer}")
         check(not np.array_equal(own[layer][0], c2[layer][0]), f"copy_weights({t}, {k}, 2) {layer}")
-sys.exit(bad)
+done()
 PY
 
 # stopped part way, then resumed: exactly the pending nodes run

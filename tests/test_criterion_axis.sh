@@ -89,16 +89,11 @@ PY
 "$TS" status "$W/a1.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status"; }
 grep -q "x criterion magnitude, movement, large_init_large_final x seeds" "$W/status" ||
     { cat "$W/status"; fail "status: the grid"; }
-PYTHONPATH="$TOP/tools/python" "$PY" - "$W/a1.h5" "$W/c-movement.h5" <<'PY' || fail "the Python reader"
+PYTHONPATH="$TOP/tools/python:$TOP/tests" "$PY" - "$W/a1.h5" "$W/c-movement.h5" <<'PY' || fail "the Python reader"
 import sys
 import numpy as np
 import ticketsweep
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
+from pycheck import check, done
 r, one = ticketsweep.load(sys.argv[1]), ticketsweep.load(sys.argv[2])
 check(r.criterion_axis and r.criteria == ["magnitude", "movement", "large_init_large_final"], "r.criteria %s" % r.criteria)
 check(list(r.trials["criterion"]) == [x.decode() for x in r.file["trials/criterion"][:]], "trials['criterion']")
@@ -115,7 +110,7 @@ try:
     check(np.array_equal(acc[:3], r.file["summary/final_test_acc"][t].astype(float)), "to_xarray: a cell's values")
 except ImportError:
     print("(no xarray: to_xarray not checked)")
-sys.exit(1 if bad else 0)
+done()
 PY
 "$PY" "$TOP/tools/lth_report.py" "$W/a1.h5" -o "$W/rep" >"$W/rep.log" 2>&1 || { cat "$W/rep.log"; fail "lth_report"; }
 head -1 "$W/rep/summary.csv" | grep -q "^arm,rounds,rate,criterion,round," || fail "lth_report: summary.csv has no criterion column"

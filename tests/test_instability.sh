@@ -68,18 +68,13 @@ run "$W/same.h5" --set analysis.data_seeds=0,0
 run "$W/same-rw.h5" --set analysis.data_seeds=0,0 --set prune.rewind_iteration=30
 run "$W/rw.h5" --set prune.rewind_iteration=30
 
-"$PY" - "$W/a1.h5" "$W/same.h5" "$W/same-rw.h5" "$W/rw.h5" "$TOP/tools/python" <<'PY' || fail "/instability"
+PYTHONPATH="$TOP/tests" "$PY" - "$W/a1.h5" "$W/same.h5" "$W/same-rw.h5" "$W/rw.h5" "$TOP/tools/python" <<'PY' || fail "/instability"
 import sys
 import h5py
 import numpy as np
 sys.path.insert(0, sys.argv[5])
 import ticketsweep
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
+from pycheck import check, done
 def bits(a, b):
     return np.array_equal(np.asarray(a, np.float32).view(np.uint32), np.asarray(b, np.float32).view(np.uint32))
 for path in sys.argv[1:5]:
@@ -115,7 +110,7 @@ for path in sys.argv[1:5]:
         s = r.instability_summary()
         check(len(s) == int((r.trials["rounds"] + 1).sum()), f"{path}: instability_summary has {len(s)} rows")
         check(bits(s["value"], i["value"][:][s["trial"], s["round"], 0]), f"{path}: instability_summary values")
-sys.exit(1 if bad else 0)
+done()
 PY
 
 "$TS" status "$W/a1.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status"; }

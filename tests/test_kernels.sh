@@ -22,18 +22,13 @@ mpirun_ts 2 run "$W/job.ini" -o "$W/sparse2.h5" --set train.kernels=sparse --set
 same_data "$W/sparse1.h5" "$W/sparse2.h5" || fail "kernels = sparse: 1 and 2 ranks differ"
 run "$W/dense.h5" --set train.kernels=dense --set output.weights=final
 run "$W/auto.h5" --set output.weights=final
-"$PY" - "$W" <<'PY' || fail "sparse against dense"
+PYTHONPATH="$TOP/tests" "$PY" - "$W" <<'PY' || fail "sparse against dense"
 import sys
 import h5py
 import numpy as np
+from pycheck import check, done
 w = sys.argv[1]
 s, d, a = (h5py.File(f"{w}/{n}.h5", "r") for n in ("sparse1", "dense", "auto"))
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
 # pruned weights exactly 0 in every stored training: the mask of a node's
 # round is its row of /nodes/mask (bitsets per layer), so compare with the
 # dense file's zeros instead: where dense has a pruned weight (0), sparse too
@@ -50,7 +45,7 @@ for arm in ("", "controls/reinit/", "controls/random/"):
 r0 = d["nodes/round"][:] == 0
 check(r0.any() and np.array_equal(a["nodes/weights"][:][r0], wd[r0]),
       "auto's round 0 (every layer whole: dense kernels) is not the dense run's")
-sys.exit(1 if bad else 0)
+done()
 PY
 
 # a file from before train.kernels: its config without the key

@@ -30,17 +30,12 @@ run "$W/c1.h5"
 # shellcheck disable=SC2086
 mpirun_ts 2 run "$W/job.ini" -o "$W/c2.h5" $RW 2>"$W/log" || { cat "$W/log"; fail "run -np 2"; }
 same_data "$W/c1.h5" "$W/c2.h5" || fail "continue: 1 and 2 ranks differ"
-"$PY" - "$W/c1.h5" <<'PY' || fail "continue: the curves"
+PYTHONPATH="$TOP/tests" "$PY" - "$W/c1.h5" <<'PY' || fail "continue: the curves"
 import sys
 import h5py
 import numpy as np
+from pycheck import check, done
 f = h5py.File(sys.argv[1], "r")
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
 its = f["curves/iteration"][:]
 check(list(its) == [0, 20, 30, 40, 60], f"evaluation points {list(its)}")
 before, start = its < 30, its == 30
@@ -57,7 +52,7 @@ for g in ("", "controls/reinit/", "controls/random/"):
                 want = its > 30 if m == "train_loss" else its >= 30
                 check(np.isfinite(v[t, k, want]).all(), f"{g}{m} trial {t} round {k}: missing from 30 on")
         check((es[t, 1:n + 1] >= 30).all(), f"{g}early stop trial {t}: {es[t]} (rounds >= 1 start at 30)")
-sys.exit(1 if bad else 0)
+done()
 PY
 "$TS" status "$W/c1.h5" >"$W/status" 2>&1 || { cat "$W/status"; fail "status"; }
 grep -q "survivors rewound to iteration 30; later rounds train iterations 30 to 60 (rewind_schedule continue" \
@@ -73,16 +68,11 @@ ZERO="--set sweep.rates=0 --set sweep.rounds=1 --set sweep.seeds=3 --set train.o
 run "$W/zero.h5" $ZERO
 # shellcheck disable=SC2086
 run "$W/zero-restart.h5" $ZERO --set prune.rewind_schedule=restart
-"$PY" - "$W/zero.h5" "$W/zero-restart.h5" <<'PY' || fail "a round that prunes nothing"
+PYTHONPATH="$TOP/tests" "$PY" - "$W/zero.h5" "$W/zero-restart.h5" <<'PY' || fail "a round that prunes nothing"
 import sys
 import h5py
 import numpy as np
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
+from pycheck import check, done
 for path, cont in ((sys.argv[1], True), (sys.argv[2], False)):
     f = h5py.File(path, "r")
     w, rnd, arm = f["nodes/weights"][:], f["nodes/round"][:], f["nodes/arm"][:]
@@ -97,7 +87,7 @@ for path, cont in ((sys.argv[1], True), (sys.argv[2], False)):
         for m in ("val_loss", "test_acc"):
             v = f["curves/" + m][0]
             check(np.array_equal(v[0, its >= 30], v[1, its >= 30]), f"{m}: round 1 from 30 on is not round 0's")
-sys.exit(1 if bad else 0)
+done()
 PY
 
 # --- a file from before the key reads as restart ---
@@ -177,17 +167,12 @@ if [ -n "${TS_BEFORE:-}" ]; then
 fi
 
 # --- the readers ---
-"$PY" - "$TOP/tools/python" "$W/c1.h5" "$W/old.h5" <<'PY' || fail "the ticketsweep package"
+PYTHONPATH="$TOP/tests" "$PY" - "$TOP/tools/python" "$W/c1.h5" "$W/old.h5" <<'PY' || fail "the ticketsweep package"
 import sys
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import ticketsweep
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
+from pycheck import check, done
 with ticketsweep.load(sys.argv[2]) as r:
     check((r.rewind_iteration, r.rewind_schedule) == (30, "continue"), f"{r.rewind_iteration} {r.rewind_schedule}")
     check([r.start_iteration(k) for k in range(3)] == [0, 30, 30], "start_iteration")
@@ -203,7 +188,7 @@ with ticketsweep.load(sys.argv[2]) as r:
 with ticketsweep.load(sys.argv[3]) as r:
     check((r.rewind_iteration, r.rewind_schedule) == (30, "restart"), "a file from before the key: not restart")
     check(r.start_iteration(1) == 0, "restart: round 1 starts at 0")
-sys.exit(1 if bad else 0)
+done()
 PY
 PYTHONPATH="$TOP/tools/python" "$PY" -m ticketsweep.report "$W/c1.h5" -o "$W/report" >"$W/log" 2>&1 || { cat "$W/log"; fail "lth_report.py"; }
 grep -q "rounds after the first train iterations 30 to 60" "$W/report/captions.md" &&

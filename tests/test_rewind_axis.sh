@@ -53,19 +53,14 @@ for k in 0 20 30; do run "$W/rk$k.h5" --set prune.rewind_iteration=$k --set prun
     fail "restart: a cell differs from its one-value job"
 
 # --- the file: the axis, the cells' order, round 0 once a seed ---
-"$PY" - "$W/a1.h5" "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" "$W/r1.h5" <<'PY' || fail "the file's layout"
+PYTHONPATH="$TOP/tests" "$PY" - "$W/a1.h5" "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" "$W/r1.h5" <<'PY' || fail "the file's layout"
 import sys
 import h5py
 import numpy as np
+from pycheck import check, done
 f = h5py.File(sys.argv[1], "r")
 ones = [h5py.File(p, "r") for p in sys.argv[2:5]]
 restart = h5py.File(sys.argv[5], "r")
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
 K, S = 3, 2
 check(list(f["grid/rewind"][:]) == [0, 20, 30], "grid/rewind %s" % f["grid/rewind"][:])
 rates, rounds, seeds = f["grid/rates"][:], f["grid/rounds"][:], f["grid/seeds"][:]
@@ -86,7 +81,7 @@ check((f["trials/status"][:] == 1).all(), "not every cell done")
 v = f["instability/value"][:, 0, 0]
 check(np.isfinite(v).all() and len(set(v[f["trials/seed"][:] == seeds[0]])) == K,
       "round 0's instability: one value a k (%s)" % v)
-sys.exit(1 if bad else 0)
+done()
 PY
 
 # --- ranks, threads, a fault and --resume, shards and merge ---
@@ -108,16 +103,11 @@ grep -q "per training of a later round of its chain: .* (30 steps from the rewin
     { cat "$W/dry"; fail "--dry-run: each chain's later rounds"; }
 
 # --- the readers ---
-PYTHONPATH="$TOP/tools/python" "$PY" - "$W/a1.h5" "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" <<'PY' || fail "the Python reader"
+PYTHONPATH="$TOP/tools/python:$TOP/tests" "$PY" - "$W/a1.h5" "$W/k0.h5" "$W/k20.h5" "$W/k30.h5" <<'PY' || fail "the Python reader"
 import sys
 import numpy as np
 import ticketsweep
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg)
-        bad += 1
+from pycheck import check, done
 r = ticketsweep.load(sys.argv[1])
 ones = [ticketsweep.load(p) for p in sys.argv[2:]]
 check(r.rewind_axis and list(r.rewinds) == [0, 20, 30], "r.rewinds %s" % r.rewinds)
@@ -147,7 +137,7 @@ try:
     check(np.array_equal(acc[:3], r.file["summary/early_stop_test_acc"][t].astype(float)), "to_xarray: a cell's values")
 except ImportError:
     print("(no xarray: to_xarray not checked)")
-sys.exit(1 if bad else 0)
+done()
 PY
 "$PY" "$TOP/tools/lth_report.py" "$W/a1.h5" -o "$W/rep" >"$W/rep.log" 2>&1 || { cat "$W/rep.log"; fail "lth_report"; }
 for x in rewind.png rewind.csv instability_k.png accuracy.png instability.csv; do

@@ -25,17 +25,14 @@ mpirun_ts 2 run "$W/job.ini" -o "$W/cfull.h5" $CONV >"$W/log" 2>&1 || { cat "$W/
 mpirun_ts 2 run "$W/job.ini" -o "$W/cearly.h5" $CONV --set train.test_curve=early_stop >"$W/log" 2>&1 ||
     { cat "$W/log"; fail "conv, early_stop"; }
 
-"$PY" - "$W" "$TOP/tools/python" <<'PY' || fail "early_stop against full"
+PYTHONPATH="$TOP/tests" "$PY" - "$W" "$TOP/tools/python" <<'PY' || fail "early_stop against full"
 import sys
 import h5py
 import numpy as np
 w, tools = sys.argv[1], sys.argv[2]
 sys.path.insert(0, tools)
 import ticketsweep
-bad = []
-def check(cond, msg):
-    if not cond:
-        bad.append(msg)
+from pycheck import check, done
 same = lambda a, b: a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 for full, early in (("full", "early"), ("cfull", "cearly")):
     n_before = 0
@@ -70,9 +67,7 @@ for full, early in (("full", "early"), ("cfull", "cearly")):
                   f"{full}: test_points({arm}) is not where the test curve has values")
     check(n_before > 0, f"{full}: no training stopped before its last point: the copy went untested")
     print(f"{full}: {n_before} early stops before the last point")
-for m in bad:
-    print("FAIL:", m)
-sys.exit(1 if bad else 0)
+done()
 PY
 
 # the report: validation lines, test markers, a caption that says why

@@ -10,17 +10,13 @@ tiny_job "$W/job.ini" "$W/d"
 mpirun_ts 2 run "$W/job.ini" -o "$W/w2.h5" --set output.weights=final 2>"$W/log" || { cat "$W/log"; fail "run -np 2"; }
 same_data "$W/w1.h5" "$W/w2.h5" || fail "weights differ between 1 and 2 ranks"
 "$TS" run "$W/job.ini" -o "$W/none.h5" 2>/dev/null || fail "run without weights"
-"$PY" - "$W" "$TOP/tools/python" <<'PY' || fail "weights checks"
+PYTHONPATH="$TOP/tests" "$PY" - "$W" "$TOP/tools/python" <<'PY' || fail "weights checks"
 import sys
 import numpy as np
 sys.path.insert(0, sys.argv[2])
 import ticketsweep as ts
+from pycheck import check, done, failures
 r = ts.load(sys.argv[1] + "/w1.h5")
-bad = 0
-def check(cond, msg):
-    global bad
-    if not cond:
-        print("FAIL:", msg); bad += 1
 for t in range(len(r.trials)):
     n = int(r.trials["rounds"][t])
     for arm in ("ticket", "reinit", "random"):
@@ -41,7 +37,7 @@ try:
     check(False, "a file without weights gave weights")
 except KeyError as e:
     check("weights = none" in str(e), f"message: {e}")
-print("weights checks:", bad, "failed")
-sys.exit(1 if bad else 0)
+print("weights checks:", failures(), "failed")
+done()
 PY
 exit 0
