@@ -20,6 +20,7 @@
 #     copy_weights, the copies' count and data seeds, copy 0's weights the training's),
 #     trial_start_iteration against the Python reader's start_iteration(round, t); the same
 #     file without /copies (an earlier release's) has no r.instability.copies;
+#   - a file of a convolutional model with one seed, compared whole as the first;
 #   - tools/octave/plot_ticketsweep_example.m: its points (mean, std, min, max over seeds, n
 #     seeds) equal the groups of the Python report (ticketsweep.report), the dense point
 #     counting seeds, not trials.
@@ -42,6 +43,9 @@ printf '[analysis]\ncopies = 3\ninterpolation = 5\n[output]\nweights = final\n' 
 mpirun_ts 2 run "$W/copies.ini" -o "$W/copies.h5" --set sweep.rewind=0,20,40 \
     --set prune.rewind_schedule=continue >"$W/copies.log" 2>&1 ||
     { cat "$W/copies.log"; fail "the sweep with copies failed"; }
+# a convolution and one seed: the seed dimension of /init drops out in MATLAB and Octave
+sed -e 's/^hidden = .*/conv = 2\nhidden = 8/' -e 's/^seeds = .*/seeds = 1/' "$W/job.ini" >"$W/conv.ini"
+"$TS" run "$W/conv.ini" -o "$W/conv.h5" >"$W/conv.log" 2>&1 || { cat "$W/conv.log"; fail "the conv sweep failed"; }
 
 # A foreign file and a file of a newer format version, for the refusals.
 "$PY" - "$W" <<'PYEOF' || fail "h5py could not write the refusal files"
@@ -194,9 +198,13 @@ function dump_ts(file, out)
       end
       for a = 1:numel(m)
         for l = 1:numel(r.layers)
-          W = r.masks.(m{a}).(r.layers{l})(:, :, t).' > k;          % [out, in]
+          if strncmp(r.layers{l}, 'conv', 4)                          % [out, in, 3, 3]
+            W = permute(r.masks.(m{a}).(r.layers{l})(:, :, :, :, t), [4 3 2 1]) > k;
+          else
+            W = r.masks.(m{a}).(r.layers{l})(:, :, t).' > k;        % [out, in]
+          end
           put(sprintf('masksum %s %s %d %d', m{a}, r.layers{l}, t, k), ...
-              sprintf('%d %d', nnz(W), (1:size(W, 1)) * sum(W, 2)));
+              sprintf('%d %d', nnz(W), (1:size(W, 1)) * sum(reshape(W, size(W, 1), []), 2)));
         end
       end
     end
@@ -233,7 +241,7 @@ oct() {
 
 start=$(date +%s)
 oct "dump_ts('$W/full.h5', '$W/full.txt'); dump_ts('$W/shard.h5', '$W/shard.txt'); \
-     dump_ts('$W/copies.h5', '$W/copies.txt');" ||
+     dump_ts('$W/copies.h5', '$W/copies.txt'); dump_ts('$W/conv.h5', '$W/conv.txt');" ||
     { cat "$W/octave.out"; fail "Octave could not load the results files"; }
 
 # Both readers must give the same struct (and warn about nothing).
@@ -403,8 +411,10 @@ def compare(name, only_done):
               "%s %s: class %s for %s" % (name, key, d["class " + key], ds.dtype))
         want = list(reversed(ds.shape)) if ds.ndim > 1 else [ds.shape[0], 1]
         got = [int(v) for v in d["size " + key].split()]
-        while len(got) > len(want) and got[-1] == 1:
-            got.pop()
+        # MATLAB and Octave drop trailing singleton dimensions (one seed: theta0's last)
+        for v in (got, want):
+            while len(v) > 2 and v[-1] == 1:
+                v.pop()
         check(got == want, "%s %s: size %s, expected %s" % (name, key, got, want))
         v = nums(d["data " + key])
         if only_done and ds.ndim > 1 and ds.shape[0] == T and not key.startswith("theta0"):
@@ -413,7 +423,7 @@ def compare(name, only_done):
             x = x[done]
         check(same(v, x), "%s %s: values differ from h5py" % (name, key))
     # documented indexing
-    L = sorted(f["/init"].keys(), key=lambda s: int(s[2:]))
+    L = masks_h5.layers(f)
     arms = ["ticket"] + [a for a in ("reinit", "random") if "/controls/" + a in f]
     check(d["arms"].split() == arms, "%s: arms %s" % (name, d["arms"]))
     check(d["layers"].split() == L, "%s: layers %s" % (name, d["layers"]))
@@ -436,8 +446,9 @@ def compare(name, only_done):
                 active = 0
                 total = 0
                 for l in L:
-                    m = derived[arm][l][t] > k                            # [out, in]
-                    want = "%d %d" % (m.sum(), (np.arange(1, m.shape[0] + 1) * m.sum(axis=1)).sum())
+                    m = derived[arm][l][t] > k                            # [out, in(, 3, 3)]
+                    rows = m.reshape(m.shape[0], -1).sum(axis=1)
+                    want = "%d %d" % (m.sum(), (np.arange(1, m.shape[0] + 1) * rows).sum())
                     check(d["masksum %s %s %d %d" % (arm, l, t + 1, k)] == want,
                           "%s: mask %s %s trial %d round %d: %s, h5py %s"
                           % (name, arm, l, t + 1, k, d["masksum %s %s %d %d" % (arm, l, t + 1, k)], want))
@@ -475,6 +486,7 @@ g, st2 = compare("shard", True)
 want = np.array([1 if t % 3 == 1 else 0 for t in range(len(st2))])
 check(bool((st2 == want).all()), "shard.h5: status %s, expected %s" % (st2, want))
 check("data instability.alpha" not in read_dump(w + "/full.txt"), "full.h5: an instability analysis")
+compare("conv", False)
 
 # the copies: their ledger, count, data seeds and weights, and each cell's start
 f, status = compare("copies", False)

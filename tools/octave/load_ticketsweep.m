@@ -510,11 +510,7 @@ function m = cell_masks(raw, layers, a, trials)
   shapes = cell(numel(layers), 1);
   sizes = zeros(numel(layers), 1);
   for l = 1:numel(layers)
-    s = size(raw.init.(layers{l}).weight);
-    if numel(s) == 2
-      s(3) = 1;
-    end
-    shapes{l} = s(1:end - 1);   % [in, out] or [3, 3, in, out]: the C order reversed
+    shapes{l} = param_shapes(raw.init.(layers{l}), layers{l});
     sizes(l) = prod(shapes{l});
   end
   T = numel(trials.status);
