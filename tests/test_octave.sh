@@ -14,6 +14,13 @@
 #   - the same struct through the h5read/h5info/h5readatt path (MATLAB's), with those
 #     functions emulated in Octave on top of load and h5dump;
 #   - refusals: another format, a newer format version;
+#   - a file with the instability analysis's copies (copies = 3, [output] weights = final)
+#     and the rewind axis under rewind_schedule = continue: r.instability and its copies
+#     (the ledger, the weights per layer, copy_index against the Python reader's
+#     copy_weights, the copies' count and data seeds, copy 0's weights the training's),
+#     trial_start_iteration against the Python reader's start_iteration(round, t); the same
+#     file without /copies (an earlier release's) has no r.instability.copies;
+#   - a file of a convolutional model with one seed, compared whole as the first;
 #   - tools/octave/plot_ticketsweep_example.m: its points (mean, std, min, max over seeds, n
 #     seeds) equal the groups of the Python report (ticketsweep.report), the dense point
 #     counting seeds, not trials.
@@ -30,6 +37,15 @@ mpirun_ts 2 run "$W/job.ini" -o "$W/full.h5" >"$W/run.log" 2>&1 ||
     { cat "$W/run.log"; fail "the tiny sweep failed"; }
 mpirun_ts 2 run "$W/job.ini" -o "$W/shard.h5" --shard 1/3 >"$W/shard.log" 2>&1 ||
     { cat "$W/shard.log"; fail "the shard run failed"; }
+# each cell's start and copy 1's analysis set differ by its k
+cp "$W/job.ini" "$W/copies.ini"
+printf '[analysis]\ncopies = 3\ninterpolation = 5\n[output]\nweights = final\n' >>"$W/copies.ini"
+mpirun_ts 2 run "$W/copies.ini" -o "$W/copies.h5" --set sweep.rewind=0,20,40 \
+    --set prune.rewind_schedule=continue >"$W/copies.log" 2>&1 ||
+    { cat "$W/copies.log"; fail "the sweep with copies failed"; }
+# a convolution and one seed: the seed dimension of /init drops out in MATLAB and Octave
+sed -e 's/^hidden = .*/conv = 2\nhidden = 8/' -e 's/^seeds = .*/seeds = 1/' "$W/job.ini" >"$W/conv.ini"
+"$TS" run "$W/conv.ini" -o "$W/conv.h5" >"$W/conv.log" 2>&1 || { cat "$W/conv.log"; fail "the conv sweep failed"; }
 
 # A foreign file and a file of a newer format version, for the refusals.
 "$PY" - "$W" <<'PYEOF' || fail "h5py could not write the refusal files"
@@ -41,6 +57,10 @@ with h5py.File(w + "/foreign.h5", "w") as f:
 shutil.copy(w + "/full.h5", w + "/newer.h5")
 with h5py.File(w + "/newer.h5", "r+") as f:
     f.attrs.modify("format_version", 5)
+# an earlier release's file: the instability analysis without /copies and /lines
+shutil.copy(w + "/copies.h5", w + "/nocopies.h5")
+with h5py.File(w + "/nocopies.h5", "r+") as f:
+    del f["copies"], f["lines"]
 PYEOF
 
 # MATLAB's high-level readers emulated in Octave (Octave has none): h5info lists
@@ -133,6 +153,31 @@ function dump_ts(file, out)
     arrays(end + 1, :) = {['trials.' f{1}], r.trials.(f{1})};
   end
   arrays(end + 1, :) = {'iteration', r.iteration};
+  arrays(end + 1, :) = {'trial_start_iteration', r.trial_start_iteration};
+  put('start_iteration', num(r.start_iteration));
+  if isfield(r, 'instability')
+    for f = {'alpha', 'data_seed', 'test_error', 'test_loss', 'val_error', 'value'}
+      arrays(end + 1, :) = {['instability.' f{1}], r.instability.(f{1})};
+    end
+  end
+  if isfield(r, 'instability') && isfield(r.instability, 'copies')
+    c = r.instability.copies;
+    for f = {'node', 'rewind_index', 'copy', 'data_seed', 'status', 'wall_seconds', 'rank'}
+      arrays(end + 1, :) = {['copies.' f{1}], c.(f{1})};
+    end
+    for l = 1:numel(r.layers)
+      L = r.layers{l};
+      arrays(end + 1, :) = {['copies.weights.' L '.weight'], c.weights.(L).weight};
+      arrays(end + 1, :) = {['copies.weights.' L '.bias'], c.weights.(L).bias};
+    end
+    arrays(end + 1, :) = {'copy_index', r.instability.copy_index};
+    for i = 1:numel(c.status)
+      put(sprintf('copy host %d', i), c.host{i});
+      put(sprintf('copy error %d', i), c.error{i});
+    end
+    put('copies columns', sprintf('%d', all(structfun(@(v) ~isstruct(v) && size(v, 2) == 1, ...
+                                                       rmfield(c, 'weights')))));
+  end
   for i = 1:size(arrays, 1)
     x = arrays{i, 2};
     put(['class ' arrays{i, 1}], class(x));
@@ -153,9 +198,13 @@ function dump_ts(file, out)
       end
       for a = 1:numel(m)
         for l = 1:numel(r.layers)
-          W = r.masks.(m{a}).(r.layers{l})(:, :, t).' > k;          % [out, in]
+          if strncmp(r.layers{l}, 'conv', 4)                          % [out, in, 3, 3]
+            W = permute(r.masks.(m{a}).(r.layers{l})(:, :, :, :, t), [4 3 2 1]) > k;
+          else
+            W = r.masks.(m{a}).(r.layers{l})(:, :, t).' > k;        % [out, in]
+          end
           put(sprintf('masksum %s %s %d %d', m{a}, r.layers{l}, t, k), ...
-              sprintf('%d %d', nnz(W), (1:size(W, 1)) * sum(W, 2)));
+              sprintf('%d %d', nnz(W), (1:size(W, 1)) * sum(reshape(W, size(W, 1), []), 2)));
         end
       end
     end
@@ -191,7 +240,8 @@ oct() {
 }
 
 start=$(date +%s)
-oct "dump_ts('$W/full.h5', '$W/full.txt'); dump_ts('$W/shard.h5', '$W/shard.txt');" ||
+oct "dump_ts('$W/full.h5', '$W/full.txt'); dump_ts('$W/shard.h5', '$W/shard.txt'); \
+     dump_ts('$W/copies.h5', '$W/copies.txt'); dump_ts('$W/conv.h5', '$W/conv.txt');" ||
     { cat "$W/octave.out"; fail "Octave could not load the results files"; }
 
 # Both readers must give the same struct (and warn about nothing).
@@ -200,6 +250,14 @@ oct "a = load_ticketsweep('$W/full.h5'); addpath('$W/shim'); \
      if ~isequaln(a, b), error('the two readers differ'); end; \
      c = load_ticketsweep('$W/shard.h5', 'reader', 'h5read'); \
      if ~isequaln(c, load_ticketsweep('$W/shard.h5')), error('the readers differ on the shard'); end; \
+     c = load_ticketsweep('$W/copies.h5', 'reader', 'h5read'); \
+     if ~isequaln(c, load_ticketsweep('$W/copies.h5')), error('the readers differ on copies.h5'); end; \
+     if isfield(a, 'instability'), error('full.h5 has no instability analysis'); end; \
+     n = load_ticketsweep('$W/nocopies.h5', 'reader', 'h5read'); \
+     if ~isequaln(n, load_ticketsweep('$W/nocopies.h5')), error('the readers differ on nocopies.h5'); end; \
+     if any(isfield(n.instability, {'copies', 'copy_index'})), error('copies from a file without /copies'); end; \
+     if ~isequaln(n.instability, rmfield(c.instability, {'copies', 'copy_index'})) \
+       error('nocopies.h5: another instability than copies.h5'); end; \
      disp('readers agree')" ||
     { cat "$W/octave.out"; fail "load_ticketsweep through h5read/h5info/h5readatt (emulated) failed"; }
 grep -q "readers agree" "$W/octave.out" || { cat "$W/octave.out"; fail "no verdict from the reader comparison"; }
@@ -231,6 +289,8 @@ import h5py
 import numpy as np
 sys.path.insert(0, sys.argv[3])
 import masks_h5
+sys.path.insert(0, sys.argv[2])
+import ticketsweep
 
 w = sys.argv[1]
 errors = []
@@ -269,6 +329,51 @@ def dataset_of(key):
         return "/curves/iteration"
     return "/" + "/".join(p)
 
+def split_params(f, row):
+    """{layer: (weight, bias)} of a row of /nodes/weights or /copies/weights: each
+    layer's weight, then its bias, in C order."""
+    out, off = {}, 0
+    for l in masks_h5.layers(f):
+        ws, bs = f["/init/%s/weight" % l].shape[1:], f["/init/%s/bias" % l].shape[1:]
+        nw, nb = int(np.prod(ws)), int(np.prod(bs))
+        out[l] = (row[off:off + nw].reshape(ws), row[off + nw:off + nw + nb].reshape(bs))
+        off += nw + nb
+    check(off == len(row), "a row of weights holds %d values, the layers %d" % (len(row), off))
+    return out
+
+def copy_rows(f, x, k_index, copy):
+    """The rows of /copies of copy `copy` of training x in analysis set k_index, as the
+    Python reader's copy_weights looks them up (copy 0 serves every set)."""
+    g = f["copies"]
+    return np.flatnonzero((g["node"][:] == x) & (g["copy"][:] == copy)
+                          & ((g["rewind_index"][:] == k_index) | (copy == 0)))
+
+def not_datasets(f, path):
+    """{struct path: array in C order}: the loader's fields that are no dataset of the
+    file: the copies' weights per layer, copy_index, trial_start_iteration."""
+    out = {}
+    with ticketsweep.load(path) as r:
+        T, R1 = len(r.trials), f["/trials/nodes"].shape[2]
+        out["trial_start_iteration"] = np.array(
+            [[r.start_iteration(k, t) for k in range(R1)] for t in range(T)], dtype=np.float64)
+        if "copies" not in f:
+            return out
+        rows = [split_params(f, row) for row in f["/copies/weights"][:]]
+        for l in r.layers:
+            out["copies.weights.%s.weight" % l] = np.stack([p[l][0] for p in rows])
+            out["copies.weights.%s.bias" % l] = np.stack([p[l][1] for p in rows])
+        C = len(f["/instability/data_seed"])
+        idx = np.zeros((T, R1, C))
+        for t in range(T):
+            kt = int(np.flatnonzero(r.rewinds == r.trials["rewind"][t])[0])
+            for k in range(R1):
+                x = int(f["/trials/nodes"][t, 0, k])
+                for c in range(C) if x >= 0 else ():
+                    i = copy_rows(f, x, kt if k == 0 else 0, c)
+                    idx[t, k, c] = i[0] + 1 if len(i) == 1 else -1
+        out["copy_index"] = idx
+    return out
+
 def cell_rounds(f, arm):
     """{layer: uint8 [T, out, in]}: rounds each weight of each done trial's arm
     was active (0 for trials not done), from the file alone (tests/masks_h5.py):
@@ -290,12 +395,15 @@ def compare(name, only_done):
     keys = [k[5:] for k in d if k.startswith("data ")]
     check(len(keys) >= 40, "%s: only %d arrays dumped" % (name, len(keys)))
     derived = {arm: cell_rounds(f, arm) for arm in ("ticket", "random")}
+    derived.update(not_datasets(f, "%s/%s.h5" % (w, name)))
     check("/masks" not in f, "%s: per-cell /masks in a format 3 file" % name)
     for key in keys:
         if key.startswith("masks."):  # format 3: derived from the trainings
             _, arm, l = key.split(".")
             ds = derived[arm][l]
             x = ds
+        elif key in derived:
+            ds = x = derived[key]
         else:
             ds = f[dataset_of(key)]
             x = ds[()]
@@ -303,8 +411,10 @@ def compare(name, only_done):
               "%s %s: class %s for %s" % (name, key, d["class " + key], ds.dtype))
         want = list(reversed(ds.shape)) if ds.ndim > 1 else [ds.shape[0], 1]
         got = [int(v) for v in d["size " + key].split()]
-        while len(got) > len(want) and got[-1] == 1:
-            got.pop()
+        # MATLAB and Octave drop trailing singleton dimensions (one seed: theta0's last)
+        for v in (got, want):
+            while len(v) > 2 and v[-1] == 1:
+                v.pop()
         check(got == want, "%s %s: size %s, expected %s" % (name, key, got, want))
         v = nums(d["data " + key])
         if only_done and ds.ndim > 1 and ds.shape[0] == T and not key.startswith("theta0"):
@@ -313,7 +423,7 @@ def compare(name, only_done):
             x = x[done]
         check(same(v, x), "%s %s: values differ from h5py" % (name, key))
     # documented indexing
-    L = sorted(f["/init"].keys(), key=lambda s: int(s[2:]))
+    L = masks_h5.layers(f)
     arms = ["ticket"] + [a for a in ("reinit", "random") if "/controls/" + a in f]
     check(d["arms"].split() == arms, "%s: arms %s" % (name, d["arms"]))
     check(d["layers"].split() == L, "%s: layers %s" % (name, d["layers"]))
@@ -336,8 +446,9 @@ def compare(name, only_done):
                 active = 0
                 total = 0
                 for l in L:
-                    m = derived[arm][l][t] > k                            # [out, in]
-                    want = "%d %d" % (m.sum(), (np.arange(1, m.shape[0] + 1) * m.sum(axis=1)).sum())
+                    m = derived[arm][l][t] > k                            # [out, in(, 3, 3)]
+                    rows = m.reshape(m.shape[0], -1).sum(axis=1)
+                    want = "%d %d" % (m.sum(), (np.arange(1, m.shape[0] + 1) * rows).sum())
                     check(d["masksum %s %s %d %d" % (arm, l, t + 1, k)] == want,
                           "%s: mask %s %s trial %d round %d: %s, h5py %s"
                           % (name, arm, l, t + 1, k, d["masksum %s %s %d %d" % (arm, l, t + 1, k)], want))
@@ -374,6 +485,65 @@ check(bool((status == 1).all()), "full.h5: not every trial is done: %s" % status
 g, st2 = compare("shard", True)
 want = np.array([1 if t % 3 == 1 else 0 for t in range(len(st2))])
 check(bool((st2 == want).all()), "shard.h5: status %s, expected %s" % (st2, want))
+check("data instability.alpha" not in read_dump(w + "/full.txt"), "full.h5: an instability analysis")
+compare("conv", False)
+
+# the copies: their ledger, count, data seeds and weights, and each cell's start
+f, status = compare("copies", False)
+d = read_dump(w + "/copies.txt")
+check(bool((status == 1).all()), "copies.h5: not every trial is done: %s" % status)
+def dumped(key, shape):
+    """an array of the dump in C order (the file's order: Octave's dimensions reversed)"""
+    return nums(d["data " + key]).reshape(shape)
+g = f["copies"]
+NC = len(g["node"])
+for i in range(NC):
+    check(d["copy host %d" % (i + 1)] == g["host"][i].decode(), "copies.h5: host of copy %d" % i)
+    check(d["copy error %d" % (i + 1)] == g["error"][i].decode(), "copies.h5: error of copy %d" % i)
+check(d["copies columns"] == "1", "copies.h5: the copies' fields are not all columns")
+C, K = len(f["/instability/data_seed"]), len(f["/grid/rewind"])
+check(C == 3 and K == 3, "copies.h5: %d copies, %d rewind points" % (C, K))
+# every ticket training's copy 0, and C - 1 copies a set: round 0 has a set per k
+ticket = f["/nodes/arm"][:] == 0
+want = int(ticket.sum()) + (C - 1) * int((ticket & (f["/nodes/round"][:] == 0)).sum() * K
+                                         + (ticket & (f["/nodes/round"][:] > 0)).sum())
+check(NC == want, "copies.h5: %d copies, expected %d" % (NC, want))
+copy = dumped("copies.copy", NC).astype(int)
+seeds = dumped("instability.data_seed", C)
+check(same(dumped("copies.data_seed", NC), seeds[copy]),
+      "copies.h5: the copies' data seeds are not /instability/data_seed's of their copy number")
+check(seeds[0] == 0 and len(set(seeds)) == C, "copies.h5: data seeds %s" % seeds)
+check(bool((dumped("copies.status", NC) == 1).all()), "copies.h5: a copy is not done")
+# copy_index gives the copies of every round a trial has, copy 0's weights are the
+# training's (/nodes/weights) and copy c's what the Python reader's copy_weights gives
+T, R1 = len(status), f["/trials/nodes"].shape[2]
+idx = dumped("copy_index", (T, R1, C)).astype(int)
+L = masks_h5.layers(f)
+W = {(l, p): dumped("copies.weights.%s.%s" % (l, p), (NC,) + f["/init/%s/%s" % (l, p)].shape[1:])
+     for l in L for p in ("weight", "bias")}
+n = 0
+with ticketsweep.load(w + "/copies.h5") as r:
+    for t in range(T):
+        for k in range(int(f["/trials/rounds"][t]) + 1):
+            check(bool((idx[t, k] > 0).all()), "copies.h5: trial %d round %d: copy_index %s" % (t, k, idx[t, k]))
+            if not (idx[t, k] > 0).all():
+                continue
+            node = split_params(f, f["/nodes/weights"][f["/trials/nodes"][t, 0, k]])
+            for c in range(C):
+                want = node if c == 0 else r.copy_weights(t, k, c)
+                for l in L:
+                    check(same(W[l, "weight"][idx[t, k, c] - 1], want[l][0]) and
+                          same(W[l, "bias"][idx[t, k, c] - 1], want[l][1]),
+                          "copies.h5: trial %d round %d copy %d: %s's weights" % (t, k, c, l))
+                n += 1
+        check(bool((idx[t, int(f["/trials/rounds"][t]) + 1:] == 0).all()),
+              "copies.h5: trial %d: a copy_index past its rounds" % t)
+check(n >= T * 2 * C, "copies.h5: %d copies compared" % n)
+# rounds >= 1 start at the cell's k (the file-wide column cannot say: NaN)
+start = dumped("trial_start_iteration", (T, R1))
+check(same(start[:, 0], np.zeros(T)) and all(same(start[:, k], f["/trials/rewind"][:]) for k in range(1, R1))
+      and len(set(f["/trials/rewind"][:])) == K, "copies.h5: trial_start_iteration %s" % start)
+check(same(nums(d["start_iteration"]), [0] + [np.nan] * (R1 - 1)), "copies.h5: start_iteration")
 
 # the plot example's points agree with the Python report's groups (ticketsweep.report,
 # --group cell): statistics over seeds, the dense point counting each seed once however

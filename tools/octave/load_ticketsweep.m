@@ -58,11 +58,16 @@ function r = load_ticketsweep(file, varargin)
 %                    from before the key reads as 'restart' when it rewinds), from config
 %     start_iteration [R+1 x 1] (double): the iteration at which round k's trainings (every
 %                    arm) start, index k+1 (with the rewind axis a cell's own: rounds >= 1
-%                    start at r.trials.rewind(t) under 'continue'; then NaN here): k =
-%                    rewind_iteration for rounds >= 1 under
+%                    start at r.trials.rewind(t) under 'continue'; then NaN here, see
+%                    trial_start_iteration): k = rewind_iteration for rounds >= 1 under
 %                    'continue' (they train iterations k..T, round 0's data order continued;
 %                    early-stop iterations are absolute), else 0. Empty, like config, when
 %                    the attributes cannot be read
+%     trial_start_iteration [R+1, T] (double): the same for each trial, round k of trial t
+%                    at (k+1, t), also with the rewind axis (r.trials.rewind(t) for rounds
+%                    >= 1 under 'continue'); every round up to R, whether the trial has it or
+%                    not. Without the axis each column is start_iteration. Empty when the
+%                    attributes cannot be read
 %     masks.<arm>.<layer>  uint8 [in, out, T]: how many rounds each weight was active; it is
 %                    active in round k exactly when the value is > k. The ticket, the random
 %                    control and snip, synflow, magnitude_init, grasp have masks (the last four:
@@ -87,6 +92,20 @@ function r = load_ticketsweep(file, varargin)
 %                    .value [P, R+1, T] (the largest test error on the line minus the mean
 %                    of its endpoints'); NaN past a trial's rounds. Line p of trial t,
 %                    round k: plot(r.instability.alpha, r.instability.test_error(:, p, k+1, t))
+%                    Files of this release on (/copies; not earlier ones) also have:
+%                    .copies: every copy of every ticket training, NC of them, as columns
+%                      .node (int32: the training, 0-based row of /nodes), .rewind_index
+%                      (int32: its analysis set, 0-based into r.grid.rewind for round 0
+%                      with the rewind axis, else 0; -1 for copy 0, the training itself,
+%                      which serves every set), .copy (int32: 0 .. C-1), .data_seed
+%                      (int64), .status (int8, as r.trials.status), .error, .wall_seconds,
+%                      .rank, .host; and .weights.<layer> .weight [in, out, NC], .bias
+%                      [out, NC] (as theta0): the final weights, the ends of the lines
+%                      (copy 0's: the training's own); undefined where status ~= 1
+%                    .copy_index [C, R+1, T] (double): copy c of trial t's round k is
+%                      copy i = copy_index(c+1, k+1, t) of .copies (with the rewind axis
+%                      round 0's of the trial's k); 0 where the trial has no such round.
+%                      Its fc1 weight [out, in]: r.instability.copies.weights.fc1.weight(:, :, i).'
 %
 %   Floating-point data arrives as double (float32 in the file: exact), integers keep
 %   their class. Rows of trials that are not done hold undefined values: always select
@@ -338,7 +357,16 @@ function r = build(file, raw, attrs, strings_in_rows)
   r.iteration = column(raw.curves.iteration);
   [r.rewind_iteration, r.rewind_schedule, r.start_iteration] = schedule(attrs, r.max_rounds);
   if r.grid.rewind_axis && strcmp(r.rewind_schedule, 'continue')
-    r.start_iteration(2:end) = NaN;   % a cell's own: r.trials.rewind
+    r.start_iteration(2:end) = NaN;   % a cell's own: r.trial_start_iteration
+  end
+  % each trial's, as the Python reader's start_iteration(round, t): [R+1, T], not in r.trials,
+  % whose fields are columns of T rows (struct2table)
+  r.trial_start_iteration = [];
+  if ~isempty(r.start_iteration)
+    r.trial_start_iteration = repmat(r.start_iteration, 1, T);
+    if strcmp(r.rewind_schedule, 'continue')
+      r.trial_start_iteration(2:end, :) = repmat(r.trials.rewind.', r.max_rounds, 1);
+    end
   end
   r.test_curve = test_curve(attrs);
   r.status = struct('done', sum(r.trials.status == 1), 'failed', sum(r.trials.status == 2), ...
@@ -401,6 +429,73 @@ function r = build(file, raw, attrs, strings_in_rows)
       r.instability.(f{1}) = reshape(r.instability.(f{1}), numel(r.instability.alpha), size(pairs, 1), R1, T);
     end
     r.instability.value = reshape(r.instability.value, size(pairs, 1), R1, T);
+    if isfield(raw, 'copies')   % files of earlier releases trained the copies inside their training
+      r.instability.copies = copies(raw, r.layers, strings_in_rows);
+      r.instability.copy_index = copy_index(raw, r);
+    end
+  end
+end
+
+function c = copies(raw, layers, strings_in_rows)
+% /copies: the ledger as columns, and the final weights split per layer as theta0 is, the copy
+% last. A row of /copies/weights holds each layer's weight, then its bias, in C order.
+  g = raw.copies;
+  NC = numel(g.status);
+  c = struct('node', column(g.node), 'rewind_index', column(g.rewind_index), ...
+             'copy', column(g.copy), 'data_seed', column(g.data_seed), 'status', column(g.status), ...
+             'error', {string_column(g.error, NC, strings_in_rows)}, ...
+             'wall_seconds', column(g.wall_seconds), 'rank', column(g.rank), ...
+             'host', {string_column(g.host, NC, strings_in_rows)});
+  w = reshape(double(g.weights), [], NC);   % [P, NC]
+  c.weights = struct();
+  off = 0;
+  for l = 1:numel(layers)
+    [ws, bs] = param_shapes(raw.init.(layers{l}), layers{l});
+    nw = prod(ws);
+    nb = prod(bs);
+    c.weights.(layers{l}) = struct('weight', reshape(w(off + (1:nw), :), [ws, NC]), ...
+                                   'bias', reshape(w(off + nw + (1:nb), :), [bs, NC]));
+    off = off + nw + nb;
+  end
+end
+
+function [ws, bs] = param_shapes(g, layer)
+% A layer's weight and bias shapes as MATLAB sees one seed's ([in, out] or [3, 3, in, out];
+% [out]): from /init, whose trailing seed dimension is dropped when there is one seed.
+  nd = 2 + 2 * strncmp(layer, 'conv', 4);
+  ws = size(g.weight);
+  ws(end + 1:nd) = 1;
+  ws = ws(1:nd);
+  bs = size(g.bias, 1);
+end
+
+function idx = copy_index(raw, r)
+% Copy c of the ticket's round k of trial t is copy idx(c+1, k+1, t) of r.instability.copies, as
+% the Python reader's copy_weights finds it: the row of /copies with the trial's training, the
+% copy, and its analysis set (round 0 with the rewind axis: the index of the trial's k; else 0);
+% copy 0, the training itself, serves every set. 0 where the trial has no such training.
+  g = raw.copies;
+  node = double(g.node(:));
+  set = double(g.rewind_index(:));
+  cp = double(g.copy(:));
+  C = numel(r.instability.data_seed);
+  K = max([set; 0]) + 2;   % sets -1 (copy 0) .. K-2
+  keys = (node * K + set + 1) * C + cp;
+  T = r.n_trials;
+  R1 = r.max_rounds + 1;
+  x = double(reshape(raw.trials.nodes, R1, [], T));
+  x = reshape(x(:, 1, :), R1, T);   % the ticket's training of each round
+  s = zeros(R1, T);
+  if r.grid.rewind_axis
+    [~, i] = ismember(r.trials.rewind, r.grid.rewind);
+    s(1, :) = i - 1;
+  end
+  idx = zeros(C, R1, T);
+  for c = 0:C - 1
+    q = (x * K + (s + 1) * (c > 0)) * C + c;
+    [~, at] = ismember(q, keys);
+    at(x < 0) = 0;
+    idx(c + 1, :, :) = reshape(at, 1, R1, T);
   end
 end
 
@@ -415,11 +510,7 @@ function m = cell_masks(raw, layers, a, trials)
   shapes = cell(numel(layers), 1);
   sizes = zeros(numel(layers), 1);
   for l = 1:numel(layers)
-    s = size(raw.init.(layers{l}).weight);
-    if numel(s) == 2
-      s(3) = 1;
-    end
-    shapes{l} = s(1:end - 1);   % [in, out] or [3, 3, in, out]: the C order reversed
+    shapes{l} = param_shapes(raw.init.(layers{l}), layers{l});
     sizes(l) = prod(shapes{l});
   end
   T = numel(trials.status);
