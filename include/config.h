@@ -42,6 +42,7 @@ enum { FORMAT_IDX = 0, FORMAT_CIFAR10 = 1 };
 enum { SPLIT_LAST = 0, SPLIT_RANDOM = 1 };
 enum { NORM_AUTO = 0, NORM_NONE = 1, NORM_STANDARD = 2 };
 enum { WEIGHTS_NONE = 0, WEIGHTS_FINAL = 1 };
+enum { CURVES_CELLS = 0, CURVES_TRAININGS = 1 };
 enum { ARCH_CUSTOM = 0, ARCH_LENET300, ARCH_CONV2, ARCH_CONV4, ARCH_CONV6 };
 
 /* Where a key was set, in 8 bytes; config_where writes it out ("file:line",
@@ -118,6 +119,7 @@ typedef struct {
     int n_data_seeds;
     /* [output] */
     int weights; /* WEIGHTS_*: store each training's trained weights */
+    int curves;  /* CURVES_*: the learning curves a row per cell and round, or per training */
 
     /* Where each key was set (table order), and the names of the files and
      * texts read (config_load, config_load_string; from the fifth on, a name

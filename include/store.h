@@ -37,9 +37,14 @@
  * /grid/criterion, /trials/criterion); only a job with an axis writes it, so
  * a reader from before the axes refuses such a file instead of reading its
  * cells without their k or criterion. A job without them writes version 3. */
-#define STORE_VERSION 4
+/* Version 5 keeps the learning curves a row per training (/nodes/curves),
+ * not per cell and round of every arm ([output] curves = trainings: cells
+ * share trainings, so the per-cell rows repeat them); only such a job writes
+ * it, so a reader from before refuses the file instead of missing /curves. */
+#define STORE_VERSION 5
 #define STORE_VERSION_MIN 2
 #define STORE_VERSION_PLAIN 3 /* a file made now by a job without the chain axes */
+#define STORE_VERSION_AXES 4  /* ... with them */
 
 /* The format version a file made now for cfg gets. */
 int store_version_for(const config_t *cfg);

@@ -135,6 +135,10 @@ const key_t_ config_keys[] = {
      "copies - 1. Two copies of one seed train the same bits (instability exactly 0)"},
     {"output", "weights", K_CHOICE, F(weights), 0, "none", "none|final",
      "none, or final: store each distinct training's trained weights once (/nodes/weights)"},
+    {"output", "curves", K_CHOICE, F(curves), 0, "cells", "cells|trainings",
+     "where the learning curves go: cells, a row per cell and round of every arm (/curves, as before), "
+     "or trainings, a row per distinct training (/nodes/curves: results format 5, smaller when cells "
+     "share trainings; the readers give the cells' curves either way)"},
 };
 #define NKEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
 const int config_n_keys = NKEYS;

@@ -101,7 +101,8 @@ static int merge_alloc(merge_t *m)
         return rc;
     size_t W = m->layout.n_weights, P = m->layout.n_params * sizeof(float), N = (size_t)m->g.NA,
            T = (size_t)(m->T = grid_size(m->cfg));
-    m->buf = ts_malloc((W > P ? W : P) + 256);
+    size_t E = (size_t)trial_eval_count(m->cfg) * sizeof(float); /* a row of /nodes/curves */
+    m->buf = ts_malloc((W > P ? W : P) + E + 256);
     m->nst = ts_calloc(N + 1, 1);
     m->ndone = ts_calloc(N + 1, 1);
     m->nwall = ts_calloc(N + 1, sizeof *m->nwall);

@@ -284,7 +284,9 @@ static void store_init(store_t *s, const char *path, MPI_Comm comm, const config
 
 int store_version_for(const config_t *cfg)
 {
-    return cfg->n_rewinds > 0 || cfg->criteria ? STORE_VERSION : STORE_VERSION_PLAIN;
+    if (cfg->curves == CURVES_TRAININGS)
+        return 5;
+    return cfg->n_rewinds > 0 || cfg->criteria ? STORE_VERSION_AXES : STORE_VERSION_PLAIN;
 }
 
 /* The root attributes (collective). */

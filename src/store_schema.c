@@ -191,6 +191,10 @@ int store_layout(store_t *s, int create)
     ADD("/nodes/mask", DS_NODE, 0, 0, 0, u8, ule8, 2, (hsize_t)s->n_mask_rows, (W + 7) / 8);
     if (cfg->weights == WEIGHTS_FINAL)
         ADD("/nodes/weights", DS_NODE, 0, 0, 0, f32, fle32, 2, N, (hsize_t)net->n_params);
+    for (int m = 0; m < N_METRICS && cfg->curves == CURVES_TRAININGS; m++) { /* format 5: a row a training */
+        snprintf(p, sizeof p, "/nodes/curves/%s", trial_metric_names[m]);
+        ADD(p, DS_NODE_CURVE, 0, m, 0, f32, fle32, 2, N, E);
+    }
     /* provenance (prov.h): added within format 2, field by field at the end
      * (conv last), so a file of an earlier release lacks it or its last
      * fields; such a file opens, and records what it has */
@@ -239,7 +243,7 @@ int store_layout(store_t *s, int create)
         char pre[32] = "";
         if (a != ARM_TICKET)
             snprintf(pre, sizeof pre, "/controls/%s", trial_arm_names[a]);
-        for (int m = 0; m < N_METRICS; m++) {
+        for (int m = 0; m < N_METRICS && cfg->curves == CURVES_CELLS; m++) {
             snprintf(p, sizeof p, "%s/curves/%s", pre, trial_metric_names[m]);
             ADD(p, DS_CURVE, a, m, 0, f32, fle32, 3, T, R1, E);
         }
@@ -381,7 +385,7 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     double T = grid_size(cfg), R1 = grid_max_rounds(cfg) + 1, E = trial_eval_count(cfg);
     double S = cfg->n_seeds, P = (double)net->n_params, Wt = (double)net->n_weights;
     int arms = 1 + __builtin_popcount((unsigned)cfg->controls);
-    double per_arm = T * R1 * (E * N_METRICS * 4 + 8 + 4 + 4 + 4);
+    double per_arm = T * R1 * ((cfg->curves == CURVES_CELLS ? E * N_METRICS * 4 : 0) + 8 + 4 + 4 + 4);
     double bytes = arms * per_arm; /* a new file has no per-cell masks (store.h) */
     int K;
     grid_rewinds(cfg, &K);
@@ -390,6 +394,8 @@ double store_estimate_bytes(const config_t *cfg, const net_t *net, const graph_t
     bytes += (double)g->N * (Wt / 8 + 5 * 4 + 1 + 8 + 1 + ERROR_LEN + 8 + 4 + HOST_LEN + PROV_FIELDS * PROV_LEN);
     if (cfg->weights == WEIGHTS_FINAL)
         bytes += (double)g->N * P * 4;
+    if (cfg->curves == CURVES_TRAININGS)
+        bytes += (double)g->N * E * N_METRICS * 4;
     if (cfg->copies >= 2) /* /instability: three metrics a point, the value a line; the copies'
                              weights and ledgers, the lines' ledgers */
         bytes += T * R1 * trial_pairs(cfg) * (3.0 * cfg->interpolation + 1) * 4 +

@@ -73,6 +73,7 @@ enum {
     DS_REWIND_W, DS_REWIND_B,                                           /* per seed */
     DS_STATUS, DS_ERROR, DS_WALL, DS_RANK, DS_HOST,                     /* ledger */
     DS_NODE,                                                            /* per training */
+    DS_NODE_CURVE,                           /* per training: a learning curve, metric M_* */
     DS_INST, DS_INST_VALUE,                   /* the instability analysis: metric I_*, value */
     DS_OTHER                                                            /* written once */
 };

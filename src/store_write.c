@@ -298,6 +298,9 @@ int store_write_node(store_t *s, int x, const node_result_t *nr, int status, uin
         rc = write_mask(s, x, own);
     if (!rc && status == STATUS_DONE && rewind && nd->round == 0 && grid_rewinding(s->cfg))
         rc = write_rewinds(s, nd->seed_i, rewind);
+    for (int d = 0; !rc && status == STATUS_DONE && d < s->n_ds; d++) /* [output] curves = trainings */
+        if (s->ds[d].kind == DS_NODE_CURVE)
+            rc = store_rw_row(s, &s->ds[d], (hsize_t)x, nr->curves[s->ds[d].metric], 1);
     if (!rc && status == STATUS_DONE && weights && s->cfg->weights == WEIGHTS_FINAL)
         rc = rw_params(s, store_find_ds(s, "/nodes/weights"), x, (float *)weights, 1);
     if (!rc && weights && graph_sets(g, x)) /* an analysed training: its copy 0 */
@@ -381,6 +384,10 @@ int store_copy_node(store_t *dst, store_t *src, int x, uint8_t *buf)
         p.field[k][PROV_LEN - 1] = 0;
     }
     int rc = write_prov(dst, x, &p);
+    for (int i = 0; !rc && i < src->n_ds; i++) /* [output] curves = trainings: its curves */
+        if (src->ds[i].kind == DS_NODE_CURVE &&
+            !(rc = store_rw_row(src, &src->ds[i], (hsize_t)x, buf, 0)))
+            rc = store_rw_row(dst, store_find_ds(dst, src->ds[i].path), (hsize_t)x, buf, 1);
     if (rc)
         return rc;
     const graph_node_t *nd = &src->g->nodes[x];

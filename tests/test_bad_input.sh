@@ -24,7 +24,7 @@
 # finished sweep of tests/bad/base.ini), shard0.h5 (its shard 0/2),
 # shard0-changed.h5 (the same with other data for trial 0), other.h5 (a shard
 # of another job), truncated.h5 (real.h5 cut short), foreign.h5 (HDF5 without
-# the format attribute), v5.h5 (format_version 5, newer than this release's), notes.txt and empty.h5.
+# the format attribute), v6.h5 (format_version 6, newer than this release's), notes.txt and empty.h5.
 # Without `prior` it runs twice: with no out.h5 (none may appear) and with
 # out.h5 a copy of real.h5 (it must stay byte-identical). After every run the
 # folder's listing and checksums must be unchanged.
@@ -221,10 +221,10 @@ with h5py.File(fix + "/shard0-changed.h5", "r+") as f:  # trial 0 with other dat
     a = acc[...]
     a[0, 0] += 0.25
     acc[...] = a
-shutil.copy(fix + "/real.h5", fix + "/v5.h5")
-with h5py.File(fix + "/v5.h5", "r+") as f:
+shutil.copy(fix + "/real.h5", fix + "/v6.h5")
+with h5py.File(fix + "/v6.h5", "r+") as f:
     assert f.attrs["format_version"] == 3
-    f.attrs["format_version"] = np.int32(5)
+    f.attrs["format_version"] = np.int32(6)
 PYEOF
 head -c 30000 "$FIX/real.h5" >"$FIX/truncated.h5"
 echo "these are notes, not results" >"$FIX/notes.txt"

@@ -56,7 +56,7 @@ with h5py.File(w + "/foreign.h5", "w") as f:
     f["x"] = [1, 2, 3]
 shutil.copy(w + "/full.h5", w + "/newer.h5")
 with h5py.File(w + "/newer.h5", "r+") as f:
-    f.attrs.modify("format_version", 5)
+    f.attrs.modify("format_version", 6)
 # an earlier release's file: the instability analysis without /copies and /lines
 shutil.copy(w + "/copies.h5", w + "/nocopies.h5")
 with h5py.File(w + "/nocopies.h5", "r+") as f:
@@ -267,7 +267,7 @@ for bad in foreign newer; do
     if oct "load_ticketsweep('$W/$bad.h5'); disp('loaded')"; then
         cat "$W/octave.out"; fail "load_ticketsweep accepted $bad.h5"
     fi
-    grep -q "load_ticketsweep: .*$bad.h5: \(not a ticketsweep results file\|results format version 5\)" \
+    grep -q "load_ticketsweep: .*$bad.h5: \(not a ticketsweep results file\|results format version 6\)" \
         "$W/octave.out" || { cat "$W/octave.out"; fail "$bad.h5: no helpful refusal"; }
 done
 

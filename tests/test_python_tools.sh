@@ -31,7 +31,7 @@ tiny_job "$W/job.ini" "$W/data"
 import shutil, sys, h5py, numpy as np
 w = sys.argv[1]
 for name, edit in (("badformat", lambda f: f.attrs.modify("format", np.bytes_("something-else"))),
-                   ("badversion", lambda f: f.attrs.modify("format_version", np.int32(5))),
+                   ("badversion", lambda f: f.attrs.modify("format_version", np.int32(6))),
                    ("partial", None), ("nonedone", None), ("mixed", None)):
     shutil.copy(f"{w}/r.h5", f"{w}/{name}.h5")
     with h5py.File(f"{w}/{name}.h5", "r+") as f:

@@ -4,7 +4,7 @@ function r = load_ticketsweep(file, varargin)
 %   r = load_ticketsweep('results.h5')
 %   r = load_ticketsweep('results.h5', 'reader', READER)
 %
-%   Reads a file of format "ticketsweep-results" version 2, 3 or 4 (README.md, "The results file") and
+%   Reads a file of format "ticketsweep-results" version 2 to 5 (README.md, "The results file") and
 %   refuses any other format or version. READER is 'auto' (default: h5read/h5info/h5readatt in
 %   MATLAB, load in Octave), 'h5read' or 'load'. Octave's load cannot read HDF5
 %   attributes: there the root attributes are read with the h5dump program (package
@@ -292,8 +292,8 @@ function r = build(file, raw, attrs, strings_in_rows)
       error(['load_ticketsweep: %s: not a ticketsweep results file (its format attribute ' ...
              'is ''%s''; expected ''ticketsweep-results'')'], file, char(attrs.format));
     end
-    if isempty(attrs.format_version) || ~any(attrs.format_version == [2, 3, 4])
-      error(['load_ticketsweep: %s: results format version %g; this reader knows versions 2 to 4 ' ...
+    if isempty(attrs.format_version) || ~any(attrs.format_version == [2, 3, 4, 5])
+      error(['load_ticketsweep: %s: results format version %g; this reader knows versions 2 to 5 ' ...
              '(use the load_ticketsweep.m of the ticketsweep that wrote the file)'], ...
             file, attrs.format_version);
     end
@@ -392,11 +392,17 @@ function r = build(file, raw, attrs, strings_in_rows)
     arm = r.arms{i};
     g = arm_root.(arm);
     r.summary.(arm) = floats(g.summary);
-    c = g.curves;
-    if isfield(c, 'iteration')
-      c = rmfield(c, 'iteration');
+    if isfield(raw.nodes, 'curves')  % format 5: a row per training, a cell's round is its training's
+      r.curves.(arm) = training_curves(raw, find(strcmp(arm, {'ticket', 'reinit', 'random', ...
+                                       'signed_reinit', 'reshuffle', 'signed_constant', 'snip', 'synflow', ...
+                                       'magnitude_init', 'grasp'})), r.max_rounds + 1, T);
+    else
+      c = g.curves;
+      if isfield(c, 'iteration')
+        c = rmfield(c, 'iteration');
+      end
+      r.curves.(arm) = floats(c);
     end
-    r.curves.(arm) = floats(c);
     if isfield(g, 'masks')         % format 2: a row per trial
       r.masks.(arm) = order_fields(g.masks, r.layers);
     elseif ~any(strcmp(arm, {'reinit', 'signed_reinit', 'reshuffle', 'signed_constant'}))
@@ -496,6 +502,21 @@ function idx = copy_index(raw, r)
     [~, at] = ismember(q, keys);
     at(x < 0) = 0;
     idx(c + 1, :, :) = reshape(at, 1, R1, T);
+  end
+end
+
+function c = training_curves(raw, a, R1, T)
+% Format 5 ([output] curves = trainings): arm a's curves [E, R+1, T] from /nodes/curves ([E, N]
+% each) through /trials/nodes ([R+1, A, T]: the training of each round, -1 none: NaN).
+  x = reshape(double(raw.trials.nodes(:, a, :)), R1, T);
+  c = struct();
+  for f = {'train_loss', 'val_loss', 'val_acc', 'test_loss', 'test_acc'}
+    rows = double(raw.nodes.curves.(f{1}));
+    E = size(rows, 1);
+    out = NaN(E, R1 * T);
+    have = find(x(:) >= 0);
+    out(:, have) = rows(:, x(have) + 1);
+    c.(f{1}) = reshape(out, E, R1, T);
   end
 end
 

@@ -86,8 +86,12 @@ def main(argv=None):
         its = f["curves/iteration"][:]
         # NaN (points before a round's start, when it continues from the rewind point) never reaches
         first = lambda curve: next((int(its[i]) for i, v in enumerate(curve) if v <= reach), None)
+        def val_loss(group, t, k):  # a cell's row, or its training's ([output] curves = trainings)
+            if "nodes/curves" not in f:
+                return f[group + "curves/val_loss"][t, k]
+            return f["nodes/curves/val_loss"][f["trials/nodes"][t, 1 if group else 0, k]]
         def firsts(group, k):
-            out = [first(f[group + "curves/val_loss"][t, k]) for t in range(dens.shape[0])]
+            out = [first(val_loss(group, t, k)) for t in range(dens.shape[0])]
             return "never" if any(o is None for o in out) else " / ".join(str(o) for o in out)
     print("\n" + head)
     print("|---" * head.count(" |") + "|")

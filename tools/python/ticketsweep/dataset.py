@@ -106,7 +106,7 @@ def to_xarray(r):
     status = np.zeros(shape, dtype=np.int8)
     status[at] = tr["status"]
 
-    n_round = r.file["curves/val_loss"].shape[1]
+    n_round = r.file["trials/nodes"].shape[2]
     # a trial's own rounds, done trials only: elsewhere the file's rows are undefined
     reach = (np.arange(n_round)[None, :] <= tr["rounds"][:, None]) & (tr["status"] == DONE)[:, None]
     dims5 = tuple(cell) + ("arm", "round")

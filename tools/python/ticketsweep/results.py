@@ -85,11 +85,13 @@ import h5py
 import numpy as np
 
 FORMAT = "ticketsweep-results"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # version 3 dropped the per-cell /masks of version 2; both read the same here
 # (masks come from /trials/nodes and /nodes/mask in either); version 4 is
-# version 3 with the grid's rewind or criterion axis (only such a job writes it)
-FORMAT_VERSIONS = (2, 3, 4)
+# version 3 with the grid's rewind or criterion axis (only such a job writes it);
+# version 5 keeps the learning curves a row per training (/nodes/curves, with
+# [output] curves = trainings), from which curves() gives the cells' rows
+FORMAT_VERSIONS = (2, 3, 4, 5)
 ARMS = ("ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_constant", "snip", "synflow",
         "magnitude_init", "grasp")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
 TWIN_MASK_ARMS = ("reinit", "signed_reinit", "reshuffle", "signed_constant")  # train the ticket's mask
@@ -508,7 +510,13 @@ class Results:
         every point but each run's early stop and last point (test_points)."""
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; metrics are {', '.join(METRICS)}")
-        c = self._group(arm)["curves"][metric][:]
+        if "nodes/curves" in self.file:  # a row per training: each cell's round is its training's row
+            self._group(arm)  # an arm the job has, or the same error as below
+            rows = self.file["nodes/curves/" + metric][:]
+            x = self.file["trials/nodes"][:, ARMS.index(arm), :]
+            c = np.where((x >= 0)[..., None], rows[np.maximum(x, 0)], np.float32(np.nan)).astype(np.float32)
+        else:
+            c = self._group(arm)["curves"][metric][:]
         c[~self.done] = np.nan
         return c
 
