@@ -9,7 +9,11 @@
 # refusals), one column wide (3.3 in) with 8-9 pt text, legends and captions
 # that name the bars, bands and seeds (none of them with one seed), rings on
 # exactly the groups whose early stop is the last evaluation, learning curves
-# whose y range holds every line and band from iteration 0.
+# whose y range holds every line and band from iteration 0. With the criterion
+# axis, alone and crossed with the rewind axis: criterion.csv and rewind.csv
+# against means computed from the raw datasets, criterion.png and rewind.png
+# written, one column wide, drawing those points (a line per density and
+# criterion in rewind.png).
 # Trials by name (print(r.trials), r.trial, r.find) and the per-round table
 # (table() with pandas, skipped with a message when python3-pandas is missing;
 # to_csv() without).
@@ -539,6 +543,132 @@ with ticketsweep.load(f"{w}/mixed.h5") as r:
 for e in errors[:30]:
     print("FAIL:", e)
 print(f"report: {len(errors)} errors")
+sys.exit(1 if errors else 0)
+PYEOF
+# --- the chain axes in the report: criterion.png/.csv, rewind.png/.csv ---------
+# criterion.csv and rewind.csv against means computed here from the raw datasets
+# (a seed's rows of one density, k and criterion averaged first); with both axes
+# rewind.png keeps the criteria apart (a line per density and criterion)
+"$TS" run "$W/job.ini" -o "$W/crit.h5" --set sweep.criterion=magnitude,movement,large_init_large_final \
+    >"$W/run.log" 2>&1 || { cat "$W/run.log"; fail "run with the criterion axis"; }
+"$TS" run "$W/job.ini" -o "$W/both.h5" --set sweep.criterion=magnitude,movement --set sweep.rewind=0,20 \
+    >"$W/run.log" 2>&1 || { cat "$W/run.log"; fail "run with both axes"; }
+for n in crit both; do
+    "$PY" -m ticketsweep.report "$W/$n.h5" -o "$W/rep_$n" --format png,svg,html >/dev/null 2>"$W/$n.err" ||
+        { cat "$W/$n.err"; fail "lth_report on $n.h5"; }
+done
+"$PY" - "$W" "$TOOLS" <<'PYEOF' || fail "report checks: the chain axes"
+import csv, os, sys, h5py, numpy as np
+w = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.image as mpimg
+import ticketsweep
+from ticketsweep import report as lth_report
+errors = []
+def check(ok, msg):
+    if not ok:
+        errors.append(msg)
+
+def expected(path):
+    """{(arm, pct, k, criterion): per-seed early-stop accuracies} from the raw datasets
+    (k None without the rewind axis)."""
+    f = h5py.File(path, "r")
+    st, rounds, seed, crit = (f["trials/" + k][:] for k in ("status", "rounds", "seed", "criterion"))
+    rew = f["trials/rewind"][:] if "trials/rewind" in f else [None] * len(st)
+    out = {}
+    for arm in ("ticket", "reinit", "random"):
+        g = f if arm == "ticket" else f["controls/" + arm]
+        d, es = g["summary/density"][:], g["summary/early_stop_test_acc"][:]
+        pts = {}
+        for t in range(len(st)):
+            if st[t] != 1:
+                continue
+            k = None if rew[t] is None else int(rew[t])
+            for rr in range(rounds[t] + 1):
+                key = (arm, float(f"{100 * d[t, rr]:.4g}"), k, crit[t].decode())
+                pts.setdefault(key, {}).setdefault(int(seed[t]), []).append(float(es[t, rr]))
+        out.update({key: np.array([np.mean(v) for v in by_seed.values()]) for key, by_seed in pts.items()})
+    return out
+
+def read(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+STATS = ("es_test_acc_mean", "es_test_acc_min", "es_test_acc_max")
+for h5, ks, crits in (("crit", [None], ["magnitude", "movement", "large_init_large_final"]),
+                      ("both", [0, 20], ["magnitude", "movement"])):
+    want = expected(f"{w}/{h5}.h5")
+    rep = f"{w}/rep_{h5}"
+    axes = (["rewind"] if ks != [None] else []) + ["criterion"]
+    header = ["arm"] + axes + ["weights_remaining_pct", "n_seeds"] + list(STATS)
+    files = ["criterion.csv"] + (["rewind.csv"] if "rewind" in axes else [])
+    tables = {}
+    for name in files:
+        rows = read(f"{rep}/{name}")
+        check(rows and list(rows[0]) == header, f"{h5}/{name}: header {list(rows[0]) if rows else None}")
+        got = {}
+        for row in rows:
+            key = (row["arm"], float(row["weights_remaining_pct"]),
+                   int(row["rewind"]) if "rewind" in row else None, row["criterion"])
+            check(key not in got, f"{h5}/{name}: row {key} twice")
+            got[key] = row
+            v = want.get(key)
+            check(v is not None, f"{h5}/{name}: {key} is no point of the file")
+            if v is None:
+                continue
+            check(row["n_seeds"] == str(len(v)), f"{h5}/{name} {key}: n_seeds {row['n_seeds']}, want {len(v)}")
+            for c, x in zip(STATS, (v.mean(), v.min(), v.max())):
+                check(abs(float(row[c]) - x) <= 5e-5 + 1e-9, f"{h5}/{name} {key}: {c} {row[c]}, the file gives {x:.6f}")
+        # every arm, k and criterion at each density drawn; the densest and the sparsest among them
+        pcts = sorted({k[1] for k in got}, reverse=True)
+        all_pcts = sorted({k[1] for k in want}, reverse=True)
+        check(2 <= len(pcts) <= 5 and pcts[0] == all_pcts[0] and pcts[-1] == all_pcts[-1],
+              f"{h5}/{name}: densities {pcts} of {all_pcts}")
+        check(set(got) == {(a, p, k, c) for a in ("ticket", "reinit", "random") for p in pcts for k in ks
+                           for c in crits}, f"{h5}/{name}: {len(got)} rows, not every arm x density x k x criterion")
+        tables[name] = got
+        # the criteria differ somewhere, or mixing them up would pass unseen
+        check(any(len({round(float(want[("ticket", p, k, c)].mean()), 6) for c in crits}) > 1
+                  for p in pcts for k in ks), f"{h5}: the tiny sweep no longer tells the criteria apart")
+    if len(tables) == 2:
+        check(tables["criterion.csv"] == tables["rewind.csv"], f"{h5}: criterion.csv and rewind.csv differ")
+
+    # the figures: written, one column wide; drawn again, their points are the CSV's
+    names = ["criterion"] + (["rewind"] if "rewind" in axes else [])
+    for n in names:
+        for ext in ("png", "svg"):
+            check(os.path.getsize(f"{rep}/{n}.{ext}") > 5000, f"{h5}: {n}.{ext} is (nearly) empty")
+        img = mpimg.imread(f"{rep}/{n}.png")
+        check(3.0 <= img.shape[1] / 300 <= 3.6, f"{h5}/{n}.png: {img.shape[1] / 300:.2f} in wide, not about 3.3")
+    caps = open(f"{rep}/captions.md").read()
+    page = open(f"{rep}/report.html").read()
+    for n in names:
+        check(f"## {n}.png, {n}.svg" in caps, f"{h5}: no caption of {n}")
+        check(f'<figure id="{n}">' in page, f"{h5}: report.html has no {n} figure")
+    check(not os.path.exists(f"{rep}/rewind.csv") or "rewind" in axes, f"{h5}: rewind.csv without the axis")
+    svg = open(f"{rep}/criterion.svg").read()
+    check(all(c in svg for c in crits) and "Pruning criterion" in svg,
+          f"{h5}: criterion.svg does not name the criteria")
+    with ticketsweep.load(f"{w}/{h5}.h5") as r:
+        points = {arm: lth_report.axis_points(r, arm, 5, None) for arm in r.arms}
+        figs = {n: lth_report.AXIS_PLOTS[n](r, points, "minmax") for n in names}
+        for n, fig in figs.items():
+            check(abs(fig.get_figwidth() - 3.3) < 1e-9, f"{h5}/{n}: figure {fig.get_figwidth()} in wide")
+            for ax, arm in zip(fig.axes, r.arms):
+                # criterion: a series per density and k across the criteria; rewind: a line per density and criterion
+                per = len(ks) if n == "criterion" else len(crits)
+                check(len(ax.containers) == len(pcts) * per,
+                      f"{h5}/{n} {arm}: {len(ax.containers)} series, want {len(pcts)} densities x {per}")
+                ys = sorted(float(y) for c in ax.containers for y in c.lines[0].get_ydata())
+                csv_ys = sorted(100 * float(v.mean()) for (a, p, k, c), v in want.items()
+                                if a == arm and p in pcts and k in ks)
+                check(len(ys) == len(csv_ys) and np.allclose(ys, csv_ys, atol=1e-9),
+                      f"{h5}/{n} {arm}: the points drawn are not the file's")
+for e in errors[:30]:
+    print("FAIL:", e)
+print(f"chain axes: {len(errors)} errors")
 sys.exit(1 if errors else 0)
 PYEOF
 echo "python tools: ok"

@@ -34,9 +34,19 @@ pdf and svg:
                   (with the rewind axis a rewind column first, a row per k and density)
   rewind.FMT      with the rewind axis ([sweep] rewind = 0, 100, ...): test accuracy at
                   the early stop against the rewind iteration k (symlog x), one line per
-                  density (those of curves: --curves, --curve-densities), one panel per arm
-  rewind.csv      with the rewind axis: arm, rewind, weights_remaining_pct, n_seeds,
-                  es_test_acc_mean, es_test_acc_min, es_test_acc_max
+                  density (up to --curves of them, or the nearest to --curve-densities;
+                  with the criterion axis too, one per density and criterion), one panel
+                  per arm
+  rewind.csv      with the rewind axis: arm, rewind, [criterion,] weights_remaining_pct,
+                  n_seeds, es_test_acc_mean, es_test_acc_min, es_test_acc_max (a seed's
+                  rows of one point averaged first)
+  criterion.FMT   with the criterion axis ([sweep] criterion = magnitude, movement):
+                  test accuracy at the early stop, a group per criterion of points at
+                  rewind.FMT's densities (and each k, with the rewind axis), bars over
+                  seeds, one panel per arm
+  criterion.csv   with the criterion axis: arm, [rewind,] criterion, weights_remaining_pct,
+                  n_seeds, es_test_acc_mean, es_test_acc_min, es_test_acc_max (with both
+                  axes rewind.csv's rows, each density's and k's criteria together)
   instability_k.FMT  with the rewind axis and copies >= 2: instability against k, one
                   line per density (round 0: the dense network from k)
   captions.md     a caption for each figure: the setup, what lines, bars and bands
@@ -69,6 +79,7 @@ ringed in both figures and counted in the CSV.
 """
 import argparse
 import csv
+import functools
 import math
 import os
 import sys
@@ -353,16 +364,17 @@ def plot_vs_density(r, by_arm, field, ylabel, how, scale=1.0):
     return fig
 
 
+def density_targets(hi, lo, n, wanted):
+    """The weights remaining (%) a figure of a few densities aims at: the wanted
+    ones, or n from hi to lo evenly in log density."""
+    return wanted or [hi * (lo / hi) ** (i / max(1, n - 1)) for i in range(n)]
+
+
 def pick_curve_groups(groups, n, wanted):
     """Up to n groups spread evenly in log density (or nearest to the wanted percentages)."""
     pool = sorted(groups, key=lambda g: -g.pct)
-    if wanted:
-        targets = wanted
-    else:
-        hi, lo = pool[0].pct, pool[-1].pct
-        targets = [hi * (lo / hi) ** (i / max(1, n - 1)) for i in range(n)]
     picked = []
-    for t in targets:
+    for t in density_targets(pool[0].pct, pool[-1].pct, n, wanted):
         free = [g for g in pool if g not in picked]
         if free:
             picked.append(min(free, key=lambda g: abs(math.log(g.pct / t))))
@@ -536,53 +548,106 @@ def plot_instability_k(r):
     return fig
 
 
-def rewind_groups(r, arm, n, wanted, digits=4):
-    """The rewind figure's points of `arm`: {pct: {k: [per-seed es accuracy]}}
-    at up to n densities (4 significant digits; the densest, the sparsest and
-    evenly between in log density, or the nearest to the wanted percentages),
-    a seed's rows of one (k, density) averaged first."""
+def axis_points(r, arm, n, wanted, digits=4):
+    """The points of rewind.FMT and criterion.FMT of `arm`: {(pct, k, criterion):
+    per-seed early-stop test accuracy} at up to n densities (4 significant digits;
+    those density_targets aims at, the nearest there are), for each value of the
+    file's chain axes (None for an axis it lacks), a seed's rows of one point
+    averaged first; by density falling, then k, then criterion (the axis's order).
+    Both figures and their CSV files read these, so they show the same numbers."""
     s = r.summary(arm)
     pct = np.array([float(f"{100 * d:.{digits}g}") for d in s["density"]])
     pool = sorted(set(pct), reverse=True)
-    if wanted:
-        targets = wanted
-    else:
-        hi, lo = pool[0], pool[-1]
-        targets = [hi * (lo / hi) ** (i / max(1, n - 1)) for i in range(n)]
-    pick = sorted({min(pool, key=lambda p: abs(math.log(p / t))) for t in targets}, reverse=True)
+    pick = sorted({min(pool, key=lambda p: abs(math.log(p / t)))
+                   for t in density_targets(pool[0], pool[-1], n, wanted)}, reverse=True)
+    ks = [int(k) for k in r.rewinds] if r.rewind_axis else [None]
+    crits = list(r.criteria) if r.criterion_axis else [None]
     out = {}
     for p in pick:
-        for k in r.rewinds:
-            sel = s[(pct == p) & (s["rewind"] == k)]
-            per_seed = [sel["early_stop_test_acc"][sel["seed"] == sd].astype(float).mean()
-                        for sd in np.unique(sel["seed"])]
-            if per_seed:
-                out.setdefault(p, {})[int(k)] = np.array(per_seed)
+        for k in ks:
+            for c in crits:
+                sel = s[(pct == p) & ((s["rewind"] == k) if k is not None else True) &
+                        ((s["criterion"] == c) if c is not None else True)]
+                per_seed = [sel["early_stop_test_acc"][sel["seed"] == sd].astype(float).mean()
+                            for sd in np.unique(sel["seed"])]
+                if per_seed:
+                    out[(p, k, c)] = np.array(per_seed)
     return out
 
 
-def plot_rewind(r, by_arm, n, wanted, how):
-    """Test accuracy at the early stop against the rewind point k (the rewind
-    axis), one line per density, one panel per arm; and rewind.csv's rows."""
-    arms = list(by_arm)
-    fig, axes = plt.subplots(len(arms), 1, figsize=(WIDTH, 0.6 + 1.2 * len(arms)), sharex=True, squeeze=False)
+AXIS_COLUMNS = ("arm", "rewind", "criterion", "weights_remaining_pct", "n_seeds", "es_test_acc_mean",
+                "es_test_acc_min", "es_test_acc_max")
+
+
+def axis_columns(r):
+    """rewind.csv's and criterion.csv's columns: those of the file's chain axes only."""
+    return tuple(c for c in AXIS_COLUMNS if c not in ("rewind", "criterion") or c in r.chain_axes)
+
+
+def axis_rows(r, points, along):
+    """rewind.csv's (along "rewind") or criterion.csv's ("criterion") rows from
+    axis_points: per arm and density, the points of one line or group together."""
+    order = {c: i for i, c in enumerate(r.criteria)}
+    key = ((lambda p: (-p[0], order.get(p[2], 0), p[1] or 0)) if along == "rewind" else
+           (lambda p: (-p[0], p[1] or 0, order.get(p[2], 0))))
+    return [{"arm": arm, "rewind": k, "criterion": c, "weights_remaining_pct": p, "n_seeds": len(v),
+             "es_test_acc_mean": v.mean(), "es_test_acc_min": v.min(), "es_test_acc_max": v.max()}
+            for arm, pts in points.items() for (p, k, c), v in sorted(pts.items(), key=lambda kv: key(kv[0]))]
+
+
+def density_colors(points):
+    """{pct: colour} over the densities of every arm's axis_points (densest first),
+    so that a density has one colour in every panel."""
+    pcts = sorted({p for pts in points.values() for p, _, _ in pts}, reverse=True)
     cmap = plt.get_cmap("viridis")
-    rows, handles = [], {}
+    return {p: cmap(0.85 * i / max(1, len(pcts) - 1)) for i, p in enumerate(pcts)}
+
+
+def axis_legend(fig, color, by, lines, handles=None):
+    """The legend of rewind.FMT (lines) and criterion.FMT (points, no lines): a
+    colour per density (color: density_colors), and with `by` (an axis's name and
+    values) a line style and marker per value (a marker only without lines)."""
+    hs = handles or [Line2D([], [], color=c, marker="o", linestyle="-" if lines else "none")
+                     for c in color.values()]
+    labels = [f"{p:.3g}%" for p in color]
+    title = "weights remaining"
+    if by:
+        name, values = by
+        hs += [Line2D([], [], color="0.3", linestyle=ls if lines else "none", marker=mk)
+               for ls, mk in (STYLES[i % len(STYLES)] for i in range(len(values)))]
+        labels += [f"k = {v}" if name == "rewind" else str(v) for v in values]
+        title = (f"weights remaining (colour); {'rewind iteration' if name == 'rewind' else 'criterion'} "
+                 f"({'line' if lines else 'marker'})")
+    # short handles, as curves': five densities in a row within the column's width
+    legend_below(fig, hs, labels, title, ncol=min(len(labels), 5 if not by else 3), handlelength=1.2,
+                 columnspacing=0.8)
+
+
+def plot_rewind(r, points, how):
+    """Test accuracy at the early stop against the rewind point k (the rewind
+    axis), one line per density (with the criterion axis, per density and
+    criterion: a line style each), one panel per arm. points: axis_points per arm."""
+    arms = list(points)
+    fig, axes = plt.subplots(len(arms), 1, figsize=(WIDTH, 0.6 + 1.2 * len(arms)), sharex=True, squeeze=False)
+    color = density_colors(points)
+    crits = list(r.criteria) if r.criterion_axis else [None]
+    handles = {}
     for ax, arm in zip(axes[:, 0], arms):
-        groups = rewind_groups(r, arm, n, wanted)
-        for i, (p, by_k) in enumerate(groups.items()):
-            ks = sorted(by_k)
-            vals = [100 * by_k[k] for k in ks]
-            y = np.array([v.mean() for v in vals])
-            style = dict(color=cmap(0.85 * i / max(1, len(groups) - 1)), marker="o", label=f"{p:.3g}%")
-            if max(len(v) for v in vals) > 1:
-                handles[p] = ax.errorbar(ks, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
-                                         elinewidth=0.6, **style)
-            else:
-                handles[p], = ax.plot(ks, y, **style)
-            rows += [{"arm": arm, "rewind": k, "weights_remaining_pct": p, "n_seeds": len(v),
-                      "es_test_acc_mean": v.mean() / 100, "es_test_acc_min": v.min() / 100,
-                      "es_test_acc_max": v.max() / 100} for k, v in zip(ks, vals)]
+        for p in color:
+            for j, c in enumerate(crits):
+                ks = [k for (q, k, c2) in points[arm] if q == p and c2 == c]
+                if not ks:
+                    continue
+                vals = [100 * points[arm][(p, k, c)] for k in ks]
+                y = np.array([v.mean() for v in vals])
+                ls, mk = STYLES[j % len(STYLES)]
+                style = dict(color=color[p], marker=mk, linestyle=ls)
+                if max(len(v) for v in vals) > 1:
+                    h = ax.errorbar(ks, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
+                                    elinewidth=0.6, **style)
+                else:
+                    h, = ax.plot(ks, y, **style)
+                handles.setdefault(p, h)
         ax.set_title(ARM_NAMES[arm], loc="left", pad=2)
         ax.grid(True, alpha=0.3)
     pos = [int(k) for k in r.rewinds if k > 0]
@@ -590,13 +655,58 @@ def plot_rewind(r, by_arm, n, wanted, how):
     axes[-1][0].set_xlabel("Rewind iteration k (symlog scale)")
     fig.supylabel("Test accuracy at early stop (%)", x=0.01)
     fig.tight_layout(pad=0.2, h_pad=0.4)
-    legend_below(fig, list(handles.values()), [f"{p:.3g}%" for p in handles], "weights remaining",
-                 ncol=min(len(handles), 5))
-    return fig, rows
+    if r.criterion_axis:
+        axis_legend(fig, color, ("criterion", crits), True)
+    else:  # the lines themselves
+        axis_legend(fig, color, None, True, [handles[p] for p in color])
+    return fig
 
 
-REWIND_COLUMNS = ("arm", "rewind", "weights_remaining_pct", "n_seeds", "es_test_acc_mean", "es_test_acc_min",
-                  "es_test_acc_max")
+def plot_criterion(r, points, how):
+    """Test accuracy at the early stop per pruning criterion (the criterion axis):
+    a group of points per criterion, one per density (with the rewind axis, per
+    density and k: a marker each) side by side, bars over seeds, one panel per arm.
+    points: axis_points per arm."""
+    arms = list(points)
+    fig, axes = plt.subplots(len(arms), 1, figsize=(WIDTH, 0.8 + 1.2 * len(arms)), sharex=True, squeeze=False)
+    color = density_colors(points)
+    crits = list(r.criteria)
+    ks = [int(k) for k in r.rewinds] if r.rewind_axis else [None]
+    n = len(color) * len(ks)
+    for ax, arm in zip(axes[:, 0], arms):
+        for i, p in enumerate(color):
+            for j, k in enumerate(ks):
+                # side by side within a criterion's group, density-major
+                dx = 0.8 * ((i * len(ks) + j + 0.5) / n - 0.5)
+                xs = [x + dx for x, c in enumerate(crits) if (p, k, c) in points[arm]]
+                if not xs:
+                    continue
+                vals = [100 * points[arm][(p, k, c)] for c in crits if (p, k, c) in points[arm]]
+                y = np.array([v.mean() for v in vals])
+                style = dict(color=color[p], marker=STYLES[j % len(STYLES)][1], linestyle="none")
+                if max(len(v) for v in vals) > 1:
+                    ax.errorbar(xs, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
+                                elinewidth=0.6, **style)
+                else:
+                    ax.plot(xs, y, **style)
+        for x in range(1, len(crits)):  # the groups' borders
+            ax.axvline(x - 0.5, color="0.8", linewidth=0.5, zorder=0)
+        ax.set_title(ARM_NAMES[arm], loc="left", pad=2)
+        ax.grid(True, axis="y", alpha=0.3)
+    ax = axes[-1][0]
+    ax.set_xlim(-0.5, len(crits) - 0.5)
+    ax.set_xticks(range(len(crits)))
+    # a character is about 0.065 in at 8 pt: tilt the names when the longest is wider than its group
+    tilt = max(len(c) for c in crits) * 0.065 > (WIDTH - 0.6) / len(crits)
+    ax.set_xticklabels(crits, rotation=25 if tilt else 0, ha="right" if tilt else "center")
+    ax.set_xlabel("Pruning criterion")
+    fig.supylabel("Test accuracy at early stop (%)", x=0.01)
+    fig.tight_layout(pad=0.2, h_pad=0.4)
+    axis_legend(fig, color, ("rewind", ks) if r.rewind_axis else None, False)
+    return fig
+
+
+AXIS_PLOTS = {"rewind": plot_rewind, "criterion": plot_criterion}
 
 
 def columns(r):
@@ -627,17 +737,18 @@ def setup_text(r):
                get('prune', 'criterion', 'magnitude')) + ", survivors reset to " + reset + schedule_text(r))
 
 
-def captions(r, by_arm, how, names):
-    """captions.md: one caption per figure (names: {figure: [files]})."""
-    text = caption_texts(r, by_arm, how)
+def captions(r, by_arm, how, names, points=None):
+    """captions.md: one caption per figure (names: {figure: [files]}; points as
+    caption_texts takes them)."""
+    text = caption_texts(r, by_arm, how, points)
     out = [f"# Figures of {os.path.basename(r.path)}", ""]
     for name, files in names.items():
         out += [f"## {', '.join(files)}", "", text[name], ""]
     return "\n".join(out) + "\n"
 
 
-def caption_texts(r, by_arm, how):
-    """{figure: its caption}, for accuracy, early_stop and curves."""
+def caption_texts(r, by_arm, how, points=None):
+    """{figure: its caption}; points (axis_points per arm) for rewind and criterion."""
     groups = [g for gs in by_arm.values() for g in gs]
     ns = [g.n_seeds for g in groups]
     last = int(r.iterations[-1])
@@ -712,10 +823,26 @@ def caption_texts(r, by_arm, how):
             text["instability_k"] = (common + "Instability against the rewind iteration k (symlog scale), a "
                                      "line per density (weights remaining; 100 %: the dense network from "
                                      f"k). Bars: min-max over seeds. {setup_text(r)}.")
+    if points:
+        # the seeds of the points these two figures draw (not of every group, nor the instability's)
+        ns = [len(v) for pts in points.values() for v in pts.values()]
+        bars = ("One seed: no bars." if max(ns) == 1 else
+                f"Points: mean over {seeds_text(ns)}; bars: {SPREAD_NAMES[how]} over seeds" +
+                (" (none where a point has one seed)." if min(ns) == 1 else "."))
+        dense = ("100 %: the dense network, one training for every " +
+                 " and ".join({"rewind": "k", "criterion": "criterion"}[a] for a in r.chain_axes) +
+                 " of a seed. " if any(p == 100 for pts in points.values() for p, _, _ in pts) else "")
     if r.rewind_axis:
         text["rewind"] = ("Test accuracy at the early stop against the rewind iteration k (symlog scale: k = 0, "
-                          "survivors reset to θ0, shows), one line per density (weights remaining), one panel "
-                          f"per arm. {bars} {setup}")
+                          "survivors reset to θ0, shows), one line per density (weights remaining" +
+                          ("; a colour each) and pruning criterion (a line style and marker each)"
+                           if r.criterion_axis else ")") + f", one panel per arm. {dense}{bars} {setup}")
+    if r.criterion_axis:
+        text["criterion"] = ("Test accuracy at the early stop for each pruning criterion of the axis, one group "
+                             "per criterion, at a few densities (weights remaining, a colour each" +
+                             ("; and each rewind iteration k, a marker each" if r.rewind_axis else "") +
+                             ") side by side within the group, one panel per arm. " + dense +
+                             f"{bars} {setup}")
     return text
 
 
@@ -866,10 +993,12 @@ def main(argv=None):
                                      instability_rows(r), instability_text))
             if r.rewind_axis:
                 figures["instability_k"] = lambda: plot_instability_k(r)
-        if r.rewind_axis:
-            fig_rewind, rewind_rows = plot_rewind(r, by_arm, a.curves, wanted, a.spread)
-            figures["rewind"] = lambda: fig_rewind
-            written.append(write_csv(a.output, "rewind.csv", REWIND_COLUMNS, rewind_rows))
+        # rewind and criterion: accuracy against an axis at a few densities, the same points
+        points = {arm: axis_points(r, arm, a.curves, wanted) for arm in by_arm} if r.chain_axes else {}
+        for axis in r.chain_axes:
+            figures[axis] = functools.partial(AXIS_PLOTS[axis], r, points, a.spread)
+            written.append(write_csv(a.output, f"{axis}.csv", axis_columns(r), axis_rows(r, points, axis),
+                                     extrasaction="ignore"))
         names, uris = {}, {}
         for name, draw in figures.items():
             fig = draw()
@@ -886,11 +1015,11 @@ def main(argv=None):
             plt.close(fig)
         path = os.path.join(a.output, "captions.md")
         with open(path, "w") as f:
-            f.write(captions(r, by_arm, a.spread, {n: fs or [n] for n, fs in names.items()}))
+            f.write(captions(r, by_arm, a.spread, {n: fs or [n] for n, fs in names.items()}, points))
         written.append(path)
         if "html" in formats:
             path = os.path.join(a.output, "report.html")
-            page.write(path, r, uris, caption_texts(r, by_arm, a.spread), cols,
+            page.write(path, r, uris, caption_texts(r, by_arm, a.spread, points), cols,
                        [[fmt(row[k], k) for k in cols] for row in rows])
             written.append(path)
 
