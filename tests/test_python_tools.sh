@@ -13,7 +13,11 @@
 # axis, alone and crossed with the rewind axis: criterion.csv and rewind.csv
 # against means computed from the raw datasets, criterion.png and rewind.png
 # written, one column wide, drawing those points (a line per density and
-# criterion in rewind.png).
+# criterion in rewind.png). The instability analysis with the rewind axis, the
+# criterion axis and both: instability.csv and python3 -m ticketsweep.instability
+# against means computed from the raw datasets per k, criterion and density,
+# instability.png and instability_k.png drawing those points (a line per k and
+# criterion, per density and criterion).
 # Trials by name (print(r.trials), r.trial, r.find) and the per-round table
 # (table() with pandas, skipped with a message when python3-pandas is missing;
 # to_csv() without).
@@ -670,5 +674,104 @@ for e in errors[:30]:
     print("FAIL:", e)
 print(f"chain axes: {len(errors)} errors")
 sys.exit(1 if errors else 0)
+PYEOF
+# --- the instability analysis with the chain axes: instability.csv/.png, instability_k.png,
+# python3 -m ticketsweep.instability ---------------------------------------------------------
+# each (k, criterion, density) against means computed here from the raw datasets (a seed's
+# distinct lines, by their training's node, averaged first), with the rewind axis, the
+# criterion axis and both: the criteria kept apart (a row and a line each)
+for v in "ins_k:--set sweep.rewind=0,20" "ins_crit:--set sweep.criterion=magnitude,movement" \
+         "ins_both:--set sweep.criterion=magnitude,movement --set sweep.rewind=0,20"; do
+    n=${v%%:*}
+    # shellcheck disable=SC2086
+    "$TS" run "$W/job.ini" -o "$W/$n.h5" ${v#*:} --set analysis.copies=2 --set analysis.interpolation=3 \
+        >"$W/run.log" 2>&1 || { cat "$W/run.log"; fail "run $n with copies = 2"; }
+    "$PY" -m ticketsweep.report "$W/$n.h5" -o "$W/rep_$n" >/dev/null 2>"$W/$n.err" ||
+        { cat "$W/$n.err"; fail "lth_report on $n.h5"; }
+    "$PY" -m ticketsweep.instability "$W/$n.h5" >"$W/$n.k.csv" 2>"$W/$n.err" ||
+        { cat "$W/$n.err"; fail "ticketsweep.instability on $n.h5"; }
+done
+"$PY" - "$W" <<'PYEOF' || fail "report checks: instability with the chain axes"
+import csv, sys, h5py, numpy as np
+import matplotlib
+matplotlib.use("Agg")
+import ticketsweep
+from ticketsweep import report as lth_report
+from pycheck import check, done
+w = sys.argv[1]
+
+def expected(path):
+    """{(k, criterion, pct): (per-seed instability in %, mean endpoint error in %)} from the
+    raw datasets; a line is (its ticket training's node, pair), so a training shared by
+    cells (round 0 by every criterion of a seed and k) counts once a seed."""
+    f = h5py.File(path, "r")
+    st, rounds, seed = (f["trials/" + x][:] for x in ("status", "rounds", "seed"))
+    rew = f["trials/rewind"][:] if "trials/rewind" in f else np.zeros(len(st), int)
+    # without the axis: the job's, prune.criterion's default
+    crit = [c.decode() for c in f["trials/criterion"][:]] if "trials/criterion" in f else ["magnitude"] * len(st)
+    nodes, d = f["trials/nodes"][:, 0, :], f["summary/density"][:]
+    val, err = f["instability/value"][:], f["instability/test_error"][:]
+    lines = {}
+    for t in np.flatnonzero(st == 1):
+        for rr in range(rounds[t] + 1):
+            key = (int(rew[t]), crit[t], float(f"{100 * d[t, rr]:.4g}"))
+            for p in range(val.shape[2]):
+                e = err[t, rr, p]
+                lines.setdefault(key, {}).setdefault(int(seed[t]), {})[(nodes[t, rr], p)] = (
+                    float(val[t, rr, p]), 100 * (float(e[0]) + float(e[-1])) / 2)
+    return {key: (100 * np.array([np.mean([v for v, _ in ls.values()]) for ls in by_seed.values()]),
+                  np.mean([e for ls in by_seed.values() for _, e in ls.values()]))
+            for key, by_seed in lines.items()}
+
+def read(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+STATS = ("instability_mean", "instability_min", "instability_max")
+for h5, ks, crits in (("ins_k", [0, 20], ["magnitude"]), ("ins_crit", [0], ["magnitude", "movement"]),
+                      ("ins_both", [0, 20], ["magnitude", "movement"])):
+    want = expected(f"{w}/{h5}.h5")
+    axes = (["rewind"] if len(ks) > 1 else []) + (["criterion"] if len(crits) > 1 else [])
+    # the criteria differ somewhere, or mixing them up would pass unseen
+    check(len(crits) == 1 or any(len({round(want[(k, c, p)][0].mean(), 6) for c in crits}) > 1
+                                 for k, _, p in want), f"{h5}: the tiny sweep no longer tells the criteria apart")
+    for name, cols, kcol in (("instability.csv", axes + list(lth_report.INSTABILITY_COLUMNS), "rewind"),
+                             ("module", ["k"] + axes[len(ks) > 1:] +
+                              ["weights_remaining_pct", "n_seeds"] + list(STATS), "k")):
+        rows = read(f"{w}/rep_{h5}/instability.csv" if name == "instability.csv" else f"{w}/{h5}.k.csv")
+        check(rows and list(rows[0]) == cols, f"{h5}/{name}: header {list(rows[0]) if rows else None}, want {cols}")
+        got = set()
+        for row in rows:
+            key = (int(row.get(kcol, 0)), row.get("criterion", crits[0]), float(row["weights_remaining_pct"]))
+            check(key not in got, f"{h5}/{name}: row {key} twice")
+            got.add(key)
+            if key not in want:
+                check(False, f"{h5}/{name}: {key} is no point of the file")
+                continue
+            v, ends = want[key]
+            check(row["n_seeds"] == str(len(v)), f"{h5}/{name} {key}: n_seeds {row['n_seeds']}, want {len(v)}")
+            for c, x in zip(STATS, (v.mean(), v.min(), v.max())):
+                check(abs(float(row[c]) - x) <= 5e-4 + 1e-9, f"{h5}/{name} {key}: {c} {row[c]}, the file gives {x:.4f}")
+            if "endpoint_error_mean" in row:
+                check(abs(float(row["endpoint_error_mean"]) - ends) <= 5e-4 + 1e-9,
+                      f"{h5}/{name} {key}: endpoint_error_mean {row['endpoint_error_mean']}, the file gives {ends:.4f}")
+        check(got == set(want), f"{h5}/{name}: {len(got)} rows, want one per k x criterion x density ({len(want)})")
+    # the figures drawn again: a line per k and criterion (instability), per density and
+    # criterion (instability_k), at the file's means
+    with ticketsweep.load(f"{w}/{h5}.h5") as r:
+        for n, fig, per, x_of in (("instability", lth_report.plot_instability(r, "minmax"), len(ks) * len(crits),
+                                   lambda k, c, p: p),
+                                  ("instability_k", lth_report.plot_instability_k(r) if len(ks) > 1 else None,
+                                   len({p for _, _, p in want}) * len(crits), lambda k, c, p: k)):
+            if fig is None:
+                continue
+            ax = fig.axes[0]
+            check(len(ax.containers) == per, f"{h5}/{n}: {len(ax.containers)} lines, want {per}")
+            drawn = sorted((float(x), round(float(y), 9)) for c in ax.containers
+                           for x, y in zip(*c.lines[0].get_data()))
+            pts = sorted((float(x_of(*key)), round(float(v.mean()), 9)) for key, (v, _) in want.items())
+            check(len(drawn) == len(pts) and np.allclose(drawn, pts, atol=1e-6),
+                  f"{h5}/{n}: the points drawn are not the file's")
+done()
 PYEOF
 echo "python tools: ok"

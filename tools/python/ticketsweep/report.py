@@ -31,7 +31,9 @@ pdf and svg:
   instability.csv with copies >= 2: weights_remaining_pct, n_seeds,
                   instability_mean, instability_min, instability_max (in
                   percentage points of test error), endpoint_error_mean (%)
-                  (with the rewind axis a rewind column first, a row per k and density)
+                  (with the rewind axis a rewind column first, a row per k and density;
+                  with the criterion axis a criterion column after it, a row per
+                  criterion too, and a line per criterion in instability.FMT)
   rewind.FMT      with the rewind axis ([sweep] rewind = 0, 100, ...): test accuracy at
                   the early stop against the rewind iteration k (symlog x), one line per
                   density (up to --curves of them, or the nearest to --curve-densities;
@@ -48,7 +50,7 @@ pdf and svg:
                   n_seeds, es_test_acc_mean, es_test_acc_min, es_test_acc_max (with both
                   axes rewind.csv's rows, each density's and k's criteria together)
   instability_k.FMT  with the rewind axis and copies >= 2: instability against k, one
-                  line per density (round 0: the dense network from k)
+                  line per density (round 0: the dense network from k) and criterion
   captions.md     a caption for each figure: the setup, what lines, bars and bands
                   are, over how many seeds, and which points are cut off
   arms.csv        with more than one arm: the arms side by side, one row per group of
@@ -91,7 +93,7 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-from . import page
+from . import instability, page
 from . import results as ticketsweep
 
 WIDTH = 3.3          # inches: one column of a two-column paper
@@ -119,7 +121,7 @@ COLUMNS = ("arm", "rounds", "rate", "round", "weights_remaining_pct", "n_seeds",
 COLORS = {"ticket": "tab:blue", "reinit": "tab:orange", "random": "tab:green", "signed_reinit": "tab:red",
           "reshuffle": "tab:purple", "signed_constant": "tab:brown", "snip": "tab:pink", "synflow": "tab:olive",
           "magnitude_init": "tab:cyan", "grasp": "tab:gray"}
-STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+STYLES = instability.STYLES
 ARM_NAMES = {"ticket": "winning ticket", "reinit": "random reinit", "random": "random mask",
              "signed_reinit": "signed reinit", "reshuffle": "reshuffled θ0", "signed_constant": "signed constant",
              "snip": "SNIP", "synflow": "SynFlow", "magnitude_init": "magnitude at init",
@@ -442,14 +444,16 @@ def plot_curves(r, by_arm, n, wanted, how):
     return fig
 
 
-def instability_groups(r, digits=4, k=None):
+def instability_groups(r, digits=4, k=None, criterion=None):
     """The instability analysis by density: [(pct, {seed: [per-line values]}, rows)]
     from r.instability_summary() (with the rewind axis, the cells of rewind point
-    k), densest first; a training shared by several cells counts once per seed
-    (its rows are the same values)."""
+    k; with the criterion axis, those of `criterion`), densest first; a training
+    shared by several cells counts once per seed (its rows are the same values)."""
     rows = r.instability_summary()
     if k is not None:
         rows = rows[rows["rewind"] == k]
+    if criterion is not None:
+        rows = rows[rows["criterion"] == criterion]
     groups = {}
     for row in rows:
         pct = float(f"{100 * row['density']:.{digits}g}")
@@ -464,19 +468,31 @@ def instability_groups(r, digits=4, k=None):
     return out
 
 
+def instability_series(r):
+    """[(k, criterion)]: a line of instability.FMT and a block of instability.csv's
+    rows each, one per value of the file's chain axes (None for an axis it lacks)."""
+    return [(k, c) for k in (r.rewinds if r.rewind_axis else [None])
+            for c in (r.criteria if r.criterion_axis else [None])]
+
+
 def plot_instability(r, how):
     """Instability (percentage points of test error) against weights remaining:
-    mean over seeds of each seed's mean over its lines, bars over seeds."""
+    mean over seeds of each seed's mean over its lines, bars over seeds; a line
+    per k and criterion of the chain axes (a colour per k, a line style per
+    criterion, or per k without the criterion axis)."""
     fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.3))
     xs = []
-    for i, k in enumerate(r.rewinds if r.rewind_axis else [None]):  # a line per k of the axis
-        gs = instability_groups(r, k=k)
+    ks = list(r.rewinds)
+    for k, c in instability_series(r):
+        gs = instability_groups(r, k=k, criterion=c)
         x = np.array([g[0] for g in gs])
         vals = [100 * np.array([v.mean() for v in g[1].values()]) for g in gs]
         y = np.array([v.mean() for v in vals])
-        ls, mk = STYLES[i % len(STYLES)]
-        style = dict(color=COLORS["ticket"] if k is None else plt.get_cmap("viridis")(0.9 * i / max(1, len(r.rewinds) - 1)),
-                     marker=mk, linestyle=ls, label=None if k is None else f"k = {k}")
+        i = ks.index(k) if k is not None else 0
+        ls, mk = STYLES[(r.criteria.index(c) if c is not None else i) % len(STYLES)]
+        label = ", ".join([f"k = {k}"] * (k is not None) + [c] * (c is not None)) or None
+        style = dict(color=COLORS["ticket"] if k is None else plt.get_cmap("viridis")(0.9 * i / max(1, len(ks) - 1)),
+                     marker=mk, linestyle=ls, label=label)
         if max(len(v) for v in vals) > 1:
             ax.errorbar(x, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
                         elinewidth=0.6, **style)
@@ -487,7 +503,10 @@ def plot_instability(r, how):
     density_axis(ax, xs, WIDTH - 0.6)
     ax.set_ylabel("Instability (% test error)")
     fig.tight_layout(pad=0.2)
-    if r.rewind_axis:
+    if r.criterion_axis:
+        legend_below(fig, *ax.get_legend_handles_labels(), "rewind iteration, criterion" if r.rewind_axis
+                     else "criterion")
+    elif r.rewind_axis:
         legend_below(fig, *ax.get_legend_handles_labels(), "rewind iteration", ncol=min(len(r.rewinds), 4))
     return fig
 
@@ -526,12 +545,13 @@ def plot_interpolation(r, n, how):
 
 
 def instability_rows(r):
-    """instability.csv's rows: one per density group (and k, with the rewind axis)."""
+    """instability.csv's rows: one per density group (and k and criterion, with
+    the rewind and criterion axes), a line of instability.FMT's rows together."""
     out = []
-    for k in (r.rewinds if r.rewind_axis else [None]):
-        for pct, per_seed, ends in instability_groups(r, k=k):
+    for k, c in instability_series(r):
+        for pct, per_seed, ends in instability_groups(r, k=k, criterion=c):
             v = 100 * np.array([x.mean() for x in per_seed.values()])
-            out.append(({"rewind": int(k)} if k is not None else {}) |
+            out.append(({"rewind": int(k)} if k is not None else {}) | ({"criterion": c} if c is not None else {}) |
                        {"weights_remaining_pct": pct, "n_seeds": len(v), "instability_mean": float(v.mean()),
                         "instability_min": float(v.min()), "instability_max": float(v.max()),
                         "endpoint_error_mean": ends})
@@ -540,8 +560,7 @@ def instability_rows(r):
 
 def plot_instability_k(r):
     """Instability against the rewind point k (the rewind axis), a line per
-    density (ticketsweep.instability's figure, from this one file)."""
-    from . import instability
+    density and criterion (ticketsweep.instability's figure, from this one file)."""
     fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.6))
     instability.draw(ax, instability.rows_of(r))
     fig.tight_layout(pad=0.2)
@@ -817,12 +836,19 @@ def caption_texts(r, by_arm, how, points=None):
                                f"remaining (log scale). {bars} {setup_text(r)}.")
         text["interpolation"] = (common + "Test error along the line, alpha 0 and 1 being two copies' own "
                                  f"final weights, at a few densities. {bars} {setup_text(r)}.")
+        per = {(True, False): "a line per k", (False, True): "a line per pruning criterion (a line style each)",
+               (True, True): "a line per k (a colour each) and pruning criterion (a line style each)"}
+        if r.chain_axes:
+            text["instability"] = text["instability"].replace(
+                "against the weights remaining", "against the weights remaining, " +
+                per[r.rewind_axis, r.criterion_axis])
         if r.rewind_axis:
-            text["instability"] = text["instability"].replace("against the weights remaining",
-                                                              "against the weights remaining, a line per k")
             text["instability_k"] = (common + "Instability against the rewind iteration k (symlog scale), a "
-                                     "line per density (weights remaining; 100 %: the dense network from "
-                                     f"k). Bars: min-max over seeds. {setup_text(r)}.")
+                                     "line per density (weights remaining" +
+                                     ("; a colour each) and pruning criterion (a line style each; 100 %: the "
+                                      "dense network from k, one training for every criterion" if r.criterion_axis
+                                      else "; 100 %: the dense network from k") +
+                                     f"). Bars: min-max over seeds. {setup_text(r)}.")
     if points:
         # the seeds of the points these two figures draw (not of every group, nor the instability's)
         ns = [len(v) for pts in points.values() for v in pts.values()]
@@ -884,7 +910,7 @@ def fmt(v, k):
 
 def instability_text(v, k):
     """A value of instability.csv as text."""
-    if k in ("n_seeds", "rewind"):
+    if k in ("n_seeds", "rewind", "criterion"):
         return str(v)
     return f"{v:.4g}" if k == "weights_remaining_pct" else f"{v:.3f}"
 
@@ -988,8 +1014,7 @@ def main(argv=None):
         if r.copies >= 2:
             figures["instability"] = lambda: plot_instability(r, a.spread)
             figures["interpolation"] = lambda: plot_interpolation(r, a.curves, a.spread)
-            written.append(write_csv(a.output, "instability.csv",
-                                     (("rewind",) if r.rewind_axis else ()) + INSTABILITY_COLUMNS,
+            written.append(write_csv(a.output, "instability.csv", r.chain_axes + INSTABILITY_COLUMNS,
                                      instability_rows(r), instability_text))
             if r.rewind_axis:
                 figures["instability_k"] = lambda: plot_instability_k(r)
