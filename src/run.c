@@ -339,9 +339,10 @@ int run_command(int argc, char **argv, const char *command_line)
     free(status);
     if (world_rank == 0) {
         double util = st.seconds > 0 ? st.busy_seconds / (st.seconds * world_size) : 0;
-        fprintf(stderr, "ticketsweep: trials %d done, %d failed, %d pending; trainings %d done, %d failed, "
+        fprintf(stderr, "ticketsweep: trials %d done, %d failed, %d pending; %s %d done, %d failed, "
                         "%d pending; in %.1f s; results in %s\n",
-                st.cells_done, st.cells_failed, st.cells_pending, st.done, st.failed, st.pending,
+                st.cells_done, st.cells_failed, st.cells_pending,
+                g.NA > g.N ? "trainings, copies and lines" : "trainings", st.done, st.failed, st.pending,
                 st.seconds, a.output);
         fprintf(stderr, "ticketsweep: rank utilisation %.1f%%, HDF5 writes %.2f%% of training time, "
                         "dispatch %.1f us per request at rank 0, %.1f us waited per training by workers; "

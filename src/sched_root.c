@@ -45,14 +45,16 @@ static void print_progress(sched_t *s)
     char eta[32] = "?";
     if (s->done + s->failed > 0) /* this run's trainings only: right after a resume too */
         snprintf(eta, sizeof eta, "%.0f s", el * (s->to_run - finished) / (s->done + s->failed));
+    /* the instability analysis's copies and lines are counted with the trainings */
+    const char *what = s->g->NA > s->g->N ? "trainings, copies and lines" : "trainings";
     if (s->tty) {
         int width = 30, fill = s->to_run ? width * finished / s->to_run : width;
-        fprintf(stderr, "\r[%.*s%*s] %d/%d trainings, %d failed, %d running; cells %d/%d; ETA %s   ",
-                fill, "##############################", width - fill, "", s->done, s->to_run,
+        fprintf(stderr, "\r[%.*s%*s] %d/%d %s, %d failed, %d running; cells %d/%d; ETA %s   ",
+                fill, "##############################", width - fill, "", s->done, s->to_run, what,
                 s->failed + s->skipped, running, s->cells_done, s->cells_total, eta);
     } else {
-        fprintf(stderr, "progress: %d/%d trainings done, %d failed, %d running; %d/%d cells; ETA %s\n",
-                s->done, s->to_run, s->failed + s->skipped, running, s->cells_done, s->cells_total, eta);
+        fprintf(stderr, "progress: %d/%d %s done, %d failed, %d running; %d/%d cells; ETA %s\n",
+                s->done, s->to_run, what, s->failed + s->skipped, running, s->cells_done, s->cells_total, eta);
     }
     fflush(stderr);
 }
