@@ -744,10 +744,13 @@ int price_dry_run(const config_t *cfg, const data_t *data, const net_t *net, con
     printf("memory per rank: about %.3g MB besides the data (model and optimizer %.3g MB, activations %.3g MB, "
            "im2col %.3g MB, oneDNN %.3g MB, batches %.3g MB, mask histories and messages %.3g MB, pruning %.3g MB, "
            "the plan of trainings %.3g MB, libraries %.3g MB); rank 0 also holds its dispatch tables (%.3g MB) "
-           "and the mask histories waiting trainings need (%.3g MB each)\n",
+           "and the mask histories waiting trainings need (%.3g MB each)",
            m.total / 1e6, m.trainer.model / 1e6, m.trainer.acts / 1e6, m.trainer.col / 1e6,
            m.trainer.dnn / 1e6, m.trainer.batches / 1e6, m.sched / 1e6, m.prune / 1e6, m.plan / 1e6,
            RANK_RUNTIME_BYTES / 1e6, sched_root_bytes(g, 1) / 1e6, net->n_weights / 1e6);
+    if (g->C) /* a line's inputs, from the ends of its training and copies until it starts */
+        printf(", and the final weights waiting lines read (%.3g MB each)", net->n_params * 4 / 1e6);
+    printf("\n");
     printf("memory per node: the data once (%.0f MB, shared by the node's ranks) + %.0f MB a rank: "
            "%.0f MB with %d rank%s (as here), %.0f MB with 8, %.0f MB with 32\n",
            data_bytes(data) / 1e6, m.total / 1e6, (data_bytes(data) + node_size * m.total) / 1e6,
