@@ -144,8 +144,8 @@ typedef struct {
                               rewind index its copies split at; else 0) */
     int16_t copy;          /* copies: j (1 .. C - 1); lines: 0 */
     int32_t extra;         /* analysed trainings: their first extra node (-1: none); copies:
-                              their row of /copies (row - 1 - C' ..: see graph_copy_row);
-                              lines: their row of /lines */
+                              their row of /copies (a training's copy 0 has the row before its
+                              first copy's: graph_copy0_row); lines: their row of /lines */
     int16_t round;         /* k */
     int32_t prev;          /* ticket: parent (round k-1); random: random node of round k-1
                               (the seed's round-0 ticket at k = 1); the other arms: -1;

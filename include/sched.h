@@ -1,6 +1,9 @@
 /*
  * sched.h - the sweep scheduler: rank 0 hands out the trainings of the
- * sweep's graph (graph.h) to ranks as they become free.
+ * sweep's graph (graph.h) to ranks as they become free (with the instability
+ * analysis also its copies and lines, nodes like the trainings: a copy's
+ * inputs are its training's, a line's its training's and copies' final
+ * weights, which rank 0 holds until the line starts).
  *
  * Rank 0 plans nothing new: every rank holds the same graph. Rank 0 tracks
  * which trainings are ready (their dependencies done), hands them out longest
