@@ -7,7 +7,8 @@
         ds = r.to_xarray()          # xarray: the grid's own dimensions, NaN where a cell does not reach
 
 The modules: ticketsweep.results (the reader: load, Results; its names are
-also here), ticketsweep.dataset (Results.to_xarray), ticketsweep.report (the
+also here), ticketsweep.fields (the names the reader and its xarray view
+share), ticketsweep.dataset (Results.to_xarray), ticketsweep.report (the
 paper's figures and tables, and the HTML page: the command lth_report),
 ticketsweep.lenet_claims and ticketsweep.conv_claims (the paper's claims 1-6
 and 8-10: the commands lenet_claims and conv_claims). `python3 -m

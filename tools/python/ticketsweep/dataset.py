@@ -54,7 +54,7 @@ import warnings
 
 import numpy as np
 
-from .results import DONE, METRICS, SUMMARY_FIELDS
+from .fields import DONE, METRICS, SUMMARY_FIELDS
 
 SUMMARY_DOC = {
     "density": "fraction of the prunable weights active in the round",

@@ -84,6 +84,8 @@ import sys
 import h5py
 import numpy as np
 
+from .fields import DONE, FAILED, METRICS, PENDING, STATUS_NAMES, SUMMARY_FIELDS  # noqa: F401 (re-exported)
+
 FORMAT = "ticketsweep-results"
 FORMAT_VERSION = 5
 # version 3 dropped the per-cell /masks of version 2; both read the same here
@@ -96,10 +98,6 @@ ARMS = ("ticket", "reinit", "random", "signed_reinit", "reshuffle", "signed_cons
         "magnitude_init", "grasp")  # the file's arm numbers (/nodes/arm, the arm axis of /trials/nodes)
 TWIN_MASK_ARMS = ("reinit", "signed_reinit", "reshuffle", "signed_constant")  # train the ticket's mask
 INIT_ARMS = ("snip", "synflow", "magnitude_init", "grasp")  # pruning at initialisation: one-shot masks, not nested
-METRICS = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
-SUMMARY_FIELDS = ("density", "early_stop_iter", "early_stop_test_acc", "final_test_acc")
-PENDING, DONE, FAILED = 0, 1, 2
-STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 
 
 TABLE_COLUMNS = ("trial", "rate", "rounds", "seed", "arm", "round") + SUMMARY_FIELDS
