@@ -17,7 +17,8 @@
 # criterion axis and both: instability.csv and python3 -m ticketsweep.instability
 # against means computed from the raw datasets per k, criterion and density,
 # instability.png and instability_k.png drawing those points (a line per k and
-# criterion, per density and criterion).
+# criterion, per density and criterion), interpolation.png a panel per density
+# and a line per k and criterion at the mean over seeds of the file's lines.
 # Trials by name (print(r.trials), r.trial, r.find) and the per-round table
 # (table() with pandas, skipped with a message when python3-pandas is missing;
 # to_csv() without).
@@ -596,6 +597,23 @@ def expected(path):
         out.update({key: np.array([np.mean(v) for v in by_seed.values()]) for key, by_seed in pts.items()})
     return out
 
+def interp_expected(path):
+    """{(k, criterion, pct): test error (%) along the line, alpha by alpha}: per cell
+    a seed's distinct lines (by node and pair) averaged, then the mean over seeds."""
+    f = h5py.File(path, "r")
+    st, rounds, seed = (f["trials/" + x][:] for x in ("status", "rounds", "seed"))
+    rew = f["trials/rewind"][:] if "trials/rewind" in f else np.zeros(len(st), int)
+    crit = [c.decode() for c in f["trials/criterion"][:]] if "trials/criterion" in f else ["magnitude"] * len(st)
+    nodes, d, err = f["trials/nodes"][:, 0, :], f["summary/density"][:], f["instability/test_error"][:]
+    lines = {}
+    for t in np.flatnonzero(st == 1):
+        for rr in range(rounds[t] + 1):
+            key = (int(rew[t]), crit[t], float(f"{100 * d[t, rr]:.4g}"))
+            for p in range(err.shape[2]):
+                lines.setdefault(key, {}).setdefault(int(seed[t]), {})[(nodes[t, rr], p)] = 100 * err[t, rr, p]
+    return {key: np.mean([np.mean(list(ls.values()), axis=0) for ls in by_seed.values()], axis=0)
+            for key, by_seed in lines.items()}
+
 def read(path):
     with open(path) as fh:
         return list(csv.DictReader(fh))
@@ -723,6 +741,23 @@ def expected(path):
                   np.mean([e for ls in by_seed.values() for _, e in ls.values()]))
             for key, by_seed in lines.items()}
 
+def interp_expected(path):
+    """{(k, criterion, pct): test error (%) along the line, alpha by alpha}: per cell
+    a seed's distinct lines (by node and pair) averaged, then the mean over seeds."""
+    f = h5py.File(path, "r")
+    st, rounds, seed = (f["trials/" + x][:] for x in ("status", "rounds", "seed"))
+    rew = f["trials/rewind"][:] if "trials/rewind" in f else np.zeros(len(st), int)
+    crit = [c.decode() for c in f["trials/criterion"][:]] if "trials/criterion" in f else ["magnitude"] * len(st)
+    nodes, d, err = f["trials/nodes"][:, 0, :], f["summary/density"][:], f["instability/test_error"][:]
+    lines = {}
+    for t in np.flatnonzero(st == 1):
+        for rr in range(rounds[t] + 1):
+            key = (int(rew[t]), crit[t], float(f"{100 * d[t, rr]:.4g}"))
+            for p in range(err.shape[2]):
+                lines.setdefault(key, {}).setdefault(int(seed[t]), {})[(nodes[t, rr], p)] = 100 * err[t, rr, p]
+    return {key: np.mean([np.mean(list(ls.values()), axis=0) for ls in by_seed.values()], axis=0)
+            for key, by_seed in lines.items()}
+
 def read(path):
     with open(path) as fh:
         return list(csv.DictReader(fh))
@@ -772,6 +807,28 @@ for h5, ks, crits in (("ins_k", [0, 20], ["magnitude"]), ("ins_crit", [0], ["mag
             pts = sorted((float(x_of(*key)), round(float(v.mean()), 9)) for key, (v, _) in want.items())
             check(len(drawn) == len(pts) and np.allclose(drawn, pts, atol=1e-6),
                   f"{h5}/{n}: the points drawn are not the file's")
+        # interpolation.png: a panel per density, in it a line per k and criterion at the
+        # file's per-cell mean curve over seeds
+        fig = lth_report.plot_interpolation(r, 3, "minmax")
+        curves = interp_expected(f"{w}/{h5}.h5")
+        pcts = sorted({p for _, _, p in curves}, reverse=True)
+        check(len(fig.axes) == min(3, len(pcts)), f"{h5}/interpolation: {len(fig.axes)} panels, want {min(3, len(pcts))}")
+        seen = []
+        for ax in fig.axes:
+            # the title has 3 significant digits, the file's densities 4
+            title = ax.get_title(loc="left").split(" %")[0]
+            cands = [q for q in pcts if f"{q:.3g}" == title]
+            check(len(cands) == 1, f"{h5}/interpolation: panel {title} % is not one density of the file")
+            p = cands[0] if cands else None
+            for line in ax.lines:
+                lab = dict(x.split(" = ") if " = " in x else ("criterion", x) for x in line.get_label().split(", "))
+                key = (int(lab.get("k", ks[0])), lab.get("criterion", crits[0]), p)
+                seen.append(key)
+                check(key in curves and np.allclose(line.get_ydata(), curves[key], atol=1e-6),
+                      f"{h5}/interpolation {key}: the line drawn is not the file's mean over seeds")
+        check(len(seen) == len(set(seen)) == len(fig.axes) * len(ks) * len(crits),
+              f"{h5}/interpolation: {len(seen)} lines ({len(set(seen))} distinct), want one per density, k "
+              f"and criterion ({len(fig.axes) * len(ks) * len(crits)})")
 done()
 PYEOF
 echo "python tools: ok"

@@ -27,7 +27,8 @@ pdf and svg:
                   instability (largest test error on the line between two copies
                   minus the mean of its endpoints') against weights remaining
   interpolation.FMT  with copies >= 2: test error along the line (alpha 0 to 1)
-                  at a few densities
+                  at a few densities (with the chain axes a panel per density, a
+                  line per k and criterion styled as in instability.FMT)
   instability.csv with copies >= 2: weights_remaining_pct, n_seeds,
                   instability_mean, instability_min, instability_max (in
                   percentage points of test error), endpoint_error_mean (%)
@@ -475,6 +476,18 @@ def instability_series(r):
             for c in (r.criteria if r.criterion_axis else [None])]
 
 
+def series_style(r, k, c):
+    """The style of (k, criterion)'s line in instability.FMT and interpolation.FMT:
+    a colour per k, a line style and marker per criterion (per k without the
+    criterion axis), labelled by the axes the file has (None without any)."""
+    ks = list(r.rewinds)
+    i = ks.index(k) if k is not None else 0
+    ls, mk = STYLES[(r.criteria.index(c) if c is not None else i) % len(STYLES)]
+    label = ", ".join([f"k = {k}"] * (k is not None) + [c] * (c is not None)) or None
+    return dict(color=COLORS["ticket"] if k is None else plt.get_cmap("viridis")(0.9 * i / max(1, len(ks) - 1)),
+                marker=mk, linestyle=ls, label=label)
+
+
 def plot_instability(r, how):
     """Instability (percentage points of test error) against weights remaining:
     mean over seeds of each seed's mean over its lines, bars over seeds; a line
@@ -482,17 +495,12 @@ def plot_instability(r, how):
     criterion, or per k without the criterion axis)."""
     fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.3))
     xs = []
-    ks = list(r.rewinds)
     for k, c in instability_series(r):
         gs = instability_groups(r, k=k, criterion=c)
         x = np.array([g[0] for g in gs])
         vals = [100 * np.array([v.mean() for v in g[1].values()]) for g in gs]
         y = np.array([v.mean() for v in vals])
-        i = ks.index(k) if k is not None else 0
-        ls, mk = STYLES[(r.criteria.index(c) if c is not None else i) % len(STYLES)]
-        label = ", ".join([f"k = {k}"] * (k is not None) + [c] * (c is not None)) or None
-        style = dict(color=COLORS["ticket"] if k is None else plt.get_cmap("viridis")(0.9 * i / max(1, len(ks) - 1)),
-                     marker=mk, linestyle=ls, label=label)
+        style = series_style(r, k, c)
         if max(len(v) for v in vals) > 1:
             ax.errorbar(x, y, yerr=np.array([spread(v, how) for v in vals]).T, capsize=1.5,
                         elinewidth=0.6, **style)
@@ -511,24 +519,38 @@ def plot_instability(r, how):
     return fig
 
 
+def interpolation_curves(err, rows, pct, k=None, criterion=None):
+    """[seed, alpha] test error (%) on the lines of the rows at weights remaining
+    pct (4 significant digits), of rewind point k and `criterion` where given:
+    each seed's lines averaged first, a (round, pair) once a seed. err is
+    instability().test_error, read once by the caller (it reads the whole dataset)."""
+    per_seed = {}
+    for row in rows:
+        if (float(f"{100 * row['density']:.4g}") != pct or (k is not None and row["rewind"] != k)
+                or (criterion is not None and row["criterion"] != criterion)):
+            continue
+        line = 100 * err[row["trial"], row["round"], row["pair"]]
+        per_seed.setdefault(int(row["seed"]), {})[(int(row["round"]), int(row["pair"]))] = line
+    return np.array([np.mean(list(d.values()), axis=0) for d in per_seed.values()])
+
+
 def plot_interpolation(r, n, how):
     """Test error along the line between two copies (alpha 0 to 1) at up to n
     densities (the densest, the sparsest and evenly between): mean over seeds
-    (each seed's lines averaged first), band over seeds."""
+    (each seed's lines averaged first), band over seeds. Without the chain axes
+    a line per density (a colour each); with them a panel per density and a
+    line per k and criterion, styled as instability.FMT's."""
     ins = r.instability()
     rows = r.instability_summary()
-    fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.3))
     pcts = sorted({float(f"{100 * d:.4g}") for d in rows["density"]}, reverse=True)
     pick = pcts if len(pcts) <= n else [pcts[int(round(i * (len(pcts) - 1) / (n - 1)))] for i in range(n)]
+    if r.chain_axes:
+        return plot_interpolation_axes(r, ins, rows, pick, how)
+    fig, ax = plt.subplots(figsize=(WIDTH, AXES_HEIGHT + 0.3))
     cmap = plt.get_cmap("viridis")
     handles, labels = [], []
     for i, pct in enumerate(pick):
-        sel = rows[np.array([float(f"{100 * d:.4g}") == pct for d in rows["density"]])]
-        per_seed = {}
-        for row in sel:
-            line = 100 * ins.test_error[row["trial"], row["round"], row["pair"]]
-            per_seed.setdefault(int(row["seed"]), {})[(int(row["round"]), int(row["pair"]))] = line
-        curves = np.array([np.mean(list(d.values()), axis=0) for d in per_seed.values()])
+        curves = interpolation_curves(ins.test_error, rows, pct)
         color = cmap(i / max(len(pick) - 1, 1) * 0.9)
         h, = ax.plot(ins.alpha, curves.mean(axis=0), color=color)
         if len(curves) > 1:
@@ -541,6 +563,38 @@ def plot_interpolation(r, n, how):
     ax.grid(True, alpha=0.3)
     fig.tight_layout(pad=0.2)
     legend_below(fig, handles, labels, "weights remaining", ncol=min(len(labels), 3))
+    return fig
+
+
+def plot_interpolation_axes(r, ins, rows, pick, how):
+    """interpolation.FMT with the chain axes: a panel per density (stacked), in
+    each a line per (k, criterion); one density's lines of every k and criterion
+    on one panel would be too many to tell apart."""
+    fig, axes = plt.subplots(len(pick), 1, figsize=(WIDTH, 0.6 + 1.0 * len(pick)), sharex=True,
+                             sharey=True, squeeze=False)
+    handles = {}
+    for ax, pct in zip(axes[:, 0], pick):
+        for k, c in instability_series(r):
+            curves = interpolation_curves(ins.test_error, rows, pct, k, c)
+            if not len(curves):
+                continue
+            # no markers: a line has up to 1001 points
+            style = series_style(r, k, c) | {"marker": None}
+            h, = ax.plot(ins.alpha, curves.mean(axis=0), **style)
+            if len(curves) > 1:
+                lo, hi = band(curves, how)
+                ax.fill_between(ins.alpha, lo, hi, color=style["color"], alpha=0.12, linewidth=0)
+            handles.setdefault(style["label"], h)
+        ax.set_title(f"{pct:.3g} % weights remaining", loc="left", pad=2)
+        ax.grid(True, alpha=0.3)
+    axes[-1][0].set_xlabel("Interpolation alpha (copy i at 0, copy j at 1)")
+    fig.supylabel("Test error (%)", x=0.01)
+    fig.tight_layout(pad=0.2, h_pad=0.4)
+    title = ("rewind iteration, criterion" if r.rewind_axis and r.criterion_axis else
+             "rewind iteration" if r.rewind_axis else "criterion")
+    # "k = 20, magnitude" is long: two such labels fill the column's width
+    legend_below(fig, list(handles.values()), list(handles), title,
+                 ncol=2 if r.rewind_axis and r.criterion_axis else min(len(handles), 4))
     return fig
 
 
@@ -831,13 +885,18 @@ def caption_texts(r, by_arm, how, points=None):
         bars = ("One seed: no bars." if max(ns) == 1 else
                 f"Mean over {seeds_text(ns)} (each seed's lines averaged first); bars and bands: "
                 f"{SPREAD_NAMES[how]} over seeds.")
+        per = {(True, False): "a line per k", (False, True): "a line per pruning criterion (a line style each)",
+               (True, True): "a line per k (a colour each) and pruning criterion (a line style each)"}
         text["instability"] = (common + "Instability: the largest test error on the line minus the mean of "
                                "its two endpoints' test errors, in percentage points, against the weights "
                                f"remaining (log scale). {bars} {setup_text(r)}.")
         text["interpolation"] = (common + "Test error along the line, alpha 0 and 1 being two copies' own "
-                                 f"final weights, at a few densities. {bars} {setup_text(r)}.")
-        per = {(True, False): "a line per k", (False, True): "a line per pruning criterion (a line style each)",
-               (True, True): "a line per k (a colour each) and pruning criterion (a line style each)"}
+                                 "final weights, at a few densities" +
+                                 (", a panel per density (weights remaining) and in it " +
+                                  per[r.rewind_axis, r.criterion_axis] +
+                                  ("; at 100 %, the dense network, one training for every criterion, its "
+                                   "criteria's lines coincide" if r.criterion_axis else "")
+                                  if r.chain_axes else "") + f". {bars} {setup_text(r)}.")
         if r.chain_axes:
             text["instability"] = text["instability"].replace(
                 "against the weights remaining", "against the weights remaining, " +
