@@ -597,23 +597,6 @@ def expected(path):
         out.update({key: np.array([np.mean(v) for v in by_seed.values()]) for key, by_seed in pts.items()})
     return out
 
-def interp_expected(path):
-    """{(k, criterion, pct): test error (%) along the line, alpha by alpha}: per cell
-    a seed's distinct lines (by node and pair) averaged, then the mean over seeds."""
-    f = h5py.File(path, "r")
-    st, rounds, seed = (f["trials/" + x][:] for x in ("status", "rounds", "seed"))
-    rew = f["trials/rewind"][:] if "trials/rewind" in f else np.zeros(len(st), int)
-    crit = [c.decode() for c in f["trials/criterion"][:]] if "trials/criterion" in f else ["magnitude"] * len(st)
-    nodes, d, err = f["trials/nodes"][:, 0, :], f["summary/density"][:], f["instability/test_error"][:]
-    lines = {}
-    for t in np.flatnonzero(st == 1):
-        for rr in range(rounds[t] + 1):
-            key = (int(rew[t]), crit[t], float(f"{100 * d[t, rr]:.4g}"))
-            for p in range(err.shape[2]):
-                lines.setdefault(key, {}).setdefault(int(seed[t]), {})[(nodes[t, rr], p)] = 100 * err[t, rr, p]
-    return {key: np.mean([np.mean(list(ls.values()), axis=0) for ls in by_seed.values()], axis=0)
-            for key, by_seed in lines.items()}
-
 def read(path):
     with open(path) as fh:
         return list(csv.DictReader(fh))
