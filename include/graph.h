@@ -224,10 +224,31 @@ static inline int32_t graph_line(const graph_t *g, int32_t x, int i)
     return g->nodes[x].extra + i * g->C + g->C - 1;
 }
 
+/* The analysis set of a cell's round k whose rewind index is rewind_i: a
+ * round 0 is analysed from each k of the axis, a later round once. */
+static inline int graph_cell_set(int round, int rewind_i)
+{
+    return round == 0 ? rewind_i : 0;
+}
+
+/* The j-th final weights line y reads: its training's (copy 0), then its
+ * copies' (the nodes right before it). */
+static inline int32_t graph_line_input(const graph_t *g, int32_t y, int j)
+{
+    return j ? y - g->C + j : g->nodes[y].prev;
+}
+
 /* The row of /copies of analysed training x's copy 0 (the training itself). */
 static inline int32_t graph_copy0_row(const graph_t *g, int32_t x)
 {
     return g->nodes[g->nodes[x].extra].extra - 1;
+}
+
+/* The row of /copies holding the final weights of y: a copy's own, or an
+ * analysed training's copy 0. */
+static inline int32_t graph_copy_row(const graph_t *g, int32_t y)
+{
+    return g->nodes[y].kind == NODE_COPY ? g->nodes[y].extra : graph_copy0_row(g, y);
 }
 
 /* Dependencies of node y into d (at most 16 + 1, the most copies a line reads

@@ -222,10 +222,9 @@ int graph_deps(const graph_t *g, int32_t y, int32_t *d)
 {
     const graph_node_t *n = &g->nodes[y];
     int k = 0;
-    if (n->kind == NODE_LINE) { /* its training, and its copies: the nodes right before it */
-        d[k++] = n->prev;
-        for (int j = 1; j < g->C; j++)
-            d[k++] = y - g->C + j;
+    if (n->kind == NODE_LINE) { /* its training, and its copies */
+        for (int j = 0; j < g->C; j++)
+            d[k++] = graph_line_input(g, y, j);
         return k;
     }
     for (int i = 0; i < 2; i++)

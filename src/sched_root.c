@@ -90,12 +90,6 @@ static int wanted(const sched_t *s, int32_t y)
     return s->need[y] > 0 && !s->hist[y];
 }
 
-/* The j-th final weights line y reads: its training's (copy 0), then its copies'. */
-static int32_t line_input(const graph_t *g, int32_t y, int j)
-{
-    return j ? y - g->C + j : g->nodes[y].prev;
-}
-
 static void hold_fw(sched_t *s, int32_t y, float *w)
 {
     s->fw[y] = w;
@@ -127,7 +121,7 @@ static void release_inputs(sched_t *s, int32_t x)
     release(s, a);
     release(s, b);
     for (int j = 0; s->g->nodes[x].kind == NODE_LINE && j < s->g->C; j++)
-        release_fw(s, line_input(s->g, x, j));
+        release_fw(s, graph_line_input(s->g, x, j));
 }
 
 /* What node x is, for the log: "training 12 (seed 1, ticket round 2)", "copy 1
@@ -179,9 +173,9 @@ static int finish_cell(sched_t *s, int t, const outcome_t *o, const char *error)
             int32_t x = graph_cell_node(g, t, a, k);
             if (x >= 0 && s->node_wall[x] == s->node_wall[x])
                 wall += s->node_wall[x];
-            int32_t y = x >= 0 && graph_sets(g, x) ? graph_line(g, x, k == 0 ? tr.rewind_i : 0) : -1;
-            for (int j = 0; y >= 0 && j < g->C; j++) {
-                int32_t z = j ? y - g->C + j : y;
+            int32_t y = x >= 0 && graph_sets(g, x) ? graph_line(g, x, graph_cell_set(k, tr.rewind_i)) : -1;
+            for (int j = 0; y >= 0 && j < g->C; j++) { /* the line, then its copies */
+                int32_t z = j ? graph_line_input(g, y, j) : y;
                 if (s->node_wall[z] == s->node_wall[z])
                     wall += s->node_wall[z];
             }
@@ -225,7 +219,7 @@ static int finish_entries(sched_t *s, int32_t x, int ok, const outcome_t *o, con
         if (!s->plan->cells[t])
             continue;
         if (n->kind == NODE_LINE && (g->inc[i] % N_ARMS != ARM_TICKET ||
-                                     (n->round == 0 && grid_trial(s->cfg, t).rewind_i != n->set)))
+                                     graph_cell_set(n->round, grid_trial(s->cfg, t).rewind_i) != n->set))
             continue;
         if (!ok)
             s->cell_failed[t] = 1;
@@ -410,7 +404,7 @@ static void dispatch(sched_t *s, int32_t x, int r)
         }
     }
     for (int j = 0; c.copies && j < s->g->C; j++) {
-        memcpy(p, s->fw[line_input(s->g, x, j)], s->P * sizeof(float));
+        memcpy(p, s->fw[graph_line_input(s->g, x, j)], s->P * sizeof(float));
         p += s->P * sizeof(float);
         s->sent += (double)s->P * sizeof(float);
     }
@@ -582,7 +576,7 @@ static int run_root_node(sched_t *s, int32_t x)
     if (sched_needs_rewind(s, x))
         memcpy(s->rewind, rewind_of_node(s, x), s->P * sizeof(float));
     for (int j = 0; s->g->nodes[x].kind == NODE_LINE && j < s->g->C; j++)
-        memcpy(s->ctx.copy_w + (size_t)j * s->P, s->fw[line_input(s->g, x, j)], s->P * sizeof(float));
+        memcpy(s->ctx.copy_w + (size_t)j * s->P, s->fw[graph_line_input(s->g, x, j)], s->P * sizeof(float));
     int rc = sched_run_here(s, x, held_hist(s, a), held_hist(s, b), &o);
     if (rc || (rc = s->error))
         return rc;
@@ -672,7 +666,7 @@ static int root_setup(sched_t *s)
         if (b >= 0)
             s->need[b]++;
         for (int j = 0; g->nodes[x].kind == NODE_LINE && j < g->C; j++)
-            s->fw_need[line_input(g, x, j)]++;
+            s->fw_need[graph_line_input(g, x, j)]++;
     }
     /* final weights a line still to run reads, made in an earlier run: from the file */
     for (int y = 0; y < NA && !rc; y++) {
@@ -725,7 +719,7 @@ static int root_setup(sched_t *s)
                 int32_t x = graph_cell_node(g, t, a, k);
                 s->cell_left[t] += x >= 0 && s->state[x] != N_DONE;
                 /* and the line of its ticket round (its instability rows) */
-                int32_t y = a == ARM_TICKET && x >= 0 && graph_sets(g, x) ? graph_line(g, x, k == 0 ? rw : 0) : -1;
+                int32_t y = a == ARM_TICKET && x >= 0 && graph_sets(g, x) ? graph_line(g, x, graph_cell_set(k, rw)) : -1;
                 s->cell_left[t] += y >= 0 && s->state[y] != N_DONE;
             }
     }

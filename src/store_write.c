@@ -316,7 +316,7 @@ int store_write_copy(store_t *s, int y, int status, const char *error, const flo
                      int rank, const char *host)
 {
     const graph_t *g = s->g;
-    int row = g->nodes[y].kind == NODE_COPY ? g->nodes[y].extra : graph_copy0_row(g, y), rc = 0;
+    int row = graph_copy_row(g, y), rc = 0;
     if (status == STATUS_DONE)
         rc = rw_params(s, store_find_ds(s, "/copies/weights"), row, (float *)weights, 1);
     return rc ? rc : write_ledger(s, "/copies", row, status, status == STATUS_FAILED ? error : "", wall, rank, host);
@@ -330,7 +330,7 @@ int store_write_line(store_t *s, int y, const node_result_t *nr, int status, dou
     int x = n->prev, rc = 0;
     for (int32_t i = g->inc_off[x]; status == STATUS_DONE && !rc && i < g->inc_off[x + 1]; i++) {
         int t = g->inc[i] / N_ARMS;
-        if (g->inc[i] % N_ARMS == ARM_TICKET && (n->round > 0 || grid_trial(s->cfg, t).rewind_i == n->set))
+        if (g->inc[i] % N_ARMS == ARM_TICKET && graph_cell_set(n->round, grid_trial(s->cfg, t).rewind_i) == n->set)
             rc = write_inst_rows(s, t, n->round, 1, nr);
     }
     return rc ? rc : write_ledger(s, "/lines", n->extra, status, status == STATUS_FAILED ? nr->error : "", wall,
@@ -340,7 +340,7 @@ int store_write_line(store_t *s, int y, const node_result_t *nr, int status, dou
 int store_read_copy(store_t *s, int y, float *weights)
 {
     const graph_t *g = s->g;
-    int row = g->nodes[y].kind == NODE_COPY ? g->nodes[y].extra : graph_copy0_row(g, y);
+    int row = graph_copy_row(g, y);
     return rw_params(s, store_find_ds(s, "/copies/weights"), row, weights, 0);
 }
 
@@ -405,7 +405,7 @@ int store_copy_extra(store_t *dst, store_t *src, int y, uint8_t *buf)
 {
     const graph_t *g = src->g;
     int line = g->nodes[y].kind == NODE_LINE;
-    int row = line ? g->nodes[y].extra : g->nodes[y].kind == NODE_COPY ? g->nodes[y].extra : graph_copy0_row(g, y);
+    int row = line ? g->nodes[y].extra : graph_copy_row(g, y);
     static const char *const fields[] = {"weights", "error", "wall_seconds", "rank", "host", "status"};
     char path[48];
     for (int i = line; i < (int)(sizeof fields / sizeof fields[0]); i++) { /* the status last */

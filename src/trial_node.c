@@ -550,7 +550,7 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
     for (int x = 0; x < g.NA; x++) {
         const graph_node_t *nd = &g.nodes[x];
         /* the copies and line of the cell's own set only */
-        if (!want[graph_train(&g, x)] || (nd->kind != NODE_TRAIN && nd->set != (nd->round == 0 ? t->rewind_i : 0)))
+        if (!want[graph_train(&g, x)] || (nd->kind != NODE_TRAIN && nd->set != graph_cell_set(nd->round, t->rewind_i)))
             continue;
         if ((nd->kind == NODE_COPY || graph_sets(&g, x)) &&
             !(fw[x] = ts_malloc(net->n_params * sizeof(float)))) {
@@ -559,7 +559,7 @@ int trial_run(trial_ctx_t *c, const trial_t *t, trial_result_t *res)
         }
         if (nd->kind == NODE_LINE) {
             for (int j = 0; j < g.C; j++)
-                memcpy(c->copy_w + (size_t)j * net->n_params, fw[j ? x - g.C + j : nd->prev],
+                memcpy(c->copy_w + (size_t)j * net->n_params, fw[graph_line_input(&g, x, j)],
                        net->n_params * sizeof(float));
             node_in_t in = {hist[nd->prev], NULL, NULL, c->copy_w};
             node_out_t out = {NULL, NULL, NULL, NULL};
