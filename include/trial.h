@@ -85,8 +85,8 @@ typedef struct {
     int32_t es_iter;          /* early-stop iteration (minimum validation loss, first on ties) */
     float es_test_acc, final_test_acc;
     int pairs, A;             /* instability analysis (node_result_analysis), else 0 */
-    float *inst[N_INST];      /* [pairs][A] along each line of a line node (graph.h); NaN for
-                                 any other node */
+    float *inst[N_INST];      /* [pairs][A] along each line of a line node (graph.h), which
+                                 alone writes them (every value; no other node reads them) */
     float *inst_value;        /* [pairs] the largest test error on the line minus the mean of
                                  its endpoints' */
     char error[160];          /* reason when failed */

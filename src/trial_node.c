@@ -462,12 +462,6 @@ int trial_run_node(trial_ctx_t *c, const graph_t *g, int x, const node_in_t *in,
         c->view->criterion = list[ci];
         c->cfg = c->view;
     }
-    for (int p = 0; res->inst_value && p < res->pairs; p++) { /* NaN: not analysed */
-        res->inst_value[p] = NAN;
-        for (int m = 0; m < N_INST; m++)
-            for (int a = 0; a < res->A; a++)
-                res->inst[m][(size_t)p * res->A + a] = NAN;
-    }
     res->error[0] = 0;
     int rc = nd->kind == NODE_COPY ? run_copy(c, g, x, in, out, res)
              : nd->kind == NODE_LINE ? run_line(c, g, x, in, res)
