@@ -131,6 +131,9 @@ static int merge_from(merge_t *m, store_t *dst, store_t *src, const char *path, 
             continue;
         if ((rc = store_copy_node(dst, src, x, m->buf)))
             return rc;
+        /* an analysed training's copy 0 (its final weights, for its lines) */
+        if (m->nst[x] == STATUS_DONE && graph_sets(g, x) && (rc = store_copy_extra(dst, src, x, m->buf)))
+            return rc;
         m->ndone[x] = m->nst[x];
     }
     for (int y = g->N; y < g->NA; y++) { /* copies and lines: the finished ones */
@@ -140,9 +143,6 @@ static int merge_from(merge_t *m, store_t *dst, store_t *src, const char *path, 
             return rc;
         m->ndone[y] = m->nst[y];
     }
-    for (int x = 0; x < g->N; x++) /* an analysed training's copy 0 */
-        if (graph_sets(g, x) && m->nst[x] == STATUS_DONE && (rc = store_copy_extra(dst, src, x, m->buf)))
-            return rc;
     for (int t = 0; t < m->T; t++) {
         double wall;
         int rank;
